@@ -1,0 +1,322 @@
+//! Configuration read from environment variables, each with a safe default.
+//!
+//! Every variable is validated at start; a bad value stops the program with a message that names
+//! the variable, what it holds and what was expected.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use lettre::message::Mailbox;
+use url::Url;
+
+/// Everything the portal reads from its environment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `DATABASE_URL`: a PostgreSQL server to use. `None` starts the embedded cluster.
+    pub database_url: Option<String>,
+    /// `PORTAL_BIND`: the address the web server listens on.
+    pub bind: SocketAddr,
+    /// `PORTAL_BASE_URL`: the public address; every link in an e-mail is built from it.
+    pub base_url: Url,
+    /// `SMTP_URL`: where mail goes. `None` writes `.eml` files under `<data_dir>/mail`.
+    pub smtp_url: Option<String>,
+    /// `PORTAL_MAIL_FROM`: the sender of every e-mail.
+    pub mail_from: Mailbox,
+    /// `PORTAL_LOG`: a tracing filter such as `info` or `portal=debug,info`.
+    pub log_filter: String,
+    /// `PORTAL_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_json: bool,
+    /// `PORTAL_DATA_DIR`: the embedded database and mail files live here.
+    pub data_dir: PathBuf,
+    /// `PORTAL_TRUSTED_PROXIES`: addresses whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// `PORTAL_SESSION_IDLE_MINUTES`: a session ends after this long without a request.
+    pub session_idle_minutes: i64,
+    /// `PORTAL_MAX_BODY_BYTES`: the largest request body accepted (uploads included).
+    pub max_body_bytes: usize,
+    /// `PORTAL_WORKER`: run the background worker inside `serve` (default `true`).
+    pub run_worker: bool,
+}
+
+/// A variable that holds a value the portal cannot use.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {problem} (it holds {value:?})")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub problem: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests can supply their own variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let bad = |name: &'static str, value: &str, problem: &str| ConfigError {
+            name,
+            value: value.to_string(),
+            problem: problem.to_string(),
+        };
+
+        let database_url = match get("DATABASE_URL") {
+            Some(v) if !(v.starts_with("postgres://") || v.starts_with("postgresql://")) => {
+                return Err(bad(
+                    "DATABASE_URL",
+                    &v,
+                    "expected a URL such as postgres://user@127.0.0.1:5432/portal",
+                ));
+            }
+            other => other,
+        };
+
+        let bind_text = get("PORTAL_BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let bind: SocketAddr = bind_text.parse().map_err(|_| {
+            bad(
+                "PORTAL_BIND",
+                &bind_text,
+                "expected an address and port such as 127.0.0.1:3000",
+            )
+        })?;
+
+        let base_text = get("PORTAL_BASE_URL").unwrap_or_else(|| {
+            let host = if bind.ip().is_unspecified() {
+                "127.0.0.1".to_string()
+            } else {
+                bind.ip().to_string()
+            };
+            match bind.ip() {
+                IpAddr::V6(_) if !bind.ip().is_unspecified() => {
+                    format!("http://[{host}]:{}", bind.port())
+                }
+                _ => format!("http://{host}:{}", bind.port()),
+            }
+        });
+        let base_url = Url::parse(&base_text)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| {
+                bad(
+                    "PORTAL_BASE_URL",
+                    &base_text,
+                    "expected an http(s) URL such as https://portal.example.com",
+                )
+            })?;
+
+        let smtp_url = match get("SMTP_URL") {
+            Some(v) => {
+                if let Err(e) = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&v) {
+                    return Err(bad(
+                        "SMTP_URL",
+                        &redact_password(&v),
+                        &format!(
+                            "expected smtp://host:port, smtp://user:pass@host:587?tls=required or smtps://host:465 ({e})"
+                        ),
+                    ));
+                }
+                Some(v)
+            }
+            None => None,
+        };
+
+        let from_text =
+            get("PORTAL_MAIL_FROM").unwrap_or_else(|| "Cloud Portal <no-reply@localhost>".into());
+        let mail_from: Mailbox = from_text.parse().map_err(|_| {
+            bad(
+                "PORTAL_MAIL_FROM",
+                &from_text,
+                "expected an address such as \"Cloud Portal <no-reply@example.com>\"",
+            )
+        })?;
+
+        let log_filter = get("PORTAL_LOG")
+            .or_else(|| get("RUST_LOG"))
+            .unwrap_or_else(|| "info".into());
+        if tracing_subscriber::EnvFilter::try_new(&log_filter).is_err() {
+            return Err(bad(
+                "PORTAL_LOG",
+                &log_filter,
+                "expected a filter such as info or portal=debug,info",
+            ));
+        }
+        let log_json = match get("PORTAL_LOG_FORMAT").as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => return Err(bad("PORTAL_LOG_FORMAT", other, "expected text or json")),
+        };
+
+        let data_dir = PathBuf::from(get("PORTAL_DATA_DIR").unwrap_or_else(|| "var".into()));
+
+        let mut trusted_proxies = Vec::new();
+        if let Some(list) = get("PORTAL_TRUSTED_PROXIES") {
+            for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                trusted_proxies.push(part.parse().map_err(|_| {
+                    bad(
+                        "PORTAL_TRUSTED_PROXIES",
+                        &list,
+                        "expected IP addresses separated by commas",
+                    )
+                })?);
+            }
+        }
+
+        let session_idle_minutes =
+            parse_number(&get, "PORTAL_SESSION_IDLE_MINUTES", 120, 5..=7 * 24 * 60)?;
+        let max_body_bytes = parse_number(
+            &get,
+            "PORTAL_MAX_BODY_BYTES",
+            11 * 1024 * 1024,
+            1024..=100 * 1024 * 1024,
+        )? as usize;
+
+        let run_worker = match get("PORTAL_WORKER").as_deref() {
+            None | Some("true") | Some("1") | Some("yes") => true,
+            Some("false") | Some("0") | Some("no") => false,
+            Some(other) => return Err(bad("PORTAL_WORKER", other, "expected true or false")),
+        };
+
+        Ok(Self {
+            database_url,
+            bind,
+            base_url,
+            smtp_url,
+            mail_from,
+            log_filter,
+            log_json,
+            data_dir,
+            trusted_proxies,
+            session_idle_minutes,
+            max_body_bytes,
+            run_worker,
+        })
+    }
+
+    /// The cookie gets `Secure` when the portal is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
+    /// An absolute link to `path` on this portal, for e-mails: never from the request's `Host`.
+    pub fn link(&self, path: &str) -> String {
+        let base = self.base_url.as_str().trim_end_matches('/');
+        format!("{base}{path}")
+    }
+}
+
+fn parse_number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(ConfigError {
+                name,
+                value: v,
+                problem: format!(
+                    "expected a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            }),
+        },
+    }
+}
+
+/// Hides the password of a URL before it is shown in a message.
+fn redact_password(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.base_url.as_str(), "http://127.0.0.1:3000/");
+        assert!(c.database_url.is_none());
+        assert!(c.smtp_url.is_none());
+        assert!(!c.secure_cookies());
+        assert_eq!(c.link("/login"), "http://127.0.0.1:3000/login");
+    }
+
+    #[test]
+    fn bad_bind_names_the_variable() {
+        let err = config(&[("PORTAL_BIND", "localhost")]).unwrap_err();
+        assert_eq!(err.name, "PORTAL_BIND");
+        assert!(err.to_string().contains("PORTAL_BIND"));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert_eq!(
+            config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().name,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            config(&[("PORTAL_BASE_URL", "ftp://x")]).unwrap_err().name,
+            "PORTAL_BASE_URL"
+        );
+        assert_eq!(
+            config(&[("PORTAL_MAIL_FROM", "not an address")])
+                .unwrap_err()
+                .name,
+            "PORTAL_MAIL_FROM"
+        );
+        assert_eq!(
+            config(&[("PORTAL_SESSION_IDLE_MINUTES", "0")])
+                .unwrap_err()
+                .name,
+            "PORTAL_SESSION_IDLE_MINUTES"
+        );
+        assert_eq!(
+            config(&[("PORTAL_TRUSTED_PROXIES", "10.0.0.1,nope")])
+                .unwrap_err()
+                .name,
+            "PORTAL_TRUSTED_PROXIES"
+        );
+        assert_eq!(
+            config(&[("SMTP_URL", "gopher://x")]).unwrap_err().name,
+            "SMTP_URL"
+        );
+    }
+
+    #[test]
+    fn https_base_url_makes_cookies_secure() {
+        let c = config(&[("PORTAL_BASE_URL", "https://portal.example.com/")]).unwrap();
+        assert!(c.secure_cookies());
+        assert_eq!(c.link("/x"), "https://portal.example.com/x");
+    }
+
+    #[test]
+    fn smtp_password_is_not_echoed() {
+        assert_eq!(
+            redact_password("smtp://user:secret@mail.example.com:587"),
+            "smtp://user:***@mail.example.com:587"
+        );
+    }
+}

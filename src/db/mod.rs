@@ -1,0 +1,103 @@
+//! The database: the pool, migrations, and transactions scoped to one tenant.
+//!
+//! Tenant tables have row-level security. A tenant transaction switches to the `portal_app`
+//! role (neither superuser nor table owner, so RLS applies to it) and sets `portal.reseller_id`
+//! for the length of the transaction: a query that forgets its `reseller_id` filter still sees
+//! one tenant only. Staff and system work (migrations, the job worker, sign-in look-ups) uses the
+//! pool as the owning role.
+
+pub mod embedded;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+
+/// Opens a pool of connections to `url`.
+pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
+    let options: PgConnectOptions = url
+        .parse()
+        .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+    let options = options.application_name("portal");
+    PgPoolOptions::new()
+        .max_connections(20)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(10))
+        .idle_timeout(Duration::from_secs(300))
+        .connect_with(options)
+        .await
+        .context("cannot connect to PostgreSQL")
+}
+
+/// Applies every migration not yet applied.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR
+        .run(pool)
+        .await
+        .context("cannot apply database migrations")
+}
+
+/// Creates `name` on the server of `admin_url` when it does not exist yet.
+pub async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(admin_url)
+        .await
+        .context("cannot connect to PostgreSQL to create the database")?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&pool)
+            .await?;
+    if !exists {
+        // Identifiers cannot be bound; the name is ours and quoted.
+        let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+        if let Err(e) = sqlx::query(&sql).execute(&pool).await {
+            // Another instance may have created it at the same moment.
+            let duplicate = e
+                .as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|c| c == "42P04");
+            if !duplicate {
+                return Err(e.into());
+            }
+        }
+    }
+    pool.close().await;
+    Ok(())
+}
+
+/// A transaction that sees one reseller's rows only (row-level security).
+pub async fn tenant_tx(
+    pool: &PgPool,
+    reseller_id: Uuid,
+) -> sqlx::Result<Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL ROLE portal_app")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT set_config('portal.reseller_id', $1, true)")
+        .bind(reseller_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// Whether the database answers (for `/readyz`).
+pub async fn ping(pool: &PgPool) -> bool {
+    tokio::time::timeout(
+        Duration::from_secs(3),
+        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(pool),
+    )
+    .await
+    .is_ok_and(|r| r.is_ok())
+}
+
+/// The name of a violated constraint, to turn a unique-key race into a field error.
+pub fn violated_constraint(e: &sqlx::Error) -> Option<&str> {
+    e.as_database_error().and_then(|d| d.constraint())
+}

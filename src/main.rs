@@ -1,0 +1,202 @@
+//! The `portal` command line.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use portal::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "portal",
+    version,
+    about = "Cloud-marketplace portal for IT resellers",
+    long_about = "Cloud-marketplace portal for IT resellers.\n\n\
+        Configuration comes from environment variables (see the README): DATABASE_URL, \
+        PORTAL_BIND, PORTAL_BASE_URL, SMTP_URL, PORTAL_MAIL_FROM, PORTAL_LOG, PORTAL_DATA_DIR. \
+        Without DATABASE_URL a private PostgreSQL cluster is started under PORTAL_DATA_DIR/postgres."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations, then serve the web pages and run the background worker (the default).
+    Serve,
+    /// Run the background job worker alone.
+    Worker,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Create a distributor staff account.
+    CreateStaff {
+        /// The staff member's e-mail address (their login).
+        #[arg(long)]
+        email: String,
+        /// The staff member's full name.
+        #[arg(long)]
+        name: String,
+        /// The password; asked for (twice, hidden) when left out.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Load realistic demo data (safe to run again).
+    SeedDemo,
+    /// Send a test e-mail now, to check the mail settings.
+    SendTestMail {
+        /// Where to send it.
+        #[arg(long)]
+        to: String,
+        /// Language of the message: es, en or pt-BR.
+        #[arg(long, default_value = "es")]
+        lang: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("Configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&config);
+    portal::install_crypto_provider();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => portal::serve(config).await,
+        Command::Worker => portal::run_worker(config).await,
+        Command::Migrate => with_database(&config, |_| async { Ok(()) }).await,
+        Command::CreateStaff {
+            email,
+            name,
+            password,
+        } => create_staff(&config, email, name, password).await,
+        Command::SeedDemo => {
+            with_database(&config, |pool| async move {
+                let hasher = portal::auth::password::PasswordHasher::default();
+                println!("{}", portal::seed::seed_demo(&pool, &hasher).await?);
+                Ok(())
+            })
+            .await
+        }
+        Command::SendTestMail { to, lang } => {
+            let locale = portal::i18n::Locale::from_code(&lang)
+                .ok_or_else(|| anyhow::anyhow!("--lang must be es, en or pt-BR"))?;
+            if !portal::mail::is_plain_address(&to) {
+                anyhow::bail!("--to must be an e-mail address such as ana@example.com");
+            }
+            let mailer = portal::mail::Mailer::from_config(&config)?;
+            mailer
+                .send(&portal::mail::test_message(&config, locale, &to)?)
+                .await?;
+            println!("Test e-mail sent to {to}.");
+            Ok(())
+        }
+    }
+}
+
+/// Opens the database (embedded or not), migrates, runs `f`, and closes it again.
+async fn with_database<F, Fut>(config: &Config, f: F) -> anyhow::Result<()>
+where
+    F: FnOnce(sqlx::PgPool) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let database = portal::Database::open(config).await?;
+    let result = async {
+        portal::db::migrate(&database.pool).await?;
+        f(database.pool.clone()).await
+    }
+    .await;
+    database.close().await;
+    result
+}
+
+async fn create_staff(
+    config: &Config,
+    email: String,
+    name: String,
+    password: Option<String>,
+) -> anyhow::Result<()> {
+    let email = portal::domain::Email::parse(&email)
+        .map_err(|_| anyhow::anyhow!("--email is not a valid e-mail address"))?;
+    let name = name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 120 {
+        anyhow::bail!("--name must have 1 to 120 characters");
+    }
+    let password = match password {
+        Some(p) => p,
+        None => {
+            if !std::io::stdin().is_terminal() {
+                anyhow::bail!("no --password given and no terminal to ask for one");
+            }
+            let first = rpassword::prompt_password("Password: ")?;
+            let second = rpassword::prompt_password("Repeat the password: ")?;
+            if first != second {
+                anyhow::bail!("the two passwords differ");
+            }
+            first
+        }
+    };
+    if let Err(key) = portal::auth::password::check_new(&password, email.as_str()) {
+        anyhow::bail!(
+            "password refused: {}",
+            portal::i18n::t(portal::i18n::Locale::En, key)
+        );
+    }
+    with_database(config, |pool| async move {
+        let hasher = portal::auth::password::PasswordHasher::default();
+        let hash = hasher.hash(&password).await?;
+        let mut tx = pool.begin().await?;
+        let id = portal::auth::store::create_staff(&mut *tx, &email, &name, &hash)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        sqlx::query(
+            "INSERT INTO audit_log (actor_label, action, subject_type, subject_id, details)
+             VALUES ('cli', 'staff_created', 'user', $1::text, jsonb_build_object('email', $2::text))",
+        )
+        .bind(id.to_string())
+        .bind(email.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        println!("Staff account created for {email}. They set up MFA at first sign-in.");
+        Ok(())
+    })
+    .await
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    if config.log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

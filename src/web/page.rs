@@ -1,0 +1,168 @@
+//! The context every page template receives (`ctx` in templates): the request's locale, the CSRF
+//! token for forms, flash messages, the signed-in user for the header, and the current path for
+//! the language selector. Pages render through [`render`], which marks the response as final so
+//! the error-page middleware leaves it alone.
+
+use askama::Template;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use tower_sessions::Session;
+
+use crate::error::AppError;
+use crate::i18n::{self, Locale};
+use crate::web::flash::Flash;
+use crate::web::{AppState, assets, csrf, flash, keys, locale};
+
+/// The signed-in user as the header shows it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct NavUser {
+    pub name: String,
+    pub is_staff: bool,
+    pub role: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct PageCtx {
+    pub locale: Locale,
+    pub csrf: String,
+    pub flashes: Vec<Flash>,
+    /// Path and query of this request, for "come back here" links.
+    pub path: String,
+    pub user: Option<NavUser>,
+}
+
+/// Marks a response whose body is already the page the user should see.
+#[derive(Clone, Copy, Debug)]
+pub struct Rendered;
+
+impl PageCtx {
+    /// Builds the context from the request and its session; creates the CSRF token if needed.
+    pub async fn build(parts: &Parts, session: Option<&Session>) -> Self {
+        let session_locale = match session {
+            Some(s) => s.get::<Locale>(keys::LOCALE).await.ok().flatten(),
+            None => None,
+        };
+        let locale = locale::resolve(&parts.headers, session_locale);
+        let (csrf, flashes, user) = match session {
+            Some(s) => (
+                csrf::token(s).await.unwrap_or_default(),
+                flash::take(s).await,
+                s.get::<NavUser>(crate::auth::NAV_USER).await.ok().flatten(),
+            ),
+            None => (String::new(), Vec::new(), None),
+        };
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        Self {
+            locale,
+            csrf,
+            flashes,
+            path,
+            user,
+        }
+    }
+
+    /// The translation of `key` in this page's language.
+    pub fn t(&self, key: &str) -> String {
+        i18n::t(self.locale, key)
+    }
+
+    /// Like [`PageCtx::t`] with `%{name}` placeholders filled.
+    pub fn t_with(&self, key: &str, args: &[(&str, &str)]) -> String {
+        i18n::t_with(self.locale, key, args)
+    }
+
+    /// The `lang` attribute of the page.
+    pub fn lang(&self) -> &'static str {
+        self.locale.code()
+    }
+
+    /// The languages for the selector: (code, native name, link, is current).
+    pub fn languages(&self) -> Vec<(&'static str, &'static str, String, bool)> {
+        Locale::ALL
+            .iter()
+            .map(|l| {
+                (
+                    l.code(),
+                    l.native_name(),
+                    locale::switch_link(*l, &self.path),
+                    *l == self.locale,
+                )
+            })
+            .collect()
+    }
+
+    /// The URL of a static file, with its version for long caching.
+    pub fn asset(&self, name: &str) -> String {
+        assets::url(name)
+    }
+}
+
+impl<S> FromRequestParts<S> for PageCtx
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let session = parts.extensions.get::<Session>().cloned();
+        Ok(Self::build(parts, session.as_ref()).await)
+    }
+}
+
+/// Renders a page template with a status; the response is final (no error page replaces it).
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => {
+            let mut response = (status, Html(html)).into_response();
+            response.extensions_mut().insert(Rendered);
+            response
+        }
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+/// A page with status 200.
+pub fn ok(page: &impl Template) -> Response {
+    render(StatusCode::OK, page)
+}
+
+/// A redirect after a successful form post (303, so the browser follows with GET).
+pub fn see_other(location: &str) -> Response {
+    let mut response = (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_string())],
+    )
+        .into_response();
+    response.extensions_mut().insert(Rendered);
+    response
+}
+
+impl PageCtx {
+    /// The main menu for the signed-in user: (link, label, is the current section). Entries
+    /// are added here as features land, so the menu never shows a dead link.
+    pub fn menu(&self) -> Vec<(&'static str, String, bool)> {
+        let Some(_user) = &self.user else {
+            return Vec::new();
+        };
+        let path = self.path.split('?').next().unwrap_or("/");
+        let entries: [(&'static str, &'static str); 1] = [("/", "menu.home")];
+        entries
+            .iter()
+            .map(|(href, key)| {
+                let current = if *href == "/" {
+                    path == "/"
+                } else {
+                    path == *href || path.starts_with(&format!("{href}/"))
+                };
+                (*href, self.t(key), current)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,35 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  // Forms and buttons marked data-confirm ask before a destructive action.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var message = form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+    }
+  });
+  // Buttons marked data-copy copy the text of the element they point to.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button || !navigator.clipboard) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source) return;
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      var done = button.getAttribute("data-copied");
+      if (done) {
+        var original = button.textContent;
+        button.textContent = done;
+        setTimeout(function () { button.textContent = original; }, 2000);
+      }
+    });
+  });
+  // A submitted form cannot be sent twice by a double click.
+  document.addEventListener("submit", function (event) {
+    if (event.defaultPrevented) return;
+    var buttons = event.target.querySelectorAll("button[type=submit]");
+    setTimeout(function () {
+      buttons.forEach(function (b) { b.disabled = true; });
+    }, 0);
+  });
+})();

@@ -1,0 +1,10 @@
+//! Integration tests: the real portal over HTTP against a real PostgreSQL database, with real
+//! e-mail over SMTP and, for the journeys, a real headless browser. One binary, one module per
+//! area.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod browser;
+mod foundation;
+mod platform;

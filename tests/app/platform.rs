@@ -1,0 +1,321 @@
+//! The platform under the pages: tenant isolation in the database, the job queue, the embedded
+//! database behind `portal serve`, and shutdown.
+
+use std::time::Duration;
+
+use crate::common::{SmtpCapture, TestApp, TestDatabase};
+use portal::jobs::Worker;
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+async fn reseller(db: &sqlx::PgPool, name: &str, tax_id: &str) -> Uuid {
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO resellers (legal_name, tax_id, country, billing_currency)
+         VALUES ($1, $2, 'MX', 'USD') RETURNING id",
+    )
+    .bind(name)
+    .bind(tax_id)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    for role in ["owner", "sales"] {
+        sqlx::query("INSERT INTO users (reseller_id, email, name, role) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(format!("{role}@{tax_id}.example"))
+            .bind(format!("{role} of {name}"))
+            .bind(role)
+            .execute(db)
+            .await
+            .unwrap();
+    }
+    id
+}
+
+#[tokio::test]
+async fn an_unfiltered_query_in_a_tenant_transaction_sees_one_tenant_only() {
+    let database = TestDatabase::create().await;
+    let db = portal::db::connect(&database.url).await.unwrap();
+    let a = reseller(&db, "Alfa", "alfa").await;
+    let b = reseller(&db, "Beta", "beta").await;
+
+    let mut tx = portal::db::tenant_tx(&db, a).await.unwrap();
+    // No WHERE clause: row-level security still limits it to reseller A.
+    let emails: Vec<String> = sqlx::query_scalar("SELECT email::text FROM users ORDER BY email")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(emails, ["owner@alfa.example", "sales@alfa.example"]);
+    let resellers: i64 = sqlx::query_scalar("SELECT count(*) FROM resellers")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(resellers, 1);
+    // Writing a row for another tenant is refused.
+    let err = sqlx::query(
+        "INSERT INTO users (reseller_id, email, name, role) VALUES ($1, 'intruder@x.example', 'x', 'admin')",
+    )
+    .bind(b)
+    .execute(&mut *tx)
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("row-level security"), "{err}");
+    tx.rollback().await.unwrap();
+
+    // Moving another tenant's row is impossible too.
+    let mut tx = portal::db::tenant_tx(&db, b).await.unwrap();
+    let moved = sqlx::query("UPDATE users SET name = 'hijacked' WHERE reseller_id = $1")
+        .bind(a)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(moved.rows_affected(), 0);
+    tx.commit().await.unwrap();
+
+    // Outside a tenant transaction (staff and system work) every row is visible.
+    let all: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(all, 4);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn each_job_runs_once_even_with_two_workers_on_one_queue() {
+    let database = TestDatabase::create().await;
+    let db = portal::db::connect(&database.url).await.unwrap();
+    let smtp = SmtpCapture::start().await;
+    let config = portal::config::Config::from_lookup(|k| match k {
+        "SMTP_URL" => Some(smtp.url()),
+        _ => None,
+    })
+    .unwrap();
+    let mailer = portal::mail::Mailer::from_config(&config).unwrap();
+    for i in 0..20 {
+        let email = portal::mail::OutgoingEmail {
+            to: format!("user{i}@example.com"),
+            subject: format!("Message {i}"),
+            text: "text".into(),
+            html: "<p>html</p>".into(),
+        };
+        portal::mail::queue(&db, &email).await.unwrap();
+    }
+    let w1 = Worker::new(db.clone(), mailer.clone());
+    let w2 = Worker::new(db.clone(), mailer.clone());
+    let drain = |w: Worker| async move {
+        let mut n = 0;
+        while w.run_one().await.unwrap() {
+            n += 1;
+        }
+        n
+    };
+    let (n1, n2) = tokio::join!(drain(w1), drain(w2));
+    assert_eq!(n1 + n2, 20);
+    for i in 0..20 {
+        assert_eq!(smtp.count_to(&format!("user{i}@example.com")), 1);
+    }
+    let done: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE state = 'done'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(done, 20);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_is_run_again_and_failures_are_retried_with_backoff() {
+    let database = TestDatabase::create().await;
+    let db = portal::db::connect(&database.url).await.unwrap();
+    let smtp = SmtpCapture::start().await;
+    let config = portal::config::Config::from_lookup(|k| match k {
+        "SMTP_URL" => Some(smtp.url()),
+        _ => None,
+    })
+    .unwrap();
+    let mailer = portal::mail::Mailer::from_config(&config).unwrap();
+    let email = portal::mail::OutgoingEmail {
+        to: "ana@example.com".into(),
+        subject: "Hola".into(),
+        text: "t".into(),
+        html: "h".into(),
+    };
+    portal::mail::queue(&db, &email).await.unwrap();
+
+    // A worker claimed the job and died: its lease is still running, so nobody takes it...
+    sqlx::query(
+        "UPDATE jobs SET state = 'running', attempts = 1, locked_by = 'dead-worker',
+                locked_until = now() + interval '1 hour'",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let worker = Worker::new(db.clone(), mailer.clone());
+    assert!(!worker.run_one().await.unwrap());
+    // ...until the lease runs out; then it runs to completion, once.
+    sqlx::query("UPDATE jobs SET locked_until = now() - interval '1 second'")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert!(worker.run_one().await.unwrap());
+    assert!(!worker.run_one().await.unwrap());
+    assert_eq!(smtp.count_to("ana@example.com"), 1);
+
+    // A transient failure (no SMTP server answering) is retried later, not dropped.
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let broken = portal::config::Config::from_lookup(|k| match k {
+        "SMTP_URL" => Some(format!("smtp://127.0.0.1:{dead_port}")),
+        _ => None,
+    })
+    .unwrap();
+    let failing = Worker::new(
+        db.clone(),
+        portal::mail::Mailer::from_config(&broken).unwrap(),
+    );
+    portal::mail::queue(
+        &db,
+        &portal::mail::OutgoingEmail {
+            to: "bob@example.com".into(),
+            ..email
+        },
+    )
+    .await
+    .unwrap();
+    assert!(failing.run_one().await.unwrap());
+    let (state, attempts, waits): (String, i32, bool) = sqlx::query_as(
+        "SELECT state, attempts, run_at > now() + interval '5 seconds'
+         FROM jobs WHERE payload->>'to' = 'bob@example.com'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!((state.as_str(), attempts, waits), ("queued", 1, true));
+    // When it is due again and the server is back, it is delivered.
+    sqlx::query("UPDATE jobs SET run_at = now() WHERE state = 'queued'")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert!(worker.run_one().await.unwrap());
+    assert_eq!(smtp.count_to("bob@example.com"), 1);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_request_in_flight_finish() {
+    let app = TestApp::spawn().await;
+    // A slow client: the request is sent in two halves around the shutdown signal.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    socket
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let addr = app.addr;
+    let stopping = tokio::spawn(app.stop());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    socket
+        .write_all(b"Connection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    tokio::time::timeout(Duration::from_secs(30), stopping)
+        .await
+        .expect("shutdown finishes")
+        .unwrap();
+    // New connections are refused once it has stopped.
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+/// `portal serve` with no DATABASE_URL: the embedded cluster is created, used, reused, and
+/// stopped on SIGTERM.
+#[tokio::test]
+async fn serve_without_database_url_runs_its_own_postgres_and_stops_it() {
+    let dir = std::env::temp_dir().join(format!("portal-embedded-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    for round in 0..2 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portal"))
+            .arg("serve")
+            .env_remove("DATABASE_URL")
+            .env_remove("SMTP_URL")
+            .env("PORTAL_DATA_DIR", &dir)
+            .env("PORTAL_BIND", format!("127.0.0.1:{port}"))
+            .env("PORTAL_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let client = reqwest::Client::new();
+        let mut ready = false;
+        for _ in 0..600 {
+            if let Ok(r) = client
+                .get(format!("http://127.0.0.1:{port}/readyz"))
+                .send()
+                .await
+            {
+                if r.status() == StatusCode::OK {
+                    ready = true;
+                    break;
+                }
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "portal serve exited with {status}: {}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(ready, "round {round}: /readyz never answered");
+        let login = client
+            .get(format!("http://127.0.0.1:{port}/login"))
+            .header("accept-language", "en")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), StatusCode::OK);
+        assert!(login.text().await.unwrap().contains("Sign in"));
+        assert!(dir.join("postgres/data/postmaster.pid").exists());
+
+        // SAFETY: sending SIGTERM to our own child.
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGTERM);
+        }
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "exit: {:?} {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("Demo accounts"),
+            "prints how to log in: {stdout}"
+        );
+        assert!(
+            !dir.join("postgres/data/postmaster.pid").exists(),
+            "the embedded cluster is stopped on exit"
+        );
+    }
+    assert!(dir.join("demo-data-loaded").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,327 @@
+//! The test harness: the real portal on a random port, against a database of its own, with an
+//! SMTP capture for its mail, and an HTTP client that behaves like a browser (cookies, forms with
+//! their CSRF token, following redirects, reading the page's HTML).
+
+#![allow(dead_code)]
+
+pub mod browser;
+pub mod db;
+pub mod smtp;
+
+use std::collections::HashMap;
+
+use portal::config::Config;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use scraper::{Html, Selector};
+use sqlx::PgPool;
+
+pub use db::TestDatabase;
+pub use smtp::SmtpCapture;
+
+/// A running portal for one test.
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub base: String,
+    pub db: PgPool,
+    pub smtp: SmtpCapture,
+    pub client: reqwest::Client,
+    pub config: Config,
+    portal: Option<portal::RunningPortal>,
+    data_dir: std::path::PathBuf,
+    _database: TestDatabase,
+}
+
+/// Extra settings for a test app.
+#[derive(Default)]
+pub struct Options {
+    pub env: Vec<(&'static str, String)>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> Self {
+        let database = TestDatabase::create().await;
+        let smtp = SmtpCapture::start().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+        let data_dir =
+            std::env::temp_dir().join(format!("portal-test-{}", uuid::Uuid::new_v4().simple()));
+        let mut env: HashMap<&str, String> = HashMap::from([
+            ("DATABASE_URL", database.url.clone()),
+            ("PORTAL_BIND", addr.to_string()),
+            ("PORTAL_BASE_URL", base.clone()),
+            ("SMTP_URL", smtp.url()),
+            (
+                "PORTAL_MAIL_FROM",
+                "Portal Test <no-reply@portal.example>".to_string(),
+            ),
+            ("PORTAL_DATA_DIR", data_dir.display().to_string()),
+        ]);
+        for (k, v) in options.env {
+            env.insert(k, v);
+        }
+        let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");
+        let pool = portal::db::connect(&database.url).await.unwrap();
+        let portal = portal::start_on(listener, config.clone(), pool.clone())
+            .await
+            .expect("the portal starts");
+        Self {
+            addr,
+            base,
+            db: pool,
+            smtp,
+            client: new_client(),
+            config,
+            portal: Some(portal),
+            data_dir,
+            _database: database,
+        }
+    }
+
+    /// A second browser (its own cookies) on the same portal.
+    pub fn new_client(&self) -> reqwest::Client {
+        new_client()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    /// GET, following redirects like a browser.
+    pub async fn get(&self, path: &str) -> Page {
+        self.get_with(&self.client, path).await
+    }
+
+    pub async fn get_with(&self, client: &reqwest::Client, path: &str) -> Page {
+        let response = client.get(self.url(path)).send().await.unwrap();
+        self.follow(client, response).await
+    }
+
+    /// GET without following redirects.
+    pub async fn get_raw(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Submits a form as a browser would, following the redirect after it.
+    pub async fn submit(&self, form: &FormData) -> Page {
+        self.submit_with(&self.client, form).await
+    }
+
+    pub async fn submit_with(&self, client: &reqwest::Client, form: &FormData) -> Page {
+        let response = client
+            .post(self.url(&form.action))
+            .header("origin", &self.base)
+            .form(&form.fields)
+            .send()
+            .await
+            .unwrap();
+        self.follow(client, response).await
+    }
+
+    /// POSTs raw form fields (no token unless given), without following redirects.
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn follow(&self, client: &reqwest::Client, mut response: reqwest::Response) -> Page {
+        let mut hops = 0;
+        while response.status().is_redirection() && hops < 10 {
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .expect("redirect with a Location")
+                .to_string();
+            let next = reqwest::Url::parse(response.url().as_str())
+                .unwrap()
+                .join(&location)
+                .unwrap();
+            response = client.get(next).send().await.unwrap();
+            hops += 1;
+        }
+        Page::read(response).await
+    }
+
+    /// Stops the portal the way SIGTERM does (requests in flight finish first).
+    pub async fn stop(mut self) {
+        if let Some(p) = self.portal.take() {
+            p.shutdown().await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A page as the browser received it.
+pub struct Page {
+    pub status: StatusCode,
+    pub url: String,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub async fn read(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let url = response.url().to_string();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap_or_default();
+        Self {
+            status,
+            url,
+            headers,
+            body,
+        }
+    }
+
+    pub fn path(&self) -> String {
+        reqwest::Url::parse(&self.url).unwrap().path().to_string()
+    }
+
+    pub fn html(&self) -> Html {
+        Html::parse_document(&self.body)
+    }
+
+    /// The text of every element matching `selector`, whitespace collapsed.
+    pub fn texts(&self, selector: &str) -> Vec<String> {
+        let sel = Selector::parse(selector).unwrap();
+        self.html()
+            .select(&sel)
+            .map(|e| {
+                e.text()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    /// The text of the first element matching `selector`.
+    pub fn text(&self, selector: &str) -> String {
+        self.texts(selector)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no {selector} on the page:\n{}", self.body))
+    }
+
+    /// An attribute of the first element matching `selector`.
+    pub fn attr(&self, selector: &str, name: &str) -> Option<String> {
+        let sel = Selector::parse(selector).unwrap();
+        self.html()
+            .select(&sel)
+            .next()
+            .and_then(|e| e.value().attr(name).map(str::to_string))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    /// The form matching `selector`, with the values its fields hold.
+    pub fn form(&self, selector: &str) -> FormData {
+        let sel = Selector::parse(selector).unwrap();
+        let html = self.html();
+        let form = html
+            .select(&sel)
+            .next()
+            .unwrap_or_else(|| panic!("no form {selector} on the page:\n{}", self.body));
+        let action = form.value().attr("action").unwrap_or(&self.url).to_string();
+        let mut fields = Vec::new();
+        let inputs = Selector::parse("input, select, textarea").unwrap();
+        for field in form.select(&inputs) {
+            let v = field.value();
+            let Some(name) = v.attr("name") else { continue };
+            match v.name() {
+                "input" => {
+                    let kind = v.attr("type").unwrap_or("text");
+                    if (kind == "checkbox" || kind == "radio") && v.attr("checked").is_none() {
+                        continue;
+                    }
+                    if kind == "submit" || kind == "button" {
+                        continue;
+                    }
+                    fields.push((name.to_string(), v.attr("value").unwrap_or("").to_string()));
+                }
+                "textarea" => fields.push((name.to_string(), field.text().collect())),
+                "select" => {
+                    let options = Selector::parse("option").unwrap();
+                    let chosen = field
+                        .select(&options)
+                        .find(|o| o.value().attr("selected").is_some())
+                        .or_else(|| field.select(&options).next());
+                    if let Some(o) = chosen {
+                        let value = o
+                            .value()
+                            .attr("value")
+                            .map(str::to_string)
+                            .unwrap_or_else(|| o.text().collect());
+                        fields.push((name.to_string(), value));
+                    }
+                }
+                _ => {}
+            }
+        }
+        FormData { action, fields }
+    }
+}
+
+/// A form's action and fields, ready to submit.
+#[derive(Clone, Debug)]
+pub struct FormData {
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl FormData {
+    /// Sets a field (replacing its value, or adding it).
+    pub fn set(mut self, name: &str, value: &str) -> Self {
+        match self.fields.iter_mut().find(|(n, _)| n == name) {
+            Some(f) => f.1 = value.to_string(),
+            None => self.fields.push((name.to_string(), value.to_string())),
+        }
+        self
+    }
+
+    pub fn remove(mut self, name: &str) -> Self {
+        self.fields.retain(|(n, _)| n != name);
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
