@@ -36,6 +36,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `PORTAL_WORKER`: run the background worker inside `serve` (default `true`).
     pub run_worker: bool,
+    /// `PORTAL_SECRET_KEY`: encrypts secrets at rest (TOTP seeds). Unset: `<data_dir>/secret.key`.
+    pub secret_key: Option<String>,
 }
 
 /// A variable that holds a value the portal cannot use.
@@ -178,7 +180,19 @@ impl Config {
             Some(other) => return Err(bad("PORTAL_WORKER", other, "expected true or false")),
         };
 
+        let secret_key = get("PORTAL_SECRET_KEY");
+        if let Some(k) = &secret_key {
+            if crate::crypto::parse_key(k).is_err() {
+                return Err(bad(
+                    "PORTAL_SECRET_KEY",
+                    "(hidden)",
+                    "expected 32 random bytes in base64 or hex, e.g. from `openssl rand -base64 32`",
+                ));
+            }
+        }
+
         Ok(Self {
+            secret_key,
             database_url,
             bind,
             base_url,

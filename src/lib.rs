@@ -3,15 +3,21 @@
 
 rust_i18n::i18n!("locales");
 
+pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod countries;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod jobs;
 pub mod mail;
+pub mod partners;
 pub mod seed;
+pub mod staff;
+pub mod text;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -112,6 +118,7 @@ pub fn install_crypto_provider() {
 pub fn state(config: Config, pool: PgPool) -> anyhow::Result<AppState> {
     Ok(AppState {
         mailer: Mailer::from_config(&config)?,
+        secrets: crypto::SecretBox::from_config(config.secret_key.as_deref(), &config.data_dir)?,
         db: pool,
         config: Arc::new(config),
         passwords: auth::password::PasswordHasher::default(),
@@ -195,7 +202,9 @@ async fn serve_on(config: &Config, database: &Database) -> anyhow::Result<()> {
         let marker = config.data_dir.join("demo-data-loaded");
         if !marker.exists() {
             let hasher = auth::password::PasswordHasher::default();
-            let summary = seed::seed_demo(&database.pool, &hasher).await?;
+            let secrets =
+                crypto::SecretBox::from_config(config.secret_key.as_deref(), &config.data_dir)?;
+            let summary = seed::seed_demo(&database.pool, &hasher, &secrets).await?;
             println!("{summary}");
             std::fs::write(
                 &marker,

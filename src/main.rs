@@ -95,9 +95,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             password,
         } => create_staff(&config, email, name, password).await,
         Command::SeedDemo => {
+            let secrets =
+                portal::crypto::SecretBox::from_config(config.secret_key.as_deref(), &config.data_dir)?;
             with_database(&config, |pool| async move {
                 let hasher = portal::auth::password::PasswordHasher::default();
-                println!("{}", portal::seed::seed_demo(&pool, &hasher).await?);
+                println!("{}", portal::seed::seed_demo(&pool, &hasher, &secrets).await?);
                 Ok(())
             })
             .await

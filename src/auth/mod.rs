@@ -1,37 +1,36 @@
-//! Identity: sign-in, the signed-in user in the session, and staff accounts.
-//!
-//! This module owns the `auth` and `nav_user` session keys. The full identity journeys (MFA,
-//! invitations, password reset, reseller users) build on what is here.
+//! Identity: sign-in with a password and a second factor (TOTP or a recovery code), MFA
+//! enrolment, forgotten passwords, invitations, the profile, and the signed-in user of each
+//! request. This module owns the `auth` session key.
 
+pub mod emails;
 pub mod password;
+pub mod profile;
 pub mod routes;
+pub mod session;
 pub mod store;
+pub mod throttle;
+pub mod totp;
 
-use tower_sessions::Session;
+use tower_sessions::Session as TowerSession;
 
 use crate::i18n::Locale;
 use crate::web::AppState;
 
-pub use routes::router;
-
-/// Session key of the header's user summary (`web::page::NavUser`).
-pub const NAV_USER: &str = "nav_user";
-
-/// The signed-in user of a session, with the epoch that must still match the user's.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct SessionAuth {
-    pub user_id: uuid::Uuid,
-    pub session_epoch: i32,
+/// Sign-in, MFA, password and invitation pages, and the profile.
+pub fn router() -> axum::Router<AppState> {
+    routes::router().merge(profile::router())
 }
 
 /// Saves a signed-in user's language choice to their account.
 pub async fn remember_locale(
     state: &AppState,
-    session: &Session,
+    session: &TowerSession,
     locale: Locale,
 ) -> Result<(), crate::error::AppError> {
-    if let Some(auth) = session.get::<SessionAuth>(crate::web::keys::AUTH).await? {
-        store::set_locale(&state.db, auth.user_id, locale).await?;
+    if let Some(session::LoginState::SignedIn { user_id, .. }) =
+        session::state_of(session).await?
+    {
+        store::set_locale(&state.db, user_id, locale).await?;
     }
     Ok(())
 }

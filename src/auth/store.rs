@@ -50,6 +50,7 @@ pub struct LoginRecord {
     pub password_hash: Option<String>,
     pub locale: Option<String>,
     pub session_epoch: i32,
+    pub mfa_enabled: bool,
 }
 
 pub async fn find_for_login(
@@ -58,7 +59,8 @@ pub async fn find_for_login(
 ) -> sqlx::Result<Option<LoginRecord>> {
     sqlx::query_as!(
         LoginRecord,
-        r#"SELECT id, name, role, status, password_hash, locale, session_epoch
+        r#"SELECT id, name, role, status, password_hash, locale, session_epoch,
+                  totp_secret_enc IS NOT NULL AS "mfa_enabled!"
            FROM users WHERE email = $1::text::citext"#,
         email.as_str()
     )
@@ -79,4 +81,230 @@ pub async fn set_locale(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// The signed-in user as every request loads it.
+#[derive(Debug)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub reseller_id: Option<Uuid>,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+    pub locale: Option<String>,
+    pub session_epoch: i32,
+}
+
+impl UserRow {
+    pub fn into_current(self) -> crate::auth::session::CurrentUser {
+        crate::auth::session::CurrentUser {
+            id: self.id,
+            reseller_id: self.reseller_id,
+            email: self.email,
+            name: self.name,
+            role: crate::auth::session::Role::parse(&self.role)
+                .unwrap_or(crate::auth::session::Role::Billing),
+            locale: self.locale.as_deref().and_then(Locale::from_code),
+        }
+    }
+}
+
+pub async fn load_signed_in(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, reseller_id, email::text AS "email!", name, role, status, locale, session_epoch
+           FROM users WHERE id = $1"#,
+        user_id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The encrypted TOTP seed of a user who has enrolled.
+pub async fn totp_secret(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Option<Vec<u8>>> {
+    let row = sqlx::query_scalar!("SELECT totp_secret_enc FROM users WHERE id = $1", user_id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.flatten())
+}
+
+/// Records that `step` was used; `false` when it (or a later one) was used before. The
+/// database decides, so two requests with the same code cannot both pass.
+pub async fn accept_totp_step(db: impl PgExecutor<'_>, user_id: Uuid, step: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE users SET totp_last_step = $2
+         WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+        user_id,
+        step
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Saves a confirmed authenticator (the step used to confirm it counts as used).
+pub async fn set_totp(db: impl PgExecutor<'_>, user_id: Uuid, sealed: &[u8], step: i64) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users SET totp_secret_enc = $2, totp_last_step = $3, mfa_enabled_at = now(),
+                updated_at = now()
+         WHERE id = $1",
+        user_id,
+        sealed,
+        step
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Replaces a user's recovery codes.
+pub async fn replace_recovery_codes(
+    tx: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    hashes: &[Vec<u8>],
+) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM recovery_codes WHERE user_id = $1", user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!(
+        "INSERT INTO recovery_codes (user_id, code_hash) SELECT $1, unnest($2::bytea[])",
+        user_id,
+        hashes
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Uses a recovery code: `true` once per code.
+pub async fn use_recovery_code(db: impl PgExecutor<'_>, user_id: Uuid, hash: &[u8]) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE recovery_codes SET used_at = now()
+         WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+        user_id,
+        hash
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn unused_recovery_codes(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<i64> {
+    let n = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL"#,
+        user_id
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(n)
+}
+
+/// Creates a single-use link token; returns the token to put in the link.
+pub async fn create_token(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    purpose: &str,
+    valid_for: time::Duration,
+) -> sqlx::Result<String> {
+    let (token, hash) = crate::crypto::new_token();
+    sqlx::query!(
+        "INSERT INTO auth_tokens (token_hash, user_id, purpose, expires_at)
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
+        hash,
+        user_id,
+        purpose,
+        valid_for.whole_seconds() as f64
+    )
+    .execute(db)
+    .await?;
+    Ok(token)
+}
+
+/// Who a still-valid token belongs to (without using it up).
+pub struct TokenOwner {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub locale: Option<String>,
+}
+
+pub async fn peek_token(db: impl PgExecutor<'_>, token: &str, purpose: &str) -> sqlx::Result<Option<TokenOwner>> {
+    let hash = crate::crypto::hash_token(token);
+    sqlx::query_as!(
+        TokenOwner,
+        r#"SELECT u.id AS user_id, u.email::text AS "email!", u.name, u.locale
+           FROM auth_tokens t JOIN users u ON u.id = t.user_id
+           WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL
+             AND t.expires_at > now() AND u.status <> 'deactivated'"#,
+        hash,
+        purpose
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Uses a token up: the user it belongs to, once; `None` when it is unknown, used or expired.
+pub async fn consume_token(db: impl PgExecutor<'_>, token: &str, purpose: &str) -> sqlx::Result<Option<Uuid>> {
+    let hash = crate::crypto::hash_token(token);
+    sqlx::query_scalar!(
+        "UPDATE auth_tokens SET used_at = now()
+         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
+         RETURNING user_id",
+        hash,
+        purpose
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Sets a new password, activates an invited account, and ends every existing session (the
+/// epoch changes); returns the new epoch.
+pub async fn set_password(db: impl PgExecutor<'_>, user_id: Uuid, hash: &str) -> sqlx::Result<i32> {
+    sqlx::query_scalar!(
+        "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1,
+                status = CASE WHEN status = 'invited' THEN 'active' ELSE status END,
+                updated_at = now()
+         WHERE id = $1 AND status <> 'deactivated'
+         RETURNING session_epoch",
+        user_id,
+        hash
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub async fn password_hash(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Option<String>> {
+    Ok(sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user_id)
+        .fetch_optional(db)
+        .await?
+        .flatten())
+}
+
+pub async fn mark_signed_in(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!("UPDATE users SET last_sign_in_at = now() WHERE id = $1", user_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A past sign-in, for the profile page.
+pub struct SignIn {
+    pub at: time::OffsetDateTime,
+    pub ip: Option<String>,
+    pub action: String,
+    pub user_agent: Option<String>,
+}
+
+pub async fn recent_sign_ins(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<SignIn>> {
+    sqlx::query_as!(
+        SignIn,
+        r#"SELECT at, host(ip) AS ip, action, details->>'user_agent' AS user_agent
+           FROM audit_log
+           WHERE actor_user_id = $1 AND action IN ('sign_in', 'sign_in_failed', 'second_factor_failed')
+           ORDER BY at DESC LIMIT 10"#,
+        user_id
+    )
+    .fetch_all(db)
+    .await
 }

@@ -37,6 +37,9 @@ pub async fn render(State(_state): State<AppState>, request: Request, next: Next
     let mut page_parts = Request::new(Body::empty()).into_parts().0;
     page_parts.uri = parts.uri.clone();
     page_parts.headers = parts.headers.clone();
+    if let Some(user) = parts.extensions.get::<crate::auth::session::CurrentUser>() {
+        page_parts.extensions.insert(user.clone());
+    }
     let response = next.run(Request::from_parts(parts, body)).await;
 
     let status = response.status();

@@ -46,6 +46,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub mailer: Mailer,
     pub passwords: PasswordHasher,
+    pub secrets: crate::crypto::SecretBox,
 }
 
 /// Session keys, in one place so features do not collide.
@@ -85,6 +86,8 @@ pub fn app(state: AppState, store: PostgresStore) -> Router {
         .merge(assets::router())
         .merge(locale::router())
         .merge(crate::auth::router())
+        .merge(crate::partners::router())
+        .merge(crate::staff::router())
         .fallback(|| async { StatusCode::NOT_FOUND });
 
     let trace = TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -10,18 +10,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use tower_sessions::Session;
 
+use crate::auth::session::{CurrentUser, Role};
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
 use crate::web::flash::Flash;
 use crate::web::{AppState, assets, csrf, flash, keys, locale};
-
-/// The signed-in user as the header shows it.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct NavUser {
-    pub name: String,
-    pub is_staff: bool,
-    pub role: String,
-}
 
 #[derive(Clone, Debug)]
 pub struct PageCtx {
@@ -30,7 +23,7 @@ pub struct PageCtx {
     pub flashes: Vec<Flash>,
     /// Path and query of this request, for "come back here" links.
     pub path: String,
-    pub user: Option<NavUser>,
+    pub user: Option<CurrentUser>,
 }
 
 /// Marks a response whose body is already the page the user should see.
@@ -45,14 +38,11 @@ impl PageCtx {
             None => None,
         };
         let locale = locale::resolve(&parts.headers, session_locale);
-        let (csrf, flashes, user) = match session {
-            Some(s) => (
-                csrf::token(s).await.unwrap_or_default(),
-                flash::take(s).await,
-                s.get::<NavUser>(crate::auth::NAV_USER).await.ok().flatten(),
-            ),
-            None => (String::new(), Vec::new(), None),
+        let (csrf, flashes) = match session {
+            Some(s) => (csrf::token(s).await.unwrap_or_default(), flash::take(s).await),
+            None => (String::new(), Vec::new()),
         };
+        let user = parts.extensions.get::<CurrentUser>().cloned();
         let path = parts
             .uri
             .path_and_query()
@@ -148,16 +138,26 @@ impl PageCtx {
     /// The main menu for the signed-in user: (link, label, is the current section). Entries
     /// are added here as features land, so the menu never shows a dead link.
     pub fn menu(&self) -> Vec<(&'static str, String, bool)> {
-        let Some(_user) = &self.user else {
+        let Some(user) = &self.user else {
             return Vec::new();
         };
         let path = self.path.split('?').next().unwrap_or("/");
-        let entries: [(&'static str, &'static str); 1] = [("/", "menu.home")];
+        let mut entries: Vec<(&'static str, &'static str)> = Vec::new();
+        if user.role == Role::Staff {
+            entries.push(("/staff", "menu.staff_home"));
+            entries.push(("/staff/access-requests", "menu.access_requests"));
+        } else {
+            entries.push(("/", "menu.home"));
+            if user.role.manages_users() {
+                entries.push(("/partner/users", "menu.users"));
+            }
+        }
+        entries.push(("/profile", "menu.profile"));
         entries
             .iter()
             .map(|(href, key)| {
-                let current = if *href == "/" {
-                    path == "/"
+                let current = if *href == "/" || *href == "/staff" {
+                    path == *href
                 } else {
                     path == *href || path.starts_with(&format!("{href}/"))
                 };

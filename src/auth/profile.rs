@@ -1,0 +1,253 @@
+//! The user's own profile: language, password, recent sign-ins, and the second factor
+//! (new recovery codes, a new authenticator), each sensitive change confirmed with the password
+//! and a current code.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::audit;
+use crate::auth::session::{CurrentUser, LoginState};
+use crate::auth::{emails, password, store, throttle, totp};
+use crate::error::AppResult;
+use crate::i18n::{self, Locale};
+use crate::web::client_ip::ClientIp;
+use crate::web::flash::{self, Level};
+use crate::web::forms::{FieldErrors, Form};
+use crate::web::page::{self, PageCtx};
+use crate::web::{AppState, keys};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/profile", get(profile))
+        .route("/profile/language", post(set_language))
+        .route("/profile/password", post(change_password))
+        .route("/profile/mfa", post(manage_mfa))
+}
+
+/// A sign-in line for the table.
+pub struct SignInRow {
+    pub when: String,
+    pub ip: String,
+    pub ok: bool,
+    pub agent: String,
+}
+
+#[derive(Template)]
+#[template(path = "auth/profile.html")]
+struct ProfilePage {
+    ctx: PageCtx,
+    user: CurrentUser,
+    role_label: String,
+    sign_ins: Vec<SignInRow>,
+    codes_left_text: String,
+    password_errors: FieldErrors,
+    mfa_errors: FieldErrors,
+}
+
+async fn render(
+    state: &AppState,
+    ctx: PageCtx,
+    user: CurrentUser,
+    password_errors: FieldErrors,
+    mfa_errors: FieldErrors,
+) -> AppResult<Response> {
+    let status = if password_errors.is_empty() && mfa_errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let sign_ins = store::recent_sign_ins(&state.db, user.id)
+        .await?
+        .into_iter()
+        .map(|s| SignInRow {
+            when: i18n::format_datetime(ctx.locale, s.at, time::UtcOffset::UTC) + " UTC",
+            ip: s.ip.unwrap_or_default(),
+            ok: s.action == "sign_in",
+            agent: s.user_agent.unwrap_or_default(),
+        })
+        .collect();
+    let codes_left = store::unused_recovery_codes(&state.db, user.id).await?;
+    let role_label = ctx.t(&format!("role.{}", user.role.as_str()));
+    let codes_left_text = ctx.t_with("profile.codes_left", &[("count", &codes_left.to_string())]);
+    Ok(page::render(
+        status,
+        &ProfilePage { ctx, user, role_label, sign_ins, codes_left_text, password_errors, mfa_errors },
+    ))
+}
+
+async fn profile(State(state): State<AppState>, ctx: PageCtx, user: CurrentUser) -> AppResult<Response> {
+    render(&state, ctx, user, FieldErrors::new(), FieldErrors::new()).await
+}
+
+#[derive(Deserialize)]
+struct LanguageForm {
+    #[serde(default)]
+    locale: String,
+}
+
+async fn set_language(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    Form(form): Form<LanguageForm>,
+) -> AppResult<Response> {
+    let Some(locale) = Locale::from_code(&form.locale) else {
+        return Err(crate::error::AppError::BadRequest);
+    };
+    store::set_locale(&state.db, user.id, locale).await?;
+    session.insert(keys::LOCALE, locale).await?;
+    flash::push(&session, Level::Success, "profile.language_saved", &[]).await;
+    Ok(page::see_other("/profile"))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+/// Checks the current password (throttled like sign-in).
+async fn confirm_password(state: &AppState, user: &CurrentUser, given: &str, ip: std::net::IpAddr) -> AppResult<Result<(), &'static str>> {
+    let key = format!("{}|{ip}", user.email.to_lowercase());
+    if throttle::locked(&state.db, throttle::PASSWORD_ACCOUNT, &key).await?.is_some() {
+        return Ok(Err("login.locked_short"));
+    }
+    let hash = store::password_hash(&state.db, user.id).await?;
+    if given.is_empty() || !state.passwords.verify(given, hash.as_deref()).await? {
+        throttle::fail(&state.db, throttle::PASSWORD_ACCOUNT, &key).await?;
+        return Ok(Err("profile.wrong_password"));
+    }
+    Ok(Ok(()))
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    user: CurrentUser,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<PasswordForm>,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::new();
+    if let Err(key) = confirm_password(&state, &user, &form.current_password, ip).await? {
+        errors.add("current_password", key);
+    }
+    if let Err(key) = password::check_new(&form.password, &user.email) {
+        errors.add("password", key);
+    }
+    if form.password != form.password_confirm {
+        errors.add("password_confirm", "password.mismatch");
+    }
+    if !errors.is_empty() {
+        return render(&state, ctx, user, errors, FieldErrors::new()).await;
+    }
+    let hash = state.passwords.hash(&form.password).await?;
+    let mut tx = state.db.begin().await?;
+    // Every other session of this user ends (the epoch changes); this one carries on.
+    let epoch = store::set_password(&mut *tx, user.id, &hash).await?;
+    let locale = user.locale.unwrap_or(ctx.locale);
+    crate::mail::queue(&mut *tx, &emails::password_changed(&state.config, locale, &user.email, &user.name)?).await?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            reseller_id: user.reseller_id,
+            actor: Some(user.id),
+            action: "password_changed",
+            subject_type: Some("user"),
+            subject_id: Some(user.id.to_string()),
+            ip: Some(ip),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    session.cycle_id().await?;
+    session
+        .insert(keys::AUTH, LoginState::SignedIn { user_id: user.id, epoch })
+        .await?;
+    flash::push(&session, Level::Success, "profile.password_changed", &[]).await;
+    Ok(page::see_other("/profile"))
+}
+
+#[derive(Deserialize)]
+struct MfaForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    code: String,
+}
+
+async fn manage_mfa(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    user: CurrentUser,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<MfaForm>,
+) -> AppResult<Response> {
+    if !matches!(form.action.as_str(), "new_codes" | "new_authenticator") {
+        return Err(crate::error::AppError::BadRequest);
+    }
+    let mut errors = FieldErrors::new();
+    if let Err(key) = confirm_password(&state, &user, &form.current_password, ip).await? {
+        errors.add("mfa_password", key);
+    }
+    // A current authenticator code (accepted once, like at sign-in).
+    let key = user.id.to_string();
+    let code_ok = match store::totp_secret(&state.db, user.id).await? {
+        _ if throttle::locked(&state.db, throttle::SECOND_FACTOR, &key).await?.is_some() => false,
+        Some(sealed) => {
+            let secret = state.secrets.open(&sealed)?;
+            match totp::matching_step(&secret, &form.code, totp::now()) {
+                Some(step) => store::accept_totp_step(&state.db, user.id, step).await?,
+                None => false,
+            }
+        }
+        None => false,
+    };
+    if !code_ok {
+        throttle::fail(&state.db, throttle::SECOND_FACTOR, &key).await?;
+        errors.add("mfa_code", "mfa.invalid_code");
+    }
+    if !errors.is_empty() {
+        return render(&state, ctx, user, FieldErrors::new(), errors).await;
+    }
+    throttle::clear(&state.db, throttle::SECOND_FACTOR, &key).await?;
+    if form.action == "new_authenticator" {
+        session.insert(crate::auth::routes::REENROL, true).await?;
+        return Ok(page::see_other("/mfa/setup"));
+    }
+    let codes = totp::new_recovery_codes();
+    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
+    let mut tx = state.db.begin().await?;
+    store::replace_recovery_codes(&mut tx, user.id, &hashes).await?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            reseller_id: user.reseller_id,
+            actor: Some(user.id),
+            action: "recovery_codes_regenerated",
+            subject_type: Some("user"),
+            subject_id: Some(user.id.to_string()),
+            ip: Some(ip),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    session.insert("mfa_show_codes", &codes).await?;
+    session.insert("mfa_after_codes", "/profile").await?;
+    Ok(page::see_other("/mfa/recovery-codes"))
+}
