@@ -95,11 +95,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             password,
         } => create_staff(&config, email, name, password).await,
         Command::SeedDemo => {
-            let secrets =
-                portal::crypto::SecretBox::from_config(config.secret_key.as_deref(), &config.data_dir)?;
+            let secrets = portal::crypto::SecretBox::from_config(
+                config.secret_key.as_deref(),
+                &config.data_dir,
+            )?;
             with_database(&config, |pool| async move {
                 let hasher = portal::auth::password::PasswordHasher::default();
-                println!("{}", portal::seed::seed_demo(&pool, &hasher, &secrets).await?);
+                println!(
+                    "{}",
+                    portal::seed::seed_demo(&pool, &hasher, &secrets).await?
+                );
                 Ok(())
             })
             .await

@@ -14,14 +14,38 @@ pub const DEMO_PASSWORD: &str = "demo-portal-2026";
 /// The demo accounts: e-mail, name, role, and their authenticator seed (demo only: printed so
 /// that anyone trying the portal can add it to an app, or compute codes).
 pub const DEMO_USERS: &[(&str, &str, &str, &[u8; 20])] = &[
-    (DEMO_STAFF_EMAIL, "Sofía Distribuidora", "staff", b"demo-staff-totp-seed"),
-    (DEMO_OWNER_EMAIL, "Mariana López", "owner", b"demo-owner-totp-seed"),
-    ("sales@nubeandina.example", "Carlos Ramírez", "sales", b"demo-sales-totp-seed"),
-    ("billing@nubeandina.example", "Lucía Fernández", "billing", b"demo-bills-totp-seed"),
+    (
+        DEMO_STAFF_EMAIL,
+        "Sofía Distribuidora",
+        "staff",
+        b"demo-staff-totp-seed",
+    ),
+    (
+        DEMO_OWNER_EMAIL,
+        "Mariana López",
+        "owner",
+        b"demo-owner-totp-seed",
+    ),
+    (
+        "sales@nubeandina.example",
+        "Carlos Ramírez",
+        "sales",
+        b"demo-sales-totp-seed",
+    ),
+    (
+        "billing@nubeandina.example",
+        "Lucía Fernández",
+        "billing",
+        b"demo-bills-totp-seed",
+    ),
 ];
 
 /// Loads the demo data; returns what to tell the person who ran it.
-pub async fn seed_demo(pool: &PgPool, hasher: &PasswordHasher, secrets: &SecretBox) -> anyhow::Result<String> {
+pub async fn seed_demo(
+    pool: &PgPool,
+    hasher: &PasswordHasher,
+    secrets: &SecretBox,
+) -> anyhow::Result<String> {
     let hash = hasher.hash(DEMO_PASSWORD).await?;
     let mut tx = pool.begin().await?;
 

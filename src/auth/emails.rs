@@ -9,7 +9,12 @@ fn greeting(locale: Locale, name: &str) -> String {
     t_with(locale, "mail.greeting", &[("name", name)])
 }
 
-pub fn password_reset(locale: Locale, to: &str, name: &str, link: &str) -> anyhow::Result<OutgoingEmail> {
+pub fn password_reset(
+    locale: Locale,
+    to: &str,
+    name: &str,
+    link: &str,
+) -> anyhow::Result<OutgoingEmail> {
     Compose {
         locale,
         to,
@@ -21,7 +26,12 @@ pub fn password_reset(locale: Locale, to: &str, name: &str, link: &str) -> anyho
     .render()
 }
 
-pub fn password_changed(config: &Config, locale: Locale, to: &str, name: &str) -> anyhow::Result<OutgoingEmail> {
+pub fn password_changed(
+    config: &Config,
+    locale: Locale,
+    to: &str,
+    name: &str,
+) -> anyhow::Result<OutgoingEmail> {
     Compose {
         locale,
         to,
@@ -31,7 +41,10 @@ pub fn password_changed(config: &Config, locale: Locale, to: &str, name: &str) -
             t(locale, "mail.password_changed.body"),
             t(locale, "mail.password_changed.not_you"),
         ],
-        action: Some((t(locale, "mail.password_changed.action"), config.link("/password/forgot"))),
+        action: Some((
+            t(locale, "mail.password_changed.action"),
+            config.link("/password/forgot"),
+        )),
     }
     .render()
 }
@@ -46,7 +59,11 @@ pub fn invitation(
     link: &str,
 ) -> anyhow::Result<OutgoingEmail> {
     let first = match inviter {
-        Some(who) => t_with(locale, "mail.invitation.by_colleague", &[("inviter", who), ("company", company)]),
+        Some(who) => t_with(
+            locale,
+            "mail.invitation.by_colleague",
+            &[("inviter", who), ("company", company)],
+        ),
         None => t_with(locale, "mail.invitation.approved", &[("company", company)]),
     };
     Compose {
@@ -54,29 +71,58 @@ pub fn invitation(
         to,
         subject: t_with(locale, "mail.invitation.subject", &[("company", company)]),
         greeting: greeting(locale, name),
-        paragraphs: vec![first, t(locale, "mail.invitation.body"), t(locale, "mail.invitation.validity")],
+        paragraphs: vec![
+            first,
+            t(locale, "mail.invitation.body"),
+            t(locale, "mail.invitation.validity"),
+        ],
         action: Some((t(locale, "mail.invitation.action"), link.to_string())),
     }
     .render()
 }
 
 /// Sent instead of an invitation when the address already has an account elsewhere.
-pub fn invitation_refused(config: &Config, locale: Locale, to: &str, company: &str) -> anyhow::Result<OutgoingEmail> {
+pub fn invitation_refused(
+    config: &Config,
+    locale: Locale,
+    to: &str,
+    company: &str,
+) -> anyhow::Result<OutgoingEmail> {
     Compose {
         locale,
         to,
-        subject: t_with(locale, "mail.invitation_refused.subject", &[("company", company)]),
+        subject: t_with(
+            locale,
+            "mail.invitation_refused.subject",
+            &[("company", company)],
+        ),
         greeting: t(locale, "mail.greeting_generic"),
         paragraphs: vec![
-            t_with(locale, "mail.invitation_refused.body", &[("company", company)]),
-            t_with(locale, "mail.invitation_refused.what_to_do", &[("company", company)]),
+            t_with(
+                locale,
+                "mail.invitation_refused.body",
+                &[("company", company)],
+            ),
+            t_with(
+                locale,
+                "mail.invitation_refused.what_to_do",
+                &[("company", company)],
+            ),
         ],
-        action: Some((t(locale, "mail.invitation_refused.action"), config.link("/login"))),
+        action: Some((
+            t(locale, "mail.invitation_refused.action"),
+            config.link("/login"),
+        )),
     }
     .render()
 }
 
-pub fn access_request_received(locale: Locale, to: &str, name: &str, company: &str) -> anyhow::Result<OutgoingEmail> {
+pub fn access_request_received(
+    locale: Locale,
+    to: &str,
+    name: &str,
+    company: &str,
+) -> anyhow::Result<OutgoingEmail> {
     Compose {
         locale,
         to,
@@ -91,7 +137,13 @@ pub fn access_request_received(locale: Locale, to: &str, name: &str, company: &s
     .render()
 }
 
-pub fn access_request_rejected(locale: Locale, to: &str, name: &str, company: &str, reason: &str) -> anyhow::Result<OutgoingEmail> {
+pub fn access_request_rejected(
+    locale: Locale,
+    to: &str,
+    name: &str,
+    company: &str,
+    reason: &str,
+) -> anyhow::Result<OutgoingEmail> {
     Compose {
         locale,
         to,

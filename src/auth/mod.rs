@@ -27,9 +27,7 @@ pub async fn remember_locale(
     session: &TowerSession,
     locale: Locale,
 ) -> Result<(), crate::error::AppError> {
-    if let Some(session::LoginState::SignedIn { user_id, .. }) =
-        session::state_of(session).await?
-    {
+    if let Some(session::LoginState::SignedIn { user_id, .. }) = session::state_of(session).await? {
         store::set_locale(&state.db, user_id, locale).await?;
     }
     Ok(())

@@ -77,11 +77,23 @@ async fn render(
     let codes_left_text = ctx.t_with("profile.codes_left", &[("count", &codes_left.to_string())]);
     Ok(page::render(
         status,
-        &ProfilePage { ctx, user, role_label, sign_ins, codes_left_text, password_errors, mfa_errors },
+        &ProfilePage {
+            ctx,
+            user,
+            role_label,
+            sign_ins,
+            codes_left_text,
+            password_errors,
+            mfa_errors,
+        },
     ))
 }
 
-async fn profile(State(state): State<AppState>, ctx: PageCtx, user: CurrentUser) -> AppResult<Response> {
+async fn profile(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+) -> AppResult<Response> {
     render(&state, ctx, user, FieldErrors::new(), FieldErrors::new()).await
 }
 
@@ -117,9 +129,17 @@ struct PasswordForm {
 }
 
 /// Checks the current password (throttled like sign-in).
-async fn confirm_password(state: &AppState, user: &CurrentUser, given: &str, ip: std::net::IpAddr) -> AppResult<Result<(), &'static str>> {
+async fn confirm_password(
+    state: &AppState,
+    user: &CurrentUser,
+    given: &str,
+    ip: std::net::IpAddr,
+) -> AppResult<Result<(), &'static str>> {
     let key = format!("{}|{ip}", user.email.to_lowercase());
-    if throttle::locked(&state.db, throttle::PASSWORD_ACCOUNT, &key).await?.is_some() {
+    if throttle::locked(&state.db, throttle::PASSWORD_ACCOUNT, &key)
+        .await?
+        .is_some()
+    {
         return Ok(Err("login.locked_short"));
     }
     let hash = store::password_hash(&state.db, user.id).await?;
@@ -156,7 +176,11 @@ async fn change_password(
     // Every other session of this user ends (the epoch changes); this one carries on.
     let epoch = store::set_password(&mut *tx, user.id, &hash).await?;
     let locale = user.locale.unwrap_or(ctx.locale);
-    crate::mail::queue(&mut *tx, &emails::password_changed(&state.config, locale, &user.email, &user.name)?).await?;
+    crate::mail::queue(
+        &mut *tx,
+        &emails::password_changed(&state.config, locale, &user.email, &user.name)?,
+    )
+    .await?;
     audit::record(
         &mut *tx,
         audit::Entry {
@@ -173,7 +197,13 @@ async fn change_password(
     tx.commit().await?;
     session.cycle_id().await?;
     session
-        .insert(keys::AUTH, LoginState::SignedIn { user_id: user.id, epoch })
+        .insert(
+            keys::AUTH,
+            LoginState::SignedIn {
+                user_id: user.id,
+                epoch,
+            },
+        )
         .await?;
     flash::push(&session, Level::Success, "profile.password_changed", &[]).await;
     Ok(page::see_other("/profile"))
@@ -207,7 +237,12 @@ async fn manage_mfa(
     // A current authenticator code (accepted once, like at sign-in).
     let key = user.id.to_string();
     let code_ok = match store::totp_secret(&state.db, user.id).await? {
-        _ if throttle::locked(&state.db, throttle::SECOND_FACTOR, &key).await?.is_some() => false,
+        _ if throttle::locked(&state.db, throttle::SECOND_FACTOR, &key)
+            .await?
+            .is_some() =>
+        {
+            false
+        }
         Some(sealed) => {
             let secret = state.secrets.open(&sealed)?;
             match totp::matching_step(&secret, &form.code, totp::now()) {

@@ -42,8 +42,14 @@ pub fn router() -> Router<AppState> {
         .route("/mfa/recovery-codes.txt", get(codes_download))
         .route("/logout", axum::routing::post(logout))
         .route("/password/forgot", get(forgot_page).post(forgot_submit))
-        .route("/password/reset/{token}", get(reset_page).post(reset_submit))
-        .route("/invitation/{token}", get(invitation_page).post(invitation_submit))
+        .route(
+            "/password/reset/{token}",
+            get(reset_page).post(reset_submit),
+        )
+        .route(
+            "/invitation/{token}",
+            get(invitation_page).post(invitation_submit),
+        )
 }
 
 #[derive(Template)]
@@ -78,11 +84,21 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_page(ctx: PageCtx, session: Session, Query(q): Query<NextQuery>) -> AppResult<Response> {
-    if matches!(state_of(&session).await?, Some(LoginState::SignedIn { .. })) && ctx.user.is_some() {
+async fn login_page(
+    ctx: PageCtx,
+    session: Session,
+    Query(q): Query<NextQuery>,
+) -> AppResult<Response> {
+    if matches!(state_of(&session).await?, Some(LoginState::SignedIn { .. })) && ctx.user.is_some()
+    {
         return Ok(page::see_other("/"));
     }
-    let next = q.next.as_deref().and_then(safe_next).unwrap_or("").to_string();
+    let next = q
+        .next
+        .as_deref()
+        .and_then(safe_next)
+        .unwrap_or("")
+        .to_string();
     Ok(page::ok(&LoginPage {
         ctx,
         email: String::new(),
@@ -121,7 +137,9 @@ async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
     let mut errors = FieldErrors::new();
-    let email = Email::parse(&form.email).map_err(|k| errors.add("email", k)).ok();
+    let email = Email::parse(&form.email)
+        .map_err(|k| errors.add("email", k))
+        .ok();
     if form.password.is_empty() {
         errors.add("password", "form.required");
     } else if form.password.chars().count() > password::MAX_LENGTH {
@@ -155,7 +173,12 @@ async fn login_submit(
     ] {
         if let Some(secs) = throttle::locked(&state.db, policy, key).await? {
             let message = too_many(ctx.locale, secs);
-            return Ok(again(ctx, errors, Some(message), StatusCode::TOO_MANY_REQUESTS));
+            return Ok(again(
+                ctx,
+                errors,
+                Some(message),
+                StatusCode::TOO_MANY_REQUESTS,
+            ));
         }
     }
 
@@ -176,10 +199,11 @@ async fn login_submit(
                 locked_for = Some(locked_for.map_or(secs, |s: i64| s.max(secs)));
             }
         }
-        let actor = sqlx::query_scalar::<_, Uuid>("SELECT id FROM users WHERE email = $1::text::citext")
-            .bind(email.as_str())
-            .fetch_optional(&state.db)
-            .await?;
+        let actor =
+            sqlx::query_scalar::<_, Uuid>("SELECT id FROM users WHERE email = $1::text::citext")
+                .bind(email.as_str())
+                .fetch_optional(&state.db)
+                .await?;
         audit::record(
             &state.db,
             audit::Entry {
@@ -194,7 +218,12 @@ async fn login_submit(
         .await?;
         if let Some(secs) = locked_for {
             let message = too_many(ctx.locale, secs);
-            return Ok(again(ctx, errors, Some(message), StatusCode::TOO_MANY_REQUESTS));
+            return Ok(again(
+                ctx,
+                errors,
+                Some(message),
+                StatusCode::TOO_MANY_REQUESTS,
+            ));
         }
         errors.add("_form", "login.failed");
         return Ok(again(ctx, errors, None, StatusCode::UNPROCESSABLE_ENTITY));
@@ -214,7 +243,11 @@ async fn login_submit(
             },
         )
         .await?;
-    Ok(page::see_other(if record.mfa_enabled { "/login/mfa" } else { "/mfa/setup" }))
+    Ok(page::see_other(if record.mfa_enabled {
+        "/login/mfa"
+    } else {
+        "/mfa/setup"
+    }))
 }
 
 fn too_many(locale: Locale, secs: i64) -> String {
@@ -292,7 +325,8 @@ async fn mfa_submit(
     let accepted = if code.is_empty() || code.len() > 40 {
         false
     } else if totp::looks_like_recovery_code(code) {
-        used_recovery = store::use_recovery_code(&state.db, user_id, &totp::hash_recovery_code(code)).await?;
+        used_recovery =
+            store::use_recovery_code(&state.db, user_id, &totp::hash_recovery_code(code)).await?;
         used_recovery
     } else {
         check_totp(&state, user_id, code).await?
@@ -303,7 +337,11 @@ async fn mfa_submit(
             &state.db,
             audit::Entry {
                 actor: Some(user_id),
-                action: if locked.is_some() { "second_factor_locked" } else { "second_factor_failed" },
+                action: if locked.is_some() {
+                    "second_factor_locked"
+                } else {
+                    "second_factor_failed"
+                },
                 subject_type: Some("user"),
                 subject_id: Some(key.clone()),
                 details: serde_json::json!({ "user_agent": user_agent(&headers) }),
@@ -314,16 +352,34 @@ async fn mfa_submit(
         .await?;
         let mut errors = FieldErrors::new();
         let (status, message) = match locked {
-            Some(secs) => (StatusCode::TOO_MANY_REQUESTS, Some(too_many(ctx.locale, secs))),
+            Some(secs) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(too_many(ctx.locale, secs)),
+            ),
             None => {
-                errors.add("code", if code.is_empty() { "form.required" } else { "mfa.invalid_code" });
+                errors.add(
+                    "code",
+                    if code.is_empty() {
+                        "form.required"
+                    } else {
+                        "mfa.invalid_code"
+                    },
+                );
                 (StatusCode::UNPROCESSABLE_ENTITY, None)
             }
         };
-        return Ok(page::render(status, &MfaPage { ctx, errors, message }));
+        return Ok(page::render(
+            status,
+            &MfaPage {
+                ctx,
+                errors,
+                message,
+            },
+        ));
     }
     throttle::clear(&state.db, throttle::SECOND_FACTOR, &key).await?;
-    let destination = complete_sign_in(&state, &session, user_id, epoch, next, ip, &headers).await?;
+    let destination =
+        complete_sign_in(&state, &session, user_id, epoch, next, ip, &headers).await?;
     if used_recovery {
         let left = store::unused_recovery_codes(&state.db, user_id).await?;
         flash::push(
@@ -384,8 +440,16 @@ async fn complete_sign_in(
         },
     )
     .await?;
-    let home = if user.role == Role::Staff.as_str() { "/staff" } else { "/" };
-    Ok(next.as_deref().and_then(safe_next).unwrap_or(home).to_string())
+    let home = if user.role == Role::Staff.as_str() {
+        "/staff"
+    } else {
+        "/"
+    };
+    Ok(next
+        .as_deref()
+        .and_then(safe_next)
+        .unwrap_or(home)
+        .to_string())
 }
 
 // ---------------------------------------------------------------- enrolment
@@ -403,7 +467,11 @@ struct SetupPage {
 /// Who is enrolling: a pending first sign-in, or a signed-in user replacing the authenticator.
 async fn enrolling(state: &AppState, session: &Session) -> AppResult<Option<(Uuid, String)>> {
     let user_id = match state_of(session).await? {
-        Some(LoginState::Pending { user_id, enrol: true, .. }) => user_id,
+        Some(LoginState::Pending {
+            user_id,
+            enrol: true,
+            ..
+        }) => user_id,
         Some(LoginState::SignedIn { user_id, .. })
             if session.get::<bool>(REENROL).await?.unwrap_or(false) =>
         {
@@ -425,11 +493,20 @@ async fn pending_secret(state: &AppState, session: &Session) -> AppResult<Vec<u8
         }
     }
     let secret = totp::new_secret();
-    session.insert(PENDING_SECRET, state.secrets.seal(&secret)).await?;
+    session
+        .insert(PENDING_SECRET, state.secrets.seal(&secret))
+        .await?;
     Ok(secret)
 }
 
-async fn setup_view(state: &AppState, session: &Session, ctx: PageCtx, email: &str, errors: FieldErrors, status: StatusCode) -> AppResult<Response> {
+async fn setup_view(
+    state: &AppState,
+    session: &Session,
+    ctx: PageCtx,
+    email: &str,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> AppResult<Response> {
     let secret = pending_secret(state, session).await?;
     let (otpauth_url, qr_base64) = totp::enrolment(&secret, email)?;
     Ok(page::render(
@@ -444,11 +521,23 @@ async fn setup_view(state: &AppState, session: &Session, ctx: PageCtx, email: &s
     ))
 }
 
-async fn setup_page(State(state): State<AppState>, ctx: PageCtx, session: Session) -> AppResult<Response> {
+async fn setup_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+) -> AppResult<Response> {
     let Some((_, email)) = enrolling(&state, &session).await? else {
         return Ok(page::see_other("/login"));
     };
-    setup_view(&state, &session, ctx, &email, FieldErrors::new(), StatusCode::OK).await
+    setup_view(
+        &state,
+        &session,
+        ctx,
+        &email,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn setup_submit(
@@ -465,8 +554,23 @@ async fn setup_submit(
     let secret = pending_secret(&state, &session).await?;
     let Some(step) = totp::matching_step(&secret, &form.code, totp::now()) else {
         let mut errors = FieldErrors::new();
-        errors.add("code", if form.code.trim().is_empty() { "form.required" } else { "mfa.invalid_code" });
-        return setup_view(&state, &session, ctx, &email, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        errors.add(
+            "code",
+            if form.code.trim().is_empty() {
+                "form.required"
+            } else {
+                "mfa.invalid_code"
+            },
+        );
+        return setup_view(
+            &state,
+            &session,
+            ctx,
+            &email,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let codes = totp::new_recovery_codes();
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
@@ -474,10 +578,11 @@ async fn setup_submit(
     let mut tx = state.db.begin().await?;
     store::set_totp(&mut *tx, user_id, &state.secrets.seal(&secret), step).await?;
     store::replace_recovery_codes(&mut tx, user_id, &hashes).await?;
-    let reseller_id = sqlx::query_scalar::<_, Option<Uuid>>("SELECT reseller_id FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let reseller_id =
+        sqlx::query_scalar::<_, Option<Uuid>>("SELECT reseller_id FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
     audit::record(
         &mut *tx,
         audit::Entry {
@@ -499,7 +604,8 @@ async fn setup_submit(
     if !reenrol {
         // Enrolment completes the first sign-in.
         if let Some(LoginState::Pending { epoch, next, .. }) = state_of(&session).await? {
-            let destination = complete_sign_in(&state, &session, user_id, epoch, next, ip, &headers).await?;
+            let destination =
+                complete_sign_in(&state, &session, user_id, epoch, next, ip, &headers).await?;
             session.insert("mfa_after_codes", destination).await?;
         }
     } else {
@@ -535,7 +641,10 @@ async fn codes_download(session: Session, _user: CurrentUser, ctx: PageCtx) -> A
     let mut response = (
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"recovery-codes.txt\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"recovery-codes.txt\"",
+            ),
         ],
         text,
     )
@@ -555,7 +664,12 @@ async fn codes_done(session: Session, _user: CurrentUser) -> AppResult<Response>
 
 // ---------------------------------------------------------------- sign-out
 
-async fn logout(State(state): State<AppState>, session: Session, user: Option<CurrentUserOpt>, ClientIp(ip): ClientIp) -> AppResult<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    user: Option<CurrentUserOpt>,
+    ClientIp(ip): ClientIp,
+) -> AppResult<Response> {
     if let Some(CurrentUserOpt(u)) = user {
         audit::record(
             &state.db,
@@ -571,8 +685,9 @@ async fn logout(State(state): State<AppState>, session: Session, user: Option<Cu
         )
         .await?;
     }
-    // Deletes the session on the server, not just the cookie.
+    // Deletes the session on the server, not just the cookie, and never reuses its id.
     session.flush().await?;
+    session.cycle_id().await?;
     flash::push(&session, Level::Success, "login.signed_out", &[]).await;
     Ok(page::see_other("/login"))
 }
@@ -587,7 +702,11 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for CurrentUserO
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(parts.extensions.get::<CurrentUser>().cloned().map(CurrentUserOpt))
+        Ok(parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .map(CurrentUserOpt))
     }
 }
 
@@ -633,7 +752,13 @@ async fn forgot_submit(
             errors.add("email", key);
             return Ok(page::render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &ForgotPage { ctx, email: typed, errors, sent: false, message: None },
+                &ForgotPage {
+                    ctx,
+                    email: typed,
+                    errors,
+                    sent: false,
+                    message: None,
+                },
             ));
         }
     };
@@ -642,14 +767,22 @@ async fn forgot_submit(
         let message = too_many(ctx.locale, secs);
         return Ok(page::render(
             StatusCode::TOO_MANY_REQUESTS,
-            &ForgotPage { ctx, email: typed, errors: FieldErrors::new(), sent: false, message: Some(message) },
+            &ForgotPage {
+                ctx,
+                email: typed,
+                errors: FieldErrors::new(),
+                sent: false,
+                message: Some(message),
+            },
         ));
     }
     // Every request counts towards the address's limit.
     throttle::fail(&state.db, throttle::RESET_ADDRESS, &ip_key).await?;
 
     let email_key = email.as_str().to_lowercase();
-    let quiet = throttle::locked(&state.db, throttle::RESET_EMAIL, &email_key).await?.is_some();
+    let quiet = throttle::locked(&state.db, throttle::RESET_EMAIL, &email_key)
+        .await?
+        .is_some();
     if !quiet {
         throttle::fail(&state.db, throttle::RESET_EMAIL, &email_key).await?;
         let record = store::find_for_login(&state.db, &email).await?;
@@ -662,9 +795,17 @@ async fn forgot_submit(
                 time::Duration::minutes(RESET_VALID_MINUTES),
             )
             .await?;
-            let locale = user.locale.as_deref().and_then(Locale::from_code).unwrap_or(ctx.locale);
+            let locale = user
+                .locale
+                .as_deref()
+                .and_then(Locale::from_code)
+                .unwrap_or(ctx.locale);
             let link = state.config.link(&format!("/password/reset/{token}"));
-            crate::mail::queue(&mut *tx, &emails::password_reset(locale, email.as_str(), &user.name, &link)?).await?;
+            crate::mail::queue(
+                &mut *tx,
+                &emails::password_reset(locale, email.as_str(), &user.name, &link)?,
+            )
+            .await?;
             audit::record(
                 &mut *tx,
                 audit::Entry {
@@ -713,11 +854,22 @@ fn link_invalid(ctx: PageCtx, invitation: bool) -> Response {
 
 /// Tokens are URL-safe base64 of 32 bytes; anything else is not worth a database look-up.
 fn plausible_token(token: &str) -> bool {
-    token.len() == 43 && token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    token.len() == 43
+        && token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-async fn reset_page(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>) -> AppResult<Response> {
-    if !plausible_token(&token) || store::peek_token(&state.db, &token, "password_reset").await?.is_none() {
+async fn reset_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    if !plausible_token(&token)
+        || store::peek_token(&state.db, &token, "password_reset")
+            .await?
+            .is_none()
+    {
         return Ok(link_invalid(ctx, false));
     }
     let intro = ctx.t("reset.intro");
@@ -768,7 +920,13 @@ async fn reset_submit(
         let intro = ctx.t("reset.intro");
         return Ok(page::render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &NewPasswordPage { ctx, action: format!("/password/reset/{token}"), title_key: "reset.title", intro, errors },
+            &NewPasswordPage {
+                ctx,
+                action: format!("/password/reset/{token}"),
+                title_key: "reset.title",
+                intro,
+                errors,
+            },
         ));
     }
     let hash = state.passwords.hash(&form.password).await?;
@@ -782,8 +940,16 @@ async fn reset_submit(
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    let locale = owner.locale.as_deref().and_then(Locale::from_code).unwrap_or(ctx.locale);
-    crate::mail::queue(&mut *tx, &emails::password_changed(&state.config, locale, &owner.email, &owner.name)?).await?;
+    let locale = owner
+        .locale
+        .as_deref()
+        .and_then(Locale::from_code)
+        .unwrap_or(ctx.locale);
+    crate::mail::queue(
+        &mut *tx,
+        &emails::password_changed(&state.config, locale, &owner.email, &owner.name)?,
+    )
+    .await?;
     audit::record(
         &mut *tx,
         audit::Entry {
@@ -799,16 +965,26 @@ async fn reset_submit(
     tx.commit().await?;
     let email_key = owner.email.to_lowercase();
     throttle::clear(&state.db, throttle::PASSWORD_ACCOUNT_GLOBAL, &email_key).await?;
-    throttle::clear(&state.db, throttle::PASSWORD_ACCOUNT, &format!("{email_key}|{ip}")).await?;
+    throttle::clear(
+        &state.db,
+        throttle::PASSWORD_ACCOUNT,
+        &format!("{email_key}|{ip}"),
+    )
+    .await?;
     // Whatever this browser was doing, it starts again at the sign-in page.
     session.flush().await?;
+    session.cycle_id().await?;
     flash::push(&session, Level::Success, "reset.done", &[]).await;
     Ok(page::see_other("/login"))
 }
 
 // ---------------------------------------------------------------- invitations
 
-async fn invitation_page(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>) -> AppResult<Response> {
+async fn invitation_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
     let owner = if plausible_token(&token) {
         store::peek_token(&state.db, &token, "invitation").await?
     } else {
@@ -817,7 +993,10 @@ async fn invitation_page(State(state): State<AppState>, ctx: PageCtx, Path(token
     let Some(owner) = owner else {
         return Ok(link_invalid(ctx, true));
     };
-    let intro = ctx.t_with("invitation.intro", &[("name", &owner.name), ("email", &owner.email)]);
+    let intro = ctx.t_with(
+        "invitation.intro",
+        &[("name", &owner.name), ("email", &owner.email)],
+    );
     Ok(page::ok(&NewPasswordPage {
         ctx,
         action: format!("/invitation/{token}"),
@@ -845,10 +1024,19 @@ async fn invitation_submit(
     };
     let errors = check_new_password(&form, &owner.email);
     if !errors.is_empty() {
-        let intro = ctx.t_with("invitation.intro", &[("name", &owner.name), ("email", &owner.email)]);
+        let intro = ctx.t_with(
+            "invitation.intro",
+            &[("name", &owner.name), ("email", &owner.email)],
+        );
         return Ok(page::render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &NewPasswordPage { ctx, action: format!("/invitation/{token}"), title_key: "invitation.title", intro, errors },
+            &NewPasswordPage {
+                ctx,
+                action: format!("/invitation/{token}"),
+                title_key: "invitation.title",
+                intro,
+                errors,
+            },
         ));
     }
     let hash = state.passwords.hash(&form.password).await?;
@@ -857,10 +1045,11 @@ async fn invitation_submit(
         return Ok(link_invalid(ctx, true));
     };
     let epoch = store::set_password(&mut *tx, user_id, &hash).await?;
-    let reseller_id = sqlx::query_scalar::<_, Option<Uuid>>("SELECT reseller_id FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let reseller_id =
+        sqlx::query_scalar::<_, Option<Uuid>>("SELECT reseller_id FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
     audit::record(
         &mut *tx,
         audit::Entry {
@@ -878,7 +1067,15 @@ async fn invitation_submit(
     // Straight on to setting up the second factor.
     session.cycle_id().await?;
     session
-        .insert(keys::AUTH, LoginState::Pending { user_id, epoch, enrol: true, next: None })
+        .insert(
+            keys::AUTH,
+            LoginState::Pending {
+                user_id,
+                epoch,
+                enrol: true,
+                next: None,
+            },
+        )
         .await?;
     Ok(page::see_other("/mfa/setup"))
 }

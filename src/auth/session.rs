@@ -29,7 +29,10 @@ pub enum LoginState {
         enrol: bool,
         next: Option<String>,
     },
-    SignedIn { user_id: Uuid, epoch: i32 },
+    SignedIn {
+        user_id: Uuid,
+        epoch: i32,
+    },
 }
 
 /// A reseller user's role, or distributor staff.
@@ -98,7 +101,11 @@ impl CurrentUser {
 
 /// Loads the signed-in user of the session into the request (and ends sessions that are no
 /// longer valid). Runs inside the session layer, before the error pages and the routes.
-pub async fn load_user(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn load_user(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if let Some(session) = request.extensions().get::<Session>().cloned() {
         if let Ok(Some(LoginState::SignedIn { user_id, epoch })) =
             session.get::<LoginState>(keys::AUTH).await

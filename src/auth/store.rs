@@ -110,7 +110,10 @@ impl UserRow {
     }
 }
 
-pub async fn load_signed_in(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Option<UserRow>> {
+pub async fn load_signed_in(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
         UserRow,
         r#"SELECT id, reseller_id, email::text AS "email!", name, role, status, locale, session_epoch
@@ -131,7 +134,11 @@ pub async fn totp_secret(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result
 
 /// Records that `step` was used; `false` when it (or a later one) was used before. The
 /// database decides, so two requests with the same code cannot both pass.
-pub async fn accept_totp_step(db: impl PgExecutor<'_>, user_id: Uuid, step: i64) -> sqlx::Result<bool> {
+pub async fn accept_totp_step(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    step: i64,
+) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "UPDATE users SET totp_last_step = $2
          WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
@@ -144,7 +151,12 @@ pub async fn accept_totp_step(db: impl PgExecutor<'_>, user_id: Uuid, step: i64)
 }
 
 /// Saves a confirmed authenticator (the step used to confirm it counts as used).
-pub async fn set_totp(db: impl PgExecutor<'_>, user_id: Uuid, sealed: &[u8], step: i64) -> sqlx::Result<()> {
+pub async fn set_totp(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    sealed: &[u8],
+    step: i64,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE users SET totp_secret_enc = $2, totp_last_step = $3, mfa_enabled_at = now(),
                 updated_at = now()
@@ -178,7 +190,11 @@ pub async fn replace_recovery_codes(
 }
 
 /// Uses a recovery code: `true` once per code.
-pub async fn use_recovery_code(db: impl PgExecutor<'_>, user_id: Uuid, hash: &[u8]) -> sqlx::Result<bool> {
+pub async fn use_recovery_code(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    hash: &[u8],
+) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "UPDATE recovery_codes SET used_at = now()
          WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
@@ -229,7 +245,11 @@ pub struct TokenOwner {
     pub locale: Option<String>,
 }
 
-pub async fn peek_token(db: impl PgExecutor<'_>, token: &str, purpose: &str) -> sqlx::Result<Option<TokenOwner>> {
+pub async fn peek_token(
+    db: impl PgExecutor<'_>,
+    token: &str,
+    purpose: &str,
+) -> sqlx::Result<Option<TokenOwner>> {
     let hash = crate::crypto::hash_token(token);
     sqlx::query_as!(
         TokenOwner,
@@ -245,7 +265,11 @@ pub async fn peek_token(db: impl PgExecutor<'_>, token: &str, purpose: &str) -> 
 }
 
 /// Uses a token up: the user it belongs to, once; `None` when it is unknown, used or expired.
-pub async fn consume_token(db: impl PgExecutor<'_>, token: &str, purpose: &str) -> sqlx::Result<Option<Uuid>> {
+pub async fn consume_token(
+    db: impl PgExecutor<'_>,
+    token: &str,
+    purpose: &str,
+) -> sqlx::Result<Option<Uuid>> {
     let hash = crate::crypto::hash_token(token);
     sqlx::query_scalar!(
         "UPDATE auth_tokens SET used_at = now()
@@ -275,16 +299,21 @@ pub async fn set_password(db: impl PgExecutor<'_>, user_id: Uuid, hash: &str) ->
 }
 
 pub async fn password_hash(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Option<String>> {
-    Ok(sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user_id)
-        .fetch_optional(db)
-        .await?
-        .flatten())
+    Ok(
+        sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user_id)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
 }
 
 pub async fn mark_signed_in(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query!("UPDATE users SET last_sign_in_at = now() WHERE id = $1", user_id)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET last_sign_in_at = now() WHERE id = $1",
+        user_id
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 

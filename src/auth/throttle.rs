@@ -65,7 +65,11 @@ pub const RESET_EMAIL: Policy = Policy {
 };
 
 /// Seconds left on a lock, if the key is locked now.
-pub async fn locked(db: impl PgExecutor<'_>, policy: Policy, key: &str) -> sqlx::Result<Option<i64>> {
+pub async fn locked(
+    db: impl PgExecutor<'_>,
+    policy: Policy,
+    key: &str,
+) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar(
         "SELECT ceil(extract(epoch FROM locked_until - now()))::bigint FROM auth_throttle
          WHERE scope = $1 AND key = $2 AND locked_until > now()",

@@ -139,7 +139,10 @@ mod tests {
         assert_eq!(unique.len(), 10);
         let c = &codes[0];
         assert!(looks_like_recovery_code(c));
-        assert_eq!(hash_recovery_code(c), hash_recovery_code(&c.to_uppercase().replace('-', " ")));
+        assert_eq!(
+            hash_recovery_code(c),
+            hash_recovery_code(&c.to_uppercase().replace('-', " "))
+        );
         assert!(!looks_like_recovery_code("123456"));
     }
 

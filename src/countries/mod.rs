@@ -46,25 +46,139 @@ macro_rules! country {
 }
 
 pub const COUNTRIES: &[Country] = &[
-    country!("AR", "Argentina", "Argentina", "Argentina", "USD", "America/Argentina/Buenos_Aires", Locale::Es),
-    country!("BR", "Brasil", "Brazil", "Brasil", "BRL", "America/Sao_Paulo", Locale::PtBr),
-    country!("CL", "Chile", "Chile", "Chile", "USD", "America/Santiago", Locale::Es),
-    country!("CO", "Colombia", "Colombia", "Colômbia", "USD", "America/Bogota", Locale::Es),
-    country!("CR", "Costa Rica", "Costa Rica", "Costa Rica", "USD", "America/Costa_Rica", Locale::Es),
-    country!("DO", "República Dominicana", "Dominican Republic", "República Dominicana", "USD", "America/Santo_Domingo", Locale::Es),
-    country!("EC", "Ecuador", "Ecuador", "Equador", "USD", "America/Guayaquil", Locale::Es),
-    country!("GT", "Guatemala", "Guatemala", "Guatemala", "USD", "America/Guatemala", Locale::Es),
-    country!("MX", "México", "Mexico", "México", "USD", "America/Mexico_City", Locale::Es),
-    country!("PA", "Panamá", "Panama", "Panamá", "USD", "America/Panama", Locale::Es),
-    country!("PE", "Perú", "Peru", "Peru", "USD", "America/Lima", Locale::Es),
-    country!("PR", "Puerto Rico", "Puerto Rico", "Porto Rico", "USD", "America/Puerto_Rico", Locale::Es),
-    country!("US", "Estados Unidos", "United States", "Estados Unidos", "USD", "America/New_York", Locale::En),
-    country!("UY", "Uruguay", "Uruguay", "Uruguai", "USD", "America/Montevideo", Locale::Es),
+    country!(
+        "AR",
+        "Argentina",
+        "Argentina",
+        "Argentina",
+        "USD",
+        "America/Argentina/Buenos_Aires",
+        Locale::Es
+    ),
+    country!(
+        "BR",
+        "Brasil",
+        "Brazil",
+        "Brasil",
+        "BRL",
+        "America/Sao_Paulo",
+        Locale::PtBr
+    ),
+    country!(
+        "CL",
+        "Chile",
+        "Chile",
+        "Chile",
+        "USD",
+        "America/Santiago",
+        Locale::Es
+    ),
+    country!(
+        "CO",
+        "Colombia",
+        "Colombia",
+        "Colômbia",
+        "USD",
+        "America/Bogota",
+        Locale::Es
+    ),
+    country!(
+        "CR",
+        "Costa Rica",
+        "Costa Rica",
+        "Costa Rica",
+        "USD",
+        "America/Costa_Rica",
+        Locale::Es
+    ),
+    country!(
+        "DO",
+        "República Dominicana",
+        "Dominican Republic",
+        "República Dominicana",
+        "USD",
+        "America/Santo_Domingo",
+        Locale::Es
+    ),
+    country!(
+        "EC",
+        "Ecuador",
+        "Ecuador",
+        "Equador",
+        "USD",
+        "America/Guayaquil",
+        Locale::Es
+    ),
+    country!(
+        "GT",
+        "Guatemala",
+        "Guatemala",
+        "Guatemala",
+        "USD",
+        "America/Guatemala",
+        Locale::Es
+    ),
+    country!(
+        "MX",
+        "México",
+        "Mexico",
+        "México",
+        "USD",
+        "America/Mexico_City",
+        Locale::Es
+    ),
+    country!(
+        "PA",
+        "Panamá",
+        "Panama",
+        "Panamá",
+        "USD",
+        "America/Panama",
+        Locale::Es
+    ),
+    country!(
+        "PE",
+        "Perú",
+        "Peru",
+        "Peru",
+        "USD",
+        "America/Lima",
+        Locale::Es
+    ),
+    country!(
+        "PR",
+        "Puerto Rico",
+        "Puerto Rico",
+        "Porto Rico",
+        "USD",
+        "America/Puerto_Rico",
+        Locale::Es
+    ),
+    country!(
+        "US",
+        "Estados Unidos",
+        "United States",
+        "Estados Unidos",
+        "USD",
+        "America/New_York",
+        Locale::En
+    ),
+    country!(
+        "UY",
+        "Uruguay",
+        "Uruguay",
+        "Uruguai",
+        "USD",
+        "America/Montevideo",
+        Locale::Es
+    ),
 ];
 
 /// The country with this ISO 3166-1 alpha-2 code, if the distributor serves it.
 pub fn by_code(code: &str) -> Option<&'static Country> {
-    COUNTRIES.iter().find(|c| c.code.eq_ignore_ascii_case(code.trim()))
+    COUNTRIES
+        .iter()
+        .find(|c| c.code.eq_ignore_ascii_case(code.trim()))
 }
 
 /// Countries sorted by their name in `locale`, for selects.

@@ -16,16 +16,26 @@ pub fn parse(country: &str, input: &str) -> Result<String, &'static str> {
         .collect::<String>()
         .to_uppercase();
     let ok = match country {
-        "BR" => compact.len() == 14 && compact.chars().all(|c| c.is_ascii_digit()) && cnpj_ok(&compact),
-        "AR" => compact.len() == 11 && compact.chars().all(|c| c.is_ascii_digit()) && cuit_ok(&compact),
+        "BR" => {
+            compact.len() == 14 && compact.chars().all(|c| c.is_ascii_digit()) && cnpj_ok(&compact)
+        }
+        "AR" => {
+            compact.len() == 11 && compact.chars().all(|c| c.is_ascii_digit()) && cuit_ok(&compact)
+        }
         "CL" => rut_ok(&compact),
         "MX" => rfc_shape_ok(&compact),
         "US" => compact.len() == 9 && compact.chars().all(|c| c.is_ascii_digit()),
         "PE" => compact.len() == 11 && compact.chars().all(|c| c.is_ascii_digit()),
         "CO" => (8..=10).contains(&compact.len()) && compact.chars().all(|c| c.is_ascii_digit()),
-        _ => (4..=20).contains(&compact.len()) && compact.chars().all(|c| c.is_ascii_alphanumeric()),
+        _ => {
+            (4..=20).contains(&compact.len()) && compact.chars().all(|c| c.is_ascii_alphanumeric())
+        }
     };
-    if ok { Ok(compact) } else { Err("tax_id.invalid") }
+    if ok {
+        Ok(compact)
+    } else {
+        Err("tax_id.invalid")
+    }
 }
 
 fn digits(s: &str) -> Vec<u32> {
@@ -98,7 +108,9 @@ fn rfc_shape_ok(s: &str) -> bool {
     let (date, key) = rest.split_at(6);
     let month: u32 = date[2..4].parse().unwrap_or(0);
     let day: u32 = date[4..6].parse().unwrap_or(0);
-    prefix.chars().all(|c| c.is_ascii_alphabetic() || c == '&' || c == 'Ñ')
+    prefix
+        .chars()
+        .all(|c| c.is_ascii_alphabetic() || c == '&' || c == 'Ñ')
         && date.chars().all(|c| c.is_ascii_digit())
         && (1..=12).contains(&month)
         && (1..=31).contains(&day)
@@ -111,7 +123,10 @@ mod tests {
 
     #[test]
     fn brazilian_cnpj_check_digits() {
-        assert_eq!(parse("BR", "11.222.333/0001-81"), Ok("11222333000181".into()));
+        assert_eq!(
+            parse("BR", "11.222.333/0001-81"),
+            Ok("11222333000181".into())
+        );
         assert_eq!(parse("BR", "11.222.333/0001-82"), Err("tax_id.invalid"));
         assert_eq!(parse("BR", "00.000.000/0000-00"), Err("tax_id.invalid"));
     }

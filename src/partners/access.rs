@@ -15,10 +15,10 @@ use crate::auth::{emails, throttle};
 use crate::countries::{self, Country};
 use crate::domain::Email;
 use crate::error::AppResult;
+use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::forms::{FieldErrors, Form, trimmed};
 use crate::web::page::{self, PageCtx};
-use crate::web::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/access-request", get(form_page).post(submit))
@@ -88,7 +88,9 @@ pub fn parse_phone(input: &str) -> Result<String, &'static str> {
         return Err("form.too_long");
     }
     let body = v.strip_prefix('+').unwrap_or(v);
-    let allowed = body.chars().all(|c| c.is_ascii_digit() || " .-()".contains(c));
+    let allowed = body
+        .chars()
+        .all(|c| c.is_ascii_digit() || " .-()".contains(c));
     let digits = body.chars().filter(char::is_ascii_digit).count();
     if allowed && (7..=15).contains(&digits) {
         Ok(v.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -113,12 +115,19 @@ impl AccessForm {
                 .unwrap_or_default(),
             None => String::new(),
         };
-        let email = Email::parse(&self.email).map_err(|k| errors.add("email", k)).ok();
-        let phone = parse_phone(&self.phone).map_err(|k| errors.add("phone", k)).unwrap_or_default();
+        let email = Email::parse(&self.email)
+            .map_err(|k| errors.add("email", k))
+            .ok();
+        let phone = parse_phone(&self.phone)
+            .map_err(|k| errors.add("phone", k))
+            .unwrap_or_default();
         let partner = self.partner_id.trim();
         let partner_id = if partner.is_empty() {
             None
-        } else if partner.len() <= 12 && partner.chars().all(|c| c.is_ascii_digit()) && partner.len() >= 4 {
+        } else if partner.len() <= 12
+            && partner.chars().all(|c| c.is_ascii_digit())
+            && partner.len() >= 4
+        {
             Some(partner.to_string())
         } else {
             errors.add("partner_id", "access.invalid_partner_id");
@@ -186,17 +195,32 @@ async fn submit(
             let countries = country_options(&ctx);
             return Ok(page::render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &AccessPage { ctx, form, countries, errors, message: None },
+                &AccessPage {
+                    ctx,
+                    form,
+                    countries,
+                    errors,
+                    message: None,
+                },
             ));
         }
     };
     let ip_key = ip.to_string();
     if let Some(secs) = throttle::locked(&state.db, REQUEST_ADDRESS, &ip_key).await? {
-        let message = ctx.t_with("login.too_many", &[("minutes", &throttle::minutes(secs).to_string())]);
+        let message = ctx.t_with(
+            "login.too_many",
+            &[("minutes", &throttle::minutes(secs).to_string())],
+        );
         let countries = country_options(&ctx);
         return Ok(page::render(
             StatusCode::TOO_MANY_REQUESTS,
-            &AccessPage { ctx, form, countries, errors: FieldErrors::new(), message: Some(message) },
+            &AccessPage {
+                ctx,
+                form,
+                countries,
+                errors: FieldErrors::new(),
+                message: Some(message),
+            },
         ));
     }
     throttle::fail(&state.db, REQUEST_ADDRESS, &ip_key).await?;
@@ -239,7 +263,12 @@ async fn submit(
     if let Some(id) = created {
         crate::mail::queue(
             &mut *tx,
-            &emails::access_request_received(ctx.locale, request.email.as_str(), &request.contact_name, &request.legal_name)?,
+            &emails::access_request_received(
+                ctx.locale,
+                request.email.as_str(),
+                &request.contact_name,
+                &request.legal_name,
+            )?,
         )
         .await?;
         audit::record(
@@ -256,7 +285,10 @@ async fn submit(
         .await?;
     }
     tx.commit().await?;
-    Ok(page::ok(&SentPage { ctx, email: request.email.to_string() }))
+    Ok(page::ok(&SentPage {
+        ctx,
+        email: request.email.to_string(),
+    }))
 }
 
 #[cfg(test)]
@@ -303,13 +335,22 @@ mod tests {
         assert_eq!(f.parse().unwrap_err().get("tax_id"), Some("tax_id.invalid"));
         let mut f = valid();
         f.legal_name = "x".repeat(201);
-        assert_eq!(f.parse().unwrap_err().get("legal_name"), Some("form.too_long"));
+        assert_eq!(
+            f.parse().unwrap_err().get("legal_name"),
+            Some("form.too_long")
+        );
     }
 
     #[test]
     fn phones_are_digits_with_punctuation() {
-        assert_eq!(parse_phone(" +55 (11) 98765-4321 "), Ok("+55 (11) 98765-4321".into()));
+        assert_eq!(
+            parse_phone(" +55 (11) 98765-4321 "),
+            Ok("+55 (11) 98765-4321".into())
+        );
         assert_eq!(parse_phone("123"), Err("access.invalid_phone"));
-        assert_eq!(parse_phone("<b>5551234567</b>"), Err("access.invalid_phone"));
+        assert_eq!(
+            parse_phone("<b>5551234567</b>"),
+            Err("access.invalid_phone")
+        );
     }
 }

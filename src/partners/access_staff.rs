@@ -18,11 +18,11 @@ use crate::auth::session::StaffUser;
 use crate::countries;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
+use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
 use crate::web::forms::{FieldErrors, Form};
 use crate::web::page::{self, PageCtx};
-use crate::web::AppState;
 
 const PAGE_SIZE: i64 = 25;
 
@@ -53,7 +53,8 @@ pub struct Request {
     pub created_at: time::OffsetDateTime,
 }
 
-const SELECT: &str = "SELECT r.id, r.legal_name, r.tax_id, r.country::text AS country, r.contact_name,
+const SELECT: &str =
+    "SELECT r.id, r.legal_name, r.tax_id, r.country::text AS country, r.contact_name,
         r.email::text AS email, r.phone, r.partner_id, r.locale, r.status, r.rejection_reason,
         u.name AS decided_by_name, r.decided_at, r.reseller_id, r.created_at
     FROM access_requests r LEFT JOIN users u ON u.id = r.decided_by";
@@ -96,7 +97,8 @@ fn row(ctx: &PageCtx, request: Request) -> Row {
             .map(|c| c.name(ctx.locale).to_string())
             .unwrap_or_else(|| request.country.clone()),
         status_label: ctx.t(&format!("access.status_{}", request.status)),
-        created: i18n::format_datetime(ctx.locale, request.created_at, time::UtcOffset::UTC) + " UTC",
+        created: i18n::format_datetime(ctx.locale, request.created_at, time::UtcOffset::UTC)
+            + " UTC",
         request,
     }
 }
@@ -119,18 +121,28 @@ async fn queue(
         .unwrap_or_default();
     let q: String = f.q.unwrap_or_default().trim().chars().take(100).collect();
     let page = f.page.unwrap_or(1).clamp(1, 10_000);
-    let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let pattern = format!(
+        "%{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
     let filter = "WHERE ($1 = 'all' OR r.status = $1) AND ($2 = '' OR r.country = $2)
           AND ($3 = '%%' OR r.legal_name ILIKE $3 OR r.email::text ILIKE $3 OR r.tax_id ILIKE $3
                OR r.contact_name ILIKE $3)";
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM access_requests r {filter}"))
-        .bind(&status)
-        .bind(&country)
-        .bind(&pattern)
-        .fetch_one(&state.db)
-        .await?;
+    let total: i64 =
+        sqlx::query_scalar(&format!("SELECT count(*) FROM access_requests r {filter}"))
+            .bind(&status)
+            .bind(&country)
+            .bind(&pattern)
+            .fetch_one(&state.db)
+            .await?;
     // The oldest pending request first; decided ones newest first.
-    let order = if status == "pending" { "r.created_at ASC" } else { "r.created_at DESC" };
+    let order = if status == "pending" {
+        "r.created_at ASC"
+    } else {
+        "r.created_at DESC"
+    };
     let requests: Vec<Request> = sqlx::query_as(&format!(
         "{SELECT} {filter} ORDER BY {order}, r.id LIMIT {PAGE_SIZE} OFFSET $4"
     ))
@@ -199,9 +211,22 @@ fn detail_page(ctx: PageCtx, request: Request, reason: String, errors: FieldErro
         .decided_at
         .map(|at| i18n::format_datetime(ctx.locale, at, time::UtcOffset::UTC) + " UTC")
         .unwrap_or_default();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let row = row(&ctx, request);
-    page::render(status, &DetailPage { ctx, row, decided, reason, errors })
+    page::render(
+        status,
+        &DetailPage {
+            ctx,
+            row,
+            decided,
+            reason,
+            errors,
+        },
+    )
 }
 
 async fn detail(
@@ -216,10 +241,11 @@ async fn detail(
 
 /// Locks a pending request for a decision; `None` when someone already decided it.
 async fn lock_pending(tx: &mut sqlx::PgConnection, id: Uuid) -> AppResult<Option<Request>> {
-    let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM access_requests WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let found: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM access_requests WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
     if found.is_none() {
         return Err(AppError::NotFound);
     }
@@ -290,7 +316,14 @@ async fn approve(
     let link = state.config.link(&format!("/invitation/{token}"));
     crate::mail::queue(
         &mut *tx,
-        &emails::invitation(locale, &request.email, &request.contact_name, &request.legal_name, None, &link)?,
+        &emails::invitation(
+            locale,
+            &request.email,
+            &request.contact_name,
+            &request.legal_name,
+            None,
+            &link,
+        )?,
     )
     .await?;
     sqlx::query(
@@ -318,7 +351,13 @@ async fn approve(
     )
     .await?;
     tx.commit().await?;
-    flash::push(&session, Level::Success, "access.approved_flash", &[("company", &request.legal_name)]).await;
+    flash::push(
+        &session,
+        Level::Success,
+        "access.approved_flash",
+        &[("company", &request.legal_name)],
+    )
+    .await;
     Ok(page::see_other(&back))
 }
 
@@ -348,7 +387,12 @@ async fn reject(
     }
     if !errors.is_empty() {
         let request = load(&state.db, &id.to_string()).await?;
-        return Ok(detail_page(ctx, request, form.reason.chars().take(1000).collect(), errors));
+        return Ok(detail_page(
+            ctx,
+            request,
+            form.reason.chars().take(1000).collect(),
+            errors,
+        ));
     }
     let mut tx = state.db.begin().await?;
     let Some(request) = lock_pending(&mut tx, id).await? else {
@@ -368,7 +412,13 @@ async fn reject(
     let locale = Locale::from_code(&request.locale).unwrap_or_default();
     crate::mail::queue(
         &mut *tx,
-        &emails::access_request_rejected(locale, &request.email, &request.contact_name, &request.legal_name, &reason)?,
+        &emails::access_request_rejected(
+            locale,
+            &request.email,
+            &request.contact_name,
+            &request.legal_name,
+            &reason,
+        )?,
     )
     .await?;
     audit::record(
@@ -385,6 +435,12 @@ async fn reject(
     )
     .await?;
     tx.commit().await?;
-    flash::push(&session, Level::Success, "access.rejected_flash", &[("company", &request.legal_name)]).await;
+    flash::push(
+        &session,
+        Level::Success,
+        "access.rejected_flash",
+        &[("company", &request.legal_name)],
+    )
+    .await;
     Ok(page::see_other(&back))
 }

@@ -28,7 +28,11 @@ pub async fn members(tx: &mut PgConnection, reseller_id: Uuid) -> sqlx::Result<V
     .await
 }
 
-pub async fn member(tx: &mut PgConnection, reseller_id: Uuid, user_id: Uuid) -> sqlx::Result<Option<Member>> {
+pub async fn member(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<Option<Member>> {
     sqlx::query_as::<_, Member>(
         "SELECT id, email::text AS email, name, role, status, last_sign_in_at,
                 totp_secret_enc IS NOT NULL AS mfa_enabled

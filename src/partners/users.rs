@@ -19,11 +19,11 @@ use crate::domain::Email;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
 use crate::partners::store::{self, Member};
+use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
 use crate::web::forms::{FieldErrors, Form, trimmed};
 use crate::web::page::{self, PageCtx};
-use crate::web::AppState;
 
 pub const INVITATION_VALID_DAYS: i64 = 7;
 
@@ -104,22 +104,36 @@ async fn render(
         .into_iter()
         .map(|r| (r.as_str(), ctx.t(&format!("role.{}", r.as_str()))))
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok(page::render(
         status,
         &UsersPage {
             ctx,
             rows,
             assignable,
-            form_email: form.map(|f| f.email.chars().take(254).collect()).unwrap_or_default(),
-            form_name: form.map(|f| f.name.chars().take(120).collect()).unwrap_or_default(),
-            form_role: form.map(|f| f.role.clone()).unwrap_or_else(|| "sales".into()),
+            form_email: form
+                .map(|f| f.email.chars().take(254).collect())
+                .unwrap_or_default(),
+            form_name: form
+                .map(|f| f.name.chars().take(120).collect())
+                .unwrap_or_default(),
+            form_role: form
+                .map(|f| f.role.clone())
+                .unwrap_or_else(|| "sales".into()),
             errors,
         },
     ))
 }
 
-async fn list(State(state): State<AppState>, ctx: PageCtx, me: ResellerUser) -> AppResult<Response> {
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: ResellerUser,
+) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
     render(&state, ctx, &me, None, FieldErrors::new()).await
 }
@@ -144,7 +158,9 @@ async fn invite(
 ) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
     let mut errors = FieldErrors::new();
-    let email = Email::parse(&form.email).map_err(|k| errors.add("email", k)).ok();
+    let email = Email::parse(&form.email)
+        .map_err(|k| errors.add("email", k))
+        .ok();
     let name = match trimmed(&form.name, 120) {
         Ok(n) if n.is_empty() => {
             errors.add("name", "form.required");
@@ -196,7 +212,14 @@ async fn invite(
             let link = state.config.link(&format!("/invitation/{token}"));
             crate::mail::queue(
                 &mut *tx,
-                &emails::invitation(ctx.locale, email.as_str(), &name, &company, Some(&me.user.name), &link)?,
+                &emails::invitation(
+                    ctx.locale,
+                    email.as_str(),
+                    &name,
+                    &company,
+                    Some(&me.user.name),
+                    &link,
+                )?,
             )
             .await?;
             audit::record(
@@ -216,12 +239,21 @@ async fn invite(
         }
         None => {
             // Same answer on the page; the address itself learns it cannot join.
-            crate::mail::queue(&mut *tx, &emails::invitation_refused(&state.config, ctx.locale, email.as_str(), &company)?)
-                .await?;
+            crate::mail::queue(
+                &mut *tx,
+                &emails::invitation_refused(&state.config, ctx.locale, email.as_str(), &company)?,
+            )
+            .await?;
         }
     }
     tx.commit().await?;
-    flash::push(&session, Level::Success, "users.invited", &[("email", email.as_str())]).await;
+    flash::push(
+        &session,
+        Level::Success,
+        "users.invited",
+        &[("email", email.as_str())],
+    )
+    .await;
     Ok(page::see_other("/partner/users"))
 }
 
@@ -238,7 +270,9 @@ struct RoleForm {
 /// Locks the target, checks the actor may edit it; 404 when it is not this reseller's.
 async fn target(tx: &mut sqlx::PgConnection, me: &ResellerUser, id: &str) -> AppResult<Member> {
     let id = parse_id(id)?;
-    let member = store::member(tx, me.reseller_id, id).await?.ok_or(AppError::NotFound)?;
+    let member = store::member(tx, me.reseller_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !may_edit(me, &member) {
         return Err(AppError::Forbidden);
     }
@@ -267,12 +301,14 @@ async fn change_role(
         flash::push(&session, Level::Error, "users.last_owner", &[]).await;
         return Ok(page::see_other("/partner/users"));
     }
-    sqlx::query("UPDATE users SET role = $3, updated_at = now() WHERE reseller_id = $1 AND id = $2")
-        .bind(me.reseller_id)
-        .bind(member.id)
-        .bind(new_role.as_str())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET role = $3, updated_at = now() WHERE reseller_id = $1 AND id = $2",
+    )
+    .bind(me.reseller_id)
+    .bind(member.id)
+    .bind(new_role.as_str())
+    .execute(&mut *tx)
+    .await?;
     audit::record(
         &mut *tx,
         audit::Entry {
@@ -288,7 +324,13 @@ async fn change_role(
     )
     .await?;
     tx.commit().await?;
-    flash::push(&session, Level::Success, "users.role_changed", &[("name", &member.name)]).await;
+    flash::push(
+        &session,
+        Level::Success,
+        "users.role_changed",
+        &[("name", &member.name)],
+    )
+    .await;
     Ok(page::see_other("/partner/users"))
 }
 
@@ -331,7 +373,11 @@ async fn set_active(
         audit::Entry {
             reseller_id: Some(me.reseller_id),
             actor: Some(me.user.id),
-            action: if active { "user_reactivated" } else { "user_deactivated" },
+            action: if active {
+                "user_reactivated"
+            } else {
+                "user_deactivated"
+            },
             subject_type: Some("user"),
             subject_id: Some(member.id.to_string()),
             ip: Some(ip),
@@ -340,7 +386,11 @@ async fn set_active(
     )
     .await?;
     tx.commit().await?;
-    let key = if active { "users.reactivated" } else { "users.deactivated" };
+    let key = if active {
+        "users.reactivated"
+    } else {
+        "users.deactivated"
+    };
     flash::push(session, Level::Success, key, &[("name", &member.name)]).await;
     Ok(page::see_other("/partner/users"))
 }
@@ -384,15 +434,34 @@ async fn resend(
         .bind(member.id)
         .execute(&mut *tx)
         .await?;
-    let token = crate::auth::store::create_token(&mut *tx, member.id, "invitation", time::Duration::days(INVITATION_VALID_DAYS)).await?;
+    let token = crate::auth::store::create_token(
+        &mut *tx,
+        member.id,
+        "invitation",
+        time::Duration::days(INVITATION_VALID_DAYS),
+    )
+    .await?;
     let link = state.config.link(&format!("/invitation/{token}"));
     let locale: Locale = ctx.locale;
     crate::mail::queue(
         &mut *tx,
-        &emails::invitation(locale, &member.email, &member.name, &company, Some(&me.user.name), &link)?,
+        &emails::invitation(
+            locale,
+            &member.email,
+            &member.name,
+            &company,
+            Some(&me.user.name),
+            &link,
+        )?,
     )
     .await?;
     tx.commit().await?;
-    flash::push(&session, Level::Success, "users.invited", &[("email", &member.email)]).await;
+    flash::push(
+        &session,
+        Level::Success,
+        "users.invited",
+        &[("email", &member.email)],
+    )
+    .await;
     Ok(page::see_other("/partner/users"))
 }

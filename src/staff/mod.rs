@@ -9,8 +9,8 @@ use axum::routing::get;
 
 use crate::auth::session::StaffUser;
 use crate::error::AppResult;
-use crate::web::page::{self, PageCtx};
 use crate::web::AppState;
+use crate::web::page::{self, PageCtx};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/staff", get(home))
@@ -24,12 +24,20 @@ struct HomePage {
     resellers: i64,
 }
 
-async fn home(State(state): State<AppState>, ctx: PageCtx, _staff: StaffUser) -> AppResult<Response> {
+async fn home(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _staff: StaffUser,
+) -> AppResult<Response> {
     let (pending_access, resellers): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM access_requests WHERE status = 'pending'),
                 (SELECT count(*) FROM resellers)",
     )
     .fetch_one(&state.db)
     .await?;
-    Ok(page::ok(&HomePage { ctx, pending_access, resellers }))
+    Ok(page::ok(&HomePage {
+        ctx,
+        pending_access,
+        resellers,
+    }))
 }

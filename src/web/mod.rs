@@ -113,6 +113,10 @@ pub fn app(state: AppState, store: PostgresStore) -> Router {
             state.clone(),
             errors::render,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::session::load_user,
+        ))
         .layer(sessions)
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(

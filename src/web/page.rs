@@ -39,7 +39,10 @@ impl PageCtx {
         };
         let locale = locale::resolve(&parts.headers, session_locale);
         let (csrf, flashes) = match session {
-            Some(s) => (csrf::token(s).await.unwrap_or_default(), flash::take(s).await),
+            Some(s) => (
+                csrf::token(s).await.unwrap_or_default(),
+                flash::take(s).await,
+            ),
             None => (String::new(), Vec::new()),
         };
         let user = parts.extensions.get::<CurrentUser>().cloned();

@@ -7,4 +7,5 @@ mod common;
 
 mod browser;
 mod foundation;
+mod identity;
 mod platform;

@@ -26,7 +26,9 @@ pub struct TestApp {
     pub db: PgPool,
     pub smtp: SmtpCapture,
     pub client: reqwest::Client,
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
     pub config: Config,
+    pub secrets: portal::crypto::SecretBox,
     portal: Option<portal::RunningPortal>,
     data_dir: std::path::PathBuf,
     _database: TestDatabase,
@@ -61,22 +63,29 @@ impl TestApp {
                 "Portal Test <no-reply@portal.example>".to_string(),
             ),
             ("PORTAL_DATA_DIR", data_dir.display().to_string()),
+            ("PORTAL_SECRET_KEY", hex_key()),
         ]);
         for (k, v) in options.env {
             env.insert(k, v);
         }
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");
+        let secrets =
+            portal::crypto::SecretBox::from_config(config.secret_key.as_deref(), &data_dir)
+                .unwrap();
         let pool = portal::db::connect(&database.url).await.unwrap();
         let portal = portal::start_on(listener, config.clone(), pool.clone())
             .await
             .expect("the portal starts");
+        let (client, jar) = new_agent();
         Self {
             addr,
             base,
             db: pool,
             smtp,
-            client: new_client(),
+            client,
+            jar,
             config,
+            secrets,
             portal: Some(portal),
             data_dir,
             _database: database,
@@ -85,7 +94,24 @@ impl TestApp {
 
     /// A second browser (its own cookies) on the same portal.
     pub fn new_client(&self) -> reqwest::Client {
-        new_client()
+        new_agent().0
+    }
+
+    /// A second browser and its cookie jar.
+    pub fn new_agent(&self) -> (reqwest::Client, std::sync::Arc<reqwest::cookie::Jar>) {
+        new_agent()
+    }
+
+    /// The session cookie a jar holds for this portal.
+    pub fn session_id(&self, jar: &reqwest::cookie::Jar) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = reqwest::Url::parse(&self.base).unwrap();
+        let header = jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find_map(|c| c.strip_prefix("portal_session=").map(str::to_string))
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -170,12 +196,135 @@ impl Drop for TestApp {
     }
 }
 
-fn new_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
+fn hex_key() -> String {
+    let a = uuid::Uuid::new_v4().simple().to_string();
+    let b = uuid::Uuid::new_v4().simple().to_string();
+    format!("{a}{b}")
+}
+
+/// An account made for a test, with what it takes to sign in.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub password: String,
+    pub secret: Vec<u8>,
+    pub reseller_id: Option<uuid::Uuid>,
+}
+
+pub const PASSWORD: &str = "a long and quiet river";
+
+impl TestApp {
+    /// A reseller tenant (no users).
+    pub async fn reseller(&self, name: &str, tax_id: &str) -> uuid::Uuid {
+        sqlx::query_scalar(
+            "INSERT INTO resellers (legal_name, tax_id, country, billing_currency)
+             VALUES ($1, $2, 'MX', 'USD') RETURNING id",
+        )
+        .bind(name)
+        .bind(tax_id)
+        .fetch_one(&self.db)
+        .await
+        .unwrap()
+    }
+
+    /// An active account with a password and an enrolled authenticator.
+    pub async fn user(&self, reseller_id: Option<uuid::Uuid>, email: &str, role: &str) -> TestUser {
+        let secret = portal::auth::totp::new_secret();
+        let hash = portal::auth::password::PasswordHasher::default()
+            .hash(PASSWORD)
+            .await
+            .unwrap();
+        let id: uuid::Uuid = sqlx::query_scalar(
+            "INSERT INTO users (reseller_id, email, name, role, status, password_hash,
+                                totp_secret_enc, mfa_enabled_at)
+             VALUES ($1, $2, $3, $4, 'active', $5, $6, now()) RETURNING id",
+        )
+        .bind(reseller_id)
+        .bind(email)
+        .bind(format!("Name of {email}"))
+        .bind(role)
+        .bind(hash)
+        .bind(self.secrets.seal(&secret))
+        .fetch_one(&self.db)
+        .await
+        .unwrap();
+        TestUser {
+            id,
+            email: email.to_string(),
+            password: PASSWORD.to_string(),
+            secret,
+            reseller_id,
+        }
+    }
+
+    pub async fn staff(&self, email: &str) -> TestUser {
+        self.user(None, email, "staff").await
+    }
+
+    /// A code the portal has not accepted yet for this user (codes are accepted once).
+    pub async fn fresh_code(&self, user: &TestUser) -> String {
+        loop {
+            let last: Option<i64> =
+                sqlx::query_scalar("SELECT totp_last_step FROM users WHERE id = $1")
+                    .bind(user.id)
+                    .fetch_one(&self.db)
+                    .await
+                    .unwrap();
+            let now = portal::auth::totp::now();
+            let step = (now / 30) as i64;
+            // Within the ±1 step window, the earliest step after the last one used.
+            let candidate = (step - 1).max(last.map_or(step - 1, |l| l + 1));
+            if candidate <= step + 1 {
+                return portal::auth::totp::code_at(&user.secret, candidate as u64 * 30);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Signs `user` in on `client`: password, then a fresh code. Returns the page it lands on.
+    pub async fn sign_in_with(&self, client: &reqwest::Client, user: &TestUser) -> Page {
+        let page = self.get_with(client, "/login").await;
+        let form = page
+            .form("form[action='/login']")
+            .set("email", &user.email)
+            .set("password", &user.password);
+        let page = self.submit_with(client, &form).await;
+        assert_eq!(
+            page.path(),
+            "/login/mfa",
+            "password step failed: {}",
+            page.body
+        );
+        let code = self.fresh_code(user).await;
+        let form = page.form("form[action='/login/mfa']").set("code", &code);
+        let page = self.submit_with(client, &form).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        page
+    }
+
+    pub async fn sign_in(&self, user: &TestUser) -> Page {
+        self.sign_in_with(&self.client, user).await
+    }
+
+    /// How many audit entries with this action exist.
+    pub async fn audited(&self, action: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1")
+            .bind(action)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+}
+
+fn new_agent() -> (reqwest::Client, std::sync::Arc<reqwest::cookie::Jar>) {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap()
+        .unwrap();
+    (client, jar)
 }
 
 /// A page as the browser received it.
