@@ -86,7 +86,7 @@ struct QueuePage {
     statuses: Vec<(&'static str, String)>,
     page: i64,
     pages: i64,
-    total: i64,
+    total_text: String,
     prev_link: Option<String>,
     next_link: Option<String>,
 }
@@ -182,7 +182,7 @@ async fn queue(
         countries,
         page,
         pages,
-        total,
+        total_text: ctx.t_with("pager.total", &[("count", &total.to_string())]),
         ctx,
     }))
 }

@@ -10,28 +10,42 @@ async fn visitor_opens_the_login_page_and_switches_language() {
         return;
     };
     browser.goto(&app.url("/login")).await;
-    assert_eq!(browser.text("h1").await, "Iniciar sesión");
+    assert_eq!(
+        browser.wait_text("h1", |t| t == "Iniciar sesión").await,
+        "Iniciar sesión"
+    );
     assert_eq!(browser.attr("html", "lang").await.as_deref(), Some("es"));
 
     browser.click("nav.lang a[hreflang=en]").await;
-    assert_eq!(browser.text("h1").await, "Sign in");
-    assert_eq!(browser.path().await, "/login");
+    assert_eq!(browser.wait_text("h1", |t| t == "Sign in").await, "Sign in");
+    assert_eq!(browser.wait_path("/login").await, "/login");
     assert_eq!(browser.attr("html", "lang").await.as_deref(), Some("en"));
 
     // The choice is remembered on the next visit.
     browser.goto(&app.url("/no-such-page")).await;
-    assert_eq!(browser.text("h1").await, "Page not found");
+    assert_eq!(
+        browser.wait_text("h1", |t| t == "Page not found").await,
+        "Page not found"
+    );
 
     browser.click("nav.lang a[hreflang=pt-BR]").await;
-    assert_eq!(browser.text("h1").await, "Página não encontrada");
+    assert_eq!(
+        browser
+            .wait_text("h1", |t| t == "Página não encontrada")
+            .await,
+        "Página não encontrada"
+    );
     browser.goto(&app.url("/login")).await;
-    assert_eq!(browser.text("h1").await, "Entrar");
+    assert_eq!(browser.wait_text("h1", |t| t == "Entrar").await, "Entrar");
 
     // A form submitted from the page carries its CSRF token and keeps what was typed.
     browser.fill("#f-email", "ana@").await;
     browser.click("button[type=submit]").await;
     assert_eq!(
-        browser.text("#e-email").await,
+        browser
+            .wait_text("#e-email", |t| t
+                == "Informe um e-mail válido, por exemplo ana@empresa.com.br.")
+            .await,
         "Informe um e-mail válido, por exemplo ana@empresa.com.br."
     );
     assert_eq!(
@@ -39,4 +53,186 @@ async fn visitor_opens_the_login_page_and_switches_language() {
         Some("ana@")
     );
     browser.close().await;
+}
+
+/// Signs in through the pages: password, then a fresh authenticator code.
+async fn sign_in(app: &TestApp, browser: &Browser, user: &crate::common::TestUser) {
+    browser.goto(&app.url("/login")).await;
+    browser.fill("#f-email", &user.email).await;
+    browser.fill("#f-password", &user.password).await;
+    browser.submit("form[action='/login']").await;
+    assert_eq!(browser.wait_path("/login/mfa").await, "/login/mfa");
+    let code = app.fresh_code(user).await;
+    browser.fill("#f-code", &code).await;
+    browser.submit("form[action='/login/mfa']").await;
+}
+
+/// J1 in a browser: request access, staff approve, the invitation mail, password, MFA, home.
+async fn j1(lang: &str, texts: [&str; 4]) {
+    let [sent, created, welcome_prefix, staff_title] = texts;
+    let app = TestApp::spawn().await;
+    let staff = app.staff("staff@distri.example").await;
+    let Some(browser) = Browser::start(lang).await else {
+        return;
+    };
+    let email = format!("owner-{lang}@newco.example");
+    browser.goto(&app.url("/access-request")).await;
+    browser.fill("#f-legal_name", "Nuvem Nova Ltda.").await;
+    browser
+        .client
+        .find(fantoccini::Locator::Css("#f-country option[value=BR]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.fill("#f-tax_id", "11.222.333/0001-81").await;
+    browser.fill("#f-contact_name", "João Araújo").await;
+    browser.fill("#f-email", &email).await;
+    browser.fill("#f-phone", "+55 11 98765-4321").await;
+    browser.snap(&format!("j1-{lang}-1-access-request")).await;
+    browser.submit("form[action='/access-request']").await;
+    assert_eq!(browser.wait_text("h1", |t| t == sent).await, sent);
+    app.smtp.wait_for(&email).await;
+
+    sign_in(&app, &browser, &staff).await;
+    assert_eq!(
+        browser.wait_text("h1", |t| t == staff_title).await,
+        staff_title
+    );
+    browser.click("a[href='/staff/access-requests']").await;
+    browser.snap(&format!("j1-{lang}-2-queue")).await;
+    browser.click("tbody tr a").await;
+    browser.snap(&format!("j1-{lang}-3-request")).await;
+    browser.submit("form[action$='/approve']").await;
+    assert!(
+        !browser
+            .wait_text(".flash-success", |t| !t.is_empty())
+            .await
+            .is_empty()
+    );
+    browser.submit("form[action='/logout']").await;
+
+    let link = app
+        .smtp
+        .wait_for_nth(&email, 2)
+        .await
+        .link_to("/invitation/")
+        .unwrap();
+    browser.goto(&link).await;
+    assert_eq!(browser.wait_text("h1", |t| t == created).await, created);
+    browser.fill("#f-password", "um rio longo e calmo").await;
+    browser
+        .fill("#f-password_confirm", "um rio longo e calmo")
+        .await;
+    browser.submit("form[action^='/invitation/']").await;
+    assert_eq!(browser.wait_path("/mfa/setup").await, "/mfa/setup");
+    browser.snap(&format!("j1-{lang}-4-mfa-setup")).await;
+    let secret_text = browser.text("#totp-secret").await.replace(' ', "");
+    let secret = totp_rs::Secret::try_from_base32(secret_text)
+        .unwrap()
+        .as_bytes()
+        .to_vec();
+    let code = portal::auth::totp::code_at(&secret, portal::auth::totp::now());
+    browser.fill("#f-code", &code).await;
+    browser.submit("form[action='/mfa/setup']").await;
+    assert_eq!(
+        browser.wait_path("/mfa/recovery-codes").await,
+        "/mfa/recovery-codes"
+    );
+    browser.snap(&format!("j1-{lang}-5-codes")).await;
+    browser.submit("form[action='/mfa/recovery-codes']").await;
+    assert_eq!(browser.wait_path("/").await, "/");
+    assert!(
+        browser
+            .wait_text("h1", |t| t.starts_with(welcome_prefix))
+            .await
+            .starts_with(welcome_prefix)
+    );
+    browser.snap(&format!("j1-{lang}-6-home")).await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn j1_first_access_in_spanish() {
+    j1(
+        "es",
+        [
+            "Recibimos tu solicitud",
+            "Crea tu contraseña",
+            "Hola, João Araújo",
+            "Consola del distribuidor",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn j1_first_access_in_english() {
+    j1(
+        "en",
+        [
+            "We received your request",
+            "Create your password",
+            "Hello, João Araújo",
+            "Distributor console",
+        ],
+    )
+    .await;
+}
+
+/// J2 in a browser: forgot password, the mail, a new password, sign in with MFA.
+async fn j2(lang: &str, texts: [&str; 2]) {
+    let [sent_prefix, reset_title] = texts;
+    let app = TestApp::spawn().await;
+    let r = app.reseller("Alfa", "ALF180512AB1").await;
+    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
+    let Some(browser) = Browser::start(lang).await else {
+        return;
+    };
+    browser.goto(&app.url("/login")).await;
+    browser.click("a[href='/password/forgot']").await;
+    browser.fill("#f-email", &owner.email).await;
+    browser.submit("form[action='/password/forgot']").await;
+    assert!(
+        browser
+            .wait_text(".flash-info", |t| t.starts_with(sent_prefix))
+            .await
+            .starts_with(sent_prefix)
+    );
+    let link = app
+        .smtp
+        .wait_for(&owner.email)
+        .await
+        .link_to("/password/reset/")
+        .unwrap();
+    browser.goto(&link).await;
+    assert_eq!(
+        browser.wait_text("h1", |t| t == reset_title).await,
+        reset_title
+    );
+    browser.fill("#f-password", "nuevo río tranquilo").await;
+    browser
+        .fill("#f-password_confirm", "nuevo río tranquilo")
+        .await;
+    browser.snap(&format!("j2-{lang}-reset")).await;
+    browser.submit("form[action^='/password/reset/']").await;
+    assert_eq!(browser.wait_path("/login").await, "/login");
+    let updated = crate::common::TestUser {
+        password: "nuevo río tranquilo".into(),
+        ..owner
+    };
+    sign_in(&app, &browser, &updated).await;
+    assert_eq!(browser.wait_path("/").await, "/");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn j2_forgotten_password_in_portuguese() {
+    j2("pt-BR", ["Se existir uma conta", "Escolha uma nova senha"]).await;
+}
+
+#[tokio::test]
+async fn j2_forgotten_password_in_spanish() {
+    j2("es", ["Si existe una cuenta", "Elige una contraseña nueva"]).await;
 }

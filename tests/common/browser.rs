@@ -159,3 +159,55 @@ impl Browser {
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
+
+impl Browser {
+    /// Saves a screenshot when `PORTAL_SCREENSHOTS` names a directory (for looking at pages).
+    pub async fn snap(&self, name: &str) {
+        if let Ok(dir) = std::env::var("PORTAL_SCREENSHOTS") {
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    /// Submits the form that holds `css` (a field or button) by clicking its submit button.
+    pub async fn submit(&self, form_css: &str) {
+        self.click(&format!("{form_css} button[type=submit]")).await;
+    }
+}
+
+impl Browser {
+    /// Waits (up to 10 s) for the page at `path` to load; returns the path it ended at.
+    pub async fn wait_path(&self, path: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = self.path().await;
+            let ready = self
+                .client
+                .execute("return document.readyState", vec![])
+                .await
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            if (now == path && ready == "complete") || std::time::Instant::now() > deadline {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits (up to 10 s) for the element's text to satisfy `ok`; returns the last text.
+    pub async fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = match self.client.find(Locator::Css(css)).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if ok(&text) || std::time::Instant::now() > deadline {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
