@@ -20,6 +20,27 @@ pub struct Entry<'a> {
     pub ip: Option<IpAddr>,
 }
 
+impl<'a> Entry<'a> {
+    /// An action by `actor` on their own account or on another user.
+    pub fn on_user(
+        action: &'a str,
+        actor: Uuid,
+        subject: Uuid,
+        reseller_id: Option<Uuid>,
+        ip: IpAddr,
+    ) -> Self {
+        Self {
+            reseller_id,
+            actor: Some(actor),
+            action,
+            subject_type: Some("user"),
+            subject_id: Some(subject.to_string()),
+            ip: Some(ip),
+            ..Default::default()
+        }
+    }
+}
+
 pub async fn record(db: impl PgExecutor<'_>, entry: Entry<'_>) -> sqlx::Result<()> {
     let details = if entry.details.is_null() {
         serde_json::json!({})

@@ -183,15 +183,7 @@ async fn change_password(
     .await?;
     audit::record(
         &mut *tx,
-        audit::Entry {
-            reseller_id: user.reseller_id,
-            actor: Some(user.id),
-            action: "password_changed",
-            subject_type: Some("user"),
-            subject_id: Some(user.id.to_string()),
-            ip: Some(ip),
-            ..Default::default()
-        },
+        audit::Entry::on_user("password_changed", user.id, user.id, user.reseller_id, ip),
     )
     .await?;
     tx.commit().await?;
@@ -270,15 +262,13 @@ async fn manage_mfa(
     store::replace_recovery_codes(&mut tx, user.id, &hashes).await?;
     audit::record(
         &mut *tx,
-        audit::Entry {
-            reseller_id: user.reseller_id,
-            actor: Some(user.id),
-            action: "recovery_codes_regenerated",
-            subject_type: Some("user"),
-            subject_id: Some(user.id.to_string()),
-            ip: Some(ip),
-            ..Default::default()
-        },
+        audit::Entry::on_user(
+            "recovery_codes_regenerated",
+            user.id,
+            user.id,
+            user.reseller_id,
+            ip,
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -673,15 +673,7 @@ async fn logout(
     if let Some(CurrentUserOpt(u)) = user {
         audit::record(
             &state.db,
-            audit::Entry {
-                reseller_id: u.reseller_id,
-                actor: Some(u.id),
-                action: "sign_out",
-                subject_type: Some("user"),
-                subject_id: Some(u.id.to_string()),
-                ip: Some(ip),
-                ..Default::default()
-            },
+            audit::Entry::on_user("sign_out", u.id, u.id, u.reseller_id, ip),
         )
         .await?;
     }
@@ -808,14 +800,7 @@ async fn forgot_submit(
             .await?;
             audit::record(
                 &mut *tx,
-                audit::Entry {
-                    actor: Some(user.id),
-                    action: "password_reset_requested",
-                    subject_type: Some("user"),
-                    subject_id: Some(user.id.to_string()),
-                    ip: Some(ip),
-                    ..Default::default()
-                },
+                audit::Entry::on_user("password_reset_requested", user.id, user.id, None, ip),
             )
             .await?;
             tx.commit().await?;
@@ -952,14 +937,7 @@ async fn reset_submit(
     .await?;
     audit::record(
         &mut *tx,
-        audit::Entry {
-            actor: Some(user_id),
-            action: "password_reset",
-            subject_type: Some("user"),
-            subject_id: Some(user_id.to_string()),
-            ip: Some(ip),
-            ..Default::default()
-        },
+        audit::Entry::on_user("password_reset", user_id, user_id, None, ip),
     )
     .await?;
     tx.commit().await?;

@@ -24,6 +24,32 @@ async fn request_access(
     app.submit_with(client, &form).await
 }
 
+/// Opens `link` in two browsers and submits its password form from both at the same moment.
+async fn new_password_twice_at_once(
+    app: &TestApp,
+    link: &str,
+    form: &str,
+    password: &str,
+) -> Vec<StatusCode> {
+    let (c1, c2) = (app.new_client(), app.new_client());
+    let mut forms = Vec::new();
+    for c in [&c1, &c2] {
+        let page = app.get_with(c, link).await;
+        forms.push(
+            page.form(form)
+                .set("password", password)
+                .set("password_confirm", password),
+        );
+    }
+    let (a, b) = tokio::join!(
+        app.submit_with(&c1, &forms[0]),
+        app.submit_with(&c2, &forms[1])
+    );
+    let mut statuses = vec![a.status, b.status];
+    statuses.sort();
+    statuses
+}
+
 async fn code_for_secret_on_page(page: &Page) -> Vec<u8> {
     let text = page.text("#totp-secret").replace(' ', "");
     totp_rs::Secret::try_from_base32(text)
@@ -410,16 +436,7 @@ async fn a_totp_code_is_accepted_once_even_across_sessions() {
     assert_eq!(outcomes, [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY]);
     // And the same code again later in a third session is refused too.
     let (c, _) = app.new_agent();
-    let page = app.get_with(&c, "/login").await;
-    let page = app
-        .submit_with(
-            &c,
-            &page
-                .form("form[action='/login']")
-                .set("email", &staff.email)
-                .set("password", &staff.password),
-        )
-        .await;
+    let page = app.password_step(&c, &staff.email, &staff.password).await;
     let page = app
         .submit_with(
             &c,
@@ -468,16 +485,7 @@ async fn recovery_codes_are_stored_hashed_and_work_once() {
 
     for attempt in 0..2 {
         let (c, _) = app.new_agent();
-        let page = app.get_with(&c, "/login").await;
-        let page = app
-            .submit_with(
-                &c,
-                &page
-                    .form("form[action='/login']")
-                    .set("email", &staff.email)
-                    .set("password", &staff.password),
-            )
-            .await;
+        let page = app.password_step(&c, &staff.email, &staff.password).await;
         let page = app
             .submit_with(
                 &c,
@@ -762,22 +770,13 @@ async fn expired_forged_and_twice_used_links_give_a_way_forward() {
         .execute(&app.db)
         .await
         .unwrap();
-    let (c1, c2) = (app.new_client(), app.new_client());
-    let mut forms = Vec::new();
-    for c in [&c1, &c2] {
-        let page = app.get_with(c, &link).await;
-        forms.push(
-            page.form("form[action^='/password/reset/']")
-                .set("password", "una nueva frase secreta")
-                .set("password_confirm", "una nueva frase secreta"),
-        );
-    }
-    let (a, b) = tokio::join!(
-        app.submit_with(&c1, &forms[0]),
-        app.submit_with(&c2, &forms[1])
-    );
-    let mut statuses = vec![a.status, b.status];
-    statuses.sort();
+    let statuses = new_password_twice_at_once(
+        &app,
+        &link,
+        "form[action^='/password/reset/']",
+        "una nueva frase secreta",
+    )
+    .await;
     assert_eq!(statuses, [StatusCode::OK, StatusCode::GONE]);
     assert_eq!(app.audited("password_reset").await, 1);
 }
@@ -968,15 +967,7 @@ async fn owners_invite_colleagues_change_roles_and_deactivate_with_immediate_eff
     assert_eq!(app.audited("user_deactivated").await, 1);
     // A deactivated user cannot sign in.
     let (c, _) = app.new_agent();
-    let p = app.get_with(&c, "/login").await;
-    let p = app
-        .submit_with(
-            &c,
-            &p.form("form[action='/login']")
-                .set("email", &admin.email)
-                .set("password", PASSWORD),
-        )
-        .await;
+    let p = app.password_step(&c, &admin.email, PASSWORD).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -1154,23 +1145,14 @@ async fn an_invitation_link_is_single_use_even_when_sent_twice_at_once() {
         .await
         .link_to("/invitation/")
         .unwrap();
-    let (c1, c2) = (app.new_client(), app.new_client());
-    let mut forms = Vec::new();
-    for c in [&c1, &c2] {
-        let page = app.get_with(c, &link).await;
-        forms.push(
-            page.form("form[action^='/invitation/']")
-                .set("password", "mi frase secreta larga")
-                .set("password_confirm", "mi frase secreta larga"),
-        );
-    }
-    let (x, y) = tokio::join!(
-        app.submit_with(&c1, &forms[0]),
-        app.submit_with(&c2, &forms[1])
-    );
-    let mut paths = vec![x.status, y.status];
-    paths.sort();
-    assert_eq!(paths, [StatusCode::OK, StatusCode::GONE]);
+    let statuses = new_password_twice_at_once(
+        &app,
+        &link,
+        "form[action^='/invitation/']",
+        "mi frase secreta larga",
+    )
+    .await;
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::GONE]);
     assert_eq!(app.audited("invitation_accepted").await, 1);
     // Weak passwords are refused with a reason.
     let page = app.get(&link).await;

@@ -282,14 +282,26 @@ impl TestApp {
         }
     }
 
-    /// Signs `user` in on `client`: password, then a fresh code. Returns the page it lands on.
-    pub async fn sign_in_with(&self, client: &reqwest::Client, user: &TestUser) -> Page {
+    /// The password step of signing in, on `client`: the page it leads to.
+    pub async fn password_step(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> Page {
         let page = self.get_with(client, "/login").await;
         let form = page
             .form("form[action='/login']")
-            .set("email", &user.email)
-            .set("password", &user.password);
-        let page = self.submit_with(client, &form).await;
+            .set("email", email)
+            .set("password", password);
+        self.submit_with(client, &form).await
+    }
+
+    /// Signs `user` in on `client`: password, then a fresh code. Returns the page it lands on.
+    pub async fn sign_in_with(&self, client: &reqwest::Client, user: &TestUser) -> Page {
+        let page = self
+            .password_step(client, &user.email, &user.password)
+            .await;
         assert_eq!(
             page.path(),
             "/login/mfa",
