@@ -1262,3 +1262,91 @@ async fn signing_in_and_out_is_in_the_audit_log_with_address_and_time() {
     assert_eq!(actor, staff.id);
     assert_eq!(app.audited("sign_out").await, 1);
 }
+
+#[tokio::test]
+async fn reset_requests_are_throttled_per_address_with_a_clear_message() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/password/forgot").await;
+    let form = page.form("form[action='/password/forgot']");
+    for i in 0..11 {
+        let p = app
+            .submit(
+                &form
+                    .clone()
+                    .set("email", &format!("someone{i}@distri.example")),
+            )
+            .await;
+        if i < 10 {
+            assert_eq!(p.status, StatusCode::OK, "request {i}");
+        } else {
+            assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+            assert!(
+                p.text(".flash-error")
+                    .starts_with("Demasiados intentos. Inténtalo de nuevo en")
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_user_replaces_the_authenticator_after_confirming_password_and_code() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff("staff@distri.example").await;
+    app.sign_in(&staff).await;
+    let page = app.get("/profile").await;
+    // A wrong code refuses the change.
+    let refused = app
+        .submit(
+            &page
+                .form("form[action='/profile/mfa']")
+                .set("current_password", PASSWORD)
+                .set("code", "123456")
+                .set("action", "new_authenticator"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let code = app.fresh_code(&staff).await;
+    let page = app
+        .submit(
+            &page
+                .form("form[action='/profile/mfa']")
+                .set("current_password", PASSWORD)
+                .set("code", &code)
+                .set("action", "new_authenticator"),
+        )
+        .await;
+    assert_eq!(page.path(), "/mfa/setup");
+    let text = page.text("#totp-secret").replace(' ', "");
+    let secret = totp_rs::Secret::try_from_base32(text)
+        .unwrap()
+        .as_bytes()
+        .to_vec();
+    assert_ne!(secret, staff.secret);
+    let code = portal::auth::totp::code_at(&secret, portal::auth::totp::now() + 30);
+    let page = app
+        .submit(&page.form("form[action='/mfa/setup']").set("code", &code))
+        .await;
+    assert_eq!(page.path(), "/mfa/recovery-codes");
+    let page = app
+        .submit(&page.form("form[action='/mfa/recovery-codes']"))
+        .await;
+    assert_eq!(page.path(), "/profile");
+    assert_eq!(app.audited("mfa_reset").await, 1);
+    // The old app's codes no longer work; the new one's do.
+    let replaced = TestUser {
+        secret,
+        ..staff.clone()
+    };
+    let (c, _) = app.new_agent();
+    let page = app.password_step(&c, &staff.email, PASSWORD).await;
+    let old = portal::auth::totp::code_at(&staff.secret, portal::auth::totp::now() + 30);
+    let p = app
+        .submit_with(
+            &c,
+            &page.form("form[action='/login/mfa']").set("code", &old),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let landed = app.sign_in_with(&c, &replaced).await;
+    assert_eq!(landed.path(), "/staff");
+}
