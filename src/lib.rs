@@ -5,6 +5,7 @@ rust_i18n::i18n!("locales");
 
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod countries;
 pub mod crypto;

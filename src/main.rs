@@ -43,6 +43,12 @@ enum Command {
     },
     /// Load realistic demo data (safe to run again).
     SeedDemo,
+    /// Add generated products (with prices) to measure the catalog at scale.
+    GenerateCatalog {
+        /// How many products to add.
+        #[arg(long, default_value_t = 20_000)]
+        products: usize,
+    },
     /// Send a test e-mail now, to check the mail settings.
     SendTestMail {
         /// Where to send it.
@@ -105,6 +111,22 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     "{}",
                     portal::seed::seed_demo(&pool, &hasher, &secrets).await?
                 );
+                Ok(())
+            })
+            .await
+        }
+        Command::GenerateCatalog { products } => {
+            with_database(&config, |pool| async move {
+                let mut tx = pool.begin().await?;
+                let today = time::OffsetDateTime::now_utc().date();
+                let added = portal::catalog::demo::generate(&mut tx, products, today).await?;
+                tx.commit().await?;
+                for table in ["products", "prices", "product_offers"] {
+                    sqlx::query(&format!("ANALYZE {table}"))
+                        .execute(&pool)
+                        .await?;
+                }
+                println!("Added {added} generated products.");
                 Ok(())
             })
             .await

@@ -76,6 +76,13 @@ pub async fn seed_demo(
         .await?;
     }
 
+    crate::catalog::demo::seed(
+        &mut tx,
+        Some(reseller_id),
+        time::OffsetDateTime::now_utc().date(),
+    )
+    .await?;
+
     sqlx::query!(
         "INSERT INTO audit_log (reseller_id, actor_label, action, subject_type, subject_id)
          VALUES ($1, 'cli', 'seed_demo', 'reseller', $1::uuid::text)",

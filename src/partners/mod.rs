@@ -3,6 +3,8 @@
 
 pub mod access;
 pub mod access_staff;
+pub mod pricing;
+pub mod programs;
 pub mod store;
 pub mod users;
 
@@ -12,4 +14,5 @@ pub fn router() -> axum::Router<AppState> {
     access::router()
         .merge(access_staff::router())
         .merge(users::router())
+        .merge(pricing::router())
 }

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 
@@ -49,16 +48,24 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Form::<T>::from_request(req, state).await {
-            Ok(axum::Form(value)) => Ok(Form(value)),
-            Err(FormRejection::BytesRejection(r)) if r.status().as_u16() == 413 => {
-                Err(AppError::PayloadTooLarge)
-            }
-            Err(e) => {
-                tracing::info!(error = %e, "form rejected");
-                Err(AppError::BadRequest)
-            }
+        let urlencoded = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !urlencoded {
+            return Err(AppError::UnsupportedMediaType);
         }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(r) if r.status().as_u16() == 413 => return Err(AppError::PayloadTooLarge),
+            Err(_) => return Err(AppError::BadRequest),
+        };
+        // serde_html_form reads repeated keys (checkboxes) into a Vec, as browsers send them.
+        serde_html_form::from_bytes(&bytes).map(Form).map_err(|e| {
+            tracing::info!(error = %e, "form rejected");
+            AppError::BadRequest
+        })
     }
 }
 
@@ -84,6 +91,25 @@ mod tests {
         assert_eq!(e.get("email"), Some("form.required"));
         assert_eq!(e.get("password"), None);
         assert_eq!(e.len(), 1);
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    struct Sample {
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        offers: Vec<String>,
+    }
+
+    #[test]
+    fn repeated_keys_fill_lists() {
+        let s: Sample =
+            serde_html_form::from_bytes(b"name=a&offers=P1Y%3Aannual&offers=P1M%3Amonthly")
+                .unwrap();
+        assert_eq!(s.name, "a");
+        assert_eq!(s.offers, ["P1Y:annual", "P1M:monthly"]);
+        let s: Sample = serde_html_form::from_bytes(b"csrf_token=x").unwrap();
+        assert!(s.offers.is_empty());
     }
 
     #[test]

@@ -87,6 +87,7 @@ pub fn app(state: AppState, store: PostgresStore) -> Router {
         .merge(locale::router())
         .merge(crate::auth::router())
         .merge(crate::partners::router())
+        .merge(crate::catalog::router())
         .merge(crate::staff::router())
         .fallback(|| async { StatusCode::NOT_FOUND });
 

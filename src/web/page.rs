@@ -149,8 +149,10 @@ impl PageCtx {
         if user.role == Role::Staff {
             entries.push(("/staff", "menu.staff_home"));
             entries.push(("/staff/access-requests", "menu.access_requests"));
+            entries.push(("/staff/catalog", "menu.staff_catalog"));
         } else {
             entries.push(("/", "menu.home"));
+            entries.push(("/catalog", "menu.catalog"));
             if user.role.manages_users() {
                 entries.push(("/partner/users", "menu.users"));
             }

@@ -6,6 +6,7 @@
 mod common;
 
 mod browser;
+mod catalog;
 mod foundation;
 mod identity;
 mod platform;

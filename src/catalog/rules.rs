@@ -1,0 +1,286 @@
+//! Catalog rules without I/O: terms and billing frequencies, which price is in force on a date,
+//! the reseller's price and margins, and the checks on a price row.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+use time::Date;
+
+/// How long a subscription commits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Term {
+    Monthly,
+    Yearly,
+    ThreeYears,
+}
+
+impl Term {
+    pub const ALL: [Term; 3] = [Term::Monthly, Term::Yearly, Term::ThreeYears];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Term::Monthly => "P1M",
+            Term::Yearly => "P1Y",
+            Term::ThreeYears => "P3Y",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Term::ALL
+            .into_iter()
+            .find(|t| t.code().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Months covered by one term.
+    pub fn months(self) -> u32 {
+        match self {
+            Term::Monthly => 1,
+            Term::Yearly => 12,
+            Term::ThreeYears => 36,
+        }
+    }
+}
+
+/// How often a term is invoiced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Billing {
+    Monthly,
+    Annual,
+    Triennial,
+}
+
+impl Billing {
+    pub const ALL: [Billing; 3] = [Billing::Monthly, Billing::Annual, Billing::Triennial];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Billing::Monthly => "monthly",
+            Billing::Annual => "annual",
+            Billing::Triennial => "triennial",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Billing::ALL
+            .into_iter()
+            .find(|b| b.code().eq_ignore_ascii_case(s.trim()))
+    }
+
+    pub fn months(self) -> u32 {
+        match self {
+            Billing::Monthly => 1,
+            Billing::Annual => 12,
+            Billing::Triennial => 36,
+        }
+    }
+
+    /// A billing frequency can invoice a term only in periods that fit inside it.
+    pub fn fits(self, term: Term) -> bool {
+        self.months() <= term.months() && term.months() % self.months() == 0
+    }
+}
+
+impl fmt::Display for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl fmt::Display for Billing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+pub const CURRENCIES: [&str; 2] = ["USD", "BRL"];
+
+/// A price row: valid from `valid_from` (inclusive) until `valid_to` (exclusive, open if None).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PricePeriod {
+    pub cost: Decimal,
+    pub retail: Decimal,
+    pub valid_from: Date,
+    pub valid_to: Option<Date>,
+}
+
+impl PricePeriod {
+    pub fn covers(&self, day: Date) -> bool {
+        self.valid_from <= day && self.valid_to.is_none_or(|to| day < to)
+    }
+
+    pub fn overlaps(&self, other: &PricePeriod) -> bool {
+        let a_end = self.valid_to.unwrap_or(Date::MAX);
+        let b_end = other.valid_to.unwrap_or(Date::MAX);
+        self.valid_from < b_end && other.valid_from < a_end
+    }
+}
+
+/// The price in force on `day` among the periods of one product, term, billing and currency.
+pub fn price_on(periods: &[PricePeriod], day: Date) -> Option<&PricePeriod> {
+    periods.iter().find(|p| p.covers(day))
+}
+
+/// The reseller's own price: cost plus the markup percentage, rounded to the cent.
+pub fn your_price(cost: Decimal, markup_percent: Decimal) -> Decimal {
+    (cost * (Decimal::ONE + markup_percent / Decimal::ONE_HUNDRED))
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// What the reseller earns per unit at its own price and at the suggested retail price.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Margins {
+    pub your_price: Decimal,
+    pub margin: Decimal,
+    pub retail_margin: Decimal,
+    /// Margin at the suggested retail price, as a percentage of that price.
+    pub retail_margin_percent: Option<Decimal>,
+}
+
+pub fn margins(cost: Decimal, retail: Decimal, markup_percent: Decimal) -> Margins {
+    let your = your_price(cost, markup_percent);
+    let retail_margin = retail - cost;
+    Margins {
+        your_price: your,
+        margin: your - cost,
+        retail_margin,
+        retail_margin_percent: (!retail.is_zero())
+            .then(|| (retail_margin / retail * Decimal::ONE_HUNDRED).round_dp(1)),
+    }
+}
+
+/// Parses an amount typed by staff or found in a CSV file: non-negative, at most 4 decimals,
+/// `.` or `,` as the decimal mark. The error is a translation key.
+pub fn parse_amount(input: &str) -> Result<Decimal, &'static str> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err("form.required");
+    }
+    let normal = if s.contains(',') && !s.contains('.') {
+        s.replace(',', ".")
+    } else {
+        s.to_string()
+    };
+    if !normal.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-') {
+        return Err("catalog.invalid_amount");
+    }
+    let value: Decimal = normal.parse().map_err(|_| "catalog.invalid_amount")?;
+    if value.is_sign_negative() {
+        return Err("catalog.negative_amount");
+    }
+    if value.scale() > 4 || value > Decimal::from(10_000_000) {
+        return Err("catalog.invalid_amount");
+    }
+    Ok(value.normalize())
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(input: &str) -> Result<Date, &'static str> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(input.trim(), format).map_err(|_| "catalog.invalid_date")
+}
+
+/// A spreadsheet cell that starts like a formula is neutralised with a leading apostrophe.
+pub fn neutralise_formula(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn period(cost: &str, from: Date, to: Option<Date>) -> PricePeriod {
+        PricePeriod {
+            cost: d(cost),
+            retail: d(cost),
+            valid_from: from,
+            valid_to: to,
+        }
+    }
+
+    #[test]
+    fn the_price_in_force_depends_on_the_day() {
+        let periods = vec![
+            period("10", date!(2026 - 01 - 01), Some(date!(2026 - 12 - 01))),
+            period("11", date!(2026 - 12 - 01), None),
+        ];
+        assert_eq!(
+            price_on(&periods, date!(2026 - 11 - 30)).unwrap().cost,
+            d("10")
+        );
+        assert_eq!(
+            price_on(&periods, date!(2026 - 12 - 01)).unwrap().cost,
+            d("11")
+        );
+        assert_eq!(
+            price_on(&periods, date!(2030 - 01 - 01)).unwrap().cost,
+            d("11")
+        );
+        assert!(price_on(&periods, date!(2025 - 12 - 31)).is_none());
+    }
+
+    #[test]
+    fn overlapping_periods_are_detected() {
+        let a = period("1", date!(2026 - 01 - 01), Some(date!(2026 - 02 - 01)));
+        let b = period("1", date!(2026 - 02 - 01), None);
+        let c = period("1", date!(2026 - 01 - 15), Some(date!(2026 - 01 - 20)));
+        assert!(!a.overlaps(&b));
+        assert!(a.overlaps(&c));
+        assert!(!b.overlaps(&c));
+        assert!(b.overlaps(&period("1", date!(2027 - 01 - 01), None)));
+    }
+
+    #[test]
+    fn your_price_and_margins() {
+        let m = margins(d("10.00"), d("12.50"), d("20"));
+        assert_eq!(m.your_price, d("12.00"));
+        assert_eq!(m.margin, d("2.00"));
+        assert_eq!(m.retail_margin, d("2.50"));
+        assert_eq!(m.retail_margin_percent, Some(d("20.0")));
+        assert_eq!(your_price(d("3.3333"), d("15")), d("3.83"));
+        assert_eq!(margins(d("0"), d("0"), d("10")).retail_margin_percent, None);
+    }
+
+    #[test]
+    fn amounts_are_exact_and_checked() {
+        assert_eq!(parse_amount("12.5"), Ok(d("12.5")));
+        assert_eq!(parse_amount(" 12,50 "), Ok(d("12.5")));
+        assert_eq!(parse_amount("-1"), Err("catalog.negative_amount"));
+        assert_eq!(parse_amount("abc"), Err("catalog.invalid_amount"));
+        assert_eq!(parse_amount("1.23456"), Err("catalog.invalid_amount"));
+        assert_eq!(parse_amount(""), Err("form.required"));
+        assert_eq!(parse_amount("1e5"), Err("catalog.invalid_amount"));
+    }
+
+    #[test]
+    fn terms_and_billing_fit_together() {
+        assert!(Billing::Monthly.fits(Term::Yearly));
+        assert!(Billing::Annual.fits(Term::ThreeYears));
+        assert!(!Billing::Annual.fits(Term::Monthly));
+        assert!(!Billing::Triennial.fits(Term::Yearly));
+        assert_eq!(Term::parse("p1y"), Some(Term::Yearly));
+        assert_eq!(Billing::parse("Annual"), Some(Billing::Annual));
+        assert_eq!(Term::parse("P2Y"), None);
+    }
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(
+            neutralise_formula("=HYPERLINK(\"x\")"),
+            "'=HYPERLINK(\"x\")"
+        );
+        assert_eq!(neutralise_formula("+1"), "'+1");
+        assert_eq!(neutralise_formula("@SUM"), "'@SUM");
+        assert_eq!(neutralise_formula("Office 365"), "Office 365");
+        assert_eq!(parse_date("2026-12-01").unwrap(), date!(2026 - 12 - 01));
+        assert!(parse_date("2026-13-01").is_err());
+    }
+}

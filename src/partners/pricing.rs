@@ -1,0 +1,179 @@
+//! `/partner/pricing`: the reseller's default markup, which gives "your price" next to cost and
+//! suggested retail everywhere prices are shown. Owners and admins change it.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::audit;
+use crate::auth::session::{ResellerUser, Role};
+use crate::error::AppResult;
+use crate::i18n;
+use crate::web::AppState;
+use crate::web::client_ip::ClientIp;
+use crate::web::flash::{self, Level};
+use crate::web::forms::{FieldErrors, Form};
+use crate::web::page::{self, PageCtx};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/partner/pricing", get(show).post(save))
+}
+
+#[derive(Template)]
+#[template(path = "partners/pricing.html")]
+struct PricingPage {
+    ctx: PageCtx,
+    markup: String,
+    currency: String,
+    example: String,
+    errors: FieldErrors,
+}
+
+async fn render(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &ResellerUser,
+    typed: Option<String>,
+    errors: FieldErrors,
+) -> AppResult<Response> {
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let (currency, markup) =
+        crate::catalog::store::reseller_pricing(&mut tx, me.reseller_id).await?;
+    tx.commit().await?;
+    let hundred = Decimal::ONE_HUNDRED;
+    let example = ctx.t_with(
+        "pricing.example",
+        &[
+            ("cost", &i18n::format_money(ctx.locale, hundred, &currency)),
+            (
+                "price",
+                &i18n::format_money(
+                    ctx.locale,
+                    crate::catalog::rules::your_price(hundred, markup),
+                    &currency,
+                ),
+            ),
+        ],
+    );
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(page::render(
+        status,
+        &PricingPage {
+            markup: typed.unwrap_or_else(|| markup.normalize().to_string()),
+            currency,
+            example,
+            errors,
+            ctx,
+        },
+    ))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: ResellerUser,
+) -> AppResult<Response> {
+    me.user.require(&[Role::Owner, Role::Admin])?;
+    render(&state, ctx, &me, None, FieldErrors::new()).await
+}
+
+#[derive(Deserialize)]
+struct MarkupForm {
+    #[serde(default)]
+    markup: String,
+}
+
+/// A percentage from 0 to 500 with at most two decimals; the error is a translation key.
+pub fn parse_markup(input: &str) -> Result<Decimal, &'static str> {
+    let value =
+        crate::catalog::rules::parse_amount(input.trim().trim_end_matches('%')).map_err(|k| {
+            if k == "form.required" {
+                k
+            } else {
+                "pricing.invalid"
+            }
+        })?;
+    if value > Decimal::from(500) || value.scale() > 2 {
+        return Err("pricing.invalid");
+    }
+    Ok(value)
+}
+
+async fn save(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    me: ResellerUser,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<MarkupForm>,
+) -> AppResult<Response> {
+    me.user.require(&[Role::Owner, Role::Admin])?;
+    let markup = match parse_markup(&form.markup) {
+        Ok(m) => m,
+        Err(key) => {
+            let mut errors = FieldErrors::new();
+            errors.add("markup", key);
+            return render(
+                &state,
+                ctx,
+                &me,
+                Some(form.markup.chars().take(20).collect()),
+                errors,
+            )
+            .await;
+        }
+    };
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let old: Decimal =
+        sqlx::query_scalar("SELECT markup_percent FROM resellers WHERE id = $1 FOR UPDATE")
+            .bind(me.reseller_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    sqlx::query("UPDATE resellers SET markup_percent = $2, updated_at = now() WHERE id = $1")
+        .bind(me.reseller_id)
+        .bind(markup)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            reseller_id: Some(me.reseller_id),
+            actor: Some(me.user.id),
+            action: "markup_changed",
+            subject_type: Some("reseller"),
+            subject_id: Some(me.reseller_id.to_string()),
+            details: serde_json::json!({ "from": old, "to": markup }),
+            ip: Some(ip),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    flash::push(&session, Level::Success, "pricing.saved", &[]).await;
+    Ok(page::see_other("/partner/pricing"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_markup;
+
+    #[test]
+    fn markups_are_bounded_percentages() {
+        assert_eq!(parse_markup("15").unwrap().to_string(), "15");
+        assert_eq!(parse_markup("12,5 %").unwrap().to_string(), "12.5");
+        assert_eq!(parse_markup("501"), Err("pricing.invalid"));
+        assert_eq!(parse_markup("-1"), Err("pricing.invalid"));
+        assert_eq!(parse_markup("1.234"), Err("pricing.invalid"));
+        assert_eq!(parse_markup(""), Err("form.required"));
+    }
+}
