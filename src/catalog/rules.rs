@@ -160,7 +160,10 @@ pub fn parse_amount(input: &str) -> Result<Decimal, &'static str> {
     } else {
         s.to_string()
     };
-    if !normal.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-') {
+    if !normal
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+    {
         return Err("catalog.invalid_amount");
     }
     let value: Decimal = normal.parse().map_err(|_| "catalog.invalid_amount")?;

@@ -41,6 +41,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/catalog/products/{id}/prices", post(add_price))
         .route("/staff/catalog/vendors", get(vendors).post(create_vendor))
         .route("/staff/catalog/programs", post(create_program))
+        .route("/staff/catalog/vendors/{code}", post(update_vendor))
+        .route("/staff/catalog/programs/{code}", post(update_program))
         .route(
             "/staff/catalog/import",
             get(import_page)
@@ -1087,6 +1089,103 @@ async fn create_program(
             action: "program_created",
             subject_type: Some("program"),
             subject_id: Some(id.to_string()),
+            ip: Some(ip),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    flash::push(&session, Level::Success, "catalog.program_saved", &[]).await;
+    Ok(page::see_other("/staff/catalog/vendors"))
+}
+
+async fn update_vendor(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    StaffUser(staff): StaffUser,
+    ClientIp(ip): ClientIp,
+    Path(code): Path<String>,
+    Form(form): Form<VendorForm>,
+) -> AppResult<Response> {
+    let name = trimmed(&form.name, 100).unwrap_or_default();
+    if name.is_empty() {
+        let mut errors = FieldErrors::new();
+        errors.add("vendor_name", "form.required");
+        return vendors_view(&state, ctx, form, ProgramForm::default(), errors).await;
+    }
+    let mut tx = state.db.begin().await?;
+    let id: Uuid = sqlx::query_scalar("UPDATE vendors SET name = $2 WHERE code = $1 RETURNING id")
+        .bind(&code)
+        .bind(&name)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            actor: Some(staff.id),
+            action: "vendor_updated",
+            subject_type: Some("vendor"),
+            subject_id: Some(id.to_string()),
+            details: serde_json::json!({ "name": name }),
+            ip: Some(ip),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    flash::push(&session, Level::Success, "catalog.vendor_saved", &[]).await;
+    Ok(page::see_other("/staff/catalog/vendors"))
+}
+
+async fn update_program(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    StaffUser(staff): StaffUser,
+    ClientIp(ip): ClientIp,
+    Path(code): Path<String>,
+    Form(form): Form<ProgramForm>,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::new();
+    let name = trimmed(&form.name, 120).unwrap_or_default();
+    if name.is_empty() {
+        errors.add("program_name", "form.required");
+    }
+    let countries: Vec<String> = form
+        .countries
+        .split([',', ' '])
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if countries
+        .iter()
+        .any(|c| crate::countries::by_code(c).is_none())
+    {
+        errors.add("program_countries", "catalog.invalid_countries");
+    }
+    if !errors.is_empty() {
+        return vendors_view(&state, ctx, VendorForm::default(), form, errors).await;
+    }
+    let mut tx = state.db.begin().await?;
+    let id: Uuid = sqlx::query_scalar(
+        "UPDATE programs SET name = $2, countries = $3::text[]::char(2)[] WHERE code = $1 RETURNING id",
+    )
+    .bind(&code)
+    .bind(&name)
+    .bind(&countries)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            actor: Some(staff.id),
+            action: "program_updated",
+            subject_type: Some("program"),
+            subject_id: Some(id.to_string()),
+            details: serde_json::json!({ "name": name, "countries": countries }),
             ip: Some(ip),
             ..Default::default()
         },

@@ -177,7 +177,9 @@ pub async fn search(
                 .push_bind(text)
                 .push(") || '%') DESC, word_similarity(portal_fold(")
                 .push_bind(text)
-                .push("), p.search_text) DESC, p.sort_name, p.id");
+                .push("), p.search_text) DESC, similarity(portal_fold(")
+                .push_bind(text)
+                .push("), p.sort_name) DESC, p.sort_name, p.id");
         }
         _ => {
             b.push("p.sort_name, p.id");

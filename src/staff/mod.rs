@@ -22,6 +22,7 @@ struct HomePage {
     ctx: PageCtx,
     pending_access: i64,
     resellers: i64,
+    products: i64,
 }
 
 async fn home(
@@ -29,9 +30,10 @@ async fn home(
     ctx: PageCtx,
     _staff: StaffUser,
 ) -> AppResult<Response> {
-    let (pending_access, resellers): (i64, i64) = sqlx::query_as(
+    let (pending_access, resellers, products): (i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM access_requests WHERE status = 'pending'),
-                (SELECT count(*) FROM resellers)",
+                (SELECT count(*) FROM resellers),
+                (SELECT count(*) FROM products WHERE status = 'active')",
     )
     .fetch_one(&state.db)
     .await?;
@@ -39,5 +41,6 @@ async fn home(
         ctx,
         pending_access,
         resellers,
+        products,
     }))
 }

@@ -236,3 +236,64 @@ async fn j2_forgotten_password_in_portuguese() {
 async fn j2_forgotten_password_in_spanish() {
     j2("es", ["Si existe una cuenta", "Elige una contraseña nueva"]).await;
 }
+
+/// J9 in a browser: a reseller searches with a typo, filters to yearly terms and opens the
+/// product to see cost, suggested retail and its own price.
+async fn catalog_search(lang: &str, texts: [&str; 2]) {
+    let [your_price, yearly] = texts;
+    let app = TestApp::spawn().await;
+    let r = app.reseller("Alfa", "ALF180512AB1").await;
+    let mut tx = app.db.begin().await.unwrap();
+    portal::catalog::demo::seed(&mut tx, Some(r), time::OffsetDateTime::now_utc().date())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
+    let Some(browser) = Browser::start(lang).await else {
+        return;
+    };
+    sign_in(&app, &browser, &owner).await;
+    browser.wait_path("/").await;
+    browser.click("nav.main-nav a[href='/catalog']").await;
+    browser.wait_path("/catalog").await;
+    browser.fill("#f-q", "busines standar").await;
+    browser
+        .client
+        .find(fantoccini::Locator::Css("#f-term option[value=P1Y]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.submit("form.filters").await;
+    let first = browser
+        .wait_text(".product-card h2", |t| t.contains("Business Standard"))
+        .await;
+    assert!(first.contains("Business Standard"), "{first}");
+    browser.snap(&format!("catalog-{lang}-1-search")).await;
+    browser.click(".product-card h2 a").await;
+    let heading = browser
+        .wait_text("h1", |t| t.contains("Business Standard"))
+        .await;
+    assert!(heading.contains("Business Standard"));
+    let header = browser.text("#prices thead").await;
+    // (Table headers are shown in capitals.)
+    assert!(
+        header.to_lowercase().contains(&your_price.to_lowercase()),
+        "{header}"
+    );
+    let body = browser.text("#prices tbody").await;
+    assert!(body.contains(yearly), "{body}");
+    browser.snap(&format!("catalog-{lang}-2-product")).await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn catalog_search_in_spanish() {
+    catalog_search("es", ["Tu precio", "Anual (P1Y)"]).await;
+}
+
+#[tokio::test]
+async fn catalog_search_in_portuguese() {
+    catalog_search("pt-BR", ["Seu preço", "Anual (P1Y)"]).await;
+}

@@ -548,3 +548,88 @@ async fn catalog_search_uses_the_trigram_index_at_scale() {
     assert!(plan.contains("products_search"), "{plan}");
     assert!(!plan.contains("Seq Scan on products"), "{plan}");
 }
+
+#[tokio::test]
+async fn staff_rename_vendors_and_programs_and_add_new_ones() {
+    let app = TestApp::spawn().await;
+    staff_with_catalog(&app).await;
+    let page = app.get("/staff/catalog/vendors").await;
+    let page = app
+        .submit(
+            &page
+                .form("form[action='/staff/catalog/programs/google-cloud']")
+                .set("countries", "BR, MX, XX"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = app
+        .submit(
+            &page
+                .form("form[action='/staff/catalog/programs/google-cloud']")
+                .set("name", "Google Cloud Platform")
+                .set("countries", "BR, MX"),
+        )
+        .await;
+    assert_eq!(page.text(".flash-success"), "Guardamos el programa.");
+    let (name, countries): (String, Vec<String>) =
+        sqlx::query_as("SELECT name, countries::text[] FROM programs WHERE code = 'google-cloud'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        (name.as_str(), countries),
+        (
+            "Google Cloud Platform",
+            vec!["BR".to_string(), "MX".to_string()]
+        )
+    );
+    let page = app
+        .submit(
+            &page
+                .form("form[action='/staff/catalog/vendors']")
+                .set("code", "Bad Code")
+                .set("name", "X"),
+        )
+        .await;
+    assert_eq!(
+        page.text("#e-code"),
+        "El código tiene de 2 a 40 minúsculas, números o guiones."
+    );
+    let page = app
+        .submit(
+            &page
+                .form("form[action='/staff/catalog/vendors']")
+                .set("code", "adobe")
+                .set("name", "Adobe"),
+        )
+        .await;
+    assert_eq!(page.text(".flash-success"), "Guardamos el fabricante.");
+    let page = app
+        .submit(
+            &page
+                .form("form[action='/staff/catalog/programs']")
+                .set("vendor", "adobe")
+                .set("code", "adobe-vip")
+                .set("name", "Adobe VIP")
+                .set("countries", "US"),
+        )
+        .await;
+    assert_eq!(page.text(".flash-success"), "Guardamos el programa.");
+    assert_eq!(app.audited("program_updated").await, 1);
+    assert_eq!(app.audited("vendor_created").await, 1);
+    assert_eq!(app.audited("program_created").await, 1);
+    // An unknown program answers 404.
+    let token = page
+        .form("form[action='/staff/catalog/vendors']")
+        .get("csrf_token")
+        .unwrap()
+        .to_string();
+    let response = app
+        .client
+        .post(app.url("/staff/catalog/programs/nope"))
+        .form(&[("csrf_token", token.as_str()), ("name", "X")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
