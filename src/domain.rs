@@ -60,9 +60,91 @@ impl fmt::Display for Email {
     }
 }
 
+/// An internet domain name such as `contoso.com` or `contoso.onmicrosoft.com`: lower-cased
+/// ASCII (internationalised names in their `xn--` form), at least two labels, a real top-level
+/// domain shape.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Domain(String);
+
+impl Domain {
+    /// Parses `input`; the error is a translation key.
+    pub fn parse(input: &str) -> Result<Self, &'static str> {
+        let d = input.trim().trim_end_matches('.').to_ascii_lowercase();
+        if d.is_empty() {
+            return Err("form.required");
+        }
+        if d.len() > 253 {
+            return Err("form.too_long");
+        }
+        let labels: Vec<&str> = d.split('.').collect();
+        let ok = labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            })
+            && labels.last().is_some_and(|tld| {
+                tld.len() >= 2
+                    && (tld.chars().all(|c| c.is_ascii_lowercase()) || tld.starts_with("xn--"))
+            });
+        if ok {
+            Ok(Self(d))
+        } else {
+            Err("domain.invalid")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is a Microsoft tenant's initial domain (`name.onmicrosoft.com`).
+    pub fn is_onmicrosoft(&self) -> bool {
+        self.0.ends_with(".onmicrosoft.com") && self.0.matches('.').count() == 2
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Email;
+    use super::{Domain, Email};
+
+    #[test]
+    fn domains_have_a_real_form() {
+        assert_eq!(
+            Domain::parse(" Contoso.COM. ").unwrap().as_str(),
+            "contoso.com"
+        );
+        assert!(
+            Domain::parse("contoso.onmicrosoft.com")
+                .unwrap()
+                .is_onmicrosoft()
+        );
+        assert!(!Domain::parse("contoso.com").unwrap().is_onmicrosoft());
+        assert!(Domain::parse("xn--caf-dma.com.br").is_ok());
+        for bad in [
+            "contoso",
+            "-contoso.com",
+            "contoso-.com",
+            "conto so.com",
+            "contoso.c",
+            "contoso.123",
+            "a..b.com",
+            "http://contoso.com",
+            "contóso.com",
+        ] {
+            assert_eq!(Domain::parse(bad), Err("domain.invalid"), "{bad}");
+        }
+        assert_eq!(Domain::parse(""), Err("form.required"));
+    }
 
     #[test]
     fn emails_are_parsed_strictly_but_kindly() {

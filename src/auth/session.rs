@@ -82,6 +82,8 @@ pub struct CurrentUser {
     pub name: String,
     pub role: Role,
     pub locale: Option<Locale>,
+    /// Why the user's reseller is suspended, when it is (they may sign in, not order).
+    pub reseller_suspended: Option<String>,
 }
 
 impl CurrentUser {

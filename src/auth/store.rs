@@ -94,6 +94,8 @@ pub struct UserRow {
     pub status: String,
     pub locale: Option<String>,
     pub session_epoch: i32,
+    pub reseller_status: Option<String>,
+    pub suspended_reason: Option<String>,
 }
 
 impl UserRow {
@@ -106,6 +108,8 @@ impl UserRow {
             role: crate::auth::session::Role::parse(&self.role)
                 .unwrap_or(crate::auth::session::Role::Billing),
             locale: self.locale.as_deref().and_then(Locale::from_code),
+            reseller_suspended: (self.reseller_status.as_deref() == Some("suspended"))
+                .then(|| self.suspended_reason.unwrap_or_default()),
         }
     }
 }
@@ -116,8 +120,9 @@ pub async fn load_signed_in(
 ) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
         UserRow,
-        r#"SELECT id, reseller_id, email::text AS "email!", name, role, status, locale, session_epoch
-           FROM users WHERE id = $1"#,
+        r#"SELECT u.id, u.reseller_id, u.email::text AS "email!", u.name, u.role, u.status, u.locale,
+                  u.session_epoch, r.status AS "reseller_status?", r.suspended_reason AS "suspended_reason?"
+           FROM users u LEFT JOIN resellers r ON r.id = u.reseller_id WHERE u.id = $1"#,
         user_id
     )
     .fetch_optional(db)

@@ -690,10 +690,34 @@ pub async fn seed(tx: &mut PgConnection, reseller: Option<Uuid>, today: Date) ->
             }
         }
     }
+    for (program, name) in [
+        (csp, "Microsoft CSP"),
+        (azure, "Microsoft Azure plan"),
+        (workspace, "Google Workspace"),
+        (cloud, "Google Cloud"),
+    ] {
+        insert_terms(tx, program, name).await?;
+    }
     if let Some(reseller) = reseller {
-        for program in [csp, workspace] {
+        for (program, domain) in [
+            (csp, "nubeandina.onmicrosoft.com"),
+            (workspace, "nubeandina.example"),
+        ] {
             sqlx::query(
-                "INSERT INTO program_enrollments (reseller_id, program_id, status) VALUES ($1, $2, 'approved')
+                "INSERT INTO program_enrollments (reseller_id, program_id, status, domain, decided_at)
+                 VALUES ($1, $2, 'approved', $3, now())
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(reseller)
+            .bind(program)
+            .bind(domain)
+            .execute(&mut *tx)
+            .await?;
+            // Accepted by the reseller's owner, when there is one already.
+            sqlx::query(
+                "INSERT INTO program_terms_acceptances (reseller_id, program_id, version, user_id)
+                 SELECT $1, $2, 1, u.id FROM users u WHERE u.reseller_id = $1 AND u.role = 'owner'
+                 ORDER BY u.created_at LIMIT 1
                  ON CONFLICT DO NOTHING",
             )
             .bind(reseller)
@@ -702,6 +726,42 @@ pub async fn seed(tx: &mut PgConnection, reseller: Option<Uuid>, today: Date) ->
             .await?;
         }
     }
+    Ok(())
+}
+
+/// Version 1 of a program's terms and conditions, in the three languages.
+async fn insert_terms(tx: &mut PgConnection, program: Uuid, name: &str) -> sqlx::Result<()> {
+    let body_es = format!(
+        "1. El revendedor comercializa {name} a sus clientes finales en su propio nombre y se obliga a cumplir las condiciones del fabricante.\n\n\
+         2. El revendedor mantiene al día los datos de sus clientes y obtiene su aceptación del acuerdo de cliente del fabricante antes de cada pedido.\n\n\
+         3. Los precios y las reglas de cancelación son los del catálogo vigente al momento del pedido. El distribuidor factura mensualmente.\n\n\
+         4. El distribuidor puede suspender el programa si se incumplen estas condiciones, con aviso y motivo."
+    );
+    let body_en = format!(
+        "1. The reseller sells {name} to its end customers in its own name and agrees to follow the vendor's conditions.\n\n\
+         2. The reseller keeps its customers' data current and obtains their acceptance of the vendor's customer agreement before each order.\n\n\
+         3. Prices and cancellation rules are those of the catalog in force when the order is placed. The distributor invoices monthly.\n\n\
+         4. The distributor may suspend the program if these conditions are broken, with notice and a reason."
+    );
+    let body_pt = format!(
+        "1. A revenda comercializa {name} aos seus clientes finais em nome próprio e se compromete a cumprir as condições do fabricante.\n\n\
+         2. A revenda mantém atualizados os dados dos seus clientes e obtém a aceitação do contrato de cliente do fabricante antes de cada pedido.\n\n\
+         3. Preços e regras de cancelamento são os do catálogo vigente no momento do pedido. O distribuidor fatura mensalmente.\n\n\
+         4. O distribuidor pode suspender o programa se estas condições forem descumpridas, com aviso e motivo."
+    );
+    sqlx::query(
+        "INSERT INTO program_terms (program_id, version, title_es, title_en, title_pt, body_es, body_en, body_pt)
+         VALUES ($1, 1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(program)
+    .bind(format!("Condiciones del programa {name}"))
+    .bind(format!("{name} program terms"))
+    .bind(format!("Condições do programa {name}"))
+    .bind(body_es)
+    .bind(body_en)
+    .bind(body_pt)
+    .execute(tx)
+    .await?;
     Ok(())
 }
 

@@ -289,13 +289,8 @@ async fn product(
     let prices =
         store::current_and_future_prices(&mut *tx, product.id, Some(&currency), day).await?;
     let offers = store::offers(&mut *tx, product.id).await?;
-    let enrollment: Option<String> = sqlx::query_scalar(
-        "SELECT status FROM program_enrollments WHERE reseller_id = $1 AND program_id = $2",
-    )
-    .bind(me.reseller_id)
-    .bind(product.program_id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let orderable =
+        crate::partners::programs::may_order(&mut tx, me.reseller_id, product.program_id).await?;
     let named = |list: Vec<store::Related>| {
         list.into_iter()
             .map(|r| (r.sku.clone(), r.name(ctx.locale).to_string()))
@@ -354,7 +349,7 @@ async fn product(
         description: product.description(ctx.locale).to_string(),
         category: ctx.t(&format!("category.{}", product.category)),
         kind: ctx.t(&format!("kind.{}", product.kind)),
-        approved: enrollment.as_deref() == Some("approved"),
+        approved: orderable.is_ok(),
         product,
         lines,
         offers,

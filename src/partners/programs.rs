@@ -1,9 +1,12 @@
-//! A reseller's standing in vendor programs. The rule "only approved programs can be ordered
-//! from" lives here, in one place, for the catalog to show and for orders to enforce. (Program
-//! requests, terms and conditions and staff approvals build on this table.)
+//! A reseller's standing in vendor programs, and the rules on it. The rule "only approved
+//! programs, with their current terms accepted, can be ordered from" lives here, in one place,
+//! for the catalog to show and for orders to enforce.
 
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
+
+use crate::domain::Domain;
+use crate::i18n::Locale;
 
 /// Why a reseller may not order from a program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +15,10 @@ pub enum NotOrderable {
     Pending,
     Rejected,
     Suspended,
+    /// Approved under terms that have since changed: the new version must be accepted.
+    TermsOutdated,
+    /// The whole reseller is suspended by the distributor.
+    ResellerSuspended,
 }
 
 impl NotOrderable {
@@ -22,14 +29,28 @@ impl NotOrderable {
             NotOrderable::Pending => "programs.pending",
             NotOrderable::Rejected => "programs.rejected",
             NotOrderable::Suspended => "programs.suspended",
+            NotOrderable::TermsOutdated => "programs.terms_outdated",
+            NotOrderable::ResellerSuspended => "programs.reseller_suspended",
         }
     }
 }
 
-/// The rule on a stored status.
-pub fn orderable(status: Option<&str>) -> Result<(), NotOrderable> {
+/// The rule, on the stored facts.
+pub fn orderable(
+    reseller_status: &str,
+    status: Option<&str>,
+    accepted_version: Option<i32>,
+    current_version: Option<i32>,
+) -> Result<(), NotOrderable> {
+    if reseller_status == "suspended" {
+        return Err(NotOrderable::ResellerSuspended);
+    }
     match status {
-        Some("approved") => Ok(()),
+        Some("approved") => match (accepted_version, current_version) {
+            (_, None) => Ok(()),
+            (Some(a), Some(c)) if a >= c => Ok(()),
+            _ => Err(NotOrderable::TermsOutdated),
+        },
         Some("pending") => Err(NotOrderable::Pending),
         Some("rejected") => Err(NotOrderable::Rejected),
         Some("suspended") => Err(NotOrderable::Suspended),
@@ -43,14 +64,164 @@ pub async fn may_order(
     reseller_id: Uuid,
     program_id: Uuid,
 ) -> sqlx::Result<Result<(), NotOrderable>> {
-    let status: Option<String> = sqlx::query_scalar(
-        "SELECT status FROM program_enrollments WHERE reseller_id = $1 AND program_id = $2",
+    let row: (String, Option<String>, Option<i32>, Option<i32>) = sqlx::query_as(
+        "SELECT r.status, e.status,
+                (SELECT max(a.version) FROM program_terms_acceptances a
+                 WHERE a.reseller_id = r.id AND a.program_id = $2),
+                (SELECT max(t.version) FROM program_terms t
+                 WHERE t.program_id = $2 AND t.published_at <= now())
+         FROM resellers r
+         LEFT JOIN program_enrollments e ON e.reseller_id = r.id AND e.program_id = $2
+         WHERE r.id = $1",
     )
     .bind(reseller_id)
     .bind(program_id)
-    .fetch_optional(tx)
+    .fetch_one(tx)
     .await?;
-    Ok(orderable(status.as_deref()))
+    Ok(orderable(&row.0, row.1.as_deref(), row.2, row.3))
+}
+
+/// A program as a reseller sees it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ProgramStatus {
+    pub program_id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub vendor: String,
+    pub vendor_code: String,
+    pub description: String,
+    pub requires_partner_id: bool,
+    pub status: Option<String>,
+    pub reason: Option<String>,
+    pub domain: Option<String>,
+    pub accepted_version: Option<i32>,
+    pub current_version: Option<i32>,
+    pub offered_here: bool,
+}
+
+impl ProgramStatus {
+    pub fn orderable(&self, reseller_status: &str) -> Result<(), NotOrderable> {
+        orderable(
+            reseller_status,
+            self.status.as_deref(),
+            self.accepted_version,
+            self.current_version,
+        )
+    }
+
+    /// A new request is possible when there is none, or the last was rejected.
+    pub fn may_request(&self) -> bool {
+        self.offered_here && matches!(self.status.as_deref(), None | Some("rejected"))
+    }
+}
+
+const PROGRAMS: &str =
+    "SELECT pr.id AS program_id, pr.code, pr.name, v.name AS vendor, v.code AS vendor_code,
+        pr.description, pr.requires_partner_id, e.status, e.reason, e.domain,
+        (SELECT max(a.version) FROM program_terms_acceptances a
+         WHERE a.reseller_id = $1 AND a.program_id = pr.id) AS accepted_version,
+        (SELECT max(t.version) FROM program_terms t
+         WHERE t.program_id = pr.id AND t.published_at <= now()) AS current_version,
+        (cardinality(pr.countries) = 0 OR r.country = ANY (pr.countries)) AS offered_here
+    FROM programs pr
+    JOIN vendors v ON v.id = pr.vendor_id
+    CROSS JOIN resellers r
+    LEFT JOIN program_enrollments e ON e.program_id = pr.id AND e.reseller_id = r.id
+    WHERE r.id = $1";
+
+/// Every program with this reseller's standing in it.
+pub async fn for_reseller(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+) -> sqlx::Result<Vec<ProgramStatus>> {
+    sqlx::query_as(&format!("{PROGRAMS} ORDER BY v.name, pr.name"))
+        .bind(reseller_id)
+        .fetch_all(tx)
+        .await
+}
+
+pub async fn one_for_reseller(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    code: &str,
+) -> sqlx::Result<Option<ProgramStatus>> {
+    sqlx::query_as(&format!("{PROGRAMS} AND pr.code = $2"))
+        .bind(reseller_id)
+        .bind(code)
+        .fetch_optional(tx)
+        .await
+}
+
+/// A version of a program's terms and conditions.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Terms {
+    pub version: i32,
+    pub title_es: String,
+    pub title_en: String,
+    pub title_pt: String,
+    pub body_es: String,
+    pub body_en: String,
+    pub body_pt: String,
+}
+
+impl Terms {
+    pub fn title(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::Es => &self.title_es,
+            Locale::En => &self.title_en,
+            Locale::PtBr => &self.title_pt,
+        }
+    }
+
+    pub fn body(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::Es => &self.body_es,
+            Locale::En => &self.body_en,
+            Locale::PtBr => &self.body_pt,
+        }
+    }
+}
+
+/// The terms in force for a program (the latest published version).
+pub async fn current_terms(
+    db: impl PgExecutor<'_>,
+    program_id: Uuid,
+) -> sqlx::Result<Option<Terms>> {
+    sqlx::query_as(
+        "SELECT version, title_es, title_en, title_pt, body_es, body_en, body_pt FROM program_terms
+         WHERE program_id = $1 AND published_at <= now() ORDER BY version DESC LIMIT 1",
+    )
+    .bind(program_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// The domain a program accepts: any real domain, and for Microsoft programs also the tenant's
+/// `name.onmicrosoft.com`; Google programs need the customer-facing domain itself.
+pub fn parse_program_domain(vendor_code: &str, input: &str) -> Result<Domain, &'static str> {
+    let domain = Domain::parse(input)?;
+    if domain.as_str().ends_with(".onmicrosoft.com") {
+        if vendor_code != "microsoft" {
+            return Err("programs.onmicrosoft_not_here");
+        }
+        if !domain.is_onmicrosoft() {
+            return Err("domain.invalid");
+        }
+    }
+    Ok(domain)
+}
+
+/// A Microsoft partner id (formerly MPN id): 6 to 10 digits.
+pub fn parse_partner_id(input: &str) -> Result<String, &'static str> {
+    let v = input.trim();
+    if v.is_empty() {
+        return Err("form.required");
+    }
+    if (6..=10).contains(&v.len()) && v.chars().all(|c| c.is_ascii_digit()) {
+        Ok(v.to_string())
+    } else {
+        Err("programs.invalid_partner_id")
+    }
 }
 
 #[cfg(test)]
@@ -58,10 +229,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_approved_programs_are_orderable() {
-        assert_eq!(orderable(Some("approved")), Ok(()));
-        assert_eq!(orderable(Some("pending")), Err(NotOrderable::Pending));
-        assert_eq!(orderable(Some("suspended")), Err(NotOrderable::Suspended));
-        assert_eq!(orderable(None), Err(NotOrderable::NotRequested));
+    fn only_approved_programs_with_current_terms_are_orderable() {
+        assert_eq!(
+            orderable("active", Some("approved"), Some(1), Some(1)),
+            Ok(())
+        );
+        assert_eq!(orderable("active", Some("approved"), None, None), Ok(()));
+        assert_eq!(
+            orderable("active", Some("approved"), Some(1), Some(2)),
+            Err(NotOrderable::TermsOutdated)
+        );
+        assert_eq!(
+            orderable("active", Some("approved"), None, Some(1)),
+            Err(NotOrderable::TermsOutdated)
+        );
+        assert_eq!(
+            orderable("active", Some("pending"), Some(1), Some(1)),
+            Err(NotOrderable::Pending)
+        );
+        assert_eq!(
+            orderable("active", Some("suspended"), Some(1), Some(1)),
+            Err(NotOrderable::Suspended)
+        );
+        assert_eq!(
+            orderable("active", None, None, Some(1)),
+            Err(NotOrderable::NotRequested)
+        );
+        assert_eq!(
+            orderable("suspended", Some("approved"), Some(1), Some(1)),
+            Err(NotOrderable::ResellerSuspended)
+        );
+    }
+
+    #[test]
+    fn program_domains_and_partner_ids() {
+        assert!(parse_program_domain("microsoft", "contoso.onmicrosoft.com").is_ok());
+        assert_eq!(
+            parse_program_domain("google", "contoso.onmicrosoft.com"),
+            Err("programs.onmicrosoft_not_here")
+        );
+        assert_eq!(
+            parse_program_domain("microsoft", "a.b.onmicrosoft.com"),
+            Err("domain.invalid")
+        );
+        assert!(parse_program_domain("google", "contoso.com.br").is_ok());
+        assert_eq!(parse_partner_id("1234567"), Ok("1234567".into()));
+        assert_eq!(
+            parse_partner_id("12a4567"),
+            Err("programs.invalid_partner_id")
+        );
+        assert_eq!(parse_partner_id("123"), Err("programs.invalid_partner_id"));
+        assert_eq!(parse_partner_id(" "), Err("form.required"));
     }
 }

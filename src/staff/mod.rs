@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
 struct HomePage {
     ctx: PageCtx,
     pending_access: i64,
+    pending_programs: i64,
     resellers: i64,
     products: i64,
 }
@@ -30,16 +31,19 @@ async fn home(
     ctx: PageCtx,
     _staff: StaffUser,
 ) -> AppResult<Response> {
-    let (pending_access, resellers, products): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM access_requests WHERE status = 'pending'),
+    let (pending_access, pending_programs, resellers, products): (i64, i64, i64, i64) =
+        sqlx::query_as(
+            "SELECT (SELECT count(*) FROM access_requests WHERE status = 'pending'),
+                (SELECT count(*) FROM program_enrollments WHERE status = 'pending'),
                 (SELECT count(*) FROM resellers),
                 (SELECT count(*) FROM products WHERE status = 'active')",
-    )
-    .fetch_one(&state.db)
-    .await?;
+        )
+        .fetch_one(&state.db)
+        .await?;
     Ok(page::ok(&HomePage {
         ctx,
         pending_access,
+        pending_programs,
         resellers,
         products,
     }))

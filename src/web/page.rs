@@ -149,10 +149,14 @@ impl PageCtx {
         if user.role == Role::Staff {
             entries.push(("/staff", "menu.staff_home"));
             entries.push(("/staff/access-requests", "menu.access_requests"));
+            entries.push(("/staff/program-requests", "menu.program_requests"));
+            entries.push(("/staff/resellers", "menu.resellers"));
             entries.push(("/staff/catalog", "menu.staff_catalog"));
         } else {
             entries.push(("/", "menu.home"));
             entries.push(("/catalog", "menu.catalog"));
+            entries.push(("/partner/programs", "menu.programs"));
+            entries.push(("/partner", "menu.account"));
             if user.role.manages_users() {
                 entries.push(("/partner/users", "menu.users"));
             }
@@ -161,7 +165,7 @@ impl PageCtx {
         entries
             .iter()
             .map(|(href, key)| {
-                let current = if *href == "/" || *href == "/staff" {
+                let current = if *href == "/" || *href == "/staff" || *href == "/partner" {
                     path == *href
                 } else {
                     path == *href || path.starts_with(&format!("{href}/"))

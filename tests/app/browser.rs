@@ -243,12 +243,12 @@ async fn catalog_search(lang: &str, texts: [&str; 2]) {
     let [your_price, yearly] = texts;
     let app = TestApp::spawn().await;
     let r = app.reseller("Alfa", "ALF180512AB1").await;
+    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
     let mut tx = app.db.begin().await.unwrap();
     portal::catalog::demo::seed(&mut tx, Some(r), time::OffsetDateTime::now_utc().date())
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
     let Some(browser) = Browser::start(lang).await else {
         return;
     };

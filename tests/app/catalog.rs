@@ -8,12 +8,12 @@ use reqwest::StatusCode;
 /// The demo catalog, a reseller approved in Microsoft CSP and Google Workspace, and its owner.
 async fn with_catalog(app: &TestApp) -> (uuid::Uuid, TestUser) {
     let r = app.reseller("Alfa", "ALF180512AB1").await;
+    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
     let mut tx = app.db.begin().await.unwrap();
     portal::catalog::demo::seed(&mut tx, Some(r), time::OffsetDateTime::now_utc().date())
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
     (r, owner)
 }
 
