@@ -339,10 +339,17 @@ async fn product(
         "catalog.markup_is",
         &[("markup", &i18n::format_decimal(ctx.locale, markup, 2))],
     );
-    let needs_program_text = ctx.t_with(
-        "catalog.needs_program_long",
-        &[("program", &product.program)],
-    );
+    let needs_program_text = match orderable {
+        Ok(()) => String::new(),
+        Err(why) => format!(
+            "{} {}",
+            ctx.t(why.key()),
+            ctx.t_with(
+                "catalog.needs_program_long",
+                &[("program", &product.program)]
+            )
+        ),
+    };
     Ok(page::ok(&ProductPage {
         needs_program_text,
         name: product.name(ctx.locale).to_string(),

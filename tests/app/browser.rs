@@ -297,3 +297,73 @@ async fn catalog_search_in_spanish() {
 async fn catalog_search_in_portuguese() {
     catalog_search("pt-BR", ["Seu preço", "Anual (P1Y)"]).await;
 }
+
+/// J3 in a browser: request a program (terms, domain, partner id), staff approve, the reseller
+/// sees it approved.
+async fn program_request(lang: &str, texts: [&str; 2]) {
+    let [pending, approved] = texts;
+    let app = TestApp::spawn().await;
+    let r = app.reseller("Alfa", "ALF180512AB1").await;
+    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
+    let staff = app.staff("staff@distri.example").await;
+    let mut tx = app.db.begin().await.unwrap();
+    portal::catalog::demo::seed(&mut tx, None, time::OffsetDateTime::now_utc().date())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let Some(browser) = Browser::start(lang).await else {
+        return;
+    };
+    sign_in(&app, &browser, &owner).await;
+    browser.wait_path("/").await;
+    browser
+        .click("nav.main-nav a[href='/partner/programs']")
+        .await;
+    browser
+        .click("#program-microsoft-csp a[href$='/request']")
+        .await;
+    browser
+        .wait_path("/partner/programs/microsoft-csp/request")
+        .await;
+    browser.click("#f-accept").await;
+    browser.fill("#f-domain", "alfa.onmicrosoft.com").await;
+    browser.fill("#f-partner_id", "7654321").await;
+    browser.snap(&format!("j3-{lang}-1-request")).await;
+    browser
+        .submit("form[method=post]:not([action='/logout'])")
+        .await;
+    let status = browser
+        .wait_text("#program-microsoft-csp", |t| t.contains(pending))
+        .await;
+    assert!(status.contains(pending), "{status}");
+    browser.submit("form[action='/logout']").await;
+
+    sign_in(&app, &browser, &staff).await;
+    browser.wait_path("/staff").await;
+    browser.click("a[href='/staff/program-requests']").await;
+    browser.click("tbody tr a").await;
+    browser.snap(&format!("j3-{lang}-2-staff")).await;
+    browser.click("button[value=approve]").await;
+    browser.wait_text(".flash-success", |t| !t.is_empty()).await;
+    browser.submit("form[action='/logout']").await;
+
+    sign_in(&app, &browser, &owner).await;
+    browser.wait_path("/").await;
+    browser.goto(&app.url("/partner/programs")).await;
+    let status = browser
+        .wait_text("#program-microsoft-csp", |t| t.contains(approved))
+        .await;
+    assert!(status.contains(approved), "{status}");
+    browser.snap(&format!("j3-{lang}-3-approved")).await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn j3_program_request_in_spanish() {
+    program_request("es", ["Pendiente", "Aprobado"]).await;
+}
+
+#[tokio::test]
+async fn j3_program_request_in_english() {
+    program_request("en", ["Pending", "Approved"]).await;
+}

@@ -10,3 +10,4 @@ mod catalog;
 mod foundation;
 mod identity;
 mod platform;
+mod programs;

@@ -163,6 +163,11 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Follows the redirects of a response received on the main client.
+    pub async fn follow_response(&self, response: reqwest::Response) -> Page {
+        self.follow(&self.client, response).await
+    }
+
     async fn follow(&self, client: &reqwest::Client, mut response: reqwest::Response) -> Page {
         let mut hops = 0;
         while response.status().is_redirection() && hops < 10 {
