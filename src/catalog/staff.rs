@@ -978,6 +978,45 @@ async fn vendors(
     .await
 }
 
+/// Country codes separated by commas or spaces, each one the distributor serves.
+fn parse_countries(input: &str) -> Result<Vec<String>, &'static str> {
+    let list: Vec<String> = input
+        .split([',', ' '])
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if list.iter().any(|c| crate::countries::by_code(c).is_none()) {
+        Err("catalog.invalid_countries")
+    } else {
+        Ok(list)
+    }
+}
+
+/// Records a staff change to a vendor or program.
+async fn audit_change(
+    tx: &mut sqlx::PgConnection,
+    staff: Uuid,
+    action: &'static str,
+    subject_type: &'static str,
+    id: Uuid,
+    details: serde_json::Value,
+    ip: std::net::IpAddr,
+) -> sqlx::Result<()> {
+    audit::record(
+        tx,
+        audit::Entry {
+            actor: Some(staff),
+            action,
+            subject_type: Some(subject_type),
+            subject_id: Some(id.to_string()),
+            details,
+            ip: Some(ip),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 fn valid_code(code: &str) -> bool {
     code.len() >= 2
         && code.len() <= 40
@@ -1017,16 +1056,14 @@ async fn create_vendor(
         errors.add("vendor_code", "catalog.code_taken");
         return vendors_view(&state, ctx, form, ProgramForm::default(), errors).await;
     };
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            actor: Some(staff.id),
-            action: "vendor_created",
-            subject_type: Some("vendor"),
-            subject_id: Some(id.to_string()),
-            ip: Some(ip),
-            ..Default::default()
-        },
+    audit_change(
+        &mut tx,
+        staff.id,
+        "vendor_created",
+        "vendor",
+        id,
+        serde_json::Value::Null,
+        ip,
     )
     .await?;
     tx.commit().await?;
@@ -1051,18 +1088,10 @@ async fn create_program(
     if name.is_empty() {
         errors.add("program_name", "form.required");
     }
-    let countries: Vec<String> = form
-        .countries
-        .split([',', ' '])
-        .map(|c| c.trim().to_ascii_uppercase())
-        .filter(|c| !c.is_empty())
-        .collect();
-    if countries
-        .iter()
-        .any(|c| crate::countries::by_code(c).is_none())
-    {
-        errors.add("program_countries", "catalog.invalid_countries");
-    }
+    let countries = parse_countries(&form.countries).unwrap_or_else(|k| {
+        errors.add("program_countries", k);
+        Vec::new()
+    });
     if !errors.is_empty() {
         return vendors_view(&state, ctx, VendorForm::default(), form, errors).await;
     }
@@ -1082,16 +1111,14 @@ async fn create_program(
         errors.add("program_code", "catalog.code_taken");
         return vendors_view(&state, ctx, VendorForm::default(), form, errors).await;
     };
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            actor: Some(staff.id),
-            action: "program_created",
-            subject_type: Some("program"),
-            subject_id: Some(id.to_string()),
-            ip: Some(ip),
-            ..Default::default()
-        },
+    audit_change(
+        &mut tx,
+        staff.id,
+        "program_created",
+        "program",
+        id,
+        serde_json::Value::Null,
+        ip,
     )
     .await?;
     tx.commit().await?;
@@ -1121,17 +1148,14 @@ async fn update_vendor(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            actor: Some(staff.id),
-            action: "vendor_updated",
-            subject_type: Some("vendor"),
-            subject_id: Some(id.to_string()),
-            details: serde_json::json!({ "name": name }),
-            ip: Some(ip),
-            ..Default::default()
-        },
+    audit_change(
+        &mut tx,
+        staff.id,
+        "vendor_updated",
+        "vendor",
+        id,
+        serde_json::json!({ "name": name }),
+        ip,
     )
     .await?;
     tx.commit().await?;
@@ -1153,18 +1177,10 @@ async fn update_program(
     if name.is_empty() {
         errors.add("program_name", "form.required");
     }
-    let countries: Vec<String> = form
-        .countries
-        .split([',', ' '])
-        .map(|c| c.trim().to_ascii_uppercase())
-        .filter(|c| !c.is_empty())
-        .collect();
-    if countries
-        .iter()
-        .any(|c| crate::countries::by_code(c).is_none())
-    {
-        errors.add("program_countries", "catalog.invalid_countries");
-    }
+    let countries = parse_countries(&form.countries).unwrap_or_else(|k| {
+        errors.add("program_countries", k);
+        Vec::new()
+    });
     if !errors.is_empty() {
         return vendors_view(&state, ctx, VendorForm::default(), form, errors).await;
     }
@@ -1178,17 +1194,14 @@ async fn update_program(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            actor: Some(staff.id),
-            action: "program_updated",
-            subject_type: Some("program"),
-            subject_id: Some(id.to_string()),
-            details: serde_json::json!({ "name": name, "countries": countries }),
-            ip: Some(ip),
-            ..Default::default()
-        },
+    audit_change(
+        &mut tx,
+        staff.id,
+        "program_updated",
+        "program",
+        id,
+        serde_json::json!({ "name": name, "countries": countries }),
+        ip,
     )
     .await?;
     tx.commit().await?;
