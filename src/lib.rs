@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod config;
 pub mod countries;
 pub mod crypto;
+pub mod customers;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod partners;
 pub mod seed;
 pub mod staff;
 pub mod text;
+pub mod vendors;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -120,6 +122,7 @@ pub fn state(config: Config, pool: PgPool) -> anyhow::Result<AppState> {
     Ok(AppState {
         mailer: Mailer::from_config(&config)?,
         secrets: crypto::SecretBox::from_config(config.secret_key.as_deref(), &config.data_dir)?,
+        vendor: Arc::new(vendors::Sandbox::new(pool.clone())),
         db: pool,
         config: Arc::new(config),
         passwords: auth::password::PasswordHasher::default(),

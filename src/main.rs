@@ -49,6 +49,18 @@ enum Command {
         #[arg(long, default_value_t = 20_000)]
         products: usize,
     },
+    /// Add generated resellers and customers, to measure the customer list at scale.
+    GenerateCustomers {
+        /// Customers of the first (big) reseller.
+        #[arg(long, default_value_t = 100_000)]
+        first: usize,
+        /// How many resellers in all.
+        #[arg(long, default_value_t = 10)]
+        resellers: usize,
+        /// Customers of each other reseller.
+        #[arg(long, default_value_t = 100_000)]
+        per_reseller: usize,
+    },
     /// Send a test e-mail now, to check the mail settings.
     SendTestMail {
         /// Where to send it.
@@ -127,6 +139,27 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                         .await?;
                 }
                 println!("Added {added} generated products.");
+                Ok(())
+            })
+            .await
+        }
+        Command::GenerateCustomers {
+            first,
+            resellers,
+            per_reseller,
+        } => {
+            with_database(&config, |pool| async move {
+                let mut tx = pool.begin().await?;
+                let big =
+                    portal::customers::generate::generate(&mut tx, resellers, per_reseller, first)
+                        .await?;
+                tx.commit().await?;
+                for table in ["customers", "customer_tenants", "resellers"] {
+                    sqlx::query(&format!("ANALYZE {table}"))
+                        .execute(&pool)
+                        .await?;
+                }
+                println!("Generated customers; the big reseller is {big}.");
                 Ok(())
             })
             .await

@@ -51,7 +51,7 @@ pub async fn seed_demo(
 
     let reseller_id = sqlx::query_scalar!(
         r#"INSERT INTO resellers (legal_name, tax_id, country, billing_currency, time_zone, default_locale)
-           VALUES ('Nube Andina Soluciones S.A. de C.V.', 'NAS180512AB1', 'MX', 'USD', 'America/Mexico_City', 'es')
+           VALUES ('Nube Andina Soluciones S.A. de C.V.', 'NAS180512AB6', 'MX', 'USD', 'America/Mexico_City', 'es')
            ON CONFLICT (country, tax_id) DO UPDATE SET updated_at = resellers.updated_at
            RETURNING id"#
     )

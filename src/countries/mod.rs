@@ -2,6 +2,7 @@
 //! names, billing currency and time zone, and tax identifiers. Postal codes, regions, check
 //! digits of every tax id and public holidays are added here as features need them.
 
+pub mod address;
 pub mod tax_id;
 
 use crate::i18n::Locale;

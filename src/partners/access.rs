@@ -298,7 +298,7 @@ mod tests {
     fn valid() -> AccessForm {
         AccessForm {
             legal_name: " Nube Andina S.A. de C.V. ".into(),
-            tax_id: "NAS180512AB1".into(),
+            tax_id: "NAS180512AB6".into(),
             country: "MX".into(),
             contact_name: "Mariana López".into(),
             email: "mariana@nubeandina.example".into(),

@@ -47,6 +47,7 @@ pub struct AppState {
     pub mailer: Mailer,
     pub passwords: PasswordHasher,
     pub secrets: crate::crypto::SecretBox,
+    pub vendor: Arc<dyn crate::vendors::Vendor>,
 }
 
 /// Session keys, in one place so features do not collide.
@@ -88,6 +89,7 @@ pub fn app(state: AppState, store: PostgresStore) -> Router {
         .merge(crate::auth::router())
         .merge(crate::partners::router())
         .merge(crate::catalog::router())
+        .merge(crate::customers::router())
         .merge(crate::staff::router())
         .fallback(|| async { StatusCode::NOT_FOUND });
 

@@ -154,6 +154,7 @@ impl PageCtx {
             entries.push(("/staff/catalog", "menu.staff_catalog"));
         } else {
             entries.push(("/", "menu.home"));
+            entries.push(("/customers", "menu.customers"));
             entries.push(("/catalog", "menu.catalog"));
             entries.push(("/partner/programs", "menu.programs"));
             entries.push(("/partner", "menu.account"));

@@ -112,6 +112,7 @@ async fn j1(lang: &str, texts: [&str; 4]) {
             .is_empty()
     );
     browser.submit("form[action='/logout']").await;
+    browser.wait_path("/login").await;
 
     let link = app
         .smtp
@@ -337,6 +338,7 @@ async fn program_request(lang: &str, texts: [&str; 2]) {
         .await;
     assert!(status.contains(pending), "{status}");
     browser.submit("form[action='/logout']").await;
+    browser.wait_path("/login").await;
 
     sign_in(&app, &browser, &staff).await;
     browser.wait_path("/staff").await;
@@ -346,6 +348,7 @@ async fn program_request(lang: &str, texts: [&str; 2]) {
     browser.click("button[value=approve]").await;
     browser.wait_text(".flash-success", |t| !t.is_empty()).await;
     browser.submit("form[action='/logout']").await;
+    browser.wait_path("/login").await;
 
     sign_in(&app, &browser, &owner).await;
     browser.wait_path("/").await;

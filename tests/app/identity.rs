@@ -64,7 +64,7 @@ async fn j1_company_requests_access_staff_approves_owner_sets_password_and_mfa()
     let staff = app.staff("staff@distri.example").await;
 
     // The company asks for access and gets an acknowledgement.
-    let page = request_access(&app, &app.client, "jose@nandu.example", "SNN180512AB1").await;
+    let page = request_access(&app, &app.client, "jose@nandu.example", "SNN180512AB5").await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(page.text("h1"), "Recibimos tu solicitud");
     let ack = app.smtp.wait_for("jose@nandu.example").await;
@@ -175,16 +175,16 @@ async fn j1_company_requests_access_staff_approves_owner_sets_password_and_mfa()
 #[tokio::test]
 async fn duplicate_access_requests_are_recognised_not_stored_twice() {
     let app = TestApp::spawn().await;
-    let first = request_access(&app, &app.client, "ana@dup.example", "DUP180512AB1").await;
+    let first = request_access(&app, &app.client, "ana@dup.example", "DUP180512AB2").await;
     assert_eq!(first.status, StatusCode::OK);
     // Same e-mail, and same tax id with another e-mail: the same answer, nothing stored.
     let same_email =
-        request_access(&app, &app.new_client(), "ANA@dup.example", "OTR180512AB1").await;
+        request_access(&app, &app.new_client(), "ANA@dup.example", "OTR180512AB3").await;
     let same_tax = request_access(
         &app,
         &app.new_client(),
         "otra@dup.example",
-        "dup-180512-ab1",
+        "dup-180512-ab2",
     )
     .await;
     assert_eq!(same_email.text("h1"), first.text("h1"));
@@ -192,8 +192,8 @@ async fn duplicate_access_requests_are_recognised_not_stored_twice() {
     // Submitted at the same moment: the database keeps one.
     let (c1, c2) = (app.new_client(), app.new_client());
     let (a, b) = tokio::join!(
-        request_access(&app, &c1, "twin@dup.example", "TWI180512AB1"),
-        request_access(&app, &c2, "twin@dup.example", "TWI180512AB1"),
+        request_access(&app, &c1, "twin@dup.example", "TWI180512ABA"),
+        request_access(&app, &c2, "twin@dup.example", "TWI180512ABA"),
     );
     assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK));
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM access_requests")
@@ -247,7 +247,7 @@ async fn access_request_fields_are_validated_and_kept() {
 async fn staff_reject_with_a_reason_that_the_applicant_receives() {
     let app = TestApp::spawn().await;
     let staff = app.staff("staff@distri.example").await;
-    request_access(&app, &app.client, "rita@rej.example", "REJ180512AB1").await;
+    request_access(&app, &app.client, "rita@rej.example", "REJ180512AB2").await;
     app.smtp.wait_for("rita@rej.example").await;
     let (staff_client, _) = app.new_agent();
     app.sign_in_with(&staff_client, &staff).await;

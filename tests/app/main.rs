@@ -7,6 +7,7 @@ mod common;
 
 mod browser;
 mod catalog;
+mod customers;
 mod foundation;
 mod identity;
 mod platform;

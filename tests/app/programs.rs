@@ -523,7 +523,7 @@ async fn j10_the_account_shows_the_public_id_and_owners_edit_company_data() {
         .submit(
             &page
                 .form("form[action='/partner']")
-                .set("tax_id", "ANU180512AB1"),
+                .set("tax_id", "ANU180512ABA"),
         )
         .await;
     assert_eq!(

@@ -105,7 +105,7 @@ impl Browser {
     pub async fn text(&self, css: &str) -> String {
         self.client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(Duration::from_secs(20))
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no {css}: {e}"))
@@ -117,7 +117,7 @@ impl Browser {
     pub async fn click(&self, css: &str) {
         self.client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(Duration::from_secs(20))
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no {css}: {e}"))
@@ -130,7 +130,7 @@ impl Browser {
         let element = self
             .client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(Duration::from_secs(20))
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no {css}: {e}"));
@@ -179,7 +179,7 @@ impl Browser {
 impl Browser {
     /// Waits (up to 10 s) for the page at `path` to load; returns the path it ended at.
     pub async fn wait_path(&self, path: &str) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let now = self.path().await;
             let ready = self
@@ -198,7 +198,7 @@ impl Browser {
 
     /// Waits (up to 10 s) for the element's text to satisfy `ok`; returns the last text.
     pub async fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let text = match self.client.find(Locator::Css(css)).await {
                 Ok(e) => e.text().await.unwrap_or_default(),
