@@ -370,3 +370,86 @@ async fn j3_program_request_in_spanish() {
 async fn j3_program_request_in_english() {
     program_request("en", ["Pending", "Approved"]).await;
 }
+
+/// J4 in a browser: add a Brazilian customer with a CNPJ and CEP, confirm the normalised
+/// address, find it by typing the name without accents.
+async fn add_customer(lang: &str, texts: [&str; 2]) {
+    let [confirm_title, activated] = texts;
+    let app = TestApp::spawn().await;
+    let r = app.reseller("Alfa", "ALF180512AB1").await;
+    let sales = app.user(Some(r), "sales@alfa.example", "sales").await;
+    let Some(browser) = Browser::start(lang).await else {
+        return;
+    };
+    sign_in(&app, &browser, &sales).await;
+    browser.wait_path("/").await;
+    browser.click("nav.main-nav a[href='/customers']").await;
+    browser.wait_path("/customers").await;
+    browser.click("a[href='/customers/new']").await;
+    browser.wait_path("/customers/new").await;
+    browser
+        .fill("#f-legal_name", "Padaria São João Ltda.")
+        .await;
+    browser
+        .client
+        .find(fantoccini::Locator::Css("#f-country option[value=BR]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for (field, value) in [
+        ("#f-tax_id", "11.222.333/0001-81"),
+        ("#f-contact_name", "João da Silva"),
+        ("#f-contact_email", "joao@padaria.example"),
+        ("#f-contact_phone", "+55 11 98765-4321"),
+        ("#f-billing_email", "financeiro@padaria.example"),
+        ("#f-address_line1", "Av. Paulista, 1000"),
+        ("#f-city", "SAO PAULO"),
+        ("#f-region", "sao paulo"),
+        ("#f-postal_code", "01310100"),
+    ] {
+        browser.fill(field, value).await;
+    }
+    browser.snap(&format!("j4-{lang}-1-form")).await;
+    browser.submit("form[action='/customers/new']").await;
+    assert_eq!(
+        browser.wait_text("h1", |t| t == confirm_title).await,
+        confirm_title
+    );
+    let address = browser.text("#normalised-address").await;
+    assert!(address.contains("01310-100"), "{address}");
+    browser.snap(&format!("j4-{lang}-2-confirm")).await;
+    browser.submit("form[action='/customers/confirm']").await;
+    let flash = browser
+        .wait_text(".flash-success", |t| t.starts_with(activated))
+        .await;
+    assert!(flash.starts_with(activated), "{flash}");
+    browser.snap(&format!("j4-{lang}-3-customer")).await;
+    browser.goto(&app.url("/customers")).await;
+    browser.fill("#f-q", "padaria sao joao").await;
+    browser.submit("form.filters").await;
+    let first = browser
+        .wait_text("#customers tbody tr", |t| t.contains("Padaria São João"))
+        .await;
+    assert!(first.contains("Padaria São João"), "{first}");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn j4_add_customer_in_portuguese() {
+    add_customer(
+        "pt-BR",
+        ["Confirme o endereço", "Cliente ativado com sucesso"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn j4_add_customer_in_spanish() {
+    add_customer(
+        "es",
+        ["Confirma la dirección", "Cliente activado correctamente"],
+    )
+    .await;
+}
