@@ -64,13 +64,11 @@ fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, reseller_id: Uuid, q: &'
         .push_bind(reseller_id);
     let text = q.q.trim();
     if !text.is_empty() {
-        b.push(" AND (c.search_text LIKE '%' || portal_fold(")
+        // Name, tax id, e-mails and tenant domains, through the indexed search function
+        // (migrations/0008_customer_search.sql explains why it is a function).
+        b.push(" AND c.id IN (SELECT id FROM portal_customer_matches(")
             .push_bind(text)
-            .push(") || '%' OR portal_fold(")
-            .push_bind(text)
-            .push(") <% c.search_text OR EXISTS (SELECT 1 FROM customer_tenants t WHERE t.reseller_id = c.reseller_id AND t.customer_id = c.id AND t.domain LIKE '%' || lower(")
-            .push_bind(text)
-            .push(") || '%'))");
+            .push("))");
     }
     if !q.country.is_empty() {
         b.push(" AND c.country = ").push_bind(q.country.as_str());
