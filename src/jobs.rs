@@ -19,6 +19,7 @@ use crate::mail::{self, Mailer};
 
 /// The kinds of job, and how each is run.
 pub const SEND_EMAIL: &str = "send_email";
+pub const PROVISION_ORDER: &str = "provision_order";
 
 /// How a job attempt ended badly.
 #[derive(Debug)]
@@ -53,6 +54,27 @@ pub async fn enqueue<T: Serialize>(
     Ok(id)
 }
 
+/// Adds a job unless one with the same `key` exists (one provisioning job per order).
+pub async fn enqueue_once<T: Serialize>(
+    db: impl PgExecutor<'_>,
+    kind: &str,
+    payload: &T,
+    key: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "WITH job AS (
+             INSERT INTO jobs (kind, payload, dedupe_key) VALUES ($1, $2, $3)
+             ON CONFLICT (dedupe_key) DO NOTHING RETURNING id)
+         SELECT pg_notify('portal_jobs', '') FROM job",
+    )
+    .bind(kind)
+    .bind(serde_json::to_value(payload)?)
+    .bind(key)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// A claimed job.
 #[derive(Debug, sqlx::FromRow)]
 struct Claimed {
@@ -68,6 +90,9 @@ struct Claimed {
 pub struct Worker {
     pub db: PgPool,
     pub mailer: Mailer,
+    /// The vendors (for provisioning) and the configuration (for links in e-mails).
+    pub vendor: Option<std::sync::Arc<dyn crate::vendors::Vendor>>,
+    pub config: Option<std::sync::Arc<crate::config::Config>>,
     pub name: String,
     /// How long a claimed job stays reserved to this worker.
     pub lease: Duration,
@@ -80,10 +105,23 @@ impl Worker {
         Self {
             db,
             mailer,
+            vendor: None,
+            config: None,
             name: format!("worker-{}", uuid::Uuid::new_v4()),
             lease: Duration::from_secs(300),
             poll: Duration::from_secs(2),
         }
+    }
+
+    /// Gives the worker the vendors and the configuration that provisioning needs.
+    pub fn with_vendor(
+        mut self,
+        vendor: std::sync::Arc<dyn crate::vendors::Vendor>,
+        config: std::sync::Arc<crate::config::Config>,
+    ) -> Self {
+        self.vendor = Some(vendor);
+        self.config = Some(config);
+        self
     }
 
     /// Runs until `stop` is cancelled; the job in hand is finished first.
@@ -199,6 +237,10 @@ impl Worker {
             SEND_EMAIL => {
                 let email: mail::OutgoingEmail = parse(&job.payload)?;
                 self.mailer.send(&email).await.map_err(JobError::Transient)
+            }
+            PROVISION_ORDER => {
+                let data: crate::orders::provision::Job = parse(&job.payload)?;
+                crate::orders::provision::run(self, data, job.attempts >= job.max_attempts).await
             }
             other => Err(JobError::Permanent(anyhow::anyhow!(
                 "unknown job kind {other}"

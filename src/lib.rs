@@ -16,6 +16,7 @@ pub mod error;
 pub mod i18n;
 pub mod jobs;
 pub mod mail;
+pub mod orders;
 pub mod partners;
 pub mod seed;
 pub mod staff;
@@ -165,7 +166,8 @@ pub async fn start_on(
         }));
     }
     if run_worker {
-        let worker = jobs::Worker::new(pool.clone(), state.mailer.clone());
+        let worker = jobs::Worker::new(pool.clone(), state.mailer.clone())
+            .with_vendor(state.vendor.clone(), state.config.clone());
         background.push(tokio::spawn(worker.run(stop.clone())));
     }
 
@@ -237,7 +239,9 @@ pub async fn run_worker(config: Config) -> anyhow::Result<()> {
     let database = Database::open(&config).await?;
     db::migrate(&database.pool).await?;
     let stop = CancellationToken::new();
-    let worker = jobs::Worker::new(database.pool.clone(), Mailer::from_config(&config)?);
+    let vendor: Arc<dyn vendors::Vendor> = Arc::new(vendors::Sandbox::new(database.pool.clone()));
+    let worker = jobs::Worker::new(database.pool.clone(), Mailer::from_config(&config)?)
+        .with_vendor(vendor, Arc::new(config.clone()));
     let task = tokio::spawn(worker.run(stop.clone()));
     shutdown_signal().await;
     stop.cancel();

@@ -33,3 +33,11 @@
     }, 0);
   });
 })();
+// An order being provisioned refreshes itself until it is done.
+(function () {
+  "use strict";
+  var status = document.querySelector("[data-reload-while='yes']");
+  if (status) {
+    setTimeout(function () { window.location.reload(); }, 3000);
+  }
+})();

@@ -90,6 +90,7 @@ pub fn app(state: AppState, store: PostgresStore) -> Router {
         .merge(crate::partners::router())
         .merge(crate::catalog::router())
         .merge(crate::customers::router())
+        .merge(crate::orders::router())
         .merge(crate::staff::router())
         .fallback(|| async { StatusCode::NOT_FOUND });
 

@@ -155,6 +155,8 @@ impl PageCtx {
         } else {
             entries.push(("/", "menu.home"));
             entries.push(("/customers", "menu.customers"));
+            entries.push(("/orders", "menu.orders"));
+            entries.push(("/subscriptions", "menu.subscriptions"));
             entries.push(("/catalog", "menu.catalog"));
             entries.push(("/partner/programs", "menu.programs"));
             entries.push(("/partner", "menu.account"));

@@ -10,5 +10,6 @@ mod catalog;
 mod customers;
 mod foundation;
 mod identity;
+mod orders;
 mod platform;
 mod programs;

@@ -1,0 +1,14 @@
+//! Orders: the cart, placing an order once per cart, provisioning at the vendors through the
+//! job queue, the order timeline, and the subscriptions completed lines become.
+
+pub mod mail;
+pub mod provision;
+pub mod routes;
+pub mod rules;
+pub mod store;
+
+use crate::web::AppState;
+
+pub fn router() -> axum::Router<AppState> {
+    routes::router()
+}

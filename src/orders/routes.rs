@@ -1,0 +1,822 @@
+//! `/orders`: choose a customer, fill the cart (products, quantities, terms, billing, the
+//! customer's vendor tenant), review the prices and place the order (once per cart, whatever the
+//! retries); the orders list and the order page with its status timeline; and `/subscriptions`.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::auth::session::{ResellerUser, Role};
+use crate::catalog::rules::{Billing, Term, your_price};
+use crate::catalog::store as catalog;
+use crate::error::{AppError, AppResult};
+use crate::i18n;
+use crate::orders::rules::{self, LineFacts, Refusal};
+use crate::orders::store::{self, CartLine};
+use crate::web::AppState;
+use crate::web::client_ip::ClientIp;
+use crate::web::flash::{self, Level};
+use crate::web::forms::Form;
+use crate::web::page::{self, PageCtx};
+
+const BUYERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];
+const PAGE: i64 = 25;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/orders", get(list))
+        .route("/orders/new", get(new_order))
+        .route("/orders/cart/{cart}/lines", post(add_line))
+        .route("/orders/cart/{cart}/lines/{line}/delete", post(remove_line))
+        .route("/orders/cart/{cart}/place", post(place))
+        .route("/orders/{id}", get(show))
+        .route("/subscriptions", get(subscriptions))
+}
+
+fn uuid(s: &str) -> AppResult<Uuid> {
+    Uuid::parse_str(s).map_err(|_| AppError::NotFound)
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+// ---------------------------------------------------------------- the cart
+
+#[derive(Deserialize, Default)]
+struct NewParams {
+    #[serde(default)]
+    customer: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    product: String,
+}
+
+pub struct PricedLine {
+    pub line: CartLine,
+    pub name: String,
+    pub term: String,
+    pub billing: String,
+    pub unit_cost: String,
+    pub unit_price: String,
+    pub total_price: String,
+    pub problem: Option<String>,
+}
+
+pub struct Candidate {
+    pub sku: String,
+    pub name: String,
+    pub offers: Vec<(String, String)>,
+    pub tenants: Vec<(Uuid, String)>,
+    pub approved: bool,
+}
+
+#[derive(Template)]
+#[template(path = "orders/new.html")]
+struct CartPage {
+    ctx: PageCtx,
+    customers: Vec<(Uuid, String)>,
+    customer: Option<crate::customers::store::Customer>,
+    cart_id: Option<Uuid>,
+    lines: Vec<PricedLine>,
+    total_cost: String,
+    total_price: String,
+    currency: String,
+    q: String,
+    candidates: Vec<Candidate>,
+    can_place: bool,
+    problems: usize,
+}
+
+/// Prices and checks every line of a cart with today's prices and rules.
+async fn priced_lines(
+    tx: &mut sqlx::PgConnection,
+    ctx: &PageCtx,
+    reseller_id: Uuid,
+    cart_id: Uuid,
+    customer: &crate::customers::store::Customer,
+    currency: &str,
+    markup: Decimal,
+) -> AppResult<(Vec<PricedLine>, Decimal, Decimal)> {
+    let lines = store::cart_lines(tx, reseller_id, cart_id, customer.id, currency, today()).await?;
+    let (mut total_cost, mut total_price) = (Decimal::ZERO, Decimal::ZERO);
+    let mut priced = Vec::new();
+    for line in lines {
+        let program =
+            crate::partners::programs::may_order(tx, reseller_id, line.program_id).await?;
+        let facts = LineFacts {
+            product_active: line.product_status == "active",
+            offered: line.offered,
+            has_price: line.cost.is_some(),
+            quantity: line.quantity,
+            min_seats: line.min_seats,
+            max_seats: line.max_seats,
+            has_tenant: line.tenant_id.is_some(),
+            is_addon: line.is_addon,
+            base_present: line.base_present,
+            program,
+        };
+        let verdict = if customer.status != "active" {
+            Err(Refusal::CustomerInactive)
+        } else {
+            rules::check_line(&facts)
+        };
+        let cost = line.cost.unwrap_or_default();
+        let price = your_price(cost, markup);
+        total_cost += rules::line_total(cost, line.quantity);
+        total_price += rules::line_total(price, line.quantity);
+        priced.push(PricedLine {
+            name: line.name(ctx.locale).to_string(),
+            term: ctx.t(&format!("term.{}", line.term)),
+            billing: ctx.t(&format!("billing.{}", line.billing)),
+            unit_cost: i18n::format_money(ctx.locale, cost, currency),
+            unit_price: i18n::format_money(ctx.locale, price, currency),
+            total_price: i18n::format_money(
+                ctx.locale,
+                rules::line_total(price, line.quantity),
+                currency,
+            ),
+            problem: verdict.err().map(|r| ctx.t(r.key())),
+            line,
+        });
+    }
+    Ok((priced, total_cost, total_price))
+}
+
+async fn new_order(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: ResellerUser,
+    Query(p): Query<NewParams>,
+) -> AppResult<Response> {
+    me.user.require(&BUYERS)?;
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let (currency, markup) = catalog::reseller_pricing(&mut tx, me.reseller_id).await?;
+    let customer = match Uuid::parse_str(&p.customer) {
+        Ok(id) => Some(
+            crate::customers::store::get(&mut tx, me.reseller_id, id)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        ),
+        Err(_) => None,
+    };
+    let Some(customer) = customer else {
+        let customers: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT id, legal_name FROM customers WHERE reseller_id = $1 AND status = 'active'
+               AND ($2 = '' OR portal_fold(legal_name) LIKE '%' || portal_fold($2) || '%' OR tax_id = upper($2))
+             ORDER BY sort_name, id LIMIT 50",
+        )
+        .bind(me.reseller_id)
+        .bind(p.q.trim())
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        return Ok(page::ok(&CartPage {
+            ctx,
+            customers,
+            customer: None,
+            cart_id: None,
+            lines: Vec::new(),
+            total_cost: String::new(),
+            total_price: String::new(),
+            currency,
+            q: p.q.chars().take(100).collect(),
+            candidates: Vec::new(),
+            can_place: false,
+            problems: 0,
+        }));
+    };
+    let cart_id = store::open_cart(&mut tx, me.reseller_id, me.user.id, customer.id).await?;
+    let (lines, total_cost, total_price) = priced_lines(
+        &mut tx,
+        &ctx,
+        me.reseller_id,
+        cart_id,
+        &customer,
+        &currency,
+        markup,
+    )
+    .await?;
+    // Products to add: the catalog's search, a few at a time.
+    let mut candidates = Vec::new();
+    let q: String = p.q.trim().chars().take(100).collect();
+    if !q.is_empty() || !p.product.is_empty() {
+        let query = catalog::Query {
+            q: if p.product.is_empty() {
+                q.clone()
+            } else {
+                p.product.clone()
+            },
+            page: 1,
+            ..Default::default()
+        };
+        let (found, _) =
+            catalog::search(&mut tx, &query, Some(me.reseller_id), &currency, today()).await?;
+        let tenants: Vec<(Uuid, String, String)> = sqlx::query_as(
+            "SELECT id, vendor, domain FROM customer_tenants WHERE reseller_id = $1 AND customer_id = $2 ORDER BY domain",
+        )
+        .bind(me.reseller_id)
+        .bind(customer.id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for product in found.into_iter().take(8) {
+            let offers = catalog::offers(&mut *tx, product.id)
+                .await?
+                .into_iter()
+                .map(|(t, b)| {
+                    (
+                        format!("{t}:{b}"),
+                        format!(
+                            "{} · {}",
+                            ctx.t(&format!("term.{t}")),
+                            ctx.t(&format!("billing.{b}"))
+                        ),
+                    )
+                })
+                .collect();
+            let vendor: String = sqlx::query_scalar(
+                "SELECT v.code FROM products p JOIN programs pr ON pr.id = p.program_id JOIN vendors v ON v.id = pr.vendor_id WHERE p.id = $1",
+            )
+            .bind(product.id)
+            .fetch_one(&mut *tx)
+            .await?;
+            candidates.push(Candidate {
+                sku: product.sku.clone(),
+                name: product.name(ctx.locale).to_string(),
+                offers,
+                tenants: tenants
+                    .iter()
+                    .filter(|(_, v, _)| *v == vendor)
+                    .map(|(id, _, d)| (*id, d.clone()))
+                    .collect(),
+                approved: product.enrollment.as_deref() == Some("approved"),
+            });
+        }
+    }
+    tx.commit().await?;
+    let problems = lines.iter().filter(|l| l.problem.is_some()).count();
+    Ok(page::ok(&CartPage {
+        can_place: !lines.is_empty() && problems == 0,
+        total_cost: i18n::format_money(ctx.locale, total_cost, &currency),
+        total_price: i18n::format_money(ctx.locale, total_price, &currency),
+        ctx,
+        customers: Vec::new(),
+        customer: Some(customer),
+        cart_id: Some(cart_id),
+        lines,
+        currency,
+        q,
+        candidates,
+        problems,
+    }))
+}
+
+#[derive(Deserialize)]
+struct LineForm {
+    #[serde(default)]
+    sku: String,
+    #[serde(default)]
+    offer: String,
+    #[serde(default)]
+    quantity: String,
+    #[serde(default)]
+    tenant: String,
+}
+
+/// The cart of this user, open (404 for another user's or another reseller's cart).
+async fn own_open_cart(
+    tx: &mut sqlx::PgConnection,
+    me: &ResellerUser,
+    cart: &str,
+) -> AppResult<store::Cart> {
+    let cart = store::cart(tx, me.reseller_id, me.user.id, uuid(cart)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(cart)
+}
+
+async fn add_line(
+    State(state): State<AppState>,
+    session: Session,
+    me: ResellerUser,
+    Path(cart): Path<String>,
+    Form(form): Form<LineForm>,
+) -> AppResult<Response> {
+    me.user.require(&BUYERS)?;
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let cart = own_open_cart(&mut tx, &me, &cart).await?;
+    let back = format!("/orders/new?customer={}", cart.customer_id);
+    if cart.status != "open" {
+        return Ok(page::see_other(&back));
+    }
+    let product: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM products WHERE sku = $1 AND status = 'active'")
+            .bind(&form.sku)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let offer = form
+        .offer
+        .split_once(':')
+        .and_then(|(t, b)| Some((Term::parse(t)?, Billing::parse(b)?)));
+    let quantity = form
+        .quantity
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|q| (1..=1_000_000).contains(q));
+    // The tenant must be this customer's (a forged id from another customer is refused).
+    let tenant = match Uuid::parse_str(&form.tenant) {
+        Ok(id) => sqlx::query_scalar::<_, Uuid>("SELECT id FROM customer_tenants WHERE reseller_id = $1 AND customer_id = $2 AND id = $3")
+            .bind(me.reseller_id)
+            .bind(cart.customer_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?,
+        Err(_) => None,
+    };
+    let (Some(product), Some((term, billing)), Some(quantity)) = (product, offer, quantity) else {
+        flash::push(&session, Level::Error, "orders.bad_line", &[]).await;
+        return Ok(page::see_other(&back));
+    };
+    sqlx::query(
+        "INSERT INTO cart_lines (reseller_id, cart_id, product_id, term, billing, quantity, tenant_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(me.reseller_id)
+    .bind(cart.id)
+    .bind(product)
+    .bind(term.code())
+    .bind(billing.code())
+    .bind(quantity)
+    .bind(tenant)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE carts SET updated_at = now() WHERE reseller_id = $1 AND id = $2")
+        .bind(me.reseller_id)
+        .bind(cart.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(page::see_other(&back))
+}
+
+async fn remove_line(
+    State(state): State<AppState>,
+    me: ResellerUser,
+    Path((cart, line)): Path<(String, String)>,
+) -> AppResult<Response> {
+    me.user.require(&BUYERS)?;
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let cart = own_open_cart(&mut tx, &me, &cart).await?;
+    sqlx::query("DELETE FROM cart_lines WHERE reseller_id = $1 AND cart_id = $2 AND id = $3")
+        .bind(me.reseller_id)
+        .bind(cart.id)
+        .bind(uuid(&line)?)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(page::see_other(&format!(
+        "/orders/new?customer={}",
+        cart.customer_id
+    )))
+}
+
+/// Places the order of a cart: checks every rule, snapshots prices, records the first event and
+/// queues provisioning, all in one transaction. The cart id is the idempotency key: double
+/// clicks, retries and two tabs give one order.
+async fn place(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    me: ResellerUser,
+    ClientIp(ip): ClientIp,
+    Path(cart): Path<String>,
+) -> AppResult<Response> {
+    me.user.require(&BUYERS)?;
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let cart = own_open_cart(&mut tx, &me, &cart).await?;
+    // Serialise placements of this cart; the unique key decides in the end anyway.
+    sqlx::query("SELECT 1 FROM carts WHERE reseller_id = $1 AND id = $2 FOR UPDATE")
+        .bind(me.reseller_id)
+        .bind(cart.id)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(existing) = sqlx::query_scalar::<_, Uuid>(
+        "SELECT id FROM orders WHERE reseller_id = $1 AND cart_id = $2",
+    )
+    .bind(me.reseller_id)
+    .bind(cart.id)
+    .fetch_optional(&mut *tx)
+    .await?
+    {
+        return Ok(page::see_other(&format!("/orders/{existing}")));
+    }
+    let customer = crate::customers::store::get(&mut tx, me.reseller_id, cart.customer_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (currency, markup) = catalog::reseller_pricing(&mut tx, me.reseller_id).await?;
+    let (lines, total_cost, total_price) = priced_lines(
+        &mut tx,
+        &ctx,
+        me.reseller_id,
+        cart.id,
+        &customer,
+        &currency,
+        markup,
+    )
+    .await?;
+    let back = format!("/orders/new?customer={}", customer.id);
+    if lines.is_empty() {
+        flash::push(&session, Level::Error, Refusal::Empty.key(), &[]).await;
+        return Ok(page::see_other(&back));
+    }
+    if lines.iter().any(|l| l.problem.is_some()) {
+        flash::push(&session, Level::Error, "orders.fix_lines", &[]).await;
+        return Ok(page::see_other(&back));
+    }
+    let order_id: Uuid = sqlx::query_scalar(
+        "INSERT INTO orders (reseller_id, cart_id, customer_id, placed_by, currency, total_cost, total_price)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(me.reseller_id)
+    .bind(cart.id)
+    .bind(customer.id)
+    .bind(me.user.id)
+    .bind(&currency)
+    .bind(total_cost)
+    .bind(total_price)
+    .fetch_one(&mut *tx)
+    .await?;
+    for l in &lines {
+        let cost = l.line.cost.unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO order_lines (reseller_id, order_id, product_id, sku, product_name, vendor, term, billing,
+                                      quantity, unit_cost, unit_price, tenant_domain, tenant_ref)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(me.reseller_id)
+        .bind(order_id)
+        .bind(l.line.product_id)
+        .bind(&l.line.sku)
+        .bind(&l.line.name_en)
+        .bind(&l.line.vendor)
+        .bind(&l.line.term)
+        .bind(&l.line.billing)
+        .bind(l.line.quantity)
+        .bind(cost)
+        .bind(your_price(cost, markup))
+        .bind(l.line.tenant_domain.clone().unwrap_or_default())
+        .bind(l.line.tenant_ref.clone().unwrap_or_default())
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("UPDATE carts SET status = 'ordered', updated_at = now() WHERE reseller_id = $1 AND id = $2")
+        .bind(me.reseller_id)
+        .bind(cart.id)
+        .execute(&mut *tx)
+        .await?;
+    store::add_event(
+        &mut tx,
+        me.reseller_id,
+        order_id,
+        "submitted",
+        None,
+        Some(me.user.id),
+        None,
+    )
+    .await?;
+    crate::jobs::enqueue_once(
+        &mut *tx,
+        crate::jobs::PROVISION_ORDER,
+        &crate::orders::provision::Job {
+            reseller_id: me.reseller_id,
+            order_id,
+        },
+        &format!("provision:{order_id}"),
+    )
+    .await?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            reseller_id: Some(me.reseller_id),
+            actor: Some(me.user.id),
+            action: "order_placed",
+            subject_type: Some("order"),
+            subject_id: Some(order_id.to_string()),
+            details: serde_json::json!({ "total_price": total_price, "currency": currency, "lines": lines.len() }),
+            ip: Some(ip),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    flash::push(&session, Level::Success, "orders.placed", &[]).await;
+    Ok(page::see_other(&format!("/orders/{order_id}")))
+}
+
+// ---------------------------------------------------------------- orders
+
+#[derive(Deserialize, Default)]
+struct ListParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+pub struct OrderListRow {
+    pub order: store::OrderRow,
+    pub status_label: String,
+    pub total: String,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "orders/list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    rows: Vec<OrderListRow>,
+    q: String,
+    status: String,
+    statuses: Vec<(&'static str, String)>,
+    summary: String,
+    prev_link: Option<String>,
+    next_link: Option<String>,
+    can_order: bool,
+}
+
+pub fn order_number(n: i64) -> String {
+    format!("ORD-{n:06}")
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: ResellerUser,
+    Query(p): Query<ListParams>,
+) -> AppResult<Response> {
+    let status = if matches!(
+        p.status.as_str(),
+        "submitted" | "provisioning" | "completed" | "failed" | "rejected"
+    ) {
+        p.status.clone()
+    } else {
+        String::new()
+    };
+    let q: String = p.q.trim().chars().take(60).collect();
+    let page_no = p
+        .page
+        .as_deref()
+        .and_then(|x| x.parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, 10_000);
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let (orders, total) = store::orders(
+        &mut tx,
+        me.reseller_id,
+        &q,
+        &status,
+        (page_no - 1) * PAGE,
+        PAGE,
+    )
+    .await?;
+    tx.commit().await?;
+    let pages = ((total + PAGE - 1) / PAGE).max(1);
+    let link = |n: i64| {
+        let qs: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &q)
+            .append_pair("status", &status)
+            .append_pair("page", &n.to_string())
+            .finish();
+        format!("/orders?{qs}")
+    };
+    let rows = orders
+        .into_iter()
+        .map(|o| OrderListRow {
+            status_label: ctx.t(&format!("orders.status_{}", o.status)),
+            total: i18n::format_money(ctx.locale, o.total_price, &o.currency),
+            created: i18n::format_date(ctx.locale, o.created_at.date()),
+            order: o,
+        })
+        .collect();
+    let statuses = [
+        "submitted",
+        "provisioning",
+        "completed",
+        "failed",
+        "rejected",
+    ]
+    .into_iter()
+    .map(|s| (s, ctx.t(&format!("orders.status_{s}"))))
+    .collect();
+    Ok(page::ok(&ListPage {
+        summary: ctx.t_with(
+            "orders.count",
+            &[("count", &i18n::format_integer(ctx.locale, total))],
+        ),
+        prev_link: (page_no > 1).then(|| link(page_no - 1)),
+        next_link: (page_no < pages).then(|| link(page_no + 1)),
+        can_order: BUYERS.contains(&me.user.role),
+        rows,
+        q,
+        status,
+        statuses,
+        ctx,
+    }))
+}
+
+pub struct LineView {
+    pub line: store::OrderLine,
+    pub term: String,
+    pub billing: String,
+    pub unit_price: String,
+    pub total: String,
+    pub status_label: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "orders/show.html")]
+struct ShowPage {
+    ctx: PageCtx,
+    order: store::OrderRow,
+    number: String,
+    status_label: String,
+    total_price: String,
+    total_cost: String,
+    lines: Vec<LineView>,
+    events: Vec<(String, String, String, String)>,
+    reason: Option<String>,
+    in_progress: bool,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: ResellerUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = uuid(&id)?;
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let order = store::order(&mut tx, me.reseller_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lines = store::order_lines(&mut tx, me.reseller_id, id).await?;
+    let events = store::events(&mut tx, me.reseller_id, id).await?;
+    tx.commit().await?;
+    let money = |d: Decimal| i18n::format_money(ctx.locale, d, &order.currency);
+    let lines = lines
+        .into_iter()
+        .map(|l| LineView {
+            term: ctx.t(&format!("term.{}", l.term)),
+            billing: ctx.t(&format!("billing.{}", l.billing)),
+            unit_price: money(l.unit_price),
+            total: money(rules::line_total(l.unit_price, l.quantity)),
+            status_label: ctx.t(&format!("orders.line_{}", l.status)),
+            error: l
+                .error
+                .as_deref()
+                .map(|code| ctx.t(&format!("vendor_error.{code}"))),
+            line: l,
+        })
+        .collect();
+    let events = events
+        .into_iter()
+        .map(|e| {
+            (
+                i18n::format_datetime(ctx.locale, e.at, time::UtcOffset::UTC) + " UTC",
+                ctx.t(&format!("orders.status_{}", e.status)),
+                e.detail
+                    .map(|d| ctx.t(&format!("vendor_error.{d}")))
+                    .unwrap_or_default(),
+                e.actor.unwrap_or_default(),
+            )
+        })
+        .collect();
+    Ok(page::ok(&ShowPage {
+        number: order_number(order.number),
+        status_label: ctx.t(&format!("orders.status_{}", order.status)),
+        total_price: money(order.total_price),
+        total_cost: money(order.total_cost),
+        reason: order
+            .reason
+            .as_deref()
+            .map(|r| ctx.t(&format!("vendor_error.{r}"))),
+        in_progress: matches!(order.status.as_str(), "submitted" | "provisioning"),
+        order,
+        lines,
+        events,
+        ctx,
+    }))
+}
+
+// ---------------------------------------------------------------- subscriptions (read-only)
+
+#[derive(Deserialize, Default)]
+struct SubParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    customer: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "orders/subscriptions.html")]
+struct SubscriptionsPage {
+    ctx: PageCtx,
+    rows: Vec<(store::SubscriptionRow, String, String, String)>,
+    q: String,
+    status: String,
+    customer: String,
+    summary: String,
+    prev_link: Option<String>,
+    next_link: Option<String>,
+}
+
+async fn subscriptions(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: ResellerUser,
+    Query(p): Query<SubParams>,
+) -> AppResult<Response> {
+    let status = if matches!(p.status.as_str(), "active" | "suspended" | "cancelled") {
+        p.status.clone()
+    } else {
+        String::new()
+    };
+    let customer = Uuid::parse_str(&p.customer).ok();
+    let q: String = p.q.trim().chars().take(60).collect();
+    let page_no = p
+        .page
+        .as_deref()
+        .and_then(|x| x.parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, 10_000);
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let (subs, total) = store::subscriptions(
+        &mut tx,
+        me.reseller_id,
+        &q,
+        customer,
+        &status,
+        (page_no - 1) * PAGE,
+        PAGE,
+    )
+    .await?;
+    tx.commit().await?;
+    let pages = ((total + PAGE - 1) / PAGE).max(1);
+    let customer_text = customer.map(|c| c.to_string()).unwrap_or_default();
+    let link = |n: i64| {
+        let qs: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &q)
+            .append_pair("status", &status)
+            .append_pair("customer", &customer_text)
+            .append_pair("page", &n.to_string())
+            .finish();
+        format!("/subscriptions?{qs}")
+    };
+    let rows = subs
+        .into_iter()
+        .map(|s| {
+            let name = s.name(ctx.locale).to_string();
+            let term = format!(
+                "{} · {}",
+                ctx.t(&format!("term.{}", s.term)),
+                ctx.t(&format!("billing.{}", s.billing))
+            );
+            let dates = format!(
+                "{} – {}",
+                i18n::format_date(ctx.locale, s.start_date),
+                i18n::format_date(ctx.locale, s.end_date)
+            );
+            (s, name, term, dates)
+        })
+        .collect();
+    Ok(page::ok(&SubscriptionsPage {
+        summary: ctx.t_with(
+            "subscriptions.count",
+            &[("count", &i18n::format_integer(ctx.locale, total))],
+        ),
+        prev_link: (page_no > 1).then(|| link(page_no - 1)),
+        next_link: (page_no < pages).then(|| link(page_no + 1)),
+        customer: customer_text.clone(),
+        rows,
+        q,
+        status,
+        ctx,
+    }))
+}

@@ -1,0 +1,379 @@
+//! Orders (J5): the cart, the rules, placing once per cart, provisioning through the job queue
+//! and the vendor sandbox (success, permanent and transient failures), the order page and the
+//! subscriptions list, and probes with other users' and resellers' ids.
+
+use std::time::Duration;
+
+use crate::common::{Page, TestApp, TestUser};
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+/// A reseller approved in Microsoft CSP and Google Workspace (demo catalog), its sales user, and
+/// an active customer with a reserved Microsoft tenant on `domain`.
+async fn setup(app: &TestApp, domain: &str) -> (Uuid, TestUser, Uuid) {
+    let r = app.reseller("Alfa", "ALF180512AB1").await;
+    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
+    let mut tx = app.db.begin().await.unwrap();
+    portal::catalog::demo::seed(&mut tx, Some(r), time::OffsetDateTime::now_utc().date())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let customer: Uuid = sqlx::query_scalar(
+        "INSERT INTO customers (reseller_id, legal_name, tax_id, country, contact_name, contact_email, contact_phone,
+                                billing_email, address_line1, city, region_code, region_name, postal_code, creation_key)
+         VALUES ($1, 'Contoso México', 'CME180512AB1', 'MX', 'Ana', 'ana@contoso.example', '+52 55 5555 5555',
+                 'fact@contoso.example', 'Reforma 1', 'Ciudad de México', 'CMX', 'Ciudad de México', '06600', gen_random_uuid())
+         RETURNING id",
+    )
+    .bind(r)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
+         VALUES ($1, $2, 'microsoft', 'reserved', $3, 'ms-tenant-1')",
+    )
+    .bind(r)
+    .bind(customer)
+    .bind(domain)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    (r, owner, customer)
+}
+
+/// Puts `quantity` of `sku` (yearly, billed monthly) in the cart, with the customer's tenant.
+async fn add_to_cart(
+    app: &TestApp,
+    client: &reqwest::Client,
+    customer: Uuid,
+    sku: &str,
+    quantity: &str,
+) -> Page {
+    let page = app
+        .get_with(client, &format!("/orders/new?customer={customer}&q={sku}"))
+        .await;
+    let form = page
+        .form(&format!("form#add-{sku}"))
+        .set("offer", "P1Y:monthly")
+        .set("quantity", quantity);
+    app.submit_with(client, &form).await
+}
+
+async fn wait_status(app: &TestApp, order: Uuid, want: &str) -> String {
+    let mut status = String::new();
+    for _ in 0..150 {
+        status = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(order)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        if status == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if status != want {
+        let jobs: Vec<(String, String, i32, Option<String>)> =
+            sqlx::query_as("SELECT kind, state, attempts, last_error FROM jobs")
+                .fetch_all(&app.db)
+                .await
+                .unwrap();
+        eprintln!("jobs: {jobs:?}");
+    }
+    status
+}
+
+fn order_id(page: &Page) -> Uuid {
+    page.path().trim_start_matches("/orders/").parse().unwrap()
+}
+
+#[tokio::test]
+async fn j5_ten_seats_are_ordered_provisioned_and_become_a_subscription() {
+    let app = TestApp::spawn().await;
+    let (_, owner, customer) = setup(&app, "contoso.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
+    // Business Standard yearly billed monthly: cost 11.00 (88 % of 12.50), your price +20 % = 13.20.
+    let cart = page.text("#cart tbody tr");
+    assert!(cart.contains("Microsoft 365 Business Standard"), "{cart}");
+    assert!(cart.contains("contoso.onmicrosoft.com"), "{cart}");
+    assert_eq!(page.text("#cart-total"), "US$ 132,00");
+    let placed = app.submit(&page.form("form.place-order")).await;
+    assert_eq!(placed.status, StatusCode::OK, "{}", placed.body);
+    assert!(placed.text("h1").starts_with("ORD-"));
+    let order = order_id(&placed);
+    assert_eq!(wait_status(&app, order, "completed").await, "completed");
+    let page = app.get(&format!("/orders/{order}")).await;
+    assert_eq!(page.text("#order-status"), "Completado");
+    let timeline = page.texts("#timeline li");
+    assert_eq!(timeline.len(), 3, "{timeline:?}");
+    assert!(timeline[0].starts_with("Enviado") && timeline[2].starts_with("Completado"));
+    let (quantity, vendor_ref, end_after_start): (i32, String, bool) =
+        sqlx::query_as("SELECT quantity, vendor_ref, end_date > start_date FROM subscriptions")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(quantity, 10);
+    assert!(vendor_ref.starts_with("microsoft-sub-"));
+    assert!(end_after_start);
+    let subs = app.get("/subscriptions").await;
+    assert!(
+        subs.text("#subscriptions tbody tr")
+            .contains("Microsoft 365 Business Standard")
+    );
+    let mail = app.smtp.wait_for(&owner.email).await;
+    assert!(mail.subject.contains("completado"), "{}", mail.subject);
+    assert!(mail.link_to(&format!("/orders/{order}")).is_some());
+    // The list finds it by number, customer and product.
+    let number = page.text("h1");
+    for q in [number.as_str(), "contoso", "business standard"] {
+        let list = app
+            .get(&format!(
+                "/orders?q={}",
+                url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+            ))
+            .await;
+        assert_eq!(list.texts("#orders tbody tr").len(), 1, "{q}");
+    }
+    // The cart was used up: a new one is empty.
+    let page = app.get(&format!("/orders/new?customer={customer}")).await;
+    assert!(page.texts("#cart tbody tr").is_empty());
+}
+
+#[tokio::test]
+async fn placing_the_same_cart_twice_at_once_creates_one_order() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = setup(&app, "contoso.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LH18", "5").await;
+    let form = page.form("form.place-order");
+    let (a, b, c) = tokio::join!(app.submit(&form), app.submit(&form), app.submit(&form));
+    assert_eq!(order_id(&a), order_id(&b));
+    assert_eq!(order_id(&b), order_id(&c));
+    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE reseller_id = $1")
+        .bind(r)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(orders, 1);
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'provision_order'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(jobs, 1);
+    assert_eq!(
+        wait_status(&app, order_id(&a), "completed").await,
+        "completed"
+    );
+    let subs: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(subs, 1);
+}
+
+#[tokio::test]
+async fn a_permanent_vendor_failure_shows_its_reason_on_the_order_page() {
+    let app = TestApp::spawn().await;
+    let (_, owner, customer) = setup(&app, "payment-declined.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LH18", "3").await;
+    let placed = app.submit(&page.form("form.place-order")).await;
+    let order = order_id(&placed);
+    assert_eq!(wait_status(&app, order, "failed").await, "failed");
+    let page = app.get("/language/en?next=/orders").await;
+    let page = app
+        .get(&page.attr("#orders tbody a", "href").unwrap())
+        .await;
+    assert_eq!(page.text("#order-status"), "Failed");
+    assert_eq!(
+        page.text(".flash-error"),
+        "The vendor declined the reseller's payment method."
+    );
+    assert!(page.text("#lines").contains("declined"));
+    let subs: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(subs, 0);
+    let mail = app.smtp.wait_for(&owner.email).await;
+    assert!(mail.text.contains("rechaz"), "{}", mail.text);
+}
+
+#[tokio::test]
+async fn a_transient_vendor_error_is_retried_and_the_order_completes_once() {
+    let app = TestApp::spawn().await;
+    let (_, owner, customer) = setup(&app, "flaky.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LH18", "2").await;
+    let order = order_id(&app.submit(&page.form("form.place-order")).await);
+    // The first attempt failed and is waiting for its retry; make it due now.
+    for _ in 0..100 {
+        let waiting: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = 'provision_order' AND state = 'queued' AND attempts = 1)")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        if waiting {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sqlx::query("UPDATE jobs SET run_at = now() WHERE kind = 'provision_order'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_notify('portal_jobs', '')")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(wait_status(&app, order, "completed").await, "completed");
+    let (subs, vendor_subs): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM subscriptions), (SELECT count(*) FROM sandbox_subscriptions)",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((subs, vendor_subs), (1, 1));
+}
+
+#[tokio::test]
+async fn the_rules_refuse_what_cannot_be_ordered_and_nothing_is_placed() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = setup(&app, "contoso.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    // Copilot is an add-on: without its base product it cannot be ordered.
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0MM8R", "1").await;
+    assert!(page.text("#cart tbody tr").contains("producto base"));
+    assert!(
+        page.attr("form.place-order button[disabled]", "disabled")
+            .is_some()
+    );
+    // With the base product in the same cart it can.
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "1").await;
+    assert!(
+        page.texts("#cart tr.problem").is_empty(),
+        "{}",
+        page.text("#cart")
+    );
+    // Too many seats.
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LH18", "301").await;
+    assert!(page.text("#cart").contains("mínimo y máximo"));
+    let refused = app.submit(&page.form("form.place-order")).await;
+    assert_eq!(
+        refused.text(".flash-error"),
+        "Corrige las líneas marcadas antes de realizar el pedido."
+    );
+    // A program the reseller is not approved in (Azure), and an inactive customer.
+    let line = page.form("#cart tbody tr.problem form");
+    let page = app.submit(&line).await;
+    assert!(page.texts("#cart tr.problem").is_empty());
+    sqlx::query("UPDATE customers SET status = 'inactive' WHERE id = $1")
+        .bind(customer)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let page = app.get(&format!("/orders/new?customer={customer}")).await;
+    assert!(page.text("#cart").contains("inactivo"));
+    let refused = app.submit(&page.form("form.place-order")).await;
+    assert!(refused.text(".flash-error").starts_with("Corrige"));
+    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE reseller_id = $1")
+        .bind(r)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(orders, 0);
+    // A product of a program that is not approved.
+    sqlx::query("UPDATE customers SET status = 'active' WHERE id = $1")
+        .bind(customer)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM program_enrollments WHERE reseller_id = $1")
+        .bind(r)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let page = app.get(&format!("/orders/new?customer={customer}")).await;
+    assert!(page.text("#cart").contains("no solicitó este programa"));
+}
+
+#[tokio::test]
+async fn carts_and_orders_of_others_answer_404_and_forged_tenants_are_ignored() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = setup(&app, "contoso.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LH18", "1").await;
+    let place_action = page.attr("form.place-order", "action").unwrap();
+    let placed = app.submit(&page.form("form.place-order")).await;
+    let order = order_id(&placed);
+    // A colleague cannot use this user's cart; another reseller sees neither cart nor order.
+    let colleague = app.user(Some(r), "sales@alfa.example", "sales").await;
+    let b = app.reseller("Beta", "BET180512AB1").await;
+    let stranger = app.user(Some(b), "owner@beta.example", "owner").await;
+    for user in [&colleague, &stranger] {
+        let (c, _) = app.new_agent();
+        let landed = app.sign_in_with(&c, user).await;
+        let token = landed
+            .form("form[action='/logout']")
+            .get("csrf_token")
+            .unwrap()
+            .to_string();
+        let response = c
+            .post(app.url(&place_action))
+            .form(&[("csrf_token", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{}", user.email);
+        if user.email == stranger.email {
+            assert_eq!(
+                app.get_with(&c, &format!("/orders/{order}")).await.status,
+                StatusCode::NOT_FOUND
+            );
+            assert_eq!(
+                app.get_with(&c, &format!("/orders/new?customer={customer}"))
+                    .await
+                    .status,
+                StatusCode::NOT_FOUND
+            );
+            assert!(!app.get_with(&c, "/orders").await.body.contains("Contoso"));
+            assert!(
+                !app.get_with(&c, "/subscriptions")
+                    .await
+                    .body
+                    .contains("Contoso")
+            );
+        }
+    }
+    // A tenant id of another customer in the form is not accepted.
+    let other_customer: Uuid = sqlx::query_scalar(
+        "INSERT INTO customers (reseller_id, legal_name, tax_id, country, contact_name, contact_email, contact_phone,
+                                billing_email, address_line1, city, region_name, creation_key)
+         VALUES ($1, 'Otro', 'OTR180512AB3', 'MX', 'x', 'x@x.example', '+52 55 5555 5555', 'x@x.example', 'x', 'x', 'x', gen_random_uuid())
+         RETURNING id",
+    )
+    .bind(r)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let foreign_tenant: Uuid = sqlx::query_scalar(
+        "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
+         VALUES ($1, $2, 'microsoft', 'reserved', 'otro.onmicrosoft.com', 't') RETURNING id",
+    )
+    .bind(r)
+    .bind(other_customer)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let page = app
+        .get(&format!("/orders/new?customer={customer}&q=CFQ7TTC0LH18"))
+        .await;
+    let form = page
+        .form("form#add-CFQ7TTC0LH18")
+        .set("offer", "P1Y:monthly")
+        .set("tenant", &foreign_tenant.to_string());
+    let page = app.submit(&form).await;
+    assert!(!page.text("#cart").contains("otro.onmicrosoft.com"));
+    assert!(page.text("#cart").contains("Elige el tenant"));
+}
