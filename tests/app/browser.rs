@@ -453,3 +453,71 @@ async fn j4_add_customer_in_spanish() {
     )
     .await;
 }
+
+/// J5 in a browser: order 10 seats for a customer's new Microsoft tenant; the order page shows
+/// it completing without a manual reload.
+async fn order_licenses(lang: &str, completed: &str) {
+    let app = TestApp::spawn().await;
+    let r = app.reseller("Alfa", "ALF180512AB1").await;
+    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
+    let mut tx = app.db.begin().await.unwrap();
+    portal::catalog::demo::seed(&mut tx, Some(r), time::OffsetDateTime::now_utc().date())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let customer: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO customers (reseller_id, legal_name, tax_id, country, contact_name, contact_email, contact_phone,
+                                billing_email, address_line1, city, region_code, region_name, postal_code, creation_key)
+         VALUES ($1, 'Contoso México', 'CME180512AB1', 'MX', 'Ana', 'ana@contoso.example', '+52 55 5555 5555',
+                 'fact@contoso.example', 'Reforma 1', 'Ciudad de México', 'CMX', 'Ciudad de México', '06600', gen_random_uuid())
+         RETURNING id",
+    )
+    .bind(r)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let Some(browser) = Browser::start(lang).await else {
+        return;
+    };
+    sign_in(&app, &browser, &owner).await;
+    browser.wait_path("/").await;
+    // The new tenant is reserved from the customer page.
+    browser
+        .goto(&app.url(&format!("/customers/{customer}")))
+        .await;
+    browser.click("#f-origin option[value=reserved]").await;
+    browser.fill("#f-domain", "contosomx.onmicrosoft.com").await;
+    browser.submit("form[action$='/tenants']").await;
+    browser
+        .wait_text("#tenants", |t| t.contains("contosomx.onmicrosoft.com"))
+        .await;
+    browser
+        .goto(&app.url(&format!(
+            "/orders/new?customer={customer}&q=business+standard"
+        )))
+        .await;
+    browser
+        .click("#add-CFQ7TTC0LDPB option[value='P1Y:monthly']")
+        .await;
+    browser.fill("#q-CFQ7TTC0LDPB", "10").await;
+    browser.submit("#add-CFQ7TTC0LDPB").await;
+    browser
+        .wait_text("#cart", |t| t.contains("contosomx.onmicrosoft.com"))
+        .await;
+    browser.snap(&format!("j5-{lang}-1-cart")).await;
+    browser.submit("form.place-order").await;
+    let status = browser.wait_text("#order-status", |t| t == completed).await;
+    assert_eq!(status, completed);
+    browser.snap(&format!("j5-{lang}-2-order")).await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn j5_order_in_spanish() {
+    order_licenses("es", "Completado").await;
+}
+
+#[tokio::test]
+async fn j5_order_in_english() {
+    order_licenses("en", "Completed").await;
+}
