@@ -5,10 +5,11 @@ pub mod mail;
 pub mod provision;
 pub mod routes;
 pub mod rules;
+pub mod staff;
 pub mod store;
 
 use crate::web::AppState;
 
 pub fn router() -> axum::Router<AppState> {
-    routes::router()
+    routes::router().merge(staff::router())
 }

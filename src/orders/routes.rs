@@ -555,6 +555,24 @@ struct ListPage {
     can_order: bool,
 }
 
+/// A vendor error code in the user's words; a reason typed by staff as it was typed.
+pub fn explain(ctx: &PageCtx, detail: &str) -> String {
+    let key = format!("vendor_error.{detail}");
+    if i18n::has_key(&key) {
+        ctx.t(&key)
+    } else {
+        detail.to_string()
+    }
+}
+
+/// The status filter's options, labelled in the page's language.
+pub fn status_options(ctx: &PageCtx) -> Vec<(&'static str, String)> {
+    crate::orders::rules::STATUSES
+        .into_iter()
+        .map(|s| (s, ctx.t(&format!("orders.status_{s}"))))
+        .collect()
+}
+
 pub fn order_number(n: i64) -> String {
     format!("ORD-{n:06}")
 }
@@ -565,14 +583,7 @@ async fn list(
     me: ResellerUser,
     Query(p): Query<ListParams>,
 ) -> AppResult<Response> {
-    let status = if matches!(
-        p.status.as_str(),
-        "submitted" | "provisioning" | "completed" | "failed" | "rejected"
-    ) {
-        p.status.clone()
-    } else {
-        String::new()
-    };
+    let status = crate::orders::rules::status_filter(&p.status);
     let q: String = p.q.trim().chars().take(60).collect();
     let page_no = p
         .page
@@ -609,16 +620,7 @@ async fn list(
             order: o,
         })
         .collect();
-    let statuses = [
-        "submitted",
-        "provisioning",
-        "completed",
-        "failed",
-        "rejected",
-    ]
-    .into_iter()
-    .map(|s| (s, ctx.t(&format!("orders.status_{s}"))))
-    .collect();
+    let statuses = status_options(&ctx);
     Ok(page::ok(&ListPage {
         summary: ctx.t_with(
             "orders.count",

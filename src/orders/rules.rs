@@ -99,6 +99,24 @@ pub fn fits(term: Term, billing: Billing) -> bool {
     billing.fits(term)
 }
 
+/// The order statuses, in the order filters list them.
+pub const STATUSES: [&str; 5] = [
+    "failed",
+    "submitted",
+    "provisioning",
+    "completed",
+    "rejected",
+];
+
+/// A status filter from a query string: a known status, or empty (all).
+pub fn status_filter(raw: &str) -> String {
+    if STATUSES.contains(&raw) {
+        raw.to_string()
+    } else {
+        String::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +188,12 @@ mod tests {
             term_end(date!(2024 - 02 - 29), Term::ThreeYears),
             date!(2027 - 02 - 28)
         );
+    }
+
+    #[test]
+    fn unknown_status_filters_mean_all() {
+        assert_eq!(status_filter("failed"), "failed");
+        assert_eq!(status_filter("FAILED"), "");
+        assert_eq!(status_filter("'; drop"), "");
     }
 }

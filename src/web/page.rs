@@ -151,6 +151,7 @@ impl PageCtx {
             entries.push(("/staff/access-requests", "menu.access_requests"));
             entries.push(("/staff/program-requests", "menu.program_requests"));
             entries.push(("/staff/resellers", "menu.resellers"));
+            entries.push(("/staff/orders", "menu.staff_orders"));
             entries.push(("/staff/catalog", "menu.staff_catalog"));
         } else {
             entries.push(("/", "menu.home"));

@@ -377,3 +377,95 @@ async fn carts_and_orders_of_others_answer_404_and_forged_tenants_are_ignored() 
     assert!(!page.text("#cart").contains("otro.onmicrosoft.com"));
     assert!(page.text("#cart").contains("Elige el tenant"));
 }
+
+#[tokio::test]
+async fn staff_retry_a_failed_order_or_reject_it_with_a_reason_the_reseller_reads() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = setup(&app, "payment-declined.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    let mut orders = Vec::new();
+    for _ in 0..2 {
+        let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LH18", "3").await;
+        let order = order_id(&app.submit(&page.form("form.place-order")).await);
+        assert_eq!(wait_status(&app, order, "failed").await, "failed");
+        orders.push(order);
+    }
+    // Resellers have no way into the staff pages.
+    assert_eq!(app.get("/staff/orders").await.status, StatusCode::FORBIDDEN);
+    let staff = app.staff("staff@distri.example").await;
+    let (s, _) = app.new_agent();
+    app.sign_in_with(&s, &staff).await;
+    let list = app
+        .get_with(&s, "/staff/orders?status=failed&reseller=alfa")
+        .await;
+    assert_eq!(
+        list.texts("#staff-orders tbody tr").len(),
+        2,
+        "{}",
+        list.body
+    );
+    assert!(
+        app.get_with(&s, "/staff/orders?reseller=nobody-like-this")
+            .await
+            .texts("#staff-orders tbody tr")
+            .is_empty()
+    );
+
+    // The reseller fixed its payment method with the vendor: staff retry the first order.
+    sqlx::query(
+        "UPDATE order_lines SET tenant_domain = 'contoso.onmicrosoft.com' WHERE order_id = $1",
+    )
+    .bind(orders[0])
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let url = format!("/staff/orders/{r}/{}", orders[0]);
+    let page = app.get_with(&s, &url).await;
+    let retried = app
+        .submit_with(
+            &s,
+            &page
+                .form("form[action$='/decide']")
+                .set("decision", "retry"),
+        )
+        .await;
+    assert_eq!(retried.path(), url);
+    assert_eq!(wait_status(&app, orders[0], "completed").await, "completed");
+    assert_eq!(app.audited("order_retried").await, 1);
+
+    // The second is rejected; a reason is required and what was typed is kept.
+    let url = format!("/staff/orders/{r}/{}", orders[1]);
+    let page = app.get_with(&s, &url).await;
+    let form = page
+        .form("form[action$='/decide']")
+        .set("decision", "reject");
+    let refused = app.submit_with(&s, &form.clone().set("reason", "  ")).await;
+    assert!(
+        refused
+            .html()
+            .select(&scraper::Selector::parse("#e-reason").unwrap())
+            .next()
+            .is_some()
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+        .bind(orders[1])
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "failed");
+    app.submit_with(
+        &s,
+        &form
+            .clone()
+            .set("reason", "Tarjeta vencida; actualícela y pida de nuevo."),
+    )
+    .await;
+    assert_eq!(wait_status(&app, orders[1], "rejected").await, "rejected");
+    let seen = app.get(&format!("/orders/{}", orders[1])).await;
+    assert!(seen.body.contains("Tarjeta vencida"), "{}", seen.body);
+    // A rejected order cannot be retried afterwards (the stale form says it was decided).
+    let again = app.submit_with(&s, &form.set("decision", "retry")).await;
+    assert!(!again.text(".flash-error").is_empty(), "{}", again.body);
+    assert_eq!(wait_status(&app, orders[1], "rejected").await, "rejected");
+    assert_eq!(app.audited("order_rejected").await, 1);
+}
