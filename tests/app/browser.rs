@@ -267,6 +267,8 @@ async fn catalog_search(lang: &str, texts: [&str; 2]) {
         .await
         .unwrap();
     browser.submit("form.filters").await;
+    let url = browser.wait_url("term=P1Y").await;
+    assert!(url.contains("term=P1Y"), "{url}");
     let first = browser
         .wait_text(".product-card h2", |t| t.contains("Business Standard"))
         .await;
