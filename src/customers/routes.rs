@@ -508,6 +508,11 @@ struct ShowPage {
     tenant_origin: String,
     errors: FieldErrors,
     confirm_deactivate: String,
+    orders: Vec<crate::orders::routes::OrderListRow>,
+    orders_total: i64,
+    subscriptions: Vec<crate::orders::routes::SubscriptionView>,
+    subscriptions_total: i64,
+    can_order: bool,
 }
 
 async fn show_page(
@@ -523,7 +528,14 @@ async fn show_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let tenants = store::tenants(&mut tx, me.reseller_id, id).await?;
+    let (orders, orders_total) =
+        crate::orders::store::orders(&mut tx, me.reseller_id, "", Some(id), "", 0, 5).await?;
+    let (subscriptions, subscriptions_total) =
+        crate::orders::store::subscriptions(&mut tx, me.reseller_id, "", Some(id), "", 0, 10)
+            .await?;
     tx.commit().await?;
+    let orders = crate::orders::routes::order_rows(&ctx, orders);
+    let subscriptions = crate::orders::routes::subscription_rows(&ctx, subscriptions);
     let tenants = tenants
         .into_iter()
         .map(|t| {
@@ -553,6 +565,12 @@ async fn show_page(
                 &[("name", &customer.legal_name)],
             ),
             can_edit: EDITORS.contains(&me.user.role),
+            can_order: crate::orders::routes::BUYERS.contains(&me.user.role)
+                && customer.status == "active",
+            orders,
+            orders_total,
+            subscriptions,
+            subscriptions_total,
             tenant_domain: tf.domain.chars().take(253).collect(),
             tenant_vendor: tf.vendor,
             tenant_origin: tf.origin,

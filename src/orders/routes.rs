@@ -26,7 +26,7 @@ use crate::web::flash::{self, Level};
 use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
 
-const BUYERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];
+pub const BUYERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];
 const PAGE: i64 = 25;
 
 pub fn router() -> Router<AppState> {
@@ -531,6 +531,8 @@ struct ListParams {
     #[serde(default)]
     status: String,
     #[serde(default)]
+    customer: String,
+    #[serde(default)]
     page: Option<String>,
 }
 
@@ -548,6 +550,7 @@ struct ListPage {
     rows: Vec<OrderListRow>,
     q: String,
     status: String,
+    customer: String,
     statuses: Vec<(&'static str, String)>,
     summary: String,
     prev_link: Option<String>,
@@ -573,6 +576,44 @@ pub fn status_options(ctx: &PageCtx) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// Orders as list rows: status, total and date in the page's language.
+pub fn order_rows(ctx: &PageCtx, orders: Vec<store::OrderRow>) -> Vec<OrderListRow> {
+    orders
+        .into_iter()
+        .map(|o| OrderListRow {
+            status_label: ctx.t(&format!("orders.status_{}", o.status)),
+            total: i18n::format_money(ctx.locale, o.total_price, &o.currency),
+            created: i18n::format_date(ctx.locale, o.created_at.date()),
+            order: o,
+        })
+        .collect()
+}
+
+/// A subscription with its product name, term and dates in the page's language.
+pub type SubscriptionView = (store::SubscriptionRow, String, String, String);
+
+pub fn subscription_rows(
+    ctx: &PageCtx,
+    subs: Vec<store::SubscriptionRow>,
+) -> Vec<SubscriptionView> {
+    subs.into_iter()
+        .map(|s| {
+            let name = s.name(ctx.locale).to_string();
+            let term = format!(
+                "{} · {}",
+                ctx.t(&format!("term.{}", s.term)),
+                ctx.t(&format!("billing.{}", s.billing))
+            );
+            let dates = format!(
+                "{} – {}",
+                i18n::format_date(ctx.locale, s.start_date),
+                i18n::format_date(ctx.locale, s.end_date)
+            );
+            (s, name, term, dates)
+        })
+        .collect()
+}
+
 pub fn order_number(n: i64) -> String {
     format!("ORD-{n:06}")
 }
@@ -591,11 +632,13 @@ async fn list(
         .and_then(|x| x.parse::<i64>().ok())
         .unwrap_or(1)
         .clamp(1, 10_000);
+    let customer = Uuid::parse_str(&p.customer).ok();
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let (orders, total) = store::orders(
         &mut tx,
         me.reseller_id,
         &q,
+        customer,
         &status,
         (page_no - 1) * PAGE,
         PAGE,
@@ -603,23 +646,17 @@ async fn list(
     .await?;
     tx.commit().await?;
     let pages = ((total + PAGE - 1) / PAGE).max(1);
+    let customer = customer.map(|c| c.to_string()).unwrap_or_default();
     let link = |n: i64| {
         let qs: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("q", &q)
             .append_pair("status", &status)
+            .append_pair("customer", &customer)
             .append_pair("page", &n.to_string())
             .finish();
         format!("/orders?{qs}")
     };
-    let rows = orders
-        .into_iter()
-        .map(|o| OrderListRow {
-            status_label: ctx.t(&format!("orders.status_{}", o.status)),
-            total: i18n::format_money(ctx.locale, o.total_price, &o.currency),
-            created: i18n::format_date(ctx.locale, o.created_at.date()),
-            order: o,
-        })
-        .collect();
+    let rows = order_rows(&ctx, orders);
     let statuses = status_options(&ctx);
     Ok(page::ok(&ListPage {
         summary: ctx.t_with(
@@ -632,6 +669,7 @@ async fn list(
         rows,
         q,
         status,
+        customer,
         statuses,
         ctx,
     }))
@@ -791,23 +829,7 @@ async fn subscriptions(
             .finish();
         format!("/subscriptions?{qs}")
     };
-    let rows = subs
-        .into_iter()
-        .map(|s| {
-            let name = s.name(ctx.locale).to_string();
-            let term = format!(
-                "{} · {}",
-                ctx.t(&format!("term.{}", s.term)),
-                ctx.t(&format!("billing.{}", s.billing))
-            );
-            let dates = format!(
-                "{} – {}",
-                i18n::format_date(ctx.locale, s.start_date),
-                i18n::format_date(ctx.locale, s.end_date)
-            );
-            (s, name, term, dates)
-        })
-        .collect();
+    let rows = subscription_rows(&ctx, subs);
     Ok(page::ok(&SubscriptionsPage {
         summary: ctx.t_with(
             "subscriptions.count",

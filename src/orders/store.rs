@@ -164,11 +164,12 @@ pub async fn orders(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     q: &str,
+    customer: Option<Uuid>,
     status: &str,
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(Vec<OrderRow>, i64)> {
-    let filter = "WHERE o.reseller_id = $1 AND ($2 = '' OR o.status = $2)
+    let filter = "WHERE o.reseller_id = $1 AND ($2 = '' OR o.status = $2) AND ($4::uuid IS NULL OR o.customer_id = $4)
           AND ($3 = '' OR o.number::text = ltrim(ltrim(upper($3), 'ORD-'), '0') OR portal_fold(c.legal_name) LIKE '%' || portal_fold($3) || '%'
                OR EXISTS (SELECT 1 FROM order_lines l WHERE l.reseller_id = o.reseller_id AND l.order_id = o.id
                           AND (portal_fold(l.product_name) LIKE '%' || portal_fold($3) || '%' OR upper(l.sku) = upper($3))))";
@@ -178,14 +179,16 @@ pub async fn orders(
     .bind(reseller_id)
     .bind(status)
     .bind(q)
+    .bind(customer)
     .fetch_one(&mut *tx)
     .await?;
     let rows = sqlx::query_as(&format!(
-        "{ORDER} {filter} ORDER BY o.created_at DESC, o.id DESC LIMIT {limit} OFFSET $4"
+        "{ORDER} {filter} ORDER BY o.created_at DESC, o.id DESC LIMIT {limit} OFFSET $5"
     ))
     .bind(reseller_id)
     .bind(status)
     .bind(q)
+    .bind(customer)
     .bind(offset)
     .fetch_all(tx)
     .await?;

@@ -139,6 +139,19 @@ async fn j5_ten_seats_are_ordered_provisioned_and_become_a_subscription() {
     // The cart was used up: a new one is empty.
     let page = app.get(&format!("/orders/new?customer={customer}")).await;
     assert!(page.texts("#cart tbody tr").is_empty());
+    // The customer page shows the subscription and the order; the list filters by customer.
+    let page = app.get(&format!("/customers/{customer}")).await;
+    assert!(
+        page.text("#customer-subscriptions tbody tr")
+            .contains("Microsoft 365 Business Standard")
+    );
+    assert_eq!(page.text("#customer-orders tbody tr a"), number);
+    let list = app.get(&format!("/orders?customer={customer}")).await;
+    assert_eq!(list.texts("#orders tbody tr").len(), 1);
+    let list = app
+        .get(&format!("/orders?customer={}", Uuid::new_v4()))
+        .await;
+    assert!(list.texts("#orders tbody tr").is_empty());
 }
 
 #[tokio::test]
