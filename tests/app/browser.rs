@@ -511,6 +511,17 @@ async fn order_licenses(lang: &str, completed: &str) {
     let status = browser.wait_text("#order-status", |t| t == completed).await;
     assert_eq!(status, completed);
     browser.snap(&format!("j5-{lang}-2-order")).await;
+    // The customer's page now lists the subscription.
+    browser
+        .goto(&app.url(&format!("/customers/{customer}")))
+        .await;
+    let subs = browser
+        .wait_text("#customer-subscriptions tbody", |t| {
+            t.contains("Business Standard")
+        })
+        .await;
+    browser.snap(&format!("j5-{lang}-3-customer")).await;
+    assert!(subs.contains("Business Standard"), "{subs}");
     browser.close().await;
 }
 
