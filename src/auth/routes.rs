@@ -553,8 +553,7 @@ async fn setup_submit(
     };
     let secret = pending_secret(&state, &session).await?;
     let Some(step) = totp::matching_step(&secret, &form.code, totp::now()) else {
-        let mut errors = FieldErrors::new();
-        errors.add(
+        let errors = FieldErrors::one(
             "code",
             if form.code.trim().is_empty() {
                 "form.required"
@@ -740,8 +739,7 @@ async fn forgot_submit(
     let email = match Email::parse(&form.email) {
         Ok(e) => e,
         Err(key) => {
-            let mut errors = FieldErrors::new();
-            errors.add("email", key);
+            let errors = FieldErrors::one("email", key);
             return Ok(page::render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &ForgotPage {

@@ -448,13 +448,11 @@ async fn create_product(
     let id = match inserted {
         Ok(Some(id)) => id,
         Ok(None) => {
-            let mut errors = FieldErrors::new();
-            errors.add("program", "catalog.invalid_choice");
+            let errors = FieldErrors::one("program", "catalog.invalid_choice");
             return form_page(&state, ctx, None, form, errors).await;
         }
         Err(e) if crate::db::violated_constraint(&e) == Some("products_sku_key") => {
-            let mut errors = FieldErrors::new();
-            errors.add("sku", "catalog.sku_taken");
+            let errors = FieldErrors::one("sku", "catalog.sku_taken");
             return form_page(&state, ctx, None, form, errors).await;
         }
         Err(e) => return Err(e.into()),
@@ -462,23 +460,39 @@ async fn create_product(
     if let Err(errors) = save_relations(&mut tx, id, &input).await? {
         return form_page(&state, ctx, None, form, errors).await;
     }
+    finish_product_save(
+        tx,
+        &session,
+        "product_created",
+        staff.id,
+        id,
+        ip,
+        &input.sku,
+    )
+    .await
+}
+
+/// Audits a product creation or change, commits, and shows the product with a flash message.
+async fn finish_product_save(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    session: &Session,
+    action: &'static str,
+    actor: Uuid,
+    id: Uuid,
+    ip: std::net::IpAddr,
+    sku: &str,
+) -> AppResult<Response> {
     audit::record(
         &mut *tx,
-        catalog_entry(
-            "product_created",
-            staff.id,
-            id,
-            ip,
-            serde_json::json!({ "sku": input.sku }),
-        ),
+        catalog_entry(action, actor, id, ip, serde_json::json!({ "sku": sku })),
     )
     .await?;
     tx.commit().await?;
     flash::push(
-        &session,
+        session,
         Level::Success,
         "catalog.product_saved",
-        &[("sku", &input.sku)],
+        &[("sku", sku)],
     )
     .await;
     Ok(page::see_other(&format!("/staff/catalog/products/{id}")))
@@ -548,33 +562,22 @@ async fn update_product(
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
-        let mut errors = FieldErrors::new();
-        errors.add("program", "catalog.invalid_choice");
+        let errors = FieldErrors::one("program", "catalog.invalid_choice");
         return form_page(&state, ctx, Some(id), form, errors).await;
     }
     if let Err(errors) = save_relations(&mut tx, id, &input).await? {
         return form_page(&state, ctx, Some(id), form, errors).await;
     }
-    audit::record(
-        &mut *tx,
-        catalog_entry(
-            "product_updated",
-            staff.id,
-            id,
-            ip,
-            serde_json::json!({ "sku": input.sku }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    flash::push(
+    finish_product_save(
+        tx,
         &session,
-        Level::Success,
-        "catalog.product_saved",
-        &[("sku", &input.sku)],
+        "product_updated",
+        staff.id,
+        id,
+        ip,
+        &input.sku,
     )
-    .await;
-    Ok(page::see_other(&format!("/staff/catalog/products/{id}")))
+    .await
 }
 
 // ---------------------------------------------------------------- product page with prices
@@ -1137,8 +1140,7 @@ async fn update_vendor(
 ) -> AppResult<Response> {
     let name = trimmed(&form.name, 100).unwrap_or_default();
     if name.is_empty() {
-        let mut errors = FieldErrors::new();
-        errors.add("vendor_name", "form.required");
+        let errors = FieldErrors::one("vendor_name", "form.required");
         return vendors_view(&state, ctx, form, ProgramForm::default(), errors).await;
     }
     let mut tx = state.db.begin().await?;

@@ -458,8 +458,7 @@ async fn confirm(
             Ok(done) => done,
             Err(store::SaveError::TaxIdTaken) => {
                 drop(tx);
-                let mut errors = FieldErrors::new();
-                errors.add("tax_id", "customers.tax_id_taken");
+                let errors = FieldErrors::one("tax_id", "customers.tax_id_taken");
                 return Ok(form_page(ctx, input.form, errors, None));
             }
         };
@@ -647,8 +646,7 @@ async fn save_edit(
         Ok(false) => return Err(AppError::NotFound),
         Err(store::SaveError::TaxIdTaken) => {
             drop(tx);
-            let mut errors = FieldErrors::new();
-            errors.add("tax_id", "customers.tax_id_taken");
+            let errors = FieldErrors::one("tax_id", "customers.tax_id_taken");
             return Ok(form_page(ctx, form, errors, Some(id)));
         }
     }
@@ -751,8 +749,7 @@ async fn add_tenant(
     let request = match rules::parse_tenant(&form.vendor, &form.origin, &form.domain) {
         Ok(r) => r,
         Err((_field, key)) => {
-            let mut errors = FieldErrors::new();
-            errors.add("tenant_domain", key);
+            let errors = FieldErrors::one("tenant_domain", key);
             return show_page(&state, ctx, &me, id, Some(form), errors).await;
         }
     };
@@ -765,8 +762,7 @@ async fn add_tenant(
         .claim_tenant(request.vendor, &request.domain, owner, request.existing)
         .await?;
     let Claim::Granted(tenant_ref) = claim else {
-        let mut errors = FieldErrors::new();
-        errors.add("tenant_domain", "tenants.domain_taken");
+        let errors = FieldErrors::one("tenant_domain", "tenants.domain_taken");
         return show_page(&state, ctx, &me, id, Some(form), errors).await;
     };
     let origin = if request.existing {

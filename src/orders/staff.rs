@@ -244,8 +244,7 @@ async fn decide(
     let back = format!("/staff/orders/{reseller_id}/{}", order.id);
     let reason = form.reason.trim().to_string();
     if form.decision == "reject" && (reason.is_empty() || reason.chars().count() > 1000) {
-        let mut errors = FieldErrors::new();
-        errors.add(
+        let errors = FieldErrors::one(
             "reason",
             if reason.is_empty() {
                 "access.reason_required"

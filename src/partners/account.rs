@@ -210,8 +210,7 @@ async fn save(
     if let Err(e) = &updated {
         if crate::db::violated_constraint(e) == Some("resellers_country_tax_id_key") {
             drop(tx);
-            let mut errors = FieldErrors::new();
-            errors.add("tax_id", "account.tax_id_taken");
+            let errors = FieldErrors::one("tax_id", "account.tax_id_taken");
             return render(&state, ctx, &me, Some(form), errors).await;
         }
     }

@@ -121,8 +121,7 @@ async fn save(
     let markup = match parse_markup(&form.markup) {
         Ok(m) => m,
         Err(key) => {
-            let mut errors = FieldErrors::new();
-            errors.add("markup", key);
+            let errors = FieldErrors::one("markup", key);
             return render(
                 &state,
                 ctx,

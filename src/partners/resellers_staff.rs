@@ -319,8 +319,7 @@ async fn set_status(
     };
     let reason = form.reason.trim().to_string();
     if status == "suspended" && (reason.is_empty() || reason.chars().count() > 1000) {
-        let mut errors = FieldErrors::new();
-        errors.add(
+        let errors = FieldErrors::one(
             "reason",
             if reason.is_empty() {
                 "resellers.reason_required"

@@ -18,6 +18,13 @@ impl FieldErrors {
         Self::default()
     }
 
+    /// One error on one field.
+    pub fn one(field: &'static str, key: &'static str) -> Self {
+        let mut errors = Self::new();
+        errors.add(field, key);
+        errors
+    }
+
     /// Records an error on `field` (the first one for a field wins).
     pub fn add(&mut self, field: &'static str, key: &'static str) {
         self.0.entry(field).or_insert(key);
