@@ -1,6 +1,7 @@
 //! Orders: the cart, placing an order once per cart, provisioning at the vendors through the
 //! job queue, the order timeline, and the subscriptions completed lines become.
 
+pub mod configure;
 pub mod mail;
 pub mod provision;
 pub mod routes;

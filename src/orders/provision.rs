@@ -69,6 +69,11 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
     let lines = store::order_lines(&mut tx, job.reseller_id, job.order_id)
         .await
         .map_err(db_error)?;
+    let partner_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
+        .bind(job.reseller_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?;
     tx.commit().await.map_err(db_error)?;
     let today = time::OffsetDateTime::now_utc().date();
     let mut failure: Option<String> = None;
@@ -81,6 +86,8 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
             sku: &line.sku,
             quantity: line.quantity,
             request_key: &request_key,
+            partner_id: &partner_id,
+            transfer_token: line.transfer_token.as_deref(),
         };
         match vendor.create_subscription(&request).await {
             Ok(vendor_ref) => {

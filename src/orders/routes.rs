@@ -20,10 +20,11 @@ use crate::error::{AppError, AppResult};
 use crate::i18n;
 use crate::orders::rules::{self, LineFacts, Refusal};
 use crate::orders::store::{self, CartLine};
+use crate::vendors::VendorCode;
 use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
-use crate::web::forms::Form;
+use crate::web::forms::{FieldErrors, Form};
 use crate::web::page::{self, PageCtx};
 
 pub const BUYERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];
@@ -36,6 +37,10 @@ pub fn router() -> Router<AppState> {
         .route("/orders/cart/{cart}/lines", post(add_line))
         .route("/orders/cart/{cart}/lines/{line}/delete", post(remove_line))
         .route("/orders/cart/{cart}/place", post(place))
+        .route(
+            "/orders/cart/{cart}/configure",
+            post(crate::orders::configure::configure),
+        )
         .route("/orders/{id}", get(show))
         .route("/subscriptions", get(subscriptions))
 }
@@ -51,7 +56,7 @@ fn today() -> time::Date {
 // ---------------------------------------------------------------- the cart
 
 #[derive(Deserialize, Default)]
-struct NewParams {
+pub(crate) struct NewParams {
     #[serde(default)]
     customer: String,
     #[serde(default)]
@@ -69,6 +74,8 @@ pub struct PricedLine {
     pub unit_price: String,
     pub total_price: String,
     pub problem: Option<String>,
+    /// Your price when the line was added, when it changed since.
+    pub was: Option<String>,
 }
 
 pub struct Candidate {
@@ -94,6 +101,123 @@ struct CartPage {
     candidates: Vec<Candidate>,
     can_place: bool,
     problems: usize,
+    price_changes: usize,
+    quote: String,
+    start_date: String,
+    configs: Vec<VendorConfig>,
+}
+
+/// The tenant of one vendor in the cart: what is chosen, and the forms to choose or create it.
+pub struct VendorConfig {
+    pub vendor: &'static str,
+    pub label: String,
+    /// The tenant every line of this vendor uses, when they agree.
+    pub chosen: Option<String>,
+    pub transfer: bool,
+    pub tenants: Vec<(Uuid, String)>,
+    pub form: ConfigureForm,
+    pub errors: FieldErrors,
+    /// Which of the forms the messages are for (`existing`, `new`, `transfer`).
+    pub mode: String,
+    pub notice: Option<String>,
+    pub transfer_help: String,
+}
+
+impl VendorConfig {
+    /// The message of `field` when the messages are for the form of `mode`.
+    pub fn error(&self, mode: &str, field: &str) -> Option<&'static str> {
+        if self.mode == mode {
+            self.errors.get(field)
+        } else {
+            None
+        }
+    }
+
+    /// What was typed in the form of `mode` (empty for the other forms).
+    pub fn typed<'a>(&self, mode: &str, value: &'a str) -> &'a str {
+        if self.mode == mode { value } else { "" }
+    }
+}
+
+/// The configure forms as typed (one vendor, one mode).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ConfigureForm {
+    #[serde(default)]
+    pub vendor: String,
+    #[serde(default)]
+    pub mode: String,
+    #[serde(default)]
+    pub intent: String,
+    #[serde(default)]
+    pub tenant: String,
+    #[serde(default)]
+    pub prefix: String,
+    #[serde(default)]
+    pub domain: String,
+    #[serde(default)]
+    pub token: String,
+    #[serde(default)]
+    pub company: String,
+    #[serde(default)]
+    pub contact_name: String,
+    #[serde(default)]
+    pub contact_email: String,
+    #[serde(default)]
+    pub contact_phone: String,
+    #[serde(default)]
+    pub address_line1: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub postal_code: String,
+}
+
+impl ConfigureForm {
+    /// The customer's data, as the vendor forms start.
+    pub fn from_customer(c: &crate::customers::store::Customer) -> Self {
+        let prefix: String = crate::text::fold(&c.legal_name)
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(20)
+            .collect();
+        Self {
+            prefix,
+            company: c.legal_name.clone(),
+            contact_name: c.contact_name.clone(),
+            contact_email: c.contact_email.clone(),
+            contact_phone: c.contact_phone.clone(),
+            address_line1: c.address_line1.clone(),
+            city: c.city.clone(),
+            region: c
+                .region_code
+                .clone()
+                .unwrap_or_else(|| c.region_name.clone()),
+            postal_code: c.postal_code.clone(),
+            ..Default::default()
+        }
+    }
+
+    pub fn profile(&self) -> rules::ProfileForm {
+        rules::ProfileForm {
+            company: self.company.clone(),
+            contact_name: self.contact_name.clone(),
+            contact_email: self.contact_email.clone(),
+            contact_phone: self.contact_phone.clone(),
+            address_line1: self.address_line1.clone(),
+            city: self.city.clone(),
+            region: self.region.clone(),
+            postal_code: self.postal_code.clone(),
+        }
+    }
+}
+
+/// The outcome of a configure form shown again on the cart page.
+pub struct ConfigState {
+    pub form: ConfigureForm,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
 }
 
 /// Prices and checks every line of a cart with today's prices and rules.
@@ -112,6 +236,10 @@ async fn priced_lines(
     for line in lines {
         let program =
             crate::partners::programs::may_order(tx, reseller_id, line.program_id).await?;
+        let same_currency = line
+            .quoted_currency
+            .as_deref()
+            .is_none_or(|c| c == currency);
         let facts = LineFacts {
             product_active: line.product_status == "active",
             offered: line.offered,
@@ -122,6 +250,7 @@ async fn priced_lines(
             has_tenant: line.tenant_id.is_some(),
             is_addon: line.is_addon,
             base_present: line.base_present,
+            same_currency,
             program,
         };
         let verdict = if customer.status != "active" {
@@ -133,6 +262,13 @@ async fn priced_lines(
         let price = your_price(cost, markup);
         total_cost += rules::line_total(cost, line.quantity);
         total_price += rules::line_total(price, line.quantity);
+        // The price when the line was added, if it changed since (same currency only).
+        let was = match (line.quoted_cost, line.cost) {
+            (Some(quoted), Some(now)) if same_currency && quoted != now => Some(
+                i18n::format_money(ctx.locale, your_price(quoted, markup), currency),
+            ),
+            _ => None,
+        };
         priced.push(PricedLine {
             name: line.name(ctx.locale).to_string(),
             term: ctx.t(&format!("term.{}", line.term)),
@@ -145,10 +281,26 @@ async fn priced_lines(
                 currency,
             ),
             problem: verdict.err().map(|r| ctx.t(r.key())),
+            was,
             line,
         });
     }
     Ok((priced, total_cost, total_price))
+}
+
+/// The quote of priced lines (see `rules::quote`).
+fn quote_of(lines: &[PricedLine], currency: &str) -> String {
+    rules::quote(
+        lines.iter().map(|l| {
+            (
+                l.line.id,
+                l.line.quantity,
+                l.line.tenant_id,
+                l.line.cost.unwrap_or_default(),
+            )
+        }),
+        currency,
+    )
 }
 
 async fn new_order(
@@ -158,15 +310,28 @@ async fn new_order(
     Query(p): Query<NewParams>,
 ) -> AppResult<Response> {
     me.user.require(&BUYERS)?;
+    let customer = Uuid::parse_str(&p.customer).ok();
+    render_cart(&state, ctx, &me, customer, &p, None).await
+}
+
+/// The cart page of `customer` (or the customer choice), with a configure form's outcome.
+pub(crate) async fn render_cart(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &ResellerUser,
+    customer: Option<Uuid>,
+    p: &NewParams,
+    configured: Option<ConfigState>,
+) -> AppResult<Response> {
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let (currency, markup) = catalog::reseller_pricing(&mut tx, me.reseller_id).await?;
-    let customer = match Uuid::parse_str(&p.customer) {
-        Ok(id) => Some(
+    let customer = match customer {
+        Some(id) => Some(
             crate::customers::store::get(&mut tx, me.reseller_id, id)
                 .await?
                 .ok_or(AppError::NotFound)?,
         ),
-        Err(_) => None,
+        None => None,
     };
     let Some(customer) = customer else {
         let customers: Vec<(Uuid, String)> = sqlx::query_as(
@@ -192,6 +357,10 @@ async fn new_order(
             candidates: Vec::new(),
             can_place: false,
             problems: 0,
+            price_changes: 0,
+            quote: String::new(),
+            start_date: String::new(),
+            configs: Vec::new(),
         }));
     };
     let cart_id = store::open_cart(&mut tx, me.reseller_id, me.user.id, customer.id).await?;
@@ -205,6 +374,17 @@ async fn new_order(
         markup,
     )
     .await?;
+    let tenants: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT id, vendor, domain FROM customer_tenants WHERE reseller_id = $1 AND customer_id = $2 ORDER BY domain",
+    )
+    .bind(me.reseller_id)
+    .bind(customer.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let public_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
+        .bind(me.reseller_id)
+        .fetch_one(&mut *tx)
+        .await?;
     // Products to add: the catalog's search, a few at a time.
     let mut candidates = Vec::new();
     let q: String = p.q.trim().chars().take(100).collect();
@@ -220,13 +400,6 @@ async fn new_order(
         };
         let (found, _) =
             catalog::search(&mut tx, &query, Some(me.reseller_id), &currency, today()).await?;
-        let tenants: Vec<(Uuid, String, String)> = sqlx::query_as(
-            "SELECT id, vendor, domain FROM customer_tenants WHERE reseller_id = $1 AND customer_id = $2 ORDER BY domain",
-        )
-        .bind(me.reseller_id)
-        .bind(customer.id)
-        .fetch_all(&mut *tx)
-        .await?;
         for product in found.into_iter().take(8) {
             let offers = catalog::offers(&mut *tx, product.id)
                 .await?
@@ -262,21 +435,92 @@ async fn new_order(
         }
     }
     tx.commit().await?;
+    // One configure block per vendor in the cart.
+    let mut configured = configured;
+    let mut configs = Vec::new();
+    for vendor in [VendorCode::Microsoft, VendorCode::Google] {
+        let of_vendor: Vec<&PricedLine> = lines
+            .iter()
+            .filter(|l| l.line.vendor == vendor.code())
+            .collect();
+        if of_vendor.is_empty() {
+            continue;
+        }
+        let first = &of_vendor[0].line;
+        let agree = of_vendor.iter().all(|l| {
+            l.line.tenant_id == first.tenant_id
+                && l.line.transfer_token.is_some() == first.transfer_token.is_some()
+        });
+        let state = match configured.take() {
+            Some(c) if c.form.vendor == vendor.code() => Some(c),
+            other => {
+                configured = other;
+                None
+            }
+        };
+        let (form, errors, notice, mode) = match state {
+            Some(c) => {
+                let mode = c.form.mode.clone();
+                (c.form, c.errors, c.notice, mode)
+            }
+            None => (
+                ConfigureForm::from_customer(&customer),
+                FieldErrors::new(),
+                None,
+                String::new(),
+            ),
+        };
+        configs.push(VendorConfig {
+            vendor: vendor.code(),
+            label: ctx.t(&format!("tenants.vendor_{}", vendor.code())),
+            chosen: if agree {
+                first.tenant_domain.clone()
+            } else {
+                None
+            },
+            transfer: agree && first.transfer_token.is_some(),
+            tenants: tenants
+                .iter()
+                .filter(|(_, v, _)| v == vendor.code())
+                .map(|(id, _, d)| (*id, d.clone()))
+                .collect(),
+            form,
+            errors,
+            mode,
+            notice,
+            transfer_help: ctx.t_with(
+                "orders.configure.transfer_help",
+                &[("public_id", &public_id)],
+            ),
+        });
+    }
     let problems = lines.iter().filter(|l| l.problem.is_some()).count();
-    Ok(page::ok(&CartPage {
-        can_place: !lines.is_empty() && problems == 0,
-        total_cost: i18n::format_money(ctx.locale, total_cost, &currency),
-        total_price: i18n::format_money(ctx.locale, total_price, &currency),
-        ctx,
-        customers: Vec::new(),
-        customer: Some(customer),
-        cart_id: Some(cart_id),
-        lines,
-        currency,
-        q,
-        candidates,
-        problems,
-    }))
+    let status = if configs.iter().any(|c| !c.errors.is_empty()) {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok(page::render(
+        status,
+        &CartPage {
+            can_place: !lines.is_empty() && problems == 0,
+            total_cost: i18n::format_money(ctx.locale, total_cost, &currency),
+            total_price: i18n::format_money(ctx.locale, total_price, &currency),
+            price_changes: lines.iter().filter(|l| l.was.is_some()).count(),
+            quote: quote_of(&lines, &currency),
+            start_date: i18n::format_date(ctx.locale, today()),
+            ctx,
+            customers: Vec::new(),
+            customer: Some(customer),
+            cart_id: Some(cart_id),
+            lines,
+            currency,
+            q,
+            candidates,
+            problems,
+            configs,
+        },
+    ))
 }
 
 #[derive(Deserialize)]
@@ -292,7 +536,7 @@ struct LineForm {
 }
 
 /// The cart of this user, open (404 for another user's or another reseller's cart).
-async fn own_open_cart(
+pub(crate) async fn own_open_cart(
     tx: &mut sqlx::PgConnection,
     me: &ResellerUser,
     cart: &str,
@@ -346,9 +590,40 @@ async fn add_line(
         flash::push(&session, Level::Error, "orders.bad_line", &[]).await;
         return Ok(page::see_other(&back));
     };
+    // Without a tenant chosen, the line takes the one the cart's other lines of this vendor use.
+    let (tenant, transfer_token): (Option<Uuid>, Option<String>) = match tenant {
+        Some(t) => (Some(t), None),
+        None => sqlx::query_as(
+            "SELECT l.tenant_id, l.transfer_token FROM cart_lines l
+               JOIN products p ON p.id = l.product_id JOIN products q ON q.id = $3
+               JOIN programs a ON a.id = p.program_id JOIN programs b ON b.id = q.program_id
+             WHERE l.reseller_id = $1 AND l.cart_id = $2 AND a.vendor_id = b.vendor_id AND l.tenant_id IS NOT NULL
+             ORDER BY l.created_at LIMIT 1",
+        )
+        .bind(me.reseller_id)
+        .bind(cart.id)
+        .bind(product)
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or((None, None)),
+    };
+    // The price it is quoted at now, to show a change before the order is placed.
+    let (currency, _) = catalog::reseller_pricing(&mut tx, me.reseller_id).await?;
+    let quoted: Option<Decimal> = sqlx::query_scalar(
+        "SELECT cost FROM prices WHERE product_id = $1 AND term = $2 AND billing = $3 AND currency = $4
+           AND valid_from <= $5 AND (valid_to IS NULL OR valid_to > $5)",
+    )
+    .bind(product)
+    .bind(term.code())
+    .bind(billing.code())
+    .bind(&currency)
+    .bind(today())
+    .fetch_optional(&mut *tx)
+    .await?;
     sqlx::query(
-        "INSERT INTO cart_lines (reseller_id, cart_id, product_id, term, billing, quantity, tenant_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO cart_lines (reseller_id, cart_id, product_id, term, billing, quantity, tenant_id,
+                                 transfer_token, quoted_cost, quoted_currency)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(me.reseller_id)
     .bind(cart.id)
@@ -357,6 +632,9 @@ async fn add_line(
     .bind(billing.code())
     .bind(quantity)
     .bind(tenant)
+    .bind(transfer_token)
+    .bind(quoted)
+    .bind(&currency)
     .execute(&mut *tx)
     .await?;
     sqlx::query("UPDATE carts SET updated_at = now() WHERE reseller_id = $1 AND id = $2")
@@ -389,6 +667,12 @@ async fn remove_line(
     )))
 }
 
+#[derive(Deserialize)]
+struct PlaceForm {
+    #[serde(default)]
+    quote: String,
+}
+
 /// Places the order of a cart: checks every rule, snapshots prices, records the first event and
 /// queues provisioning, all in one transaction. The cart id is the idempotency key: double
 /// clicks, retries and two tabs give one order.
@@ -399,6 +683,7 @@ async fn place(
     me: ResellerUser,
     ClientIp(ip): ClientIp,
     Path(cart): Path<String>,
+    Form(form): Form<PlaceForm>,
 ) -> AppResult<Response> {
     me.user.require(&BUYERS)?;
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
@@ -442,6 +727,11 @@ async fn place(
         flash::push(&session, Level::Error, "orders.fix_lines", &[]).await;
         return Ok(page::see_other(&back));
     }
+    // Prices (or lines) changed since the page was shown: show them and ask again.
+    if form.quote != quote_of(&lines, &currency) {
+        flash::push(&session, Level::Error, "orders.quote_changed", &[]).await;
+        return Ok(page::see_other(&back));
+    }
     let order_id: Uuid = sqlx::query_scalar(
         "INSERT INTO orders (reseller_id, cart_id, customer_id, placed_by, currency, total_cost, total_price)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -459,8 +749,8 @@ async fn place(
         let cost = l.line.cost.unwrap_or_default();
         sqlx::query(
             "INSERT INTO order_lines (reseller_id, order_id, product_id, sku, product_name, vendor, term, billing,
-                                      quantity, unit_cost, unit_price, tenant_domain, tenant_ref)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                      quantity, unit_cost, unit_price, tenant_domain, tenant_ref, transfer_token)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(me.reseller_id)
         .bind(order_id)
@@ -475,6 +765,7 @@ async fn place(
         .bind(your_price(cost, markup))
         .bind(l.line.tenant_domain.clone().unwrap_or_default())
         .bind(l.line.tenant_ref.clone().unwrap_or_default())
+        .bind(&l.line.transfer_token)
         .execute(&mut *tx)
         .await?;
     }

@@ -3,6 +3,12 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::catalog::rules::{Billing, Term};
+use crate::countries::address;
+use crate::customers::rules::parse_tenant;
+use crate::domain::Email;
+use crate::partners::access::parse_phone;
+use crate::vendors::TenantProfile;
+use crate::web::forms::{FieldErrors, trimmed};
 
 /// Why a line cannot be ordered; each is a translation key (`orders.refused.<key>`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,6 +21,7 @@ pub enum Refusal {
     NeedsTenant,
     NeedsBase,
     Program(crate::partners::programs::NotOrderable),
+    Currency,
     Empty,
 }
 
@@ -29,6 +36,7 @@ impl Refusal {
             Refusal::NeedsTenant => "orders.refused.needs_tenant",
             Refusal::NeedsBase => "orders.refused.needs_base",
             Refusal::Program(why) => why.key(),
+            Refusal::Currency => "orders.refused.currency",
             Refusal::Empty => "orders.refused.empty",
         }
     }
@@ -47,6 +55,8 @@ pub struct LineFacts {
     pub is_addon: bool,
     /// The base product is in the same cart or already subscribed for the customer.
     pub base_present: bool,
+    /// The line was quoted in the cart's currency, which is still the reseller's.
+    pub same_currency: bool,
     pub program: Result<(), crate::partners::programs::NotOrderable>,
 }
 
@@ -62,6 +72,9 @@ pub fn check_line(f: &LineFacts) -> Result<(), Refusal> {
     if !f.has_price {
         return Err(Refusal::NoPrice);
     }
+    if !f.same_currency {
+        return Err(Refusal::Currency);
+    }
     if f.quantity < f.min_seats || f.quantity > f.max_seats {
         return Err(Refusal::Quantity);
     }
@@ -72,6 +85,132 @@ pub fn check_line(f: &LineFacts) -> Result<(), Refusal> {
         return Err(Refusal::NeedsBase);
     }
     Ok(())
+}
+
+/// What the reseller saw when placing: each line's id, quantity, tenant and current unit cost,
+/// hashed. Placing with another quote (prices changed since the page was shown) is refused.
+pub fn quote<'a>(
+    lines: impl IntoIterator<Item = (uuid::Uuid, i32, Option<uuid::Uuid>, Decimal)>,
+    currency: &'a str,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(currency.as_bytes());
+    for (id, quantity, tenant, cost) in lines {
+        hash.update(format!("|{id}:{quantity}:{tenant:?}:{}", cost.normalize()).as_bytes());
+    }
+    hex::encode(&hash.finalize()[..12])
+}
+
+/// The data a vendor requires to create a tenant, as typed (prefilled from the customer).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    pub company: String,
+    #[serde(default)]
+    pub contact_name: String,
+    #[serde(default)]
+    pub contact_email: String,
+    #[serde(default)]
+    pub contact_phone: String,
+    #[serde(default)]
+    pub address_line1: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub postal_code: String,
+}
+
+impl ProfileForm {
+    /// Checks the vendor's required data with the customer's `country` rules.
+    pub fn parse(&self, country: &str) -> Result<TenantProfile, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let mut text = |field: &'static str, value: &str, max: usize| match trimmed(value, max) {
+            Ok(v) if v.is_empty() => {
+                e.add(field, "form.required");
+                v
+            }
+            Ok(v) => v,
+            Err(k) => {
+                e.add(field, k);
+                String::new()
+            }
+        };
+        let company = text("company", &self.company, 200);
+        let contact_name = text("contact_name", &self.contact_name, 120);
+        let address_line1 = text("address_line1", &self.address_line1, 200);
+        let city = text("city", &self.city, 100);
+        let contact_email = Email::parse(&self.contact_email)
+            .map_err(|k| e.add("contact_email", k))
+            .map(|m| m.to_string())
+            .unwrap_or_default();
+        let contact_phone = parse_phone(&self.contact_phone)
+            .map_err(|k| e.add("contact_phone", k))
+            .unwrap_or_default();
+        let region = match address::find_region(country, &self.region) {
+            Some(r) => r.name.to_string(),
+            None if self.region.trim().is_empty() => {
+                e.add("region", "form.required");
+                String::new()
+            }
+            None => {
+                e.add("region", "address.region_unknown");
+                String::new()
+            }
+        };
+        let postal_code = address::normalize_postal_code(country, &self.postal_code)
+            .map_err(|k| e.add("postal_code", k))
+            .unwrap_or_default();
+        if !e.is_empty() {
+            return Err(e);
+        }
+        Ok(TenantProfile {
+            company,
+            contact_name,
+            contact_email,
+            contact_phone,
+            address_line1,
+            city,
+            region,
+            postal_code,
+            country: country.to_string(),
+        })
+    }
+}
+
+/// A new Microsoft tenant's domain from the prefix typed (`contoso` → `contoso.onmicrosoft.com`).
+pub fn microsoft_domain(prefix: &str) -> Result<String, &'static str> {
+    let prefix = prefix.trim().to_lowercase();
+    let prefix = prefix.strip_suffix(".onmicrosoft.com").unwrap_or(&prefix);
+    if prefix.is_empty() {
+        return Err("form.required");
+    }
+    if prefix.len() > 27
+        || !prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err("orders.configure.prefix_invalid");
+    }
+    let request = parse_tenant(
+        "microsoft",
+        "reserved",
+        &format!("{prefix}.onmicrosoft.com"),
+    )
+    .map_err(|_| "orders.configure.prefix_invalid")?;
+    Ok(request.domain)
+}
+
+/// A Google Workspace domain typed for a new tenant or a transfer.
+pub fn google_domain(input: &str) -> Result<String, &'static str> {
+    if input.trim().is_empty() {
+        return Err("form.required");
+    }
+    parse_tenant("google", "linked", input)
+        .map(|r| r.domain)
+        .map_err(|(_, key)| key)
 }
 
 /// Rounds an amount to the cent (half away from zero): the one rounding of a line.
@@ -133,6 +272,7 @@ mod tests {
             has_tenant: true,
             is_addon: false,
             base_present: false,
+            same_currency: true,
             program: Ok(()),
         }
     }
@@ -160,6 +300,76 @@ mod tests {
         let mut f = ok_facts();
         f.has_tenant = false;
         assert_eq!(check_line(&f), Err(Refusal::NeedsTenant));
+    }
+
+    #[test]
+    fn a_line_quoted_in_another_currency_is_refused() {
+        let mut f = ok_facts();
+        f.same_currency = false;
+        assert_eq!(check_line(&f), Err(Refusal::Currency));
+    }
+
+    #[test]
+    fn the_quote_changes_with_any_price_quantity_or_tenant() {
+        let (a, t) = (uuid::Uuid::new_v4(), Some(uuid::Uuid::new_v4()));
+        let cost: Decimal = "11.00".parse().unwrap();
+        let base = quote([(a, 10, t, cost)], "USD");
+        assert_eq!(base, quote([(a, 10, t, "11".parse().unwrap())], "USD"));
+        assert_ne!(base, quote([(a, 10, t, "11.01".parse().unwrap())], "USD"));
+        assert_ne!(base, quote([(a, 11, t, cost)], "USD"));
+        assert_ne!(base, quote([(a, 10, None, cost)], "USD"));
+        assert_ne!(base, quote([(a, 10, t, cost)], "BRL"));
+    }
+
+    #[test]
+    fn new_tenant_domains_follow_the_vendor() {
+        assert_eq!(
+            microsoft_domain(" Contoso "),
+            Ok("contoso.onmicrosoft.com".into())
+        );
+        assert_eq!(
+            microsoft_domain("contoso.onmicrosoft.com"),
+            Ok("contoso.onmicrosoft.com".into())
+        );
+        assert_eq!(microsoft_domain(""), Err("form.required"));
+        assert_eq!(
+            microsoft_domain("con toso"),
+            Err("orders.configure.prefix_invalid")
+        );
+        assert_eq!(
+            microsoft_domain(&"a".repeat(28)),
+            Err("orders.configure.prefix_invalid")
+        );
+        assert_eq!(google_domain("Fabrikam.com"), Ok("fabrikam.com".into()));
+        assert!(google_domain("x.onmicrosoft.com").is_err());
+        assert_eq!(google_domain(" "), Err("form.required"));
+    }
+
+    #[test]
+    fn the_vendor_profile_needs_every_field_in_the_country_format() {
+        let form = ProfileForm {
+            company: "Contoso México".into(),
+            contact_name: "Ana".into(),
+            contact_email: "ana@contoso.example".into(),
+            contact_phone: "+52 55 5555 5555".into(),
+            address_line1: "Reforma 1".into(),
+            city: "Ciudad de México".into(),
+            region: "CMX".into(),
+            postal_code: "06600".into(),
+        };
+        let profile = form.parse("MX").unwrap();
+        assert_eq!(profile.country, "MX");
+        let bad = ProfileForm {
+            contact_email: "ana@".into(),
+            postal_code: "ABC".into(),
+            company: " ".into(),
+            ..form
+        };
+        let errors = bad.parse("MX").unwrap_err();
+        assert_eq!(errors.get("company"), Some("form.required"));
+        assert!(errors.get("contact_email").is_some());
+        assert!(errors.get("postal_code").is_some());
+        assert_eq!(errors.get("city"), None);
     }
 
     #[test]

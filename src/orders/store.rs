@@ -74,6 +74,9 @@ pub struct CartLine {
     pub tenant_id: Option<Uuid>,
     pub tenant_domain: Option<String>,
     pub tenant_ref: Option<String>,
+    pub transfer_token: Option<String>,
+    pub quoted_cost: Option<Decimal>,
+    pub quoted_currency: Option<String>,
     pub offered: bool,
     pub cost: Option<Decimal>,
     pub is_addon: bool,
@@ -102,6 +105,7 @@ pub async fn cart_lines(
         "SELECT l.id, p.id AS product_id, p.program_id, p.sku, p.name_es, p.name_en, p.name_pt,
                 v.code AS vendor, p.status AS product_status, p.min_seats, p.max_seats,
                 l.term, l.billing, l.quantity, l.tenant_id, t.domain AS tenant_domain, t.tenant_ref,
+                l.transfer_token, l.quoted_cost, l.quoted_currency::text AS quoted_currency,
                 EXISTS (SELECT 1 FROM product_offers o WHERE o.product_id = p.id AND o.term = l.term AND o.billing = l.billing) AS offered,
                 (SELECT x.cost FROM prices x WHERE x.product_id = p.id AND x.term = l.term AND x.billing = l.billing
                    AND x.currency = $4 AND x.valid_from <= $5 AND (x.valid_to IS NULL OR x.valid_to > $5)) AS cost,
@@ -209,6 +213,7 @@ pub struct OrderLine {
     pub unit_price: Decimal,
     pub tenant_domain: String,
     pub tenant_ref: String,
+    pub transfer_token: Option<String>,
     pub status: String,
     pub error: Option<String>,
 }
@@ -220,7 +225,7 @@ pub async fn order_lines(
 ) -> sqlx::Result<Vec<OrderLine>> {
     sqlx::query_as(
         "SELECT id, product_id, sku, product_name, vendor, term, billing, quantity, unit_cost, unit_price,
-                tenant_domain, tenant_ref, status, error
+                tenant_domain, tenant_ref, transfer_token, status, error
          FROM order_lines WHERE reseller_id = $1 AND order_id = $2 ORDER BY sku, id",
     )
     .bind(reseller_id)

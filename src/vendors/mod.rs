@@ -1,7 +1,8 @@
 //! Cloud vendors (Microsoft, Google) behind one interface. The shipped implementation is a
 //! sandbox that plays the vendor with state of its own in PostgreSQL, outside tenant security:
 //! like the real vendor, it knows every domain in use across all resellers. Real vendor APIs
-//! plug in behind the same trait. Orders add subscriptions, quantities and transfers here.
+//! plug in behind the same trait: tenants (with the customer data the vendor requires),
+//! subscriptions, and Google Workspace transfers with the customer's transfer token.
 
 use async_trait::async_trait;
 use sqlx::PgPool;
@@ -49,6 +50,63 @@ pub struct SubscriptionRequest<'a> {
     pub quantity: i32,
     /// Idempotency: the same key answers the subscription created the first time.
     pub request_key: &'a str,
+    /// The reseller's public id, which the vendor knows it by.
+    pub partner_id: &'a str,
+    /// Moves the customer's existing subscription to this reseller instead of creating one
+    /// (Google Workspace), with the token the customer generated.
+    pub transfer_token: Option<&'a str>,
+}
+
+/// The customer data a vendor requires to create a tenant (confirmed by the reseller).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TenantProfile {
+    pub company: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub address_line1: String,
+    pub city: String,
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+}
+
+/// A transfer token as stored by the vendor, to check a request against.
+#[derive(Clone, Debug)]
+pub struct IssuedToken {
+    pub domain: String,
+    pub partner_id: String,
+    pub expires_at: time::OffsetDateTime,
+}
+
+/// Normalises a typed transfer token (spaces and case do not matter).
+pub fn normalize_token(input: &str) -> String {
+    input
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// Whether a transfer `token` lets `partner_id` take over `domain` at `now`: the vendor's
+/// reason code otherwise (`vendor_error.<code>`).
+pub fn check_token(
+    issued: Option<&IssuedToken>,
+    domain: &str,
+    partner_id: &str,
+    now: time::OffsetDateTime,
+) -> Result<(), &'static str> {
+    let issued = issued.ok_or("transfer_token_invalid")?;
+    if !issued.domain.eq_ignore_ascii_case(domain) {
+        return Err("transfer_token_domain");
+    }
+    if !issued.partner_id.eq_ignore_ascii_case(partner_id) {
+        return Err("transfer_token_reseller");
+    }
+    if issued.expires_at <= now {
+        return Err("transfer_token_expired");
+    }
+    Ok(())
 }
 
 /// Who a vendor tenant is for.
@@ -87,7 +145,28 @@ pub trait Vendor: Send + Sync {
         existing: bool,
     ) -> anyhow::Result<Claim>;
 
-    /// Creates a subscription; returns the vendor's reference for it.
+    /// Creates a new tenant for `owner` on `domain` with the customer data the vendor requires.
+    /// Asking again for the same owner and domain answers the same reference.
+    async fn create_tenant(
+        &self,
+        vendor: VendorCode,
+        domain: &str,
+        owner: TenantOwner,
+        profile: &TenantProfile,
+    ) -> anyhow::Result<Claim>;
+
+    /// Takes over the customer's Google Workspace domain with the transfer token the customer
+    /// generated naming this reseller (`partner_id`); returns the tenant reference.
+    async fn transfer_tenant(
+        &self,
+        domain: &str,
+        token: &str,
+        partner_id: &str,
+        owner: TenantOwner,
+    ) -> Result<String, VendorError>;
+
+    /// Creates a subscription (or, with a transfer token, takes over the customer's existing
+    /// one); returns the vendor's reference for it.
     async fn create_subscription(
         &self,
         request: &SubscriptionRequest<'_>,
@@ -118,6 +197,63 @@ impl Sandbox {
     pub fn with_latency(mut self, latency: std::time::Duration) -> Self {
         self.latency = latency;
         self
+    }
+
+    /// Plays the customer in their Google admin console: a transfer token for `domain` naming
+    /// the reseller `partner_id`, valid for `valid_for`.
+    pub async fn issue_transfer_token(
+        &self,
+        domain: &str,
+        partner_id: &str,
+        valid_for: time::Duration,
+    ) -> anyhow::Result<String> {
+        let raw = Uuid::new_v4().simple().to_string().to_uppercase();
+        let token = format!("{}-{}-{}", &raw[0..4], &raw[4..8], &raw[8..16]);
+        sqlx::query(
+            "INSERT INTO sandbox_transfer_tokens (token, domain, reseller_public_id, expires_at)
+             VALUES ($1, lower($2), upper($3), now() + make_interval(secs => $4))",
+        )
+        .bind(normalize_token(&token))
+        .bind(domain)
+        .bind(partner_id)
+        .bind(valid_for.as_seconds_f64())
+        .execute(&self.db)
+        .await?;
+        Ok(token)
+    }
+
+    async fn issued_token(&self, token: &str) -> Result<Option<IssuedToken>, VendorError> {
+        let row: Option<(String, String, time::OffsetDateTime)> = sqlx::query_as(
+            "SELECT domain, reseller_public_id, expires_at FROM sandbox_transfer_tokens WHERE token = $1",
+        )
+        .bind(normalize_token(token))
+        .fetch_optional(&self.db)
+        .await
+        .map_err(internal)?;
+        Ok(row.map(|(domain, partner_id, expires_at)| IssuedToken {
+            domain,
+            partner_id,
+            expires_at,
+        }))
+    }
+
+    async fn check_transfer(
+        &self,
+        token: &str,
+        domain: &str,
+        partner_id: &str,
+    ) -> Result<(), VendorError> {
+        let issued = self.issued_token(token).await?;
+        check_token(
+            issued.as_ref(),
+            domain,
+            partner_id,
+            time::OffsetDateTime::now_utc(),
+        )
+        .map_err(|code| VendorError::Permanent {
+            code,
+            message: format!("transfer refused: {code}"),
+        })
     }
 }
 
@@ -177,11 +313,67 @@ impl Vendor for Sandbox {
         })
     }
 
+    async fn create_tenant(
+        &self,
+        vendor: VendorCode,
+        domain: &str,
+        owner: TenantOwner,
+        profile: &TenantProfile,
+    ) -> anyhow::Result<Claim> {
+        tokio::time::sleep(self.latency).await;
+        let claim = self.claim_tenant(vendor, domain, owner, false).await?;
+        if matches!(claim, Claim::Granted(_)) {
+            sqlx::query(
+                "UPDATE sandbox_domains SET profile = $3 WHERE vendor = $1 AND domain = $2",
+            )
+            .bind(vendor.code())
+            .bind(domain)
+            .bind(serde_json::to_value(profile)?)
+            .execute(&self.db)
+            .await?;
+        }
+        Ok(claim)
+    }
+
+    async fn transfer_tenant(
+        &self,
+        domain: &str,
+        token: &str,
+        partner_id: &str,
+        owner: TenantOwner,
+    ) -> Result<String, VendorError> {
+        tokio::time::sleep(self.latency).await;
+        self.check_transfer(token, domain, partner_id).await?;
+        // The customer moves to this reseller: the domain is theirs now, whoever held it.
+        let tenant_ref = format!("google-transfer-{}", Uuid::new_v4().simple());
+        sqlx::query_scalar(
+            "INSERT INTO sandbox_domains (vendor, domain, reseller_id, customer_id, tenant_ref)
+             VALUES ('google', $1, $2, $3, $4)
+             ON CONFLICT (vendor, domain) DO UPDATE SET
+                 tenant_ref = CASE WHEN sandbox_domains.reseller_id = EXCLUDED.reseller_id
+                                    AND sandbox_domains.customer_id = EXCLUDED.customer_id
+                                   THEN sandbox_domains.tenant_ref ELSE EXCLUDED.tenant_ref END,
+                 reseller_id = EXCLUDED.reseller_id, customer_id = EXCLUDED.customer_id
+             RETURNING tenant_ref",
+        )
+        .bind(domain)
+        .bind(owner.reseller_id)
+        .bind(owner.customer_id)
+        .bind(&tenant_ref)
+        .fetch_one(&self.db)
+        .await
+        .map_err(internal)
+    }
+
     async fn create_subscription(
         &self,
         request: &SubscriptionRequest<'_>,
     ) -> Result<String, VendorError> {
         tokio::time::sleep(self.latency).await;
+        if let Some(token) = request.transfer_token {
+            self.check_transfer(token, request.tenant_domain, request.partner_id)
+                .await?;
+        }
         let domain = request.tenant_domain;
         if domain.starts_with("payment-declined") {
             return Err(VendorError::Permanent {
@@ -217,7 +409,16 @@ impl Vendor for Sandbox {
                 return Err(VendorError::Transient("502 Bad Gateway".into()));
             }
         }
-        let vendor_ref = format!("{}-sub-{}", request.vendor.code(), Uuid::new_v4().simple());
+        let kind = if request.transfer_token.is_some() {
+            "transfer"
+        } else {
+            "sub"
+        };
+        let vendor_ref = format!(
+            "{}-{kind}-{}",
+            request.vendor.code(),
+            Uuid::new_v4().simple()
+        );
         sqlx::query(
             "INSERT INTO sandbox_subscriptions (vendor_ref, vendor, tenant_ref, sku, quantity, request_key)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (request_key) DO NOTHING",
@@ -236,5 +437,51 @@ impl Vendor for Sandbox {
             .fetch_one(&self.db)
             .await
             .map_err(internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn transfer_tokens_name_the_domain_and_the_reseller_and_expire() {
+        let now = datetime!(2026-11-24 12:00 UTC);
+        let issued = IssuedToken {
+            domain: "fabrikam.com".into(),
+            partner_id: "R-7K3M9Q".into(),
+            expires_at: datetime!(2026-12-08 12:00 UTC),
+        };
+        assert_eq!(
+            check_token(Some(&issued), "Fabrikam.com", "r-7k3m9q", now),
+            Ok(())
+        );
+        assert_eq!(
+            check_token(None, "fabrikam.com", "R-7K3M9Q", now),
+            Err("transfer_token_invalid")
+        );
+        assert_eq!(
+            check_token(Some(&issued), "contoso.com", "R-7K3M9Q", now),
+            Err("transfer_token_domain")
+        );
+        assert_eq!(
+            check_token(Some(&issued), "fabrikam.com", "R-000000", now),
+            Err("transfer_token_reseller")
+        );
+        assert_eq!(
+            check_token(
+                Some(&issued),
+                "fabrikam.com",
+                "R-7K3M9Q",
+                datetime!(2026-12-08 12:00 UTC)
+            ),
+            Err("transfer_token_expired")
+        );
+    }
+
+    #[test]
+    fn typed_tokens_ignore_spaces_and_case() {
+        assert_eq!(normalize_token(" ab12-cd34 -ef56\n"), "AB12-CD34-EF56");
     }
 }
