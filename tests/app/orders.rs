@@ -8,9 +8,25 @@ use crate::common::{Page, TestApp, TestUser};
 use reqwest::StatusCode;
 use uuid::Uuid;
 
-/// A reseller approved in Microsoft CSP and Google Workspace (demo catalog), its sales user, and
+/// A reseller approved in Microsoft CSP and Google Workspace (demo catalog), its owner, and
 /// an active customer with a reserved Microsoft tenant on `domain`.
 async fn setup(app: &TestApp, domain: &str) -> (Uuid, TestUser, Uuid) {
+    let (r, owner, customer) = customer_without_tenants(app).await;
+    sqlx::query(
+        "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
+         VALUES ($1, $2, 'microsoft', 'reserved', $3, 'ms-tenant-1')",
+    )
+    .bind(r)
+    .bind(customer)
+    .bind(domain)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    (r, owner, customer)
+}
+
+/// The same reseller and customer, without any vendor tenant yet.
+async fn customer_without_tenants(app: &TestApp) -> (Uuid, TestUser, Uuid) {
     let r = app.reseller("Alfa", "ALF180512AB1").await;
     let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
     let mut tx = app.db.begin().await.unwrap();
@@ -27,16 +43,6 @@ async fn setup(app: &TestApp, domain: &str) -> (Uuid, TestUser, Uuid) {
     )
     .bind(r)
     .fetch_one(&app.db)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
-         VALUES ($1, $2, 'microsoft', 'reserved', $3, 'ms-tenant-1')",
-    )
-    .bind(r)
-    .bind(customer)
-    .bind(domain)
-    .execute(&app.db)
     .await
     .unwrap();
     (r, owner, customer)
@@ -481,4 +487,441 @@ async fn staff_retry_a_failed_order_or_reject_it_with_a_reason_the_reseller_read
     assert!(!again.text(".flash-error").is_empty(), "{}", again.body);
     assert_eq!(wait_status(&app, orders[1], "rejected").await, "rejected");
     assert_eq!(app.audited("order_rejected").await, 1);
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_new_microsoft_tenant_is_checked_confirmed_and_created_inside_the_order() {
+    let app = TestApp::spawn().await;
+    let (_, owner, customer) = customer_without_tenants(&app).await;
+    // Another reseller's customer already holds contoso.onmicrosoft.com at Microsoft.
+    sqlx::query(
+        "INSERT INTO sandbox_domains (vendor, domain, reseller_id, customer_id, tenant_ref)
+         VALUES ('microsoft', 'contoso.onmicrosoft.com', gen_random_uuid(), gen_random_uuid(), 'x')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
+    assert!(page.text("#cart").contains("paso de configuración"));
+    assert!(
+        page.attr("form.place-order button[disabled]", "disabled")
+            .is_some()
+    );
+    assert!(page.text("#configure-microsoft h3").contains("sin elegir"));
+    // The prefix and the vendor's data start from the customer record.
+    let form = page.form("#configure-microsoft-new");
+    assert_eq!(form.get("prefix"), Some("contosomexico"));
+    assert_eq!(form.get("company"), Some("Contoso México"));
+    assert_eq!(form.get("postal_code"), Some("06600"));
+
+    let taken = app
+        .submit(&form.clone().set("prefix", "Contoso").set("intent", "check"))
+        .await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        taken.text("#e-prefix"),
+        "Ese dominio ya lo usa otro cliente de la plataforma."
+    );
+    let invalid = app
+        .submit(
+            &form
+                .clone()
+                .set("prefix", "con toso!")
+                .set("intent", "check"),
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(invalid.text("#e-prefix").contains("27"));
+    let free = app
+        .submit(
+            &form
+                .clone()
+                .set("prefix", "contosomx")
+                .set("intent", "check"),
+        )
+        .await;
+    assert_eq!(free.status, StatusCode::OK);
+    assert!(free.text(".notice").contains("contosomx.onmicrosoft.com"));
+    // Wrong vendor data is refused beside its field, keeping what was typed.
+    let bad = app
+        .submit(
+            &free
+                .form("#configure-microsoft-new")
+                .set("contact_email", "ana@")
+                .set("city", "")
+                .set("intent", "apply"),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!bad.text("#e-contact_email").is_empty());
+    assert_eq!(bad.text("#e-city"), "Este campo es obligatorio.");
+    let again = bad.form("#configure-microsoft-new");
+    assert_eq!(again.get("prefix"), Some("contosomx"));
+    assert_eq!(again.get("contact_email"), Some("ana@"));
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM customer_tenants").await,
+        0
+    );
+
+    let done = app
+        .submit(
+            &again
+                .set("contact_email", "it@contoso.example")
+                .set("city", "Ciudad de México")
+                .set("intent", "apply"),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(
+        done.text(".flash-success")
+            .contains("contosomx.onmicrosoft.com")
+    );
+    assert_eq!(done.text("#chosen-microsoft"), "contosomx.onmicrosoft.com");
+    assert!(
+        done.text("#cart tbody tr")
+            .contains("contosomx.onmicrosoft.com")
+    );
+    let (origin, email, at_vendor): (String, String, String) = sqlx::query_as(
+        "SELECT t.origin, t.vendor_profile->>'contact_email', s.profile->>'company'
+         FROM customer_tenants t JOIN sandbox_domains s ON s.vendor = t.vendor AND s.domain = t.domain
+         WHERE t.domain = 'contosomx.onmicrosoft.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (origin.as_str(), email.as_str(), at_vendor.as_str()),
+        ("reserved", "it@contoso.example", "Contoso México")
+    );
+    // A second Microsoft line takes the tenant the cart already uses.
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LH18", "2").await;
+    assert_eq!(
+        page.texts("#cart tbody tr.problem").len(),
+        0,
+        "{}",
+        page.text("#cart")
+    );
+    assert_eq!(page.text("#chosen-microsoft"), "contosomx.onmicrosoft.com");
+    let order = order_id(&app.submit(&page.form("form.place-order")).await);
+    assert_eq!(wait_status(&app, order, "completed").await, "completed");
+    let seats: Vec<i32> =
+        sqlx::query_scalar("SELECT quantity FROM subscriptions ORDER BY quantity")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(seats, [2, 10]);
+}
+
+#[tokio::test]
+async fn a_google_workspace_transfer_needs_a_valid_token_naming_the_reseller() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = customer_without_tenants(&app).await;
+    let public_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
+        .bind(r)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    // The customer's Google admin console issues tokens (the sandbox plays it).
+    let google = portal::vendors::Sandbox::new(app.db.clone());
+    let days = time::Duration::days(14);
+    let good = google
+        .issue_transfer_token("contoso-mx.example", &public_id, days)
+        .await
+        .unwrap();
+    let other_reseller = google
+        .issue_transfer_token("contoso-mx.example", "R-OTHER1", days)
+        .await
+        .unwrap();
+    let expired = google
+        .issue_transfer_token(
+            "contoso-mx.example",
+            &public_id,
+            time::Duration::minutes(-1),
+        )
+        .await
+        .unwrap();
+    let other_domain = google
+        .issue_transfer_token("fabrikam.example", &public_id, days)
+        .await
+        .unwrap();
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "GWS-BUSINESS-STANDARD", "25").await;
+    // The page explains where the token comes from, with this reseller's public id.
+    let help = page.text("#transfer-help");
+    assert!(
+        help.contains(&public_id) && help.contains("Google"),
+        "{help}"
+    );
+    let form = page
+        .form("#configure-google-transfer")
+        .set("domain", "Contoso-MX.example");
+    for (token, message) in [
+        ("NOPE-NOPE-NOPE", "no reconoce"),
+        (other_reseller.as_str(), "otro revendedor"),
+        (expired.as_str(), "venció"),
+        (other_domain.as_str(), "otro dominio"),
+        ("", "obligatorio"),
+    ] {
+        let refused = app.submit(&form.clone().set("token", token)).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{token}");
+        assert!(
+            refused.text("#e-token").contains(message),
+            "{token}: {}",
+            refused.text("#e-token")
+        );
+        assert_eq!(
+            refused.form("#configure-google-transfer").get("domain"),
+            Some("Contoso-MX.example")
+        );
+    }
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM customer_tenants").await,
+        0
+    );
+    // Typed with spaces and in lower case, the good token is accepted.
+    let typed = format!(" {} ", good.to_lowercase().replace('-', " - "));
+    let done = app.submit(&form.set("token", &typed)).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.text("#chosen-google").contains("contoso-mx.example"));
+    assert!(done.text("#chosen-google").contains("transferencia"));
+    let order = order_id(&app.submit(&done.form("form.place-order")).await);
+    assert_eq!(wait_status(&app, order, "completed").await, "completed");
+    let (origin, vendor_ref, quantity): (String, String, i32) = sqlx::query_as(
+        "SELECT t.origin, s.vendor_ref, s.quantity FROM subscriptions s, customer_tenants t",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(origin, "transfer");
+    assert!(vendor_ref.starts_with("google-transfer-"), "{vendor_ref}");
+    assert_eq!(quantity, 25);
+    let page = app.get(&format!("/orders/{order}")).await;
+    assert!(page.text("#lines").contains("contoso-mx.example"));
+}
+
+#[tokio::test]
+async fn a_transfer_token_that_expires_before_provisioning_fails_the_order_with_its_reason() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = customer_without_tenants(&app).await;
+    let public_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
+        .bind(r)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let google = portal::vendors::Sandbox::new(app.db.clone());
+    let token = google
+        .issue_transfer_token("contoso-mx.example", &public_id, time::Duration::days(1))
+        .await
+        .unwrap();
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "GWS-BUSINESS-STANDARD", "5").await;
+    let done = app
+        .submit(
+            &page
+                .form("#configure-google-transfer")
+                .set("domain", "contoso-mx.example")
+                .set("token", &token),
+        )
+        .await;
+    sqlx::query("UPDATE sandbox_transfer_tokens SET expires_at = now() - interval '1 minute'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let order = order_id(&app.submit(&done.form("form.place-order")).await);
+    assert_eq!(wait_status(&app, order, "failed").await, "failed");
+    let page = app.get(&format!("/orders/{order}")).await;
+    assert!(
+        page.text(".flash-error").contains("venció"),
+        "{}",
+        page.text(".flash-error")
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 0);
+}
+
+#[tokio::test]
+async fn a_price_changed_since_it_was_added_is_shown_and_placing_asks_again() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = setup(&app, "contoso.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
+    assert_eq!(page.text("#cart-total"), "US$ 132,00");
+    assert!(page.texts("#price-changes").is_empty());
+    let stale = page.form("form.place-order");
+    // The distributor raises the cost from 11.00 to 12.00 while the page is open.
+    sqlx::query(
+        "UPDATE prices SET cost = 12.00 WHERE currency = 'USD' AND term = 'P1Y' AND billing = 'monthly'
+           AND product_id = (SELECT id FROM products WHERE sku = 'CFQ7TTC0LDPB')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let refused = app.submit(&stale).await;
+    assert!(
+        refused
+            .text(".flash-error")
+            .starts_with("Los precios o las líneas cambiaron")
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM orders").await, 0);
+    // The cart shows the new price, the old one beside it, and asks to place again.
+    assert!(!refused.text("#price-changes").is_empty());
+    assert_eq!(refused.text(".price-was"), "antes US$ 13,20");
+    assert_eq!(refused.text("#cart-total"), "US$ 144,00");
+    assert!(
+        refused
+            .text("form.place-order button")
+            .contains("nuevos precios")
+    );
+    let placed = app.submit(&refused.form("form.place-order")).await;
+    let order = order_id(&placed);
+    let total: rust_decimal::Decimal =
+        sqlx::query_scalar("SELECT total_price FROM orders WHERE id = $1")
+            .bind(order)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(total.to_string(), "144.00");
+
+    // Lines quoted in USD are refused once the reseller is billed in BRL.
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LH18", "1").await;
+    assert!(page.texts("#cart tr.problem").is_empty());
+    sqlx::query("UPDATE resellers SET billing_currency = 'BRL' WHERE id = $1")
+        .bind(r)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let page = app.get(&format!("/orders/new?customer={customer}")).await;
+    assert!(
+        page.text("#cart tr.problem").contains("otra moneda"),
+        "{}",
+        page.text("#cart")
+    );
+    assert!(
+        page.attr("form.place-order button[disabled]", "disabled")
+            .is_some()
+    );
+}
+
+/// A vendor call that succeeds and then never returns: the worker dies holding the job.
+struct DiesAfterTheVendorAnswers(portal::vendors::Sandbox);
+
+#[async_trait::async_trait]
+impl portal::vendors::Vendor for DiesAfterTheVendorAnswers {
+    async fn domain_available(
+        &self,
+        vendor: portal::vendors::VendorCode,
+        domain: &str,
+        owner: portal::vendors::TenantOwner,
+    ) -> anyhow::Result<bool> {
+        self.0.domain_available(vendor, domain, owner).await
+    }
+    async fn claim_tenant(
+        &self,
+        vendor: portal::vendors::VendorCode,
+        domain: &str,
+        owner: portal::vendors::TenantOwner,
+        existing: bool,
+    ) -> anyhow::Result<portal::vendors::Claim> {
+        self.0.claim_tenant(vendor, domain, owner, existing).await
+    }
+    async fn create_tenant(
+        &self,
+        vendor: portal::vendors::VendorCode,
+        domain: &str,
+        owner: portal::vendors::TenantOwner,
+        profile: &portal::vendors::TenantProfile,
+    ) -> anyhow::Result<portal::vendors::Claim> {
+        self.0.create_tenant(vendor, domain, owner, profile).await
+    }
+    async fn transfer_tenant(
+        &self,
+        domain: &str,
+        token: &str,
+        partner_id: &str,
+        owner: portal::vendors::TenantOwner,
+    ) -> Result<String, portal::vendors::VendorError> {
+        self.0
+            .transfer_tenant(domain, token, partner_id, owner)
+            .await
+    }
+    async fn create_subscription(
+        &self,
+        request: &portal::vendors::SubscriptionRequest<'_>,
+    ) -> Result<String, portal::vendors::VendorError> {
+        let _ = self.0.create_subscription(request).await;
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn an_order_whose_worker_died_mid_provisioning_completes_once_after_restart() {
+    let app = TestApp::spawn_with(crate::common::Options {
+        env: vec![("PORTAL_WORKER", "false".into())],
+    })
+    .await;
+    let (_, owner, customer) = setup(&app, "contoso.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
+    let order = order_id(&app.submit(&page.form("form.place-order")).await);
+    let mailer = portal::mail::Mailer::from_config(&app.config).unwrap();
+    let config = std::sync::Arc::new(app.config.clone());
+    // The vendor creates the subscription, then the worker dies before recording it.
+    let doomed = portal::jobs::Worker::new(app.db.clone(), mailer.clone()).with_vendor(
+        std::sync::Arc::new(DiesAfterTheVendorAnswers(portal::vendors::Sandbox::new(
+            app.db.clone(),
+        ))),
+        config.clone(),
+    );
+    let task = tokio::spawn(async move { doomed.run_one().await });
+    for _ in 0..100 {
+        if count(&app, "SELECT count(*) FROM sandbox_subscriptions").await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    task.abort();
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM sandbox_subscriptions").await,
+        1
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 0);
+    let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+        .bind(order)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "provisioning");
+    // Another worker cannot take the job while the dead one's lease runs...
+    let worker = portal::jobs::Worker::new(app.db.clone(), mailer).with_vendor(
+        std::sync::Arc::new(portal::vendors::Sandbox::new(app.db.clone())),
+        config,
+    );
+    assert!(!worker.run_one().await.unwrap());
+    // ...and when it runs out, the job completes, asking the vendor again with the same key.
+    sqlx::query(
+        "UPDATE jobs SET locked_until = now() - interval '1 second' WHERE kind = 'provision_order'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    while worker.run_one().await.unwrap() {}
+    assert_eq!(wait_status(&app, order, "completed").await, "completed");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM sandbox_subscriptions").await,
+        1
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM order_events WHERE status = 'completed'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(app.smtp.count_to(&owner.email), 1);
 }
