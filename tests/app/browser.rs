@@ -456,8 +456,8 @@ async fn j4_add_customer_in_spanish() {
     .await;
 }
 
-/// J5 in a browser: order 10 seats for a customer's new Microsoft tenant; the order page shows
-/// it completing without a manual reload.
+/// J5 in a browser: order 10 seats for a new Microsoft tenant configured inside the order; the
+/// order page shows it completing without a manual reload.
 async fn order_licenses(lang: &str, completed: &str) {
     let app = TestApp::spawn().await;
     let r = app.reseller("Alfa", "ALF180512AB1").await;
@@ -483,16 +483,6 @@ async fn order_licenses(lang: &str, completed: &str) {
     };
     sign_in(&app, &browser, &owner).await;
     browser.wait_path("/").await;
-    // The new tenant is reserved from the customer page.
-    browser
-        .goto(&app.url(&format!("/customers/{customer}")))
-        .await;
-    browser.click("#f-origin option[value=reserved]").await;
-    browser.fill("#f-domain", "contosomx.onmicrosoft.com").await;
-    browser.submit("form[action$='/tenants']").await;
-    browser
-        .wait_text("#tenants", |t| t.contains("contosomx.onmicrosoft.com"))
-        .await;
     browser
         .goto(&app.url(&format!(
             "/orders/new?customer={customer}&q=business+standard"
@@ -503,9 +493,27 @@ async fn order_licenses(lang: &str, completed: &str) {
         .await;
     browser.fill("#q-CFQ7TTC0LDPB", "10").await;
     browser.submit("#add-CFQ7TTC0LDPB").await;
+    // The new tenant is configured inside the order: its prefix checked, the vendor's data
+    // confirmed (prefilled from the customer).
+    browser
+        .wait_text("#configure-microsoft-new", |_| true)
+        .await;
+    browser.fill("#c-prefix", "contosomx").await;
+    browser
+        .click("#configure-microsoft-new button[value=check]")
+        .await;
+    browser
+        .wait_text(".notice", |t| t.contains("contosomx.onmicrosoft.com"))
+        .await;
+    browser.scroll_to("#configure").await;
+    browser.snap(&format!("j5-{lang}-0-configure")).await;
+    browser
+        .click("#configure-microsoft-new button[value=apply]")
+        .await;
     browser
         .wait_text("#cart", |t| t.contains("contosomx.onmicrosoft.com"))
         .await;
+    browser.scroll_to("#configure").await;
     browser.snap(&format!("j5-{lang}-1-cart")).await;
     browser.submit("form.place-order").await;
     let status = browser.wait_text("#order-status", |t| t == completed).await;

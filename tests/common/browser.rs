@@ -190,6 +190,12 @@ impl Browser {
         }
     }
 
+    /// Scrolls the page so that `css` is at the top of the window (for screenshots).
+    pub async fn scroll_to(&self, css: &str) {
+        let script = "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView();";
+        let _ = self.client.execute(script, vec![css.into()]).await;
+    }
+
     /// Submits the form that holds `css` (a field or button) by clicking its submit button.
     pub async fn submit(&self, form_css: &str) {
         self.click(&format!("{form_css} button[type=submit]")).await;
