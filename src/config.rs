@@ -36,6 +36,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `PORTAL_WORKER`: run the background worker inside `serve` (default `true`).
     pub run_worker: bool,
+    /// How long the vendor sandbox takes to answer, like a remote API (`PORTAL_SANDBOX_LATENCY_MS`).
+    pub sandbox_latency: std::time::Duration,
     /// `PORTAL_SECRET_KEY`: encrypts secrets at rest (TOTP seeds). Unset: `<data_dir>/secret.key`.
     pub secret_key: Option<String>,
 }
@@ -174,6 +176,10 @@ impl Config {
             1024..=100 * 1024 * 1024,
         )? as usize;
 
+        let sandbox_latency = std::time::Duration::from_millis(
+            parse_number(&get, "PORTAL_SANDBOX_LATENCY_MS", 300, 0..=60_000)? as u64,
+        );
+
         let run_worker = match get("PORTAL_WORKER").as_deref() {
             None | Some("true") | Some("1") | Some("yes") => true,
             Some("false") | Some("0") | Some("no") => false,
@@ -205,6 +211,7 @@ impl Config {
             session_idle_minutes,
             max_body_bytes,
             run_worker,
+            sandbox_latency,
         })
     }
 

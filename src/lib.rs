@@ -123,7 +123,7 @@ pub fn state(config: Config, pool: PgPool) -> anyhow::Result<AppState> {
     Ok(AppState {
         mailer: Mailer::from_config(&config)?,
         secrets: crypto::SecretBox::from_config(config.secret_key.as_deref(), &config.data_dir)?,
-        vendor: Arc::new(vendors::Sandbox::new(pool.clone())),
+        vendor: Arc::new(vendors::Sandbox::new(pool.clone()).with_latency(config.sandbox_latency)),
         db: pool,
         config: Arc::new(config),
         passwords: auth::password::PasswordHasher::default(),
@@ -239,7 +239,9 @@ pub async fn run_worker(config: Config) -> anyhow::Result<()> {
     let database = Database::open(&config).await?;
     db::migrate(&database.pool).await?;
     let stop = CancellationToken::new();
-    let vendor: Arc<dyn vendors::Vendor> = Arc::new(vendors::Sandbox::new(database.pool.clone()));
+    let vendor: Arc<dyn vendors::Vendor> = Arc::new(
+        vendors::Sandbox::new(database.pool.clone()).with_latency(config.sandbox_latency),
+    );
     let worker = jobs::Worker::new(database.pool.clone(), Mailer::from_config(&config)?)
         .with_vendor(vendor, Arc::new(config.clone()));
     let task = tokio::spawn(worker.run(stop.clone()));

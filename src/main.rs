@@ -61,6 +61,19 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         per_reseller: usize,
     },
+    /// Play a customer in their Google Admin console: print a sandbox transfer token for a
+    /// Google Workspace domain, naming a reseller's public ID.
+    SandboxTransferToken {
+        /// The customer's Google Workspace domain.
+        #[arg(long)]
+        domain: String,
+        /// The public ID of the reseller the customer moves to (on its account page).
+        #[arg(long)]
+        reseller: String,
+        /// How many days the token is valid.
+        #[arg(long, default_value_t = 14)]
+        days: i64,
+    },
     /// Send a test e-mail now, to check the mail settings.
     SendTestMail {
         /// Where to send it.
@@ -160,6 +173,20 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                         .await?;
                 }
                 println!("Generated customers; the big reseller is {big}.");
+                Ok(())
+            })
+            .await
+        }
+        Command::SandboxTransferToken {
+            domain,
+            reseller,
+            days,
+        } => {
+            with_database(&config, |pool| async move {
+                let token = portal::vendors::Sandbox::new(pool)
+                    .issue_transfer_token(&domain, &reseller, time::Duration::days(days))
+                    .await?;
+                println!("{token}");
                 Ok(())
             })
             .await

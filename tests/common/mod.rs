@@ -64,6 +64,7 @@ impl TestApp {
             ),
             ("PORTAL_DATA_DIR", data_dir.display().to_string()),
             ("PORTAL_SECRET_KEY", hex_key()),
+            ("PORTAL_SANDBOX_LATENCY_MS", "0".to_string()),
         ]);
         for (k, v) in options.env {
             env.insert(k, v);
