@@ -15,6 +15,7 @@ ALTER TABLE cart_lines ADD COLUMN quoted_currency char(3);
 ALTER TABLE order_lines ADD COLUMN transfer_token text;
 
 CREATE INDEX orders_by_status ON orders (reseller_id, status, created_at DESC);
+CREATE INDEX order_lines_order ON order_lines (reseller_id, order_id);
 
 -- The sandbox's side of Google Workspace transfers: the tokens customers generate in their
 -- admin console, naming the reseller they move to.

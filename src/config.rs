@@ -176,9 +176,12 @@ impl Config {
             1024..=100 * 1024 * 1024,
         )? as usize;
 
-        let sandbox_latency = std::time::Duration::from_millis(
-            parse_number(&get, "PORTAL_SANDBOX_LATENCY_MS", 300, 0..=60_000)? as u64,
-        );
+        let sandbox_latency = std::time::Duration::from_millis(parse_number(
+            &get,
+            "PORTAL_SANDBOX_LATENCY_MS",
+            300,
+            0..=60_000,
+        )? as u64);
 
         let run_worker = match get("PORTAL_WORKER").as_deref() {
             None | Some("true") | Some("1") | Some("yes") => true,

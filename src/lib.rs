@@ -239,9 +239,8 @@ pub async fn run_worker(config: Config) -> anyhow::Result<()> {
     let database = Database::open(&config).await?;
     db::migrate(&database.pool).await?;
     let stop = CancellationToken::new();
-    let vendor: Arc<dyn vendors::Vendor> = Arc::new(
-        vendors::Sandbox::new(database.pool.clone()).with_latency(config.sandbox_latency),
-    );
+    let vendor: Arc<dyn vendors::Vendor> =
+        Arc::new(vendors::Sandbox::new(database.pool.clone()).with_latency(config.sandbox_latency));
     let worker = jobs::Worker::new(database.pool.clone(), Mailer::from_config(&config)?)
         .with_vendor(vendor, Arc::new(config.clone()));
     let task = tokio::spawn(worker.run(stop.clone()));

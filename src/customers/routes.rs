@@ -527,8 +527,14 @@ async fn show_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let tenants = store::tenants(&mut tx, me.reseller_id, id).await?;
-    let (orders, orders_total) =
-        crate::orders::store::orders(&mut tx, me.reseller_id, "", Some(id), "", 0, 5).await?;
+    let (orders, orders_total) = crate::orders::store::orders(
+        &mut tx,
+        me.reseller_id,
+        &crate::orders::store::OrderFilter::of_customer(id),
+        0,
+        5,
+    )
+    .await?;
     let (subscriptions, subscriptions_total) =
         crate::orders::store::subscriptions(&mut tx, me.reseller_id, "", Some(id), "", 0, 10)
             .await?;

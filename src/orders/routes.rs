@@ -824,6 +824,14 @@ struct ListParams {
     #[serde(default)]
     customer: String,
     #[serde(default)]
+    vendor: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
     page: Option<String>,
 }
 
@@ -842,6 +850,14 @@ struct ListPage {
     q: String,
     status: String,
     customer: String,
+    customer_name: Option<String>,
+    vendor: String,
+    vendors: Vec<(&'static str, String)>,
+    from: String,
+    to: String,
+    sort: &'static str,
+    sorts: Vec<(&'static str, String)>,
+    errors: FieldErrors,
     statuses: Vec<(&'static str, String)>,
     summary: String,
     prev_link: Option<String>,
@@ -909,61 +925,113 @@ pub fn order_number(n: i64) -> String {
     format!("ORD-{n:06}")
 }
 
+/// The name of the customer a list is filtered by (none for another reseller's id).
+async fn customer_name(
+    tx: &mut sqlx::PgConnection,
+    reseller_id: Uuid,
+    customer: Option<Uuid>,
+) -> AppResult<Option<String>> {
+    let Some(id) = customer else { return Ok(None) };
+    Ok(
+        sqlx::query_scalar("SELECT legal_name FROM customers WHERE reseller_id = $1 AND id = $2")
+            .bind(reseller_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?,
+    )
+}
+
 async fn list(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: ResellerUser,
     Query(p): Query<ListParams>,
 ) -> AppResult<Response> {
-    let status = crate::orders::rules::status_filter(&p.status);
-    let q: String = p.q.trim().chars().take(60).collect();
+    let mut errors = FieldErrors::new();
+    let from = rules::date_filter(&p.from)
+        .map_err(|k| errors.add("from", k))
+        .unwrap_or_default();
+    let to = rules::date_filter(&p.to)
+        .map_err(|k| errors.add("to", k))
+        .unwrap_or_default();
+    let filter = store::OrderFilter {
+        q: p.q.trim().chars().take(60).collect(),
+        status: rules::status_filter(&p.status),
+        customer: Uuid::parse_str(&p.customer).ok(),
+        vendor: VendorCode::parse(&p.vendor)
+            .map(|v| v.code().to_string())
+            .unwrap_or_default(),
+        from,
+        to,
+        sort: rules::OrderSort::parse(&p.sort),
+    };
     let page_no = p
         .page
         .as_deref()
         .and_then(|x| x.parse::<i64>().ok())
         .unwrap_or(1)
         .clamp(1, 10_000);
-    let customer = Uuid::parse_str(&p.customer).ok();
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    let (orders, total) = store::orders(
-        &mut tx,
-        me.reseller_id,
-        &q,
-        customer,
-        &status,
-        (page_no - 1) * PAGE,
-        PAGE,
-    )
-    .await?;
+    let (orders, total) =
+        store::orders(&mut tx, me.reseller_id, &filter, (page_no - 1) * PAGE, PAGE).await?;
+    let customer_name = customer_name(&mut tx, me.reseller_id, filter.customer).await?;
     tx.commit().await?;
     let pages = ((total + PAGE - 1) / PAGE).max(1);
-    let customer = customer.map(|c| c.to_string()).unwrap_or_default();
+    let customer = filter.customer.map(|c| c.to_string()).unwrap_or_default();
+    let date = |d: Option<time::Date>| d.map(|d| d.to_string()).unwrap_or_default();
+    let (from, to) = (date(filter.from), date(filter.to));
     let link = |n: i64| {
         let qs: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", &q)
-            .append_pair("status", &status)
+            .append_pair("q", &filter.q)
+            .append_pair("status", &filter.status)
             .append_pair("customer", &customer)
+            .append_pair("vendor", &filter.vendor)
+            .append_pair("from", &from)
+            .append_pair("to", &to)
+            .append_pair("sort", filter.sort.code())
             .append_pair("page", &n.to_string())
             .finish();
         format!("/orders?{qs}")
     };
     let rows = order_rows(&ctx, orders);
     let statuses = status_options(&ctx);
-    Ok(page::ok(&ListPage {
-        summary: ctx.t_with(
-            "orders.count",
-            &[("count", &i18n::format_integer(ctx.locale, total))],
-        ),
-        prev_link: (page_no > 1).then(|| link(page_no - 1)),
-        next_link: (page_no < pages).then(|| link(page_no + 1)),
-        can_order: BUYERS.contains(&me.user.role),
-        rows,
-        q,
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::BAD_REQUEST
+    };
+    Ok(page::render(
         status,
-        customer,
-        statuses,
-        ctx,
-    }))
+        &ListPage {
+            summary: ctx.t_with(
+                "orders.count",
+                &[("count", &i18n::format_integer(ctx.locale, total))],
+            ),
+            prev_link: (page_no > 1).then(|| link(page_no - 1)),
+            next_link: (page_no < pages).then(|| link(page_no + 1)),
+            can_order: BUYERS.contains(&me.user.role),
+            vendors: [VendorCode::Microsoft, VendorCode::Google]
+                .into_iter()
+                .map(|v| (v.code(), ctx.t(&format!("tenants.vendor_{}", v.code()))))
+                .collect(),
+            sorts: rules::OrderSort::ALL
+                .into_iter()
+                .map(|s| (s.code(), ctx.t(&format!("orders.sort_{}", s.code()))))
+                .collect(),
+            sort: filter.sort.code(),
+            rows,
+            q: filter.q,
+            status: filter.status,
+            vendor: filter.vendor,
+            customer,
+            customer_name,
+            from,
+            to,
+            errors,
+            statuses,
+            ctx,
+        },
+    ))
 }
 
 pub struct LineView {
@@ -1073,6 +1141,7 @@ struct SubscriptionsPage {
     q: String,
     status: String,
     customer: String,
+    customer_name: Option<String>,
     summary: String,
     prev_link: Option<String>,
     next_link: Option<String>,
@@ -1108,6 +1177,7 @@ async fn subscriptions(
         PAGE,
     )
     .await?;
+    let customer_name = customer_name(&mut tx, me.reseller_id, customer).await?;
     tx.commit().await?;
     let pages = ((total + PAGE - 1) / PAGE).max(1);
     let customer_text = customer.map(|c| c.to_string()).unwrap_or_default();
@@ -1129,6 +1199,7 @@ async fn subscriptions(
         prev_link: (page_no > 1).then(|| link(page_no - 1)),
         next_link: (page_no < pages).then(|| link(page_no + 1)),
         customer: customer_text.clone(),
+        customer_name,
         rows,
         q,
         status,

@@ -89,9 +89,9 @@ pub fn check_line(f: &LineFacts) -> Result<(), Refusal> {
 
 /// What the reseller saw when placing: each line's id, quantity, tenant and current unit cost,
 /// hashed. Placing with another quote (prices changed since the page was shown) is refused.
-pub fn quote<'a>(
+pub fn quote(
     lines: impl IntoIterator<Item = (uuid::Uuid, i32, Option<uuid::Uuid>, Decimal)>,
-    currency: &'a str,
+    currency: &str,
 ) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
@@ -247,6 +247,65 @@ pub const STATUSES: [&str; 5] = [
     "rejected",
 ];
 
+/// How the orders list is sorted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OrderSort {
+    #[default]
+    Newest,
+    Oldest,
+    TotalDesc,
+    TotalAsc,
+}
+
+impl OrderSort {
+    pub const ALL: [OrderSort; 4] = [
+        OrderSort::Newest,
+        OrderSort::Oldest,
+        OrderSort::TotalDesc,
+        OrderSort::TotalAsc,
+    ];
+
+    /// From a query string; anything unknown sorts newest first.
+    pub fn parse(raw: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.code() == raw)
+            .unwrap_or_default()
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            OrderSort::Newest => "newest",
+            OrderSort::Oldest => "oldest",
+            OrderSort::TotalDesc => "total_desc",
+            OrderSort::TotalAsc => "total_asc",
+        }
+    }
+
+    /// The ORDER BY clause (ties broken by id, so pages never overlap).
+    pub fn sql(self) -> &'static str {
+        match self {
+            OrderSort::Newest => "o.created_at DESC, o.id DESC",
+            OrderSort::Oldest => "o.created_at ASC, o.id ASC",
+            OrderSort::TotalDesc => "o.total_price DESC, o.created_at DESC, o.id DESC",
+            OrderSort::TotalAsc => "o.total_price ASC, o.created_at DESC, o.id DESC",
+        }
+    }
+}
+
+/// A date filter typed as `YYYY-MM-DD` (what `<input type=date>` sends): empty is no filter,
+/// anything else that is not a date is an error to show beside the field.
+pub fn date_filter(raw: &str) -> Result<Option<time::Date>, &'static str> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(raw, &format)
+        .map(Some)
+        .map_err(|_| "orders.invalid_date")
+}
+
 /// A status filter from a query string: a known status, or empty (all).
 pub fn status_filter(raw: &str) -> String {
     if STATUSES.contains(&raw) {
@@ -398,6 +457,20 @@ mod tests {
             term_end(date!(2024 - 02 - 29), Term::ThreeYears),
             date!(2027 - 02 - 28)
         );
+    }
+
+    #[test]
+    fn sorting_and_date_filters_come_from_the_query_string() {
+        assert_eq!(OrderSort::parse("total_desc"), OrderSort::TotalDesc);
+        assert_eq!(OrderSort::parse("; drop"), OrderSort::Newest);
+        for s in OrderSort::ALL {
+            assert_eq!(OrderSort::parse(s.code()), s);
+            assert!(s.sql().ends_with("o.id DESC") || s.sql().ends_with("o.id ASC"));
+        }
+        assert_eq!(date_filter(" "), Ok(None));
+        assert_eq!(date_filter("2026-11-24"), Ok(Some(date!(2026 - 11 - 24))));
+        assert_eq!(date_filter("2026-02-30"), Err("orders.invalid_date"));
+        assert_eq!(date_filter("24/11/2026"), Err("orders.invalid_date"));
     }
 
     #[test]

@@ -164,35 +164,66 @@ pub async fn order(
         .await
 }
 
+/// What the orders list shows.
+#[derive(Clone, Debug, Default)]
+pub struct OrderFilter {
+    pub q: String,
+    pub status: String,
+    pub customer: Option<Uuid>,
+    pub vendor: String,
+    /// Placed on or after this UTC date.
+    pub from: Option<time::Date>,
+    /// Placed on or before this UTC date.
+    pub to: Option<time::Date>,
+    pub sort: crate::orders::rules::OrderSort,
+}
+
+impl OrderFilter {
+    pub fn of_customer(customer: Uuid) -> Self {
+        Self {
+            customer: Some(customer),
+            ..Default::default()
+        }
+    }
+}
+
 pub async fn orders(
     tx: &mut PgConnection,
     reseller_id: Uuid,
-    q: &str,
-    customer: Option<Uuid>,
-    status: &str,
+    f: &OrderFilter,
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(Vec<OrderRow>, i64)> {
     let filter = "WHERE o.reseller_id = $1 AND ($2 = '' OR o.status = $2) AND ($4::uuid IS NULL OR o.customer_id = $4)
           AND ($3 = '' OR o.number::text = ltrim(ltrim(upper($3), 'ORD-'), '0') OR portal_fold(c.legal_name) LIKE '%' || portal_fold($3) || '%'
                OR EXISTS (SELECT 1 FROM order_lines l WHERE l.reseller_id = o.reseller_id AND l.order_id = o.id
-                          AND (portal_fold(l.product_name) LIKE '%' || portal_fold($3) || '%' OR upper(l.sku) = upper($3))))";
+                          AND (portal_fold(l.product_name) LIKE '%' || portal_fold($3) || '%' OR upper(l.sku) = upper($3))))
+          AND ($5 = '' OR EXISTS (SELECT 1 FROM order_lines l WHERE l.reseller_id = o.reseller_id AND l.order_id = o.id AND l.vendor = $5))
+          AND ($6::date IS NULL OR o.created_at >= $6::date::timestamp AT TIME ZONE 'UTC')
+          AND ($7::date IS NULL OR o.created_at < ($7::date + 1)::timestamp AT TIME ZONE 'UTC')";
     let total: i64 = sqlx::query_scalar(&format!(
         "SELECT count(*) FROM orders o JOIN customers c ON c.reseller_id = o.reseller_id AND c.id = o.customer_id {filter}"
     ))
     .bind(reseller_id)
-    .bind(status)
-    .bind(q)
-    .bind(customer)
+    .bind(&f.status)
+    .bind(&f.q)
+    .bind(f.customer)
+    .bind(&f.vendor)
+    .bind(f.from)
+    .bind(f.to)
     .fetch_one(&mut *tx)
     .await?;
     let rows = sqlx::query_as(&format!(
-        "{ORDER} {filter} ORDER BY o.created_at DESC, o.id DESC LIMIT {limit} OFFSET $5"
+        "{ORDER} {filter} ORDER BY {} LIMIT {limit} OFFSET $8",
+        f.sort.sql()
     ))
     .bind(reseller_id)
-    .bind(status)
-    .bind(q)
-    .bind(customer)
+    .bind(&f.status)
+    .bind(&f.q)
+    .bind(f.customer)
+    .bind(&f.vendor)
+    .bind(f.from)
+    .bind(f.to)
     .bind(offset)
     .fetch_all(tx)
     .await?;

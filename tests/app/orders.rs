@@ -925,3 +925,94 @@ async fn an_order_whose_worker_died_mid_provisioning_completes_once_after_restar
     );
     assert_eq!(app.smtp.count_to(&owner.email), 1);
 }
+
+#[tokio::test]
+async fn the_orders_list_filters_by_vendor_dates_and_customer_and_sorts() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = setup(&app, "contoso.onmicrosoft.com").await;
+    sqlx::query(
+        "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
+         VALUES ($1, $2, 'google', 'linked', 'contoso-mx.example', 'g-1')",
+    )
+    .bind(r)
+    .bind(customer)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
+    let microsoft = order_id(&app.submit(&page.form("form.place-order")).await);
+    let page = add_to_cart(&app, &app.client, customer, "GWS-BUSINESS-STANDARD", "1").await;
+    let google = order_id(&app.submit(&page.form("form.place-order")).await);
+    // The Microsoft order was placed ten days ago.
+    sqlx::query("UPDATE orders SET created_at = now() - interval '10 days' WHERE id = $1")
+        .bind(microsoft)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let numbers = |page: &crate::common::Page| page.texts("#orders tbody tr td:first-child a");
+    let (ms, gw): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT number FROM orders WHERE id = $1), (SELECT number FROM orders WHERE id = $2)",
+    )
+    .bind(microsoft)
+    .bind(google)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let (ms, gw) = (format!("ORD-{ms:06}"), format!("ORD-{gw:06}"));
+    assert_eq!(
+        numbers(&app.get("/orders").await),
+        [gw.as_str(), ms.as_str()]
+    );
+    assert_eq!(
+        numbers(&app.get("/orders?sort=oldest").await),
+        [ms.as_str(), gw.as_str()]
+    );
+    assert_eq!(
+        numbers(&app.get("/orders?sort=total_desc").await),
+        [ms.as_str(), gw.as_str()]
+    );
+    assert_eq!(
+        numbers(&app.get("/orders?vendor=google").await),
+        [gw.as_str()]
+    );
+    assert_eq!(
+        numbers(&app.get("/orders?vendor=microsoft").await),
+        [ms.as_str()]
+    );
+    let today = time::OffsetDateTime::now_utc().date();
+    let week_ago = today - time::Duration::days(7);
+    assert_eq!(
+        numbers(&app.get(&format!("/orders?from={week_ago}")).await),
+        [gw.as_str()]
+    );
+    assert_eq!(
+        numbers(&app.get(&format!("/orders?to={week_ago}")).await),
+        [ms.as_str()]
+    );
+    // A date that is not one is refused beside its field, the rest of the list still shown.
+    let bad = app.get("/orders?from=31/12/2026").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text(".field-error").contains("2026-11-24"));
+    assert_eq!(numbers(&bad).len(), 2);
+    // Filtered by customer, the list names it and offers to clear the filter.
+    let page = app
+        .get(&format!("/orders?customer={customer}&vendor=google"))
+        .await;
+    assert!(page.text("#customer-filter").contains("Contoso México"));
+    assert_eq!(numbers(&page), [gw.as_str()]);
+    let subs = app
+        .get(&format!("/subscriptions?customer={customer}"))
+        .await;
+    assert!(subs.text("#customer-filter").contains("Contoso México"));
+    // Another reseller's customer id shows nothing and names no one.
+    let b = app.reseller("Beta", "BET180512AB1").await;
+    let stranger = app.user(Some(b), "owner@beta.example", "owner").await;
+    let (c, _) = app.new_agent();
+    app.sign_in_with(&c, &stranger).await;
+    let page = app
+        .get_with(&c, &format!("/orders?customer={customer}"))
+        .await;
+    assert!(page.texts("#customer-filter").is_empty());
+    assert!(numbers(&page).is_empty());
+}
