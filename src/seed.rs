@@ -83,6 +83,8 @@ pub async fn seed_demo(
     )
     .await?;
 
+    demo_customers(&mut tx, reseller_id).await?;
+
     sqlx::query!(
         "INSERT INTO audit_log (reseller_id, actor_label, action, subject_type, subject_id)
          VALUES ($1, 'cli', 'seed_demo', 'reseller', $1::uuid::text)",
@@ -91,7 +93,132 @@ pub async fn seed_demo(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(format!("Demo data loaded.\n{}", how_to_log_in()))
+
+    // Fabrikam moves its Google Workspace to the demo reseller: its admin generated a token.
+    let public_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
+        .bind(reseller_id)
+        .fetch_one(pool)
+        .await?;
+    let token = crate::vendors::Sandbox::new(pool.clone())
+        .issue_transfer_token(TRANSFER_DOMAIN, &public_id, time::Duration::days(14))
+        .await?;
+    Ok(format!(
+        "Demo data loaded.\n{}\nTo try a Google Workspace transfer, order for Fabrikam Latinoamérica with \
+         domain {TRANSFER_DOMAIN} and transfer token {token} (valid 14 days; \
+         `portal sandbox-transfer-token` makes more).\n",
+        how_to_log_in()
+    ))
+}
+
+/// The Google Workspace domain of the demo customer that transfers to the demo reseller.
+pub const TRANSFER_DOMAIN: &str = "fabrikam-latam.example";
+
+/// A Mexican RFC from its first eleven characters, with its check digit.
+fn rfc(base: &str) -> String {
+    "0123456789A"
+        .chars()
+        .map(|d| format!("{base}{d}"))
+        .find(|c| crate::countries::tax_id::parse("MX", c).is_ok())
+        .unwrap_or_else(|| format!("{base}0"))
+}
+
+/// Three customers of the demo reseller: one without tenants (order a new Microsoft tenant),
+/// one moving its Google Workspace to the reseller, one with its existing Microsoft tenant.
+async fn demo_customers(
+    tx: &mut sqlx::PgConnection,
+    reseller_id: uuid::Uuid,
+) -> anyhow::Result<()> {
+    let customers = [
+        (
+            "Contoso México S.A. de C.V.",
+            "CME150301AB",
+            "Ana Torres",
+            "ana.torres@contoso-mx.example",
+            "+52 55 5555 0101",
+            "Paseo de la Reforma 222",
+            "Ciudad de México",
+            "CMX",
+            "Ciudad de México",
+            "06600",
+            None,
+        ),
+        (
+            "Fabrikam Latinoamérica S.A. de C.V.",
+            "FLA170815CD",
+            "Luis Pérez",
+            "luis.perez@fabrikam-latam.example",
+            "+52 33 3333 0202",
+            "Av. Vallarta 1500",
+            "Guadalajara",
+            "JAL",
+            "Jalisco",
+            "44100",
+            None,
+        ),
+        (
+            "Papelería La Esperanza",
+            "PES120210EF",
+            "María López",
+            "maria@papeleria-esperanza.example",
+            "+52 81 8181 0303",
+            "Calle Morelos 45",
+            "Monterrey",
+            "NLE",
+            "Nuevo León",
+            "64000",
+            Some("papeleriaesperanza.onmicrosoft.com"),
+        ),
+    ];
+    for (name, base, contact, email, phone, street, city, region_code, region, postal, tenant) in
+        customers
+    {
+        let id: uuid::Uuid = sqlx::query_scalar(
+            "INSERT INTO customers (reseller_id, legal_name, tax_id, country, contact_name, contact_email,
+                                    contact_phone, billing_email, address_line1, city, region_code, region_name,
+                                    postal_code, creation_key)
+             VALUES ($1, $2, $3, 'MX', $4, $5, $6, $5, $7, $8, $9, $10, $11, gen_random_uuid())
+             ON CONFLICT (reseller_id, country, tax_id) DO UPDATE SET updated_at = customers.updated_at
+             RETURNING id",
+        )
+        .bind(reseller_id)
+        .bind(name)
+        .bind(rfc(base))
+        .bind(contact)
+        .bind(email)
+        .bind(phone)
+        .bind(street)
+        .bind(city)
+        .bind(region_code)
+        .bind(region)
+        .bind(postal)
+        .fetch_one(&mut *tx)
+        .await?;
+        if let Some(domain) = tenant {
+            let tenant_ref = format!("microsoft-linked-{}", uuid::Uuid::new_v4().simple());
+            sqlx::query(
+                "INSERT INTO sandbox_domains (vendor, domain, reseller_id, customer_id, tenant_ref)
+                 VALUES ('microsoft', $1, $2, $3, $4) ON CONFLICT (vendor, domain) DO NOTHING",
+            )
+            .bind(domain)
+            .bind(reseller_id)
+            .bind(id)
+            .bind(&tenant_ref)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
+                 SELECT $1, $2, 'microsoft', 'linked', $3, tenant_ref FROM sandbox_domains
+                 WHERE vendor = 'microsoft' AND domain = $3
+                 ON CONFLICT (reseller_id, vendor, domain) DO NOTHING",
+            )
+            .bind(reseller_id)
+            .bind(id)
+            .bind(domain)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The demo accounts, printed at start on the embedded default.

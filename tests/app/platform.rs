@@ -319,3 +319,64 @@ async fn serve_without_database_url_runs_its_own_postgres_and_stops_it() {
     assert!(dir.join("demo-data-loaded").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_demo_data_loads_twice_without_doubling_and_its_transfer_token_works() {
+    let database = TestDatabase::create().await;
+    let db = portal::db::connect(&database.url).await.unwrap();
+    let hasher = portal::auth::password::PasswordHasher::default();
+    let dir = std::env::temp_dir().join(format!("portal-seed-{}", Uuid::new_v4().simple()));
+    let secrets = portal::crypto::SecretBox::from_config(None, &dir).unwrap();
+    portal::seed::seed_demo(&db, &hasher, &secrets)
+        .await
+        .unwrap();
+    let told = portal::seed::seed_demo(&db, &hasher, &secrets)
+        .await
+        .unwrap();
+    let tax_ids: Vec<String> = sqlx::query_scalar("SELECT tax_id FROM customers ORDER BY tax_id")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(tax_ids.len(), 3);
+    for t in &tax_ids {
+        assert!(portal::countries::tax_id::parse("MX", t).is_ok(), "{t}");
+    }
+    let tenants: i64 = sqlx::query_scalar("SELECT count(*) FROM customer_tenants")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(tenants, 1);
+    // The printed token lets the demo reseller take Fabrikam's Google Workspace over.
+    let token = told
+        .split("transfer token ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the seed prints a transfer token");
+    let (reseller_id, public_id, customer_id): (Uuid, String, Uuid) = sqlx::query_as(
+        "SELECT r.id, r.public_id, c.id FROM resellers r JOIN customers c ON c.reseller_id = r.id
+         WHERE c.legal_name LIKE 'Fabrikam%'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    use portal::vendors::Vendor;
+    let owner = portal::vendors::TenantOwner {
+        reseller_id,
+        customer_id,
+    };
+    let sandbox = portal::vendors::Sandbox::new(db.clone());
+    assert!(
+        sandbox
+            .transfer_tenant(portal::seed::TRANSFER_DOMAIN, token, &public_id, owner)
+            .await
+            .is_ok()
+    );
+    assert!(
+        sandbox
+            .transfer_tenant(portal::seed::TRANSFER_DOMAIN, token, "R-NOTYOU", owner)
+            .await
+            .is_err()
+    );
+    db.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
