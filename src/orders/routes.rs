@@ -113,6 +113,7 @@ pub struct VendorConfig {
     pub label: String,
     /// The tenant every line of this vendor uses, when they agree.
     pub chosen: Option<String>,
+    pub chosen_id: Option<Uuid>,
     pub transfer: bool,
     pub tenants: Vec<(Uuid, String)>,
     pub form: ConfigureForm,
@@ -131,6 +132,11 @@ impl VendorConfig {
         } else {
             None
         }
+    }
+
+    /// Whether the cart's lines of this vendor use tenant `id`.
+    pub fn is_chosen(&self, id: &Uuid) -> bool {
+        self.chosen_id.as_ref() == Some(id)
     }
 
     /// What was typed in the form of `mode` (empty for the other forms).
@@ -478,6 +484,7 @@ pub(crate) async fn render_cart(
             } else {
                 None
             },
+            chosen_id: if agree { first.tenant_id } else { None },
             transfer: agree && first.transfer_token.is_some(),
             tenants: tenants
                 .iter()

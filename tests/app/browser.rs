@@ -456,10 +456,8 @@ async fn j4_add_customer_in_spanish() {
     .await;
 }
 
-/// J5 in a browser: order 10 seats for a new Microsoft tenant configured inside the order; the
-/// order page shows it completing without a manual reload.
-async fn order_licenses(lang: &str, completed: &str) {
-    let app = TestApp::spawn().await;
+/// A reseller approved in the demo programs, its owner, and a customer without tenants.
+async fn ordering_reseller(app: &TestApp) -> (uuid::Uuid, crate::common::TestUser, uuid::Uuid) {
     let r = app.reseller("Alfa", "ALF180512AB1").await;
     let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
     let mut tx = app.db.begin().await.unwrap();
@@ -478,6 +476,14 @@ async fn order_licenses(lang: &str, completed: &str) {
     .fetch_one(&app.db)
     .await
     .unwrap();
+    (r, owner, customer)
+}
+
+/// J5 in a browser: order 10 seats for a new Microsoft tenant configured inside the order; the
+/// order page shows it completing without a manual reload.
+async fn order_licenses(lang: &str, completed: &str) {
+    let app = TestApp::spawn().await;
+    let (_, owner, customer) = ordering_reseller(&app).await;
     let Some(browser) = Browser::start(lang).await else {
         return;
     };
@@ -541,4 +547,58 @@ async fn j5_order_in_spanish() {
 #[tokio::test]
 async fn j5_order_in_english() {
     order_licenses("en", "Completed").await;
+}
+
+/// J5 with a Google Workspace transfer, in Portuguese: the page explains the token with the
+/// reseller's public id; a wrong token is refused beside its field; the right one transfers.
+#[tokio::test]
+async fn j5_google_transfer_in_portuguese() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = ordering_reseller(&app).await;
+    let public_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
+        .bind(r)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let token = portal::vendors::Sandbox::new(app.db.clone())
+        .issue_transfer_token("contoso-mx.example", &public_id, time::Duration::days(14))
+        .await
+        .unwrap();
+    let Some(browser) = Browser::start("pt-BR").await else {
+        return;
+    };
+    sign_in(&app, &browser, &owner).await;
+    browser.wait_path("/").await;
+    browser
+        .goto(&app.url(&format!(
+            "/orders/new?customer={customer}&q=workspace+business+standard"
+        )))
+        .await;
+    browser
+        .click("#add-GWS-BUSINESS-STANDARD option[value='P1Y:monthly']")
+        .await;
+    browser.fill("#q-GWS-BUSINESS-STANDARD", "25").await;
+    browser.submit("#add-GWS-BUSINESS-STANDARD").await;
+    let help = browser
+        .wait_text("#transfer-help", |t| t.contains("Google"))
+        .await;
+    assert!(help.contains(&public_id), "{help}");
+    browser.fill("#t-domain", "contoso-mx.example").await;
+    browser.fill("#t-token", "WRONG-TOKEN").await;
+    browser.submit("#configure-google-transfer").await;
+    let error = browser.wait_text("#e-token", |t| !t.is_empty()).await;
+    assert!(error.contains("não reconhece"), "{error}");
+    browser.fill("#t-token", &token).await;
+    browser.submit("#configure-google-transfer").await;
+    browser
+        .wait_text("#chosen-google", |t| t.contains("transferência"))
+        .await;
+    browser.scroll_to("#configure").await;
+    browser.snap("j5-pt-BR-transfer").await;
+    browser.submit("form.place-order").await;
+    let status = browser
+        .wait_text("#order-status", |t| t == "Concluído")
+        .await;
+    assert_eq!(status, "Concluído");
+    browser.close().await;
 }

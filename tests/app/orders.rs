@@ -395,6 +395,41 @@ async fn carts_and_orders_of_others_answer_404_and_forged_tenants_are_ignored() 
     let page = app.submit(&form).await;
     assert!(!page.text("#cart").contains("otro.onmicrosoft.com"));
     assert!(page.text("#cart").contains("Elige el tenant"));
+    // Nor in the configure step; an unknown vendor or mode is a bad request.
+    let configure = page.form("#configure-microsoft-existing");
+    let refused = app
+        .submit(&configure.clone().set("tenant", &foreign_tenant.to_string()))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text(".field-error")
+            .starts_with("Elige uno de los tenants")
+    );
+    assert!(!refused.text("#cart").contains("otro.onmicrosoft.com"));
+    for (field, value) in [("vendor", "amazon"), ("mode", "steal")] {
+        let bad = app.submit(&configure.clone().set(field, value)).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{field}");
+    }
+    // Another reseller's cart cannot be configured either.
+    let (c, _) = app.new_agent();
+    let landed = app.sign_in_with(&c, &stranger).await;
+    let token = landed
+        .form("form[action='/logout']")
+        .get("csrf_token")
+        .unwrap()
+        .to_string();
+    let response = c
+        .post(app.url(&configure.action))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("vendor", "microsoft"),
+            ("mode", "existing"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
