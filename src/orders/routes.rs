@@ -36,6 +36,10 @@ pub fn router() -> Router<AppState> {
         .route("/orders/new", get(new_order))
         .route("/orders/cart/{cart}/lines", post(add_line))
         .route("/orders/cart/{cart}/lines/{line}/delete", post(remove_line))
+        .route(
+            "/orders/cart/{cart}/lines/{line}/quantity",
+            post(change_quantity),
+        )
         .route("/orders/cart/{cart}/place", post(place))
         .route(
             "/orders/cart/{cart}/configure",
@@ -577,12 +581,7 @@ async fn add_line(
         .offer
         .split_once(':')
         .and_then(|(t, b)| Some((Term::parse(t)?, Billing::parse(b)?)));
-    let quantity = form
-        .quantity
-        .trim()
-        .parse::<i32>()
-        .ok()
-        .filter(|q| (1..=1_000_000).contains(q));
+    let quantity = parse_quantity(&form.quantity);
     // The tenant must be this customer's (a forged id from another customer is refused).
     let tenant = match Uuid::parse_str(&form.tenant) {
         Ok(id) => sqlx::query_scalar::<_, Uuid>("SELECT id FROM customer_tenants WHERE reseller_id = $1 AND customer_id = $2 AND id = $3")
@@ -678,6 +677,51 @@ async fn remove_line(
 struct PlaceForm {
     #[serde(default)]
     quote: String,
+}
+
+#[derive(Deserialize)]
+struct QuantityForm {
+    #[serde(default)]
+    quantity: String,
+}
+
+/// A quantity typed in the cart: a whole number the database accepts (the product's own
+/// minimum and maximum are rules shown on the line).
+fn parse_quantity(raw: &str) -> Option<i32> {
+    raw.trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|q| (1..=1_000_000).contains(q))
+}
+
+async fn change_quantity(
+    State(state): State<AppState>,
+    session: Session,
+    me: ResellerUser,
+    Path((cart, line)): Path<(String, String)>,
+    Form(form): Form<QuantityForm>,
+) -> AppResult<Response> {
+    me.user.require(&BUYERS)?;
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let cart = own_open_cart(&mut tx, &me, &cart).await?;
+    let back = format!("/orders/new?customer={}", cart.customer_id);
+    let Some(quantity) = parse_quantity(&form.quantity) else {
+        flash::push(&session, Level::Error, "orders.bad_quantity", &[]).await;
+        return Ok(page::see_other(&back));
+    };
+    if cart.status == "open" {
+        sqlx::query(
+            "UPDATE cart_lines SET quantity = $4 WHERE reseller_id = $1 AND cart_id = $2 AND id = $3",
+        )
+        .bind(me.reseller_id)
+        .bind(cart.id)
+        .bind(uuid(&line)?)
+        .bind(quantity)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(page::see_other(&back))
 }
 
 /// Places the order of a cart: checks every rule, snapshots prices, records the first event and

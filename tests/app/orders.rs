@@ -284,7 +284,25 @@ async fn the_rules_refuse_what_cannot_be_ordered_and_nothing_is_placed() {
         "Corrige las líneas marcadas antes de realizar el pedido."
     );
     // A program the reseller is not approved in (Azure), and an inactive customer.
-    let line = page.form("#cart tbody tr.problem form");
+    // Fewer seats make the line orderable; a quantity that is not a number is refused.
+    let change = page.form("#cart tbody tr.problem form.quantity-form");
+    let refused = app.submit(&change.clone().set("quantity", "diez")).await;
+    assert!(refused.text(".flash-error").contains("número entero"));
+    assert!(refused.text("#cart").contains("mínimo y máximo"));
+    let page = app.submit(&change.set("quantity", "300")).await;
+    assert!(
+        page.texts("#cart tr.problem").is_empty(),
+        "{}",
+        page.text("#cart")
+    );
+    let page = app
+        .submit(
+            &page
+                .form("#cart tbody tr:last-child form.quantity-form")
+                .set("quantity", "301"),
+        )
+        .await;
+    let line = page.form("#cart tbody tr.problem form[action$='/delete']");
     let page = app.submit(&line).await;
     assert!(page.texts("#cart tr.problem").is_empty());
     sqlx::query("UPDATE customers SET status = 'inactive' WHERE id = $1")
