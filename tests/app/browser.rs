@@ -519,7 +519,7 @@ async fn order_licenses(lang: &str, completed: &str) {
     browser
         .wait_text("#cart", |t| t.contains("contosomx.onmicrosoft.com"))
         .await;
-    browser.scroll_to("#configure").await;
+    browser.scroll_to("#cart").await;
     browser.snap(&format!("j5-{lang}-1-cart")).await;
     browser.submit("form.place-order").await;
     let status = browser.wait_text("#order-status", |t| t == completed).await;
