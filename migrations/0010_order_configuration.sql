@@ -27,3 +27,10 @@ CREATE TABLE sandbox_transfer_tokens (
     created_at          timestamptz NOT NULL DEFAULT now()
 );
 ALTER TABLE sandbox_domains ADD COLUMN profile jsonb;
+
+-- Tenants whose payment problem was solved at the vendor (the sandbox's "payment-declined"
+-- injection stops for them), so a failed order can be retried to completion in demos.
+CREATE TABLE sandbox_payment_fixed (
+    domain      text PRIMARY KEY,
+    fixed_at    timestamptz NOT NULL DEFAULT now()
+);

@@ -74,6 +74,13 @@ enum Command {
         #[arg(long, default_value_t = 14)]
         days: i64,
     },
+    /// Play the reseller solving a declined payment with the vendor for a tenant domain (the
+    /// sandbox's `payment-declined…` failure stops there; staff can then retry the order).
+    SandboxFixPayment {
+        /// The tenant domain whose orders were declined.
+        #[arg(long)]
+        domain: String,
+    },
     /// Send a test e-mail now, to check the mail settings.
     SendTestMail {
         /// Where to send it.
@@ -187,6 +194,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     .issue_transfer_token(&domain, &reseller, time::Duration::days(days))
                     .await?;
                 println!("{token}");
+                Ok(())
+            })
+            .await
+        }
+        Command::SandboxFixPayment { domain } => {
+            with_database(&config, |pool| async move {
+                portal::vendors::Sandbox::new(pool)
+                    .fix_payment(&domain)
+                    .await?;
+                println!("Payments for {domain} now go through in the sandbox.");
                 Ok(())
             })
             .await

@@ -176,7 +176,7 @@ pub trait Vendor: Send + Sync {
 /// The sandbox vendor.
 ///
 /// Failure injection by tenant domain, so tests and demos show every path: a domain starting
-/// with `payment-declined` is refused (permanent), `over-limit` exceeds the vendor's seat limit
+/// with `payment-declined` is refused (permanent, until `fix_payment`), `over-limit` exceeds the vendor's seat limit
 /// (permanent), `vendor-down` always answers a transient error, `flaky` fails the first attempt
 /// only, `timeout` never answers in time (transient).
 #[derive(Clone)]
@@ -220,6 +220,26 @@ impl Sandbox {
         .execute(&self.db)
         .await?;
         Ok(token)
+    }
+
+    /// Plays the reseller solving a declined payment with the vendor for the tenant on `domain`:
+    /// the sandbox's `payment-declined` injection stops there, so staff can retry the order.
+    pub async fn fix_payment(&self, domain: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO sandbox_payment_fixed (domain) VALUES (lower($1)) ON CONFLICT DO NOTHING",
+        )
+        .bind(domain.trim())
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    async fn payment_fixed(&self, domain: &str) -> Result<bool, VendorError> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM sandbox_payment_fixed WHERE domain = $1)")
+            .bind(domain)
+            .fetch_one(&self.db)
+            .await
+            .map_err(internal)
     }
 
     async fn issued_token(&self, token: &str) -> Result<Option<IssuedToken>, VendorError> {
@@ -375,7 +395,7 @@ impl Vendor for Sandbox {
                 .await?;
         }
         let domain = request.tenant_domain;
-        if domain.starts_with("payment-declined") {
+        if domain.starts_with("payment-declined") && !self.payment_fixed(domain).await? {
             return Err(VendorError::Permanent {
                 code: "payment_declined",
                 message: "The vendor declined the payment method.".into(),

@@ -484,13 +484,10 @@ async fn staff_retry_a_failed_order_or_reject_it_with_a_reason_the_reseller_read
     );
 
     // The reseller fixed its payment method with the vendor: staff retry the first order.
-    sqlx::query(
-        "UPDATE order_lines SET tenant_domain = 'contoso.onmicrosoft.com' WHERE order_id = $1",
-    )
-    .bind(orders[0])
-    .execute(&app.db)
-    .await
-    .unwrap();
+    portal::vendors::Sandbox::new(app.db.clone())
+        .fix_payment("payment-declined.onmicrosoft.com")
+        .await
+        .unwrap();
     let url = format!("/staff/orders/{r}/{}", orders[0]);
     let page = app.get_with(&s, &url).await;
     let retried = app
