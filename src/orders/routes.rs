@@ -109,6 +109,8 @@ struct CartPage {
     quote: String,
     start_date: String,
     configs: Vec<VendorConfig>,
+    /// The programs of the cart's lines and the terms version accepted (code, name, label).
+    terms: Vec<(String, String, String)>,
 }
 
 /// The tenant of one vendor in the cart: what is chosen, and the forms to choose or create it.
@@ -371,6 +373,7 @@ pub(crate) async fn render_cart(
             quote: String::new(),
             start_date: String::new(),
             configs: Vec::new(),
+            terms: Vec::new(),
         }));
     };
     let cart_id = store::open_cart(&mut tx, me.reseller_id, me.user.id, customer.id).await?;
@@ -391,6 +394,35 @@ pub(crate) async fn render_cart(
     .bind(customer.id)
     .fetch_all(&mut *tx)
     .await?;
+    // The program terms the order is placed under.
+    let accepted: Vec<(String, String, Option<i32>, Option<time::OffsetDateTime>)> = sqlx::query_as(
+        "SELECT DISTINCT pr.code, pr.name, a.version, a.accepted_at
+         FROM cart_lines l JOIN products p ON p.id = l.product_id JOIN programs pr ON pr.id = p.program_id
+         LEFT JOIN LATERAL (SELECT version, accepted_at FROM program_terms_acceptances x
+                            WHERE x.reseller_id = l.reseller_id AND x.program_id = pr.id
+                            ORDER BY version DESC LIMIT 1) a ON true
+         WHERE l.reseller_id = $1 AND l.cart_id = $2 ORDER BY pr.name",
+    )
+    .bind(me.reseller_id)
+    .bind(cart_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let terms = accepted
+        .into_iter()
+        .map(|(code, name, version, at)| {
+            let label = match (version, at) {
+                (Some(v), Some(at)) => ctx.t_with(
+                    "orders.terms_accepted",
+                    &[
+                        ("version", &v.to_string()),
+                        ("date", &i18n::format_date(ctx.locale, at.date())),
+                    ],
+                ),
+                _ => ctx.t("orders.terms_not_accepted"),
+            };
+            (code, name, label)
+        })
+        .collect();
     let public_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
         .bind(me.reseller_id)
         .fetch_one(&mut *tx)
@@ -530,6 +562,7 @@ pub(crate) async fn render_cart(
             candidates,
             problems,
             configs,
+            terms,
         },
     ))
 }

@@ -105,6 +105,12 @@ async fn j5_ten_seats_are_ordered_provisioned_and_become_a_subscription() {
     assert!(cart.contains("Microsoft 365 Business Standard"), "{cart}");
     assert!(cart.contains("contoso.onmicrosoft.com"), "{cart}");
     assert_eq!(page.text("#cart-total"), "US$ 132,00");
+    // The review names the program terms the order is placed under.
+    let terms = page.text("#order-terms");
+    assert!(
+        terms.contains("Microsoft") && terms.contains("aceptados el"),
+        "{terms}"
+    );
     let placed = app.submit(&page.form("form.place-order")).await;
     assert_eq!(placed.status, StatusCode::OK, "{}", placed.body);
     assert!(placed.text("h1").starts_with("ORD-"));
