@@ -29,6 +29,8 @@ use crate::web::page::{self, PageCtx};
 
 pub const BUYERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];
 const PAGE: i64 = 25;
+/// Products offered at once in the cart's search (refine the search for others).
+const CANDIDATES: usize = 8;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -67,6 +69,10 @@ pub(crate) struct NewParams {
     q: String,
     #[serde(default)]
     product: String,
+    #[serde(default)]
+    program: String,
+    #[serde(default)]
+    category: String,
 }
 
 pub struct PricedLine {
@@ -111,6 +117,11 @@ struct CartPage {
     configs: Vec<VendorConfig>,
     /// The programs of the cart's lines and the terms version accepted (code, name, label).
     terms: Vec<(String, String, String)>,
+    programs: Vec<crate::catalog::store::Choice>,
+    categories: Vec<(&'static str, String)>,
+    program: String,
+    category: String,
+    more_found: bool,
 }
 
 /// The tenant of one vendor in the cart: what is chosen, and the forms to choose or create it.
@@ -374,6 +385,11 @@ pub(crate) async fn render_cart(
             start_date: String::new(),
             configs: Vec::new(),
             terms: Vec::new(),
+            programs: Vec::new(),
+            categories: Vec::new(),
+            program: String::new(),
+            category: String::new(),
+            more_found: false,
         }));
     };
     let cart_id = store::open_cart(&mut tx, me.reseller_id, me.user.id, customer.id).await?;
@@ -429,20 +445,27 @@ pub(crate) async fn render_cart(
         .await?;
     // Products to add: the catalog's search, a few at a time.
     let mut candidates = Vec::new();
+    let mut more_found = false;
     let q: String = p.q.trim().chars().take(100).collect();
-    if !q.is_empty() || !p.product.is_empty() {
-        let query = catalog::Query {
-            q: if p.product.is_empty() {
-                q.clone()
-            } else {
-                p.product.clone()
-            },
-            page: 1,
-            ..Default::default()
-        };
+    // The catalog's own filters, checked the same way.
+    let query = crate::catalog::routes::ListParams {
+        q: if p.product.is_empty() {
+            q.clone()
+        } else {
+            p.product.clone()
+        },
+        program: p.program.clone(),
+        category: p.category.clone(),
+        ..Default::default()
+    }
+    .to_query();
+    let (program, category) = (query.program.clone(), query.category.clone());
+    let programs = catalog::programs(&mut *tx).await?;
+    if !query.q.is_empty() || !query.program.is_empty() || !query.category.is_empty() {
         let (found, _) =
             catalog::search(&mut tx, &query, Some(me.reseller_id), &currency, today()).await?;
-        for product in found.into_iter().take(8) {
+        more_found = found.len() > CANDIDATES;
+        for product in found.into_iter().take(CANDIDATES) {
             let offers = catalog::offers(&mut *tx, product.id)
                 .await?
                 .into_iter()
@@ -543,6 +566,10 @@ pub(crate) async fn render_cart(
     } else {
         axum::http::StatusCode::OK
     };
+    let categories = crate::catalog::routes::CATEGORIES
+        .iter()
+        .map(|c| (*c, ctx.t(&format!("category.{c}"))))
+        .collect();
     Ok(page::render(
         status,
         &CartPage {
@@ -563,6 +590,11 @@ pub(crate) async fn render_cart(
             problems,
             configs,
             terms,
+            programs,
+            categories,
+            program,
+            category,
+            more_found,
         },
     ))
 }

@@ -105,6 +105,23 @@ async fn j5_ten_seats_are_ordered_provisioned_and_become_a_subscription() {
     assert!(cart.contains("Microsoft 365 Business Standard"), "{cart}");
     assert!(cart.contains("contoso.onmicrosoft.com"), "{cart}");
     assert_eq!(page.text("#cart-total"), "US$ 132,00");
+    // The cart's product search has the catalog's filters.
+    let found = app
+        .get(&format!(
+            "/orders/new?customer={customer}&program=google-workspace&category=nonsense"
+        ))
+        .await;
+    let names = found.texts(".candidate h3");
+    assert!(
+        !names.is_empty() && names.iter().all(|n| n.starts_with("Google Workspace")),
+        "{names:?}"
+    );
+    assert_eq!(
+        found
+            .attr("#f-program option[selected]", "value")
+            .as_deref(),
+        Some("google-workspace")
+    );
     // The review names the program terms the order is placed under.
     let terms = page.text("#order-terms");
     assert!(
