@@ -1089,3 +1089,87 @@ async fn the_orders_list_filters_by_vendor_dates_and_customer_and_sorts() {
     assert!(page.texts("#customer-filter").is_empty());
     assert!(numbers(&page).is_empty());
 }
+
+#[tokio::test]
+async fn each_sandbox_failure_ends_with_its_reason_in_the_users_language() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = setup(&app, "over-limit.onmicrosoft.com").await;
+    let mut tenants = Vec::new();
+    for domain in [
+        "over-limit.onmicrosoft.com",
+        "vendor-down.onmicrosoft.com",
+        "timeout.onmicrosoft.com",
+    ] {
+        let id: Uuid = sqlx::query_scalar(
+            "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
+             VALUES ($1, $2, 'microsoft', 'reserved', $3, 'ref')
+             ON CONFLICT (reseller_id, vendor, domain) DO UPDATE SET tenant_ref = 'ref' RETURNING id",
+        )
+        .bind(r)
+        .bind(customer)
+        .bind(domain)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        tenants.push(id);
+    }
+    app.sign_in(&owner).await;
+    let mut orders = Vec::new();
+    for tenant in &tenants {
+        let page = app
+            .get(&format!("/orders/new?customer={customer}&q=CFQ7TTC0LH18"))
+            .await;
+        let form = page
+            .form("form#add-CFQ7TTC0LH18")
+            .set("offer", "P1Y:monthly")
+            .set("quantity", "2")
+            .set("tenant", &tenant.to_string());
+        let page = app.submit(&form).await;
+        orders.push(order_id(&app.submit(&page.form("form.place-order")).await));
+    }
+    // Transient failures are retried; make the retries due at once and few.
+    sqlx::query("UPDATE jobs SET max_attempts = 3 WHERE kind = 'provision_order'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        let open: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM orders WHERE status NOT IN ('failed', 'completed')",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        if open == 0 {
+            break;
+        }
+        sqlx::query("UPDATE jobs SET run_at = now() WHERE state = 'queued'")
+            .execute(&app.db)
+            .await
+            .unwrap();
+        sqlx::query("SELECT pg_notify('portal_jobs', '')")
+            .execute(&app.db)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.get("/language/en?next=/orders").await;
+    let expected = [
+        "The quantity exceeds the vendor's limit for this tenant.",
+        "The vendor did not answer after several attempts.",
+        "The vendor did not answer after several attempts.",
+    ];
+    for (order, message) in orders.iter().zip(expected) {
+        assert_eq!(wait_status(&app, *order, "failed").await, "failed");
+        let page = app.get(&format!("/orders/{order}")).await;
+        assert_eq!(page.text(".flash-error"), message);
+    }
+    // The transient ones were tried until the last attempt; the permanent one once.
+    let attempts: Vec<i32> = sqlx::query_scalar(
+        "SELECT attempts FROM jobs WHERE kind = 'provision_order' ORDER BY attempts",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(attempts, [1, 3, 3]);
+    assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 0);
+}
