@@ -182,10 +182,7 @@ async fn list(
         })
         .collect();
     Ok(page::ok(&ListPage {
-        summary: ctx.t_with(
-            "customers.count",
-            &[("count", &i18n::format_integer(ctx.locale, total))],
-        ),
+        summary: ctx.t_count("customers.count", total),
         countries: countries::sorted(ctx.locale)
             .into_iter()
             .map(|c| (c.code, c.name(ctx.locale)))

@@ -1119,10 +1119,7 @@ async fn list(
     Ok(page::render(
         status,
         &ListPage {
-            summary: ctx.t_with(
-                "orders.count",
-                &[("count", &i18n::format_integer(ctx.locale, total))],
-            ),
+            summary: ctx.t_count("orders.count", total),
             prev_link: (page_no > 1).then(|| link(page_no - 1)),
             next_link: (page_no < pages).then(|| link(page_no + 1)),
             can_order: BUYERS.contains(&me.user.role),
@@ -1308,10 +1305,7 @@ async fn subscriptions(
     };
     let rows = subscription_rows(&ctx, subs);
     Ok(page::ok(&SubscriptionsPage {
-        summary: ctx.t_with(
-            "subscriptions.count",
-            &[("count", &i18n::format_integer(ctx.locale, total))],
-        ),
+        summary: ctx.t_count("subscriptions.count", total),
         prev_link: (page_no > 1).then(|| link(page_no - 1)),
         next_link: (page_no < pages).then(|| link(page_no + 1)),
         customer: customer_text.clone(),

@@ -152,10 +152,7 @@ async fn list(
         })
         .collect();
     Ok(page::ok(&ListPage {
-        summary: ctx.t_with(
-            "resellers.count",
-            &[("count", &i18n::format_integer(ctx.locale, total))],
-        ),
+        summary: ctx.t_count("resellers.count", total),
         prev_link: (page_no > 1).then(|| link(page_no - 1)),
         next_link: (page_no < pages).then(|| link(page_no + 1)),
         countries: countries::sorted(ctx.locale)

@@ -70,6 +70,17 @@ impl PageCtx {
         i18n::t_with(self.locale, key, args)
     }
 
+    /// "N things": `key` with `%{count}` filled, or `<key>_one` when there is exactly one.
+    pub fn t_count(&self, key: &str, count: i64) -> String {
+        let one = format!("{key}_one");
+        let key = if count == 1 && i18n::has_key(&one) {
+            one.as_str()
+        } else {
+            key
+        };
+        self.t_with(key, &[("count", &i18n::format_integer(self.locale, count))])
+    }
+
     /// The `lang` attribute of the page.
     pub fn lang(&self) -> &'static str {
         self.locale.code()

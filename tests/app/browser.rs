@@ -536,6 +536,15 @@ async fn order_licenses(lang: &str, completed: &str) {
         .await;
     browser.snap(&format!("j5-{lang}-3-customer")).await;
     assert!(subs.contains("Business Standard"), "{subs}");
+    // The orders list, filtered by this customer.
+    browser
+        .goto(&app.url(&format!("/orders?customer={customer}")))
+        .await;
+    let rows = browser
+        .wait_text("#orders tbody", |t| t.contains("ORD-"))
+        .await;
+    assert!(rows.contains("Contoso"), "{rows}");
+    browser.snap(&format!("j5-{lang}-4-orders")).await;
     browser.close().await;
 }
 
