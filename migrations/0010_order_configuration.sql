@@ -17,6 +17,16 @@ ALTER TABLE order_lines ADD COLUMN transfer_token text;
 CREATE INDEX orders_by_status ON orders (reseller_id, status, created_at DESC);
 CREATE INDEX order_lines_order ON order_lines (reseller_id, order_id);
 
+-- The orders list at scale: the vendors of an order on the order itself, and order lines
+-- searchable by product name and SKU through a trigram index.
+ALTER TABLE orders ADD COLUMN vendors text[] NOT NULL DEFAULT '{}';
+UPDATE orders o SET vendors = ARRAY(
+    SELECT DISTINCT l.vendor FROM order_lines l
+    WHERE l.reseller_id = o.reseller_id AND l.order_id = o.id ORDER BY 1);
+ALTER TABLE order_lines ADD COLUMN search_text text
+    GENERATED ALWAYS AS (portal_fold(product_name || ' ' || sku)) STORED;
+CREATE INDEX order_lines_search ON order_lines USING gin (reseller_id, search_text gin_trgm_ops);
+
 -- The sandbox's side of Google Workspace transfers: the tokens customers generate in their
 -- admin console, naming the reseller they move to.
 CREATE TABLE sandbox_transfer_tokens (

@@ -848,9 +848,12 @@ async fn place(
         flash::push(&session, Level::Error, "orders.quote_changed", &[]).await;
         return Ok(page::see_other(&back));
     }
+    let mut vendors: Vec<&str> = lines.iter().map(|l| l.line.vendor.as_str()).collect();
+    vendors.sort_unstable();
+    vendors.dedup();
     let order_id: Uuid = sqlx::query_scalar(
-        "INSERT INTO orders (reseller_id, cart_id, customer_id, placed_by, currency, total_cost, total_price)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO orders (reseller_id, cart_id, customer_id, placed_by, currency, total_cost, total_price, vendors)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(me.reseller_id)
     .bind(cart.id)
@@ -859,6 +862,7 @@ async fn place(
     .bind(&currency)
     .bind(total_cost)
     .bind(total_price)
+    .bind(&vendors)
     .fetch_one(&mut *tx)
     .await?;
     for l in &lines {

@@ -306,6 +306,19 @@ pub fn date_filter(raw: &str) -> Result<Option<time::Date>, &'static str> {
         .map_err(|_| "orders.invalid_date")
 }
 
+/// The order number a search names (`ORD-001042`, `ord-1042` or `1042`), if it names one.
+pub fn order_number_query(q: &str) -> Option<i64> {
+    let q = q.trim();
+    let digits = match q.get(..4) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("ord-") => &q[4..],
+        _ => q,
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 /// A status filter from a query string: a known status, or empty (all).
 pub fn status_filter(raw: &str) -> String {
     if STATUSES.contains(&raw) {
@@ -471,6 +484,17 @@ mod tests {
         assert_eq!(date_filter("2026-11-24"), Ok(Some(date!(2026 - 11 - 24))));
         assert_eq!(date_filter("2026-02-30"), Err("orders.invalid_date"));
         assert_eq!(date_filter("24/11/2026"), Err("orders.invalid_date"));
+    }
+
+    #[test]
+    fn searches_name_order_numbers_with_or_without_prefix() {
+        assert_eq!(order_number_query("ORD-001042"), Some(1042));
+        assert_eq!(order_number_query(" ord-1042 "), Some(1042));
+        assert_eq!(order_number_query("1042"), Some(1042));
+        assert_eq!(order_number_query("ORD-"), None);
+        assert_eq!(order_number_query("contoso"), None);
+        assert_eq!(order_number_query("ORD-12a"), None);
+        assert_eq!(order_number_query("99999999999999999999"), None);
     }
 
     #[test]

@@ -81,14 +81,14 @@ async fn list(
     // Staff see every reseller: this query runs outside tenant transactions, on purpose.
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT o.id, o.reseller_id, o.number, r.legal_name AS reseller, c.legal_name AS customer, o.status, o.reason,
-                (SELECT string_agg(DISTINCT l.vendor, ', ') FROM order_lines l WHERE l.reseller_id = o.reseller_id AND l.order_id = o.id) AS vendors,
+                array_to_string(o.vendors, ', ') AS vendors,
                 o.created_at
          FROM orders o
          JOIN resellers r ON r.id = o.reseller_id
          JOIN customers c ON c.reseller_id = o.reseller_id AND c.id = o.customer_id
          WHERE ($1 = '' OR o.status = $1)
            AND ($2 = '' OR portal_fold(r.legal_name) LIKE '%' || portal_fold($2) || '%' OR r.public_id = upper($2))
-           AND ($3 = '' OR EXISTS (SELECT 1 FROM order_lines l WHERE l.reseller_id = o.reseller_id AND l.order_id = o.id AND l.vendor = $3))
+           AND ($3 = '' OR $3 = ANY (o.vendors))
          ORDER BY (o.status = 'failed') DESC, o.created_at DESC LIMIT 200",
     )
     .bind(&status)
