@@ -94,7 +94,7 @@ pub async fn configure(
                     again("prefix", "tenants.domain_taken")
                 }
             }
-            Ok(domain) => match form.profile().parse(&customer.country) {
+            Ok(domain) => match form.profile.parse(&customer.country) {
                 Err(errors) => Answer::Again(errors, None),
                 Ok(profile) => match state
                     .vendor

@@ -179,22 +179,9 @@ pub struct ConfigureForm {
     pub domain: String,
     #[serde(default)]
     pub token: String,
-    #[serde(default)]
-    pub company: String,
-    #[serde(default)]
-    pub contact_name: String,
-    #[serde(default)]
-    pub contact_email: String,
-    #[serde(default)]
-    pub contact_phone: String,
-    #[serde(default)]
-    pub address_line1: String,
-    #[serde(default)]
-    pub city: String,
-    #[serde(default)]
-    pub region: String,
-    #[serde(default)]
-    pub postal_code: String,
+    /// The customer data a new Microsoft tenant needs.
+    #[serde(flatten)]
+    pub profile: rules::ProfileForm,
 }
 
 impl ConfigureForm {
@@ -207,31 +194,20 @@ impl ConfigureForm {
             .collect();
         Self {
             prefix,
-            company: c.legal_name.clone(),
-            contact_name: c.contact_name.clone(),
-            contact_email: c.contact_email.clone(),
-            contact_phone: c.contact_phone.clone(),
-            address_line1: c.address_line1.clone(),
-            city: c.city.clone(),
-            region: c
-                .region_code
-                .clone()
-                .unwrap_or_else(|| c.region_name.clone()),
-            postal_code: c.postal_code.clone(),
+            profile: rules::ProfileForm {
+                company: c.legal_name.clone(),
+                contact_name: c.contact_name.clone(),
+                contact_email: c.contact_email.clone(),
+                contact_phone: c.contact_phone.clone(),
+                address_line1: c.address_line1.clone(),
+                city: c.city.clone(),
+                region: c
+                    .region_code
+                    .clone()
+                    .unwrap_or_else(|| c.region_name.clone()),
+                postal_code: c.postal_code.clone(),
+            },
             ..Default::default()
-        }
-    }
-
-    pub fn profile(&self) -> rules::ProfileForm {
-        rules::ProfileForm {
-            company: self.company.clone(),
-            contact_name: self.contact_name.clone(),
-            contact_email: self.contact_email.clone(),
-            contact_phone: self.contact_phone.clone(),
-            address_line1: self.address_line1.clone(),
-            city: self.city.clone(),
-            region: self.region.clone(),
-            postal_code: self.postal_code.clone(),
         }
     }
 }
