@@ -236,6 +236,33 @@ pub fn format_date(locale: Locale, date: Date) -> String {
     }
 }
 
+/// The offset and abbreviation of the IANA time zone `zone` at `at` (none for an unknown zone).
+pub fn zone_at(zone: &str, at: OffsetDateTime) -> Option<(UtcOffset, String)> {
+    let tz = jiff::tz::TimeZone::get(zone).ok()?;
+    let ts = jiff::Timestamp::from_second(at.unix_timestamp()).ok()?;
+    let info = tz.to_offset_info(ts);
+    let offset = UtcOffset::from_whole_seconds(info.offset().seconds()).ok()?;
+    Some((offset, info.abbreviation().to_string()))
+}
+
+/// A moment in the time zone `zone` (UTC when there is none or it is unknown), with the zone's
+/// abbreviation: "24/11/2026 14:05 CST".
+pub fn format_moment(locale: Locale, at: OffsetDateTime, zone: Option<&str>) -> String {
+    let (offset, abbreviation) = zone
+        .and_then(|z| zone_at(z, at))
+        .unwrap_or((UtcOffset::UTC, "UTC".to_string()));
+    format!("{} {abbreviation}", format_datetime(locale, at, offset))
+}
+
+/// The calendar date of a moment in the time zone `zone` (UTC when there is none).
+pub fn local_date(at: OffsetDateTime, zone: Option<&str>) -> Date {
+    let offset = zone
+        .and_then(|z| zone_at(z, at))
+        .map(|(o, _)| o)
+        .unwrap_or(UtcOffset::UTC);
+    at.to_offset(offset).date()
+}
+
 /// A moment shown in the viewer's time zone offset, with hours and minutes.
 pub fn format_datetime(locale: Locale, at: OffsetDateTime, offset: UtcOffset) -> String {
     let local = at.to_offset(offset);
@@ -275,6 +302,30 @@ fn month_name_en(month: time::Month) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn moments_show_in_the_resellers_time_zone() {
+        let at = time::macros::datetime!(2026-11-24 20:05 UTC);
+        assert_eq!(
+            format_moment(Locale::Es, at, Some("America/Mexico_City")),
+            "24/11/2026 14:05 CST"
+        );
+        assert_eq!(
+            format_moment(Locale::PtBr, at, Some("America/Sao_Paulo")),
+            "24/11/2026 17:05 -03"
+        );
+        assert_eq!(
+            format_moment(Locale::En, at, Some("Not/AZone")),
+            "Nov 24, 2026, 8:05 PM UTC"
+        );
+        assert_eq!(format_moment(Locale::Es, at, None), "24/11/2026 20:05 UTC");
+        // Late in the evening in Mexico is already the next day in UTC.
+        let late = time::macros::datetime!(2026-11-25 03:30 UTC);
+        assert_eq!(
+            local_date(late, Some("America/Mexico_City")),
+            time::macros::date!(2026 - 11 - 24)
+        );
+    }
     use time::macros::{date, datetime, offset};
 
     fn dec(s: &str) -> Decimal {

@@ -15,7 +15,7 @@ use crate::audit;
 use crate::auth::session::{CurrentUser, LoginState};
 use crate::auth::{emails, password, store, throttle, totp};
 use crate::error::AppResult;
-use crate::i18n::{self, Locale};
+use crate::i18n::Locale;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
 use crate::web::forms::{FieldErrors, Form};
@@ -66,7 +66,7 @@ async fn render(
         .await?
         .into_iter()
         .map(|s| SignInRow {
-            when: i18n::format_datetime(ctx.locale, s.at, time::UtcOffset::UTC) + " UTC",
+            when: ctx.moment(s.at),
             ip: s.ip.unwrap_or_default(),
             ok: s.action == "sign_in",
             agent: s.user_agent.unwrap_or_default(),

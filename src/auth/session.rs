@@ -84,6 +84,8 @@ pub struct CurrentUser {
     pub locale: Option<Locale>,
     /// Why the user's reseller is suspended, when it is (they may sign in, not order).
     pub reseller_suspended: Option<String>,
+    /// The reseller's time zone (IANA name), which its users' pages show times in.
+    pub time_zone: Option<String>,
 }
 
 impl CurrentUser {

@@ -96,6 +96,7 @@ pub struct UserRow {
     pub session_epoch: i32,
     pub reseller_status: Option<String>,
     pub suspended_reason: Option<String>,
+    pub time_zone: Option<String>,
 }
 
 impl UserRow {
@@ -110,6 +111,7 @@ impl UserRow {
             locale: self.locale.as_deref().and_then(Locale::from_code),
             reseller_suspended: (self.reseller_status.as_deref() == Some("suspended"))
                 .then(|| self.suspended_reason.unwrap_or_default()),
+            time_zone: self.time_zone,
         }
     }
 }
@@ -121,7 +123,8 @@ pub async fn load_signed_in(
     sqlx::query_as!(
         UserRow,
         r#"SELECT u.id, u.reseller_id, u.email::text AS "email!", u.name, u.role, u.status, u.locale,
-                  u.session_epoch, r.status AS "reseller_status?", r.suspended_reason AS "suspended_reason?"
+                  u.session_epoch, r.status AS "reseller_status?", r.suspended_reason AS "suspended_reason?",
+                  r.time_zone AS "time_zone?"
            FROM users u LEFT JOIN resellers r ON r.id = u.reseller_id WHERE u.id = $1"#,
         user_id
     )

@@ -19,7 +19,6 @@ use crate::countries;
 use crate::customers::rules::{self, CustomerForm};
 use crate::customers::store::{self, Cursor, ListQuery};
 use crate::error::{AppError, AppResult};
-use crate::i18n;
 use crate::vendors::{Claim, TenantOwner};
 use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
@@ -177,7 +176,7 @@ async fn list(
                 .map(|x| x.name(ctx.locale).to_string())
                 .unwrap_or_default(),
             status_label: ctx.t(&format!("customers.status_{}", c.status)),
-            created: i18n::format_date(ctx.locale, c.created_at.date()),
+            created: ctx.day(c.created_at),
             customer: c,
         })
         .collect();

@@ -405,10 +405,7 @@ pub(crate) async fn render_cart(
             let label = match (version, at) {
                 (Some(v), Some(at)) => ctx.t_with(
                     "orders.terms_accepted",
-                    &[
-                        ("version", &v.to_string()),
-                        ("date", &i18n::format_date(ctx.locale, at.date())),
-                    ],
+                    &[("version", &v.to_string()), ("date", &ctx.day(at))],
                 ),
                 _ => ctx.t("orders.terms_not_accepted"),
             };
@@ -986,7 +983,7 @@ pub fn order_rows(ctx: &PageCtx, orders: Vec<store::OrderRow>) -> Vec<OrderListR
         .map(|o| OrderListRow {
             status_label: ctx.t(&format!("orders.status_{}", o.status)),
             total: i18n::format_money(ctx.locale, o.total_price, &o.currency),
-            created: i18n::format_date(ctx.locale, o.created_at.date()),
+            created: ctx.day(o.created_at),
             order: o,
         })
         .collect()
@@ -1186,7 +1183,7 @@ async fn show(
         .into_iter()
         .map(|e| {
             (
-                i18n::format_datetime(ctx.locale, e.at, time::UtcOffset::UTC) + " UTC",
+                ctx.moment(e.at),
                 ctx.t(&format!("orders.status_{}", e.status)),
                 e.detail
                     .map(|d| ctx.t(&format!("vendor_error.{d}")))

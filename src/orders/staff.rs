@@ -15,7 +15,6 @@ use uuid::Uuid;
 use crate::audit;
 use crate::auth::session::StaffUser;
 use crate::error::{AppError, AppResult};
-use crate::i18n;
 use crate::orders::routes::order_number;
 use crate::orders::store;
 use crate::web::AppState;
@@ -101,8 +100,7 @@ async fn list(
         .map(|r| {
             let number = order_number(r.number);
             let label = ctx.t(&format!("orders.status_{}", r.status));
-            let when =
-                i18n::format_datetime(ctx.locale, r.created_at, time::UtcOffset::UTC) + " UTC";
+            let when = ctx.moment(r.created_at);
             (r, number, label, when)
         })
         .collect();
@@ -174,7 +172,7 @@ async fn show_page(
         .into_iter()
         .map(|e| {
             (
-                i18n::format_datetime(ctx.locale, e.at, time::UtcOffset::UTC) + " UTC",
+                ctx.moment(e.at),
                 ctx.t(&format!("orders.status_{}", e.status)),
                 e.detail
                     .map(|d| crate::orders::routes::explain(&ctx, &d))

@@ -17,7 +17,7 @@ use crate::auth::emails;
 use crate::auth::session::StaffUser;
 use crate::countries;
 use crate::error::{AppError, AppResult};
-use crate::i18n::{self, Locale};
+use crate::i18n::Locale;
 use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
@@ -97,8 +97,7 @@ fn row(ctx: &PageCtx, request: Request) -> Row {
             .map(|c| c.name(ctx.locale).to_string())
             .unwrap_or_else(|| request.country.clone()),
         status_label: ctx.t(&format!("access.status_{}", request.status)),
-        created: i18n::format_datetime(ctx.locale, request.created_at, time::UtcOffset::UTC)
-            + " UTC",
+        created: ctx.moment(request.created_at),
         request,
     }
 }
@@ -209,7 +208,7 @@ async fn load(db: impl sqlx::PgExecutor<'_>, id: &str) -> AppResult<Request> {
 fn detail_page(ctx: PageCtx, request: Request, reason: String, errors: FieldErrors) -> Response {
     let decided = request
         .decided_at
-        .map(|at| i18n::format_datetime(ctx.locale, at, time::UtcOffset::UTC) + " UTC")
+        .map(|at| ctx.moment(at))
         .unwrap_or_default();
     let status = if errors.is_empty() {
         StatusCode::OK

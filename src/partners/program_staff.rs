@@ -16,7 +16,6 @@ use crate::audit;
 use crate::auth::session::StaffUser;
 use crate::countries;
 use crate::error::{AppError, AppResult};
-use crate::i18n;
 use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
@@ -98,8 +97,7 @@ fn row(ctx: &PageCtx, request: Request) -> Row {
             .map(|c| c.name(ctx.locale).to_string())
             .unwrap_or_else(|| request.country.clone()),
         status_label: ctx.t(&format!("programs.status_{}", request.status)),
-        requested: i18n::format_datetime(ctx.locale, request.requested_at, time::UtcOffset::UTC)
-            + " UTC",
+        requested: ctx.moment(request.requested_at),
         request,
     }
 }
@@ -201,7 +199,7 @@ async fn detail_view(
     let history = entries
         .into_iter()
         .map(|(at, action, actor, details)| HistoryLine {
-            at: i18n::format_datetime(ctx.locale, at, time::UtcOffset::UTC) + " UTC",
+            at: ctx.moment(at),
             action: ctx.t(&format!("audit.{action}")),
             actor: actor.unwrap_or_default(),
             details: details

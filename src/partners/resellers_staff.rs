@@ -16,7 +16,6 @@ use crate::audit;
 use crate::auth::session::StaffUser;
 use crate::countries;
 use crate::error::{AppError, AppResult};
-use crate::i18n;
 use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
@@ -254,7 +253,7 @@ async fn detail_view(
         .into_iter()
         .map(|(at, action, who)| {
             (
-                i18n::format_datetime(ctx.locale, at, time::UtcOffset::UTC) + " UTC",
+                ctx.moment(at),
                 ctx.t(&format!("audit.{action}")),
                 who.unwrap_or_default(),
             )

@@ -17,7 +17,7 @@ use crate::auth::emails;
 use crate::auth::session::{ResellerUser, Role};
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
-use crate::i18n::{self, Locale};
+use crate::i18n::Locale;
 use crate::partners::store::{self, Member};
 use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
@@ -92,7 +92,7 @@ async fn render(
             status_label: ctx.t(&format!("users.status_{}", m.status)),
             last_sign_in: m
                 .last_sign_in_at
-                .map(|at| i18n::format_date(ctx.locale, at.date()))
+                .map(|at| ctx.day(at))
                 .unwrap_or_else(|| "—".into()),
             can_edit: may_edit(me, &m),
             confirm_deactivate: ctx.t_with("users.confirm_deactivate", &[("name", &m.name)]),

@@ -70,6 +70,21 @@ impl PageCtx {
         i18n::t_with(self.locale, key, args)
     }
 
+    /// The time zone pages show times in: the reseller's, for its users; UTC for staff.
+    pub fn time_zone(&self) -> Option<&str> {
+        self.user.as_ref().and_then(|u| u.time_zone.as_deref())
+    }
+
+    /// A moment with date, time and zone, in the viewer's time zone.
+    pub fn moment(&self, at: time::OffsetDateTime) -> String {
+        i18n::format_moment(self.locale, at, self.time_zone())
+    }
+
+    /// The date of a moment in the viewer's time zone.
+    pub fn day(&self, at: time::OffsetDateTime) -> String {
+        i18n::format_date(self.locale, i18n::local_date(at, self.time_zone()))
+    }
+
     /// "N things": `key` with `%{count}` filled, or `<key>_one` when there is exactly one.
     pub fn t_count(&self, key: &str, count: i64) -> String {
         let one = format!("{key}_one");
