@@ -102,16 +102,49 @@ impl Browser {
         self.client.goto(url).await.unwrap();
     }
 
+    /// The text of `css`, finding it again when the page replaced it meanwhile.
     pub async fn text(&self, css: &str) -> String {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"))
-            .text()
-            .await
-            .unwrap()
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let element = self
+                .client
+                .wait()
+                .at_most(Duration::from_secs(20))
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("no {css}: {e}"));
+            match element.text().await {
+                Ok(text) => return text,
+                Err(e) if std::time::Instant::now() > deadline => panic!("no text in {css}: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    /// Chooses `value` in the select `css` as a user would (the change event fires), without
+    /// depending on where the option list opens on screen.
+    pub async fn choose(&self, css: &str, value: &str) {
+        let script = "const s = document.querySelector(arguments[0]);
+                      if (!s) return null;
+                      s.value = arguments[1];
+                      s.dispatchEvent(new Event('change', { bubbles: true }));
+                      return s.value;";
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let chosen = self
+                .client
+                .execute(script, vec![css.into(), value.into()])
+                .await
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string));
+            if chosen.as_deref() == Some(value) {
+                return;
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("cannot choose {value} in {css} (got {chosen:?})");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Clicks `css`, finding it again when the page replaced it between finding and clicking
