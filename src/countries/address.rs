@@ -111,7 +111,7 @@ const RULES: &[Rules] = &[
         regions: CR,
         aliases: &[],
         postal: PostalFormat::Digits(5),
-        postal_required: true,
+        postal_required: false,
         postal_example: "10101",
     },
     Rules {
@@ -126,7 +126,7 @@ const RULES: &[Rules] = &[
             ("Salcedo", "19"),
         ],
         postal: PostalFormat::Digits(5),
-        postal_required: true,
+        postal_required: false,
         postal_example: "10101",
     },
     Rules {
@@ -169,7 +169,7 @@ const RULES: &[Rules] = &[
             ("Xela", "09"),
         ],
         postal: PostalFormat::Digits(5),
-        postal_required: true,
+        postal_required: false,
         postal_example: "01001",
     },
     Rules {
@@ -236,7 +236,7 @@ const RULES: &[Rules] = &[
             ("Provincia de Lima", "LMA"),
         ],
         postal: PostalFormat::Digits(5),
-        postal_required: true,
+        postal_required: false,
         postal_example: "15001",
     },
     Rules {
@@ -1077,10 +1077,14 @@ mod tests {
         assert_eq!(postal("PA", "08010"), Err(INVALID));
     }
 
+    /// Where postal codes exist but are rarely known or used on addresses, they are optional
+    /// (still checked when given).
+    const POSTAL_OPTIONAL: [&str; 5] = ["CR", "DO", "GT", "PA", "PE"];
+
     #[test]
-    fn postal_codes_are_required_except_in_panama() {
+    fn postal_codes_are_required_where_addresses_use_them() {
         for country in COUNTRIES {
-            let required = country.code != "PA";
+            let required = !POSTAL_OPTIONAL.contains(&country.code);
             assert_eq!(
                 postal_code_required(country.code),
                 required,
