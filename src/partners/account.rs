@@ -57,6 +57,8 @@ pub struct AccountForm {
     pub contact_email: String,
     #[serde(default)]
     pub partner_id: String,
+    #[serde(default)]
+    pub time_zone: String,
 }
 
 #[derive(Template)]
@@ -71,6 +73,7 @@ struct AccountPage {
     can_edit: bool,
     form: AccountForm,
     errors: FieldErrors,
+    zones: Vec<String>,
 }
 
 async fn render(
@@ -115,6 +118,7 @@ async fn render(
         phone: account.phone.clone().unwrap_or_default(),
         contact_email: account.contact_email.clone().unwrap_or_default(),
         partner_id: account.partner_id.clone().unwrap_or_default(),
+        time_zone: account.time_zone.clone(),
     });
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -135,6 +139,7 @@ async fn render(
             users,
             form,
             errors,
+            zones: i18n::zone_choices(),
         },
     ))
 }
@@ -190,13 +195,17 @@ async fn save(
             .map_err(|k| errors.add("partner_id", k))
             .ok()
     };
+    let time_zone = form.time_zone.trim().to_string();
+    if !i18n::zone_choices().contains(&time_zone) {
+        errors.add("time_zone", "account.time_zone_invalid");
+    }
     if !errors.is_empty() {
         drop(tx);
         return render(&state, ctx, &me, Some(form), errors).await;
     }
     let updated = sqlx::query(
         "UPDATE resellers SET legal_name = $2, tax_id = $3, phone = $4, contact_email = $5::text,
-                partner_id = $6, updated_at = now()
+                partner_id = $6, time_zone = $7, updated_at = now()
          WHERE id = $1",
     )
     .bind(me.reseller_id)
@@ -205,6 +214,7 @@ async fn save(
     .bind(&phone)
     .bind(contact_email.as_ref().map(|e| e.as_str()))
     .bind(&partner_id)
+    .bind(&time_zone)
     .execute(&mut *tx)
     .await;
     if let Err(e) = &updated {
@@ -223,7 +233,7 @@ async fn save(
             action: "account_updated",
             subject_type: Some("reseller"),
             subject_id: Some(me.reseller_id.to_string()),
-            details: serde_json::json!({ "legal_name": legal_name, "tax_id": tax_id }),
+            details: serde_json::json!({ "legal_name": legal_name, "tax_id": tax_id, "time_zone": time_zone }),
             ip: Some(ip),
             ..Default::default()
         },

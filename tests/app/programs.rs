@@ -519,17 +519,38 @@ async fn j10_the_account_shows_the_public_id_and_owners_edit_company_data() {
         page.text("#e-tax_id"),
         "La identificación fiscal no es válida para el país elegido."
     );
+    // A time zone outside the list is refused beside its field.
+    let refused = app
+        .submit(
+            &page
+                .form("form[action='/partner']")
+                .set("tax_id", "ANU180512ABA")
+                .set("time_zone", "Mars/Olympus_Mons"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.text(".field-error"),
+        "Elige una zona horaria de la lista."
+    );
     let page = app
         .submit(
             &page
                 .form("form[action='/partner']")
-                .set("tax_id", "ANU180512ABA"),
+                .set("tax_id", "ANU180512ABA")
+                .set("time_zone", "America/Bogota"),
         )
         .await;
     assert_eq!(
         page.text(".flash-success"),
         "Guardamos los datos de tu empresa."
     );
+    let zone: String = sqlx::query_scalar("SELECT time_zone FROM resellers WHERE id = $1")
+        .bind(r)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(zone, "America/Bogota");
     assert_eq!(page.text("h1"), "Alfa Nube Ñandú S.A.");
     let (name, pid): (String, String) =
         sqlx::query_as("SELECT legal_name, public_id FROM resellers WHERE id = $1")
