@@ -1056,6 +1056,7 @@ async fn list(
             .unwrap_or_default(),
         from,
         to,
+        zone: ctx.time_zone().unwrap_or_default().to_string(),
         sort: rules::OrderSort::parse(&p.sort),
     };
     let page_no = p

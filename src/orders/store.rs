@@ -171,10 +171,12 @@ pub struct OrderFilter {
     pub status: String,
     pub customer: Option<Uuid>,
     pub vendor: String,
-    /// Placed on or after this UTC date.
+    /// Placed on or after this date.
     pub from: Option<time::Date>,
-    /// Placed on or before this UTC date.
+    /// Placed on or before this date.
     pub to: Option<time::Date>,
+    /// The time zone the dates are days of (IANA name; UTC when empty).
+    pub zone: String,
     pub sort: crate::orders::rules::OrderSort,
 }
 
@@ -203,9 +205,14 @@ pub async fn orders(
                OR o.id IN (SELECT l.order_id FROM order_lines l
                            WHERE l.reseller_id = $1 AND l.search_text LIKE '%' || portal_fold($3) || '%'))
           AND ($5 = '' OR $5 = ANY (o.vendors))
-          AND ($6::date IS NULL OR o.created_at >= $6::date::timestamp AT TIME ZONE 'UTC')
-          AND ($7::date IS NULL OR o.created_at < ($7::date + 1)::timestamp AT TIME ZONE 'UTC')";
+          AND ($6::date IS NULL OR o.created_at >= $6::date::timestamp AT TIME ZONE $9)
+          AND ($7::date IS NULL OR o.created_at < ($7::date + 1)::timestamp AT TIME ZONE $9)";
     let number = crate::orders::rules::order_number_query(&f.q);
+    let zone = if f.zone.is_empty() {
+        "UTC"
+    } else {
+        f.zone.as_str()
+    };
     let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM orders o {filter}"))
         .bind(reseller_id)
         .bind(&f.status)
@@ -215,10 +222,11 @@ pub async fn orders(
         .bind(f.from)
         .bind(f.to)
         .bind(number)
+        .bind(zone)
         .fetch_one(&mut *tx)
         .await?;
     let rows = sqlx::query_as(&format!(
-        "{ORDER} {filter} ORDER BY {} LIMIT {limit} OFFSET $9",
+        "{ORDER} {filter} ORDER BY {} LIMIT {limit} OFFSET $10",
         f.sort.sql()
     ))
     .bind(reseller_id)
@@ -229,6 +237,7 @@ pub async fn orders(
     .bind(f.from)
     .bind(f.to)
     .bind(number)
+    .bind(zone)
     .bind(offset)
     .fetch_all(tx)
     .await?;

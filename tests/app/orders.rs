@@ -1065,6 +1065,26 @@ async fn the_orders_list_filters_by_vendor_dates_and_customer_and_sorts() {
         numbers(&app.get(&format!("/orders?to={week_ago}")).await),
         [ms.as_str()]
     );
+    // Dates are days in the reseller's time zone (Mexico City): an order placed at 03:00 UTC
+    // was placed the evening before there.
+    sqlx::query(
+        "UPDATE orders SET created_at = (now() AT TIME ZONE 'UTC')::date + time '03:00' AT TIME ZONE 'UTC'
+         WHERE id = $1",
+    )
+    .bind(google)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let utc_today = time::OffsetDateTime::now_utc().date();
+    let day_before = utc_today - time::Duration::days(1);
+    assert!(numbers(&app.get(&format!("/orders?from={utc_today}")).await).is_empty());
+    assert_eq!(
+        numbers(
+            &app.get(&format!("/orders?from={day_before}&to={day_before}"))
+                .await
+        ),
+        [gw.as_str()]
+    );
     // A date that is not one is refused beside its field, the rest of the list still shown.
     let bad = app.get("/orders?from=31/12/2026").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
