@@ -574,6 +574,8 @@ async fn j5_google_transfer_in_portuguese() {
     browser.submit("#configure-google-transfer").await;
     let error = browser.wait_text("#e-token", |t| !t.is_empty()).await;
     assert!(error.contains("não reconhece"), "{error}");
+    browser.scroll_to("#configure-google-transfer").await;
+    browser.snap("j5-pt-BR-transfer-refused").await;
     browser.fill("#t-token", &token).await;
     browser.submit("#configure-google-transfer").await;
     browser
