@@ -366,8 +366,11 @@ pub async fn subscriptions(
     limit: i64,
 ) -> sqlx::Result<(Vec<SubscriptionRow>, i64)> {
     let filter = "WHERE s.reseller_id = $1 AND ($2::uuid IS NULL OR s.customer_id = $2) AND ($3 = '' OR s.status = $3)
-          AND ($4 = '' OR portal_fold(c.legal_name) LIKE '%' || portal_fold($4) || '%'
-               OR portal_fold(p.name_en) LIKE '%' || portal_fold($4) || '%' OR upper(p.sku) = upper($4))";
+          AND ($4 = '' OR s.customer_id IN (SELECT c2.id FROM customers c2
+                                             WHERE c2.reseller_id = $1 AND c2.search_text LIKE '%' || portal_fold($4) || '%')
+               OR s.product_id IN (SELECT p2.id FROM products p2
+                                   WHERE portal_fold(p2.sku || ' ' || p2.name_es || ' ' || p2.name_en || ' ' || p2.name_pt)
+                                         LIKE '%' || portal_fold($4) || '%'))";
     let from = "FROM subscriptions s JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
                 JOIN products p ON p.id = s.product_id";
     let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) {from} {filter}"))

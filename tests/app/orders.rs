@@ -153,6 +153,15 @@ async fn j5_ten_seats_are_ordered_provisioned_and_become_a_subscription() {
         subs.text("#subscriptions tbody tr")
             .contains("Microsoft 365 Business Standard")
     );
+    for (q, rows) in [
+        ("business+standard", 1),
+        ("contoso", 1),
+        ("CFQ7TTC0LDPB", 1),
+        ("teams+premium", 0),
+    ] {
+        let found = app.get(&format!("/subscriptions?q={q}")).await;
+        assert_eq!(found.texts("#subscriptions tbody tr").len(), rows, "{q}");
+    }
     let mail = app.smtp.wait_for(&owner.email).await;
     assert!(mail.subject.contains("completado"), "{}", mail.subject);
     assert!(mail.link_to(&format!("/orders/{order}")).is_some());
