@@ -199,15 +199,22 @@ pub async fn orders(
     // Text searches go through the trigram indexes of customers and order lines; each subquery
     // runs once (hashed), not once per order.
     let filter = "WHERE o.reseller_id = $1 AND ($2 = '' OR o.status = $2) AND ($4::uuid IS NULL OR o.customer_id = $4)
-          AND ($3 = '' OR o.number = $8
-               OR o.customer_id IN (SELECT c2.id FROM customers c2
-                                    WHERE c2.reseller_id = $1 AND c2.search_text LIKE '%' || portal_fold($3) || '%')
-               OR o.id IN (SELECT l.order_id FROM order_lines l
-                           WHERE l.reseller_id = $1 AND l.search_text LIKE '%' || portal_fold($3) || '%'))
+          AND (($3 = '' AND $8::bigint IS NULL) OR o.number = $8
+               OR ($3 <> '' AND (
+                   o.customer_id IN (SELECT c2.id FROM customers c2
+                                     WHERE c2.reseller_id = $1 AND c2.search_text LIKE '%' || portal_fold($3) || '%')
+                   OR o.id IN (SELECT l.order_id FROM order_lines l
+                               WHERE l.reseller_id = $1 AND l.search_text LIKE '%' || portal_fold($3) || '%'))))
           AND ($5 = '' OR $5 = ANY (o.vendors))
           AND ($6::date IS NULL OR o.created_at >= $6::date::timestamp AT TIME ZONE $9)
           AND ($7::date IS NULL OR o.created_at < ($7::date + 1)::timestamp AT TIME ZONE $9)";
     let number = crate::orders::rules::order_number_query(&f.q);
+    // "ORD-001042" names an order and nothing else: no text search for it.
+    let text = if number.is_some() && f.q.trim().to_uppercase().starts_with("ORD-") {
+        ""
+    } else {
+        f.q.as_str()
+    };
     let zone = if f.zone.is_empty() {
         "UTC"
     } else {
@@ -216,7 +223,7 @@ pub async fn orders(
     let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM orders o {filter}"))
         .bind(reseller_id)
         .bind(&f.status)
-        .bind(&f.q)
+        .bind(text)
         .bind(f.customer)
         .bind(&f.vendor)
         .bind(f.from)
@@ -231,7 +238,7 @@ pub async fn orders(
     ))
     .bind(reseller_id)
     .bind(&f.status)
-    .bind(&f.q)
+    .bind(text)
     .bind(f.customer)
     .bind(&f.vendor)
     .bind(f.from)
