@@ -5,8 +5,8 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -24,7 +24,7 @@ use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
 use crate::web::forms::{FieldErrors, Form, trimmed};
-use crate::web::page::{self, PageCtx, Rendered};
+use crate::web::page::{self, PageCtx};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -1332,17 +1332,9 @@ async fn import_submit(
 async fn export(State(state): State<AppState>, _staff: StaffUser) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
     let body = import::export(&mut conn, today()).await?;
-    let mut response = (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"price-list.csv\"",
-            ),
-        ],
+    Ok(crate::web::download::attachment(
+        "price-list.csv",
+        "text/csv; charset=utf-8",
         body,
-    )
-        .into_response();
-    response.extensions_mut().insert(Rendered);
-    Ok(response)
+    ))
 }

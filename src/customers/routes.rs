@@ -6,8 +6,8 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -24,7 +24,7 @@ use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
 use crate::web::forms::{FieldErrors, Form};
-use crate::web::page::{self, PageCtx, Rendered};
+use crate::web::page::{self, PageCtx};
 
 const EDITORS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];
 
@@ -206,7 +206,6 @@ async fn export(
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let customers = store::all(&mut tx, me.reseller_id, &query).await?;
     tx.commit().await?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
     let header: Vec<String> = [
         "legal_name",
         "tax_id",
@@ -227,10 +226,8 @@ async fn export(
     .iter()
     .map(|k| ctx.t(&format!("customers.csv_{k}")))
     .collect();
-    let csv_err = |e: csv::Error| AppError::Internal(e.into());
-    writer.write_record(&header).map_err(csv_err)?;
-    for c in customers {
-        let cells = [
+    let rows = customers.into_iter().map(|c| {
+        vec![
             c.legal_name,
             c.tax_id,
             c.country,
@@ -246,32 +243,9 @@ async fn export(
             c.postal_code,
             ctx.t(&format!("customers.status_{}", c.status)),
             c.created_at.date().to_string(),
-        ];
-        let cells: Vec<String> = cells
-            .iter()
-            .map(|v| crate::catalog::rules::neutralise_formula(v))
-            .collect();
-        writer.write_record(&cells).map_err(csv_err)?;
-    }
-    let body = writer
-        .into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-    // A byte-order mark makes spreadsheets read the file as UTF-8 (accents intact).
-    let mut bytes = "\u{feff}".as_bytes().to_vec();
-    bytes.extend(body);
-    let mut response = (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"customers.csv\"",
-            ),
-        ],
-        bytes,
-    )
-        .into_response();
-    response.extensions_mut().insert(Rendered);
-    Ok(response)
+        ]
+    });
+    crate::web::download::csv("customers.csv", &header, rows)
 }
 
 // ---------------------------------------------------------------- add, with the address step
