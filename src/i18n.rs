@@ -475,10 +475,9 @@ mod tests {
                     && !literal.starts_with('.')
                     && !literal.ends_with('.');
                 let section = literal.split('.').next().unwrap_or("");
-                let is_file = literal
-                    .rsplit('.')
-                    .next()
-                    .is_some_and(|ext| ["html", "txt", "css", "js", "svg", "yml"].contains(&ext));
+                let is_file = literal.rsplit('.').next().is_some_and(|ext| {
+                    ["html", "txt", "css", "js", "svg", "yml", "csv"].contains(&ext)
+                });
                 if looks_like_key
                     && !is_file
                     && sections.contains(section)

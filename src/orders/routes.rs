@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
             "/orders/cart/{cart}/configure",
             post(crate::orders::configure::configure),
         )
+        .route("/orders/export.csv", get(export))
         .route("/orders/{id}", get(show))
         .route("/subscriptions", get(subscriptions))
 }
@@ -955,6 +956,7 @@ struct ListPage {
     summary: String,
     prev_link: Option<String>,
     next_link: Option<String>,
+    export_link: Option<String>,
     can_order: bool,
 }
 
@@ -1034,12 +1036,9 @@ async fn customer_name(
     )
 }
 
-async fn list(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    me: ResellerUser,
-    Query(p): Query<ListParams>,
-) -> AppResult<Response> {
+/// The filter of the orders list (and its export) from the query string; a date that is not
+/// one is left out and reported beside its field.
+fn order_filter(ctx: &PageCtx, p: &ListParams) -> (store::OrderFilter, FieldErrors) {
     let mut errors = FieldErrors::new();
     let from = rules::date_filter(&p.from)
         .map_err(|k| errors.add("from", k))
@@ -1059,6 +1058,67 @@ async fn list(
         zone: ctx.time_zone().unwrap_or_default().to_string(),
         sort: rules::OrderSort::parse(&p.sort),
     };
+    (filter, errors)
+}
+
+/// The orders the list's filters find, all of them, as a CSV file for a spreadsheet.
+async fn export(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: ResellerUser,
+    Query(p): Query<ListParams>,
+) -> AppResult<Response> {
+    let (filter, errors) = order_filter(&ctx, &p);
+    if !errors.is_empty() {
+        return Err(AppError::BadRequest);
+    }
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let orders = store::export(&mut tx, me.reseller_id, &filter).await?;
+    tx.commit().await?;
+    let header: Vec<String> = [
+        "number",
+        "date",
+        "customer",
+        "status",
+        "vendors",
+        "products",
+        "cost",
+        "price",
+        "currency",
+        "placed_by",
+    ]
+    .iter()
+    .map(|k| ctx.t(&format!("orders.csv_{k}")))
+    .collect();
+    let rows = orders.into_iter().map(|r| {
+        let o = r.order;
+        vec![
+            order_number(o.number),
+            i18n::local_date(o.created_at, ctx.time_zone()).to_string(),
+            o.customer,
+            ctx.t(&format!("orders.status_{}", o.status)),
+            r.vendors
+                .iter()
+                .map(|v| ctx.t(&format!("tenants.vendor_{v}")))
+                .collect::<Vec<_>>()
+                .join("; "),
+            r.products.unwrap_or_default(),
+            o.total_cost.to_string(),
+            o.total_price.to_string(),
+            o.currency,
+            o.placed_by,
+        ]
+    });
+    crate::web::download::csv("orders.csv", &header, rows)
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: ResellerUser,
+    Query(p): Query<ListParams>,
+) -> AppResult<Response> {
+    let (filter, errors) = order_filter(&ctx, &p);
     let page_no = p
         .page
         .as_deref()
@@ -1074,18 +1134,19 @@ async fn list(
     let customer = filter.customer.map(|c| c.to_string()).unwrap_or_default();
     let date = |d: Option<time::Date>| d.map(|d| d.to_string()).unwrap_or_default();
     let (from, to) = (date(filter.from), date(filter.to));
-    let link = |n: i64| {
-        let qs: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", &filter.q)
+    let link = |path: &str, page: Option<i64>| {
+        let mut qs = url::form_urlencoded::Serializer::new(String::new());
+        qs.append_pair("q", &filter.q)
             .append_pair("status", &filter.status)
             .append_pair("customer", &customer)
             .append_pair("vendor", &filter.vendor)
             .append_pair("from", &from)
             .append_pair("to", &to)
-            .append_pair("sort", filter.sort.code())
-            .append_pair("page", &n.to_string())
-            .finish();
-        format!("/orders?{qs}")
+            .append_pair("sort", filter.sort.code());
+        if let Some(n) = page {
+            qs.append_pair("page", &n.to_string());
+        }
+        format!("{path}?{}", qs.finish())
     };
     let rows = order_rows(&ctx, orders);
     let statuses = status_options(&ctx);
@@ -1098,8 +1159,9 @@ async fn list(
         status,
         &ListPage {
             summary: ctx.t_count("orders.count", total),
-            prev_link: (page_no > 1).then(|| link(page_no - 1)),
-            next_link: (page_no < pages).then(|| link(page_no + 1)),
+            prev_link: (page_no > 1).then(|| link("/orders", Some(page_no - 1))),
+            next_link: (page_no < pages).then(|| link("/orders", Some(page_no + 1))),
+            export_link: (total > 0).then(|| link("/orders/export.csv", None)),
             can_order: BUYERS.contains(&me.user.role),
             vendors: [VendorCode::Microsoft, VendorCode::Google]
                 .into_iter()

@@ -146,9 +146,10 @@ pub struct OrderRow {
     pub placed_by: String,
 }
 
-const ORDER: &str = "SELECT o.id, o.number, o.customer_id, c.legal_name AS customer, o.status,
-        o.currency::text AS currency, o.total_cost, o.total_price, o.reason, o.created_at, u.name AS placed_by
-    FROM orders o
+/// The columns of an `OrderRow`, and the tables they come from.
+const ORDER_COLUMNS: &str = "o.id, o.number, o.customer_id, c.legal_name AS customer, o.status,
+        o.currency::text AS currency, o.total_cost, o.total_price, o.reason, o.created_at, u.name AS placed_by";
+const ORDER_FROM: &str = "FROM orders o
     JOIN customers c ON c.reseller_id = o.reseller_id AND c.id = o.customer_id
     JOIN users u ON u.id = o.placed_by";
 
@@ -157,11 +158,13 @@ pub async fn order(
     reseller_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<OrderRow>> {
-    sqlx::query_as(&format!("{ORDER} WHERE o.reseller_id = $1 AND o.id = $2"))
-        .bind(reseller_id)
-        .bind(id)
-        .fetch_optional(tx)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {ORDER_COLUMNS} {ORDER_FROM} WHERE o.reseller_id = $1 AND o.id = $2"
+    ))
+    .bind(reseller_id)
+    .bind(id)
+    .fetch_optional(tx)
+    .await
 }
 
 /// What the orders list shows.
@@ -189,25 +192,27 @@ impl OrderFilter {
     }
 }
 
-pub async fn orders(
-    tx: &mut PgConnection,
+// Text searches go through the trigram indexes of customers and order lines; each subquery runs
+// once (hashed), not once per order. Parameters $1..$9 are bound by `bind_filter`.
+const FILTER: &str = "WHERE o.reseller_id = $1 AND ($2 = '' OR o.status = $2) AND ($4::uuid IS NULL OR o.customer_id = $4)
+      AND (($3 = '' AND $8::bigint IS NULL) OR o.number = $8
+           OR ($3 <> '' AND (
+               o.customer_id IN (SELECT c2.id FROM customers c2
+                                 WHERE c2.reseller_id = $1 AND c2.search_text LIKE '%' || portal_fold($3) || '%')
+               OR o.id IN (SELECT l.order_id FROM order_lines l
+                           WHERE l.reseller_id = $1 AND l.search_text LIKE '%' || portal_fold($3) || '%'))))
+      AND ($5 = '' OR $5 = ANY (o.vendors))
+      AND ($6::date IS NULL OR o.created_at >= $6::date::timestamp AT TIME ZONE $9)
+      AND ($7::date IS NULL OR o.created_at < ($7::date + 1)::timestamp AT TIME ZONE $9)";
+
+type PgQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>;
+
+/// Binds the parameters of `FILTER` for reseller `reseller_id` and filter `f`.
+fn bind_filter<'q, O>(
+    q: PgQueryAs<'q, O>,
     reseller_id: Uuid,
-    f: &OrderFilter,
-    offset: i64,
-    limit: i64,
-) -> sqlx::Result<(Vec<OrderRow>, i64)> {
-    // Text searches go through the trigram indexes of customers and order lines; each subquery
-    // runs once (hashed), not once per order.
-    let filter = "WHERE o.reseller_id = $1 AND ($2 = '' OR o.status = $2) AND ($4::uuid IS NULL OR o.customer_id = $4)
-          AND (($3 = '' AND $8::bigint IS NULL) OR o.number = $8
-               OR ($3 <> '' AND (
-                   o.customer_id IN (SELECT c2.id FROM customers c2
-                                     WHERE c2.reseller_id = $1 AND c2.search_text LIKE '%' || portal_fold($3) || '%')
-                   OR o.id IN (SELECT l.order_id FROM order_lines l
-                               WHERE l.reseller_id = $1 AND l.search_text LIKE '%' || portal_fold($3) || '%'))))
-          AND ($5 = '' OR $5 = ANY (o.vendors))
-          AND ($6::date IS NULL OR o.created_at >= $6::date::timestamp AT TIME ZONE $9)
-          AND ($7::date IS NULL OR o.created_at < ($7::date + 1)::timestamp AT TIME ZONE $9)";
+    f: &'q OrderFilter,
+) -> PgQueryAs<'q, O> {
     let number = crate::orders::rules::order_number_query(&f.q);
     // "ORD-001042" names an order and nothing else: no text search for it.
     let text = if number.is_some() && f.q.trim().to_uppercase().starts_with("ORD-") {
@@ -220,35 +225,64 @@ pub async fn orders(
     } else {
         f.zone.as_str()
     };
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM orders o {filter}"))
-        .bind(reseller_id)
-        .bind(&f.status)
+    q.bind(reseller_id)
+        .bind(f.status.as_str())
         .bind(text)
         .bind(f.customer)
-        .bind(&f.vendor)
+        .bind(f.vendor.as_str())
         .bind(f.from)
         .bind(f.to)
         .bind(number)
         .bind(zone)
+}
+
+pub async fn orders(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    f: &OrderFilter,
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<(Vec<OrderRow>, i64)> {
+    let count = format!("SELECT count(*) FROM orders o {FILTER}");
+    let (total,): (i64,) = bind_filter(sqlx::query_as(&count), reseller_id, f)
         .fetch_one(&mut *tx)
         .await?;
-    let rows = sqlx::query_as(&format!(
-        "{ORDER} {filter} ORDER BY {} LIMIT {limit} OFFSET $10",
+    let select = format!(
+        "SELECT {ORDER_COLUMNS} {ORDER_FROM} {FILTER} ORDER BY {} LIMIT {limit} OFFSET $10",
         f.sort.sql()
-    ))
-    .bind(reseller_id)
-    .bind(&f.status)
-    .bind(text)
-    .bind(f.customer)
-    .bind(&f.vendor)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(number)
-    .bind(zone)
-    .bind(offset)
-    .fetch_all(tx)
-    .await?;
+    );
+    let rows = bind_filter(sqlx::query_as(&select), reseller_id, f)
+        .bind(offset)
+        .fetch_all(tx)
+        .await?;
     Ok((rows, total))
+}
+
+/// An order as the CSV export lists it: the list's columns, its vendors and its products.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ExportRow {
+    #[sqlx(flatten)]
+    pub order: OrderRow,
+    pub vendors: Vec<String>,
+    pub products: Option<String>,
+}
+
+/// Every order the filter `f` finds, in its sort order (the CSV export).
+pub async fn export(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    f: &OrderFilter,
+) -> sqlx::Result<Vec<ExportRow>> {
+    let select = format!(
+        "SELECT {ORDER_COLUMNS}, o.vendors,
+                (SELECT string_agg(l.quantity || ' × ' || l.product_name, '; ' ORDER BY l.sku, l.id)
+                 FROM order_lines l WHERE l.reseller_id = o.reseller_id AND l.order_id = o.id) AS products
+         {ORDER_FROM} {FILTER} ORDER BY {}",
+        f.sort.sql()
+    );
+    bind_filter(sqlx::query_as(&select), reseller_id, f)
+        .fetch_all(tx)
+        .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

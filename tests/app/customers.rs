@@ -452,14 +452,7 @@ async fn another_resellers_customer_ids_answer_404_on_every_route_and_verb() {
             .body
             .contains("Padaria")
     );
-    let csv = c
-        .get(app.url("/customers/export.csv"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = app.body_with(&c, "/customers/export.csv").await;
     assert!(!csv.contains("Padaria"));
     let status: String = sqlx::query_scalar("SELECT status FROM customers WHERE id = $1")
         .bind(id)

@@ -1064,6 +1064,56 @@ async fn the_orders_list_filters_by_vendor_dates_and_customer_and_sorts() {
         numbers(&app.get("/orders?vendor=microsoft").await),
         [ms.as_str()]
     );
+    // The export holds every order the filters find, with vendors and products, in the
+    // user's language; without orders there is nothing to export.
+    let page = app.get("/orders?vendor=google").await;
+    let link = page.attr("#orders-export", "href").expect("an export link");
+    assert!(link.starts_with("/orders/export.csv?") && link.contains("vendor=google"));
+    let response = app.get_raw(&link).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("orders.csv")
+    );
+    let csv = response.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(
+        lines[0]
+            .trim_start_matches('\u{feff}')
+            .starts_with("Pedido,Fecha,Cliente")
+    );
+    assert!(lines[1].starts_with(&format!("{gw},")), "{csv}");
+    assert!(lines[1].contains("Contoso México") && lines[1].contains("Google Workspace"));
+    assert!(lines[1].contains("1 × "), "{csv}");
+    let all = app
+        .get_raw("/orders/export.csv?sort=oldest")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let numbers_in = |csv: &str| -> Vec<String> {
+        csv.lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(numbers_in(&all), [ms.clone(), gw.clone()]);
+    assert!(all.contains("10 × "), "{all}");
+    assert!(
+        app.get("/orders?status=failed")
+            .await
+            .attr("#orders-export", "href")
+            .is_none()
+    );
+    assert_eq!(
+        app.get_raw("/orders/export.csv?from=yesterday")
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
     let today = time::OffsetDateTime::now_utc().date();
     let week_ago = today - time::Duration::days(7);
     assert_eq!(
@@ -1119,6 +1169,8 @@ async fn the_orders_list_filters_by_vendor_dates_and_customer_and_sorts() {
         .await;
     assert!(page.texts("#customer-filter").is_empty());
     assert!(numbers(&page).is_empty());
+    let theirs = app.body_with(&c, "/orders/export.csv").await;
+    assert_eq!(theirs.lines().count(), 1, "only the header: {theirs}");
 }
 
 #[tokio::test]

@@ -138,6 +138,12 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// The body of `path` as `client` receives it (a download, not a page).
+    pub async fn body_with(&self, client: &reqwest::Client, path: &str) -> String {
+        let response = client.get(self.url(path)).send().await.unwrap();
+        response.text().await.unwrap()
+    }
+
     /// Submits a form as a browser would, following the redirect after it.
     pub async fn submit(&self, form: &FormData) -> Page {
         self.submit_with(&self.client, form).await
