@@ -1072,9 +1072,6 @@ async fn export(
     if !errors.is_empty() {
         return Err(AppError::BadRequest);
     }
-    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    let orders = store::export(&mut tx, me.reseller_id, &filter).await?;
-    tx.commit().await?;
     let header: Vec<String> = [
         "number",
         "date",
@@ -1090,26 +1087,46 @@ async fn export(
     .iter()
     .map(|k| ctx.t(&format!("orders.csv_{k}")))
     .collect();
-    let rows = orders.into_iter().map(|r| {
-        let o = r.order;
-        vec![
-            order_number(o.number),
-            i18n::local_date(o.created_at, ctx.time_zone()).to_string(),
-            o.customer,
-            ctx.t(&format!("orders.status_{}", o.status)),
-            r.vendors
-                .iter()
-                .map(|v| ctx.t(&format!("tenants.vendor_{v}")))
-                .collect::<Vec<_>>()
-                .join("; "),
-            r.products.unwrap_or_default(),
-            o.total_cost.to_string(),
-            o.total_price.to_string(),
-            o.currency,
-            o.placed_by,
-        ]
+    // Rows go out as the database returns them: a reseller's whole history never sits in memory.
+    let (rows, response) = crate::web::download::csv_streamed("orders.csv", header);
+    let (pool, reseller_id) = (state.db.clone(), me.reseller_id);
+    tokio::spawn(async move {
+        let read = async {
+            let mut tx = crate::db::tenant_tx(&pool, reseller_id).await?;
+            let (rows, ctx) = (&rows, &ctx);
+            store::export(&mut tx, reseller_id, &filter, |r| async move {
+                rows.send(Ok(export_row(ctx, r))).await.is_ok()
+            })
+            .await?;
+            tx.commit().await
+        };
+        if let Err(e) = read.await {
+            tracing::error!(error = %e, "the orders export broke off");
+            let _ = rows.send(Err(())).await;
+        }
     });
-    crate::web::download::csv("orders.csv", &header, rows)
+    Ok(response)
+}
+
+/// An order as a row of the CSV export, in the user's language and time zone.
+fn export_row(ctx: &PageCtx, r: store::ExportRow) -> Vec<String> {
+    let o = r.order;
+    vec![
+        order_number(o.number),
+        i18n::local_date(o.created_at, ctx.time_zone()).to_string(),
+        o.customer,
+        ctx.t(&format!("orders.status_{}", o.status)),
+        r.vendors
+            .iter()
+            .map(|v| ctx.t(&format!("tenants.vendor_{v}")))
+            .collect::<Vec<_>>()
+            .join("; "),
+        r.products.unwrap_or_default(),
+        o.total_cost.to_string(),
+        o.total_price.to_string(),
+        o.currency,
+        o.placed_by,
+    ]
 }
 
 async fn list(

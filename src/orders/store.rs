@@ -267,12 +267,19 @@ pub struct ExportRow {
     pub products: Option<String>,
 }
 
-/// Every order the filter `f` finds, in its sort order (the CSV export).
-pub async fn export(
+/// Every order the filter `f` finds, in its sort order, handed to `each` one at a time as the
+/// database returns them (the CSV export); stops early when `each` answers false.
+pub async fn export<F, Fut>(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     f: &OrderFilter,
-) -> sqlx::Result<Vec<ExportRow>> {
+    mut each: F,
+) -> sqlx::Result<()>
+where
+    F: FnMut(ExportRow) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    use futures_util::TryStreamExt;
     let select = format!(
         "SELECT {ORDER_COLUMNS}, o.vendors,
                 (SELECT string_agg(l.quantity || ' × ' || l.product_name, '; ' ORDER BY l.sku, l.id)
@@ -280,9 +287,13 @@ pub async fn export(
          {ORDER_FROM} {FILTER} ORDER BY {}",
         f.sort.sql()
     );
-    bind_filter(sqlx::query_as(&select), reseller_id, f)
-        .fetch_all(tx)
-        .await
+    let mut rows = bind_filter(sqlx::query_as(&select), reseller_id, f).fetch(tx);
+    while let Some(row) = rows.try_next().await? {
+        if !each(row).await {
+            break;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

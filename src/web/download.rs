@@ -1,21 +1,24 @@
 //! File downloads: a CSV spreadsheets open correctly (UTF-8 with a byte-order mark, cells that
-//! would run as formulas neutralised), sent as an attachment.
+//! would run as formulas neutralised), sent as an attachment, whole or row by row.
 
+use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+use tokio::sync::mpsc;
 
 use crate::error::{AppError, AppResult};
 use crate::web::page::Rendered;
 
 /// An attachment named `filename` with `body` of type `content_type`.
-pub fn attachment(filename: &str, content_type: &'static str, body: Vec<u8>) -> Response {
+pub fn attachment(filename: &str, content_type: &'static str, body: impl Into<Body>) -> Response {
     let disposition = format!("attachment; filename=\"{filename}\"");
     let mut response = (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        body,
+        body.into(),
     )
         .into_response();
     response.extensions_mut().insert(Rendered);
@@ -27,22 +30,70 @@ pub fn csv_bytes(
     header: &[String],
     rows: impl IntoIterator<Item = Vec<String>>,
 ) -> AppResult<Vec<u8>> {
+    // A byte-order mark makes spreadsheets read the file as UTF-8 (accents intact).
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    bytes.extend(csv_records(std::iter::once(header.to_vec()).chain(rows))?);
+    Ok(bytes)
+}
+
+/// CSV records for `rows`, every cell formula-safe.
+fn csv_records(rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<Vec<u8>> {
     let csv_err = |e: csv::Error| AppError::Internal(e.into());
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(header).map_err(csv_err)?;
     for row in rows {
         let cells = row
             .iter()
             .map(|v| crate::catalog::rules::neutralise_formula(v));
         writer.write_record(cells).map_err(csv_err)?;
     }
-    let body = writer
+    writer
         .into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-    // A byte-order mark makes spreadsheets read the file as UTF-8 (accents intact).
-    let mut bytes = "\u{feff}".as_bytes().to_vec();
-    bytes.extend(body);
-    Ok(bytes)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
+}
+
+/// Where a streamed CSV download takes its rows from: send `Ok(row)` for each, `Err(())` when
+/// producing them failed (the download then breaks off visibly instead of ending short), and
+/// stop when sending fails (the client has gone).
+pub type RowSender = mpsc::Sender<Result<Vec<String>, ()>>;
+
+/// A CSV download named `filename` with `header`, written as the rows arrive on the returned
+/// sender: memory stays flat however many rows there are.
+pub fn csv_streamed(filename: &str, header: Vec<String>) -> (RowSender, Response) {
+    let (sender, receiver) = mpsc::channel(512);
+    let body = Body::from_stream(csv_chunks(header, receiver));
+    (
+        sender,
+        attachment(filename, "text/csv; charset=utf-8", body),
+    )
+}
+
+/// The bytes of a streamed CSV: the byte-order mark and header first, then the rows in chunks
+/// of whatever has arrived (up to 256 rows).
+fn csv_chunks(
+    header: Vec<String>,
+    receiver: mpsc::Receiver<Result<Vec<String>, ()>>,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    let broken = || std::io::Error::other("the rows of the download could not be read");
+    let first = csv_bytes(&header, []).map_err(|_| broken());
+    let head = futures_util::stream::once(async move { first.map(Bytes::from) });
+    let rows = futures_util::stream::unfold(Some(receiver), move |state| async move {
+        let mut receiver = state?;
+        let mut batch = vec![receiver.recv().await?];
+        while batch.len() < 256 {
+            match receiver.try_recv() {
+                Ok(row) => batch.push(row),
+                Err(_) => break,
+            }
+        }
+        let rows: Result<Vec<_>, ()> = batch.into_iter().collect();
+        match rows.map(csv_records) {
+            Ok(Ok(bytes)) => Some((Ok(Bytes::from(bytes)), Some(receiver))),
+            // Nothing more after a failure: the body ends with an error.
+            _ => Some((Err(broken()), None)),
+        }
+    });
+    // Fused: the body may be asked again after its end.
+    futures_util::StreamExt::fuse(futures_util::StreamExt::chain(head, rows))
 }
 
 /// A CSV download named `filename`.
@@ -73,5 +124,52 @@ mod tests {
         assert!(text.starts_with('\u{feff}'));
         assert!(text.contains("São João"));
         assert!(!text.contains(",=1+1"), "{text}");
+    }
+
+    async fn collect(stream: impl Stream<Item = Result<Bytes, std::io::Error>>) -> (String, bool) {
+        use futures_util::StreamExt;
+        let mut text = String::new();
+        let mut failed = false;
+        let mut stream = std::pin::pin!(stream);
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(bytes) => text.push_str(std::str::from_utf8(&bytes).unwrap()),
+                Err(_) => failed = true,
+            }
+        }
+        (text, failed)
+    }
+
+    #[tokio::test]
+    async fn a_streamed_csv_holds_every_row_sent_and_breaks_off_when_producing_fails() {
+        let header = vec!["Pedido".to_string(), "Cliente".to_string()];
+        let (sender, receiver) = mpsc::channel(4);
+        let producer = tokio::spawn(async move {
+            for n in 0..1000 {
+                let row = vec![format!("ORD-{n:06}"), "=cmd".to_string()];
+                sender.send(Ok(row)).await.unwrap();
+            }
+        });
+        let (text, failed) = collect(csv_chunks(header.clone(), receiver)).await;
+        producer.await.unwrap();
+        assert!(!failed);
+        assert!(text.starts_with("\u{feff}Pedido,Cliente\n"));
+        assert_eq!(text.lines().count(), 1001);
+        assert!(text.lines().nth(1000).unwrap().starts_with("ORD-000999,"));
+        assert!(!text.contains(",=cmd"));
+
+        let (sender, receiver) = mpsc::channel(4);
+        tokio::spawn(async move {
+            sender
+                .send(Ok(vec!["ORD-1".into(), "x".into()]))
+                .await
+                .unwrap();
+            sender.send(Err(())).await.unwrap();
+        });
+        let (text, failed) = collect(csv_chunks(header, receiver)).await;
+        assert!(
+            failed,
+            "a failure must not look like a complete file: {text}"
+        );
     }
 }
