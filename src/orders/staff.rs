@@ -1,6 +1,6 @@
 //! `/staff/orders`: every order of every reseller, filtered by status, reseller and vendor; a
-//! failed order shows the vendor's error and can be retried (its failed lines go back to the
-//! vendor) or rejected with a reason. Decisions are recorded on the order and in the audit log.
+//! failed order shows the vendor's error and can be retried (all its failed lines, or one of
+//! them, go back to the vendor) or rejected with a reason. Decisions are recorded on the order and in the audit log.
 
 use askama::Template;
 use axum::Router;
@@ -227,6 +227,9 @@ struct DecideForm {
     decision: String,
     #[serde(default)]
     reason: String,
+    /// Retry only this failed line (empty: every failed line of the order).
+    #[serde(default)]
+    line: String,
 }
 
 async fn decide(
@@ -240,6 +243,10 @@ async fn decide(
 ) -> AppResult<Response> {
     let (reseller_id, order) = load(&state, &reseller, &id).await?;
     let back = format!("/staff/orders/{reseller_id}/{}", order.id);
+    let line = match form.line.trim() {
+        "" => None,
+        raw => Some(Uuid::parse_str(raw).map_err(|_| AppError::BadRequest)?),
+    };
     let reason = form.reason.trim().to_string();
     if form.decision == "reject" && (reason.is_empty() || reason.chars().count() > 1000) {
         let errors = FieldErrors::one(
@@ -277,11 +284,23 @@ async fn decide(
         }
     };
     if event == "provisioning" {
-        sqlx::query("UPDATE order_lines SET status = 'pending', error = NULL WHERE reseller_id = $1 AND order_id = $2 AND status = 'failed'")
-            .bind(reseller_id)
-            .bind(order.id)
-            .execute(&mut *tx)
-            .await?;
+        let retried: Vec<String> = sqlx::query_scalar(
+            "UPDATE order_lines SET status = 'pending', error = NULL
+             WHERE reseller_id = $1 AND order_id = $2 AND status = 'failed' AND ($3::uuid IS NULL OR id = $3)
+             RETURNING product_name",
+        )
+        .bind(reseller_id)
+        .bind(order.id)
+        .bind(line)
+        .fetch_all(&mut *tx)
+        .await?;
+        if retried.is_empty() {
+            // A line of another order, or one no longer failed: nothing changes.
+            flash::push(&session, Level::Error, "access.already_decided", &[]).await;
+            return Ok(page::see_other(&back));
+        }
+        // A single line retried is named on the timeline.
+        let detail = line.map(|_| retried.join(", "));
         sqlx::query("UPDATE orders SET status = 'provisioning', reason = NULL, updated_at = now() WHERE reseller_id = $1 AND id = $2")
             .bind(reseller_id)
             .bind(order.id)
@@ -297,7 +316,7 @@ async fn decide(
             reseller_id,
             order.id,
             "provisioning",
-            None,
+            detail.as_deref(),
             Some(staff.id),
             None,
         )
@@ -338,7 +357,7 @@ async fn decide(
             action,
             subject_type: Some("order"),
             subject_id: Some(order.id.to_string()),
-            details: serde_json::json!({ "reason": reason }),
+            details: serde_json::json!({ "reason": reason, "line": line }),
             ip: Some(ip),
             ..Default::default()
         },

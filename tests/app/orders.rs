@@ -573,6 +573,97 @@ async fn staff_retry_a_failed_order_or_reject_it_with_a_reason_the_reseller_read
     assert_eq!(app.audited("order_rejected").await, 1);
 }
 
+#[tokio::test]
+async fn staff_retry_one_failed_line_and_the_order_completes_when_the_last_one_does() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = setup(&app, "payment-declined.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    add_to_cart(&app, &app.client, customer, "CFQ7TTC0LH18", "3").await;
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
+    let order = order_id(&app.submit(&page.form("form.place-order")).await);
+    assert_eq!(wait_status(&app, order, "failed").await, "failed");
+    portal::vendors::Sandbox::new(app.db.clone())
+        .fix_payment("payment-declined.onmicrosoft.com")
+        .await
+        .unwrap();
+    let staff = app.staff("staff@distri.example").await;
+    let (s, _) = app.new_agent();
+    app.sign_in_with(&s, &staff).await;
+    let url = format!("/staff/orders/{r}/{order}");
+    let page = app.get_with(&s, &url).await;
+    let retry_forms = page.texts("form.retry-line button");
+    assert_eq!(
+        retry_forms.len(),
+        2,
+        "one retry per failed line: {}",
+        page.body
+    );
+    let lines: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM order_lines WHERE order_id = $1 ORDER BY sku")
+            .bind(order)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let (first, second) = (lines[0], lines[1]);
+    let line_status = |line: Uuid| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT status FROM order_lines WHERE id = $1")
+                .bind(line)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let retry = |p: &Page, line: &str| {
+        p.form("form.retry-line")
+            .set("line", line)
+            .set("decision", "retry")
+    };
+
+    // A line that is not one of this order's failed lines changes nothing; a line id that is
+    // not an id is a bad request.
+    let stranger = app
+        .submit_with(&s, &retry(&page, &Uuid::new_v4().to_string()))
+        .await;
+    assert!(
+        !stranger.text(".flash-error").is_empty(),
+        "{}",
+        stranger.body
+    );
+    let garbage = app.submit_with(&s, &retry(&page, "1 OR 1=1")).await;
+    assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+    assert_eq!(line_status(first).await, "failed");
+    assert_eq!(app.audited("order_retried").await, 0);
+
+    // The first line alone goes back to the vendor: it completes, the other stays failed, and
+    // so does the order, with the retried product named on its timeline.
+    app.submit_with(&s, &retry(&page, &first.to_string())).await;
+    assert_eq!(wait_status(&app, order, "failed").await, "failed");
+    assert_eq!(line_status(first).await, "completed");
+    assert_eq!(line_status(second).await, "failed");
+    assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 1);
+    let page = app.get_with(&s, &url).await;
+    assert_eq!(page.texts("form.retry-line button").len(), 1);
+    let product: String = sqlx::query_scalar("SELECT product_name FROM order_lines WHERE id = $1")
+        .bind(first)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        page.text("#timeline").contains(&product),
+        "{}",
+        page.text("#timeline")
+    );
+
+    // The last failed line, retried, completes the order.
+    app.submit_with(&s, &retry(&page, &second.to_string()))
+        .await;
+    assert_eq!(wait_status(&app, order, "completed").await, "completed");
+    assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 2);
+    assert_eq!(app.audited("order_retried").await, 2);
+}
+
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
 }
