@@ -590,3 +590,83 @@ async fn j5_google_transfer_in_portuguese() {
     assert_eq!(status, "Concluído");
     browser.close().await;
 }
+
+/// J5's failure and J12's retry in a browser, in English: the vendor declines the payment, the
+/// reseller reads why on the order page; the payment fixed, staff retry the failed line and the
+/// order completes.
+#[tokio::test]
+async fn failed_order_is_explained_and_staff_retry_it_in_english() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = ordering_reseller(&app).await;
+    sqlx::query(
+        "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
+         VALUES ($1, $2, 'microsoft', 'linked', 'payment-declined.onmicrosoft.com', 'ms-1')",
+    )
+    .bind(r)
+    .bind(customer)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let Some(browser) = Browser::start("en").await else {
+        return;
+    };
+    sign_in(&app, &browser, &owner).await;
+    browser.wait_path("/").await;
+    browser
+        .goto(&app.url(&format!(
+            "/orders/new?customer={customer}&q=business+standard"
+        )))
+        .await;
+    browser.choose("#o-CFQ7TTC0LDPB", "P1Y:monthly").await;
+    browser.fill("#q-CFQ7TTC0LDPB", "10").await;
+    browser.submit("#add-CFQ7TTC0LDPB").await;
+    browser
+        .wait_text("#cart", |t| t.contains("payment-declined.onmicrosoft.com"))
+        .await;
+    browser.submit("form.place-order").await;
+    assert_eq!(
+        browser.wait_text("#order-status", |t| t == "Failed").await,
+        "Failed"
+    );
+    let timeline = browser
+        .wait_text("#timeline", |t| t.contains("declined"))
+        .await;
+    assert!(
+        timeline.contains("The vendor declined the reseller's payment method."),
+        "{timeline}"
+    );
+    browser.snap("j12-en-0-failed-order").await;
+    browser.close().await;
+
+    portal::vendors::Sandbox::new(app.db.clone())
+        .fix_payment("payment-declined.onmicrosoft.com")
+        .await
+        .unwrap();
+    let staff = app.staff("staff@distri.example").await;
+    let Some(browser) = Browser::start("en").await else {
+        return;
+    };
+    sign_in(&app, &browser, &staff).await;
+    browser.goto(&app.url("/staff/orders?status=failed")).await;
+    browser
+        .wait_text("#staff-orders tbody", |t| t.contains("Contoso"))
+        .await;
+    browser.click("#staff-orders tbody a").await;
+    let lines = browser
+        .wait_text("#lines", |t| t.contains("declined"))
+        .await;
+    assert!(lines.contains("Business Standard"), "{lines}");
+    browser.scroll_to("#lines").await;
+    browser.snap("j12-en-1-staff-order").await;
+    browser.click("form.retry-line button").await;
+    let status = browser
+        .wait_text("#order-status", |t| t == "Completed")
+        .await;
+    assert_eq!(status, "Completed");
+    browser.close().await;
+    let subscriptions: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(subscriptions, 1);
+}
