@@ -458,6 +458,25 @@ async fn ordering_reseller(app: &TestApp) -> (uuid::Uuid, crate::common::TestUse
     (r, owner, customer)
 }
 
+/// Signed in, finds `sku` in a new order for `customer` by `query` and adds `quantity` seats
+/// (yearly, billed monthly) to the cart.
+async fn add_to_cart(
+    app: &TestApp,
+    browser: &Browser,
+    customer: uuid::Uuid,
+    query: &str,
+    sku: &str,
+    quantity: &str,
+) {
+    browser.wait_path("/").await;
+    browser
+        .goto(&app.url(&format!("/orders/new?customer={customer}&q={query}")))
+        .await;
+    browser.choose(&format!("#o-{sku}"), "P1Y:monthly").await;
+    browser.fill(&format!("#q-{sku}"), quantity).await;
+    browser.submit(&format!("#add-{sku}")).await;
+}
+
 /// J5 in a browser: order 10 seats for a new Microsoft tenant configured inside the order; the
 /// order page shows it completing without a manual reload.
 async fn order_licenses(lang: &str, completed: &str) {
@@ -467,15 +486,15 @@ async fn order_licenses(lang: &str, completed: &str) {
         return;
     };
     sign_in(&app, &browser, &owner).await;
-    browser.wait_path("/").await;
-    browser
-        .goto(&app.url(&format!(
-            "/orders/new?customer={customer}&q=business+standard"
-        )))
-        .await;
-    browser.choose("#o-CFQ7TTC0LDPB", "P1Y:monthly").await;
-    browser.fill("#q-CFQ7TTC0LDPB", "10").await;
-    browser.submit("#add-CFQ7TTC0LDPB").await;
+    add_to_cart(
+        &app,
+        &browser,
+        customer,
+        "business+standard",
+        "CFQ7TTC0LDPB",
+        "10",
+    )
+    .await;
     // The new tenant is configured inside the order: its prefix checked, the vendor's data
     // confirmed (prefilled from the customer).
     browser
@@ -554,17 +573,15 @@ async fn j5_google_transfer_in_portuguese() {
         return;
     };
     sign_in(&app, &browser, &owner).await;
-    browser.wait_path("/").await;
-    browser
-        .goto(&app.url(&format!(
-            "/orders/new?customer={customer}&q=workspace+business+standard"
-        )))
-        .await;
-    browser
-        .choose("#o-GWS-BUSINESS-STANDARD", "P1Y:monthly")
-        .await;
-    browser.fill("#q-GWS-BUSINESS-STANDARD", "25").await;
-    browser.submit("#add-GWS-BUSINESS-STANDARD").await;
+    add_to_cart(
+        &app,
+        &browser,
+        customer,
+        "workspace+business+standard",
+        "GWS-BUSINESS-STANDARD",
+        "25",
+    )
+    .await;
     let help = browser
         .wait_text("#transfer-help", |t| t.contains("Google"))
         .await;
@@ -611,15 +628,15 @@ async fn failed_order_is_explained_and_staff_retry_it_in_english() {
         return;
     };
     sign_in(&app, &browser, &owner).await;
-    browser.wait_path("/").await;
-    browser
-        .goto(&app.url(&format!(
-            "/orders/new?customer={customer}&q=business+standard"
-        )))
-        .await;
-    browser.choose("#o-CFQ7TTC0LDPB", "P1Y:monthly").await;
-    browser.fill("#q-CFQ7TTC0LDPB", "10").await;
-    browser.submit("#add-CFQ7TTC0LDPB").await;
+    add_to_cart(
+        &app,
+        &browser,
+        customer,
+        "business+standard",
+        "CFQ7TTC0LDPB",
+        "10",
+    )
+    .await;
     browser
         .wait_text("#cart", |t| t.contains("payment-declined.onmicrosoft.com"))
         .await;
