@@ -203,9 +203,6 @@ async fn export(
     Query(params): Query<ListParams>,
 ) -> AppResult<Response> {
     let query = params.to_query();
-    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    let customers = store::all(&mut tx, me.reseller_id, &query).await?;
-    tx.commit().await?;
     let header: Vec<String> = [
         "legal_name",
         "tax_id",
@@ -226,26 +223,42 @@ async fn export(
     .iter()
     .map(|k| ctx.t(&format!("customers.csv_{k}")))
     .collect();
-    let rows = customers.into_iter().map(|c| {
-        vec![
-            c.legal_name,
-            c.tax_id,
-            c.country,
-            c.industry.unwrap_or_default(),
-            c.contact_name,
-            c.contact_email,
-            c.contact_phone,
-            c.billing_email,
-            c.address_line1,
-            c.address_line2.unwrap_or_default(),
-            c.city,
-            c.region_name,
-            c.postal_code,
-            ctx.t(&format!("customers.status_{}", c.status)),
-            c.created_at.date().to_string(),
-        ]
-    });
-    crate::web::download::csv("customers.csv", &header, rows)
+    let (pool, reseller_id) = (state.db.clone(), me.reseller_id);
+    Ok(crate::web::download::csv_streamed(
+        "customers.csv",
+        header,
+        move |rows| async move {
+            let mut tx = crate::db::tenant_tx(&pool, reseller_id).await?;
+            let (rows, ctx) = (&rows, &ctx);
+            store::all(&mut tx, reseller_id, &query, |c| async move {
+                rows.send(export_row(ctx, c)).await
+            })
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        },
+    ))
+}
+
+/// A customer as a row of the CSV export, in the user's language.
+fn export_row(ctx: &PageCtx, c: store::Customer) -> Vec<String> {
+    vec![
+        c.legal_name,
+        c.tax_id,
+        c.country,
+        c.industry.unwrap_or_default(),
+        c.contact_name,
+        c.contact_email,
+        c.contact_phone,
+        c.billing_email,
+        c.address_line1,
+        c.address_line2.unwrap_or_default(),
+        c.city,
+        c.region_name,
+        c.postal_code,
+        ctx.t(&format!("customers.status_{}", c.status)),
+        crate::i18n::local_date(c.created_at, ctx.time_zone()).to_string(),
+    ]
 }
 
 // ---------------------------------------------------------------- add, with the address step

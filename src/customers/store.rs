@@ -139,16 +139,29 @@ pub async fn page(
     Ok((rows, more))
 }
 
-/// Every row of the filtered list, in name order, for the CSV export.
-pub async fn all(
+/// Every row of the filtered list, in name order, handed to `each` one at a time as the
+/// database returns them (the CSV export); stops early when `each` answers false.
+pub async fn all<F, Fut>(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     q: &ListQuery,
-) -> sqlx::Result<Vec<Customer>> {
+    mut each: F,
+) -> sqlx::Result<()>
+where
+    F: FnMut(Customer) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    use futures_util::TryStreamExt;
     let mut b = QueryBuilder::new(format!("SELECT {COLUMNS}"));
     push_filters(&mut b, reseller_id, q);
-    b.push(" ORDER BY c.sort_name, c.id LIMIT 1000000");
-    b.build_query_as().fetch_all(tx).await
+    b.push(" ORDER BY c.sort_name, c.id");
+    let mut rows = b.build_query_as().fetch(tx);
+    while let Some(row) = rows.try_next().await? {
+        if !each(row).await {
+            break;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

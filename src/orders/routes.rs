@@ -1088,24 +1088,21 @@ async fn export(
     .map(|k| ctx.t(&format!("orders.csv_{k}")))
     .collect();
     // Rows go out as the database returns them: a reseller's whole history never sits in memory.
-    let (rows, response) = crate::web::download::csv_streamed("orders.csv", header);
     let (pool, reseller_id) = (state.db.clone(), me.reseller_id);
-    tokio::spawn(async move {
-        let read = async {
+    Ok(crate::web::download::csv_streamed(
+        "orders.csv",
+        header,
+        move |rows| async move {
             let mut tx = crate::db::tenant_tx(&pool, reseller_id).await?;
             let (rows, ctx) = (&rows, &ctx);
             store::export(&mut tx, reseller_id, &filter, |r| async move {
-                rows.send(Ok(export_row(ctx, r))).await.is_ok()
+                rows.send(export_row(ctx, r)).await
             })
             .await?;
-            tx.commit().await
-        };
-        if let Err(e) = read.await {
-            tracing::error!(error = %e, "the orders export broke off");
-            let _ = rows.send(Err(())).await;
-        }
-    });
-    Ok(response)
+            tx.commit().await?;
+            Ok(())
+        },
+    ))
 }
 
 /// An order as a row of the CSV export, in the user's language and time zone.

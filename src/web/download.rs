@@ -26,10 +26,7 @@ pub fn attachment(filename: &str, content_type: &'static str, body: impl Into<Bo
 }
 
 /// The bytes of a CSV file with `header` and `rows`, as spreadsheets read it.
-pub fn csv_bytes(
-    header: &[String],
-    rows: impl IntoIterator<Item = Vec<String>>,
-) -> AppResult<Vec<u8>> {
+fn csv_bytes(header: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<Vec<u8>> {
     // A byte-order mark makes spreadsheets read the file as UTF-8 (accents intact).
     let mut bytes = "\u{feff}".as_bytes().to_vec();
     bytes.extend(csv_records(std::iter::once(header.to_vec()).chain(rows))?);
@@ -51,20 +48,35 @@ fn csv_records(rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<Vec<u8>
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
 }
 
-/// Where a streamed CSV download takes its rows from: send `Ok(row)` for each, `Err(())` when
-/// producing them failed (the download then breaks off visibly instead of ending short), and
-/// stop when sending fails (the client has gone).
-pub type RowSender = mpsc::Sender<Result<Vec<String>, ()>>;
+/// Where a streamed CSV download's rows go.
+#[derive(Clone)]
+pub struct Rows(mpsc::Sender<Result<Vec<String>, ()>>);
 
-/// A CSV download named `filename` with `header`, written as the rows arrive on the returned
-/// sender: memory stays flat however many rows there are.
-pub fn csv_streamed(filename: &str, header: Vec<String>) -> (RowSender, Response) {
+impl Rows {
+    /// Sends one row; false when the client has gone away (stop reading then).
+    pub async fn send(&self, row: Vec<String>) -> bool {
+        self.0.send(Ok(row)).await.is_ok()
+    }
+}
+
+/// A CSV download named `filename` with `header`, whose rows `produce` sends as it reads them
+/// (in a task of its own): memory stays flat however many rows there are. If `produce` fails
+/// half-way, the download breaks off (the browser reports it) instead of ending as if complete.
+pub fn csv_streamed<F, Fut>(filename: &str, header: Vec<String>, produce: F) -> Response
+where
+    F: FnOnce(Rows) -> Fut,
+    Fut: std::future::Future<Output = AppResult<()>> + Send + 'static,
+{
     let (sender, receiver) = mpsc::channel(512);
+    let reading = produce(Rows(sender.clone()));
+    tokio::spawn(async move {
+        if let Err(e) = reading.await {
+            tracing::error!(error = %e, "a CSV download broke off");
+            let _ = sender.send(Err(())).await;
+        }
+    });
     let body = Body::from_stream(csv_chunks(header, receiver));
-    (
-        sender,
-        attachment(filename, "text/csv; charset=utf-8", body),
-    )
+    attachment(filename, "text/csv; charset=utf-8", body)
 }
 
 /// The bytes of a streamed CSV: the byte-order mark and header first, then the rows in chunks
@@ -94,19 +106,6 @@ fn csv_chunks(
     });
     // Fused: the body may be asked again after its end.
     futures_util::StreamExt::fuse(futures_util::StreamExt::chain(head, rows))
-}
-
-/// A CSV download named `filename`.
-pub fn csv(
-    filename: &str,
-    header: &[String],
-    rows: impl IntoIterator<Item = Vec<String>>,
-) -> AppResult<Response> {
-    Ok(attachment(
-        filename,
-        "text/csv; charset=utf-8",
-        csv_bytes(header, rows)?,
-    ))
 }
 
 #[cfg(test)]
