@@ -48,6 +48,11 @@ fn csv_records(rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<Vec<u8>
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
 }
 
+/// How many streamed downloads read the database at once, per portal instance.
+static STREAMS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+/// The longest a streamed download may take.
+const STREAM_LIMIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// Where a streamed CSV download's rows go.
 #[derive(Clone)]
 pub struct Rows(mpsc::Sender<Result<Vec<String>, ()>>);
@@ -70,7 +75,21 @@ where
     let (sender, receiver) = mpsc::channel(512);
     let reading = produce(Rows(sender.clone()));
     tokio::spawn(async move {
-        if let Err(e) = reading.await {
+        // Each download holds a database connection while its client reads: a few at a time
+        // (the others wait their turn without one), and none for longer than STREAM_LIMIT.
+        let Ok(_turn) = STREAMS.acquire().await else {
+            return;
+        };
+        if sender.is_closed() {
+            return; // The client left while waiting.
+        }
+        let outcome = match tokio::time::timeout(STREAM_LIMIT, reading).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(AppError::Internal(anyhow::anyhow!(
+                "took longer than {STREAM_LIMIT:?}"
+            ))),
+        };
+        if let Err(e) = outcome {
             tracing::error!(error = %e, "a CSV download broke off");
             let _ = sender.send(Err(())).await;
         }
