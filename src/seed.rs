@@ -95,10 +95,7 @@ pub async fn seed_demo(
     tx.commit().await?;
 
     // Fabrikam moves its Google Workspace to the demo reseller: its admin generated a token.
-    let public_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
-        .bind(reseller_id)
-        .fetch_one(pool)
-        .await?;
+    let public_id = crate::partners::store::public_id(pool, reseller_id).await?;
     let token = crate::vendors::Sandbox::new(pool.clone())
         .issue_transfer_token(TRANSFER_DOMAIN, &public_id, time::Duration::days(14))
         .await?;

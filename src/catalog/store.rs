@@ -38,6 +38,7 @@ pub struct ListedProduct {
     pub kind: String,
     pub status: String,
     pub vendor: String,
+    pub vendor_code: String,
     pub program: String,
     pub program_code: String,
     pub enrollment: Option<String>,
@@ -127,7 +128,7 @@ pub async fn search(
     let by_price = matches!(query.sort.as_str(), "price_asc" | "price_desc");
     let mut b = QueryBuilder::new(
         "SELECT p.id, p.sku, p.name_es, p.name_en, p.name_pt, p.category, p.kind, p.status,
-                v.name AS vendor, pr.name AS program, pr.code AS program_code,
+                v.name AS vendor, v.code AS vendor_code, pr.name AS program, pr.code AS program_code,
                 (SELECT e.status FROM program_enrollments e
                  WHERE e.program_id = pr.id AND e.reseller_id = ",
     );
@@ -308,12 +309,25 @@ pub async fn offers(
     db: impl PgExecutor<'_>,
     product_id: Uuid,
 ) -> sqlx::Result<Vec<(String, String)>> {
+    Ok(offers_of(db, &[product_id])
+        .await?
+        .into_iter()
+        .map(|(_, term, billing)| (term, billing))
+        .collect())
+}
+
+/// The offers (term, billing) of several products at once, each product's in display order.
+pub async fn offers_of(
+    db: impl PgExecutor<'_>,
+    product_ids: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, String, String)>> {
     sqlx::query_as(
-        "SELECT term, billing FROM product_offers WHERE product_id = $1
-         ORDER BY CASE term WHEN 'P1M' THEN 1 WHEN 'P1Y' THEN 2 ELSE 3 END,
+        "SELECT product_id, term, billing FROM product_offers WHERE product_id = ANY($1)
+         ORDER BY product_id,
+                  CASE term WHEN 'P1M' THEN 1 WHEN 'P1Y' THEN 2 ELSE 3 END,
                   CASE billing WHEN 'monthly' THEN 1 WHEN 'annual' THEN 2 ELSE 3 END",
     )
-    .bind(product_id)
+    .bind(product_ids)
     .fetch_all(db)
     .await
 }

@@ -65,10 +65,7 @@ pub async fn configure(
     let customer = crate::customers::store::get(&mut tx, me.reseller_id, cart.customer_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let partner_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
-        .bind(me.reseller_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let partner_id = crate::partners::store::public_id(&mut *tx, me.reseller_id).await?;
     tx.commit().await?;
     let owner = TenantOwner {
         reseller_id: me.reseller_id,

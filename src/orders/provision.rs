@@ -69,9 +69,7 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
     let lines = store::order_lines(&mut tx, job.reseller_id, job.order_id)
         .await
         .map_err(db_error)?;
-    let partner_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
-        .bind(job.reseller_id)
-        .fetch_one(&mut *tx)
+    let partner_id = crate::partners::store::public_id(&mut *tx, job.reseller_id)
         .await
         .map_err(db_error)?;
     tx.commit().await.map_err(db_error)?;

@@ -413,10 +413,7 @@ pub(crate) async fn render_cart(
             (code, name, label)
         })
         .collect();
-    let public_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
-        .bind(me.reseller_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let public_id = crate::partners::store::public_id(&mut *tx, me.reseller_id).await?;
     // Products to add: the catalog's search, a few at a time.
     let mut candidates = Vec::new();
     let mut more_found = false;
@@ -439,11 +436,14 @@ pub(crate) async fn render_cart(
         let (found, _) =
             catalog::search(&mut tx, &query, Some(me.reseller_id), &currency, today()).await?;
         more_found = found.len() > CANDIDATES;
-        for product in found.into_iter().take(CANDIDATES) {
-            let offers = catalog::offers(&mut *tx, product.id)
-                .await?
-                .into_iter()
-                .map(|(t, b)| {
+        let found: Vec<_> = found.into_iter().take(CANDIDATES).collect();
+        let ids: Vec<Uuid> = found.iter().map(|p| p.id).collect();
+        let all_offers = catalog::offers_of(&mut *tx, &ids).await?;
+        for product in found {
+            let offers = all_offers
+                .iter()
+                .filter(|(id, _, _)| *id == product.id)
+                .map(|(_, t, b)| {
                     (
                         format!("{t}:{b}"),
                         format!(
@@ -454,19 +454,14 @@ pub(crate) async fn render_cart(
                     )
                 })
                 .collect();
-            let vendor: String = sqlx::query_scalar(
-                "SELECT v.code FROM products p JOIN programs pr ON pr.id = p.program_id JOIN vendors v ON v.id = pr.vendor_id WHERE p.id = $1",
-            )
-            .bind(product.id)
-            .fetch_one(&mut *tx)
-            .await?;
+            let vendor = &product.vendor_code;
             candidates.push(Candidate {
                 sku: product.sku.clone(),
                 name: product.name(ctx.locale).to_string(),
                 offers,
                 tenants: tenants
                     .iter()
-                    .filter(|(_, v, _)| *v == vendor)
+                    .filter(|(_, v, _)| v == vendor)
                     .map(|(id, _, d)| (*id, d.clone()))
                     .collect(),
                 approved: product.enrollment.as_deref() == Some("approved"),

@@ -152,10 +152,7 @@ async fn show_page(
     let mut tx = crate::db::tenant_tx(&state.db, reseller_id).await?;
     let lines = store::order_lines(&mut tx, reseller_id, order.id).await?;
     let events = store::events(&mut tx, reseller_id, order.id).await?;
-    let reseller: String = sqlx::query_scalar("SELECT legal_name FROM resellers WHERE id = $1")
-        .bind(reseller_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let reseller = crate::partners::store::reseller_name(&mut tx, reseller_id).await?;
     tx.commit().await?;
     let lines = lines
         .into_iter()

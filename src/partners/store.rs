@@ -57,6 +57,14 @@ pub async fn lock_owners(tx: &mut PgConnection, reseller_id: Uuid) -> sqlx::Resu
     .await
 }
 
+/// The reseller's public id (`R-…`), which vendors know it by (transfer tokens name it).
+pub async fn public_id(db: impl sqlx::PgExecutor<'_>, reseller_id: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
+        .bind(reseller_id)
+        .fetch_one(db)
+        .await
+}
+
 pub async fn reseller_name(tx: &mut PgConnection, reseller_id: Uuid) -> sqlx::Result<String> {
     sqlx::query_scalar("SELECT legal_name FROM resellers WHERE id = $1")
         .bind(reseller_id)

@@ -104,6 +104,17 @@ impl Browser {
 
     /// The text of `css`, finding it again when the page replaced it meanwhile.
     pub async fn text(&self, css: &str) -> String {
+        self.on_element(css, "no text in", |e| async move { e.text().await })
+            .await
+    }
+
+    /// Runs `act` on the element `css`, finding it again while the page replaces it (a
+    /// navigation still in progress), for up to 20 s; panics with `what` and `css` after that.
+    async fn on_element<T, F, Fut>(&self, css: &str, what: &str, act: F) -> T
+    where
+        F: Fn(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let element = self
@@ -113,9 +124,9 @@ impl Browser {
                 .for_element(Locator::Css(css))
                 .await
                 .unwrap_or_else(|e| panic!("no {css}: {e}"));
-            match element.text().await {
-                Ok(text) => return text,
-                Err(e) if std::time::Instant::now() > deadline => panic!("no text in {css}: {e}"),
+            match act(element).await {
+                Ok(value) => return value,
+                Err(e) if std::time::Instant::now() > deadline => panic!("{what} {css}: {e}"),
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
@@ -150,21 +161,8 @@ impl Browser {
     /// Clicks `css`, finding it again when the page replaced it between finding and clicking
     /// (a navigation still in progress).
     pub async fn click(&self, css: &str) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let element = self
-                .client
-                .wait()
-                .at_most(Duration::from_secs(20))
-                .for_element(Locator::Css(css))
-                .await
-                .unwrap_or_else(|e| panic!("no {css}: {e}"));
-            match element.click().await {
-                Ok(()) => return,
-                Err(e) if std::time::Instant::now() > deadline => panic!("cannot click {css}: {e}"),
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
+        self.on_element(css, "cannot click", |e| async move { e.click().await })
+            .await
     }
 
     /// Waits (up to 20 s) until the address contains `needle`; returns the address.
