@@ -39,7 +39,30 @@ pub struct Config {
     /// How long the vendor sandbox takes to answer, like a remote API (`PORTAL_SANDBOX_LATENCY_MS`).
     pub sandbox_latency: std::time::Duration,
     /// `PORTAL_SECRET_KEY`: encrypts secrets at rest (TOTP seeds). Unset: `<data_dir>/secret.key`.
-    pub secret_key: Option<String>,
+    pub secret_key: Option<SecretKey>,
+}
+
+/// The largest plain form body (every form but uploads, whose routes raise it): a form never
+/// needs more, and a bound this low keeps a flood of big bodies from costing memory.
+pub const FORM_BODY_BYTES: usize = 1024 * 1024;
+
+/// A secret from the configuration: readable where it is used, never printed (its `Debug`
+/// says only that it is there), so logging the configuration cannot leak it.
+#[derive(Clone)]
+pub struct SecretKey(String);
+
+impl std::ops::Deref for SecretKey {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
 }
 
 /// A variable that holds a value the portal cannot use.
@@ -201,7 +224,7 @@ impl Config {
         }
 
         Ok(Self {
-            secret_key,
+            secret_key: secret_key.map(SecretKey),
             database_url,
             bind,
             base_url,

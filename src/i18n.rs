@@ -5,53 +5,29 @@
 //! into each other.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use time::{Date, OffsetDateTime, UtcOffset};
 
-/// A language the portal speaks.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
-pub enum Locale {
-    #[default]
-    #[serde(rename = "es")]
-    Es,
-    #[serde(rename = "en")]
-    En,
-    #[serde(rename = "pt-BR")]
-    PtBr,
+crate::text_enum! {
+    /// A language the portal speaks; its code is used in URLs, cookies, the database and the
+    /// `lang` attribute.
+    #[derive(Default)]
+    pub enum Locale {
+        #[default]
+        Es = "es",
+        En = "en",
+        PtBr = "pt-BR",
+    }
 }
 
 impl Locale {
-    pub const ALL: [Locale; 3] = [Locale::Es, Locale::En, Locale::PtBr];
-
-    /// The code used in URLs, cookies, the database and the `lang` attribute.
-    pub fn code(self) -> &'static str {
-        match self {
-            Locale::Es => "es",
-            Locale::En => "en",
-            Locale::PtBr => "pt-BR",
-        }
-    }
-
     /// The language's name in itself, for the language selector.
     pub fn native_name(self) -> &'static str {
         match self {
             Locale::Es => "Español",
             Locale::En => "English",
             Locale::PtBr => "Português",
-        }
-    }
-
-    /// Parses an exact code (`es`, `en`, `pt-BR`); anything else is `None`.
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "es" => Some(Locale::Es),
-            "en" => Some(Locale::En),
-            "pt-BR" => Some(Locale::PtBr),
-            _ => None,
         }
     }
 
@@ -100,12 +76,6 @@ impl Locale {
             Locale::En => (',', '.'),
             Locale::Es | Locale::PtBr => ('.', ','),
         }
-    }
-}
-
-impl fmt::Display for Locale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
     }
 }
 
@@ -370,7 +340,7 @@ mod tests {
     #[test]
     fn codes_round_trip() {
         for l in Locale::ALL {
-            assert_eq!(Locale::from_code(l.code()), Some(l));
+            assert_eq!(Locale::from_code(l.code()), Some(*l));
         }
         assert_eq!(Locale::from_code("pt"), None);
         assert_eq!(Locale::from_code("xx"), None);

@@ -3,6 +3,7 @@
 
 rust_i18n::i18n!("locales");
 
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
@@ -13,7 +14,9 @@ pub mod customers;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod fields;
 pub mod i18n;
+pub mod identity;
 pub mod jobs;
 pub mod mail;
 pub mod orders;
@@ -39,7 +42,6 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::config::Config;
 use crate::db::embedded::{Durability, EmbeddedPostgres};
 use crate::mail::Mailer;
-use crate::web::AppState;
 
 /// The database the portal works on, and the embedded cluster behind it when there is one.
 pub struct Database {
@@ -118,18 +120,6 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Builds the application state for `config` on `pool`.
-pub fn state(config: Config, pool: PgPool) -> anyhow::Result<AppState> {
-    Ok(AppState {
-        mailer: Mailer::from_config(&config)?,
-        secrets: crypto::SecretBox::from_config(config.secret_key.as_deref(), &config.data_dir)?,
-        vendor: Arc::new(vendors::Sandbox::new(pool.clone()).with_latency(config.sandbox_latency)),
-        db: pool,
-        config: Arc::new(config),
-        passwords: auth::password::PasswordHasher::default(),
-    })
-}
-
 /// Starts serving on `config.bind` (port 0 picks a free port) with a migrated `pool`.
 pub async fn start(config: Config, pool: PgPool) -> anyhow::Result<RunningPortal> {
     let listener = TcpListener::bind(config.bind)
@@ -147,7 +137,7 @@ pub async fn start_on(
     install_crypto_provider();
     let addr = listener.local_addr()?;
     let run_worker = config.run_worker;
-    let state = state(config, pool.clone())?;
+    let state = app::state(config, pool.clone())?;
     let store = PostgresStore::new(pool.clone());
     let stop = CancellationToken::new();
     let mut background = Vec::new();
@@ -171,7 +161,7 @@ pub async fn start_on(
         background.push(tokio::spawn(worker.run(stop.clone())));
     }
 
-    let app = web::app(state, store);
+    let app = app::app(state, store);
     let server_stop = stop.clone();
     let server = tokio::spawn(async move {
         let result = axum::serve(

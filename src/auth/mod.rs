@@ -3,6 +3,7 @@
 //! request. This module owns the `auth` session key.
 
 pub mod emails;
+pub mod language;
 pub mod password;
 pub mod profile;
 pub mod routes;
@@ -13,8 +14,8 @@ pub mod totp;
 
 use tower_sessions::Session as TowerSession;
 
+use crate::app::AppState;
 use crate::i18n::Locale;
-use crate::web::AppState;
 
 /// Sign-in, MFA, password and invitation pages, and the profile.
 pub fn router() -> axum::Router<AppState> {
@@ -27,7 +28,9 @@ pub async fn remember_locale(
     session: &TowerSession,
     locale: Locale,
 ) -> Result<(), crate::error::AppError> {
-    if let Some(session::LoginState::SignedIn { user_id, .. }) = session::state_of(session).await? {
+    if let Some(crate::identity::LoginState::SignedIn { user_id, .. }) =
+        session::state_of(session).await?
+    {
         store::set_locale(&state.db, user_id, locale).await?;
     }
     Ok(())

@@ -11,16 +11,18 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::app::AppState;
 use crate::audit;
-use crate::auth::session::{CurrentUser, LoginState};
 use crate::auth::{emails, password, store, throttle, totp};
 use crate::error::AppResult;
+use crate::fields::FieldErrors;
 use crate::i18n::Locale;
+use crate::identity::{CurrentUser, LoginState};
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
-use crate::web::forms::{FieldErrors, Form};
+use crate::web::forms::Form;
+use crate::web::keys;
 use crate::web::page::{self, PageCtx};
-use crate::web::{AppState, keys};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -73,7 +75,7 @@ async fn render(
         })
         .collect();
     let codes_left = store::unused_recovery_codes(&state.db, user.id).await?;
-    let role_label = ctx.t(&format!("role.{}", user.role.as_str()));
+    let role_label = ctx.t(user.role.key());
     let codes_left_text = ctx.t_with("profile.codes_left", &[("count", &codes_left.to_string())]);
     Ok(page::render(
         status,

@@ -11,18 +11,21 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use crate::app::AppState;
 use crate::audit;
-use crate::auth::session::{CurrentUser, LoginState, Role, state_of};
+use crate::auth::session::state_of;
 use crate::auth::{emails, password, store, throttle, totp};
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
+use crate::fields::FieldErrors;
 use crate::i18n::Locale;
+use crate::identity::{CurrentUser, LoginState, Role};
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
-use crate::web::forms::{FieldErrors, Form};
+use crate::web::forms::Form;
+use crate::web::keys;
 use crate::web::page::{self, PageCtx, Rendered};
 use crate::web::redirect::safe_next;
-use crate::web::{AppState, keys};
 
 /// Session key of a seed being enrolled (sealed), and of recovery codes to show once.
 const PENDING_SECRET: &str = "mfa_pending_secret";
@@ -422,7 +425,7 @@ async fn complete_sign_in(
     session
         .insert(keys::AUTH, LoginState::SignedIn { user_id, epoch })
         .await?;
-    if let Some(locale) = user.locale.as_deref().and_then(Locale::from_code) {
+    if let Some(locale) = user.locale {
         session.insert(keys::LOCALE, locale).await?;
     }
     store::mark_signed_in(&state.db, user_id).await?;
@@ -440,7 +443,7 @@ async fn complete_sign_in(
         },
     )
     .await?;
-    let home = if user.role == Role::Staff.as_str() {
+    let home = if user.role == Role::Staff {
         "/staff"
     } else {
         "/"

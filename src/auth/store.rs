@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::domain::Email;
 use crate::i18n::Locale;
+use crate::identity::{CurrentUser, ResellerStatus, Role, UserStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
@@ -90,26 +91,25 @@ pub struct UserRow {
     pub reseller_id: Option<Uuid>,
     pub email: String,
     pub name: String,
-    pub role: String,
-    pub status: String,
-    pub locale: Option<String>,
+    pub role: Role,
+    pub status: UserStatus,
+    pub locale: Option<Locale>,
     pub session_epoch: i32,
-    pub reseller_status: Option<String>,
+    pub reseller_status: Option<ResellerStatus>,
     pub suspended_reason: Option<String>,
     pub time_zone: Option<String>,
 }
 
 impl UserRow {
-    pub fn into_current(self) -> crate::auth::session::CurrentUser {
-        crate::auth::session::CurrentUser {
+    pub fn into_current(self) -> CurrentUser {
+        CurrentUser {
             id: self.id,
             reseller_id: self.reseller_id,
             email: self.email,
             name: self.name,
-            role: crate::auth::session::Role::parse(&self.role)
-                .unwrap_or(crate::auth::session::Role::Billing),
-            locale: self.locale.as_deref().and_then(Locale::from_code),
-            reseller_suspended: (self.reseller_status.as_deref() == Some("suspended"))
+            role: self.role,
+            locale: self.locale,
+            reseller_suspended: (self.reseller_status == Some(ResellerStatus::Suspended))
                 .then(|| self.suspended_reason.unwrap_or_default()),
             time_zone: self.time_zone,
         }
@@ -122,8 +122,9 @@ pub async fn load_signed_in(
 ) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
         UserRow,
-        r#"SELECT u.id, u.reseller_id, u.email::text AS "email!", u.name, u.role, u.status, u.locale,
-                  u.session_epoch, r.status AS "reseller_status?", r.suspended_reason AS "suspended_reason?",
+        r#"SELECT u.id, u.reseller_id, u.email::text AS "email!", u.name, u.role AS "role: Role",
+                  u.status AS "status: UserStatus", u.locale AS "locale: Locale", u.session_epoch,
+                  r.status AS "reseller_status?: ResellerStatus", r.suspended_reason AS "suspended_reason?",
                   r.time_zone AS "time_zone?"
            FROM users u LEFT JOIN resellers r ON r.id = u.reseller_id WHERE u.id = $1"#,
         user_id

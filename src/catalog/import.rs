@@ -316,7 +316,7 @@ pub async fn export(db: &mut PgConnection, today: Date) -> anyhow::Result<Vec<u8
     writer.write_record(COLUMNS)?;
     for (sku, term, billing, currency, cost, retail, from, to) in rows {
         writer.write_record([
-            rules::neutralise_formula(&sku),
+            crate::web::download::neutralise_formula(&sku),
             term,
             billing,
             currency,

@@ -9,7 +9,7 @@ pub mod rules;
 pub mod staff;
 pub mod store;
 
-use crate::web::AppState;
+use crate::app::AppState;
 
 pub fn router() -> axum::Router<AppState> {
     routes::router().merge(staff::router())

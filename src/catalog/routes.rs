@@ -10,12 +10,12 @@ use axum::routing::get;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::auth::session::ResellerUser;
+use crate::app::AppState;
 use crate::catalog::rules::{self, Billing, Term};
 use crate::catalog::store::{self, PAGE_SIZE};
 use crate::error::{AppError, AppResult};
 use crate::i18n;
-use crate::web::AppState;
+use crate::identity::ResellerUser;
 use crate::web::page::{self, PageCtx};
 
 pub fn router() -> Router<AppState> {

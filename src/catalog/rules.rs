@@ -182,15 +182,6 @@ pub fn parse_date(input: &str) -> Result<Date, &'static str> {
     Date::parse(input.trim(), format).map_err(|_| "catalog.invalid_date")
 }
 
-/// A spreadsheet cell that starts like a formula is neutralised with a leading apostrophe.
-pub fn neutralise_formula(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,14 +266,7 @@ mod tests {
     }
 
     #[test]
-    fn formulas_are_neutralised() {
-        assert_eq!(
-            neutralise_formula("=HYPERLINK(\"x\")"),
-            "'=HYPERLINK(\"x\")"
-        );
-        assert_eq!(neutralise_formula("+1"), "'+1");
-        assert_eq!(neutralise_formula("@SUM"), "'@SUM");
-        assert_eq!(neutralise_formula("Office 365"), "Office 365");
+    fn dates_are_iso() {
         assert_eq!(parse_date("2026-12-01").unwrap(), date!(2026 - 12 - 01));
         assert!(parse_date("2026-13-01").is_err());
     }

@@ -12,18 +12,19 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use crate::app::AppState;
 use crate::audit;
-use crate::auth::session::StaffUser;
 use crate::catalog::import::{self, PriceLine, Rejection};
 use crate::catalog::routes::{CATEGORIES, ListParams, query_string, today};
 use crate::catalog::rules::{self, Billing, Term};
 use crate::catalog::store::{self, PAGE_SIZE};
 use crate::error::{AppError, AppResult};
+use crate::fields::{FieldErrors, trimmed};
 use crate::i18n;
-use crate::web::AppState;
+use crate::identity::StaffUser;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
-use crate::web::forms::{FieldErrors, Form, trimmed};
+use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
 
 pub fn router() -> Router<AppState> {

@@ -7,7 +7,7 @@ pub mod routes;
 pub mod rules;
 pub mod store;
 
-use crate::web::AppState;
+use crate::app::AppState;
 
 pub fn router() -> axum::Router<AppState> {
     routes::router()

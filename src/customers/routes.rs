@@ -13,17 +13,18 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use crate::app::AppState;
 use crate::audit;
-use crate::auth::session::{ResellerUser, Role};
 use crate::countries;
 use crate::customers::rules::{self, CustomerForm};
 use crate::customers::store::{self, Cursor, ListQuery};
 use crate::error::{AppError, AppResult};
+use crate::fields::FieldErrors;
+use crate::identity::{ResellerUser, Role};
 use crate::vendors::{Claim, TenantOwner};
-use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
-use crate::web::forms::{FieldErrors, Form};
+use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
 
 const EDITORS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];

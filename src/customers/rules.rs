@@ -3,9 +3,9 @@
 
 use crate::countries::{self, address};
 use crate::domain::{Domain, Email};
+use crate::fields::{FieldErrors, trimmed};
 use crate::partners::access::parse_phone;
 use crate::vendors::VendorCode;
-use crate::web::forms::{FieldErrors, trimmed};
 
 /// The customer form as typed (also carried, normalised, through the confirmation step).
 #[derive(Clone, Debug, Default, serde::Deserialize)]

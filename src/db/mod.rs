@@ -7,6 +7,7 @@
 //! pool as the owning role.
 
 pub mod embedded;
+pub mod enums;
 
 use std::time::Duration;
 

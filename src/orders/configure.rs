@@ -10,18 +10,19 @@ use axum::response::Response;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use crate::app::AppState;
 use crate::audit;
-use crate::auth::session::ResellerUser;
 use crate::error::{AppError, AppResult};
+use crate::fields::FieldErrors;
+use crate::identity::ResellerUser;
 use crate::orders::routes::{
     BUYERS, ConfigState, ConfigureForm, NewParams, own_open_cart, render_cart,
 };
 use crate::orders::rules;
 use crate::vendors::{Claim, TenantOwner, VendorCode, VendorError, normalize_token};
-use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
-use crate::web::forms::{FieldErrors, Form};
+use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
 
 /// What the vendor granted: the tenant to record and use.

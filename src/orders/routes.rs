@@ -12,19 +12,20 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use crate::app::AppState;
 use crate::audit;
-use crate::auth::session::{ResellerUser, Role};
 use crate::catalog::rules::{Billing, Term, your_price};
 use crate::catalog::store as catalog;
 use crate::error::{AppError, AppResult};
+use crate::fields::FieldErrors;
 use crate::i18n;
+use crate::identity::{ResellerUser, Role};
 use crate::orders::rules::{self, LineFacts, Refusal};
 use crate::orders::store::{self, CartLine};
 use crate::vendors::VendorCode;
-use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
-use crate::web::forms::{FieldErrors, Form};
+use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
 
 pub const BUYERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];

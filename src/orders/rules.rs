@@ -6,9 +6,9 @@ use crate::catalog::rules::{Billing, Term};
 use crate::countries::address;
 use crate::customers::rules::parse_tenant;
 use crate::domain::Email;
+use crate::fields::{FieldErrors, trimmed};
 use crate::partners::access::parse_phone;
 use crate::vendors::TenantProfile;
-use crate::web::forms::{FieldErrors, trimmed};
 
 /// Why a line cannot be ordered; each is a translation key (`orders.refused.<key>`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

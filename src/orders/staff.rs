@@ -12,15 +12,16 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use crate::app::AppState;
 use crate::audit;
-use crate::auth::session::StaffUser;
 use crate::error::{AppError, AppResult};
+use crate::fields::FieldErrors;
+use crate::identity::StaffUser;
 use crate::orders::routes::order_number;
 use crate::orders::store;
-use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
-use crate::web::forms::{FieldErrors, Form};
+use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
 
 pub fn router() -> Router<AppState> {

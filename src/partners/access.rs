@@ -10,14 +10,15 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
+use crate::app::AppState;
 use crate::audit;
 use crate::auth::{emails, throttle};
 use crate::countries::{self, Country};
 use crate::domain::Email;
 use crate::error::AppResult;
-use crate::web::AppState;
+use crate::fields::{FieldErrors, trimmed};
 use crate::web::client_ip::ClientIp;
-use crate::web::forms::{FieldErrors, Form, trimmed};
+use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
 
 pub fn router() -> Router<AppState> {

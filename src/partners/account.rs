@@ -11,18 +11,19 @@ use axum::routing::get;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::app::AppState;
 use crate::audit;
-use crate::auth::session::{ResellerUser, Role};
 use crate::countries;
 use crate::domain::Email;
 use crate::error::AppResult;
+use crate::fields::{FieldErrors, trimmed};
 use crate::i18n;
+use crate::identity::{ResellerUser, Role};
 use crate::partners::access::parse_phone;
 use crate::partners::programs;
-use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
-use crate::web::forms::{FieldErrors, Form, trimmed};
+use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
 
 pub fn router() -> Router<AppState> {

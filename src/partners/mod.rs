@@ -13,7 +13,7 @@ pub mod resellers_staff;
 pub mod store;
 pub mod users;
 
-use crate::web::AppState;
+use crate::app::AppState;
 
 pub fn router() -> axum::Router<AppState> {
     access::router()

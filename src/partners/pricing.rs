@@ -11,14 +11,15 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::app::AppState;
 use crate::audit;
-use crate::auth::session::{ResellerUser, Role};
 use crate::error::AppResult;
+use crate::fields::FieldErrors;
 use crate::i18n;
-use crate::web::AppState;
+use crate::identity::{ResellerUser, Role};
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
-use crate::web::forms::{FieldErrors, Form};
+use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
 
 pub fn router() -> Router<AppState> {

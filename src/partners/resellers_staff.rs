@@ -12,14 +12,15 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use crate::app::AppState;
 use crate::audit;
-use crate::auth::session::StaffUser;
 use crate::countries;
 use crate::error::{AppError, AppResult};
-use crate::web::AppState;
+use crate::fields::FieldErrors;
+use crate::identity::StaffUser;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
-use crate::web::forms::{FieldErrors, Form};
+use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
 
 const PAGE_SIZE: i64 = 25;

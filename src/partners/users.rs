@@ -12,17 +12,18 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use crate::app::AppState;
 use crate::audit;
 use crate::auth::emails;
-use crate::auth::session::{ResellerUser, Role};
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
+use crate::fields::{FieldErrors, trimmed};
 use crate::i18n::Locale;
+use crate::identity::{ResellerUser, Role};
 use crate::partners::store::{self, Member};
-use crate::web::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
-use crate::web::forms::{FieldErrors, Form, trimmed};
+use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
 
 pub const INVITATION_VALID_DAYS: i64 = 7;
@@ -102,7 +103,7 @@ async fn render(
         .collect();
     let assignable = assignable(me.user.role)
         .into_iter()
-        .map(|r| (r.as_str(), ctx.t(&format!("role.{}", r.as_str()))))
+        .map(|r| (r.code(), ctx.t(r.key())))
         .collect();
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -172,7 +173,7 @@ async fn invite(
             String::new()
         }
     };
-    let role = Role::parse(&form.role).filter(|r| assignable(me.user.role).contains(r));
+    let role = Role::from_code(&form.role).filter(|r| assignable(me.user.role).contains(r));
     if role.is_none() {
         errors.add("role", "users.invalid_role");
     }
@@ -195,7 +196,7 @@ async fn invite(
     .bind(me.reseller_id)
     .bind(email.as_str())
     .bind(&name)
-    .bind(role.as_str())
+    .bind(role.code())
     .bind(me.user.id)
     .bind(ctx.locale.code())
     .fetch_optional(&mut *tx)
@@ -230,7 +231,7 @@ async fn invite(
                     action: "user_invited",
                     subject_type: Some("user"),
                     subject_id: Some(user_id.to_string()),
-                    details: serde_json::json!({ "email": email.as_str(), "role": role.as_str() }),
+                    details: serde_json::json!({ "email": email.as_str(), "role": role.code() }),
                     ip: Some(ip),
                     ..Default::default()
                 },
@@ -288,13 +289,13 @@ async fn change_role(
     Form(form): Form<RoleForm>,
 ) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
-    let new_role = Role::parse(&form.role)
+    let new_role = Role::from_code(&form.role)
         .filter(|r| assignable(me.user.role).contains(r))
         .ok_or(AppError::BadRequest)?;
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let owners = store::lock_owners(&mut tx, me.reseller_id).await?;
     let member = target(&mut tx, &me, &id).await?;
-    if member.role == new_role.as_str() {
+    if member.role == new_role.code() {
         return Ok(page::see_other("/partner/users"));
     }
     if member.role == "owner" && owners.len() <= 1 {
@@ -306,7 +307,7 @@ async fn change_role(
     )
     .bind(me.reseller_id)
     .bind(member.id)
-    .bind(new_role.as_str())
+    .bind(new_role.code())
     .execute(&mut *tx)
     .await?;
     audit::record(
@@ -317,7 +318,7 @@ async fn change_role(
             action: "user_role_changed",
             subject_type: Some("user"),
             subject_id: Some(member.id.to_string()),
-            details: serde_json::json!({ "from": member.role, "to": new_role.as_str() }),
+            details: serde_json::json!({ "from": member.role, "to": new_role.code() }),
             ip: Some(ip),
             ..Default::default()
         },

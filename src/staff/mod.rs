@@ -7,9 +7,9 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 
-use crate::auth::session::StaffUser;
+use crate::app::AppState;
 use crate::error::AppResult;
-use crate::web::AppState;
+use crate::identity::StaffUser;
 use crate::web::page::{self, PageCtx};
 
 pub fn router() -> Router<AppState> {

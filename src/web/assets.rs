@@ -11,8 +11,6 @@ use axum::routing::get;
 use serde::Deserialize;
 use sha2::Digest;
 
-use crate::web::AppState;
-
 struct Asset {
     name: &'static str,
     content_type: &'static str,
@@ -51,7 +49,7 @@ pub fn url(name: &str) -> String {
     format!("/static/{name}?v={}", *VERSION)
 }
 
-pub fn router() -> Router<AppState> {
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new().route("/static/{name}", get(serve))
 }
 

@@ -8,7 +8,9 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use crate::error::AppError;
-use crate::web::AppState;
+use std::sync::Arc;
+
+use crate::config::Config;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
@@ -38,12 +40,12 @@ pub fn client_ip(socket: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpA
 impl<S> FromRequestParts<S> for ClientIp
 where
     S: Send + Sync,
-    AppState: FromRef<S>,
+    Arc<Config>: FromRef<S>,
 {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
+        let config = Arc::<Config>::from_ref(state);
         let socket = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -52,7 +54,7 @@ where
         Ok(ClientIp(client_ip(
             socket,
             &parts.headers,
-            &state.config.trusted_proxies,
+            &config.trusted_proxies,
         )))
     }
 }

@@ -17,7 +17,10 @@ use sha2::Digest;
 use tower_sessions::Session;
 
 use crate::error::AppError;
-use crate::web::{AppState, keys};
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::web::keys;
 
 pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
@@ -35,14 +38,14 @@ pub async fn token(session: &Session) -> Result<String, tower_sessions::session:
 }
 
 /// The middleware: lets safe methods through and checks every other one.
-pub async fn verify(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn verify(State(config): State<Arc<Config>>, request: Request, next: Next) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) {
         return next.run(request).await;
     }
-    if !same_site(request.headers(), &state) {
+    if !same_site(request.headers(), &config) {
         tracing::warn!("cross-site request refused");
         return AppError::Csrf.into_response();
     }
@@ -70,7 +73,7 @@ pub async fn verify(State(state): State<AppState>, request: Request, next: Next)
 
     // The token is in the body: read it (bounded), look, and hand the same bytes on.
     let (parts, body) = request.into_parts();
-    let bytes = match to_bytes(body, state.config.max_body_bytes).await {
+    let bytes = match to_bytes(body, config.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => return AppError::PayloadTooLarge.into_response(),
     };
@@ -111,7 +114,7 @@ async fn multipart_token(content_type: &str, bytes: bytes::Bytes) -> Option<Stri
 }
 
 /// Whether the browser says the request comes from this site.
-fn same_site(headers: &HeaderMap, state: &AppState) -> bool {
+fn same_site(headers: &HeaderMap, config: &Config) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         if site == "cross-site" {
             return false;
@@ -123,7 +126,7 @@ fn same_site(headers: &HeaderMap, state: &AppState) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    let base = state.config.base_url.origin().ascii_serialization();
+    let base = config.base_url.origin().ascii_serialization();
     if origin == base {
         return true;
     }

@@ -38,14 +38,21 @@ fn csv_records(rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<Vec<u8>
     let csv_err = |e: csv::Error| AppError::Internal(e.into());
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
-        let cells = row
-            .iter()
-            .map(|v| crate::catalog::rules::neutralise_formula(v));
+        let cells = row.iter().map(|v| neutralise_formula(v));
         writer.write_record(cells).map_err(csv_err)?;
     }
     writer
         .into_inner()
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
+}
+
+/// A spreadsheet cell that starts like a formula is neutralised with a leading apostrophe.
+pub fn neutralise_formula(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
 }
 
 /// How many streamed downloads read the database at once, per portal instance.
@@ -129,6 +136,18 @@ fn csv_chunks(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn formulas_are_neutralised() {
+        use super::neutralise_formula;
+        assert_eq!(
+            neutralise_formula("=HYPERLINK(\"x\")"),
+            "'=HYPERLINK(\"x\")"
+        );
+        assert_eq!(neutralise_formula("+1"), "'+1");
+        assert_eq!(neutralise_formula("@SUM"), "'@SUM");
+        assert_eq!(neutralise_formula("Office 365"), "Office 365");
+    }
+
     use super::*;
 
     #[test]

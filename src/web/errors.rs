@@ -4,15 +4,15 @@
 
 use askama::Template;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use tower_sessions::Session;
 
 use crate::error::ErrorKind;
+use crate::web::REQUEST_ID;
 use crate::web::page::{PageCtx, Rendered};
-use crate::web::{AppState, REQUEST_ID};
 
 #[derive(Template)]
 #[template(path = "errors/error.html")]
@@ -24,7 +24,7 @@ pub struct ErrorPage {
     pub request_id: String,
 }
 
-pub async fn render(State(_state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn render(request: Request, next: Next) -> Response {
     // Keep what the page needs before the request is consumed.
     let (parts, body) = request.into_parts();
     let session = parts.extensions.get::<Session>().cloned();
@@ -37,7 +37,7 @@ pub async fn render(State(_state): State<AppState>, request: Request, next: Next
     let mut page_parts = Request::new(Body::empty()).into_parts().0;
     page_parts.uri = parts.uri.clone();
     page_parts.headers = parts.headers.clone();
-    if let Some(user) = parts.extensions.get::<crate::auth::session::CurrentUser>() {
+    if let Some(user) = parts.extensions.get::<crate::identity::CurrentUser>() {
         page_parts.extensions.insert(user.clone());
     }
     let response = next.run(Request::from_parts(parts, body)).await;

@@ -1,15 +1,19 @@
 //! `/healthz`: the process answers. `/readyz`: the database answers too.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use sqlx::PgPool;
 
-use crate::web::AppState;
 use crate::web::page::Rendered;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    PgPool: FromRef<S>,
+{
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -19,8 +23,8 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn readyz(State(state): State<AppState>) -> Response {
-    let mut response = if crate::db::ping(&state.db).await {
+async fn readyz(State(db): State<PgPool>) -> Response {
+    let mut response = if crate::db::ping(&db).await {
         (StatusCode::OK, "ready").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()

@@ -1,27 +1,14 @@
-//! Which language a request is answered in, and the language selector's route.
+//! Which language a request is answered in, and the links of the language selector (its route,
+//! which also saves a signed-in user's choice, is `auth::language`).
 //!
 //! Order: the signed-in user's setting (kept in the session), then the `portal_lang` cookie, then
 //! `Accept-Language`, then Spanish.
 
-use axum::extract::{Path, Query};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Router, extract::State};
-use serde::Deserialize;
-use tower_sessions::Session;
+use axum::http::{HeaderMap, header};
 
-use crate::error::AppError;
 use crate::i18n::Locale;
-use crate::web::page::Rendered;
-use crate::web::redirect::safe_next;
-use crate::web::{AppState, keys};
 
 pub const COOKIE: &str = "portal_lang";
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/language/{code}", get(switch))
-}
 
 /// The locale for a request with these headers and this session setting.
 pub fn resolve(headers: &HeaderMap, session_locale: Option<Locale>) -> Locale {
@@ -53,48 +40,6 @@ fn cookie_locale(headers: &HeaderMap) -> Option<Locale> {
 pub fn switch_link(locale: Locale, current: &str) -> String {
     let next: String = url::form_urlencoded::byte_serialize(current.as_bytes()).collect();
     format!("/language/{}?next={next}", locale.code())
-}
-
-#[derive(Deserialize)]
-struct SwitchQuery {
-    next: Option<String>,
-}
-
-/// `GET /language/{code}?next=/path`: remembers the choice in a cookie (and, when signed in, in
-/// the session) and goes back to the page the user was on.
-async fn switch(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-    Query(query): Query<SwitchQuery>,
-    session: Session,
-) -> Result<Response, AppError> {
-    let locale = Locale::from_code(&code).ok_or(AppError::NotFound)?;
-    if session.get::<Locale>(keys::LOCALE).await?.is_some() {
-        session.insert(keys::LOCALE, locale).await?;
-        crate::auth::remember_locale(&state, &session, locale).await?;
-    }
-    let target = query
-        .next
-        .as_deref()
-        .and_then(safe_next)
-        .unwrap_or("/")
-        .to_string();
-    let secure = if state.config.secure_cookies() {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{secure}",
-        locale.code()
-    );
-    let mut response = (
-        StatusCode::SEE_OTHER,
-        [(header::LOCATION, target), (header::SET_COOKIE, cookie)],
-    )
-        .into_response();
-    response.extensions_mut().insert(Rendered);
-    Ok(response)
 }
 
 #[cfg(test)]

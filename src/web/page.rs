@@ -4,17 +4,17 @@
 //! the error-page middleware leaves it alone.
 
 use askama::Template;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use tower_sessions::Session;
 
-use crate::auth::session::{CurrentUser, Role};
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
+use crate::identity::{CurrentUser, Role};
 use crate::web::flash::Flash;
-use crate::web::{AppState, assets, csrf, flash, keys, locale};
+use crate::web::{assets, csrf, flash, keys, locale};
 
 #[derive(Clone, Debug)]
 pub struct PageCtx {
@@ -122,11 +122,7 @@ impl PageCtx {
     }
 }
 
-impl<S> FromRequestParts<S> for PageCtx
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {

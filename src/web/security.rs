@@ -6,12 +6,14 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::web::AppState;
+use std::sync::Arc;
+
+use crate::config::Config;
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn headers(State(config): State<Arc<Config>>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(
@@ -35,7 +37,7 @@ pub async fn headers(State(state): State<AppState>, request: Request, next: Next
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
     );
-    if state.config.secure_cookies() {
+    if config.secure_cookies() {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
