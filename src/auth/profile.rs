@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::auth::{emails, password, store, throttle, totp};
 use crate::error::AppResult;
 use crate::fields::FieldErrors;
@@ -185,7 +185,13 @@ async fn change_password(
     .await?;
     audit::record(
         &mut *tx,
-        audit::Entry::on_user("password_changed", user.id, user.id, user.reseller_id, ip),
+        audit::Entry::on_user(
+            Action::PasswordChanged,
+            user.id,
+            user.id,
+            user.reseller_id,
+            ip,
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -265,7 +271,7 @@ async fn manage_mfa(
     audit::record(
         &mut *tx,
         audit::Entry::on_user(
-            "recovery_codes_regenerated",
+            Action::RecoveryCodesRegenerated,
             user.id,
             user.id,
             user.reseller_id,

@@ -12,7 +12,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::auth::session::state_of;
 use crate::auth::{emails, password, store, throttle, totp};
 use crate::domain::Email;
@@ -211,11 +211,10 @@ async fn login_submit(
             &state.db,
             audit::Entry {
                 actor,
-                action: if locked_for.is_some() { "sign_in_locked" } else { "sign_in_failed" },
                 subject_type: Some("user"),
                 details: serde_json::json!({ "email": email.as_str(), "user_agent": user_agent(&headers) }),
                 ip: Some(ip),
-                ..Default::default()
+                ..audit::Entry::new(if locked_for.is_some() { Action::SignInLocked } else { Action::SignInFailed })
             },
         )
         .await?;
@@ -340,16 +339,15 @@ async fn mfa_submit(
             &state.db,
             audit::Entry {
                 actor: Some(user_id),
-                action: if locked.is_some() {
-                    "second_factor_locked"
-                } else {
-                    "second_factor_failed"
-                },
                 subject_type: Some("user"),
                 subject_id: Some(key.clone()),
                 details: serde_json::json!({ "user_agent": user_agent(&headers) }),
                 ip: Some(ip),
-                ..Default::default()
+                ..audit::Entry::new(if locked.is_some() {
+                    Action::SecondFactorLocked
+                } else {
+                    Action::SecondFactorFailed
+                })
             },
         )
         .await?;
@@ -434,12 +432,11 @@ async fn complete_sign_in(
         audit::Entry {
             reseller_id: user.reseller_id,
             actor: Some(user_id),
-            action: "sign_in",
             subject_type: Some("user"),
             subject_id: Some(user_id.to_string()),
             details: serde_json::json!({ "user_agent": user_agent(headers) }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(Action::SignIn)
         },
     )
     .await?;
@@ -590,11 +587,14 @@ async fn setup_submit(
         audit::Entry {
             reseller_id,
             actor: Some(user_id),
-            action: if reenrol { "mfa_reset" } else { "mfa_enrolled" },
             subject_type: Some("user"),
             subject_id: Some(user_id.to_string()),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(if reenrol {
+                Action::MfaReset
+            } else {
+                Action::MfaEnrolled
+            })
         },
     )
     .await?;
@@ -675,7 +675,7 @@ async fn logout(
     if let Some(CurrentUserOpt(u)) = user {
         audit::record(
             &state.db,
-            audit::Entry::on_user("sign_out", u.id, u.id, u.reseller_id, ip),
+            audit::Entry::on_user(Action::SignOut, u.id, u.id, u.reseller_id, ip),
         )
         .await?;
     }
@@ -801,7 +801,7 @@ async fn forgot_submit(
             .await?;
             audit::record(
                 &mut *tx,
-                audit::Entry::on_user("password_reset_requested", user.id, user.id, None, ip),
+                audit::Entry::on_user(Action::PasswordResetRequested, user.id, user.id, None, ip),
             )
             .await?;
             tx.commit().await?;
@@ -938,7 +938,7 @@ async fn reset_submit(
     .await?;
     audit::record(
         &mut *tx,
-        audit::Entry::on_user("password_reset", user_id, user_id, None, ip),
+        audit::Entry::on_user(Action::PasswordReset, user_id, user_id, None, ip),
     )
     .await?;
     tx.commit().await?;
@@ -1034,11 +1034,10 @@ async fn invitation_submit(
         audit::Entry {
             reseller_id,
             actor: Some(user_id),
-            action: "invitation_accepted",
             subject_type: Some("user"),
             subject_id: Some(user_id.to_string()),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(Action::InvitationAccepted)
         },
     )
     .await?;

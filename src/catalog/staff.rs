@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::catalog::import::{self, PriceLine, Rejection};
 use crate::catalog::routes::{CATEGORIES, ListParams, query_string, today};
 use crate::catalog::rules::{self, Billing, Term};
@@ -464,7 +464,7 @@ async fn create_product(
     finish_product_save(
         tx,
         &session,
-        "product_created",
+        Action::ProductCreated,
         staff.id,
         id,
         ip,
@@ -477,7 +477,7 @@ async fn create_product(
 async fn finish_product_save(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     session: &Session,
-    action: &'static str,
+    action: Action,
     actor: Uuid,
     id: Uuid,
     ip: std::net::IpAddr,
@@ -500,7 +500,7 @@ async fn finish_product_save(
 }
 
 fn catalog_entry(
-    action: &'static str,
+    action: Action,
     actor: Uuid,
     product: Uuid,
     ip: std::net::IpAddr,
@@ -508,12 +508,11 @@ fn catalog_entry(
 ) -> audit::Entry<'static> {
     audit::Entry {
         actor: Some(actor),
-        action,
         subject_type: Some("product"),
         subject_id: Some(product.to_string()),
         details,
         ip: Some(ip),
-        ..Default::default()
+        ..audit::Entry::new(action)
     }
 }
 
@@ -572,7 +571,7 @@ async fn update_product(
     finish_product_save(
         tx,
         &session,
-        "product_updated",
+        Action::ProductUpdated,
         staff.id,
         id,
         ip,
@@ -768,9 +767,9 @@ async fn set_status(
         return Err(AppError::NotFound);
     }
     let action = if status == "retired" {
-        "product_retired"
+        Action::ProductRetired
     } else {
-        "product_reactivated"
+        Action::ProductReactivated
     };
     audit::record(
         &mut *tx,
@@ -878,7 +877,7 @@ async fn add_price(
     audit::record(
         &mut *tx,
         catalog_entry(
-            "price_added",
+            Action::PriceAdded,
             staff.id,
             id,
             ip,
@@ -1000,7 +999,7 @@ fn parse_countries(input: &str) -> Result<Vec<String>, &'static str> {
 async fn audit_change(
     tx: &mut sqlx::PgConnection,
     staff: Uuid,
-    action: &'static str,
+    action: Action,
     subject_type: &'static str,
     id: Uuid,
     details: serde_json::Value,
@@ -1010,12 +1009,11 @@ async fn audit_change(
         tx,
         audit::Entry {
             actor: Some(staff),
-            action,
             subject_type: Some(subject_type),
             subject_id: Some(id.to_string()),
             details,
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(action)
         },
     )
     .await
@@ -1063,7 +1061,7 @@ async fn create_vendor(
     audit_change(
         &mut tx,
         staff.id,
-        "vendor_created",
+        Action::VendorCreated,
         "vendor",
         id,
         serde_json::Value::Null,
@@ -1118,7 +1116,7 @@ async fn create_program(
     audit_change(
         &mut tx,
         staff.id,
-        "program_created",
+        Action::ProgramCreated,
         "program",
         id,
         serde_json::Value::Null,
@@ -1154,7 +1152,7 @@ async fn update_vendor(
     audit_change(
         &mut tx,
         staff.id,
-        "vendor_updated",
+        Action::VendorUpdated,
         "vendor",
         id,
         serde_json::json!({ "name": name }),
@@ -1200,7 +1198,7 @@ async fn update_program(
     audit_change(
         &mut tx,
         staff.id,
-        "program_updated",
+        Action::ProgramUpdated,
         "program",
         id,
         serde_json::json!({ "name": name, "countries": countries }),
@@ -1313,11 +1311,10 @@ async fn import_submit(
         &mut *tx,
         audit::Entry {
             actor: Some(staff.id),
-            action: "price_list_imported",
             subject_type: Some("prices"),
             details: serde_json::json!({ "rows": lines.len() }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(Action::PriceListImported)
         },
     )
     .await?;

@@ -14,7 +14,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::countries;
 use crate::customers::rules::{self, CustomerForm};
 use crate::customers::store::{self, Cursor, ListQuery};
@@ -452,12 +452,11 @@ async fn confirm(
             audit::Entry {
                 reseller_id: Some(me.reseller_id),
                 actor: Some(me.user.id),
-                action: "customer_created",
                 subject_type: Some("customer"),
                 subject_id: Some(id.to_string()),
                 details: serde_json::json!({ "legal_name": customer.legal_name, "tax_id": customer.tax_id }),
                 ip: Some(ip),
-                ..Default::default()
+                ..audit::Entry::new(Action::CustomerCreated)
             },
         )
         .await?;
@@ -645,11 +644,10 @@ async fn save_edit(
         audit::Entry {
             reseller_id: Some(me.reseller_id),
             actor: Some(me.user.id),
-            action: "customer_updated",
             subject_type: Some("customer"),
             subject_id: Some(id.to_string()),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(Action::CustomerUpdated)
         },
     )
     .await?;
@@ -687,15 +685,14 @@ async fn set_status(
         audit::Entry {
             reseller_id: Some(me.reseller_id),
             actor: Some(me.user.id),
-            action: if status == "active" {
-                "customer_reactivated"
-            } else {
-                "customer_deactivated"
-            },
             subject_type: Some("customer"),
             subject_id: Some(id.to_string()),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(if status == "active" {
+                Action::CustomerReactivated
+            } else {
+                Action::CustomerDeactivated
+            })
         },
     )
     .await?;
@@ -777,12 +774,11 @@ async fn add_tenant(
             audit::Entry {
                 reseller_id: Some(me.reseller_id),
                 actor: Some(me.user.id),
-                action: "customer_tenant_added",
                 subject_type: Some("customer"),
                 subject_id: Some(id.to_string()),
                 details: serde_json::json!({ "vendor": request.vendor.code(), "domain": request.domain, "origin": origin }),
                 ip: Some(ip),
-                ..Default::default()
+                ..audit::Entry::new(Action::CustomerTenantAdded)
             },
         )
         .await?;

@@ -16,6 +16,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
+use crate::error::AppError;
+use crate::fields::FieldErrors;
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
 /// Opens a pool of connections to `url`.
@@ -101,4 +104,65 @@ pub async fn ping(pool: &PgPool) -> bool {
 /// The name of a violated constraint, to turn a unique-key race into a field error.
 pub fn violated_constraint(e: &sqlx::Error) -> Option<&str> {
     e.as_database_error().and_then(|d| d.constraint())
+}
+
+/// Why a store function did not save: the database refused it by a named constraint (shown
+/// beside a field of the form), or it failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("refused by a constraint")]
+    Refused(FieldErrors),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+impl From<SaveError> for AppError {
+    fn from(e: SaveError) -> Self {
+        match e {
+            SaveError::Refused(_) => AppError::Unprocessable,
+            SaveError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// Turns a violation of a named constraint into a field error, so the database decides races
+/// (two requests saving the same tax id) instead of a check before the write. After a refusal
+/// the transaction is aborted: run the statement in a savepoint (`Connection::begin` on the
+/// transaction) when the transaction must go on.
+pub trait OnConstraint<T> {
+    /// A violation of `constraint` becomes `key` beside `field`.
+    fn on_constraint(
+        self,
+        constraint: &str,
+        field: &'static str,
+        key: &'static str,
+    ) -> Result<T, SaveError>;
+}
+
+impl<T> OnConstraint<T> for Result<T, sqlx::Error> {
+    fn on_constraint(
+        self,
+        constraint: &str,
+        field: &'static str,
+        key: &'static str,
+    ) -> Result<T, SaveError> {
+        self.map_err(SaveError::Db)
+            .on_constraint(constraint, field, key)
+    }
+}
+
+impl<T> OnConstraint<T> for Result<T, SaveError> {
+    fn on_constraint(
+        self,
+        constraint: &str,
+        field: &'static str,
+        key: &'static str,
+    ) -> Result<T, SaveError> {
+        match self {
+            Err(SaveError::Db(e)) if violated_constraint(&e) == Some(constraint) => {
+                Err(SaveError::Refused(FieldErrors::one(field, key)))
+            }
+            other => other,
+        }
+    }
 }

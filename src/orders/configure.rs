@@ -11,7 +11,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
 use crate::identity::ResellerUser;
@@ -264,7 +264,6 @@ pub async fn configure(
         audit::Entry {
             reseller_id: Some(me.reseller_id),
             actor: Some(me.user.id),
-            action: "order_tenant_configured",
             subject_type: Some("customer"),
             subject_id: Some(customer.id.to_string()),
             details: serde_json::json!({
@@ -272,7 +271,7 @@ pub async fn configure(
                 "transfer": transfer_token.is_some(),
             }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(Action::OrderTenantConfigured)
         },
     )
     .await?;

@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::catalog::rules::{Billing, Term, your_price};
 use crate::catalog::store as catalog;
 use crate::error::{AppError, AppResult};
@@ -889,12 +889,11 @@ async fn place(
         audit::Entry {
             reseller_id: Some(me.reseller_id),
             actor: Some(me.user.id),
-            action: "order_placed",
             subject_type: Some("order"),
             subject_id: Some(order_id.to_string()),
             details: serde_json::json!({ "total_price": total_price, "currency": currency, "lines": lines.len() }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(Action::OrderPlaced)
         },
     )
     .await?;

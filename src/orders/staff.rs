@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
 use crate::identity::StaffUser;
@@ -274,8 +274,8 @@ async fn decide(
     .fetch_one(&mut *tx)
     .await?;
     let (action, event) = match (current.as_str(), form.decision.as_str()) {
-        ("failed", "retry") => ("order_retried", "provisioning"),
-        ("failed" | "submitted", "reject") => ("order_rejected", "rejected"),
+        ("failed", "retry") => (Action::OrderRetried, "provisioning"),
+        ("failed" | "submitted", "reject") => (Action::OrderRejected, "rejected"),
         _ => {
             flash::push(&session, Level::Error, "access.already_decided", &[]).await;
             return Ok(page::see_other(&back));
@@ -352,12 +352,11 @@ async fn decide(
         audit::Entry {
             reseller_id: Some(reseller_id),
             actor: Some(staff.id),
-            action,
             subject_type: Some("order"),
             subject_id: Some(order.id.to_string()),
             details: serde_json::json!({ "reason": reason, "line": line }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(action)
         },
     )
     .await?;

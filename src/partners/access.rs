@@ -11,7 +11,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::auth::{emails, throttle};
 use crate::countries::{self, Country};
 use crate::domain::Email;
@@ -275,12 +275,11 @@ async fn submit(
         audit::record(
             &mut *tx,
             audit::Entry {
-                action: "access_requested",
                 subject_type: Some("access_request"),
                 subject_id: Some(id.to_string()),
                 details: serde_json::json!({ "email": request.email.as_str(), "country": request.country.code }),
                 ip: Some(ip),
-                ..Default::default()
+                ..audit::Entry::new(Action::AccessRequested)
             },
         )
         .await?;

@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::auth::emails;
 use crate::countries;
 use crate::error::{AppError, AppResult};
@@ -341,12 +341,11 @@ async fn approve(
         audit::Entry {
             reseller_id: Some(reseller_id),
             actor: Some(staff.id),
-            action: "access_request_approved",
             subject_type: Some("access_request"),
             subject_id: Some(id.to_string()),
             details: serde_json::json!({ "legal_name": request.legal_name, "owner": request.email }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(Action::AccessRequestApproved)
         },
     )
     .await?;
@@ -425,12 +424,11 @@ async fn reject(
         &mut *tx,
         audit::Entry {
             actor: Some(staff.id),
-            action: "access_request_rejected",
             subject_type: Some("access_request"),
             subject_id: Some(id.to_string()),
             details: serde_json::json!({ "reason": reason }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(Action::AccessRequestRejected)
         },
     )
     .await?;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::countries;
 use crate::domain::Email;
 use crate::error::AppResult;
@@ -231,12 +231,11 @@ async fn save(
         audit::Entry {
             reseller_id: Some(me.reseller_id),
             actor: Some(me.user.id),
-            action: "account_updated",
             subject_type: Some("reseller"),
             subject_id: Some(me.reseller_id.to_string()),
             details: serde_json::json!({ "legal_name": legal_name, "tax_id": tax_id, "time_zone": time_zone }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(Action::AccountUpdated)
         },
     )
     .await?;

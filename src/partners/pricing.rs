@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::error::AppResult;
 use crate::fields::FieldErrors;
 use crate::i18n;
@@ -149,12 +149,11 @@ async fn save(
         audit::Entry {
             reseller_id: Some(me.reseller_id),
             actor: Some(me.user.id),
-            action: "markup_changed",
             subject_type: Some("reseller"),
             subject_id: Some(me.reseller_id.to_string()),
             details: serde_json::json!({ "from": old, "to": markup }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(Action::MarkupChanged)
         },
     )
     .await?;

@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
 use crate::identity::{ResellerUser, Role};
@@ -333,13 +333,12 @@ async fn request_submit(
         audit::Entry {
             reseller_id: Some(me.reseller_id),
             actor: Some(me.user.id),
-            action: "program_requested",
             subject_type: Some("program_enrollment"),
             subject_id: Some(format!("{}:{}", me.reseller_id, program.code)),
             details: serde_json::json!({ "program": program.code, "domain": domain.as_str(),
                                          "partner_id": partner_id, "terms_version": terms.version }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(Action::ProgramRequested)
         },
     )
     .await?;
@@ -415,12 +414,11 @@ async fn terms_submit(
         audit::Entry {
             reseller_id: Some(me.reseller_id),
             actor: Some(me.user.id),
-            action: "program_terms_accepted",
             subject_type: Some("program_enrollment"),
             subject_id: Some(format!("{}:{}", me.reseller_id, program.code)),
             details: serde_json::json!({ "program": program.code, "terms_version": terms.version }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(Action::ProgramTermsAccepted)
         },
     )
     .await?;

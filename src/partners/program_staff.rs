@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::countries;
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
@@ -347,17 +347,16 @@ async fn decide(
         audit::Entry {
             reseller_id: Some(request.reseller_id),
             actor: Some(staff.id),
-            action: match event {
-                "approved" => "program_approved",
-                "rejected" => "program_rejected",
-                "suspended" => "program_suspended",
-                _ => "program_reinstated",
-            },
             subject_type: Some("program_enrollment"),
             subject_id: Some(format!("{}:{}", request.reseller_id, request.program_code)),
             details: serde_json::json!({ "reason": reason }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(match event {
+                "approved" => Action::ProgramApproved,
+                "rejected" => Action::ProgramRejected,
+                "suspended" => Action::ProgramSuspended,
+                _ => Action::ProgramReinstated,
+            })
         },
     )
     .await?;

@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::countries;
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
@@ -352,16 +352,15 @@ async fn set_status(
         audit::Entry {
             reseller_id: Some(id),
             actor: Some(staff.id),
-            action: if status == "suspended" {
-                "reseller_suspended"
-            } else {
-                "reseller_reactivated"
-            },
             subject_type: Some("reseller"),
             subject_id: Some(id.to_string()),
             details: serde_json::json!({ "reason": reason }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(if status == "suspended" {
+                Action::ResellerSuspended
+            } else {
+                Action::ResellerReactivated
+            })
         },
     )
     .await?;

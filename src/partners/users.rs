@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit;
+use crate::audit::{self, Action};
 use crate::auth::emails;
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
@@ -228,12 +228,11 @@ async fn invite(
                 audit::Entry {
                     reseller_id: Some(me.reseller_id),
                     actor: Some(me.user.id),
-                    action: "user_invited",
                     subject_type: Some("user"),
                     subject_id: Some(user_id.to_string()),
                     details: serde_json::json!({ "email": email.as_str(), "role": role.code() }),
                     ip: Some(ip),
-                    ..Default::default()
+                    ..audit::Entry::new(Action::UserInvited)
                 },
             )
             .await?;
@@ -315,12 +314,11 @@ async fn change_role(
         audit::Entry {
             reseller_id: Some(me.reseller_id),
             actor: Some(me.user.id),
-            action: "user_role_changed",
             subject_type: Some("user"),
             subject_id: Some(member.id.to_string()),
             details: serde_json::json!({ "from": member.role, "to": new_role.code() }),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(Action::UserRoleChanged)
         },
     )
     .await?;
@@ -374,15 +372,14 @@ async fn set_active(
         audit::Entry {
             reseller_id: Some(me.reseller_id),
             actor: Some(me.user.id),
-            action: if active {
-                "user_reactivated"
-            } else {
-                "user_deactivated"
-            },
             subject_type: Some("user"),
             subject_id: Some(member.id.to_string()),
             ip: Some(ip),
-            ..Default::default()
+            ..audit::Entry::new(if active {
+                Action::UserReactivated
+            } else {
+                Action::UserDeactivated
+            })
         },
     )
     .await?;

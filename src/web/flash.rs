@@ -1,9 +1,14 @@
 //! One-time messages shown on the next page ("Saved", "Link sent"), kept in the session.
 
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use sqlx::{Postgres, Transaction};
 use tower_sessions::Session;
 
+use crate::audit;
+use crate::error::AppResult;
 use crate::web::keys;
+use crate::web::page::see_other;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Level {
@@ -70,4 +75,22 @@ pub async fn take(session: &Session) -> Vec<Flash> {
         }
         _ => Vec::new(),
     }
+}
+
+/// The end of a change that worked: its audit entry (in the same transaction), the commit, a
+/// success message for the next page, and the browser sent to `to` (303).
+pub async fn done<'a>(
+    mut tx: Transaction<'_, Postgres>,
+    session: &Session,
+    entry: impl Into<Option<audit::Entry<'a>>>,
+    message: &str,
+    args: &[(&str, &str)],
+    to: &str,
+) -> AppResult<Response> {
+    if let Some(entry) = entry.into() {
+        audit::record(&mut *tx, entry).await?;
+    }
+    tx.commit().await?;
+    push(session, Level::Success, message, args).await;
+    Ok(see_other(to))
 }

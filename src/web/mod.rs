@@ -13,6 +13,8 @@ pub mod forms;
 pub mod health;
 pub mod locale;
 pub mod page;
+pub mod paging;
+pub mod path;
 pub mod redirect;
 pub mod security;
 pub mod user;

@@ -285,8 +285,10 @@ impl TestApp {
                     .unwrap();
             let now = portal::auth::totp::now();
             let step = (now / 30) as i64;
-            // Within the ±1 step window, the earliest step after the last one used.
-            let candidate = (step - 1).max(last.map_or(step - 1, |l| l + 1));
+            // The current step, or the next one (within the ±1 window) when the current one was
+            // used: never the previous step, which a step boundary passing while the browser
+            // types the code would push out of the window.
+            let candidate = step.max(last.map_or(step, |l| l + 1));
             if candidate <= step + 1 {
                 return portal::auth::totp::code_at(&user.secret, candidate as u64 * 30);
             }
