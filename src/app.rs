@@ -87,6 +87,7 @@ pub fn app(state: AppState, store: PostgresStore) -> Router {
         .merge(crate::catalog::router())
         .merge(crate::customers::router())
         .merge(crate::orders::router())
+        .merge(crate::subscriptions::router())
         .merge(crate::staff::router())
         .fallback(|| async { StatusCode::NOT_FOUND });
 

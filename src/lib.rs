@@ -23,6 +23,7 @@ pub mod orders;
 pub mod partners;
 pub mod seed;
 pub mod staff;
+pub mod subscriptions;
 pub mod text;
 pub mod vendors;
 pub mod web;

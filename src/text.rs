@@ -1,4 +1,5 @@
-//! Text helpers shared by features: accent- and case-insensitive folding for sorting and search.
+//! Text helpers shared by features: accent- and case-insensitive folding for sorting and search,
+//! and escaping for LIKE patterns.
 
 /// Lower-cases and strips the accents of Latin letters (`Ação` → `acao`, `Ñandú` → `nandu`).
 pub fn fold(input: &str) -> String {
@@ -18,8 +19,27 @@ pub fn fold(input: &str) -> String {
         .collect()
 }
 
+/// `input` made literal inside a LIKE pattern: `%`, `_` and the escape character (backslash)
+/// match only themselves (a search for `50%` finds "50%", not everything starting with 50).
+pub fn like_escape(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(super::like_escape("50%_off\\"), "50\\%\\_off\\\\");
+        assert_eq!(super::like_escape("contoso"), "contoso");
+    }
+
     #[test]
     fn folding_removes_case_and_accents() {
         assert_eq!(super::fold("Ação Ñandú México"), "acao nandu mexico");

@@ -225,6 +225,18 @@ pub async fn unused_recovery_codes(db: impl PgExecutor<'_>, user_id: Uuid) -> sq
     Ok(n)
 }
 
+/// Ends a user's unused invitation links (a new one replaces them).
+pub async fn end_invitations(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE auth_tokens SET used_at = now()
+         WHERE user_id = $1 AND purpose = 'invitation' AND used_at IS NULL",
+        user_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Creates a single-use link token; returns the token to put in the link.
 pub async fn create_token(
     db: impl PgExecutor<'_>,

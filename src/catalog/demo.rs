@@ -822,10 +822,8 @@ pub async fn generate(tx: &mut PgConnection, count: usize, today: Date) -> sqlx:
             );
             skus.push(format!("GEN-{n:07}"));
             names.push(name);
-            categories.push(
-                crate::catalog::routes::CATEGORIES[n % crate::catalog::routes::CATEGORIES.len()]
-                    .to_string(),
-            );
+            let all = crate::catalog::rules::Category::ALL;
+            categories.push(all[n % all.len()].code().to_string());
         }
         let ids: Vec<Uuid> = sqlx::query_scalar(
             "INSERT INTO products (program_id, sku, name_es, name_en, name_pt, category, kind)

@@ -7,11 +7,11 @@
 
 use std::collections::HashMap;
 
-use rust_decimal::Decimal;
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
 use time::Date;
 use uuid::Uuid;
 
+pub use crate::catalog::rules::PriceLine;
 use crate::catalog::rules::{self, Billing, PricePeriod, Term};
 
 pub const COLUMNS: [&str; 8] = [
@@ -25,20 +25,6 @@ pub const COLUMNS: [&str; 8] = [
     "valid_to",
 ];
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
-
-/// A row that passed the checks that need no database.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PriceLine {
-    pub line: usize,
-    pub sku: String,
-    pub term: Term,
-    pub billing: Billing,
-    pub currency: String,
-    pub cost: Decimal,
-    pub retail: Decimal,
-    pub valid_from: Date,
-    pub valid_to: Option<Date>,
-}
 
 /// A rejected row: its line number in the file, and why (a translation key and a detail).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -193,11 +179,9 @@ pub async fn apply(
         let product_id = match products.get(&key) {
             Some(id) => *id,
             None => {
-                let id: Option<Uuid> =
-                    sqlx::query_scalar("SELECT id FROM products WHERE upper(sku) = $1")
-                        .bind(&key)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                let id = sqlx::query_scalar!("SELECT id FROM products WHERE upper(sku) = $1", key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 products.insert(key, id);
                 id
             }
@@ -210,12 +194,13 @@ pub async fn apply(
             });
             continue;
         };
-        let offered: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM product_offers WHERE product_id = $1 AND term = $2 AND billing = $3)",
+        let offered = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM product_offers
+                              WHERE product_id = $1 AND term = $2 AND billing = $3) AS "offered!""#,
+            product_id,
+            l.term.code(),
+            l.billing.code(),
         )
-        .bind(product_id)
-        .bind(l.term.code())
-        .bind(l.billing.code())
         .fetch_one(&mut *tx)
         .await?;
         if !offered {
@@ -246,45 +231,43 @@ pub async fn add_price(
     l: &PriceLine,
     actor: Uuid,
 ) -> sqlx::Result<Result<(), &'static str>> {
-    sqlx::query("SAVEPOINT add_price").execute(&mut *tx).await?;
-    sqlx::query(
+    // A savepoint: a refused price undoes its own changes, and the import goes on to report
+    // the other rows.
+    let mut sp = tx.begin().await?;
+    sqlx::query!(
         "UPDATE prices SET valid_to = $5
          WHERE product_id = $1 AND term = $2 AND billing = $3 AND currency = $4
            AND valid_to IS NULL AND valid_from < $5",
+        product_id,
+        l.term.code(),
+        l.billing.code(),
+        l.currency as _,
+        l.valid_from,
     )
-    .bind(product_id)
-    .bind(l.term.code())
-    .bind(l.billing.code())
-    .bind(&l.currency)
-    .bind(l.valid_from)
-    .execute(&mut *tx)
+    .execute(&mut *sp)
     .await?;
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO prices (product_id, term, billing, currency, cost, retail, valid_from, valid_to, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        product_id,
+        l.term.code(),
+        l.billing.code(),
+        l.currency as _,
+        l.cost,
+        l.retail,
+        l.valid_from,
+        l.valid_to,
+        actor,
     )
-    .bind(product_id)
-    .bind(l.term.code())
-    .bind(l.billing.code())
-    .bind(&l.currency)
-    .bind(l.cost)
-    .bind(l.retail)
-    .bind(l.valid_from)
-    .bind(l.valid_to)
-    .bind(actor)
-    .execute(&mut *tx)
+    .execute(&mut *sp)
     .await;
     match inserted {
         Ok(_) => {
-            sqlx::query("RELEASE SAVEPOINT add_price")
-                .execute(&mut *tx)
-                .await?;
+            sp.commit().await?;
             Ok(Ok(()))
         }
         Err(e) if crate::db::violated_constraint(&e) == Some("prices_no_overlap") => {
-            sqlx::query("ROLLBACK TO SAVEPOINT add_price")
-                .execute(&mut *tx)
-                .await?;
+            sp.rollback().await?;
             Ok(Err("import.overlap"))
         }
         Err(e) => Err(e),
@@ -293,37 +276,28 @@ pub async fn add_price(
 
 /// The current and future prices as CSV, in the import's format.
 pub async fn export(db: &mut PgConnection, today: Date) -> anyhow::Result<Vec<u8>> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        Decimal,
-        Decimal,
-        Date,
-        Option<Date>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT p.sku, x.term, x.billing, x.currency::text, x.cost, x.retail, x.valid_from, x.valid_to
-         FROM prices x JOIN products p ON p.id = x.product_id
-         WHERE x.valid_to IS NULL OR x.valid_to > $1
-         ORDER BY p.sku, x.term, x.billing, x.currency, x.valid_from",
+    let rows = sqlx::query!(
+        r#"SELECT p.sku, x.term AS "term: Term", x.billing AS "billing: Billing",
+                  x.currency::text AS "currency!", x.cost, x.retail, x.valid_from, x.valid_to
+           FROM prices x JOIN products p ON p.id = x.product_id
+           WHERE x.valid_to IS NULL OR x.valid_to > $1
+           ORDER BY p.sku, x.term, x.billing, x.currency, x.valid_from"#,
+        today
     )
-    .bind(today)
     .fetch_all(db)
     .await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(COLUMNS)?;
-    for (sku, term, billing, currency, cost, retail, from, to) in rows {
+    for r in rows {
         writer.write_record([
-            crate::web::download::neutralise_formula(&sku),
-            term,
-            billing,
-            currency,
-            cost.normalize().to_string(),
-            retail.normalize().to_string(),
-            from.to_string(),
-            to.map(|d| d.to_string()).unwrap_or_default(),
+            crate::web::download::neutralise_formula(&r.sku),
+            r.term.code().to_string(),
+            r.billing.code().to_string(),
+            r.currency,
+            r.cost.normalize().to_string(),
+            r.retail.normalize().to_string(),
+            r.valid_from.to_string(),
+            r.valid_to.map(|d| d.to_string()).unwrap_or_default(),
         ])?;
     }
     Ok(writer.into_inner()?)

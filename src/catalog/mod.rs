@@ -3,6 +3,7 @@
 //! `/staff/catalog`. Orders, subscriptions and billing read prices from here.
 
 pub mod demo;
+pub mod filters;
 pub mod import;
 pub mod routes;
 pub mod rules;

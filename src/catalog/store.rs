@@ -6,25 +6,23 @@ use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 use time::Date;
 use uuid::Uuid;
 
+pub use crate::catalog::filters::Query;
+use crate::catalog::rules::{Billing, Category, Kind, ProductStatus, Term};
 use crate::i18n::Locale;
+use crate::partners::programs::EnrollmentStatus;
 
+/// Products on a page of the catalog: a grid of 2, 3 or 4 columns fills its rows.
 pub const PAGE_SIZE: i64 = 24;
 
-/// What the catalog list is asked for.
-#[derive(Clone, Debug, Default)]
-pub struct Query {
-    pub q: String,
-    pub vendor: String,
-    pub program: String,
-    pub category: String,
-    pub kind: String,
-    pub term: String,
-    pub billing: String,
-    /// `name` (default), `price_asc`, `price_desc`.
-    pub sort: String,
-    pub page: i64,
-    /// Staff see retired products too.
-    pub include_retired: bool,
+crate::text_enum! {
+    /// How the catalog is sorted.
+    #[derive(Default)]
+    pub enum CatalogSort {
+        #[default]
+        Name = "name" => "catalog.sort_relevance",
+        PriceAsc = "price_asc" => "catalog.sort_price_asc",
+        PriceDesc = "price_desc" => "catalog.sort_price_desc",
+    }
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -34,14 +32,15 @@ pub struct ListedProduct {
     pub name_es: String,
     pub name_en: String,
     pub name_pt: String,
-    pub category: String,
-    pub kind: String,
-    pub status: String,
+    pub category: Category,
+    pub kind: Kind,
+    pub status: ProductStatus,
     pub vendor: String,
+    /// The vendor's code in the catalog (staff may add vendors).
     pub vendor_code: String,
     pub program: String,
     pub program_code: String,
-    pub enrollment: Option<String>,
+    pub enrollment: Option<EnrollmentStatus>,
     /// The lowest price per month in force today (per seat, or per unit of consumption).
     pub monthly_cost: Option<Decimal>,
     pub monthly_retail: Option<Decimal>,
@@ -72,41 +71,42 @@ fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a Query) {
     let text = q.q.trim();
     if !text.is_empty() {
         b.push(" AND (p.search_text LIKE '%' || portal_fold(")
-            .push_bind(text)
+            .push_bind(crate::text::like_escape(text))
             .push(") || '%' OR portal_fold(")
             .push_bind(text)
             .push(") <% p.search_text)");
     }
-    for (column, value) in [
-        ("v.code", &q.vendor),
-        ("pr.code", &q.program),
-        ("p.category", &q.category),
-        ("p.kind", &q.kind),
-    ] {
-        if !value.is_empty() {
-            b.push(format!(" AND {column} = "))
-                .push_bind(value.as_str());
-        }
+    if !q.vendor.is_empty() {
+        b.push(" AND v.code = ").push_bind(q.vendor.as_str());
     }
-    if !q.term.is_empty() || !q.billing.is_empty() {
-        b.push(" AND EXISTS (SELECT 1 FROM product_offers o WHERE o.product_id = p.id");
-        push_offer(b, q, "o");
+    if !q.program.is_empty() {
+        b.push(" AND pr.code = ").push_bind(q.program.as_str());
+    }
+    if let Some(category) = q.category {
+        b.push(" AND p.category = ").push_bind(category.code());
+    }
+    if let Some(kind) = q.kind {
+        b.push(" AND p.kind = ").push_bind(kind.code());
+    }
+    if q.term.is_some() || q.billing.is_some() {
+        b.push(" AND EXISTS (SELECT 1 FROM product_offers x WHERE x.product_id = p.id");
+        push_offer(b, q);
         b.push(")");
     }
 }
 
-fn push_offer<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a Query, alias: &str) {
-    if !q.term.is_empty() {
-        b.push(format!(" AND {alias}.term = "))
-            .push_bind(q.term.as_str());
+/// The term and billing filters on the offers or prices aliased `x`.
+fn push_offer(b: &mut QueryBuilder<'_, Postgres>, q: &Query) {
+    if let Some(term) = q.term {
+        b.push(" AND x.term = ").push_bind(term.code());
     }
-    if !q.billing.is_empty() {
-        b.push(format!(" AND {alias}.billing = "))
-            .push_bind(q.billing.as_str());
+    if let Some(billing) = q.billing {
+        b.push(" AND x.billing = ").push_bind(billing.code());
     }
 }
 
-const MONTHS: &str = "CASE x.billing WHEN 'monthly' THEN 1 WHEN 'annual' THEN 12 ELSE 36 END";
+/// A price's amount per month (prices are per billing period).
+const PER_MONTH: &str = "/ CASE x.billing WHEN 'monthly' THEN 1 WHEN 'annual' THEN 12 ELSE 36 END";
 
 /// Searches the catalog: accent- and case-insensitive, tolerant of small typos (trigram word
 /// similarity on the folded text), filtered and sorted, one page at a time. Returns the page
@@ -120,12 +120,12 @@ pub async fn search(
 ) -> sqlx::Result<(Vec<ListedProduct>, i64)> {
     let mut count = QueryBuilder::new("SELECT count(*)");
     push_filters(&mut count, query);
-    let (total,): (i64,) = count.build_query_as().fetch_one(&mut *db).await?;
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *db).await?;
     if total == 0 {
         return Ok((Vec::new(), 0));
     }
 
-    let by_price = matches!(query.sort.as_str(), "price_asc" | "price_desc");
+    let by_price = query.sort != CatalogSort::Name;
     let mut b = QueryBuilder::new(
         "SELECT p.id, p.sku, p.name_es, p.name_en, p.name_pt, p.category, p.kind, p.status,
                 v.name AS vendor, v.code AS vendor_code, pr.name AS program, pr.code AS program_code,
@@ -140,16 +140,17 @@ pub async fn search(
     // aggregate is then cheaper than a look-up per product; otherwise only the page's rows
     // need it.
     if by_price {
-        b.push(format!(
-            "LEFT JOIN (SELECT x.product_id, min(x.cost / {MONTHS}) AS monthly_cost,
-                               min(x.retail / {MONTHS}) AS monthly_retail
-                        FROM prices x WHERE x.currency = "
-        ));
+        b.push("LEFT JOIN (SELECT x.product_id, min(x.cost ")
+            .push(PER_MONTH)
+            .push(") AS monthly_cost, min(x.retail ")
+            .push(PER_MONTH)
+            .push(") AS monthly_retail FROM prices x WHERE x.currency = ");
     } else {
-        b.push(format!(
-            "LEFT JOIN LATERAL (SELECT x.cost / {MONTHS} AS monthly_cost, x.retail / {MONTHS} AS monthly_retail
-                                FROM prices x WHERE x.product_id = p.id AND x.currency = "
-        ));
+        b.push("LEFT JOIN LATERAL (SELECT x.cost ")
+            .push(PER_MONTH)
+            .push(" AS monthly_cost, x.retail ")
+            .push(PER_MONTH)
+            .push(" AS monthly_retail FROM prices x WHERE x.product_id = p.id AND x.currency = ");
     }
     b.push_bind(currency)
         .push(" AND x.valid_from <= ")
@@ -157,61 +158,65 @@ pub async fn search(
         .push(" AND (x.valid_to IS NULL OR x.valid_to > ")
         .push_bind(today)
         .push(")");
-    push_offer(&mut b, query, "x");
+    push_offer(&mut b, query);
     if by_price {
         b.push(" GROUP BY x.product_id) fp ON fp.product_id = p.id");
     } else {
-        b.push(format!(" ORDER BY x.cost / {MONTHS} LIMIT 1) fp ON true"));
+        b.push(" ORDER BY x.cost ")
+            .push(PER_MONTH)
+            .push(" LIMIT 1) fp ON true");
     }
     b.push(" ORDER BY ");
     let text = query.q.trim();
-    match query.sort.as_str() {
-        "price_asc" => {
+    match query.sort {
+        CatalogSort::PriceAsc => {
             b.push("fp.monthly_cost ASC NULLS LAST, p.sort_name, p.id");
         }
-        "price_desc" => {
+        CatalogSort::PriceDesc => {
             b.push("fp.monthly_cost DESC NULLS LAST, p.sort_name, p.id");
         }
         // Exact substring matches (a SKU, a whole name) first, then the closest.
-        _ if !text.is_empty() => {
+        CatalogSort::Name if !text.is_empty() => {
             b.push("(p.search_text LIKE '%' || portal_fold(")
-                .push_bind(text)
+                .push_bind(crate::text::like_escape(text))
                 .push(") || '%') DESC, word_similarity(portal_fold(")
                 .push_bind(text)
                 .push("), p.search_text) DESC, similarity(portal_fold(")
                 .push_bind(text)
                 .push("), p.sort_name) DESC, p.sort_name, p.id");
         }
-        _ => {
+        CatalogSort::Name => {
             b.push("p.sort_name, p.id");
         }
     }
-    b.push(format!(" LIMIT {PAGE_SIZE} OFFSET "))
-        .push_bind((query.page.max(1) - 1) * PAGE_SIZE);
+    b.push(" LIMIT ")
+        .push_bind(query.page.size)
+        .push(" OFFSET ")
+        .push_bind(query.page.offset());
     let rows = b.build_query_as::<ListedProduct>().fetch_all(db).await?;
     Ok((rows, total))
 }
 
 /// A vendor or program for the filter lists.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Choice {
     pub code: String,
     pub name: String,
 }
 
 pub async fn vendors(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Choice>> {
-    sqlx::query_as("SELECT code, name FROM vendors ORDER BY name")
+    sqlx::query_as!(Choice, "SELECT code, name FROM vendors ORDER BY name")
         .fetch_all(db)
         .await
 }
 
 pub async fn programs(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Choice>> {
-    sqlx::query_as("SELECT code, name FROM programs ORDER BY name")
+    sqlx::query_as!(Choice, "SELECT code, name FROM programs ORDER BY name")
         .fetch_all(db)
         .await
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Product {
     pub id: Uuid,
     pub sku: String,
@@ -221,11 +226,11 @@ pub struct Product {
     pub description_es: String,
     pub description_en: String,
     pub description_pt: String,
-    pub category: String,
-    pub kind: String,
+    pub category: Category,
+    pub kind: Kind,
     pub min_seats: i32,
     pub max_seats: i32,
-    pub status: String,
+    pub status: ProductStatus,
     pub program_id: Uuid,
     pub program: String,
     pub program_code: String,
@@ -250,31 +255,84 @@ impl Product {
     }
 }
 
-const PRODUCT: &str = "SELECT p.id, p.sku, p.name_es, p.name_en, p.name_pt, p.description_es,
-        p.description_en, p.description_pt, p.category, p.kind, p.min_seats, p.max_seats, p.status,
-        pr.id AS program_id, pr.name AS program, pr.code AS program_code, v.name AS vendor
-    FROM products p JOIN programs pr ON pr.id = p.program_id JOIN vendors v ON v.id = pr.vendor_id";
+/// A product by its SKU or its id.
+pub enum ProductKey<'a> {
+    Sku(&'a str),
+    Id(Uuid),
+}
+
+pub async fn product(
+    db: impl PgExecutor<'_>,
+    key: ProductKey<'_>,
+) -> sqlx::Result<Option<Product>> {
+    let (sku, id) = match key {
+        ProductKey::Sku(sku) => (Some(sku), None),
+        ProductKey::Id(id) => (None, Some(id)),
+    };
+    sqlx::query_as!(
+        Product,
+        r#"SELECT p.id, p.sku, p.name_es, p.name_en, p.name_pt, p.description_es,
+                  p.description_en, p.description_pt, p.category AS "category: Category",
+                  p.kind AS "kind: Kind", p.min_seats, p.max_seats,
+                  p.status AS "status: ProductStatus", pr.id AS program_id, pr.name AS program,
+                  pr.code AS program_code, v.name AS vendor
+           FROM products p JOIN programs pr ON pr.id = p.program_id JOIN vendors v ON v.id = pr.vendor_id
+           WHERE ($1::text IS NULL OR p.sku = $1) AND ($2::uuid IS NULL OR p.id = $2)
+             AND ($1::text IS NOT NULL OR $2::uuid IS NOT NULL)"#,
+        sku,
+        id,
+    )
+    .fetch_optional(db)
+    .await
+}
 
 pub async fn product_by_sku(db: impl PgExecutor<'_>, sku: &str) -> sqlx::Result<Option<Product>> {
-    sqlx::query_as(&format!("{PRODUCT} WHERE p.sku = $1"))
-        .bind(sku)
-        .fetch_optional(db)
-        .await
+    product(db, ProductKey::Sku(sku)).await
 }
 
 pub async fn product_by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Product>> {
-    sqlx::query_as(&format!("{PRODUCT} WHERE p.id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    product(db, ProductKey::Id(id)).await
+}
+
+/// The id of the product sold as `sku`, while it is offered.
+pub async fn active_product_id(db: impl PgExecutor<'_>, sku: &str) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "SELECT id FROM products WHERE sku = $1 AND status = 'active'",
+        sku
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// What one period of `term` billed by `billing` costs the reseller on `day`, in `currency`.
+pub async fn cost_on(
+    db: impl PgExecutor<'_>,
+    product_id: Uuid,
+    term: Term,
+    billing: Billing,
+    currency: &str,
+    day: Date,
+) -> sqlx::Result<Option<Decimal>> {
+    sqlx::query_scalar!(
+        "SELECT cost FROM prices
+         WHERE product_id = $1 AND term = $2 AND billing = $3 AND currency = $4
+           AND valid_from <= $5 AND (valid_to IS NULL OR valid_to > $5)",
+        product_id,
+        term.code(),
+        billing.code(),
+        currency as _,
+        day,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// A price row.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct PriceRow {
     pub id: Uuid,
-    pub term: String,
-    pub billing: String,
+    pub term: Term,
+    pub billing: Billing,
     pub currency: String,
     pub cost: Decimal,
     pub retail: Decimal,
@@ -289,51 +347,53 @@ pub async fn current_and_future_prices(
     currency: Option<&str>,
     day: Date,
 ) -> sqlx::Result<Vec<PriceRow>> {
-    sqlx::query_as(
-        "SELECT id, term, billing, currency::text AS currency, cost, retail, valid_from, valid_to
-         FROM prices
-         WHERE product_id = $1 AND ($2::text IS NULL OR currency = $2)
-           AND (valid_to IS NULL OR valid_to > $3)
-         ORDER BY currency, CASE term WHEN 'P1M' THEN 1 WHEN 'P1Y' THEN 2 ELSE 3 END,
-                  CASE billing WHEN 'monthly' THEN 1 WHEN 'annual' THEN 2 ELSE 3 END, valid_from",
+    sqlx::query_as!(
+        PriceRow,
+        r#"SELECT id, term AS "term: Term", billing AS "billing: Billing",
+                  currency::text AS "currency!", cost, retail, valid_from, valid_to
+           FROM prices
+           WHERE product_id = $1 AND ($2::text IS NULL OR currency = $2)
+             AND (valid_to IS NULL OR valid_to > $3)
+           ORDER BY currency, CASE term WHEN 'P1M' THEN 1 WHEN 'P1Y' THEN 2 ELSE 3 END,
+                    CASE billing WHEN 'monthly' THEN 1 WHEN 'annual' THEN 2 ELSE 3 END, valid_from"#,
+        product_id,
+        currency,
+        day,
     )
-    .bind(product_id)
-    .bind(currency)
-    .bind(day)
     .fetch_all(db)
     .await
 }
 
-/// The term and billing combinations a product is sold with.
-pub async fn offers(
-    db: impl PgExecutor<'_>,
-    product_id: Uuid,
-) -> sqlx::Result<Vec<(String, String)>> {
-    Ok(offers_of(db, &[product_id])
-        .await?
-        .into_iter()
-        .map(|(_, term, billing)| (term, billing))
-        .collect())
+/// A term and billing combination a product is sold with.
+#[derive(Debug, Clone, Copy)]
+pub struct Offer {
+    pub product_id: Uuid,
+    pub term: Term,
+    pub billing: Billing,
 }
 
-/// The offers (term, billing) of several products at once, each product's in display order.
-pub async fn offers_of(
-    db: impl PgExecutor<'_>,
-    product_ids: &[Uuid],
-) -> sqlx::Result<Vec<(Uuid, String, String)>> {
-    sqlx::query_as(
-        "SELECT product_id, term, billing FROM product_offers WHERE product_id = ANY($1)
-         ORDER BY product_id,
-                  CASE term WHEN 'P1M' THEN 1 WHEN 'P1Y' THEN 2 ELSE 3 END,
-                  CASE billing WHEN 'monthly' THEN 1 WHEN 'annual' THEN 2 ELSE 3 END",
+/// The offers of a product, in display order.
+pub async fn offers(db: impl PgExecutor<'_>, product_id: Uuid) -> sqlx::Result<Vec<Offer>> {
+    offers_of(db, &[product_id]).await
+}
+
+/// The offers of several products at once, each product's in display order.
+pub async fn offers_of(db: impl PgExecutor<'_>, product_ids: &[Uuid]) -> sqlx::Result<Vec<Offer>> {
+    sqlx::query_as!(
+        Offer,
+        r#"SELECT product_id, term AS "term: Term", billing AS "billing: Billing"
+           FROM product_offers WHERE product_id = ANY($1)
+           ORDER BY product_id,
+                    CASE term WHEN 'P1M' THEN 1 WHEN 'P1Y' THEN 2 ELSE 3 END,
+                    CASE billing WHEN 'monthly' THEN 1 WHEN 'annual' THEN 2 ELSE 3 END"#,
+        product_ids,
     )
-    .bind(product_ids)
     .fetch_all(db)
     .await
 }
 
 /// A related product (upgrade target, add-on, base).
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Related {
     pub sku: String,
     pub name_es: String,
@@ -351,23 +411,56 @@ impl Related {
     }
 }
 
-/// Products related to `product_id`: `upgrades` (it may move to), `addons` (that need it),
-/// `bases` (it needs one of, when it is an add-on).
+/// How a product relates to another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    /// The products it may move to.
+    Upgrades,
+    /// The add-ons that need it.
+    Addons,
+    /// The products it needs one of, when it is an add-on.
+    Bases,
+}
+
+/// Products related to `product_id` by `relation`.
 pub async fn related(
     db: impl PgExecutor<'_>,
     product_id: Uuid,
-    relation: &str,
+    relation: Relation,
 ) -> sqlx::Result<Vec<Related>> {
-    let sql = match relation {
-        "upgrades" => "SELECT p.sku, p.name_es, p.name_en, p.name_pt FROM product_upgrades u
-                       JOIN products p ON p.id = u.to_id WHERE u.from_id = $1 ORDER BY p.sort_name",
-        "addons" => "SELECT p.sku, p.name_es, p.name_en, p.name_pt FROM product_addons a
-                     JOIN products p ON p.id = a.addon_id WHERE a.base_id = $1 AND p.status = 'active'
-                     ORDER BY p.sort_name",
-        _ => "SELECT p.sku, p.name_es, p.name_en, p.name_pt FROM product_addons a
-              JOIN products p ON p.id = a.base_id WHERE a.addon_id = $1 ORDER BY p.sort_name",
-    };
-    sqlx::query_as(sql).bind(product_id).fetch_all(db).await
+    match relation {
+        Relation::Upgrades => {
+            sqlx::query_as!(
+                Related,
+                "SELECT p.sku, p.name_es, p.name_en, p.name_pt FROM product_upgrades u
+                 JOIN products p ON p.id = u.to_id WHERE u.from_id = $1 ORDER BY p.sort_name",
+                product_id
+            )
+            .fetch_all(db)
+            .await
+        }
+        Relation::Addons => {
+            sqlx::query_as!(
+                Related,
+                "SELECT p.sku, p.name_es, p.name_en, p.name_pt FROM product_addons a
+                 JOIN products p ON p.id = a.addon_id WHERE a.base_id = $1 AND p.status = 'active'
+                 ORDER BY p.sort_name",
+                product_id
+            )
+            .fetch_all(db)
+            .await
+        }
+        Relation::Bases => {
+            sqlx::query_as!(
+                Related,
+                "SELECT p.sku, p.name_es, p.name_en, p.name_pt FROM product_addons a
+                 JOIN products p ON p.id = a.base_id WHERE a.addon_id = $1 ORDER BY p.sort_name",
+                product_id
+            )
+            .fetch_all(db)
+            .await
+        }
+    }
 }
 
 /// The reseller's billing currency and markup.
@@ -375,8 +468,11 @@ pub async fn reseller_pricing(
     tx: &mut PgConnection,
     reseller_id: Uuid,
 ) -> sqlx::Result<(String, Decimal)> {
-    sqlx::query_as("SELECT billing_currency::text, markup_percent FROM resellers WHERE id = $1")
-        .bind(reseller_id)
-        .fetch_one(tx)
-        .await
+    let r = sqlx::query!(
+        r#"SELECT billing_currency::text AS "currency!", markup_percent FROM resellers WHERE id = $1"#,
+        reseller_id
+    )
+    .fetch_one(tx)
+    .await?;
+    Ok((r.currency, r.markup_percent))
 }

@@ -1,14 +1,21 @@
-//! End customers of a reseller: adding them with a validated address and tax id, the
-//! searchable list and its export, the customer page with its vendor tenants, and the data
-//! generator for measuring the list at scale.
+//! End customers of a reseller: adding and editing them with a validated address and tax id
+//! (`form`), the searchable list and its export (`list`), the customer page with its vendor
+//! tenants (`page`), their rules (`rules`) and SQL (`store`), and the data generator for
+//! measuring the list at scale (`generate`).
 
+pub mod form;
 pub mod generate;
-pub mod routes;
+pub mod list;
+pub mod page;
 pub mod rules;
 pub mod store;
 
 use crate::app::AppState;
+use crate::identity::Role;
+
+/// The roles that change customers (billing users read them).
+pub const EDITORS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];
 
 pub fn router() -> axum::Router<AppState> {
-    routes::router()
+    list::router().merge(form::router()).merge(page::router())
 }

@@ -38,6 +38,34 @@ pub struct CustomerForm {
     pub country: String,
 }
 
+crate::text_enum! {
+    /// Whether a customer can be ordered for (an inactive one keeps its history).
+    pub enum CustomerStatus {
+        Active = "active" => "customers.status_active",
+        Inactive = "inactive" => "customers.status_inactive",
+    }
+}
+
+crate::text_enum! {
+    /// How the customers list is sorted.
+    #[derive(Default)]
+    pub enum CustomerSort {
+        #[default]
+        Name = "name",
+        Newest = "newest",
+    }
+}
+
+crate::text_enum! {
+    /// How a vendor tenant came to the customer: an existing one linked, a new one reserved,
+    /// or a Google Workspace subscription transferred with the customer's token.
+    pub enum TenantOrigin {
+        Linked = "linked" => "tenants.origin_linked",
+        Reserved = "reserved" => "tenants.origin_reserved",
+        Transfer = "transfer" => "tenants.origin_transfer",
+    }
+}
+
 /// A customer that passed every check, in its normalised form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomerInput {

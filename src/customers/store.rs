@@ -3,21 +3,24 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::TryStreamExt;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::customers::rules::CustomerInput;
+use crate::customers::rules::{CustomerInput, CustomerSort, CustomerStatus, TenantOrigin};
+use crate::db::{OnConstraint, SaveError};
+use crate::vendors::VendorCode;
 
-pub const PAGE_SIZE: i64 = 25;
+/// Rows on a page of the customers list.
+pub const PAGE_SIZE: i64 = crate::web::paging::TABLE_ROWS;
 
 #[derive(Clone, Debug, Default)]
 pub struct ListQuery {
     pub q: String,
     pub country: String,
-    pub status: String,
-    /// `name` (default) or `newest`.
-    pub sort: String,
+    pub status: Option<CustomerStatus>,
+    pub sort: CustomerSort,
     /// Keyset cursors: the page after or before this row.
     pub after: Option<Cursor>,
     pub before: Option<Cursor>,
@@ -54,7 +57,7 @@ pub struct Listed {
     pub country: String,
     pub city: String,
     pub contact_email: String,
-    pub status: String,
+    pub status: CustomerStatus,
     pub created_at: OffsetDateTime,
     pub sort_name: String,
 }
@@ -73,16 +76,15 @@ fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, reseller_id: Uuid, q: &'
     if !q.country.is_empty() {
         b.push(" AND c.country = ").push_bind(q.country.as_str());
     }
-    if !q.status.is_empty() {
-        b.push(" AND c.status = ").push_bind(q.status.as_str());
+    if let Some(status) = q.status {
+        b.push(" AND c.status = ").push_bind(status.code());
     }
 }
 
 pub async fn count(tx: &mut PgConnection, reseller_id: Uuid, q: &ListQuery) -> sqlx::Result<i64> {
     let mut b = QueryBuilder::new("SELECT count(*)");
     push_filters(&mut b, reseller_id, q);
-    let (n,): (i64,) = b.build_query_as().fetch_one(tx).await?;
-    Ok(n)
+    b.build_query_scalar().fetch_one(tx).await
 }
 
 /// One page, by keyset (late pages cost what early ones do). Returns the rows in display order
@@ -92,7 +94,7 @@ pub async fn page(
     reseller_id: Uuid,
     q: &ListQuery,
 ) -> sqlx::Result<(Vec<Listed>, bool)> {
-    let newest = q.sort == "newest";
+    let newest = q.sort == CustomerSort::Newest;
     let backwards = q.before.is_some() && q.after.is_none();
     let mut b = QueryBuilder::new(
         "SELECT c.id, c.legal_name, c.tax_id, c.country::text AS country, c.city,
@@ -101,35 +103,28 @@ pub async fn page(
     push_filters(&mut b, reseller_id, q);
     if let Some(cursor) = q.after.as_ref().or(q.before.as_ref()) {
         // Rows after (or before) the cursor in the chosen order.
-        let forward = !backwards;
-        let op = match (newest, forward) {
-            (false, true) | (true, false) => ">",
-            (false, false) | (true, true) => "<",
-        };
+        let later = if newest == backwards { " > (" } else { " < (" };
         if newest {
             let at =
                 OffsetDateTime::parse(&cursor.key, &time::format_description::well_known::Rfc3339)
                     .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-            b.push(format!(" AND (c.created_at, c.id) {op} ("))
-                .push_bind(at)
-                .push(", ")
-                .push_bind(cursor.id)
-                .push(")");
+            b.push(" AND (c.created_at, c.id)")
+                .push(later)
+                .push_bind(at);
         } else {
-            b.push(format!(" AND (c.sort_name, c.id) {op} ("))
-                .push_bind(cursor.key.clone())
-                .push(", ")
-                .push_bind(cursor.id)
-                .push(")");
+            b.push(" AND (c.sort_name, c.id)")
+                .push(later)
+                .push_bind(cursor.key.clone());
         }
+        b.push(", ").push_bind(cursor.id).push(")");
     }
-    let order = match (newest, backwards) {
-        (false, false) => "c.sort_name ASC, c.id ASC",
-        (false, true) => "c.sort_name DESC, c.id DESC",
-        (true, false) => "c.created_at DESC, c.id DESC",
-        (true, true) => "c.created_at ASC, c.id ASC",
-    };
-    b.push(format!(" ORDER BY {order} LIMIT {}", PAGE_SIZE + 1));
+    b.push(match (newest, backwards) {
+        (false, false) => " ORDER BY c.sort_name ASC, c.id ASC",
+        (false, true) => " ORDER BY c.sort_name DESC, c.id DESC",
+        (true, false) => " ORDER BY c.created_at DESC, c.id DESC",
+        (true, true) => " ORDER BY c.created_at ASC, c.id ASC",
+    });
+    b.push(" LIMIT ").push_bind(PAGE_SIZE + 1);
     let mut rows: Vec<Listed> = b.build_query_as().fetch_all(tx).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
@@ -151,8 +146,12 @@ where
     F: FnMut(Customer) -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    use futures_util::TryStreamExt;
-    let mut b = QueryBuilder::new(format!("SELECT {COLUMNS}"));
+    let mut b = QueryBuilder::new(
+        "SELECT c.id, c.legal_name, c.tax_id, c.country::text AS country, c.industry, c.contact_name,
+                c.contact_email::text AS contact_email, c.contact_phone,
+                c.billing_email::text AS billing_email, c.address_line1, c.address_line2, c.city,
+                c.region_code, c.region_name, c.postal_code, c.status, c.created_at",
+    );
     push_filters(&mut b, reseller_id, q);
     b.push(" ORDER BY c.sort_name, c.id");
     let mut rows = b.build_query_as().fetch(tx);
@@ -181,50 +180,92 @@ pub struct Customer {
     pub region_code: Option<String>,
     pub region_name: String,
     pub postal_code: String,
-    pub status: String,
+    pub status: CustomerStatus,
     pub created_at: OffsetDateTime,
 }
-
-const COLUMNS: &str =
-    "c.id, c.legal_name, c.tax_id, c.country::text AS country, c.industry, c.contact_name,
-    c.contact_email::text AS contact_email, c.contact_phone, c.billing_email::text AS billing_email,
-    c.address_line1, c.address_line2, c.city, c.region_code, c.region_name, c.postal_code,
-    c.status, c.created_at";
 
 pub async fn get(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<Customer>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM customers c WHERE c.reseller_id = $1 AND c.id = $2"
-    ))
-    .bind(reseller_id)
-    .bind(id)
+    sqlx::query_as!(
+        Customer,
+        r#"SELECT c.id, c.legal_name, c.tax_id, c.country::text AS "country!", c.industry,
+                  c.contact_name, c.contact_email::text AS "contact_email!", c.contact_phone,
+                  c.billing_email::text AS "billing_email!", c.address_line1, c.address_line2,
+                  c.city, c.region_code, c.region_name, c.postal_code,
+                  c.status AS "status: CustomerStatus", c.created_at
+           FROM customers c WHERE c.reseller_id = $1 AND c.id = $2"#,
+        reseller_id,
+        id,
+    )
     .fetch_optional(tx)
     .await
 }
 
-/// Why a customer could not be saved.
-#[derive(Debug, PartialEq, Eq)]
-pub enum SaveError {
-    /// This reseller already has a customer with this tax id.
-    TaxIdTaken,
+/// A customer to choose (to order for).
+#[derive(Debug)]
+pub struct CustomerChoice {
+    pub id: Uuid,
+    pub legal_name: String,
+}
+
+/// Active customers whose name (without accents) contains `q`, or whose tax id is `q`; the
+/// first 50 by name.
+pub async fn active_choices(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    q: &str,
+) -> sqlx::Result<Vec<CustomerChoice>> {
+    sqlx::query_as!(
+        CustomerChoice,
+        r#"SELECT id, legal_name FROM customers WHERE reseller_id = $1 AND status = 'active'
+             AND ($2 = '' OR portal_fold(legal_name) LIKE '%' || portal_fold($3) || '%' OR tax_id = upper($2))
+           ORDER BY sort_name, id LIMIT 50"#,
+        reseller_id,
+        q,
+        crate::text::like_escape(q),
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// The legal name of a customer (none for another reseller's id).
+pub async fn name(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "SELECT legal_name FROM customers WHERE reseller_id = $1 AND id = $2",
+        reseller_id,
+        id,
+    )
+    .fetch_optional(tx)
+    .await
+}
+
+/// The reseller's own country, where most of its customers are.
+pub async fn home_country(tx: &mut PgConnection, reseller_id: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar!(
+        r#"SELECT country::text AS "country!" FROM resellers WHERE id = $1"#,
+        reseller_id
+    )
+    .fetch_one(tx)
+    .await
 }
 
 /// Creates the customer; the same `creation_key` again answers the customer created the first
-/// time (a double submission creates one customer).
+/// time (a double submission creates one customer). `(id, created now)`.
 pub async fn create(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     creation_key: Uuid,
     c: &CustomerInput,
     created_by: Uuid,
-) -> sqlx::Result<Result<(Uuid, bool), SaveError>> {
-    sqlx::query("SAVEPOINT create_customer")
-        .execute(&mut *tx)
-        .await?;
-    let inserted = sqlx::query_scalar::<_, Uuid>(
+) -> Result<(Uuid, bool), SaveError> {
+    let inserted = sqlx::query_scalar!(
         "INSERT INTO customers (reseller_id, legal_name, tax_id, country, industry, contact_name,
                                 contact_email, contact_phone, billing_email, address_line1,
                                 address_line2, city, region_code, region_name, postal_code,
@@ -232,129 +273,101 @@ pub async fn create(
          VALUES ($1, $2, $3, $4, $5, $6, $7::text, $8, $9::text, $10, $11, $12, $13, $14, $15, $16, $17)
          ON CONFLICT (reseller_id, creation_key) DO NOTHING
          RETURNING id",
+        reseller_id,
+        c.legal_name,
+        c.tax_id,
+        c.country as _,
+        c.industry,
+        c.contact_name,
+        c.contact_email,
+        c.contact_phone,
+        c.billing_email,
+        c.address_line1,
+        c.address_line2,
+        c.city,
+        c.region_code,
+        c.region_name,
+        c.postal_code,
+        creation_key,
+        created_by,
     )
-    .bind(reseller_id)
-    .bind(&c.legal_name)
-    .bind(&c.tax_id)
-    .bind(c.country)
-    .bind(&c.industry)
-    .bind(&c.contact_name)
-    .bind(&c.contact_email)
-    .bind(&c.contact_phone)
-    .bind(&c.billing_email)
-    .bind(&c.address_line1)
-    .bind(&c.address_line2)
-    .bind(&c.city)
-    .bind(&c.region_code)
-    .bind(&c.region_name)
-    .bind(&c.postal_code)
-    .bind(creation_key)
-    .bind(created_by)
     .fetch_optional(&mut *tx)
-    .await;
-    match inserted {
-        Ok(Some(id)) => {
-            sqlx::query("RELEASE SAVEPOINT create_customer")
-                .execute(&mut *tx)
-                .await?;
-            Ok(Ok((id, true)))
-        }
-        Ok(None) => {
-            sqlx::query("RELEASE SAVEPOINT create_customer")
-                .execute(&mut *tx)
-                .await?;
-            let id: Uuid = sqlx::query_scalar(
-                "SELECT id FROM customers WHERE reseller_id = $1 AND creation_key = $2",
-            )
-            .bind(reseller_id)
-            .bind(creation_key)
-            .fetch_one(&mut *tx)
-            .await?;
-            Ok(Ok((id, false)))
-        }
-        Err(e) if crate::db::violated_constraint(&e) == Some("customers_tax_id_key") => {
-            sqlx::query("ROLLBACK TO SAVEPOINT create_customer")
-                .execute(&mut *tx)
-                .await?;
-            Ok(Err(SaveError::TaxIdTaken))
-        }
-        Err(e) => Err(e),
+    .await
+    .on_constraint("customers_tax_id_key", "tax_id", "customers.tax_id_taken")?;
+    if let Some(id) = inserted {
+        return Ok((id, true));
     }
+    let id = sqlx::query_scalar!(
+        "SELECT id FROM customers WHERE reseller_id = $1 AND creation_key = $2",
+        reseller_id,
+        creation_key,
+    )
+    .fetch_one(tx)
+    .await?;
+    Ok((id, false))
 }
 
+/// Saves a customer's data; false when it is not this reseller's.
 pub async fn update(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     id: Uuid,
     c: &CustomerInput,
-) -> sqlx::Result<Result<bool, SaveError>> {
-    sqlx::query("SAVEPOINT update_customer")
-        .execute(&mut *tx)
-        .await?;
-    let done = sqlx::query(
+) -> Result<bool, SaveError> {
+    let done = sqlx::query!(
         "UPDATE customers SET legal_name = $3, tax_id = $4, country = $5, industry = $6,
                 contact_name = $7, contact_email = $8::text, contact_phone = $9, billing_email = $10::text,
                 address_line1 = $11, address_line2 = $12, city = $13, region_code = $14,
                 region_name = $15, postal_code = $16, updated_at = now()
          WHERE reseller_id = $1 AND id = $2",
+        reseller_id,
+        id,
+        c.legal_name,
+        c.tax_id,
+        c.country as _,
+        c.industry,
+        c.contact_name,
+        c.contact_email,
+        c.contact_phone,
+        c.billing_email,
+        c.address_line1,
+        c.address_line2,
+        c.city,
+        c.region_code,
+        c.region_name,
+        c.postal_code,
     )
-    .bind(reseller_id)
-    .bind(id)
-    .bind(&c.legal_name)
-    .bind(&c.tax_id)
-    .bind(c.country)
-    .bind(&c.industry)
-    .bind(&c.contact_name)
-    .bind(&c.contact_email)
-    .bind(&c.contact_phone)
-    .bind(&c.billing_email)
-    .bind(&c.address_line1)
-    .bind(&c.address_line2)
-    .bind(&c.city)
-    .bind(&c.region_code)
-    .bind(&c.region_name)
-    .bind(&c.postal_code)
-    .execute(&mut *tx)
-    .await;
-    match done {
-        Ok(r) => {
-            sqlx::query("RELEASE SAVEPOINT update_customer")
-                .execute(&mut *tx)
-                .await?;
-            Ok(Ok(r.rows_affected() == 1))
-        }
-        Err(e) if crate::db::violated_constraint(&e) == Some("customers_tax_id_key") => {
-            sqlx::query("ROLLBACK TO SAVEPOINT update_customer")
-                .execute(&mut *tx)
-                .await?;
-            Ok(Err(SaveError::TaxIdTaken))
-        }
-        Err(e) => Err(e),
-    }
+    .execute(tx)
+    .await
+    .on_constraint("customers_tax_id_key", "tax_id", "customers.tax_id_taken")?;
+    Ok(done.rows_affected() == 1)
 }
 
+/// Activates or deactivates a customer; false when it is not this reseller's.
 pub async fn set_status(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     id: Uuid,
-    status: &str,
+    status: CustomerStatus,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE customers SET status = $3, updated_at = now() WHERE reseller_id = $1 AND id = $2",
+        reseller_id,
+        id,
+        status.code(),
     )
-    .bind(reseller_id)
-    .bind(id)
-    .bind(status)
     .execute(tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-#[derive(Debug, sqlx::FromRow)]
+// ---------------------------------------------------------------- vendor tenants
+
+#[derive(Debug)]
 pub struct Tenant {
     pub id: Uuid,
-    pub vendor: String,
-    pub origin: String,
+    pub vendor: VendorCode,
+    pub origin: TenantOrigin,
     pub domain: String,
     pub tenant_ref: Option<String>,
     pub created_at: OffsetDateTime,
@@ -365,38 +378,143 @@ pub async fn tenants(
     reseller_id: Uuid,
     customer_id: Uuid,
 ) -> sqlx::Result<Vec<Tenant>> {
-    sqlx::query_as(
-        "SELECT id, vendor, origin, domain, tenant_ref, created_at FROM customer_tenants
-         WHERE reseller_id = $1 AND customer_id = $2 ORDER BY vendor, created_at",
+    sqlx::query_as!(
+        Tenant,
+        r#"SELECT id, vendor AS "vendor: VendorCode", origin AS "origin: TenantOrigin", domain,
+                  tenant_ref, created_at
+           FROM customer_tenants
+           WHERE reseller_id = $1 AND customer_id = $2 ORDER BY vendor, created_at"#,
+        reseller_id,
+        customer_id,
     )
-    .bind(reseller_id)
-    .bind(customer_id)
     .fetch_all(tx)
     .await
 }
 
+/// A tenant to choose for an order line.
+#[derive(Clone, Debug)]
+pub struct TenantChoice {
+    pub id: Uuid,
+    pub vendor: VendorCode,
+    pub domain: String,
+}
+
+pub async fn tenant_choices(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    customer_id: Uuid,
+) -> sqlx::Result<Vec<TenantChoice>> {
+    sqlx::query_as!(
+        TenantChoice,
+        r#"SELECT id, vendor AS "vendor: VendorCode", domain FROM customer_tenants
+           WHERE reseller_id = $1 AND customer_id = $2 ORDER BY domain"#,
+        reseller_id,
+        customer_id,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// `tenant_id`, when it is a tenant of this customer (a forged id of another one is `None`).
+pub async fn tenant_of(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    customer_id: Uuid,
+    tenant_id: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "SELECT id FROM customer_tenants WHERE reseller_id = $1 AND customer_id = $2 AND id = $3",
+        reseller_id,
+        customer_id,
+        tenant_id,
+    )
+    .fetch_optional(tx)
+    .await
+}
+
+/// The domain of this customer's tenant `tenant_id` at `vendor` (`None` for any other tenant).
+pub async fn tenant_domain(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    customer_id: Uuid,
+    vendor: VendorCode,
+    tenant_id: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "SELECT domain FROM customer_tenants
+         WHERE reseller_id = $1 AND customer_id = $2 AND vendor = $3 AND id = $4",
+        reseller_id,
+        customer_id,
+        vendor.code(),
+        tenant_id,
+    )
+    .fetch_optional(tx)
+    .await
+}
+
+/// Records a tenant a customer linked or reserved from its page; false when this reseller
+/// already has it.
 pub async fn add_tenant(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     customer_id: Uuid,
-    vendor: &str,
-    origin: &str,
+    vendor: VendorCode,
+    origin: TenantOrigin,
     domain: &str,
     tenant_ref: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (reseller_id, vendor, domain) DO NOTHING",
+        reseller_id,
+        customer_id,
+        vendor.code(),
+        origin.code(),
+        domain,
+        tenant_ref,
     )
-    .bind(reseller_id)
-    .bind(customer_id)
-    .bind(vendor)
-    .bind(origin)
-    .bind(domain)
-    .bind(tenant_ref)
     .execute(tx)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A tenant the vendor granted inside an order (created, reserved or transferred).
+pub struct NewTenant {
+    pub vendor: VendorCode,
+    pub domain: String,
+    pub tenant_ref: String,
+    pub origin: TenantOrigin,
+    /// The company, contact and address the vendor was given.
+    pub profile: Option<serde_json::Value>,
+    pub transfer_token: Option<String>,
+}
+
+/// Records (or updates) the tenant a vendor granted; `None` when this reseller has the domain
+/// for another customer.
+pub async fn record_vendor_tenant(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    customer_id: Uuid,
+    t: &NewTenant,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref, vendor_profile)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (reseller_id, vendor, domain) DO UPDATE
+             SET origin = EXCLUDED.origin, tenant_ref = EXCLUDED.tenant_ref,
+                 vendor_profile = COALESCE(EXCLUDED.vendor_profile, customer_tenants.vendor_profile)
+             WHERE customer_tenants.customer_id = EXCLUDED.customer_id
+         RETURNING id",
+        reseller_id,
+        customer_id,
+        t.vendor.code(),
+        t.origin.code(),
+        t.domain,
+        t.tenant_ref,
+        t.profile,
+    )
+    .fetch_optional(tx)
+    .await
 }
 
 #[cfg(test)]

@@ -4,46 +4,56 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::i18n::{Locale, t, t_with};
+use crate::i18n::{t, t_with};
 use crate::mail::{Compose, OutgoingEmail};
+use crate::orders::rules::order_number;
+use crate::orders::store;
+use crate::vendors::VendorErrorCode;
 
+/// How the order ended, as the e-mail says it.
+#[derive(Clone, Copy, Debug)]
+pub enum Ending {
+    Completed,
+    Failed(VendorErrorCode),
+}
+
+/// The e-mail for an order that ended (none when the user who placed it is no longer active).
 pub async fn order_finished(
     tx: &mut PgConnection,
     config: &Config,
     reseller_id: Uuid,
     order_id: Uuid,
-    status: &str,
-    reason: Option<&str>,
+    ending: Ending,
 ) -> anyhow::Result<Option<OutgoingEmail>> {
-    let row: Option<(String, String, Option<String>, i64, String)> = sqlx::query_as(
-        "SELECT u.email::text, u.name, u.locale, o.number, c.legal_name
-         FROM orders o JOIN users u ON u.id = o.placed_by
-         JOIN customers c ON c.reseller_id = o.reseller_id AND c.id = o.customer_id
-         WHERE o.reseller_id = $1 AND o.id = $2 AND u.status = 'active'",
-    )
-    .bind(reseller_id)
-    .bind(order_id)
-    .fetch_optional(tx)
-    .await?;
-    let Some((email, name, locale, number, customer)) = row else {
+    let Some(to) = store::recipient(tx, reseller_id, order_id).await? else {
         return Ok(None);
     };
-    let locale = locale
-        .as_deref()
-        .and_then(Locale::from_code)
-        .unwrap_or_default();
-    let number = crate::orders::routes::order_number(number);
-    let args = [("number", number.as_str()), ("customer", customer.as_str())];
-    let mut paragraphs = vec![t_with(locale, &format!("mail.order.{status}_body"), &args)];
-    if let Some(code) = reason {
-        paragraphs.push(t(locale, &format!("vendor_error.{code}")));
-    }
+    let locale = to.locale.unwrap_or_default();
+    let number = order_number(to.number);
+    let args = [
+        ("number", number.as_str()),
+        ("customer", to.customer.as_str()),
+    ];
+    let (subject, body, reason) = match ending {
+        Ending::Completed => (
+            "mail.order.completed_subject",
+            "mail.order.completed_body",
+            None,
+        ),
+        Ending::Failed(code) => (
+            "mail.order.failed_subject",
+            "mail.order.failed_body",
+            Some(t(locale, code.key())),
+        ),
+    };
+    let mut paragraphs = vec![t_with(locale, body, &args)];
+    paragraphs.extend(reason);
     Ok(Some(
         Compose {
             locale,
-            to: &email,
-            subject: t_with(locale, &format!("mail.order.{status}_subject"), &args),
-            greeting: t_with(locale, "mail.greeting", &[("name", &name)]),
+            to: &to.email,
+            subject: t_with(locale, subject, &args),
+            greeting: t_with(locale, "mail.greeting", &[("name", &to.name)]),
             paragraphs,
             action: Some((
                 t(locale, "mail.order.action"),

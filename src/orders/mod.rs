@@ -1,16 +1,26 @@
-//! Orders: the cart, placing an order once per cart, provisioning at the vendors through the
-//! job queue, the order timeline, and the subscriptions completed lines become.
+//! Orders: the cart (`cart`, its page `cart_page`, the vendor tenants of its lines `configure`),
+//! placing an order once per cart, the orders list and export (`list`), the order page with its
+//! timeline (`show`), provisioning at the vendors through the job queue (`provision`), the
+//! e-mail when it ends (`mail`) and the staff queue (`staff`). Rules without I/O are in
+//! `rules`, SQL in `store`, what other pages show of orders in `view`.
 
+pub mod cart;
+pub mod cart_page;
 pub mod configure;
+pub mod list;
 pub mod mail;
 pub mod provision;
-pub mod routes;
 pub mod rules;
+pub mod show;
 pub mod staff;
 pub mod store;
+pub mod view;
 
 use crate::app::AppState;
 
 pub fn router() -> axum::Router<AppState> {
-    routes::router().merge(staff::router())
+    cart::router()
+        .merge(list::router())
+        .merge(show::router())
+        .merge(staff::router())
 }

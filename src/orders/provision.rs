@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::jobs::{JobError, Worker};
-use crate::orders::store;
-use crate::vendors::{SubscriptionRequest, VendorCode, VendorError};
+use crate::orders::mail::Ending;
+use crate::orders::rules::{self, LineStatus, OrderStatus};
+use crate::orders::store::{self, Actor, OrderLine};
+use crate::subscriptions::store::FromLine;
+use crate::vendors::{SubscriptionRequest, VendorError, VendorErrorCode};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Job {
@@ -17,7 +20,7 @@ pub struct Job {
     pub order_id: Uuid,
 }
 
-fn db_error(e: sqlx::Error) -> JobError {
+fn db_error(e: impl Into<anyhow::Error>) -> JobError {
     JobError::Transient(e.into())
 }
 
@@ -39,33 +42,25 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
             job.order_id
         )));
     };
-    if matches!(order.status.as_str(), "completed" | "failed" | "rejected") {
+    if !order.status.in_progress() {
         return Ok(());
     }
-    if order.status == "submitted" {
-        sqlx::query("UPDATE orders SET status = 'provisioning', updated_at = now() WHERE reseller_id = $1 AND id = $2")
-            .bind(job.reseller_id)
-            .bind(job.order_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+    if store::start_provisioning(&mut tx, job.reseller_id, job.order_id)
+        .await
+        .map_err(db_error)?
+    {
+        let status = OrderStatus::Provisioning;
         store::add_event(
             &mut tx,
             job.reseller_id,
             job.order_id,
-            "provisioning",
+            status,
             None,
-            None,
-            Some("worker"),
+            Actor::System,
         )
         .await
         .map_err(db_error)?;
     }
-    tx.commit().await.map_err(db_error)?;
-
-    let mut tx = crate::db::tenant_tx(db, job.reseller_id)
-        .await
-        .map_err(db_error)?;
     let lines = store::order_lines(&mut tx, job.reseller_id, job.order_id)
         .await
         .map_err(db_error)?;
@@ -73,12 +68,12 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
         .await
         .map_err(db_error)?;
     tx.commit().await.map_err(db_error)?;
-    let today = time::OffsetDateTime::now_utc().date();
-    let mut failure: Option<String> = None;
-    for line in lines.iter().filter(|l| l.status == "pending") {
+
+    let mut failure: Option<VendorErrorCode> = None;
+    for line in lines.iter().filter(|l| l.status == LineStatus::Pending) {
         let request_key = line.id.to_string();
         let request = SubscriptionRequest {
-            vendor: VendorCode::parse(&line.vendor).unwrap_or(VendorCode::Microsoft),
+            vendor: line.vendor,
             tenant_ref: &line.tenant_ref,
             tenant_domain: &line.tenant_domain,
             sku: &line.sku,
@@ -87,129 +82,101 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
             partner_id: &partner_id,
             transfer_token: line.transfer_token.as_deref(),
         };
-        match vendor.create_subscription(&request).await {
+        let code = match vendor.create_subscription(&request).await {
             Ok(vendor_ref) => {
-                let mut tx = crate::db::tenant_tx(db, job.reseller_id)
-                    .await
-                    .map_err(db_error)?;
-                let term = crate::catalog::rules::Term::parse(&line.term)
-                    .unwrap_or(crate::catalog::rules::Term::Monthly);
-                sqlx::query(
-                    "INSERT INTO subscriptions (reseller_id, customer_id, product_id, order_line_id, quantity, term, billing,
-                                                start_date, end_date, vendor_ref)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                     ON CONFLICT (reseller_id, order_line_id) DO NOTHING",
-                )
-                .bind(job.reseller_id)
-                .bind(order.customer_id)
-                .bind(line.product_id)
-                .bind(line.id)
-                .bind(line.quantity)
-                .bind(&line.term)
-                .bind(&line.billing)
-                .bind(today)
-                .bind(crate::orders::rules::term_end(today, term))
-                .bind(&vendor_ref)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-                sqlx::query("UPDATE order_lines SET status = 'completed', error = NULL WHERE reseller_id = $1 AND id = $2")
-                    .bind(job.reseller_id)
-                    .bind(line.id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_error)?;
-                tx.commit().await.map_err(db_error)?;
+                complete_line(worker, &job, order.customer_id, line, &vendor_ref).await?;
+                continue;
             }
             Err(VendorError::Transient(message)) if !last_attempt => {
                 return Err(JobError::Transient(anyhow::anyhow!("vendor: {message}")));
             }
-            Err(VendorError::Transient(_)) => {
-                failure = Some("unavailable".into());
-                mark_line_failed(worker, &job, line.id, "unavailable").await?;
-            }
-            Err(VendorError::Permanent { code, .. }) => {
-                failure = Some(code.to_string());
-                mark_line_failed(worker, &job, line.id, code).await?;
-            }
-        }
+            Err(VendorError::Transient(_)) => VendorErrorCode::Unavailable,
+            Err(VendorError::Permanent { code, .. }) => code,
+        };
+        failure = Some(code);
+        let mut tx = crate::db::tenant_tx(db, job.reseller_id)
+            .await
+            .map_err(db_error)?;
+        store::fail_line(&mut tx, job.reseller_id, line.id, code)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
     }
     finish(worker, &job, failure).await
 }
 
-async fn mark_line_failed(
+/// Records the vendor's subscription as ours and the line as completed, together.
+async fn complete_line(
     worker: &Worker,
     job: &Job,
-    line: Uuid,
-    code: &str,
+    customer_id: Uuid,
+    line: &OrderLine,
+    vendor_ref: &str,
 ) -> Result<(), JobError> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let subscription = FromLine {
+        customer_id,
+        product_id: line.product_id,
+        order_line_id: line.id,
+        quantity: line.quantity,
+        term: line.term,
+        billing: line.billing,
+        start_date: today,
+        end_date: rules::term_end(today, line.term),
+        vendor_ref,
+    };
     let mut tx = crate::db::tenant_tx(&worker.db, job.reseller_id)
         .await
         .map_err(db_error)?;
-    sqlx::query(
-        "UPDATE order_lines SET status = 'failed', error = $3 WHERE reseller_id = $1 AND id = $2",
-    )
-    .bind(job.reseller_id)
-    .bind(line)
-    .bind(code)
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?;
+    crate::subscriptions::store::create_from_line(&mut tx, job.reseller_id, &subscription)
+        .await
+        .map_err(db_error)?;
+    store::complete_line(&mut tx, job.reseller_id, line.id)
+        .await
+        .map_err(db_error)?;
     tx.commit().await.map_err(db_error)
 }
 
 /// Closes the order: completed when every line is, failed with the vendor's reason otherwise;
 /// records the event and mails the user who placed it.
-async fn finish(worker: &Worker, job: &Job, failure: Option<String>) -> Result<(), JobError> {
+async fn finish(
+    worker: &Worker,
+    job: &Job,
+    failure: Option<VendorErrorCode>,
+) -> Result<(), JobError> {
     let mut tx = crate::db::tenant_tx(&worker.db, job.reseller_id)
         .await
         .map_err(db_error)?;
-    let failed: Option<String> = match failure {
+    let failed = match failure {
         Some(code) => Some(code),
-        None => sqlx::query_scalar("SELECT error FROM order_lines WHERE reseller_id = $1 AND order_id = $2 AND status = 'failed' LIMIT 1")
-            .bind(job.reseller_id)
-            .bind(job.order_id)
-            .fetch_optional(&mut *tx)
+        None => store::first_failure(&mut tx, job.reseller_id, job.order_id)
             .await
-            .map_err(db_error)?
-            .flatten(),
+            .map_err(db_error)?,
     };
-    let status = if failed.is_some() {
-        "failed"
-    } else {
-        "completed"
-    };
-    let changed = sqlx::query(
-        "UPDATE orders SET status = $3, reason = $4, updated_at = now()
-         WHERE reseller_id = $1 AND id = $2 AND status IN ('submitted', 'provisioning')",
-    )
-    .bind(job.reseller_id)
-    .bind(job.order_id)
-    .bind(status)
-    .bind(&failed)
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?;
-    if changed.rows_affected() == 1 {
+    let reason = failed.map(VendorErrorCode::code);
+    let status = rules::outcome(reason);
+    if store::finish(&mut tx, job.reseller_id, job.order_id, status, reason)
+        .await
+        .map_err(db_error)?
+    {
         store::add_event(
             &mut tx,
             job.reseller_id,
             job.order_id,
             status,
-            failed.as_deref(),
-            None,
-            Some("worker"),
+            reason,
+            Actor::System,
         )
         .await
         .map_err(db_error)?;
         if let Some(config) = &worker.config {
+            let ending = failed.map_or(Ending::Completed, Ending::Failed);
             let email = crate::orders::mail::order_finished(
                 &mut tx,
                 config,
                 job.reseller_id,
                 job.order_id,
-                status,
-                failed.as_deref(),
+                ending,
             )
             .await
             .map_err(JobError::Transient)?;

@@ -2,6 +2,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use crate::audit::Action;
 use crate::catalog::rules::{Billing, Term};
 use crate::countries::address;
 use crate::customers::rules::parse_tenant;
@@ -22,6 +23,8 @@ pub enum Refusal {
     NeedsBase,
     Program(crate::partners::programs::NotOrderable),
     Currency,
+    /// The product's vendor has no connection to order through.
+    VendorNotConnected,
     Empty,
 }
 
@@ -37,6 +40,7 @@ impl Refusal {
             Refusal::NeedsBase => "orders.refused.needs_base",
             Refusal::Program(why) => why.key(),
             Refusal::Currency => "orders.refused.currency",
+            Refusal::VendorNotConnected => "orders.refused.vendor_not_connected",
             Refusal::Empty => "orders.refused.empty",
         }
     }
@@ -58,11 +62,16 @@ pub struct LineFacts {
     /// The line was quoted in the cart's currency, which is still the reseller's.
     pub same_currency: bool,
     pub program: Result<(), crate::partners::programs::NotOrderable>,
+    /// The portal can order from the product's vendor (Microsoft, Google).
+    pub vendor_connected: bool,
 }
 
 /// The first reason this line cannot be ordered, if any.
 pub fn check_line(f: &LineFacts) -> Result<(), Refusal> {
     f.program.map_err(Refusal::Program)?;
+    if !f.vendor_connected {
+        return Err(Refusal::VendorNotConnected);
+    }
     if !f.product_active {
         return Err(Refusal::ProductRetired);
     }
@@ -238,48 +247,110 @@ pub fn fits(term: Term, billing: Billing) -> bool {
     billing.fits(term)
 }
 
-/// The order statuses, in the order filters list them.
-pub const STATUSES: [&str; 5] = [
-    "failed",
-    "submitted",
-    "provisioning",
-    "completed",
-    "rejected",
-];
+crate::text_enum! {
+    /// Where an order stands: submitted → provisioning → completed | failed (the vendor's
+    /// reason) | rejected (staff's reason). Its timeline's events carry the same values.
+    pub enum OrderStatus {
+        Submitted = "submitted" => "orders.status_submitted",
+        Provisioning = "provisioning" => "orders.status_provisioning",
+        Completed = "completed" => "orders.status_completed",
+        Failed = "failed" => "orders.status_failed",
+        Rejected = "rejected" => "orders.status_rejected",
+    }
+}
 
-/// How the orders list is sorted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum OrderSort {
-    #[default]
-    Newest,
-    Oldest,
-    TotalDesc,
-    TotalAsc,
+impl OrderStatus {
+    /// The statuses in the order the filters list them (what needs attention first).
+    pub const FILTERS: [OrderStatus; 5] = [
+        OrderStatus::Failed,
+        OrderStatus::Submitted,
+        OrderStatus::Provisioning,
+        OrderStatus::Completed,
+        OrderStatus::Rejected,
+    ];
+
+    /// Still on its way to the vendor (the order page refreshes itself).
+    pub fn in_progress(self) -> bool {
+        matches!(self, OrderStatus::Submitted | OrderStatus::Provisioning)
+    }
+
+    /// A status filter from a query string: a known status, or none (all).
+    pub fn filter(raw: &str) -> Option<Self> {
+        Self::from_code(raw)
+    }
+}
+
+crate::text_enum! {
+    /// Where one line of an order stands at the vendor.
+    pub enum LineStatus {
+        Pending = "pending" => "orders.line_pending",
+        Completed = "completed" => "orders.line_completed",
+        Failed = "failed" => "orders.line_failed",
+    }
+}
+
+crate::text_enum! {
+    /// A cart is open until its order is placed.
+    pub enum CartStatus {
+        Open = "open",
+        Ordered = "ordered",
+    }
+}
+
+crate::text_enum! {
+    /// What staff decide about an order.
+    pub enum Decision {
+        Retry = "retry",
+        Reject = "reject",
+    }
+}
+
+/// What a staff decision does to an order in `status`: the audit action and the status the
+/// order moves to. `None` when the decision no longer applies (decided by someone else, or the
+/// order moved on), which the page says instead of changing anything.
+pub fn decide(status: OrderStatus, decision: Decision) -> Option<(Action, OrderStatus)> {
+    match (status, decision) {
+        (OrderStatus::Failed, Decision::Retry) => {
+            Some((Action::OrderRetried, OrderStatus::Provisioning))
+        }
+        (OrderStatus::Failed | OrderStatus::Submitted, Decision::Reject) => {
+            Some((Action::OrderRejected, OrderStatus::Rejected))
+        }
+        _ => None,
+    }
+}
+
+/// How provisioning ends: failed with the first vendor reason when a line failed, completed
+/// otherwise.
+pub fn outcome(failure: Option<&str>) -> OrderStatus {
+    if failure.is_some() {
+        OrderStatus::Failed
+    } else {
+        OrderStatus::Completed
+    }
+}
+
+/// An order's number as people say it (`ORD-001042`).
+pub fn order_number(n: i64) -> String {
+    format!("ORD-{n:06}")
+}
+
+crate::text_enum! {
+    /// How the orders list is sorted.
+    #[derive(Default)]
+    pub enum OrderSort {
+        #[default]
+        Newest = "newest" => "orders.sort_newest",
+        Oldest = "oldest" => "orders.sort_oldest",
+        TotalDesc = "total_desc" => "orders.sort_total_desc",
+        TotalAsc = "total_asc" => "orders.sort_total_asc",
+    }
 }
 
 impl OrderSort {
-    pub const ALL: [OrderSort; 4] = [
-        OrderSort::Newest,
-        OrderSort::Oldest,
-        OrderSort::TotalDesc,
-        OrderSort::TotalAsc,
-    ];
-
     /// From a query string; anything unknown sorts newest first.
     pub fn parse(raw: &str) -> Self {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.code() == raw)
-            .unwrap_or_default()
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            OrderSort::Newest => "newest",
-            OrderSort::Oldest => "oldest",
-            OrderSort::TotalDesc => "total_desc",
-            OrderSort::TotalAsc => "total_asc",
-        }
+        Self::from_code(raw).unwrap_or_default()
     }
 
     /// The ORDER BY clause (ties broken by id, so pages never overlap).
@@ -319,15 +390,6 @@ pub fn order_number_query(q: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
-/// A status filter from a query string: a known status, or empty (all).
-pub fn status_filter(raw: &str) -> String {
-    if STATUSES.contains(&raw) {
-        raw.to_string()
-    } else {
-        String::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,6 +408,7 @@ mod tests {
             base_present: false,
             same_currency: true,
             program: Ok(()),
+            vendor_connected: true,
         }
     }
 
@@ -372,6 +435,9 @@ mod tests {
         let mut f = ok_facts();
         f.has_tenant = false;
         assert_eq!(check_line(&f), Err(Refusal::NeedsTenant));
+        let mut f = ok_facts();
+        f.vendor_connected = false;
+        assert_eq!(check_line(&f), Err(Refusal::VendorNotConnected));
     }
 
     #[test]
@@ -476,7 +542,7 @@ mod tests {
     fn sorting_and_date_filters_come_from_the_query_string() {
         assert_eq!(OrderSort::parse("total_desc"), OrderSort::TotalDesc);
         assert_eq!(OrderSort::parse("; drop"), OrderSort::Newest);
-        for s in OrderSort::ALL {
+        for &s in OrderSort::ALL {
             assert_eq!(OrderSort::parse(s.code()), s);
             assert!(s.sql().ends_with("o.id DESC") || s.sql().ends_with("o.id ASC"));
         }
@@ -499,8 +565,41 @@ mod tests {
 
     #[test]
     fn unknown_status_filters_mean_all() {
-        assert_eq!(status_filter("failed"), "failed");
-        assert_eq!(status_filter("FAILED"), "");
-        assert_eq!(status_filter("'; drop"), "");
+        assert_eq!(OrderStatus::filter("failed"), Some(OrderStatus::Failed));
+        assert_eq!(OrderStatus::filter("FAILED"), None);
+        assert_eq!(OrderStatus::filter("'; drop"), None);
+        assert_eq!(OrderStatus::FILTERS.len(), OrderStatus::ALL.len());
+    }
+
+    #[test]
+    fn staff_retry_failed_orders_and_reject_failed_or_waiting_ones() {
+        use OrderStatus::*;
+        assert_eq!(
+            decide(Failed, Decision::Retry),
+            Some((Action::OrderRetried, Provisioning))
+        );
+        assert_eq!(
+            decide(Failed, Decision::Reject),
+            Some((Action::OrderRejected, Rejected))
+        );
+        assert_eq!(
+            decide(Submitted, Decision::Reject),
+            Some((Action::OrderRejected, Rejected))
+        );
+        // Decided already, or at the vendor now: nothing to do.
+        for status in [Completed, Rejected, Provisioning] {
+            assert_eq!(decide(status, Decision::Retry), None, "{status}");
+            assert_eq!(decide(status, Decision::Reject), None, "{status}");
+        }
+        assert_eq!(decide(Submitted, Decision::Retry), None);
+    }
+
+    #[test]
+    fn provisioning_ends_failed_with_a_reason_or_completed() {
+        assert_eq!(outcome(Some("payment_declined")), OrderStatus::Failed);
+        assert_eq!(outcome(None), OrderStatus::Completed);
+        assert!(OrderStatus::Submitted.in_progress());
+        assert!(!OrderStatus::Failed.in_progress());
+        assert_eq!(order_number(42), "ORD-000042");
     }
 }

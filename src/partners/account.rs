@@ -106,10 +106,7 @@ async fn render(
         .into_iter()
         .filter(|p| p.status.is_some())
         .map(|p| {
-            let status = ctx.t(&format!(
-                "programs.status_{}",
-                p.status.as_deref().unwrap_or("none")
-            ));
+            let status = ctx.t(p.status.map_or("programs.status_none", |s| s.key()));
             (p.name, status)
         })
         .collect();

@@ -17,7 +17,7 @@ use crate::audit::{self, Action};
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
 use crate::identity::{ResellerUser, Role};
-use crate::partners::programs::{self, ProgramStatus};
+use crate::partners::programs::{self, EnrollmentStatus, ProgramStatus};
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
 use crate::web::forms::Form;
@@ -51,39 +51,27 @@ struct ListPage {
     can_manage: bool,
 }
 
-async fn reseller_status(tx: &mut sqlx::PgConnection, reseller_id: Uuid) -> sqlx::Result<String> {
-    sqlx::query_scalar("SELECT status FROM resellers WHERE id = $1")
-        .bind(reseller_id)
-        .fetch_one(tx)
-        .await
-}
-
 async fn list(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: ResellerUser,
 ) -> AppResult<Response> {
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    let status = reseller_status(&mut tx, me.reseller_id).await?;
+    let status = crate::partners::store::reseller_status(&mut tx, me.reseller_id).await?;
     let list = programs::for_reseller(&mut tx, me.reseller_id).await?;
     tx.commit().await?;
     let rows = list
         .into_iter()
         .map(|p| {
-            let key = match p.status.as_deref() {
+            let key = match p.status {
                 None if !p.offered_here => "programs.status_not_offered",
                 None => "programs.status_none",
-                Some(s) => match s {
-                    "pending" => "programs.status_pending",
-                    "approved" => "programs.status_approved",
-                    "rejected" => "programs.status_rejected",
-                    _ => "programs.status_suspended",
-                },
+                Some(s) => s.key(),
             };
-            let verdict = p.orderable(&status);
+            let verdict = p.orderable(status);
             let needs_terms = verdict == Err(programs::NotOrderable::TermsOutdated);
-            let explanation = match (&p.reason, p.status.as_deref()) {
-                (Some(reason), Some("rejected" | "suspended")) => {
+            let explanation = match (&p.reason, p.status) {
+                (Some(reason), Some(EnrollmentStatus::Rejected | EnrollmentStatus::Suspended)) => {
                     Some(ctx.t_with("programs.reason_is", &[("reason", reason)]))
                 }
                 _ if needs_terms => Some(ctx.t(programs::NotOrderable::TermsOutdated.key())),
@@ -261,7 +249,7 @@ async fn request_submit(
         // The terms changed while the page was open: read them again.
         errors.add("accept", "programs.terms_changed");
     }
-    let domain = programs::parse_program_domain(&program.vendor_code, &form.domain)
+    let domain = programs::parse_program_domain(program.vendor(), &form.domain)
         .map_err(|k| errors.add("domain", k))
         .ok();
     let partner_id = if program.requires_partner_id {
@@ -361,7 +349,7 @@ async fn terms_page(
 ) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
     let (program, terms, _) = load(&state, &me, &code).await?;
-    if program.status.as_deref() != Some("approved") {
+    if program.status != Some(EnrollmentStatus::Approved) {
         return Ok(page::see_other("/partner/programs"));
     }
     Ok(render(
@@ -386,7 +374,7 @@ async fn terms_submit(
 ) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
     let (program, terms, _) = load(&state, &me, &code).await?;
-    if program.status.as_deref() != Some("approved") {
+    if program.status != Some(EnrollmentStatus::Approved) {
         return Ok(page::see_other("/partner/programs"));
     }
     let mut errors = FieldErrors::new();

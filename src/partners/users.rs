@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -19,12 +19,13 @@ use crate::domain::Email;
 use crate::error::{AppError, AppResult};
 use crate::fields::{FieldErrors, trimmed};
 use crate::i18n::Locale;
-use crate::identity::{ResellerUser, Role};
+use crate::identity::{ResellerUser, Role, UserStatus};
 use crate::partners::store::{self, Member};
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
 use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
+use crate::web::path::Path;
 
 pub const INVITATION_VALID_DAYS: i64 = 7;
 
@@ -47,6 +48,10 @@ pub struct MemberRow {
     /// What the viewer may do to this user.
     pub can_edit: bool,
     pub is_self: bool,
+    pub deactivated: bool,
+    pub invited: bool,
+    /// Signed in with a password but no second factor yet.
+    pub mfa_pending: bool,
     pub confirm_deactivate: String,
 }
 
@@ -73,7 +78,7 @@ fn assignable(actor: Role) -> Vec<Role> {
 
 /// Whether `actor` may change or deactivate `target` (never themselves; admins not owners).
 fn may_edit(actor: &ResellerUser, target: &Member) -> bool {
-    target.id != actor.user.id && (actor.user.role == Role::Owner || target.role != "owner")
+    target.id != actor.user.id && (actor.user.role == Role::Owner || target.role != Role::Owner)
 }
 
 async fn render(
@@ -89,8 +94,11 @@ async fn render(
     let rows = members
         .into_iter()
         .map(|m| MemberRow {
-            role_label: ctx.t(&format!("role.{}", m.role)),
-            status_label: ctx.t(&format!("users.status_{}", m.status)),
+            role_label: ctx.t(m.role.key()),
+            status_label: ctx.t(m.status.key()),
+            deactivated: m.status == UserStatus::Deactivated,
+            invited: m.status == UserStatus::Invited,
+            mfa_pending: m.status == UserStatus::Active && !m.mfa_enabled,
             last_sign_in: m
                 .last_sign_in_at
                 .map(|at| ctx.day(at))
@@ -187,19 +195,15 @@ async fn invite(
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let company = store::reseller_name(&mut tx, me.reseller_id).await?;
     // The e-mail is unique across the platform: the database decides, not a check first.
-    let created: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO users (reseller_id, email, name, role, status, invited_by, locale)
-         VALUES ($1, $2::text, $3, $4, 'invited', $5, $6)
-         ON CONFLICT (email) DO NOTHING
-         RETURNING id",
+    let created = store::invite(
+        &mut tx,
+        me.reseller_id,
+        &email,
+        &name,
+        role,
+        me.user.id,
+        ctx.locale,
     )
-    .bind(me.reseller_id)
-    .bind(email.as_str())
-    .bind(&name)
-    .bind(role.code())
-    .bind(me.user.id)
-    .bind(ctx.locale.code())
-    .fetch_optional(&mut *tx)
     .await?;
     match created {
         Some(user_id) => {
@@ -257,10 +261,6 @@ async fn invite(
     Ok(page::see_other("/partner/users"))
 }
 
-fn parse_id(id: &str) -> AppResult<Uuid> {
-    Uuid::parse_str(id).map_err(|_| AppError::NotFound)
-}
-
 #[derive(Deserialize)]
 struct RoleForm {
     #[serde(default)]
@@ -268,8 +268,7 @@ struct RoleForm {
 }
 
 /// Locks the target, checks the actor may edit it; 404 when it is not this reseller's.
-async fn target(tx: &mut sqlx::PgConnection, me: &ResellerUser, id: &str) -> AppResult<Member> {
-    let id = parse_id(id)?;
+async fn target(tx: &mut sqlx::PgConnection, me: &ResellerUser, id: Uuid) -> AppResult<Member> {
     let member = store::member(tx, me.reseller_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -284,7 +283,7 @@ async fn change_role(
     session: Session,
     me: ResellerUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     Form(form): Form<RoleForm>,
 ) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
@@ -293,44 +292,35 @@ async fn change_role(
         .ok_or(AppError::BadRequest)?;
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let owners = store::lock_owners(&mut tx, me.reseller_id).await?;
-    let member = target(&mut tx, &me, &id).await?;
-    if member.role == new_role.code() {
+    let member = target(&mut tx, &me, id).await?;
+    if member.role == new_role {
         return Ok(page::see_other("/partner/users"));
     }
-    if member.role == "owner" && owners.len() <= 1 {
+    if member.role == Role::Owner && owners.len() <= 1 {
         flash::push(&session, Level::Error, "users.last_owner", &[]).await;
         return Ok(page::see_other("/partner/users"));
     }
-    sqlx::query(
-        "UPDATE users SET role = $3, updated_at = now() WHERE reseller_id = $1 AND id = $2",
-    )
-    .bind(me.reseller_id)
-    .bind(member.id)
-    .bind(new_role.code())
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            reseller_id: Some(me.reseller_id),
-            actor: Some(me.user.id),
-            subject_type: Some("user"),
-            subject_id: Some(member.id.to_string()),
-            details: serde_json::json!({ "from": member.role, "to": new_role.code() }),
-            ip: Some(ip),
-            ..audit::Entry::new(Action::UserRoleChanged)
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    flash::push(
+    store::set_role(&mut tx, me.reseller_id, member.id, new_role).await?;
+    let entry = audit::Entry {
+        details: serde_json::json!({ "from": member.role, "to": new_role }),
+        ..audit::Entry::on_user(
+            Action::UserRoleChanged,
+            me.user.id,
+            member.id,
+            Some(me.reseller_id),
+            ip,
+        )
+    };
+    let name = [("name", member.name.as_str())];
+    flash::done(
+        tx,
         &session,
-        Level::Success,
+        entry,
         "users.role_changed",
-        &[("name", &member.name)],
+        &name,
+        "/partner/users",
     )
-    .await;
-    Ok(page::see_other("/partner/users"))
+    .await
 }
 
 async fn set_active(
@@ -338,59 +328,30 @@ async fn set_active(
     session: &Session,
     me: &ResellerUser,
     ip: std::net::IpAddr,
-    id: &str,
+    id: Uuid,
     active: bool,
 ) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let owners = store::lock_owners(&mut tx, me.reseller_id).await?;
     let member = target(&mut tx, me, id).await?;
-    if !active && member.role == "owner" && owners.len() <= 1 {
+    if !active && member.role == Role::Owner && owners.len() <= 1 {
         flash::push(session, Level::Error, "users.last_owner", &[]).await;
         return Ok(page::see_other("/partner/users"));
     }
-    let new_status = if active {
-        if member.status != "deactivated" {
+    let (action, key) = if active {
+        if member.status != UserStatus::Deactivated {
             return Ok(page::see_other("/partner/users"));
         }
-        // Back to where they were: active if they had set a password, else invited.
-        "CASE WHEN password_hash IS NULL THEN 'invited' ELSE 'active' END"
+        store::reactivate(&mut tx, me.reseller_id, member.id).await?;
+        (Action::UserReactivated, "users.reactivated")
     } else {
-        "'deactivated'"
+        store::deactivate(&mut tx, me.reseller_id, member.id).await?;
+        (Action::UserDeactivated, "users.deactivated")
     };
-    // Deactivation bumps the epoch: every session of that user ends at once.
-    sqlx::query(&format!(
-        "UPDATE users SET status = {new_status}, session_epoch = session_epoch + 1, updated_at = now()
-         WHERE reseller_id = $1 AND id = $2"
-    ))
-    .bind(me.reseller_id)
-    .bind(member.id)
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            reseller_id: Some(me.reseller_id),
-            actor: Some(me.user.id),
-            subject_type: Some("user"),
-            subject_id: Some(member.id.to_string()),
-            ip: Some(ip),
-            ..audit::Entry::new(if active {
-                Action::UserReactivated
-            } else {
-                Action::UserDeactivated
-            })
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let key = if active {
-        "users.reactivated"
-    } else {
-        "users.deactivated"
-    };
-    flash::push(session, Level::Success, key, &[("name", &member.name)]).await;
-    Ok(page::see_other("/partner/users"))
+    let entry = audit::Entry::on_user(action, me.user.id, member.id, Some(me.reseller_id), ip);
+    let name = [("name", member.name.as_str())];
+    flash::done(tx, session, entry, key, &name, "/partner/users").await
 }
 
 async fn deactivate(
@@ -398,9 +359,9 @@ async fn deactivate(
     session: Session,
     me: ResellerUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    set_active(&state, &session, &me, ip, &id, false).await
+    set_active(&state, &session, &me, ip, id, false).await
 }
 
 async fn reactivate(
@@ -408,9 +369,9 @@ async fn reactivate(
     session: Session,
     me: ResellerUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    set_active(&state, &session, &me, ip, &id, true).await
+    set_active(&state, &session, &me, ip, id, true).await
 }
 
 async fn resend(
@@ -418,20 +379,17 @@ async fn resend(
     ctx: PageCtx,
     session: Session,
     me: ResellerUser,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    let member = target(&mut tx, &me, &id).await?;
-    if member.status != "invited" {
+    let member = target(&mut tx, &me, id).await?;
+    if member.status != UserStatus::Invited {
         return Ok(page::see_other("/partner/users"));
     }
     let company = store::reseller_name(&mut tx, me.reseller_id).await?;
     // Earlier links stop working: only the newest one counts.
-    sqlx::query("UPDATE auth_tokens SET used_at = now() WHERE user_id = $1 AND purpose = 'invitation' AND used_at IS NULL")
-        .bind(member.id)
-        .execute(&mut *tx)
-        .await?;
+    crate::auth::store::end_invitations(&mut *tx, member.id).await?;
     let token = crate::auth::store::create_token(
         &mut *tx,
         member.id,

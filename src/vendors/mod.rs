@@ -8,26 +8,33 @@ use async_trait::async_trait;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VendorCode {
-    Microsoft,
-    Google,
+crate::text_enum! {
+    /// A cloud vendor, as products, tenants and order lines name it.
+    pub enum VendorCode {
+        Microsoft = "microsoft" => "tenants.vendor_microsoft",
+        Google = "google" => "tenants.vendor_google",
+    }
 }
 
 impl VendorCode {
+    /// The vendor of a code (`microsoft`, `google`).
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "microsoft" => Some(VendorCode::Microsoft),
-            "google" => Some(VendorCode::Google),
-            _ => None,
-        }
+        Self::from_code(s)
     }
+}
 
-    pub fn code(self) -> &'static str {
-        match self {
-            VendorCode::Microsoft => "microsoft",
-            VendorCode::Google => "google",
-        }
+crate::text_enum! {
+    /// Why a vendor refused something for good, as stored on a failed order line and shown to
+    /// the user in their words.
+    pub enum VendorErrorCode {
+        TransferTokenInvalid = "transfer_token_invalid" => "vendor_error.transfer_token_invalid",
+        TransferTokenDomain = "transfer_token_domain" => "vendor_error.transfer_token_domain",
+        TransferTokenReseller = "transfer_token_reseller" => "vendor_error.transfer_token_reseller",
+        TransferTokenExpired = "transfer_token_expired" => "vendor_error.transfer_token_expired",
+        PaymentDeclined = "payment_declined" => "vendor_error.payment_declined",
+        SeatLimit = "seat_limit" => "vendor_error.seat_limit",
+        /// The vendor did not answer after every attempt.
+        Unavailable = "unavailable" => "vendor_error.unavailable",
     }
 }
 
@@ -37,7 +44,10 @@ pub enum VendorError {
     /// Worth trying again later (the vendor is down, slow, or busy).
     Transient(String),
     /// Will not work as asked; `code` names the reason for the user (`vendor_error.<code>`).
-    Permanent { code: &'static str, message: String },
+    Permanent {
+        code: VendorErrorCode,
+        message: String,
+    },
 }
 
 /// A subscription to create at the vendor.
@@ -95,16 +105,16 @@ pub fn check_token(
     domain: &str,
     partner_id: &str,
     now: time::OffsetDateTime,
-) -> Result<(), &'static str> {
-    let issued = issued.ok_or("transfer_token_invalid")?;
+) -> Result<(), VendorErrorCode> {
+    let issued = issued.ok_or(VendorErrorCode::TransferTokenInvalid)?;
     if !issued.domain.eq_ignore_ascii_case(domain) {
-        return Err("transfer_token_domain");
+        return Err(VendorErrorCode::TransferTokenDomain);
     }
     if !issued.partner_id.eq_ignore_ascii_case(partner_id) {
-        return Err("transfer_token_reseller");
+        return Err(VendorErrorCode::TransferTokenReseller);
     }
     if issued.expires_at <= now {
-        return Err("transfer_token_expired");
+        return Err(VendorErrorCode::TransferTokenExpired);
     }
     Ok(())
 }
@@ -397,13 +407,13 @@ impl Vendor for Sandbox {
         let domain = request.tenant_domain;
         if domain.starts_with("payment-declined") && !self.payment_fixed(domain).await? {
             return Err(VendorError::Permanent {
-                code: "payment_declined",
+                code: VendorErrorCode::PaymentDeclined,
                 message: "The vendor declined the payment method.".into(),
             });
         }
         if domain.starts_with("over-limit") {
             return Err(VendorError::Permanent {
-                code: "seat_limit",
+                code: VendorErrorCode::SeatLimit,
                 message: "The quantity exceeds the vendor's limit for this tenant.".into(),
             });
         }
@@ -479,15 +489,15 @@ mod tests {
         );
         assert_eq!(
             check_token(None, "fabrikam.com", "R-7K3M9Q", now),
-            Err("transfer_token_invalid")
+            Err(VendorErrorCode::TransferTokenInvalid)
         );
         assert_eq!(
             check_token(Some(&issued), "contoso.com", "R-7K3M9Q", now),
-            Err("transfer_token_domain")
+            Err(VendorErrorCode::TransferTokenDomain)
         );
         assert_eq!(
             check_token(Some(&issued), "fabrikam.com", "R-000000", now),
-            Err("transfer_token_reseller")
+            Err(VendorErrorCode::TransferTokenReseller)
         );
         assert_eq!(
             check_token(
@@ -496,7 +506,7 @@ mod tests {
                 "R-7K3M9Q",
                 datetime!(2026-12-08 12:00 UTC)
             ),
-            Err("transfer_token_expired")
+            Err(VendorErrorCode::TransferTokenExpired)
         );
     }
 

@@ -6,6 +6,33 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 
+/// An option of a select (a filter's value, a role): its code, its label, whether it is the
+/// one chosen. Templates compare nothing: `selected` says it.
+#[derive(Clone, Debug)]
+pub struct Choice {
+    pub code: &'static str,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    /// The options of every value in `all`, labelled by `label`, `chosen` selected.
+    pub fn list<T: Copy + PartialEq>(
+        all: &[T],
+        chosen: Option<T>,
+        code: fn(T) -> &'static str,
+        label: impl Fn(T) -> String,
+    ) -> Vec<Choice> {
+        all.iter()
+            .map(|&v| Choice {
+                code: code(v),
+                label: label(v),
+                selected: chosen == Some(v),
+            })
+            .collect()
+    }
+}
+
 /// `axum::Form` whose rejections become our error pages.
 pub struct Form<T>(pub T);
 

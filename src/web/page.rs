@@ -80,6 +80,11 @@ impl PageCtx {
         i18n::format_moment(self.locale, at, self.time_zone())
     }
 
+    /// An amount of money in this page's language (`US$ 1,234.50`, `R$ 1.234,50`).
+    pub fn money(&self, amount: rust_decimal::Decimal, currency: &str) -> String {
+        i18n::format_money(self.locale, amount, currency)
+    }
+
     /// The date of a moment in the viewer's time zone.
     pub fn day(&self, at: time::OffsetDateTime) -> String {
         i18n::format_date(self.locale, i18n::local_date(at, self.time_zone()))

@@ -1,0 +1,264 @@
+//! `/customers/{id}`: a customer with its subscriptions, latest orders and vendor tenants;
+//! deactivating and reactivating it; linking or reserving a tenant (the vendor decides who holds
+//! a domain).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::audit::{self, Action};
+use crate::countries;
+use crate::customers::EDITORS;
+use crate::customers::rules::{self, CustomerStatus, TenantOrigin};
+use crate::customers::store::{self, Customer, Tenant};
+use crate::error::{AppError, AppResult};
+use crate::fields::FieldErrors;
+use crate::identity::ResellerUser;
+use crate::orders::view::{BUYERS, OrderListRow};
+use crate::subscriptions::view::SubscriptionView;
+use crate::vendors::{Claim, TenantOwner};
+use crate::web::PageCtx;
+use crate::web::client_ip::ClientIp;
+use crate::web::flash;
+use crate::web::forms::Form;
+use crate::web::page;
+use crate::web::paging::Page;
+use crate::web::path::Path;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/customers/{id}", get(show))
+        .route("/customers/{id}/status", post(set_status))
+        .route("/customers/{id}/tenants", post(add_tenant))
+}
+
+/// Latest orders and subscriptions the page shows (the lists behind its links have them all).
+const LATEST_ORDERS: i64 = 5;
+const LATEST_SUBSCRIPTIONS: i64 = 10;
+
+pub struct TenantRow {
+    pub tenant: Tenant,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "customers/show.html")]
+struct ShowPage {
+    ctx: PageCtx,
+    customer: Customer,
+    active: bool,
+    country_name: String,
+    status_label: String,
+    tenants: Vec<TenantRow>,
+    can_edit: bool,
+    tenant_domain: String,
+    tenant_google: bool,
+    tenant_reserved: bool,
+    errors: FieldErrors,
+    confirm_deactivate: String,
+    orders: Vec<OrderListRow>,
+    orders_total: i64,
+    subscriptions: Vec<SubscriptionView>,
+    subscriptions_total: i64,
+    can_order: bool,
+}
+
+async fn show_page(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &ResellerUser,
+    id: Uuid,
+    tenant_form: Option<TenantForm>,
+    errors: FieldErrors,
+) -> AppResult<Response> {
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let customer = store::get(&mut tx, me.reseller_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let tenants = store::tenants(&mut tx, me.reseller_id, id).await?;
+    let of_customer = crate::orders::store::OrderFilter::of_customer(id);
+    let latest = Page::parse(None, LATEST_ORDERS);
+    let (orders, orders_total) =
+        crate::orders::store::orders(&mut tx, me.reseller_id, &of_customer, latest).await?;
+    let subs_filter = crate::subscriptions::store::Filter {
+        customer: Some(id),
+        ..Default::default()
+    };
+    let latest = Page::parse(None, LATEST_SUBSCRIPTIONS);
+    let (subscriptions, subscriptions_total) =
+        crate::subscriptions::store::list(&mut tx, me.reseller_id, &subs_filter, latest).await?;
+    tx.commit().await?;
+    let tenants = tenants
+        .into_iter()
+        .map(|t| TenantRow {
+            label: format!("{} · {}", ctx.t(t.vendor.key()), ctx.t(t.origin.key())),
+            tenant: t,
+        })
+        .collect();
+    let tf = tenant_form.unwrap_or_default();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let active = customer.status == CustomerStatus::Active;
+    let page = ShowPage {
+        country_name: countries::by_code(&customer.country)
+            .map(|c| c.name(ctx.locale).to_string())
+            .unwrap_or_default(),
+        status_label: ctx.t(customer.status.key()),
+        confirm_deactivate: ctx.t_with(
+            "customers.confirm_deactivate",
+            &[("name", &customer.legal_name)],
+        ),
+        can_edit: EDITORS.contains(&me.user.role),
+        can_order: BUYERS.contains(&me.user.role) && active,
+        orders: crate::orders::view::order_rows(&ctx, orders),
+        orders_total,
+        subscriptions: crate::subscriptions::view::rows(&ctx, subscriptions),
+        subscriptions_total,
+        tenant_domain: tf.domain.chars().take(253).collect(),
+        tenant_google: tf.vendor == "google",
+        tenant_reserved: tf.origin == "reserved",
+        active,
+        customer,
+        tenants,
+        errors,
+        ctx,
+    };
+    Ok(page::render(status, &page))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: ResellerUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    show_page(&state, ctx, &me, id, None, FieldErrors::new()).await
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    #[serde(default)]
+    status: String,
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    session: Session,
+    me: ResellerUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<Uuid>,
+    Form(form): Form<StatusForm>,
+) -> AppResult<Response> {
+    me.user.require(&EDITORS)?;
+    let status = CustomerStatus::from_code(&form.status).ok_or(AppError::BadRequest)?;
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    if !store::set_status(&mut tx, me.reseller_id, id, status).await? {
+        return Err(AppError::NotFound);
+    }
+    let (action, key) = match status {
+        CustomerStatus::Active => (Action::CustomerReactivated, "customers.reactivated"),
+        CustomerStatus::Inactive => (Action::CustomerDeactivated, "customers.deactivated"),
+    };
+    let entry = audit::Entry {
+        reseller_id: Some(me.reseller_id),
+        actor: Some(me.user.id),
+        subject_type: Some("customer"),
+        subject_id: Some(id.to_string()),
+        ip: Some(ip),
+        ..audit::Entry::new(action)
+    };
+    flash::done(tx, &session, entry, key, &[], &format!("/customers/{id}")).await
+}
+
+#[derive(Deserialize, Default)]
+struct TenantForm {
+    #[serde(default)]
+    vendor: String,
+    #[serde(default)]
+    origin: String,
+    #[serde(default)]
+    domain: String,
+}
+
+async fn add_tenant(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    me: ResellerUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<Uuid>,
+    Form(form): Form<TenantForm>,
+) -> AppResult<Response> {
+    me.user.require(&EDITORS)?;
+    // The customer must be this reseller's (404 otherwise) before the vendor is asked anything.
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let customer = store::get(&mut tx, me.reseller_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let request = match rules::parse_tenant(&form.vendor, &form.origin, &form.domain) {
+        Ok(r) => r,
+        Err((_field, key)) => {
+            let errors = FieldErrors::one("tenant_domain", key);
+            return show_page(&state, ctx, &me, id, Some(form), errors).await;
+        }
+    };
+    let owner = TenantOwner {
+        reseller_id: me.reseller_id,
+        customer_id: customer.id,
+    };
+    let claim = state
+        .vendor
+        .claim_tenant(request.vendor, &request.domain, owner, request.existing)
+        .await?;
+    let Claim::Granted(tenant_ref) = claim else {
+        let errors = FieldErrors::one("tenant_domain", "tenants.domain_taken");
+        return show_page(&state, ctx, &me, id, Some(form), errors).await;
+    };
+    let origin = if request.existing {
+        TenantOrigin::Linked
+    } else {
+        TenantOrigin::Reserved
+    };
+    let (vendor, domain) = (request.vendor, request.domain.as_str());
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let added = store::add_tenant(
+        &mut tx,
+        me.reseller_id,
+        id,
+        vendor,
+        origin,
+        domain,
+        &tenant_ref,
+    )
+    .await?;
+    let entry = added.then(|| audit::Entry {
+        reseller_id: Some(me.reseller_id),
+        actor: Some(me.user.id),
+        subject_type: Some("customer"),
+        subject_id: Some(id.to_string()),
+        details: serde_json::json!({ "vendor": vendor, "domain": domain, "origin": origin }),
+        ip: Some(ip),
+        ..audit::Entry::new(Action::CustomerTenantAdded)
+    });
+    let to = format!("/customers/{id}");
+    flash::done(
+        tx,
+        &session,
+        entry,
+        "tenants.added",
+        &[("domain", domain)],
+        &to,
+    )
+    .await
+}

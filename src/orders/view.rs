@@ -1,0 +1,97 @@
+//! How orders read on a page, for the order pages and for the pages of other features that
+//! show orders (the customer page, the staff queue): list rows, status labels, the vendor's
+//! reasons in the user's words, and the timeline.
+
+use crate::identity::Role;
+use crate::orders::rules::{OrderStatus, line_total, order_number};
+use crate::orders::store::{Event, OrderLine, OrderRow};
+use crate::vendors::VendorErrorCode;
+use crate::web::PageCtx;
+use crate::web::forms::Choice;
+
+/// The roles that may order.
+pub const BUYERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];
+
+/// An order as a row of a list: status, total and date in the page's language.
+pub struct OrderListRow {
+    pub order: OrderRow,
+    pub number: String,
+    pub status_label: String,
+    pub total: String,
+    pub created: String,
+}
+
+pub fn order_rows(ctx: &PageCtx, orders: Vec<OrderRow>) -> Vec<OrderListRow> {
+    orders
+        .into_iter()
+        .map(|o| OrderListRow {
+            number: order_number(o.number),
+            status_label: ctx.t(o.status.key()),
+            total: ctx.money(o.total_price, &o.currency),
+            created: ctx.day(o.created_at),
+            order: o,
+        })
+        .collect()
+}
+
+/// The status filter's options, labelled in the page's language.
+pub fn status_options(ctx: &PageCtx, chosen: Option<OrderStatus>) -> Vec<Choice> {
+    Choice::list(&OrderStatus::FILTERS, chosen, OrderStatus::code, |s| {
+        ctx.t(s.key())
+    })
+}
+
+/// A reason on an order or its timeline in the user's words: a vendor's error code is
+/// translated, anything else (a reason typed by staff, the products retried) is shown as typed.
+pub fn explain(ctx: &PageCtx, detail: &str) -> String {
+    match VendorErrorCode::from_code(detail) {
+        Some(code) => ctx.t(code.key()),
+        None => detail.to_string(),
+    }
+}
+
+/// One step of an order's timeline as the page shows it.
+pub struct TimelineStep {
+    pub at: String,
+    pub status: String,
+    pub detail: String,
+    pub actor: String,
+}
+
+pub fn timeline(ctx: &PageCtx, events: Vec<Event>) -> Vec<TimelineStep> {
+    events
+        .into_iter()
+        .map(|e| TimelineStep {
+            at: ctx.moment(e.at),
+            status: ctx.t(e.status.key()),
+            detail: e.detail.map(|d| explain(ctx, &d)).unwrap_or_default(),
+            actor: e.actor.unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// A line of an order as its page shows it.
+pub struct LineView {
+    pub line: OrderLine,
+    pub term: String,
+    pub billing: String,
+    pub unit_price: String,
+    pub total: String,
+    pub status_label: String,
+    pub error: Option<String>,
+}
+
+pub fn line_views(ctx: &PageCtx, currency: &str, lines: Vec<OrderLine>) -> Vec<LineView> {
+    lines
+        .into_iter()
+        .map(|l| LineView {
+            term: ctx.t(l.term.key()),
+            billing: ctx.t(l.billing.key()),
+            unit_price: ctx.money(l.unit_price, currency),
+            total: ctx.money(line_total(l.unit_price, l.quantity), currency),
+            status_label: ctx.t(l.status.key()),
+            error: l.error.map(|code| ctx.t(code.key())),
+            line: l,
+        })
+        .collect()
+}
