@@ -170,6 +170,25 @@ impl TestApp {
             .unwrap()
     }
 
+    /// POSTs `fields` from `client` with the session's CSRF `token` put first, the way a forged
+    /// form or a script sends them: no Origin header, and the answer not followed.
+    pub async fn post_form(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form = vec![("csrf_token", token)];
+        form.extend_from_slice(fields);
+        client
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Follows the redirects of a response received on the main client.
     pub async fn follow_response(&self, response: reqwest::Response) -> Page {
         self.follow(&self.client, response).await
@@ -335,12 +354,34 @@ impl TestApp {
 
     /// How many audit entries with this action exist.
     pub async fn audited(&self, action: &str) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1")
-            .bind(action)
+        self.count_with("SELECT count(*) FROM audit_log WHERE action = $1", action)
+            .await
+    }
+
+    /// The number a `SELECT count(*) …` answers.
+    pub async fn count(&self, sql: &str) -> i64 {
+        count(&self.db, sql).await
+    }
+
+    /// The number a `SELECT count(*) … $1 …` answers for `value`.
+    pub async fn count_with<'q, T>(&self, sql: &'q str, value: T) -> i64
+    where
+        T: 'q + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        sqlx::query_scalar(sql)
+            .bind(value)
             .fetch_one(&self.db)
             .await
             .unwrap()
     }
+}
+
+/// The number a `SELECT count(*) …` answers, on a pool or inside a transaction.
+pub async fn count<'e, E>(db: E, sql: &'e str) -> i64
+where
+    E: 'e + sqlx::PgExecutor<'e>,
+{
+    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
 }
 
 fn new_agent() -> (reqwest::Client, std::sync::Arc<reqwest::cookie::Jar>) {
@@ -414,6 +455,12 @@ impl Page {
             .select(&sel)
             .next()
             .and_then(|e| e.value().attr(name).map(str::to_string))
+    }
+
+    /// The session's CSRF token, which every form on the page carries.
+    pub fn csrf_token(&self) -> String {
+        self.attr("input[name='csrf_token']", "value")
+            .unwrap_or_else(|| panic!("no CSRF token on the page:\n{}", self.body))
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
