@@ -1,7 +1,7 @@
 //! Journeys in a real headless Chromium.
 
-use crate::common::TestApp;
 use crate::common::browser::Browser;
+use crate::common::{TestApp, TestUser, shown_secret};
 
 #[tokio::test]
 async fn visitor_opens_the_login_page_and_switches_language() {
@@ -56,7 +56,7 @@ async fn visitor_opens_the_login_page_and_switches_language() {
 }
 
 /// Signs in through the pages: password, then a fresh authenticator code.
-async fn sign_in(app: &TestApp, browser: &Browser, user: &crate::common::TestUser) {
+async fn sign_in(app: &TestApp, browser: &Browser, user: &TestUser) {
     browser.goto(&app.url("/login")).await;
     browser.fill("#f-email", &user.email).await;
     browser.fill("#f-password", &user.password).await;
@@ -65,6 +65,18 @@ async fn sign_in(app: &TestApp, browser: &Browser, user: &crate::common::TestUse
     let code = app.fresh_code(user).await;
     browser.fill("#f-code", &code).await;
     browser.submit("form[action='/login/mfa']").await;
+}
+
+/// Signs out from the menu and waits for the sign-in page.
+async fn sign_out(browser: &Browser) {
+    browser.submit("form[action='/logout']").await;
+    browser.wait_path("/login").await;
+}
+
+/// Types `password` twice in a new-password form.
+async fn choose_password(browser: &Browser, password: &str) {
+    browser.fill("#f-password", password).await;
+    browser.fill("#f-password_confirm", password).await;
 }
 
 /// J1 in a browser: request access, staff approve, the invitation mail, password, MFA, home.
@@ -104,8 +116,7 @@ async fn j1(lang: &str, texts: [&str; 4]) {
             .await
             .is_empty()
     );
-    browser.submit("form[action='/logout']").await;
-    browser.wait_path("/login").await;
+    sign_out(&browser).await;
 
     let link = app
         .smtp
@@ -115,18 +126,11 @@ async fn j1(lang: &str, texts: [&str; 4]) {
         .unwrap();
     browser.goto(&link).await;
     assert_eq!(browser.wait_text("h1", |t| t == created).await, created);
-    browser.fill("#f-password", "um rio longo e calmo").await;
-    browser
-        .fill("#f-password_confirm", "um rio longo e calmo")
-        .await;
+    choose_password(&browser, "um rio longo e calmo").await;
     browser.submit("form[action^='/invitation/']").await;
     assert_eq!(browser.wait_path("/mfa/setup").await, "/mfa/setup");
     browser.snap(&format!("j1-{lang}-4-mfa-setup")).await;
-    let secret_text = browser.text("#totp-secret").await.replace(' ', "");
-    let secret = totp_rs::Secret::try_from_base32(secret_text)
-        .unwrap()
-        .as_bytes()
-        .to_vec();
+    let secret = shown_secret(&browser.text("#totp-secret").await);
     let code = portal::auth::totp::code_at(&secret, portal::auth::totp::now());
     browser.fill("#f-code", &code).await;
     browser.submit("form[action='/mfa/setup']").await;
@@ -179,8 +183,7 @@ async fn j1_first_access_in_english() {
 async fn j2(lang: &str, texts: [&str; 2]) {
     let [sent_prefix, reset_title] = texts;
     let app = TestApp::spawn().await;
-    let r = app.reseller("Alfa", "ALF180512AB1").await;
-    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
+    let (_, owner) = app.alfa_owner().await;
     let Some(browser) = Browser::start(lang).await else {
         return;
     };
@@ -205,14 +208,11 @@ async fn j2(lang: &str, texts: [&str; 2]) {
         browser.wait_text("h1", |t| t == reset_title).await,
         reset_title
     );
-    browser.fill("#f-password", "nuevo río tranquilo").await;
-    browser
-        .fill("#f-password_confirm", "nuevo río tranquilo")
-        .await;
+    choose_password(&browser, "nuevo río tranquilo").await;
     browser.snap(&format!("j2-{lang}-reset")).await;
     browser.submit("form[action^='/password/reset/']").await;
     assert_eq!(browser.wait_path("/login").await, "/login");
-    let updated = crate::common::TestUser {
+    let updated = TestUser {
         password: "nuevo río tranquilo".into(),
         ..owner
     };
@@ -236,13 +236,8 @@ async fn j2_forgotten_password_in_spanish() {
 async fn catalog_search(lang: &str, texts: [&str; 2]) {
     let [your_price, yearly] = texts;
     let app = TestApp::spawn().await;
-    let r = app.reseller("Alfa", "ALF180512AB1").await;
-    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
-    let mut tx = app.db.begin().await.unwrap();
-    portal::catalog::demo::seed(&mut tx, Some(r), time::OffsetDateTime::now_utc().date())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let (r, owner) = app.alfa_owner().await;
+    app.demo_catalog(Some(r)).await;
     let Some(browser) = Browser::start(lang).await else {
         return;
     };
@@ -292,14 +287,9 @@ async fn catalog_search_in_portuguese() {
 async fn program_request(lang: &str, texts: [&str; 2]) {
     let [pending, approved] = texts;
     let app = TestApp::spawn().await;
-    let r = app.reseller("Alfa", "ALF180512AB1").await;
-    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
+    let (_, owner) = app.alfa_owner().await;
     let staff = app.staff("staff@distri.example").await;
-    let mut tx = app.db.begin().await.unwrap();
-    portal::catalog::demo::seed(&mut tx, None, time::OffsetDateTime::now_utc().date())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    app.demo_catalog(None).await;
     let Some(browser) = Browser::start(lang).await else {
         return;
     };
@@ -325,8 +315,7 @@ async fn program_request(lang: &str, texts: [&str; 2]) {
         .wait_text("#program-microsoft-csp", |t| t.contains(pending))
         .await;
     assert!(status.contains(pending), "{status}");
-    browser.submit("form[action='/logout']").await;
-    browser.wait_path("/login").await;
+    sign_out(&browser).await;
 
     sign_in(&app, &browser, &staff).await;
     browser.wait_path("/staff").await;
@@ -335,8 +324,7 @@ async fn program_request(lang: &str, texts: [&str; 2]) {
     browser.snap(&format!("j3-{lang}-2-staff")).await;
     browser.click("button[value=approve]").await;
     browser.wait_text(".flash-success", |t| !t.is_empty()).await;
-    browser.submit("form[action='/logout']").await;
-    browser.wait_path("/login").await;
+    sign_out(&browser).await;
 
     sign_in(&app, &browser, &owner).await;
     browser.wait_path("/").await;
@@ -435,29 +423,6 @@ async fn j4_add_customer_in_spanish() {
     .await;
 }
 
-/// A reseller approved in the demo programs, its owner, and a customer without tenants.
-async fn ordering_reseller(app: &TestApp) -> (uuid::Uuid, crate::common::TestUser, uuid::Uuid) {
-    let r = app.reseller("Alfa", "ALF180512AB1").await;
-    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
-    let mut tx = app.db.begin().await.unwrap();
-    portal::catalog::demo::seed(&mut tx, Some(r), time::OffsetDateTime::now_utc().date())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let customer: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO customers (reseller_id, legal_name, tax_id, country, contact_name, contact_email, contact_phone,
-                                billing_email, address_line1, city, region_code, region_name, postal_code, creation_key)
-         VALUES ($1, 'Contoso México', 'CME180512AB1', 'MX', 'Ana', 'ana@contoso.example', '+52 55 5555 5555',
-                 'fact@contoso.example', 'Reforma 1', 'Ciudad de México', 'CMX', 'Ciudad de México', '06600', gen_random_uuid())
-         RETURNING id",
-    )
-    .bind(r)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
-    (r, owner, customer)
-}
-
 /// Signed in, finds `sku` in a new order for `customer` by `query` and adds `quantity` seats
 /// (yearly, billed monthly) to the cart.
 async fn add_to_cart(
@@ -481,7 +446,7 @@ async fn add_to_cart(
 /// order page shows it completing without a manual reload.
 async fn order_licenses(lang: &str, completed: &str) {
     let app = TestApp::spawn().await;
-    let (_, owner, customer) = ordering_reseller(&app).await;
+    let (_, owner, customer) = app.reseller_with_customer().await;
     let Some(browser) = Browser::start(lang).await else {
         return;
     };
@@ -559,12 +524,8 @@ async fn j5_order_in_english() {
 #[tokio::test]
 async fn j5_google_transfer_in_portuguese() {
     let app = TestApp::spawn().await;
-    let (r, owner, customer) = ordering_reseller(&app).await;
-    let public_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
-        .bind(r)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let (r, owner, customer) = app.reseller_with_customer().await;
+    let public_id = app.public_id(r).await;
     let token = portal::vendors::Sandbox::new(app.db.clone())
         .issue_transfer_token("contoso-mx.example", &public_id, time::Duration::days(14))
         .await
@@ -614,16 +575,16 @@ async fn j5_google_transfer_in_portuguese() {
 #[tokio::test]
 async fn failed_order_is_explained_and_staff_retry_it_in_english() {
     let app = TestApp::spawn().await;
-    let (r, owner, customer) = ordering_reseller(&app).await;
-    sqlx::query(
-        "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
-         VALUES ($1, $2, 'microsoft', 'linked', 'payment-declined.onmicrosoft.com', 'ms-1')",
+    let (r, owner, customer) = app.reseller_with_customer().await;
+    app.vendor_tenant(
+        r,
+        customer,
+        "microsoft",
+        "linked",
+        "payment-declined.onmicrosoft.com",
+        "ms-1",
     )
-    .bind(r)
-    .bind(customer)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    .await;
     let Some(browser) = Browser::start("en").await else {
         return;
     };
@@ -681,9 +642,5 @@ async fn failed_order_is_explained_and_staff_retry_it_in_english() {
         .await;
     assert_eq!(status, "Completed");
     browser.close().await;
-    let subscriptions: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(subscriptions, 1);
+    assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 1);
 }

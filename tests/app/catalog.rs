@@ -2,22 +2,17 @@
 //! pages, prices in force on a date with the reseller's own price, CSV import (all or nothing)
 //! and export, and role rules.
 
-use crate::common::{TestApp, TestUser};
+use crate::common::{Page, TestApp, TestUser};
 use reqwest::StatusCode;
 
 /// The demo catalog, a reseller approved in Microsoft CSP and Google Workspace, and its owner.
 async fn with_catalog(app: &TestApp) -> (uuid::Uuid, TestUser) {
-    let r = app.reseller("Alfa", "ALF180512AB1").await;
-    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
-    let mut tx = app.db.begin().await.unwrap();
-    portal::catalog::demo::seed(&mut tx, Some(r), time::OffsetDateTime::now_utc().date())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let (r, owner) = app.alfa_owner().await;
+    app.demo_catalog(Some(r)).await;
     (r, owner)
 }
 
-fn names(page: &crate::common::Page) -> Vec<String> {
+fn names(page: &Page) -> Vec<String> {
     page.texts(".product-card h2")
 }
 
@@ -193,23 +188,15 @@ async fn resellers_cannot_reach_staff_catalog_pages() {
     ] {
         assert_eq!(app.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
     }
-    let token = page
-        .form("form[action='/logout']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
-    let response = app
-        .client
-        .post(app.url("/staff/catalog/vendors"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("code", "evil"),
-            ("name", "Evil"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let forged = app
+        .post_form(
+            &app.client,
+            "/staff/catalog/vendors",
+            &page.csrf_token(),
+            &[("code", "evil"), ("name", "Evil")],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -257,28 +244,25 @@ async fn staff_with_catalog(app: &TestApp) -> TestUser {
     staff
 }
 
-async fn upload(app: &TestApp, csv: &str) -> crate::common::Page {
+/// The import form's POST, ready to send: the import page's token and `csv` as the file.
+async fn import_request(app: &TestApp, csv: Vec<u8>) -> reqwest::RequestBuilder {
     let page = app.get("/staff/catalog/import").await;
-    let token = page
-        .form("form[action='/staff/catalog/import']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
     let form = reqwest::multipart::Form::new()
-        .text("csrf_token", token)
+        .text("csrf_token", page.csrf_token())
         .part(
             "file",
-            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("prices.csv"),
+            reqwest::multipart::Part::bytes(csv).file_name("prices.csv"),
         );
-    let response = app
-        .client
+    app.client
         .post(app.url("/staff/catalog/import"))
-        .header("origin", &app.base)
         .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    crate::common::Page::read(response).await
+}
+
+/// Uploads `csv` as the import form does from the page.
+async fn upload(app: &TestApp, csv: &str) -> Page {
+    let request = import_request(app, csv.as_bytes().to_vec()).await;
+    let response = request.header("origin", &app.base).send().await.unwrap();
+    Page::read(response).await
 }
 
 const HEADER: &str = "sku,term,billing,currency,cost,retail,valid_from,valid_to\n";
@@ -287,10 +271,7 @@ const HEADER: &str = "sku,term,billing,currency,cost,retail,valid_from,valid_to\
 async fn a_price_list_import_is_all_or_nothing_with_a_report_per_row() {
     let app = TestApp::spawn().await;
     staff_with_catalog(&app).await;
-    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM prices")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let before = app.count("SELECT count(*) FROM prices").await;
     let csv = format!(
         "{HEADER}CFQ7TTC0LH18,P1Y,monthly,USD,5.50,6.25,2030-01-01,\n\
          NOPE-SKU,P1Y,monthly,USD,1,1,2030-01-01,\n\
@@ -310,10 +291,7 @@ async fn a_price_list_import_is_all_or_nothing_with_a_report_per_row() {
     assert_eq!(report.len(), 2, "{report:?}");
     assert!(report[0].starts_with("3 El SKU no existe"));
     assert!(report[1].starts_with("4 El producto no se vende"));
-    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM prices")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let after = app.count("SELECT count(*) FROM prices").await;
     assert_eq!(before, after, "nothing half-applied");
 
     // A good file is applied whole, and a scheduled change closes the current price.
@@ -347,28 +325,9 @@ async fn a_price_list_import_is_all_or_nothing_with_a_report_per_row() {
         b"CFQ7TTC0LH18,P1Y,monthly,USD,5,6,2031-01-01,caf\xe9\n",
     ]
     .concat();
-    let page = {
-        let page = app.get("/staff/catalog/import").await;
-        let token = page
-            .form("form[action='/staff/catalog/import']")
-            .get("csrf_token")
-            .unwrap()
-            .to_string();
-        let form = reqwest::multipart::Form::new()
-            .text("csrf_token", token)
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(latin1).file_name("prices.csv"),
-            );
-        let response = app
-            .client
-            .post(app.url("/staff/catalog/import"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        crate::common::Page::read(response).await
-    };
+    // (Sent as a script would, without the Origin header.)
+    let response = import_request(&app, latin1).await.send().await.unwrap();
+    let page = Page::read(response).await;
     assert!(page.text(".flash-error").contains("UTF-8"));
 }
 
@@ -459,7 +418,7 @@ async fn staff_create_products_and_prices_with_clear_errors() {
         "Guardamos el producto NEW-SEC-1."
     );
     // A price, then an overlapping one (refused), then a scheduled change (accepted).
-    let add = |page: &crate::common::Page, cost: &str, from: &str, to: &str| {
+    let add = |page: &Page, cost: &str, from: &str, to: &str| {
         page.form("form[action$='/prices']")
             .set("term", "P1Y")
             .set("billing", "monthly")
@@ -619,17 +578,13 @@ async fn staff_rename_vendors_and_programs_and_add_new_ones() {
     assert_eq!(app.audited("vendor_created").await, 1);
     assert_eq!(app.audited("program_created").await, 1);
     // An unknown program answers 404.
-    let token = page
-        .form("form[action='/staff/catalog/vendors']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
-    let response = app
-        .client
-        .post(app.url("/staff/catalog/programs/nope"))
-        .form(&[("csrf_token", token.as_str()), ("name", "X")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let forged = app
+        .post_form(
+            &app.client,
+            "/staff/catalog/programs/nope",
+            &page.csrf_token(),
+            &[("name", "X")],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
 }

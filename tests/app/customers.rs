@@ -30,6 +30,28 @@ fn brazilian(page: &Page) -> FormData {
         .set("postal_code", "01310100")
 }
 
+/// Posts `fields`, with the token of `page`, to each route that changes `customer` (its status,
+/// its data, its vendor tenants), one after the other: each route and how it answered.
+async fn forge_every_change(
+    app: &TestApp,
+    client: &reqwest::Client,
+    page: &Page,
+    customer: uuid::Uuid,
+    fields: &[(&str, &str)],
+) -> Vec<(String, StatusCode)> {
+    let token = page.csrf_token();
+    let mut answers = Vec::new();
+    for path in [
+        format!("/customers/{customer}/status"),
+        format!("/customers/{customer}/edit"),
+        format!("/customers/{customer}/tenants"),
+    ] {
+        let status = app.post_form(client, &path, &token, fields).await.status();
+        answers.push((path, status));
+    }
+    answers
+}
+
 /// Adds a customer through the pages (form, address step, confirm); returns its id.
 async fn add(
     app: &TestApp,
@@ -134,31 +156,25 @@ async fn bad_fields_are_explained_and_nothing_is_saved() {
     );
     assert!(!page.body.contains("<script>alert(1)</script>"));
     // Forged hidden fields on the confirmation are checked again.
-    let token = page
-        .form("form[action='/customers/new']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
     let forged = app
-        .client
-        .post(app.url("/customers/confirm"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("creation_key", &uuid::Uuid::new_v4().to_string()),
-            ("legal_name", "X"),
-            ("country", "BR"),
-            ("tax_id", "1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app.client,
+            "/customers/confirm",
+            &page.csrf_token(),
+            &[
+                ("creation_key", &uuid::Uuid::new_v4().to_string()),
+                ("legal_name", "X"),
+                ("country", "BR"),
+                ("tax_id", "1"),
+            ],
+        )
+        .await;
     assert_eq!(forged.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM customers WHERE reseller_id = $1")
-        .bind(r)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(n, 0);
+    assert_eq!(
+        app.count_with("SELECT count(*) FROM customers WHERE reseller_id = $1", r)
+            .await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -180,10 +196,7 @@ async fn the_same_tax_id_twice_under_one_reseller_is_refused_but_not_across_rese
         "Ya tienes un cliente con esta identificación fiscal."
     );
     // Another reseller may have the same customer.
-    let b = app.reseller("Beta", "BET180512AB1").await;
-    let other = app.user(Some(b), "owner@beta.example", "owner").await;
-    let (c, _) = app.new_agent();
-    app.sign_in_with(&c, &other).await;
+    let (_, c, _) = app.beta_owner_elsewhere().await;
     add(&app, &c, brazilian).await;
 }
 
@@ -302,10 +315,7 @@ async fn the_customer_page_links_and_reserves_vendor_tenants_with_unique_domains
     let list = app.get("/customers?q=padaria.com.br").await;
     assert_eq!(list.texts("#customers tbody tr").len(), 1);
     // Another reseller's customer cannot take the same domain.
-    let b = app.reseller("Beta", "BET180512AB1").await;
-    let other = app.user(Some(b), "owner@beta.example", "owner").await;
-    let (c, _) = app.new_agent();
-    app.sign_in_with(&c, &other).await;
+    let (_, c, _) = app.beta_owner_elsewhere().await;
     let other_id = add(&app, &c, |p| brazilian(p).set("legal_name", "Outra")).await;
     let page = app.get_with(&c, &format!("/customers/{other_id}")).await;
     let p = app
@@ -363,8 +373,7 @@ async fn billing_users_read_customers_but_cannot_change_them() {
     app.sign_in(&owner).await;
     let id = add(&app, &app.client, brazilian).await;
     let billing = app.user(Some(r), "billing@alfa.example", "billing").await;
-    let (c, _) = app.new_agent();
-    let landed = app.sign_in_with(&c, &billing).await;
+    let (c, landed) = app.sign_in_elsewhere(&billing).await;
     assert_eq!(app.get_with(&c, "/customers").await.status, StatusCode::OK);
     let page = app.get_with(&c, &format!("/customers/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -373,30 +382,15 @@ async fn billing_users_read_customers_but_cannot_change_them() {
         app.get_with(&c, "/customers/new").await.status,
         StatusCode::FORBIDDEN
     );
-    let token = landed
-        .form("form[action='/logout']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
-    for path in [
-        format!("/customers/{id}/status"),
-        format!("/customers/{id}/edit"),
-        format!("/customers/{id}/tenants"),
-    ] {
-        let response = c
-            .post(app.url(&path))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("status", "inactive"),
-                ("legal_name", "x"),
-                ("vendor", "google"),
-                ("origin", "linked"),
-                ("domain", "x.com"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    let fields = [
+        ("status", "inactive"),
+        ("legal_name", "x"),
+        ("vendor", "google"),
+        ("origin", "linked"),
+        ("domain", "x.com"),
+    ];
+    for (path, status) in forge_every_change(&app, &c, &landed, id, &fields).await {
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
     }
 }
 
@@ -406,10 +400,7 @@ async fn another_resellers_customer_ids_answer_404_on_every_route_and_verb() {
     let (_, owner) = reseller_with(&app, "owner").await;
     app.sign_in(&owner).await;
     let id = add(&app, &app.client, brazilian).await;
-    let b = app.reseller("Beta", "BET180512AB1").await;
-    let intruder = app.user(Some(b), "owner@beta.example", "owner").await;
-    let (c, _) = app.new_agent();
-    let landed = app.sign_in_with(&c, &intruder).await;
+    let (_, c, landed) = app.beta_owner_elsewhere().await;
     for path in [
         format!("/customers/{id}"),
         format!("/customers/{id}/edit"),
@@ -421,29 +412,14 @@ async fn another_resellers_customer_ids_answer_404_on_every_route_and_verb() {
             "GET {path}"
         );
     }
-    let token = landed
-        .form("form[action='/logout']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
-    for path in [
-        format!("/customers/{id}/status"),
-        format!("/customers/{id}/edit"),
-        format!("/customers/{id}/tenants"),
-    ] {
-        let response = c
-            .post(app.url(&path))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("status", "inactive"),
-                ("vendor", "google"),
-                ("origin", "linked"),
-                ("domain", "stolen.example"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::NOT_FOUND, "POST {path}");
+    let fields = [
+        ("status", "inactive"),
+        ("vendor", "google"),
+        ("origin", "linked"),
+        ("domain", "stolen.example"),
+    ];
+    for (path, status) in forge_every_change(&app, &c, &landed, id, &fields).await {
+        assert_eq!(status, StatusCode::NOT_FOUND, "POST {path}");
     }
     // The list and the export show none of it.
     assert!(
@@ -460,11 +436,7 @@ async fn another_resellers_customer_ids_answer_404_on_every_route_and_verb() {
         .await
         .unwrap();
     assert_eq!(status, "active");
-    let tenants: i64 = sqlx::query_scalar("SELECT count(*) FROM customer_tenants")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(tenants, 0);
+    assert_eq!(app.count("SELECT count(*) FROM customer_tenants").await, 0);
 }
 
 #[tokio::test]

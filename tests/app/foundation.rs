@@ -1,8 +1,31 @@
 //! The foundation as a visitor meets it: languages, error pages, security headers, CSRF, body
 //! limits, forms that keep what was typed, health checks and mail delivery.
 
-use crate::common::TestApp;
+use crate::common::{Page, TestApp};
 use reqwest::StatusCode;
+
+/// `path` as a browser asking for `languages` (an Accept-Language header) receives it.
+async fn get_accepting(app: &TestApp, path: &str, languages: &str) -> Page {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header("accept-language", languages)
+        .send()
+        .await
+        .unwrap();
+    Page::read(response).await
+}
+
+/// POSTs `body` to the sign-in form as an encoded form (whatever its size).
+async fn post_to_login(app: &TestApp, body: String) -> reqwest::Response {
+    app.client
+        .post(app.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
 
 #[tokio::test]
 async fn login_page_speaks_spanish_by_default_and_the_browser_language_otherwise() {
@@ -19,14 +42,7 @@ async fn login_page_speaks_spanish_by_default_and_the_browser_language_otherwise
         ("de-DE, pt;q=0.5", "pt-BR", "Entrar"),
         ("fr", "es", "Iniciar sesión"),
     ] {
-        let response = app
-            .client
-            .get(app.url("/login"))
-            .header("accept-language", accept)
-            .send()
-            .await
-            .unwrap();
-        let page = crate::common::Page::read(response).await;
+        let page = get_accepting(&app, "/login", accept).await;
         assert_eq!(page.attr("html", "lang").as_deref(), Some(lang), "{accept}");
         assert_eq!(page.text("h1"), title, "{accept}");
     }
@@ -54,14 +70,7 @@ async fn language_selector_switches_every_text_and_remembers_the_choice() {
     assert!(!page.body.contains("Iniciar"), "no Spanish text is left");
 
     // The choice sticks, even when the browser asks for another language.
-    let response = app
-        .client
-        .get(app.url("/login"))
-        .header("accept-language", "es")
-        .send()
-        .await
-        .unwrap();
-    let page = crate::common::Page::read(response).await;
+    let page = get_accepting(&app, "/login", "es").await;
     assert_eq!(page.text("h1"), "Sign in");
 
     let page = app.get("/language/pt-BR?next=/login").await;
@@ -97,14 +106,7 @@ async fn unknown_language_and_unknown_pages_answer_a_localized_404() {
         ("en", "Page not found"),
         ("pt-BR", "Página não encontrada"),
     ] {
-        let response = app
-            .client
-            .get(app.url("/no/such/page"))
-            .header("accept-language", accept)
-            .send()
-            .await
-            .unwrap();
-        let page = crate::common::Page::read(response).await;
+        let page = get_accepting(&app, "/no/such/page", accept).await;
         assert_eq!(page.status, StatusCode::NOT_FOUND);
         assert_eq!(page.text("h1"), title);
         assert!(
@@ -228,7 +230,7 @@ async fn forms_without_a_valid_csrf_token_are_refused_with_a_localized_403() {
         .post_raw("/login", &[("email", "ana@example.com"), ("password", "x")])
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let page = crate::common::Page::read(response).await;
+    let page = Page::read(response).await;
     assert_eq!(page.text("h1"), "Formulario vencido");
 
     // A wrong token.
@@ -245,14 +247,15 @@ async fn forms_without_a_valid_csrf_token_are_refused_with_a_localized_403() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
     // Another browser's token is not this browser's.
+    let with_token = [
+        ("email", "ana@example.com"),
+        ("password", "x"),
+        ("csrf_token", token.as_str()),
+    ];
     let other = app.new_client();
     let response = other
         .post(app.url("/login"))
-        .form(&[
-            ("email", "ana@example.com"),
-            ("password", "x"),
-            ("csrf_token", token.as_str()),
-        ])
+        .form(&with_token)
         .send()
         .await
         .unwrap();
@@ -268,11 +271,7 @@ async fn forms_without_a_valid_csrf_token_are_refused_with_a_localized_403() {
             .client
             .post(app.url("/login"))
             .header(header, value)
-            .form(&[
-                ("email", "ana@example.com"),
-                ("password", "x"),
-                ("csrf_token", token.as_str()),
-            ])
+            .form(&with_token)
             .send()
             .await
             .unwrap();
@@ -341,38 +340,19 @@ async fn form_errors_keep_what_the_user_typed_and_sit_beside_the_fields() {
 #[tokio::test]
 async fn oversized_and_malformed_bodies_get_their_own_pages() {
     let app = TestApp::spawn().await;
-    let page = app.get("/login").await;
-    let token = page
-        .form("form[action='/login']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
+    let token = app.get("/login").await.csrf_token();
 
     // Over the global limit (11 MiB by default).
     let huge = "a".repeat(12 * 1024 * 1024);
-    let response = app
-        .client
-        .post(app.url("/login"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("csrf_token={token}&email={huge}"))
-        .send()
-        .await
-        .unwrap();
+    let response = post_to_login(&app, format!("csrf_token={token}&email={huge}")).await;
     // (The server answers before reading the rest, so only the status is sure to arrive.)
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
     // Over the limit of a plain form (1 MiB) but under the global one.
     let big = "a".repeat(2 * 1024 * 1024);
-    let response = app
-        .client
-        .post(app.url("/login"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("csrf_token={token}&email={big}"))
-        .send()
-        .await
-        .unwrap();
+    let response = post_to_login(&app, format!("csrf_token={token}&email={big}")).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let page = crate::common::Page::read(response).await;
+    let page = Page::read(response).await;
     assert_eq!(page.text("h1"), "Envío demasiado grande");
 
     // A JSON body where a form is expected.
@@ -391,7 +371,7 @@ async fn oversized_and_malformed_bodies_get_their_own_pages() {
         "{}",
         response.status()
     );
-    let page = crate::common::Page::read(response).await;
+    let page = Page::read(response).await;
     assert!(page.body.contains("<html"), "an HTML error page");
 
     // The token may also come from a multipart form.
@@ -430,7 +410,7 @@ async fn forged_truncated_or_oversized_session_cookies_are_treated_as_anonymous(
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{cookie}");
-        let page = crate::common::Page::read(response).await;
+        let page = Page::read(response).await;
         assert_eq!(page.text("h1"), "Iniciar sesión");
     }
 }

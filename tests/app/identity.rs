@@ -1,7 +1,7 @@
 //! Identity journeys (J1, J2, reseller users, profile) and every security point of the identity
 //! issue, over real HTTP with mail received over SMTP.
 
-use crate::common::{Options, Page, TestApp, TestUser};
+use crate::common::{FormData, Options, PASSWORD, Page, TestApp, TestUser, shown_secret};
 use reqwest::StatusCode;
 
 /// Fills and sends the public access request form.
@@ -50,12 +50,39 @@ async fn new_password_twice_at_once(
     statuses
 }
 
-async fn code_for_secret_on_page(page: &Page) -> Vec<u8> {
-    let text = page.text("#totp-secret").replace(' ', "");
-    totp_rs::Secret::try_from_base32(text)
-        .unwrap()
-        .as_bytes()
-        .to_vec()
+/// Asks for a reset link for `email` on the forgotten-password page.
+async fn forgot_password(app: &TestApp, email: &str) {
+    let page = app.get("/password/forgot").await;
+    app.submit(
+        &page
+            .form("form[action='/password/forgot']")
+            .set("email", email),
+    )
+    .await;
+}
+
+/// The profile's password form, filled.
+fn change_password(page: &Page, current: &str, password: &str, confirm: &str) -> FormData {
+    page.form("form[action='/profile/password']")
+        .set("current_password", current)
+        .set("password", password)
+        .set("password_confirm", confirm)
+}
+
+/// The profile's second-factor form: the password, a code, and what to do.
+fn confirm_mfa_change(page: &Page, code: &str, action: &str) -> FormData {
+    page.form("form[action='/profile/mfa']")
+        .set("current_password", PASSWORD)
+        .set("code", code)
+        .set("action", action)
+}
+
+/// The invitation form on the users page, filled.
+fn invite(page: &Page, name: &str, email: &str, role: &str) -> FormData {
+    page.form("form[action='/partner/users/invite']")
+        .set("name", name)
+        .set("email", email)
+        .set("role", role)
 }
 
 #[tokio::test]
@@ -75,8 +102,7 @@ async fn j1_company_requests_access_staff_approves_owner_sets_password_and_mfa()
     );
 
     // Staff see it in the queue and approve it.
-    let (staff_client, _) = app.new_agent();
-    app.sign_in_with(&staff_client, &staff).await;
+    let (staff_client, _) = app.sign_in_elsewhere(&staff).await;
     let queue = app.get_with(&staff_client, "/staff/access-requests").await;
     assert_eq!(queue.texts("tbody tr").len(), 1);
     let link = queue.attr("tbody tr a", "href").unwrap();
@@ -110,7 +136,7 @@ async fn j1_company_requests_access_staff_approves_owner_sets_password_and_mfa()
             .unwrap()
             .starts_with("data:image/png;base64,")
     );
-    let secret = code_for_secret_on_page(&page).await;
+    let secret = shown_secret(&page.text("#totp-secret"));
 
     // Nothing else is reachable before MFA is set up.
     for path in ["/", "/profile", "/partner/users"] {
@@ -196,11 +222,7 @@ async fn duplicate_access_requests_are_recognised_not_stored_twice() {
         request_access(&app, &c2, "twin@dup.example", "TWI180512ABA"),
     );
     assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK));
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM access_requests")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(n, 2);
+    assert_eq!(app.count("SELECT count(*) FROM access_requests").await, 2);
 }
 
 #[tokio::test]
@@ -236,11 +258,7 @@ async fn access_request_fields_are_validated_and_kept() {
         page.attr("#f-country option[selected]", "value").as_deref(),
         Some("BR")
     );
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM access_requests")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(n, 0);
+    assert_eq!(app.count("SELECT count(*) FROM access_requests").await, 0);
 }
 
 #[tokio::test]
@@ -249,8 +267,7 @@ async fn staff_reject_with_a_reason_that_the_applicant_receives() {
     let staff = app.staff("staff@distri.example").await;
     request_access(&app, &app.client, "rita@rej.example", "REJ180512AB2").await;
     app.smtp.wait_for("rita@rej.example").await;
-    let (staff_client, _) = app.new_agent();
-    app.sign_in_with(&staff_client, &staff).await;
+    let (staff_client, _) = app.sign_in_elsewhere(&staff).await;
     let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM access_requests")
         .fetch_one(&app.db)
         .await
@@ -286,26 +303,15 @@ async fn staff_reject_with_a_reason_that_the_applicant_receives() {
         "Otra persona ya decidió esta solicitud."
     );
     assert_eq!(app.audited("access_request_rejected").await, 1);
-    let resellers: i64 = sqlx::query_scalar("SELECT count(*) FROM resellers")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(resellers, 0);
+    assert_eq!(app.count("SELECT count(*) FROM resellers").await, 0);
 }
 
 #[tokio::test]
 async fn a_half_signed_in_session_reaches_nothing_but_the_second_factor() {
     let app = TestApp::spawn().await;
-    let r = app.reseller("Alfa", "ALF180512AB1").await;
-    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
-    let page = app.get("/login").await;
+    let (_, owner) = app.alfa_owner().await;
     let page = app
-        .submit(
-            &page
-                .form("form[action='/login']")
-                .set("email", &owner.email)
-                .set("password", &owner.password),
-        )
+        .password_step(&app.client, &owner.email, &owner.password)
         .await;
     assert_eq!(page.path(), "/login/mfa");
     for path in [
@@ -327,34 +333,26 @@ async fn a_half_signed_in_session_reaches_nothing_but_the_second_factor() {
         assert!(!p.body.contains("Usuarios"), "{path} leaked a page");
     }
     // Posting to a protected form is refused as well.
-    let page = app.get("/login/mfa").await;
-    let token = page
-        .form("form[action='/login/mfa']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
+    let token = app.get("/login/mfa").await.csrf_token();
     let response = app
-        .client
-        .post(app.url("/profile/password"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("current_password", PASSWORD),
-            ("password", "x"),
-            ("password_confirm", "x"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app.client,
+            "/profile/password",
+            &token,
+            &[
+                ("current_password", PASSWORD),
+                ("password", "x"),
+                ("password_confirm", "x"),
+            ],
+        )
+        .await;
     assert_eq!(response.headers()["location"], "/login/mfa");
 }
-
-use crate::common::PASSWORD;
 
 #[tokio::test]
 async fn session_id_changes_at_sign_in_mfa_and_password_change() {
     let app = TestApp::spawn().await;
-    let r = app.reseller("Alfa", "ALF180512AB1").await;
-    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
+    let (_, owner) = app.alfa_owner().await;
     let page = app.get("/login").await;
     let anonymous = app.session_id(&app.jar).unwrap();
     let page = app
@@ -387,13 +385,12 @@ async fn session_id_changes_at_sign_in_mfa_and_password_change() {
 
     let page = app.get("/profile").await;
     let page = app
-        .submit(
-            &page
-                .form("form[action='/profile/password']")
-                .set("current_password", PASSWORD)
-                .set("password", "otra frase bastante larga")
-                .set("password_confirm", "otra frase bastante larga"),
-        )
+        .submit(&change_password(
+            &page,
+            PASSWORD,
+            "otra frase bastante larga",
+            "otra frase bastante larga",
+        ))
         .await;
     assert_eq!(
         page.text(".flash-success"),
@@ -414,16 +411,7 @@ async fn a_totp_code_is_accepted_once_even_across_sessions() {
     let (b, _) = app.new_agent();
     let mut forms = Vec::new();
     for c in [&a, &b] {
-        let page = app.get_with(c, "/login").await;
-        let page = app
-            .submit_with(
-                c,
-                &page
-                    .form("form[action='/login']")
-                    .set("email", &staff.email)
-                    .set("password", &staff.password),
-            )
-            .await;
+        let page = app.password_step(c, &staff.email, &staff.password).await;
         forms.push(page.form("form[action='/login/mfa']").set("code", &code));
     }
     let (ra, rb) = tokio::join!(
@@ -455,12 +443,9 @@ async fn recovery_codes_are_stored_hashed_and_work_once() {
     // New codes from the profile (password and a current code).
     let page = app.get("/profile").await;
     let code = app.fresh_code(&staff).await;
-    let form = page
-        .form("form[action='/profile/mfa']")
-        .set("current_password", PASSWORD)
-        .set("code", &code)
-        .set("action", "new_codes");
-    let page = app.submit(&form).await;
+    let page = app
+        .submit(&confirm_mfa_change(&page, &code, "new_codes"))
+        .await;
     let codes = page.texts("#recovery-codes code");
     assert_eq!(codes.len(), 10);
     let stored: Vec<Vec<u8>> =
@@ -672,20 +657,12 @@ async fn sign_in_pages_never_reveal_whether_an_email_is_registered() {
 #[tokio::test]
 async fn j2_forgotten_password_link_works_once_ends_other_sessions_and_still_asks_mfa() {
     let app = TestApp::spawn().await;
-    let r = app.reseller("Alfa", "ALF180512AB1").await;
-    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
+    let (_, owner) = app.alfa_owner().await;
     // Signed in elsewhere: that session must end with the reset.
-    let (other, _) = app.new_agent();
-    app.sign_in_with(&other, &owner).await;
+    let (other, _) = app.sign_in_elsewhere(&owner).await;
     assert_eq!(app.get_with(&other, "/profile").await.path(), "/profile");
 
-    let page = app.get("/password/forgot").await;
-    app.submit(
-        &page
-            .form("form[action='/password/forgot']")
-            .set("email", "OWNER@alfa.example"),
-    )
-    .await;
+    forgot_password(&app, "OWNER@alfa.example").await;
     let mail = app.smtp.wait_for(&owner.email).await;
     assert_eq!(mail.subject, "Restablece tu contraseña de Portal Cloud");
     let link = mail.link_to("/password/reset/").unwrap();
@@ -744,13 +721,7 @@ async fn expired_forged_and_twice_used_links_give_a_way_forward() {
             page.status
         );
     }
-    let page = app.get("/password/forgot").await;
-    app.submit(
-        &page
-            .form("form[action='/password/forgot']")
-            .set("email", &staff.email),
-    )
-    .await;
+    forgot_password(&app, &staff.email).await;
     let link = app
         .smtp
         .wait_for(&staff.email)
@@ -844,12 +815,14 @@ async fn logout_is_a_post_that_ends_the_session_on_the_server() {
         .await
         .unwrap();
     assert_eq!(replay.status(), StatusCode::SEE_OTHER);
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session WHERE id = $1")
-        .bind(&cookie)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(rows, 0);
+    assert_eq!(
+        app.count_with(
+            "SELECT count(*) FROM tower_sessions.session WHERE id = $1",
+            &cookie
+        )
+        .await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -870,30 +843,24 @@ async fn resellers_cannot_reach_staff_pages_and_roles_are_enforced_on_routes() {
             .is_none()
     );
     // Forms are refused too, not just hidden.
-    let token = home
-        .form("form[action='/logout']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
-    let response = app
-        .client
-        .post(app.url("/partner/users/invite"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "x@alfa.example"),
-            ("name", "X"),
-            ("role", "admin"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let invited: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM users WHERE email = 'x@alfa.example'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    assert_eq!(invited, 0);
+    let forged = app
+        .post_form(
+            &app.client,
+            "/partner/users/invite",
+            &home.csrf_token(),
+            &[
+                ("email", "x@alfa.example"),
+                ("name", "X"),
+                ("role", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE email = 'x@alfa.example'")
+            .await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -908,11 +875,7 @@ async fn owners_invite_colleagues_change_roles_and_deactivate_with_immediate_eff
     assert_eq!(page.texts("tbody tr").len(), 2);
 
     // Invite: extra fields are ignored; the role must be one the inviter may give.
-    let form = page
-        .form("form[action='/partner/users/invite']")
-        .set("name", "Ação Çedilha 日本")
-        .set("email", "nueva@alfa.example")
-        .set("role", "billing")
+    let form = invite(&page, "Ação Çedilha 日本", "nueva@alfa.example", "billing")
         .set("reseller_id", &uuid::Uuid::new_v4().to_string())
         .set("status", "active");
     let page = app.submit(&form).await;
@@ -936,8 +899,7 @@ async fn owners_invite_colleagues_change_roles_and_deactivate_with_immediate_eff
     assert!(mail.link_to("/invitation/").is_some());
 
     // The admin is signed in elsewhere; deactivation ends that session at once.
-    let (admin_client, _) = app.new_agent();
-    app.sign_in_with(&admin_client, &admin).await;
+    let (admin_client, _) = app.sign_in_elsewhere(&admin).await;
     let page = app.get("/partner/users").await;
     let page = app
         .submit(
@@ -974,8 +936,7 @@ async fn owners_invite_colleagues_change_roles_and_deactivate_with_immediate_eff
 #[tokio::test]
 async fn the_last_owner_cannot_be_removed_and_admins_cannot_touch_owners() {
     let app = TestApp::spawn().await;
-    let r = app.reseller("Alfa", "ALF180512AB1").await;
-    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
+    let (r, owner) = app.alfa_owner().await;
     let admin = app.user(Some(r), "admin@alfa.example", "admin").await;
     app.sign_in(&admin).await;
     let page = app.get("/partner/users").await;
@@ -990,35 +951,24 @@ async fn the_last_owner_cannot_be_removed_and_admins_cannot_touch_owners() {
             .body
             .contains(&format!("/partner/users/{}/role", owner.id))
     );
-    let token = page
-        .form("form[action='/partner/users/invite']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
+    let token = page.csrf_token();
     for action in ["deactivate", "role"] {
-        let response = app
-            .client
-            .post(app.url(&format!("/partner/users/{}/{action}", owner.id)))
-            .form(&[("csrf_token", token.as_str()), ("role", "sales")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{action}");
+        let path = format!("/partner/users/{}/{action}", owner.id);
+        let forged = app
+            .post_form(&app.client, &path, &token, &[("role", "sales")])
+            .await;
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN, "{action}");
     }
     // An admin cannot make anyone owner.
-    let response = app
-        .client
-        .post(app.url(&format!("/partner/users/{}/role", admin.id)))
-        .form(&[("csrf_token", token.as_str()), ("role", "owner")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let path = format!("/partner/users/{}/role", admin.id);
+    let forged = app
+        .post_form(&app.client, &path, &token, &[("role", "owner")])
+        .await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
 
     // The owner, alone, cannot be demoted by a second owner who then leaves, etc.
     let second = app.user(Some(r), "second@alfa.example", "owner").await;
-    let (c, _) = app.new_agent();
-    app.sign_in_with(&c, &second).await;
+    let (c, _) = app.sign_in_elsewhere(&second).await;
     let page = app.get_with(&c, "/partner/users").await;
     let page = app
         .submit_with(
@@ -1032,24 +982,14 @@ async fn the_last_owner_cannot_be_removed_and_admins_cannot_touch_owners() {
     assert!(page.text(".flash-success").contains("Desactivamos"));
     // Now `second` is the last owner; nobody can remove them (they cannot edit themselves, and
     // a forged request for their own id is refused).
-    let token = page
-        .form("form[action='/partner/users/invite']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
-    let response = c
-        .post(app.url(&format!("/partner/users/{}/deactivate", second.id)))
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let owners: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'owner' AND status = 'active'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    assert_eq!(owners, 1);
+    let path = format!("/partner/users/{}/deactivate", second.id);
+    let forged = app.post_form(&c, &path, &page.csrf_token(), &[]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE role = 'owner' AND status = 'active'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -1062,25 +1002,18 @@ async fn another_resellers_user_ids_answer_404() {
     app.sign_in(&owner_a).await;
     let page = app.get("/partner/users").await;
     assert!(!page.body.contains("sales@beta.example"));
-    let token = page
-        .form("form[action='/partner/users/invite']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
+    let token = page.csrf_token();
     for action in ["deactivate", "role", "reactivate", "resend"] {
         for id in [
             sales_b.id.to_string(),
             "not-a-uuid".to_string(),
             uuid::Uuid::new_v4().to_string(),
         ] {
-            let response = app
-                .client
-                .post(app.url(&format!("/partner/users/{id}/{action}")))
-                .form(&[("csrf_token", token.as_str()), ("role", "billing")])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{action} {id}");
+            let path = format!("/partner/users/{id}/{action}");
+            let forged = app
+                .post_form(&app.client, &path, &token, &[("role", "billing")])
+                .await;
+            assert_eq!(forged.status(), StatusCode::NOT_FOUND, "{action} {id}");
         }
     }
     let status: String = sqlx::query_scalar("SELECT status FROM users WHERE id = $1")
@@ -1101,13 +1034,7 @@ async fn inviting_an_address_that_has_an_account_answers_the_same_and_mails_why(
     app.sign_in(&owner_a).await;
     let page = app.get("/partner/users").await;
     let page = app
-        .submit(
-            &page
-                .form("form[action='/partner/users/invite']")
-                .set("name", "Someone")
-                .set("email", &taken.email)
-                .set("role", "sales"),
-        )
+        .submit(&invite(&page, "Someone", &taken.email, "sales"))
         .await;
     assert_eq!(
         page.text(".flash-success"),
@@ -1127,18 +1054,11 @@ async fn inviting_an_address_that_has_an_account_answers_the_same_and_mails_why(
 #[tokio::test]
 async fn an_invitation_link_is_single_use_even_when_sent_twice_at_once() {
     let app = TestApp::spawn().await;
-    let r = app.reseller("Alfa", "ALF180512AB1").await;
-    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
+    let (_, owner) = app.alfa_owner().await;
     app.sign_in(&owner).await;
     let page = app.get("/partner/users").await;
-    app.submit(
-        &page
-            .form("form[action='/partner/users/invite']")
-            .set("name", "Nueva")
-            .set("email", "nueva@alfa.example")
-            .set("role", "sales"),
-    )
-    .await;
+    app.submit(&invite(&page, "Nueva", "nueva@alfa.example", "sales"))
+        .await;
     let link = app
         .smtp
         .wait_for("nueva@alfa.example")
@@ -1186,25 +1106,18 @@ async fn new_passwords_follow_the_rules() {
         ),
     ] {
         let p = app
-            .submit(
-                &page
-                    .form("form[action='/profile/password']")
-                    .set("current_password", PASSWORD)
-                    .set("password", password)
-                    .set("password_confirm", confirm),
-            )
+            .submit(&change_password(&page, PASSWORD, password, confirm))
             .await;
         assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(p.text(field), message);
     }
     let p = app
-        .submit(
-            &page
-                .form("form[action='/profile/password']")
-                .set("current_password", "not my password")
-                .set("password", "a fine long phrase")
-                .set("password_confirm", "a fine long phrase"),
-        )
+        .submit(&change_password(
+            &page,
+            "not my password",
+            "a fine long phrase",
+            "a fine long phrase",
+        ))
         .await;
     assert_eq!(
         p.text("#e-current_password"),
@@ -1227,8 +1140,7 @@ async fn the_language_preference_follows_the_user_to_pages_and_mail() {
         .await;
     assert_eq!(page.text(".flash-success"), "Seu idioma foi salvo.");
     // A new browser with a Spanish Accept-Language: after sign-in, pages are in Portuguese.
-    let (c, _) = app.new_agent();
-    let landed = app.sign_in_with(&c, &staff).await;
+    let (c, landed) = app.sign_in_elsewhere(&staff).await;
     assert_eq!(landed.attr("html", "lang").as_deref(), Some("pt-BR"));
     // And the reset mail too.
     let (d, _) = app.new_agent();
@@ -1296,31 +1208,15 @@ async fn a_user_replaces_the_authenticator_after_confirming_password_and_code() 
     let page = app.get("/profile").await;
     // A wrong code refuses the change.
     let refused = app
-        .submit(
-            &page
-                .form("form[action='/profile/mfa']")
-                .set("current_password", PASSWORD)
-                .set("code", "123456")
-                .set("action", "new_authenticator"),
-        )
+        .submit(&confirm_mfa_change(&page, "123456", "new_authenticator"))
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let code = app.fresh_code(&staff).await;
     let page = app
-        .submit(
-            &page
-                .form("form[action='/profile/mfa']")
-                .set("current_password", PASSWORD)
-                .set("code", &code)
-                .set("action", "new_authenticator"),
-        )
+        .submit(&confirm_mfa_change(&page, &code, "new_authenticator"))
         .await;
     assert_eq!(page.path(), "/mfa/setup");
-    let text = page.text("#totp-secret").replace(' ', "");
-    let secret = totp_rs::Secret::try_from_base32(text)
-        .unwrap()
-        .as_bytes()
-        .to_vec();
+    let secret = shown_secret(&page.text("#totp-secret"));
     assert_ne!(secret, staff.secret);
     let code = portal::auth::totp::code_at(&secret, portal::auth::totp::now() + 30);
     let page = app

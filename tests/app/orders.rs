@@ -4,48 +4,34 @@
 
 use std::time::Duration;
 
-use crate::common::{Page, TestApp, TestUser};
+use crate::common::{FormData, Page, TestApp, TestUser};
 use reqwest::StatusCode;
 use uuid::Uuid;
 
 /// A reseller approved in Microsoft CSP and Google Workspace (demo catalog), its owner, and
 /// an active customer with a reserved Microsoft tenant on `domain`.
 async fn setup(app: &TestApp, domain: &str) -> (Uuid, TestUser, Uuid) {
-    let (r, owner, customer) = customer_without_tenants(app).await;
-    sqlx::query(
-        "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
-         VALUES ($1, $2, 'microsoft', 'reserved', $3, 'ms-tenant-1')",
-    )
-    .bind(r)
-    .bind(customer)
-    .bind(domain)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    let (r, owner, customer) = app.reseller_with_customer().await;
+    app.vendor_tenant(r, customer, "microsoft", "reserved", domain, "ms-tenant-1")
+        .await;
     (r, owner, customer)
 }
 
-/// The same reseller and customer, without any vendor tenant yet.
-async fn customer_without_tenants(app: &TestApp) -> (Uuid, TestUser, Uuid) {
-    let r = app.reseller("Alfa", "ALF180512AB1").await;
-    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
-    let mut tx = app.db.begin().await.unwrap();
-    portal::catalog::demo::seed(&mut tx, Some(r), time::OffsetDateTime::now_utc().date())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let customer: Uuid = sqlx::query_scalar(
-        "INSERT INTO customers (reseller_id, legal_name, tax_id, country, contact_name, contact_email, contact_phone,
-                                billing_email, address_line1, city, region_code, region_name, postal_code, creation_key)
-         VALUES ($1, 'Contoso México', 'CME180512AB1', 'MX', 'Ana', 'ana@contoso.example', '+52 55 5555 5555',
-                 'fact@contoso.example', 'Reforma 1', 'Ciudad de México', 'CMX', 'Ciudad de México', '06600', gen_random_uuid())
-         RETURNING id",
-    )
-    .bind(r)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
-    (r, owner, customer)
+/// The form that puts `quantity` of `sku` (yearly, billed monthly) in the cart, found in a new
+/// order for `customer`.
+async fn cart_form(
+    app: &TestApp,
+    client: &reqwest::Client,
+    customer: Uuid,
+    sku: &str,
+    quantity: &str,
+) -> FormData {
+    let page = app
+        .get_with(client, &format!("/orders/new?customer={customer}&q={sku}"))
+        .await;
+    page.form(&format!("form#add-{sku}"))
+        .set("offer", "P1Y:monthly")
+        .set("quantity", quantity)
 }
 
 /// Puts `quantity` of `sku` (yearly, billed monthly) in the cart, with the customer's tenant.
@@ -56,24 +42,22 @@ async fn add_to_cart(
     sku: &str,
     quantity: &str,
 ) -> Page {
-    let page = app
-        .get_with(client, &format!("/orders/new?customer={customer}&q={sku}"))
-        .await;
-    let form = page
-        .form(&format!("form#add-{sku}"))
-        .set("offer", "P1Y:monthly")
-        .set("quantity", quantity);
+    let form = cart_form(app, client, customer, sku, quantity).await;
     app.submit_with(client, &form).await
+}
+
+async fn status_of(app: &TestApp, order: Uuid) -> String {
+    sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+        .bind(order)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
 }
 
 async fn wait_status(app: &TestApp, order: Uuid, want: &str) -> String {
     let mut status = String::new();
     for _ in 0..150 {
-        status = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-            .bind(order)
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+        status = status_of(app, order).await;
         if status == want {
             break;
         }
@@ -204,26 +188,21 @@ async fn placing_the_same_cart_twice_at_once_creates_one_order() {
     let (a, b, c) = tokio::join!(app.submit(&form), app.submit(&form), app.submit(&form));
     assert_eq!(order_id(&a), order_id(&b));
     assert_eq!(order_id(&b), order_id(&c));
-    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE reseller_id = $1")
-        .bind(r)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(orders, 1);
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'provision_order'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(jobs, 1);
+    assert_eq!(
+        app.count_with("SELECT count(*) FROM orders WHERE reseller_id = $1", r)
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM jobs WHERE kind = 'provision_order'")
+            .await,
+        1
+    );
     assert_eq!(
         wait_status(&app, order_id(&a), "completed").await,
         "completed"
     );
-    let subs: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(subs, 1);
+    assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 1);
 }
 
 #[tokio::test]
@@ -245,11 +224,7 @@ async fn a_permanent_vendor_failure_shows_its_reason_on_the_order_page() {
         "The vendor declined the reseller's payment method."
     );
     assert!(page.text("#lines").contains("declined"));
-    let subs: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(subs, 0);
+    assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 0);
     let mail = app.smtp.wait_for(&owner.email).await;
     assert!(mail.text.contains("rechaz"), "{}", mail.text);
 }
@@ -348,12 +323,11 @@ async fn the_rules_refuse_what_cannot_be_ordered_and_nothing_is_placed() {
     assert!(page.text("#cart").contains("inactivo"));
     let refused = app.submit(&page.form("form.place-order")).await;
     assert!(refused.text(".flash-error").starts_with("Corrige"));
-    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE reseller_id = $1")
-        .bind(r)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(orders, 0);
+    assert_eq!(
+        app.count_with("SELECT count(*) FROM orders WHERE reseller_id = $1", r)
+            .await,
+        0
+    );
     // A product of a program that is not approved.
     sqlx::query("UPDATE customers SET status = 'active' WHERE id = $1")
         .bind(customer)
@@ -383,20 +357,11 @@ async fn carts_and_orders_of_others_answer_404_and_forged_tenants_are_ignored() 
     let b = app.reseller("Beta", "BET180512AB1").await;
     let stranger = app.user(Some(b), "owner@beta.example", "owner").await;
     for user in [&colleague, &stranger] {
-        let (c, _) = app.new_agent();
-        let landed = app.sign_in_with(&c, user).await;
-        let token = landed
-            .form("form[action='/logout']")
-            .get("csrf_token")
-            .unwrap()
-            .to_string();
-        let response = c
-            .post(app.url(&place_action))
-            .form(&[("csrf_token", token.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{}", user.email);
+        let (c, landed) = app.sign_in_elsewhere(user).await;
+        let forged = app
+            .post_form(&c, &place_action, &landed.csrf_token(), &[])
+            .await;
+        assert_eq!(forged.status(), StatusCode::NOT_FOUND, "{}", user.email);
         if user.email == stranger.email {
             assert_eq!(
                 app.get_with(&c, &format!("/orders/{order}")).await.status,
@@ -428,15 +393,16 @@ async fn carts_and_orders_of_others_answer_404_and_forged_tenants_are_ignored() 
     .fetch_one(&app.db)
     .await
     .unwrap();
-    let foreign_tenant: Uuid = sqlx::query_scalar(
-        "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
-         VALUES ($1, $2, 'microsoft', 'reserved', 'otro.onmicrosoft.com', 't') RETURNING id",
-    )
-    .bind(r)
-    .bind(other_customer)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let foreign_tenant = app
+        .vendor_tenant(
+            r,
+            other_customer,
+            "microsoft",
+            "reserved",
+            "otro.onmicrosoft.com",
+            "t",
+        )
+        .await;
     let page = app
         .get(&format!("/orders/new?customer={customer}&q=CFQ7TTC0LH18"))
         .await;
@@ -464,24 +430,16 @@ async fn carts_and_orders_of_others_answer_404_and_forged_tenants_are_ignored() 
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{field}");
     }
     // Another reseller's cart cannot be configured either.
-    let (c, _) = app.new_agent();
-    let landed = app.sign_in_with(&c, &stranger).await;
-    let token = landed
-        .form("form[action='/logout']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
-    let response = c
-        .post(app.url(&configure.action))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("vendor", "microsoft"),
-            ("mode", "existing"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let (c, landed) = app.sign_in_elsewhere(&stranger).await;
+    let forged = app
+        .post_form(
+            &c,
+            &configure.action,
+            &landed.csrf_token(),
+            &[("vendor", "microsoft"), ("mode", "existing")],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -499,8 +457,7 @@ async fn staff_retry_a_failed_order_or_reject_it_with_a_reason_the_reseller_read
     // Resellers have no way into the staff pages.
     assert_eq!(app.get("/staff/orders").await.status, StatusCode::FORBIDDEN);
     let staff = app.staff("staff@distri.example").await;
-    let (s, _) = app.new_agent();
-    app.sign_in_with(&s, &staff).await;
+    let (s, _) = app.sign_in_elsewhere(&staff).await;
     let list = app
         .get_with(&s, "/staff/orders?status=failed&reseller=alfa")
         .await;
@@ -550,12 +507,7 @@ async fn staff_retry_a_failed_order_or_reject_it_with_a_reason_the_reseller_read
             .next()
             .is_some()
     );
-    let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-        .bind(orders[1])
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(status, "failed");
+    assert_eq!(status_of(&app, orders[1]).await, "failed");
     app.submit_with(
         &s,
         &form
@@ -587,8 +539,7 @@ async fn staff_retry_one_failed_line_and_the_order_completes_when_the_last_one_d
         .await
         .unwrap();
     let staff = app.staff("staff@distri.example").await;
-    let (s, _) = app.new_agent();
-    app.sign_in_with(&s, &staff).await;
+    let (s, _) = app.sign_in_elsewhere(&staff).await;
     let url = format!("/staff/orders/{r}/{order}");
     let page = app.get_with(&s, &url).await;
     let retry_forms = page.texts("form.retry-line button");
@@ -642,7 +593,7 @@ async fn staff_retry_one_failed_line_and_the_order_completes_when_the_last_one_d
     assert_eq!(wait_status(&app, order, "failed").await, "failed");
     assert_eq!(line_status(first).await, "completed");
     assert_eq!(line_status(second).await, "failed");
-    assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 1);
     let page = app.get_with(&s, &url).await;
     assert_eq!(page.texts("form.retry-line button").len(), 1);
     let product: String = sqlx::query_scalar("SELECT product_name FROM order_lines WHERE id = $1")
@@ -660,18 +611,14 @@ async fn staff_retry_one_failed_line_and_the_order_completes_when_the_last_one_d
     app.submit_with(&s, &retry(&page, &second.to_string()))
         .await;
     assert_eq!(wait_status(&app, order, "completed").await, "completed");
-    assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 2);
+    assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 2);
     assert_eq!(app.audited("order_retried").await, 2);
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
 }
 
 #[tokio::test]
 async fn a_new_microsoft_tenant_is_checked_confirmed_and_created_inside_the_order() {
     let app = TestApp::spawn().await;
-    let (_, owner, customer) = customer_without_tenants(&app).await;
+    let (_, owner, customer) = app.reseller_with_customer().await;
     // Another reseller's customer already holds contoso.onmicrosoft.com at Microsoft.
     sqlx::query(
         "INSERT INTO sandbox_domains (vendor, domain, reseller_id, customer_id, tenant_ref)
@@ -694,32 +641,17 @@ async fn a_new_microsoft_tenant_is_checked_confirmed_and_created_inside_the_orde
     assert_eq!(form.get("company"), Some("Contoso México"));
     assert_eq!(form.get("postal_code"), Some("06600"));
 
-    let taken = app
-        .submit(&form.clone().set("prefix", "Contoso").set("intent", "check"))
-        .await;
+    let check = |prefix: &str| form.clone().set("prefix", prefix).set("intent", "check");
+    let taken = app.submit(&check("Contoso")).await;
     assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         taken.text("#e-prefix"),
         "Ese dominio ya lo usa otro cliente de la plataforma."
     );
-    let invalid = app
-        .submit(
-            &form
-                .clone()
-                .set("prefix", "con toso!")
-                .set("intent", "check"),
-        )
-        .await;
+    let invalid = app.submit(&check("con toso!")).await;
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(invalid.text("#e-prefix").contains("27"));
-    let free = app
-        .submit(
-            &form
-                .clone()
-                .set("prefix", "contosomx")
-                .set("intent", "check"),
-        )
-        .await;
+    let free = app.submit(&check("contosomx")).await;
     assert_eq!(free.status, StatusCode::OK);
     assert!(free.text(".notice").contains("contosomx.onmicrosoft.com"));
     // Wrong vendor data is refused beside its field, keeping what was typed.
@@ -738,10 +670,7 @@ async fn a_new_microsoft_tenant_is_checked_confirmed_and_created_inside_the_orde
     let again = bad.form("#configure-microsoft-new");
     assert_eq!(again.get("prefix"), Some("contosomx"));
     assert_eq!(again.get("contact_email"), Some("ana@"));
-    assert_eq!(
-        count(&app, "SELECT count(*) FROM customer_tenants").await,
-        0
-    );
+    assert_eq!(app.count("SELECT count(*) FROM customer_tenants").await, 0);
 
     let done = app
         .submit(
@@ -795,12 +724,8 @@ async fn a_new_microsoft_tenant_is_checked_confirmed_and_created_inside_the_orde
 #[tokio::test]
 async fn a_google_workspace_transfer_needs_a_valid_token_naming_the_reseller() {
     let app = TestApp::spawn().await;
-    let (r, owner, customer) = customer_without_tenants(&app).await;
-    let public_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
-        .bind(r)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let (r, owner, customer) = app.reseller_with_customer().await;
+    let public_id = app.public_id(r).await;
     // The customer's Google admin console issues tokens (the sandbox plays it).
     let google = portal::vendors::Sandbox::new(app.db.clone());
     let days = time::Duration::days(14);
@@ -854,10 +779,7 @@ async fn a_google_workspace_transfer_needs_a_valid_token_naming_the_reseller() {
             Some("Contoso-MX.example")
         );
     }
-    assert_eq!(
-        count(&app, "SELECT count(*) FROM customer_tenants").await,
-        0
-    );
+    assert_eq!(app.count("SELECT count(*) FROM customer_tenants").await, 0);
     // Typed with spaces and in lower case, the good token is accepted.
     let typed = format!(" {} ", good.to_lowercase().replace('-', " - "));
     let done = app.submit(&form.set("token", &typed)).await;
@@ -882,12 +804,8 @@ async fn a_google_workspace_transfer_needs_a_valid_token_naming_the_reseller() {
 #[tokio::test]
 async fn a_transfer_token_that_expires_before_provisioning_fails_the_order_with_its_reason() {
     let app = TestApp::spawn().await;
-    let (r, owner, customer) = customer_without_tenants(&app).await;
-    let public_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
-        .bind(r)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let (r, owner, customer) = app.reseller_with_customer().await;
+    let public_id = app.public_id(r).await;
     let google = portal::vendors::Sandbox::new(app.db.clone());
     let token = google
         .issue_transfer_token("contoso-mx.example", &public_id, time::Duration::days(1))
@@ -915,7 +833,7 @@ async fn a_transfer_token_that_expires_before_provisioning_fails_the_order_with_
         "{}",
         page.text(".flash-error")
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 0);
 }
 
 #[tokio::test]
@@ -941,7 +859,7 @@ async fn a_price_changed_since_it_was_added_is_shown_and_placing_asks_again() {
             .text(".flash-error")
             .starts_with("Los precios o las líneas cambiaron")
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM orders").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM orders").await, 0);
     // The cart shows the new price, the old one beside it, and asks to place again.
     assert!(!refused.text("#price-changes").is_empty());
     assert_eq!(refused.text(".price-was"), "antes US$ 13,20");
@@ -1053,23 +971,23 @@ async fn an_order_whose_worker_died_mid_provisioning_completes_once_after_restar
     );
     let task = tokio::spawn(async move { doomed.run_one().await });
     for _ in 0..100 {
-        if count(&app, "SELECT count(*) FROM sandbox_subscriptions").await == 1 {
+        if app
+            .count("SELECT count(*) FROM sandbox_subscriptions")
+            .await
+            == 1
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     task.abort();
     assert_eq!(
-        count(&app, "SELECT count(*) FROM sandbox_subscriptions").await,
+        app.count("SELECT count(*) FROM sandbox_subscriptions")
+            .await,
         1
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 0);
-    let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-        .bind(order)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(status, "provisioning");
+    assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 0);
+    assert_eq!(status_of(&app, order).await, "provisioning");
     // Another worker cannot take the job while the dead one's lease runs...
     let worker = portal::jobs::Worker::new(app.db.clone(), mailer).with_vendor(
         std::sync::Arc::new(portal::vendors::Sandbox::new(app.db.clone())),
@@ -1086,16 +1004,14 @@ async fn an_order_whose_worker_died_mid_provisioning_completes_once_after_restar
     while worker.run_one().await.unwrap() {}
     assert_eq!(wait_status(&app, order, "completed").await, "completed");
     assert_eq!(
-        count(&app, "SELECT count(*) FROM sandbox_subscriptions").await,
+        app.count("SELECT count(*) FROM sandbox_subscriptions")
+            .await,
         1
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 1);
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM order_events WHERE status = 'completed'"
-        )
-        .await,
+        app.count("SELECT count(*) FROM order_events WHERE status = 'completed'")
+            .await,
         1
     );
     assert_eq!(app.smtp.count_to(&owner.email), 1);
@@ -1105,15 +1021,8 @@ async fn an_order_whose_worker_died_mid_provisioning_completes_once_after_restar
 async fn the_orders_list_filters_by_vendor_dates_and_customer_and_sorts() {
     let app = TestApp::spawn().await;
     let (r, owner, customer) = setup(&app, "contoso.onmicrosoft.com").await;
-    sqlx::query(
-        "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
-         VALUES ($1, $2, 'google', 'linked', 'contoso-mx.example', 'g-1')",
-    )
-    .bind(r)
-    .bind(customer)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    app.vendor_tenant(r, customer, "google", "linked", "contoso-mx.example", "g-1")
+        .await;
     app.sign_in(&owner).await;
     let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
     let microsoft = order_id(&app.submit(&page.form("form.place-order")).await);
@@ -1251,10 +1160,7 @@ async fn the_orders_list_filters_by_vendor_dates_and_customer_and_sorts() {
         .await;
     assert!(subs.text("#customer-filter").contains("Contoso México"));
     // Another reseller's customer id shows nothing and names no one.
-    let b = app.reseller("Beta", "BET180512AB1").await;
-    let stranger = app.user(Some(b), "owner@beta.example", "owner").await;
-    let (c, _) = app.new_agent();
-    app.sign_in_with(&c, &stranger).await;
+    let (_, c, _) = app.beta_owner_elsewhere().await;
     let page = app
         .get_with(&c, &format!("/orders?customer={customer}"))
         .await;
@@ -1290,13 +1196,8 @@ async fn each_sandbox_failure_ends_with_its_reason_in_the_users_language() {
     app.sign_in(&owner).await;
     let mut orders = Vec::new();
     for tenant in &tenants {
-        let page = app
-            .get(&format!("/orders/new?customer={customer}&q=CFQ7TTC0LH18"))
-            .await;
-        let form = page
-            .form("form#add-CFQ7TTC0LH18")
-            .set("offer", "P1Y:monthly")
-            .set("quantity", "2")
+        let form = cart_form(&app, &app.client, customer, "CFQ7TTC0LH18", "2")
+            .await
             .set("tenant", &tenant.to_string());
         let page = app.submit(&form).await;
         orders.push(order_id(&app.submit(&page.form("form.place-order")).await));
@@ -1307,12 +1208,9 @@ async fn each_sandbox_failure_ends_with_its_reason_in_the_users_language() {
         .await
         .unwrap();
     for _ in 0..200 {
-        let open: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM orders WHERE status NOT IN ('failed', 'completed')",
-        )
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+        let open = app
+            .count("SELECT count(*) FROM orders WHERE status NOT IN ('failed', 'completed')")
+            .await;
         if open == 0 {
             break;
         }
@@ -1345,5 +1243,5 @@ async fn each_sandbox_failure_ends_with_its_reason_in_the_users_language() {
     .await
     .unwrap();
     assert_eq!(attempts, [1, 3, 3]);
-    assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 0);
 }

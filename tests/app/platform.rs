@@ -3,12 +3,33 @@
 
 use std::time::Duration;
 
-use crate::common::{SmtpCapture, TestApp, TestDatabase};
+use crate::common::{SmtpCapture, TestApp, TestDatabase, count, free_port};
 use portal::jobs::Worker;
+use portal::mail::Mailer;
 use reqwest::StatusCode;
+use sqlx::PgPool;
 use uuid::Uuid;
 
-async fn reseller(db: &sqlx::PgPool, name: &str, tax_id: &str) -> Uuid {
+/// The job queue on a database of its own, and a mailer that delivers to an SMTP capture.
+async fn queue_and_mailer() -> (TestDatabase, PgPool, SmtpCapture, Mailer) {
+    let database = TestDatabase::create().await;
+    let db = portal::db::connect(&database.url).await.unwrap();
+    let smtp = SmtpCapture::start().await;
+    let mailer = mailer_to(&smtp.url());
+    (database, db, smtp, mailer)
+}
+
+/// A mailer that sends to the SMTP server at `url`.
+fn mailer_to(url: &str) -> Mailer {
+    let config = portal::config::Config::from_lookup(|k| match k {
+        "SMTP_URL" => Some(url.to_string()),
+        _ => None,
+    })
+    .unwrap();
+    Mailer::from_config(&config).unwrap()
+}
+
+async fn reseller(db: &PgPool, name: &str, tax_id: &str) -> Uuid {
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO resellers (legal_name, tax_id, country, billing_currency)
          VALUES ($1, $2, 'MX', 'USD') RETURNING id",
@@ -45,11 +66,7 @@ async fn an_unfiltered_query_in_a_tenant_transaction_sees_one_tenant_only() {
         .await
         .unwrap();
     assert_eq!(emails, ["owner@alfa.example", "sales@alfa.example"]);
-    let resellers: i64 = sqlx::query_scalar("SELECT count(*) FROM resellers")
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
-    assert_eq!(resellers, 1);
+    assert_eq!(count(&mut *tx, "SELECT count(*) FROM resellers").await, 1);
     // Writing a row for another tenant is refused.
     let err = sqlx::query(
         "INSERT INTO users (reseller_id, email, name, role) VALUES ($1, 'intruder@x.example', 'x', 'admin')",
@@ -72,25 +89,13 @@ async fn an_unfiltered_query_in_a_tenant_transaction_sees_one_tenant_only() {
     tx.commit().await.unwrap();
 
     // Outside a tenant transaction (staff and system work) every row is visible.
-    let all: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    assert_eq!(all, 4);
+    assert_eq!(count(&db, "SELECT count(*) FROM users").await, 4);
     db.close().await;
 }
 
 #[tokio::test]
 async fn each_job_runs_once_even_with_two_workers_on_one_queue() {
-    let database = TestDatabase::create().await;
-    let db = portal::db::connect(&database.url).await.unwrap();
-    let smtp = SmtpCapture::start().await;
-    let config = portal::config::Config::from_lookup(|k| match k {
-        "SMTP_URL" => Some(smtp.url()),
-        _ => None,
-    })
-    .unwrap();
-    let mailer = portal::mail::Mailer::from_config(&config).unwrap();
+    let (_database, db, smtp, mailer) = queue_and_mailer().await;
     for i in 0..20 {
         let email = portal::mail::OutgoingEmail {
             to: format!("user{i}@example.com"),
@@ -114,25 +119,16 @@ async fn each_job_runs_once_even_with_two_workers_on_one_queue() {
     for i in 0..20 {
         assert_eq!(smtp.count_to(&format!("user{i}@example.com")), 1);
     }
-    let done: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE state = 'done'")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    assert_eq!(done, 20);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM jobs WHERE state = 'done'").await,
+        20
+    );
     db.close().await;
 }
 
 #[tokio::test]
 async fn a_job_whose_worker_died_is_run_again_and_failures_are_retried_with_backoff() {
-    let database = TestDatabase::create().await;
-    let db = portal::db::connect(&database.url).await.unwrap();
-    let smtp = SmtpCapture::start().await;
-    let config = portal::config::Config::from_lookup(|k| match k {
-        "SMTP_URL" => Some(smtp.url()),
-        _ => None,
-    })
-    .unwrap();
-    let mailer = portal::mail::Mailer::from_config(&config).unwrap();
+    let (_database, db, smtp, mailer) = queue_and_mailer().await;
     let email = portal::mail::OutgoingEmail {
         to: "ana@example.com".into(),
         subject: "Hola".into(),
@@ -161,19 +157,10 @@ async fn a_job_whose_worker_died_is_run_again_and_failures_are_retried_with_back
     assert_eq!(smtp.count_to("ana@example.com"), 1);
 
     // A transient failure (no SMTP server answering) is retried later, not dropped.
-    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let broken = portal::config::Config::from_lookup(|k| match k {
-        "SMTP_URL" => Some(format!("smtp://127.0.0.1:{dead_port}")),
-        _ => None,
-    })
-    .unwrap();
+    let dead_port = free_port();
     let failing = Worker::new(
         db.clone(),
-        portal::mail::Mailer::from_config(&broken).unwrap(),
+        mailer_to(&format!("smtp://127.0.0.1:{dead_port}")),
     );
     portal::mail::queue(
         &db,
@@ -242,11 +229,7 @@ async fn serve_without_database_url_runs_its_own_postgres_and_stops_it() {
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
 
     for round in 0..2 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portal"))
             .arg("serve")
             .env_remove("DATABASE_URL")
@@ -341,11 +324,7 @@ async fn the_demo_data_loads_twice_without_doubling_and_its_transfer_token_works
     for t in &tax_ids {
         assert!(portal::countries::tax_id::parse("MX", t).is_ok(), "{t}");
     }
-    let tenants: i64 = sqlx::query_scalar("SELECT count(*) FROM customer_tenants")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    assert_eq!(tenants, 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM customer_tenants").await, 1);
     // The printed token lets the demo reseller take Fabrikam's Google Workspace over.
     let token = told
         .split("transfer token ")

@@ -6,11 +6,7 @@ use reqwest::StatusCode;
 /// The demo catalog and programs (with terms), and a Mexican reseller with an owner, an admin
 /// and a sales user, not enrolled in anything.
 async fn setup(app: &TestApp) -> (uuid::Uuid, TestUser, TestUser, TestUser) {
-    let mut tx = app.db.begin().await.unwrap();
-    portal::catalog::demo::seed(&mut tx, None, time::OffsetDateTime::now_utc().date())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    app.demo_catalog(None).await;
     let r = app.reseller("Alfa Nube", "ALF180512AB1").await;
     let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
     let admin = app.user(Some(r), "admin@alfa.example", "admin").await;
@@ -25,6 +21,20 @@ fn request_form(page: &Page, domain: &str, partner_id: &str) -> crate::common::F
         .set("partner_id", partner_id)
 }
 
+/// The staff's decision form on a program request, with `decision` chosen.
+fn decide(page: &Page, decision: &str) -> crate::common::FormData {
+    page.form("form[action$='/decide']")
+        .set("decision", decision)
+}
+
+/// Opens the request page of `program` and sends it with the terms accepted.
+async fn request_program(app: &TestApp, program: &str, domain: &str, partner_id: &str) -> Page {
+    let page = app
+        .get(&format!("/partner/programs/{program}/request"))
+        .await;
+    app.submit(&request_form(&page, domain, partner_id)).await
+}
+
 async fn status_of(app: &TestApp, reseller: uuid::Uuid, program: &str) -> Option<String> {
     sqlx::query_scalar(
         "SELECT e.status FROM program_enrollments e JOIN programs p ON p.id = e.program_id
@@ -35,6 +45,40 @@ async fn status_of(app: &TestApp, reseller: uuid::Uuid, program: &str) -> Option
     .fetch_optional(&app.db)
     .await
     .unwrap()
+}
+
+/// Records `reseller` as approved in `program` (as staff would have), with its `domain`.
+async fn approved_in(app: &TestApp, reseller: uuid::Uuid, program: &str, domain: Option<&str>) {
+    sqlx::query(
+        "INSERT INTO program_enrollments (reseller_id, program_id, status, domain)
+         SELECT $1, id, 'approved', $3 FROM programs WHERE code = $2",
+    )
+    .bind(reseller)
+    .bind(program)
+    .bind(domain)
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+async fn program_id(app: &TestApp, code: &str) -> uuid::Uuid {
+    sqlx::query_scalar("SELECT id FROM programs WHERE code = $1")
+        .bind(code)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+/// Whether `reseller` may order from `program` now, as the order rules decide.
+async fn may_order(
+    app: &TestApp,
+    reseller: uuid::Uuid,
+    program: uuid::Uuid,
+) -> Result<(), portal::partners::programs::NotOrderable> {
+    let mut conn = app.db.acquire().await.unwrap();
+    portal::partners::programs::may_order(&mut conn, reseller, program)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -74,15 +118,12 @@ async fn j3_reseller_requests_microsoft_csp_and_staff_approve_it() {
 
     // Staff approve it from the queue.
     let staff = app.staff("staff@distri.example").await;
-    let (c, _) = app.new_agent();
-    app.sign_in_with(&c, &staff).await;
+    let (c, _) = app.sign_in_elsewhere(&staff).await;
     let queue = app.get_with(&c, "/staff/program-requests").await;
     let link = queue.attr("tbody tr a", "href").unwrap();
     let detail = app.get_with(&c, &link).await;
     assert!(detail.body.contains("alfanube.onmicrosoft.com"));
-    let form = detail
-        .form("form[action$='/decide']")
-        .set("decision", "approve");
+    let form = decide(&detail, "approve");
     let page = app.submit_with(&c, &form).await;
     assert!(page.text(".flash-success").contains("Alfa Nube"));
     assert_eq!(
@@ -107,13 +148,8 @@ async fn another_reseller_sees_none_of_it_and_cannot_act_on_it() {
     let app = TestApp::spawn().await;
     let (r, owner, _, _) = setup(&app).await;
     app.sign_in(&owner).await;
-    let page = app.get("/partner/programs/microsoft-csp/request").await;
-    app.submit(&request_form(&page, "alfanube.com", "1234567"))
-        .await;
-    let b = app.reseller("Beta", "BET180512AB1").await;
-    let other = app.user(Some(b), "owner@beta.example", "owner").await;
-    let (c, _) = app.new_agent();
-    app.sign_in_with(&c, &other).await;
+    request_program(&app, "microsoft-csp", "alfanube.com", "1234567").await;
+    let (_, c, _) = app.beta_owner_elsewhere().await;
     let page = app.get_with(&c, "/partner/programs").await;
     assert!(
         page.text("#program-microsoft-csp")
@@ -123,18 +159,15 @@ async fn another_reseller_sees_none_of_it_and_cannot_act_on_it() {
     // Staff pages are not theirs.
     let url = format!("/staff/program-requests/{r}/microsoft-csp");
     assert_eq!(app.get_with(&c, &url).await.status, StatusCode::FORBIDDEN);
-    let token = page
-        .form("form[action='/logout']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
-    let response = c
-        .post(app.url(&format!("{url}/decide")))
-        .form(&[("csrf_token", token.as_str()), ("decision", "approve")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let forged = app
+        .post_form(
+            &c,
+            &format!("{url}/decide"),
+            &page.csrf_token(),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         status_of(&app, r, "microsoft-csp").await.as_deref(),
         Some("pending")
@@ -181,21 +214,18 @@ async fn bad_requests_record_nothing_and_say_why() {
             .starts_with("Las condiciones cambiaron")
     );
     // onmicrosoft.com is for Microsoft programs only.
-    let page = app.get("/partner/programs/google-workspace/request").await;
-    let page = app
-        .submit(&request_form(&page, "alfanube.onmicrosoft.com", ""))
-        .await;
+    let page = request_program(&app, "google-workspace", "alfanube.onmicrosoft.com", "").await;
     assert_eq!(
         page.text("#e-domain"),
         "Un dominio onmicrosoft.com solo sirve para programas de Microsoft."
     );
     assert_eq!(status_of(&app, r, "microsoft-csp").await, None);
     assert_eq!(status_of(&app, r, "google-workspace").await, None);
-    let acceptances: i64 = sqlx::query_scalar("SELECT count(*) FROM program_terms_acceptances")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(acceptances, 0);
+    assert_eq!(
+        app.count("SELECT count(*) FROM program_terms_acceptances")
+            .await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -203,8 +233,7 @@ async fn a_pending_request_is_not_sent_twice_and_a_rejected_one_can_be_sent_agai
     let app = TestApp::spawn().await;
     let (r, owner, admin, _) = setup(&app).await;
     app.sign_in(&owner).await;
-    let (c, _) = app.new_agent();
-    app.sign_in_with(&c, &admin).await;
+    let (c, _) = app.sign_in_elsewhere(&admin).await;
     let p1 = app.get("/partner/programs/google-workspace/request").await;
     let p2 = app
         .get_with(&c, "/partner/programs/google-workspace/request")
@@ -227,18 +256,10 @@ async fn a_pending_request_is_not_sent_twice_and_a_rejected_one_can_be_sent_agai
     assert_eq!(errors, ["Este programa ya está solicitado o aprobado."]);
     // Rejected by staff with a reason (required), then requested again.
     let staff = app.staff("staff@distri.example").await;
-    let (s, _) = app.new_agent();
-    app.sign_in_with(&s, &staff).await;
+    let (s, _) = app.sign_in_elsewhere(&staff).await;
     let url = format!("/staff/program-requests/{r}/google-workspace");
     let detail = app.get_with(&s, &url).await;
-    let page = app
-        .submit_with(
-            &s,
-            &detail
-                .form("form[action$='/decide']")
-                .set("decision", "reject"),
-        )
-        .await;
+    let page = app.submit_with(&s, &decide(&detail, "reject")).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         page.text("#e-reason"),
@@ -247,10 +268,7 @@ async fn a_pending_request_is_not_sent_twice_and_a_rejected_one_can_be_sent_agai
     let page = app
         .submit_with(
             &s,
-            &detail
-                .form("form[action$='/decide']")
-                .set("decision", "reject")
-                .set("reason", "Dominio no verificado"),
+            &decide(&detail, "reject").set("reason", "Dominio no verificado"),
         )
         .await;
     assert!(page.text(".flash-success").contains("Rechazamos"));
@@ -259,10 +277,7 @@ async fn a_pending_request_is_not_sent_twice_and_a_rejected_one_can_be_sent_agai
         list.text("#program-google-workspace")
             .contains("Dominio no verificado")
     );
-    let page = app.get("/partner/programs/google-workspace/request").await;
-    let page = app
-        .submit(&request_form(&page, "alfanube.com.mx", ""))
-        .await;
+    let page = request_program(&app, "google-workspace", "alfanube.com.mx", "").await;
     assert!(page.text(".flash-success").contains("Google Workspace"));
     assert_eq!(
         status_of(&app, r, "google-workspace").await.as_deref(),
@@ -284,25 +299,20 @@ async fn only_owners_and_admins_request_programs() {
             .status,
         StatusCode::FORBIDDEN
     );
-    let token = page
-        .form("form[action='/logout']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
-    let response = app
-        .client
-        .post(app.url("/partner/programs/microsoft-csp/request"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("accept", "yes"),
-            ("version", "1"),
-            ("domain", "x.com"),
-            ("partner_id", "1234567"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let forged = app
+        .post_form(
+            &app.client,
+            "/partner/programs/microsoft-csp/request",
+            &page.csrf_token(),
+            &[
+                ("accept", "yes"),
+                ("version", "1"),
+                ("domain", "x.com"),
+                ("partner_id", "1234567"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(status_of(&app, r, "microsoft-csp").await, None);
 }
 
@@ -310,14 +320,7 @@ async fn only_owners_and_admins_request_programs() {
 async fn new_terms_must_be_accepted_before_ordering_again() {
     let app = TestApp::spawn().await;
     let (r, owner, _, _) = setup(&app).await;
-    sqlx::query(
-        "INSERT INTO program_enrollments (reseller_id, program_id, status, domain)
-         SELECT $1, id, 'approved', 'alfanube.com' FROM programs WHERE code = 'microsoft-csp'",
-    )
-    .bind(r)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    approved_in(&app, r, "microsoft-csp", Some("alfanube.com")).await;
     sqlx::query(
         "INSERT INTO program_terms_acceptances (reseller_id, program_id, version, user_id)
          SELECT $1, id, 1, $2 FROM programs WHERE code = 'microsoft-csp'",
@@ -327,21 +330,8 @@ async fn new_terms_must_be_accepted_before_ordering_again() {
     .execute(&app.db)
     .await
     .unwrap();
-    let program: uuid::Uuid =
-        sqlx::query_scalar("SELECT id FROM programs WHERE code = 'microsoft-csp'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    let verdict = |app: &TestApp| {
-        let db = app.db.clone();
-        async move {
-            let mut conn = db.acquire().await.unwrap();
-            portal::partners::programs::may_order(&mut conn, r, program)
-                .await
-                .unwrap()
-        }
-    };
-    assert_eq!(verdict(&app).await, Ok(()));
+    let program = program_id(&app, "microsoft-csp").await;
+    assert_eq!(may_order(&app, r, program).await, Ok(()));
     // Version 2 is published.
     sqlx::query(
         "INSERT INTO program_terms (program_id, version, title_es, title_en, title_pt, body_es, body_en, body_pt)
@@ -352,7 +342,7 @@ async fn new_terms_must_be_accepted_before_ordering_again() {
     .await
     .unwrap();
     assert_eq!(
-        verdict(&app).await,
+        may_order(&app, r, program).await,
         Err(portal::partners::programs::NotOrderable::TermsOutdated)
     );
     app.sign_in(&owner).await;
@@ -376,7 +366,7 @@ async fn new_terms_must_be_accepted_before_ordering_again() {
         .set("accept", "yes");
     let page = app.submit(&form).await;
     assert!(page.text(".flash-success").contains("nuevas condiciones"));
-    assert_eq!(verdict(&app).await, Ok(()));
+    assert_eq!(may_order(&app, r, program).await, Ok(()));
     assert_eq!(app.audited("program_terms_accepted").await, 1);
 }
 
@@ -398,23 +388,14 @@ async fn programs_of_another_region_cannot_be_requested() {
         list.attr("a[href='/partner/programs/google-cloud/request']", "href")
             .is_none()
     );
-    let token = list
-        .form("form[action='/logout']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
     let response = app
-        .client
-        .post(app.url("/partner/programs/google-cloud/request"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("accept", "yes"),
-            ("version", "1"),
-            ("domain", "alfa.com"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app.client,
+            "/partner/programs/google-cloud/request",
+            &list.csrf_token(),
+            &[("accept", "yes"), ("version", "1"), ("domain", "alfa.com")],
+        )
+        .await;
     let page = app.follow_response(response).await;
     assert_eq!(
         page.text(".flash-error"),
@@ -427,25 +408,13 @@ async fn programs_of_another_region_cannot_be_requested() {
 async fn staff_suspend_and_reinstate_an_approved_program() {
     let app = TestApp::spawn().await;
     let (r, owner, _, _) = setup(&app).await;
-    sqlx::query(
-        "INSERT INTO program_enrollments (reseller_id, program_id, status, domain)
-         SELECT $1, id, 'approved', 'alfanube.com' FROM programs WHERE code = 'google-workspace'",
-    )
-    .bind(r)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    approved_in(&app, r, "google-workspace", Some("alfanube.com")).await;
     let staff = app.staff("staff@distri.example").await;
     app.sign_in(&staff).await;
     let url = format!("/staff/program-requests/{r}/google-workspace");
     let page = app.get(&url).await;
     let page = app
-        .submit(
-            &page
-                .form("form[action$='/decide']")
-                .set("decision", "suspend")
-                .set("reason", "Pagos pendientes"),
-        )
+        .submit(&decide(&page, "suspend").set("reason", "Pagos pendientes"))
         .await;
     assert!(page.text(".flash-success").contains("Suspendimos"));
     assert_eq!(
@@ -460,24 +429,12 @@ async fn staff_suspend_and_reinstate_an_approved_program() {
             .contains("Pagos pendientes")
     );
     // A decision that does not fit the status is refused.
-    let again = app
-        .submit(
-            &page
-                .form("form[action$='/decide']")
-                .set("decision", "approve"),
-        )
-        .await;
+    let again = app.submit(&decide(&page, "approve")).await;
     assert_eq!(
         again.text(".flash-error"),
         "Otra persona ya decidió esta solicitud."
     );
-    let page = app
-        .submit(
-            &page
-                .form("form[action$='/decide']")
-                .set("decision", "reinstate"),
-        )
-        .await;
+    let page = app.submit(&decide(&page, "reinstate")).await;
     assert!(page.text(".flash-success").contains("Restablecimos"));
     assert_eq!(
         status_of(&app, r, "google-workspace").await.as_deref(),
@@ -493,11 +450,7 @@ async fn staff_suspend_and_reinstate_an_approved_program() {
 async fn j10_the_account_shows_the_public_id_and_owners_edit_company_data() {
     let app = TestApp::spawn().await;
     let (r, owner, _, sales) = setup(&app).await;
-    let public_id: String = sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
-        .bind(r)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let public_id = app.public_id(r).await;
     assert!(public_id.starts_with('R') && public_id.len() == 10);
     app.sign_in(&owner).await;
     let page = app.get("/partner").await;
@@ -520,27 +473,18 @@ async fn j10_the_account_shows_the_public_id_and_owners_edit_company_data() {
         "La identificación fiscal no es válida para el país elegido."
     );
     // A time zone outside the list is refused beside its field.
-    let refused = app
-        .submit(
-            &page
-                .form("form[action='/partner']")
-                .set("tax_id", "ANU180512ABA")
-                .set("time_zone", "Mars/Olympus_Mons"),
-        )
-        .await;
+    let in_zone = |zone: &str| {
+        page.form("form[action='/partner']")
+            .set("tax_id", "ANU180512ABA")
+            .set("time_zone", zone)
+    };
+    let refused = app.submit(&in_zone("Mars/Olympus_Mons")).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         refused.text(".field-error"),
         "Elige una zona horaria de la lista."
     );
-    let page = app
-        .submit(
-            &page
-                .form("form[action='/partner']")
-                .set("tax_id", "ANU180512ABA")
-                .set("time_zone", "America/Bogota"),
-        )
-        .await;
+    let page = app.submit(&in_zone("America/Bogota")).await;
     assert_eq!(
         page.text(".flash-success"),
         "Guardamos los datos de tu empresa."
@@ -564,8 +508,7 @@ async fn j10_the_account_shows_the_public_id_and_owners_edit_company_data() {
         "the public id never changes"
     );
     // Sales see the account but cannot change it.
-    let (c, _) = app.new_agent();
-    let landed = app.sign_in_with(&c, &sales).await;
+    let (c, landed) = app.sign_in_elsewhere(&sales).await;
     let page = app.get_with(&c, "/partner").await;
     assert!(
         page.html()
@@ -573,32 +516,22 @@ async fn j10_the_account_shows_the_public_id_and_owners_edit_company_data() {
             .next()
             .is_none()
     );
-    let token = landed
-        .form("form[action='/logout']")
-        .get("csrf_token")
-        .unwrap()
-        .to_string();
-    let response = c
-        .post(app.url("/partner"))
-        .form(&[("csrf_token", token.as_str()), ("legal_name", "Hijack")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let forged = app
+        .post_form(
+            &c,
+            "/partner",
+            &landed.csrf_token(),
+            &[("legal_name", "Hijack")],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn staff_find_resellers_and_a_suspended_reseller_cannot_order_and_sees_why() {
     let app = TestApp::spawn().await;
     let (r, owner, _, _) = setup(&app).await;
-    sqlx::query(
-        "INSERT INTO program_enrollments (reseller_id, program_id, status)
-         SELECT $1, id, 'approved' FROM programs WHERE code = 'google-workspace'",
-    )
-    .bind(r)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    approved_in(&app, r, "google-workspace", None).await;
     app.reseller("Beta Cloud", "BET180512AB1").await;
     let staff = app.staff("staff@distri.example").await;
     app.sign_in(&staff).await;
@@ -622,22 +555,13 @@ async fn staff_find_resellers_and_a_suspended_reseller_cannot_order_and_sees_why
     assert_eq!(page.text(".flash-success"), "Suspendimos al revendedor.");
     assert_eq!(app.audited("reseller_suspended").await, 1);
     // Its users can still sign in, see why, and cannot order.
-    let (c, _) = app.new_agent();
-    let landed = app.sign_in_with(&c, &owner).await;
+    let (c, landed) = app.sign_in_elsewhere(&owner).await;
     assert!(landed.text(".flash-error").contains("Facturas vencidas"));
-    let program: uuid::Uuid =
-        sqlx::query_scalar("SELECT id FROM programs WHERE code = 'google-workspace'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    let mut conn = app.db.acquire().await.unwrap();
+    let program = program_id(&app, "google-workspace").await;
     assert_eq!(
-        portal::partners::programs::may_order(&mut conn, r, program)
-            .await
-            .unwrap(),
+        may_order(&app, r, program).await,
         Err(portal::partners::programs::NotOrderable::ResellerSuspended)
     );
-    drop(conn);
     let page = app.get(&format!("/staff/resellers/{r}")).await;
     let page = app.submit(&page.form("form[action$='/status']")).await;
     assert_eq!(page.text(".flash-success"), "Reactivamos al revendedor.");

@@ -46,11 +46,7 @@ impl Browser {
             );
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::free_port();
         let driver = Command::new(&driver_bin)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -117,14 +113,7 @@ impl Browser {
     {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
-            let element = self
-                .client
-                .wait()
-                .at_most(Duration::from_secs(20))
-                .for_element(Locator::Css(css))
-                .await
-                .unwrap_or_else(|e| panic!("no {css}: {e}"));
-            match act(element).await {
+            match act(self.element(css).await).await {
                 Ok(value) => return value,
                 Err(e) if std::time::Instant::now() > deadline => panic!("{what} {css}: {e}"),
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
@@ -177,14 +166,18 @@ impl Browser {
         }
     }
 
-    pub async fn fill(&self, css: &str, value: &str) {
-        let element = self
-            .client
+    /// The element `css`, waiting (up to 20 s) for the page to show it.
+    async fn element(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
             .wait()
             .at_most(Duration::from_secs(20))
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"));
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        let element = self.element(css).await;
         element.clear().await.unwrap();
         element.send_keys(value).await.unwrap();
     }

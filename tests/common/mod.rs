@@ -170,6 +170,25 @@ impl TestApp {
             .unwrap()
     }
 
+    /// POSTs `fields` from `client` with the session's CSRF `token` put first, the way a forged
+    /// form or a script sends them: no Origin header, and the answer not followed.
+    pub async fn post_form(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form = vec![("csrf_token", token)];
+        form.extend_from_slice(fields);
+        client
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Follows the redirects of a response received on the main client.
     pub async fn follow_response(&self, response: reqwest::Response) -> Page {
         self.follow(&self.client, response).await
@@ -274,6 +293,91 @@ impl TestApp {
         self.user(None, email, "staff").await
     }
 
+    /// The reseller Alfa and its owner, owner@alfa.example.
+    pub async fn alfa_owner(&self) -> (uuid::Uuid, TestUser) {
+        let r = self.reseller("Alfa", "ALF180512AB1").await;
+        let owner = self.user(Some(r), "owner@alfa.example", "owner").await;
+        (r, owner)
+    }
+
+    /// The demo catalog (vendors, programs with their terms, products, prices in force today),
+    /// with `approved` (when given) approved in Microsoft CSP and Google Workspace.
+    pub async fn demo_catalog(&self, approved: Option<uuid::Uuid>) {
+        let mut tx = self.db.begin().await.unwrap();
+        portal::catalog::demo::seed(&mut tx, approved, time::OffsetDateTime::now_utc().date())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// Alfa approved in the demo programs, its owner, and its active customer Contoso México
+    /// (no vendor tenant yet): a reseller ready to order.
+    pub async fn reseller_with_customer(&self) -> (uuid::Uuid, TestUser, uuid::Uuid) {
+        let (r, owner) = self.alfa_owner().await;
+        self.demo_catalog(Some(r)).await;
+        let customer: uuid::Uuid = sqlx::query_scalar(
+            "INSERT INTO customers (reseller_id, legal_name, tax_id, country, contact_name, contact_email, contact_phone,
+                                    billing_email, address_line1, city, region_code, region_name, postal_code, creation_key)
+             VALUES ($1, 'Contoso México', 'CME180512AB1', 'MX', 'Ana', 'ana@contoso.example', '+52 55 5555 5555',
+                     'fact@contoso.example', 'Reforma 1', 'Ciudad de México', 'CMX', 'Ciudad de México', '06600', gen_random_uuid())
+             RETURNING id",
+        )
+        .bind(r)
+        .fetch_one(&self.db)
+        .await
+        .unwrap();
+        (r, owner, customer)
+    }
+
+    /// A vendor tenant of `customer` (`origin` is reserved, linked or transfer).
+    pub async fn vendor_tenant(
+        &self,
+        reseller: uuid::Uuid,
+        customer: uuid::Uuid,
+        vendor: &str,
+        origin: &str,
+        domain: &str,
+        tenant_ref: &str,
+    ) -> uuid::Uuid {
+        sqlx::query_scalar(
+            "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(reseller)
+        .bind(customer)
+        .bind(vendor)
+        .bind(origin)
+        .bind(domain)
+        .bind(tenant_ref)
+        .fetch_one(&self.db)
+        .await
+        .unwrap()
+    }
+
+    /// The public id a reseller gives its vendors (for transfer tokens).
+    pub async fn public_id(&self, reseller: uuid::Uuid) -> String {
+        sqlx::query_scalar("SELECT public_id FROM resellers WHERE id = $1")
+            .bind(reseller)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+
+    /// Signs `user` in on a browser of their own: that browser and the page it landed on.
+    pub async fn sign_in_elsewhere(&self, user: &TestUser) -> (reqwest::Client, Page) {
+        let (client, _) = self.new_agent();
+        let landed = self.sign_in_with(&client, user).await;
+        (client, landed)
+    }
+
+    /// The owner of another reseller, Beta, signed in on a browser of their own.
+    pub async fn beta_owner_elsewhere(&self) -> (TestUser, reqwest::Client, Page) {
+        let b = self.reseller("Beta", "BET180512AB1").await;
+        let owner = self.user(Some(b), "owner@beta.example", "owner").await;
+        let (client, landed) = self.sign_in_elsewhere(&owner).await;
+        (owner, client, landed)
+    }
+
     /// A code the portal has not accepted yet for this user (codes are accepted once).
     pub async fn fresh_code(&self, user: &TestUser) -> String {
         loop {
@@ -335,12 +439,51 @@ impl TestApp {
 
     /// How many audit entries with this action exist.
     pub async fn audited(&self, action: &str) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1")
-            .bind(action)
+        self.count_with("SELECT count(*) FROM audit_log WHERE action = $1", action)
+            .await
+    }
+
+    /// The number a `SELECT count(*) …` answers.
+    pub async fn count(&self, sql: &str) -> i64 {
+        count(&self.db, sql).await
+    }
+
+    /// The number a `SELECT count(*) … $1 …` answers for `value`.
+    pub async fn count_with<'q, T>(&self, sql: &'q str, value: T) -> i64
+    where
+        T: 'q + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        sqlx::query_scalar(sql)
+            .bind(value)
             .fetch_one(&self.db)
             .await
             .unwrap()
     }
+}
+
+/// The number a `SELECT count(*) …` answers, on a pool or inside a transaction.
+pub async fn count<'e, E>(db: E, sql: &'e str) -> i64
+where
+    E: 'e + sqlx::PgExecutor<'e>,
+{
+    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
+}
+
+/// A port nothing listens on (yet).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The authenticator secret as the MFA setup page shows it (base32, in groups).
+pub fn shown_secret(text: &str) -> Vec<u8> {
+    totp_rs::Secret::try_from_base32(text.replace(' ', ""))
+        .unwrap()
+        .as_bytes()
+        .to_vec()
 }
 
 fn new_agent() -> (reqwest::Client, std::sync::Arc<reqwest::cookie::Jar>) {
@@ -414,6 +557,12 @@ impl Page {
             .select(&sel)
             .next()
             .and_then(|e| e.value().attr(name).map(str::to_string))
+    }
+
+    /// The session's CSRF token, which every form on the page carries.
+    pub fn csrf_token(&self) -> String {
+        self.attr("input[name='csrf_token']", "value")
+            .unwrap_or_else(|| panic!("no CSRF token on the page:\n{}", self.body))
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
