@@ -81,7 +81,7 @@ pub fn app(state: AppState, store: PostgresStore) -> Router {
     let routes = Router::new()
         .merge(health::router())
         .merge(assets::router())
-        .merge(crate::auth::language::router())
+        .merge(crate::reports::router())
         .merge(crate::auth::router())
         .merge(crate::partners::router())
         .merge(crate::catalog::router())

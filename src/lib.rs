@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod mail;
 pub mod orders;
 pub mod partners;
+pub mod reports;
 pub mod seed;
 pub mod staff;
 pub mod subscriptions;

@@ -3,11 +3,13 @@
 //! request. This module owns the `auth` session key.
 
 pub mod emails;
+pub mod enrol;
 pub mod language;
+pub mod links;
 pub mod password;
 pub mod profile;
-pub mod routes;
 pub mod session;
+pub mod sign_in;
 pub mod store;
 pub mod throttle;
 pub mod totp;
@@ -19,7 +21,11 @@ use crate::i18n::Locale;
 
 /// Sign-in, MFA, password and invitation pages, and the profile.
 pub fn router() -> axum::Router<AppState> {
-    routes::router().merge(profile::router())
+    sign_in::router()
+        .merge(enrol::router())
+        .merge(links::router())
+        .merge(profile::router())
+        .merge(language::router())
 }
 
 /// Saves a signed-in user's language choice to their account.

@@ -70,7 +70,7 @@ async fn render(
         .map(|s| SignInRow {
             when: ctx.moment(s.at),
             ip: s.ip.unwrap_or_default(),
-            ok: s.action == "sign_in",
+            ok: s.action == Action::SignIn,
             agent: s.user_agent.unwrap_or_default(),
         })
         .collect();
@@ -261,7 +261,7 @@ async fn manage_mfa(
     }
     throttle::clear(&state.db, throttle::SECOND_FACTOR, &key).await?;
     if form.action == "new_authenticator" {
-        session.insert(crate::auth::routes::REENROL, true).await?;
+        session.insert(crate::auth::enrol::REENROL, true).await?;
         return Ok(page::see_other("/mfa/setup"));
     }
     let codes = totp::new_recovery_codes();

@@ -3,6 +3,7 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use crate::audit::Action;
 use crate::domain::Email;
 use crate::i18n::Locale;
 use crate::identity::{CurrentUser, ResellerStatus, Role, UserStatus};
@@ -46,10 +47,10 @@ pub async fn create_staff(
 pub struct LoginRecord {
     pub id: Uuid,
     pub name: String,
-    pub role: String,
-    pub status: String,
+    pub role: Role,
+    pub status: UserStatus,
     pub password_hash: Option<String>,
-    pub locale: Option<String>,
+    pub locale: Option<Locale>,
     pub session_epoch: i32,
     pub mfa_enabled: bool,
 }
@@ -60,7 +61,8 @@ pub async fn find_for_login(
 ) -> sqlx::Result<Option<LoginRecord>> {
     sqlx::query_as!(
         LoginRecord,
-        r#"SELECT id, name, role, status, password_hash, locale, session_epoch,
+        r#"SELECT id, name, role AS "role: Role", status AS "status: UserStatus", password_hash,
+                  locale AS "locale: Locale", session_epoch,
                   totp_secret_enc IS NOT NULL AS "mfa_enabled!"
            FROM users WHERE email = $1::text::citext"#,
         email.as_str()
@@ -225,23 +227,56 @@ pub async fn unused_recovery_codes(db: impl PgExecutor<'_>, user_id: Uuid) -> sq
     Ok(n)
 }
 
-/// Ends a user's unused invitation links (a new one replaces them).
-pub async fn end_invitations(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<()> {
+crate::text_enum! {
+    /// What a link mailed to a user is for.
+    pub enum TokenPurpose {
+        Invitation = "invitation",
+        PasswordReset = "password_reset",
+    }
+}
+
+/// Ends a user's unused links of `purpose` (a new one, or a password set, replaces them).
+pub async fn end_tokens(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    purpose: TokenPurpose,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE auth_tokens SET used_at = now()
-         WHERE user_id = $1 AND purpose = 'invitation' AND used_at IS NULL",
-        user_id
+         WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+        user_id,
+        purpose.code(),
     )
     .execute(db)
     .await?;
     Ok(())
 }
 
+/// The user with this sign-in e-mail, if there is one.
+pub async fn user_id_by_email(
+    db: impl PgExecutor<'_>,
+    email: &Email,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "SELECT id FROM users WHERE email = $1::text::citext",
+        email.as_str()
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The reseller a user belongs to (none for staff).
+pub async fn reseller_of(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!("SELECT reseller_id FROM users WHERE id = $1", user_id)
+        .fetch_one(db)
+        .await
+}
+
 /// Creates a single-use link token; returns the token to put in the link.
 pub async fn create_token(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
-    purpose: &str,
+    purpose: TokenPurpose,
     valid_for: time::Duration,
 ) -> sqlx::Result<String> {
     let (token, hash) = crate::crypto::new_token();
@@ -250,7 +285,7 @@ pub async fn create_token(
          VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
         hash,
         user_id,
-        purpose,
+        purpose.code(),
         valid_for.whole_seconds() as f64
     )
     .execute(db)
@@ -263,23 +298,23 @@ pub struct TokenOwner {
     pub user_id: Uuid,
     pub email: String,
     pub name: String,
-    pub locale: Option<String>,
+    pub locale: Option<Locale>,
 }
 
 pub async fn peek_token(
     db: impl PgExecutor<'_>,
     token: &str,
-    purpose: &str,
+    purpose: TokenPurpose,
 ) -> sqlx::Result<Option<TokenOwner>> {
     let hash = crate::crypto::hash_token(token);
     sqlx::query_as!(
         TokenOwner,
-        r#"SELECT u.id AS user_id, u.email::text AS "email!", u.name, u.locale
+        r#"SELECT u.id AS user_id, u.email::text AS "email!", u.name, u.locale AS "locale: Locale"
            FROM auth_tokens t JOIN users u ON u.id = t.user_id
            WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL
              AND t.expires_at > now() AND u.status <> 'deactivated'"#,
         hash,
-        purpose
+        purpose.code()
     )
     .fetch_optional(db)
     .await
@@ -289,7 +324,7 @@ pub async fn peek_token(
 pub async fn consume_token(
     db: impl PgExecutor<'_>,
     token: &str,
-    purpose: &str,
+    purpose: TokenPurpose,
 ) -> sqlx::Result<Option<Uuid>> {
     let hash = crate::crypto::hash_token(token);
     sqlx::query_scalar!(
@@ -297,7 +332,7 @@ pub async fn consume_token(
          WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
          RETURNING user_id",
         hash,
-        purpose
+        purpose.code()
     )
     .fetch_optional(db)
     .await
@@ -342,14 +377,14 @@ pub async fn mark_signed_in(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Res
 pub struct SignIn {
     pub at: time::OffsetDateTime,
     pub ip: Option<String>,
-    pub action: String,
+    pub action: Action,
     pub user_agent: Option<String>,
 }
 
 pub async fn recent_sign_ins(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<SignIn>> {
     sqlx::query_as!(
         SignIn,
-        r#"SELECT at, host(ip) AS ip, action, details->>'user_agent' AS user_agent
+        r#"SELECT at, host(ip) AS ip, action AS "action: Action", details->>'user_agent' AS user_agent
            FROM audit_log
            WHERE actor_user_id = $1 AND action IN ('sign_in', 'sign_in_failed', 'second_factor_failed')
            ORDER BY at DESC LIMIT 10"#,

@@ -4,6 +4,8 @@
 //! attacker included) can lock an account for longer than the cap at a time; attempts made
 //! during a lock are refused without being checked and do not extend it.
 
+use std::net::IpAddr;
+
 use sqlx::{PgExecutor, PgPool};
 
 #[derive(Clone, Copy, Debug)]
@@ -70,20 +72,21 @@ pub async fn locked(
     policy: Policy,
     key: &str,
 ) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
+    let secs = sqlx::query_scalar!(
         "SELECT ceil(extract(epoch FROM locked_until - now()))::bigint FROM auth_throttle
          WHERE scope = $1 AND key = $2 AND locked_until > now()",
+        policy.scope,
+        key,
     )
-    .bind(policy.scope)
-    .bind(key)
     .fetch_optional(db)
-    .await
+    .await?;
+    Ok(secs.flatten())
 }
 
 /// Counts a failure, and locks the key when it has failed too often; returns the seconds of
 /// that lock, if any.
 pub async fn fail(db: &PgPool, policy: Policy, key: &str) -> sqlx::Result<Option<i64>> {
-    let lock: Option<i64> = sqlx::query_scalar(
+    let lock = sqlx::query_scalar!(
         "INSERT INTO auth_throttle AS t (scope, key, failures, window_start)
          VALUES ($1, $2, 1, now())
          ON CONFLICT (scope, key) DO UPDATE SET
@@ -93,25 +96,25 @@ pub async fn fail(db: &PgPool, policy: Policy, key: &str) -> sqlx::Result<Option
                                  THEN now() ELSE t.window_start END
          RETURNING CASE WHEN failures >= $4
                         THEN least($5 * power(2, failures - $4), $6)::bigint END",
+        policy.scope,
+        key,
+        policy.window_secs as f64,
+        policy.max_failures,
+        policy.base_lock_secs as f64,
+        policy.max_lock_secs as f64,
     )
-    .bind(policy.scope)
-    .bind(key)
-    .bind(policy.window_secs as f64)
-    .bind(policy.max_failures)
-    .bind(policy.base_lock_secs as f64)
-    .bind(policy.max_lock_secs as f64)
     .fetch_one(db)
     .await?;
     let Some(secs) = lock.filter(|s| *s > 0) else {
         return Ok(None);
     };
-    sqlx::query(
+    sqlx::query!(
         "UPDATE auth_throttle SET locked_until = now() + make_interval(secs => $3)
          WHERE scope = $1 AND key = $2",
+        policy.scope,
+        key,
+        secs as f64,
     )
-    .bind(policy.scope)
-    .bind(key)
-    .bind(secs as f64)
     .execute(db)
     .await?;
     Ok(Some(secs))
@@ -119,12 +122,73 @@ pub async fn fail(db: &PgPool, policy: Policy, key: &str) -> sqlx::Result<Option
 
 /// Forgets the failures of a key (after a success).
 pub async fn clear(db: impl PgExecutor<'_>, policy: Policy, key: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM auth_throttle WHERE scope = $1 AND key = $2")
-        .bind(policy.scope)
-        .bind(key)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM auth_throttle WHERE scope = $1 AND key = $2",
+        policy.scope,
+        key,
+    )
+    .execute(db)
+    .await?;
     Ok(())
+}
+
+/// The keys a password attempt counts against: the address, the account from this address,
+/// and the account from anywhere.
+pub struct PasswordKeys {
+    address: String,
+    account: String,
+    anywhere: String,
+}
+
+impl PasswordKeys {
+    pub fn new(email: &str, ip: IpAddr) -> Self {
+        let email = email.to_lowercase();
+        Self {
+            address: ip.to_string(),
+            account: format!("{email}|{ip}"),
+            anywhere: email,
+        }
+    }
+
+    fn each(&self) -> [(Policy, &str); 3] {
+        [
+            (PASSWORD_ADDRESS, self.address.as_str()),
+            (PASSWORD_ACCOUNT, self.account.as_str()),
+            (PASSWORD_ACCOUNT_GLOBAL, self.anywhere.as_str()),
+        ]
+    }
+
+    /// Seconds left on a lock of any of the keys.
+    pub async fn locked(&self, db: &PgPool) -> sqlx::Result<Option<i64>> {
+        for (policy, key) in self.each() {
+            if let Some(secs) = locked(db, policy, key).await? {
+                return Ok(Some(secs));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Counts a failure against every key; the longest lock it starts, if any.
+    pub async fn fail(&self, db: &PgPool) -> sqlx::Result<Option<i64>> {
+        let mut longest = None;
+        for (policy, key) in self.each() {
+            if let Some(secs) = fail(db, policy, key).await? {
+                longest = Some(longest.map_or(secs, |s: i64| s.max(secs)));
+            }
+        }
+        Ok(longest)
+    }
+
+    /// After the right password: this address's failures on the account are forgotten.
+    pub async fn signed_in(&self, db: &PgPool) -> sqlx::Result<()> {
+        clear(db, PASSWORD_ACCOUNT, &self.account).await
+    }
+
+    /// After a password reset: the account's failures are forgotten, from here and anywhere.
+    pub async fn reset(&self, db: &PgPool) -> sqlx::Result<()> {
+        clear(db, PASSWORD_ACCOUNT_GLOBAL, &self.anywhere).await?;
+        clear(db, PASSWORD_ACCOUNT, &self.account).await
+    }
 }
 
 /// Whole minutes to tell the user, never zero.

@@ -309,7 +309,7 @@ async fn approve(
     let token = crate::auth::store::create_token(
         &mut *tx,
         owner_id,
-        "invitation",
+        crate::auth::store::TokenPurpose::Invitation,
         time::Duration::days(crate::partners::users::INVITATION_VALID_DAYS),
     )
     .await?;

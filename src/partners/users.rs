@@ -210,7 +210,7 @@ async fn invite(
             let token = crate::auth::store::create_token(
                 &mut *tx,
                 user_id,
-                "invitation",
+                crate::auth::store::TokenPurpose::Invitation,
                 time::Duration::days(INVITATION_VALID_DAYS),
             )
             .await?;
@@ -389,11 +389,16 @@ async fn resend(
     }
     let company = store::reseller_name(&mut tx, me.reseller_id).await?;
     // Earlier links stop working: only the newest one counts.
-    crate::auth::store::end_invitations(&mut *tx, member.id).await?;
+    crate::auth::store::end_tokens(
+        &mut *tx,
+        member.id,
+        crate::auth::store::TokenPurpose::Invitation,
+    )
+    .await?;
     let token = crate::auth::store::create_token(
         &mut *tx,
         member.id,
-        "invitation",
+        crate::auth::store::TokenPurpose::Invitation,
         time::Duration::days(INVITATION_VALID_DAYS),
     )
     .await?;

@@ -1,0 +1,245 @@
+//! Setting up the second factor: the authenticator (QR code and key), confirmed with a code,
+//! and the ten recovery codes shown once. A first sign-in must finish it; a signed-in user
+//! replaces their authenticator here after re-entering the password on the profile.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::audit::{self, Action};
+use crate::auth::session::state_of;
+use crate::auth::{store, totp};
+use crate::error::{AppError, AppResult};
+use crate::fields::FieldErrors;
+use crate::identity::{CurrentUser, LoginState};
+use crate::web::client_ip::ClientIp;
+use crate::web::forms::Form;
+use crate::web::page::{self, PageCtx, Rendered};
+use crate::web::redirect::safe_next;
+
+/// Session key of a seed being enrolled (sealed), and of recovery codes to show once.
+const PENDING_SECRET: &str = "mfa_pending_secret";
+const SHOW_CODES: &str = "mfa_show_codes";
+/// Set when a signed-in user replaces their authenticator.
+pub const REENROL: &str = "mfa_reenrol";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/mfa/setup", get(setup_page).post(setup_submit))
+        .route("/mfa/recovery-codes", get(codes_page).post(codes_done))
+        .route("/mfa/recovery-codes.txt", get(codes_download))
+}
+
+use crate::auth::sign_in::{CodeForm, complete_sign_in};
+
+#[derive(Template)]
+#[template(path = "auth/mfa_setup.html")]
+struct SetupPage {
+    ctx: PageCtx,
+    qr_base64: String,
+    secret_text: String,
+    otpauth_url: String,
+    errors: FieldErrors,
+}
+
+/// Who is enrolling: a pending first sign-in, or a signed-in user replacing the authenticator.
+async fn enrolling(state: &AppState, session: &Session) -> AppResult<Option<(Uuid, String)>> {
+    let user_id = match state_of(session).await? {
+        Some(LoginState::Pending {
+            user_id,
+            enrol: true,
+            ..
+        }) => user_id,
+        Some(LoginState::SignedIn { user_id, .. })
+            if session.get::<bool>(REENROL).await?.unwrap_or(false) =>
+        {
+            user_id
+        }
+        _ => return Ok(None),
+    };
+    let email = store::load_signed_in(&state.db, user_id)
+        .await?
+        .map(|u| u.email)
+        .ok_or(AppError::Forbidden)?;
+    Ok(Some((user_id, email)))
+}
+
+async fn pending_secret(state: &AppState, session: &Session) -> AppResult<Vec<u8>> {
+    if let Some(sealed) = session.get::<Vec<u8>>(PENDING_SECRET).await? {
+        if let Ok(secret) = state.secrets.open(&sealed) {
+            return Ok(secret);
+        }
+    }
+    let secret = totp::new_secret();
+    session
+        .insert(PENDING_SECRET, state.secrets.seal(&secret))
+        .await?;
+    Ok(secret)
+}
+
+async fn setup_view(
+    state: &AppState,
+    session: &Session,
+    ctx: PageCtx,
+    email: &str,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let secret = pending_secret(state, session).await?;
+    let (otpauth_url, qr_base64) = totp::enrolment(&secret, email)?;
+    Ok(page::render(
+        status,
+        &SetupPage {
+            ctx,
+            qr_base64,
+            secret_text: totp::secret_text(&secret),
+            otpauth_url,
+            errors,
+        },
+    ))
+}
+
+async fn setup_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+) -> AppResult<Response> {
+    let Some((_, email)) = enrolling(&state, &session).await? else {
+        return Ok(page::see_other("/login"));
+    };
+    setup_view(
+        &state,
+        &session,
+        ctx,
+        &email,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn setup_submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> AppResult<Response> {
+    let Some((user_id, email)) = enrolling(&state, &session).await? else {
+        return Ok(page::see_other("/login"));
+    };
+    let secret = pending_secret(&state, &session).await?;
+    let Some(step) = totp::matching_step(&secret, &form.code, totp::now()) else {
+        let errors = FieldErrors::one(
+            "code",
+            if form.code.trim().is_empty() {
+                "form.required"
+            } else {
+                "mfa.invalid_code"
+            },
+        );
+        return setup_view(
+            &state,
+            &session,
+            ctx,
+            &email,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let codes = totp::new_recovery_codes();
+    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
+    let reenrol = session.get::<bool>(REENROL).await?.unwrap_or(false);
+    let mut tx = state.db.begin().await?;
+    store::set_totp(&mut *tx, user_id, &state.secrets.seal(&secret), step).await?;
+    store::replace_recovery_codes(&mut tx, user_id, &hashes).await?;
+    let reseller_id = store::reseller_of(&mut *tx, user_id).await?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            reseller_id,
+            actor: Some(user_id),
+            subject_type: Some("user"),
+            subject_id: Some(user_id.to_string()),
+            ip: Some(ip),
+            ..audit::Entry::new(if reenrol {
+                Action::MfaReset
+            } else {
+                Action::MfaEnrolled
+            })
+        },
+    )
+    .await?;
+    tx.commit().await?;
+
+    session.remove::<Vec<u8>>(PENDING_SECRET).await?;
+    session.remove::<bool>(REENROL).await?;
+    session.insert(SHOW_CODES, &codes).await?;
+    if !reenrol {
+        // Enrolment completes the first sign-in.
+        if let Some(LoginState::Pending { epoch, next, .. }) = state_of(&session).await? {
+            let destination =
+                complete_sign_in(&state, &session, user_id, epoch, next, ip, &headers).await?;
+            session.insert("mfa_after_codes", destination).await?;
+        }
+    } else {
+        session.cycle_id().await?;
+        session.insert("mfa_after_codes", "/profile").await?;
+    }
+    Ok(page::see_other("/mfa/recovery-codes"))
+}
+
+#[derive(Template)]
+#[template(path = "auth/recovery_codes.html")]
+struct CodesPage {
+    ctx: PageCtx,
+    codes: Vec<String>,
+}
+
+async fn codes_page(ctx: PageCtx, session: Session, _user: CurrentUser) -> AppResult<Response> {
+    let Some(codes) = session.get::<Vec<String>>(SHOW_CODES).await? else {
+        return Ok(page::see_other("/"));
+    };
+    Ok(page::ok(&CodesPage { ctx, codes }))
+}
+
+async fn codes_download(session: Session, _user: CurrentUser, ctx: PageCtx) -> AppResult<Response> {
+    let Some(codes) = session.get::<Vec<String>>(SHOW_CODES).await? else {
+        return Err(AppError::NotFound);
+    };
+    let mut text = format!("{}\n\n", ctx.t("mfa.codes_file_title"));
+    for c in codes {
+        text.push_str(&c);
+        text.push('\n');
+    }
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"recovery-codes.txt\"",
+            ),
+        ],
+        text,
+    )
+        .into_response();
+    response.extensions_mut().insert(Rendered);
+    Ok(response)
+}
+
+async fn codes_done(session: Session, _user: CurrentUser) -> AppResult<Response> {
+    session.remove::<Vec<String>>(SHOW_CODES).await?;
+    let destination = session
+        .remove::<String>("mfa_after_codes")
+        .await?
+        .unwrap_or_else(|| "/".into());
+    Ok(page::see_other(safe_next(&destination).unwrap_or("/")))
+}
