@@ -34,6 +34,9 @@ pub struct Config {
     pub session_idle_minutes: i64,
     /// `PORTAL_MAX_BODY_BYTES`: the largest request body accepted (uploads included).
     pub max_body_bytes: usize,
+    /// `PORTAL_SHUTDOWN_GRACE_SECS`: how long a shutdown waits for requests in flight (a
+    /// streamed export included) before it closes them.
+    pub shutdown_grace: std::time::Duration,
     /// `PORTAL_WORKER`: run the background worker inside `serve` (default `true`).
     pub run_worker: bool,
     /// How long the vendor sandbox takes to answer, like a remote API (`PORTAL_SANDBOX_LATENCY_MS`).
@@ -199,6 +202,13 @@ impl Config {
             1024..=100 * 1024 * 1024,
         )? as usize;
 
+        let shutdown_grace = std::time::Duration::from_secs(parse_number(
+            &get,
+            "PORTAL_SHUTDOWN_GRACE_SECS",
+            20,
+            1..=600,
+        )? as u64);
+
         let sandbox_latency = std::time::Duration::from_millis(parse_number(
             &get,
             "PORTAL_SANDBOX_LATENCY_MS",
@@ -236,6 +246,7 @@ impl Config {
             trusted_proxies,
             session_idle_minutes,
             max_body_bytes,
+            shutdown_grace,
             run_worker,
             sandbox_latency,
         })

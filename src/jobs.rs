@@ -39,16 +39,16 @@ pub async fn enqueue<T: Serialize>(
 ) -> anyhow::Result<i64> {
     let payload = serde_json::to_value(payload)?;
     let delay_ms = delay.map(|d| d.as_millis() as i64).unwrap_or(0);
-    let id: i64 = sqlx::query_scalar(
-        "WITH job AS (
-             INSERT INTO jobs (kind, payload, run_at)
-             VALUES ($1, $2, now() + make_interval(secs => $3::double precision / 1000))
-             RETURNING id)
-         SELECT id FROM job, LATERAL (SELECT pg_notify('portal_jobs', '')) n",
+    let id = sqlx::query_scalar!(
+        r#"WITH job AS (
+               INSERT INTO jobs (kind, payload, run_at)
+               VALUES ($1, $2, now() + make_interval(secs => $3::double precision / 1000))
+               RETURNING id)
+           SELECT id AS "id!" FROM job, LATERAL (SELECT pg_notify('portal_jobs', '')) n"#,
+        kind,
+        payload,
+        delay_ms as f64,
     )
-    .bind(kind)
-    .bind(payload)
-    .bind(delay_ms)
     .fetch_one(db)
     .await?;
     Ok(id)
@@ -61,22 +61,22 @@ pub async fn enqueue_once<T: Serialize>(
     payload: &T,
     key: &str,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "WITH job AS (
              INSERT INTO jobs (kind, payload, dedupe_key) VALUES ($1, $2, $3)
              ON CONFLICT (dedupe_key) DO NOTHING RETURNING id)
          SELECT pg_notify('portal_jobs', '') FROM job",
+        kind,
+        serde_json::to_value(payload)?,
+        key,
     )
-    .bind(kind)
-    .bind(serde_json::to_value(payload)?)
-    .bind(key)
     .execute(db)
     .await?;
     Ok(())
 }
 
 /// A claimed job.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 struct Claimed {
     id: i64,
     kind: String,
@@ -167,7 +167,8 @@ impl Worker {
 
     /// Claims and runs one job; `false` when none was ready.
     pub async fn run_one(&self) -> anyhow::Result<bool> {
-        let claimed: Option<Claimed> = sqlx::query_as(
+        let claimed = sqlx::query_as!(
+            Claimed,
             "UPDATE jobs SET state = 'running', attempts = attempts + 1,
                     locked_until = now() + make_interval(secs => $1), locked_by = $2
              WHERE id = (
@@ -178,9 +179,9 @@ impl Worker {
                  LIMIT 1
                  FOR UPDATE SKIP LOCKED)
              RETURNING id, kind, payload, attempts, max_attempts",
+            self.lease.as_secs_f64(),
+            self.name,
         )
-        .bind(self.lease.as_secs_f64())
-        .bind(&self.name)
         .fetch_optional(&self.db)
         .await?;
         let Some(job) = claimed else {
@@ -189,13 +190,13 @@ impl Worker {
         let outcome = self.dispatch(&job).await;
         match outcome {
             Ok(()) => {
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE jobs SET state = 'done', finished_at = now(), locked_until = NULL,
                             last_error = NULL
                      WHERE id = $1 AND locked_by = $2",
+                    job.id,
+                    self.name,
                 )
-                .bind(job.id)
-                .bind(&self.name)
                 .execute(&self.db)
                 .await?;
             }
@@ -203,28 +204,28 @@ impl Worker {
                 let backoff = backoff(job.attempts);
                 tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts,
                     retry_in_secs = backoff.as_secs(), error = format!("{e:#}"), "job failed; will retry");
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE jobs SET state = 'queued', locked_until = NULL, last_error = $3,
                             run_at = now() + make_interval(secs => $4)
                      WHERE id = $1 AND locked_by = $2",
+                    job.id,
+                    self.name,
+                    format!("{e:#}"),
+                    backoff.as_secs_f64(),
                 )
-                .bind(job.id)
-                .bind(&self.name)
-                .bind(format!("{e:#}"))
-                .bind(backoff.as_secs_f64())
                 .execute(&self.db)
                 .await?;
             }
             Err(JobError::Transient(e)) | Err(JobError::Permanent(e)) => {
                 tracing::error!(job = job.id, kind = %job.kind, error = format!("{e:#}"), "job failed for good");
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE jobs SET state = 'failed', finished_at = now(), locked_until = NULL,
                             last_error = $3
                      WHERE id = $1 AND locked_by = $2",
+                    job.id,
+                    self.name,
+                    format!("{e:#}"),
                 )
-                .bind(job.id)
-                .bind(&self.name)
-                .bind(format!("{e:#}"))
                 .execute(&self.db)
                 .await?;
             }

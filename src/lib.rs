@@ -90,16 +90,29 @@ impl Database {
 /// A portal serving on a socket, with its worker and session clean-up running.
 pub struct RunningPortal {
     pub addr: SocketAddr,
+    grace: Duration,
     stop: CancellationToken,
     server: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
 }
 
 impl RunningPortal {
-    /// Stops accepting connections, lets in-flight requests finish, then stops the worker.
-    pub async fn shutdown(self) {
+    /// Stops accepting connections, lets in-flight requests finish (for the grace period at
+    /// most: a slow client or a long download does not hold the process), then stops the
+    /// worker.
+    pub async fn shutdown(mut self) {
         self.stop.cancel();
-        let _ = self.server.await;
+        if tokio::time::timeout(self.grace, &mut self.server)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                grace_secs = self.grace.as_secs(),
+                "requests still in flight after the grace period: closing them"
+            );
+            self.server.abort();
+            let _ = (&mut self.server).await;
+        }
         for task in self.background {
             let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
         }
@@ -139,6 +152,7 @@ pub async fn start_on(
     install_crypto_provider();
     let addr = listener.local_addr()?;
     let run_worker = config.run_worker;
+    let grace = config.shutdown_grace;
     let state = app::state(config, pool.clone())?;
     let store = PostgresStore::new(pool.clone());
     let stop = CancellationToken::new();
@@ -179,6 +193,7 @@ pub async fn start_on(
     tracing::info!(%addr, "portal listening");
     Ok(RunningPortal {
         addr,
+        grace,
         stop,
         server,
         background,

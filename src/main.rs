@@ -151,13 +151,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             with_database(&config, |pool| async move {
                 let mut tx = pool.begin().await?;
                 let today = time::OffsetDateTime::now_utc().date();
-                let added = portal::catalog::demo::generate(&mut tx, products, today).await?;
+                let added = portal::seed::catalog::generate(&mut tx, products, today).await?;
                 tx.commit().await?;
-                for table in ["products", "prices", "product_offers"] {
-                    sqlx::query(&format!("ANALYZE {table}"))
-                        .execute(&pool)
-                        .await?;
-                }
+                sqlx::raw_sql("ANALYZE products, prices, product_offers")
+                    .execute(&pool)
+                    .await?;
                 println!("Added {added} generated products.");
                 Ok(())
             })
@@ -171,14 +169,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             with_database(&config, |pool| async move {
                 let mut tx = pool.begin().await?;
                 let big =
-                    portal::customers::generate::generate(&mut tx, resellers, per_reseller, first)
+                    portal::seed::customers::generate(&mut tx, resellers, per_reseller, first)
                         .await?;
                 tx.commit().await?;
-                for table in ["customers", "customer_tenants", "resellers"] {
-                    sqlx::query(&format!("ANALYZE {table}"))
-                        .execute(&pool)
-                        .await?;
-                }
+                sqlx::raw_sql("ANALYZE customers, customer_tenants, resellers")
+                    .execute(&pool)
+                    .await?;
                 println!("Generated customers; the big reseller is {big}.");
                 Ok(())
             })
@@ -279,12 +275,12 @@ async fn create_staff(
         let id = portal::auth::store::create_staff(&mut *tx, &email, &name, &hash)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO audit_log (actor_label, action, subject_type, subject_id, details)
              VALUES ('cli', 'staff_created', 'user', $1::text, jsonb_build_object('email', $2::text))",
+            id.to_string(),
+            email.as_str(),
         )
-        .bind(id.to_string())
-        .bind(email.as_str())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -11,7 +11,7 @@ use sqlx::{Connection, PgConnection};
 use time::Date;
 use uuid::Uuid;
 
-pub use crate::catalog::rules::PriceLine;
+pub use crate::catalog::forms::PriceLine;
 use crate::catalog::rules::{self, Billing, PricePeriod, Term};
 
 pub const COLUMNS: [&str; 8] = [

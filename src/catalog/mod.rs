@@ -2,8 +2,8 @@
 //! upgrade paths and prices. Resellers browse it at `/catalog`; staff maintain it at
 //! `/staff/catalog`. Orders, subscriptions and billing read prices from here.
 
-pub mod demo;
 pub mod filters;
+pub mod forms;
 pub mod import;
 pub mod routes;
 pub mod rules;

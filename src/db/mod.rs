@@ -52,13 +52,15 @@ pub async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<()> 
         .connect(admin_url)
         .await
         .context("cannot connect to PostgreSQL to create the database")?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(name)
-            .fetch_one(&pool)
-            .await?;
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
+        name
+    )
+    .fetch_one(&pool)
+    .await?;
     if !exists {
-        // Identifiers cannot be bound; the name is ours and quoted.
+        // Identifiers cannot be bound: the one statement built as text, from our own name,
+        // quoted.
         let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
         if let Err(e) = sqlx::query(&sql).execute(&pool).await {
             // Another instance may have created it at the same moment.
@@ -81,13 +83,13 @@ pub async fn tenant_tx(
     reseller_id: Uuid,
 ) -> sqlx::Result<Transaction<'static, Postgres>> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SET LOCAL ROLE portal_app")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("SELECT set_config('portal.reseller_id', $1, true)")
-        .bind(reseller_id.to_string())
-        .execute(&mut *tx)
-        .await?;
+    // The role and the tenant in one statement (`set_config('role', …)` is `SET LOCAL ROLE`).
+    sqlx::query!(
+        r#"SELECT set_config('role', 'portal_app', true) AS "role", set_config('portal.reseller_id', $1, true) AS "tenant""#,
+        reseller_id.to_string()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     Ok(tx)
 }
 
@@ -95,7 +97,7 @@ pub async fn tenant_tx(
 pub async fn ping(pool: &PgPool) -> bool {
     tokio::time::timeout(
         Duration::from_secs(3),
-        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(pool),
+        sqlx::query_scalar!("SELECT 1 AS one").fetch_one(pool),
     )
     .await
     .is_ok_and(|r| r.is_ok())

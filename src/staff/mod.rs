@@ -31,20 +31,19 @@ async fn home(
     ctx: PageCtx,
     _staff: StaffUser,
 ) -> AppResult<Response> {
-    let (pending_access, pending_programs, resellers, products): (i64, i64, i64, i64) =
-        sqlx::query_as(
-            "SELECT (SELECT count(*) FROM access_requests WHERE status = 'pending'),
-                (SELECT count(*) FROM program_enrollments WHERE status = 'pending'),
-                (SELECT count(*) FROM resellers),
-                (SELECT count(*) FROM products WHERE status = 'active')",
-        )
-        .fetch_one(&state.db)
-        .await?;
+    let counts = sqlx::query!(
+        r#"SELECT (SELECT count(*) FROM access_requests WHERE status = 'pending') AS "access!",
+                  (SELECT count(*) FROM program_enrollments WHERE status = 'pending') AS "programs!",
+                  (SELECT count(*) FROM resellers) AS "resellers!",
+                  (SELECT count(*) FROM products WHERE status = 'active') AS "products!""#
+    )
+    .fetch_one(&state.db)
+    .await?;
     Ok(page::ok(&HomePage {
         ctx,
-        pending_access,
-        pending_programs,
-        resellers,
-        products,
+        pending_access: counts.access,
+        pending_programs: counts.programs,
+        resellers: counts.resellers,
+        products: counts.products,
     }))
 }

@@ -65,6 +65,9 @@ async fn sign_in(app: &TestApp, browser: &Browser, user: &TestUser) {
     let code = app.fresh_code(user).await;
     browser.fill("#f-code", &code).await;
     browser.submit("form[action='/login/mfa']").await;
+    // Signed in once the second factor's page is left (a navigation right away would cut the
+    // submission short).
+    browser.wait_path_left("/login/mfa").await;
 }
 
 /// Signs out from the menu and waits for the sign-in page.

@@ -83,7 +83,7 @@ async fn filters_sorting_and_pages() {
     assert_eq!(names(&page)[0], "Microsoft 365 E5");
     // 24 per page; the filters stay in the page links.
     let mut tx = app.db.begin().await.unwrap();
-    portal::catalog::demo::generate(&mut tx, 30, time::OffsetDateTime::now_utc().date())
+    portal::seed::catalog::generate(&mut tx, 30, time::OffsetDateTime::now_utc().date())
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -487,7 +487,7 @@ async fn catalog_search_uses_the_trigram_index_at_scale() {
     let app = TestApp::spawn().await;
     let mut tx = app.db.begin().await.unwrap();
     let today = time::OffsetDateTime::now_utc().date();
-    portal::catalog::demo::generate(&mut tx, 20_000, today)
+    portal::seed::catalog::generate(&mut tx, 20_000, today)
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -443,7 +443,7 @@ async fn another_resellers_customer_ids_answer_404_on_every_route_and_verb() {
 async fn late_pages_and_searches_use_indexes_at_scale() {
     let app = TestApp::spawn().await;
     let mut tx = app.db.begin().await.unwrap();
-    let big = portal::customers::generate::generate(&mut tx, 3, 2_000, 20_000)
+    let big = portal::seed::customers::generate(&mut tx, 3, 2_000, 20_000)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -482,4 +482,31 @@ async fn late_pages_and_searches_use_indexes_at_scale() {
         "{plan}"
     );
     assert!(!plan.contains("Seq Scan on customers"), "{plan}");
+}
+
+#[tokio::test]
+async fn searches_take_percent_and_underscore_literally() {
+    let app = TestApp::spawn().await;
+    let (r, owner) = reseller_with(&app, "owner").await;
+    sqlx::query(
+        "INSERT INTO customers (reseller_id, legal_name, tax_id, country, contact_name, contact_email,
+                                contact_phone, billing_email, address_line1, city, region_name,
+                                creation_key)
+         SELECT $1, n, 'T' || n, 'MX', 'C', 'c@x.example', '+52 55 5555 5555', 'f@x.example',
+                'Calle 1', 'Ciudad', 'Región', gen_random_uuid()
+         FROM unnest(ARRAY['Descuentos 50% SA', 'Cliente 500', 'Cliente 5000']) n",
+    )
+    .bind(r)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    app.sign_in(&owner).await;
+    let names = |p: &Page| p.texts("#customers tbody tr td:first-child");
+    let page = app.get("/customers?q=50%25").await;
+    assert_eq!(names(&page), ["Descuentos 50% SA"]);
+    let page = app.get("/customers?q=_").await;
+    assert!(names(&page).is_empty(), "{:?}", names(&page));
+    // The customer choice of a new order too.
+    let page = app.get("/orders/new?q=50%25").await;
+    assert_eq!(page.texts(".customer-choice a"), ["Descuentos 50% SA"]);
 }

@@ -206,6 +206,27 @@ async fn placing_the_same_cart_twice_at_once_creates_one_order() {
 }
 
 #[tokio::test]
+async fn the_lines_of_an_ordered_cart_no_longer_change() {
+    let app = TestApp::spawn().await;
+    let (_, owner, customer) = setup(&app, "contoso.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LH18", "5").await;
+    // The forms of the cart as they were before placing.
+    let remove = page.form("#cart form[action$='/delete']");
+    let quantity = page
+        .form("#cart form[action$='/quantity']")
+        .set("quantity", "9");
+    app.submit(&page.form("form.place-order")).await;
+    let lines = "SELECT count(*) FROM cart_lines l JOIN carts c ON c.id = l.cart_id
+                 WHERE c.status = 'ordered' AND l.quantity = 5";
+    assert_eq!(app.count(lines).await, 1);
+    // Sent again from the old page: the ordered cart keeps its line and its quantity.
+    app.submit(&remove).await;
+    app.submit(&quantity).await;
+    assert_eq!(app.count(lines).await, 1);
+}
+
+#[tokio::test]
 async fn a_permanent_vendor_failure_shows_its_reason_on_the_order_page() {
     let app = TestApp::spawn().await;
     let (_, owner, customer) = setup(&app, "payment-declined.onmicrosoft.com").await;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::common::{SmtpCapture, TestApp, TestDatabase, count, free_port};
+use crate::common::{Options, SmtpCapture, TestApp, TestDatabase, count, free_port};
 use portal::jobs::Worker;
 use portal::mail::Mailer;
 use reqwest::StatusCode;
@@ -217,6 +217,26 @@ async fn shutdown_lets_a_request_in_flight_finish() {
         .unwrap();
     // New connections are refused once it has stopped.
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn a_request_that_never_finishes_holds_shutdown_for_the_grace_period_only() {
+    let app = TestApp::spawn_with(Options {
+        env: vec![("PORTAL_SHUTDOWN_GRACE_SECS", "1".into())],
+    })
+    .await;
+    // A client that sends half a request and never the rest.
+    use tokio::io::AsyncWriteExt;
+    let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    socket
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Without a grace period this would wait for the client forever.
+    tokio::time::timeout(Duration::from_secs(20), app.stop())
+        .await
+        .expect("shutdown ends after the grace period, not when the client does");
 }
 
 /// `portal serve` with no DATABASE_URL: the embedded cluster is created, used, reused, and

@@ -246,7 +246,27 @@ impl Browser {
         }
     }
 
-    /// Waits (up to 10 s) for the element's text to satisfy `ok`; returns the last text.
+    /// Waits (up to 20 s) until the page is no longer `path` and the next one has loaded;
+    /// returns where it is.
+    pub async fn wait_path_left(&self, path: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let now = self.path().await;
+            let ready = self
+                .client
+                .execute("return document.readyState", vec![])
+                .await
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            if (now != path && ready == "complete") || std::time::Instant::now() > deadline {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits (up to 20 s) for the element's text to satisfy `ok`; returns the last text.
     pub async fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {

@@ -304,7 +304,7 @@ impl TestApp {
     /// with `approved` (when given) approved in Microsoft CSP and Google Workspace.
     pub async fn demo_catalog(&self, approved: Option<uuid::Uuid>) {
         let mut tx = self.db.begin().await.unwrap();
-        portal::catalog::demo::seed(&mut tx, approved, time::OffsetDateTime::now_utc().date())
+        portal::seed::catalog::seed(&mut tx, approved, time::OffsetDateTime::now_utc().date())
             .await
             .unwrap();
         tx.commit().await.unwrap();

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::audit::Action;
+use crate::catalog::forms::PriceForm;
 use crate::catalog::import;
-use crate::catalog::rules::PriceForm;
 use crate::catalog::staff::products::product_view;
 use crate::catalog::staff::{entry, product_link};
 use crate::catalog::store;

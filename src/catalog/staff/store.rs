@@ -5,7 +5,8 @@
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use crate::catalog::rules::{ProductInput, ProductStatus};
+use crate::catalog::forms::ProductInput;
+use crate::catalog::rules::ProductStatus;
 use crate::db::{OnConstraint, SaveError};
 use crate::fields::FieldErrors;
 

@@ -12,7 +12,7 @@ use tower_sessions::Session;
 
 use crate::app::AppState;
 use crate::audit::Action;
-use crate::catalog::rules::{parse_countries, valid_code};
+use crate::catalog::forms::{parse_countries, valid_code};
 use crate::catalog::staff::entry;
 use crate::catalog::staff::store::{self as staff_store, ProgramRow};
 use crate::catalog::store;

@@ -14,17 +14,17 @@ pub async fn generate(
 ) -> sqlx::Result<Uuid> {
     let mut big = None;
     for n in 0..resellers.max(1) {
-        let id: Uuid = sqlx::query_scalar(
+        let id: Uuid = sqlx::query_scalar!(
             "INSERT INTO resellers (legal_name, tax_id, country, billing_currency)
              VALUES ($1, $2, 'MX', 'USD') RETURNING id",
+            format!("Generated Reseller {n:04} S.A."),
+            format!("GEN{:09}", rand::random::<u32>()),
         )
-        .bind(format!("Generated Reseller {n:04} S.A."))
-        .bind(format!("GEN{:09}", rand::random::<u32>()))
         .fetch_one(&mut *tx)
         .await?;
         let count = if n == 0 { first } else { per_reseller };
         // Names from word lists, with accents, so that searches behave as with real data.
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO customers (reseller_id, legal_name, tax_id, country, contact_name, contact_email,
                                     contact_phone, billing_email, address_line1, city, region_code,
                                     region_name, postal_code, creation_key, status)
@@ -44,9 +44,9 @@ pub async fn generate(
                     gen_random_uuid(),
                     CASE WHEN g % 17 = 0 THEN 'inactive' ELSE 'active' END
              FROM generate_series(1, $2) AS g",
+            id,
+            count as i64,
         )
-        .bind(id)
-        .bind(count as i64)
         .execute(&mut *tx)
         .await?;
         big.get_or_insert(id);

@@ -1,6 +1,9 @@
 //! `portal seed-demo`: realistic demo data, safe to run again (it only adds what is missing).
 //! It grows as features land. The accounts and passwords here are for demonstrations only.
 
+pub mod catalog;
+pub mod customers;
+
 use sqlx::PgPool;
 
 use crate::auth::password::PasswordHasher;
@@ -76,7 +79,7 @@ pub async fn seed_demo(
         .await?;
     }
 
-    crate::catalog::demo::seed(
+    catalog::seed(
         &mut tx,
         Some(reseller_id),
         time::OffsetDateTime::now_utc().date(),
@@ -169,48 +172,48 @@ async fn demo_customers(
     for (name, base, contact, email, phone, street, city, region_code, region, postal, tenant) in
         customers
     {
-        let id: uuid::Uuid = sqlx::query_scalar(
+        let id: uuid::Uuid = sqlx::query_scalar!(
             "INSERT INTO customers (reseller_id, legal_name, tax_id, country, contact_name, contact_email,
                                     contact_phone, billing_email, address_line1, city, region_code, region_name,
                                     postal_code, creation_key)
              VALUES ($1, $2, $3, 'MX', $4, $5, $6, $5, $7, $8, $9, $10, $11, gen_random_uuid())
              ON CONFLICT (reseller_id, country, tax_id) DO UPDATE SET updated_at = customers.updated_at
              RETURNING id",
+            reseller_id,
+            name,
+            rfc(base),
+            contact,
+            email,
+            phone,
+            street,
+            city,
+            region_code,
+            region,
+            postal,
         )
-        .bind(reseller_id)
-        .bind(name)
-        .bind(rfc(base))
-        .bind(contact)
-        .bind(email)
-        .bind(phone)
-        .bind(street)
-        .bind(city)
-        .bind(region_code)
-        .bind(region)
-        .bind(postal)
         .fetch_one(&mut *tx)
         .await?;
         if let Some(domain) = tenant {
             let tenant_ref = format!("microsoft-linked-{}", uuid::Uuid::new_v4().simple());
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO sandbox_domains (vendor, domain, reseller_id, customer_id, tenant_ref)
                  VALUES ('microsoft', $1, $2, $3, $4) ON CONFLICT (vendor, domain) DO NOTHING",
+                domain,
+                reseller_id,
+                id,
+                tenant_ref,
             )
-            .bind(domain)
-            .bind(reseller_id)
-            .bind(id)
-            .bind(&tenant_ref)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
                  SELECT $1, $2, 'microsoft', 'linked', $3, tenant_ref FROM sandbox_domains
                  WHERE vendor = 'microsoft' AND domain = $3
                  ON CONFLICT (reseller_id, vendor, domain) DO NOTHING",
+                reseller_id,
+                id,
+                domain,
             )
-            .bind(reseller_id)
-            .bind(id)
-            .bind(domain)
             .execute(&mut *tx)
             .await?;
         }

@@ -379,12 +379,12 @@ fn cents(d: Decimal) -> Decimal {
 }
 
 async fn upsert_vendor(tx: &mut PgConnection, code: &str, name: &str) -> sqlx::Result<Uuid> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO vendors (code, name) VALUES ($1, $2)
          ON CONFLICT (code) DO UPDATE SET name = excluded.name RETURNING id",
+        code,
+        name,
     )
-    .bind(code)
-    .bind(name)
     .fetch_one(tx)
     .await
 }
@@ -401,17 +401,17 @@ async fn upsert_program(
         .iter()
         .map(|c| c.code.to_string())
         .collect();
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO programs (vendor_id, code, name, description, countries, requires_partner_id)
          VALUES ($1, $2, $3, $4, $5::text[]::char(2)[], $6)
          ON CONFLICT (code) DO UPDATE SET name = excluded.name RETURNING id",
+        vendor,
+        code,
+        name,
+        description,
+        &countries,
+        partner_id,
     )
-    .bind(vendor)
-    .bind(code)
-    .bind(name)
-    .bind(description)
-    .bind(&countries)
-    .bind(partner_id)
     .fetch_one(tx)
     .await
 }
@@ -427,23 +427,23 @@ async fn insert_product(
     kind: &str,
     max_seats: i32,
 ) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO products (program_id, sku, name_es, name_en, name_pt, description_es,
                                description_en, description_pt, category, kind, max_seats)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (sku) DO NOTHING RETURNING id",
+        program,
+        sku,
+        names[0],
+        names[1],
+        names[2],
+        description[0],
+        description[1],
+        description[2],
+        category,
+        kind,
+        max_seats,
     )
-    .bind(program)
-    .bind(sku)
-    .bind(names[0])
-    .bind(names[1])
-    .bind(names[2])
-    .bind(description[0])
-    .bind(description[1])
-    .bind(description[2])
-    .bind(category)
-    .bind(kind)
-    .bind(max_seats)
     .fetch_optional(tx)
     .await
 }
@@ -459,18 +459,18 @@ async fn insert_price(
     from: Date,
     to: Option<Date>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO prices (product_id, term, billing, currency, cost, retail, valid_from, valid_to)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        product,
+        term,
+        billing,
+        currency,
+        cents(retail * dec(COST_SHARE)),
+        cents(retail),
+        from,
+        to,
     )
-    .bind(product)
-    .bind(term)
-    .bind(billing)
-    .bind(currency)
-    .bind(cents(retail * dec(COST_SHARE)))
-    .bind(cents(retail))
-    .bind(from)
-    .bind(to)
     .execute(tx)
     .await?;
     Ok(())
@@ -482,10 +482,12 @@ async fn offer(
     term: &str,
     billing: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO product_offers (product_id, term, billing) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(product)
-        .bind(term)
-        .bind(billing)
+    sqlx::query!(
+        "INSERT INTO product_offers (product_id, term, billing) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        product,
+        term,
+        billing,
+    )
         .execute(tx)
         .await?;
     Ok(())
@@ -673,21 +675,28 @@ pub async fn seed(tx: &mut PgConnection, reseller: Option<Uuid>, today: Date) ->
             }
         }
     }
-    for (table, pairs) in [
-        ("product_upgrades (from_id, to_id)", UPGRADES),
-        ("product_addons (addon_id, base_id)", ADDONS),
-    ] {
-        for (from, targets) in pairs {
-            for to in *targets {
-                sqlx::query(&format!(
-                    "INSERT INTO {table} SELECT a.id, b.id FROM products a, products b
-                     WHERE a.sku = $1 AND b.sku = $2 ON CONFLICT DO NOTHING"
-                ))
-                .bind(from)
-                .bind(to)
-                .execute(&mut *tx)
-                .await?;
-            }
+    for (from, targets) in UPGRADES {
+        for to in *targets {
+            sqlx::query!(
+                "INSERT INTO product_upgrades (from_id, to_id) SELECT a.id, b.id
+                 FROM products a, products b WHERE a.sku = $1 AND b.sku = $2 ON CONFLICT DO NOTHING",
+                from,
+                to,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    for (addon, bases) in ADDONS {
+        for base in *bases {
+            sqlx::query!(
+                "INSERT INTO product_addons (addon_id, base_id) SELECT a.id, b.id
+                 FROM products a, products b WHERE a.sku = $1 AND b.sku = $2 ON CONFLICT DO NOTHING",
+                addon,
+                base,
+            )
+            .execute(&mut *tx)
+            .await?;
         }
     }
     for (program, name) in [
@@ -703,25 +712,25 @@ pub async fn seed(tx: &mut PgConnection, reseller: Option<Uuid>, today: Date) ->
             (csp, "nubeandina.onmicrosoft.com"),
             (workspace, "nubeandina.example"),
         ] {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO program_enrollments (reseller_id, program_id, status, domain, decided_at)
                  VALUES ($1, $2, 'approved', $3, now())
                  ON CONFLICT DO NOTHING",
+                reseller,
+                program,
+                domain,
             )
-            .bind(reseller)
-            .bind(program)
-            .bind(domain)
             .execute(&mut *tx)
             .await?;
             // Accepted by the reseller's owner, when there is one already.
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO program_terms_acceptances (reseller_id, program_id, version, user_id)
                  SELECT $1, $2, 1, u.id FROM users u WHERE u.reseller_id = $1 AND u.role = 'owner'
                  ORDER BY u.created_at LIMIT 1
                  ON CONFLICT DO NOTHING",
+                reseller,
+                program,
             )
-            .bind(reseller)
-            .bind(program)
             .execute(&mut *tx)
             .await?;
         }
@@ -749,17 +758,17 @@ async fn insert_terms(tx: &mut PgConnection, program: Uuid, name: &str) -> sqlx:
          3. Preços e regras de cancelamento são os do catálogo vigente no momento do pedido. O distribuidor fatura mensalmente.\n\n\
          4. O distribuidor pode suspender o programa se estas condições forem descumpridas, com aviso e motivo."
     );
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO program_terms (program_id, version, title_es, title_en, title_pt, body_es, body_en, body_pt)
          VALUES ($1, 1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        program,
+        format!("Condiciones del programa {name}"),
+        format!("{name} program terms"),
+        format!("Condições do programa {name}"),
+        body_es,
+        body_en,
+        body_pt,
     )
-    .bind(program)
-    .bind(format!("Condiciones del programa {name}"))
-    .bind(format!("{name} program terms"))
-    .bind(format!("Condições do programa {name}"))
-    .bind(body_es)
-    .bind(body_en)
-    .bind(body_pt)
     .execute(tx)
     .await?;
     Ok(())
@@ -825,35 +834,35 @@ pub async fn generate(tx: &mut PgConnection, count: usize, today: Date) -> sqlx:
             let all = crate::catalog::rules::Category::ALL;
             categories.push(all[n % all.len()].code().to_string());
         }
-        let ids: Vec<Uuid> = sqlx::query_scalar(
+        let ids: Vec<Uuid> = sqlx::query_scalar!(
             "INSERT INTO products (program_id, sku, name_es, name_en, name_pt, category, kind)
              SELECT $1, s, n, n, n, c, 'license' FROM unnest($2::text[], $3::text[], $4::text[]) AS t(s, n, c)
              ON CONFLICT (sku) DO NOTHING RETURNING id",
+            program,
+            &skus,
+            &names,
+            &categories,
         )
-        .bind(program)
-        .bind(&skus)
-        .bind(&names)
-        .bind(&categories)
         .fetch_all(&mut *tx)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO product_offers (product_id, term, billing)
              SELECT id, t.term, t.billing FROM unnest($1::uuid[]) AS id,
                     (VALUES ('P1M', 'monthly'), ('P1Y', 'monthly'), ('P1Y', 'annual')) AS t(term, billing)",
+            &ids,
         )
-        .bind(&ids)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO prices (product_id, term, billing, currency, cost, retail, valid_from)
              SELECT id, t.term, t.billing, c.currency, round((5 + (abs(hashtext(id::text)) % 5000) / 100.0) * t.f * c.fx * 0.88, 2),
                     round((5 + (abs(hashtext(id::text)) % 5000) / 100.0) * t.f * c.fx, 2), $2
              FROM unnest($1::uuid[]) AS id,
                   (VALUES ('P1M', 'monthly', 1.2), ('P1Y', 'monthly', 1.0), ('P1Y', 'annual', 12.0)) AS t(term, billing, f),
                   (VALUES ('USD', 1.0), ('BRL', 5.4)) AS c(currency, fx)",
+            &ids,
+            start,
         )
-        .bind(&ids)
-        .bind(start)
         .execute(&mut *tx)
         .await?;
         added += size;

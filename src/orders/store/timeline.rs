@@ -1,0 +1,190 @@
+//! SQL for an order's timeline and staff's decisions on it.
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::orders::rules::OrderStatus;
+use crate::vendors::VendorCode;
+
+#[derive(Debug)]
+pub struct Event {
+    pub status: OrderStatus,
+    pub detail: Option<String>,
+    pub actor: Option<String>,
+    pub at: OffsetDateTime,
+}
+
+pub async fn events(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    order_id: Uuid,
+) -> sqlx::Result<Vec<Event>> {
+    sqlx::query_as!(
+        Event,
+        r#"SELECT e.status AS "status: OrderStatus", e.detail, COALESCE(u.name, e.actor_label) AS actor, e.at
+           FROM order_events e LEFT JOIN users u ON u.id = e.actor_id
+           WHERE e.reseller_id = $1 AND e.order_id = $2 ORDER BY e.at, e.id"#,
+        reseller_id,
+        order_id,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// Who moved an order on: a user, or the portal itself (the provisioning job).
+#[derive(Clone, Copy, Debug)]
+pub enum Actor {
+    User(Uuid),
+    System,
+}
+
+pub async fn add_event(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    order_id: Uuid,
+    status: OrderStatus,
+    detail: Option<&str>,
+    actor: Actor,
+) -> sqlx::Result<()> {
+    let (actor_id, actor_label) = match actor {
+        Actor::User(id) => (Some(id), None),
+        Actor::System => (None, Some("worker")),
+    };
+    sqlx::query!(
+        "INSERT INTO order_events (reseller_id, order_id, status, detail, actor_id, actor_label)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        reseller_id,
+        order_id,
+        status.code(),
+        detail,
+        actor_id,
+        actor_label,
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- staff decisions
+
+/// The order's status, locked until the transaction ends (decisions take turns).
+pub async fn lock_status(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    order_id: Uuid,
+) -> sqlx::Result<OrderStatus> {
+    sqlx::query_scalar!(
+        r#"SELECT status AS "status: OrderStatus" FROM orders
+           WHERE reseller_id = $1 AND id = $2 FOR UPDATE"#,
+        reseller_id,
+        order_id,
+    )
+    .fetch_one(tx)
+    .await
+}
+
+/// Sends the failed lines of an order (or only `line`) back to the vendor; the names of the
+/// products retried (none when nothing was failed).
+pub async fn retry_lines(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    order_id: Uuid,
+    line: Option<Uuid>,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        "UPDATE order_lines SET status = 'pending', error = NULL
+         WHERE reseller_id = $1 AND order_id = $2 AND status = 'failed'
+           AND ($3::uuid IS NULL OR id = $3)
+         RETURNING product_name",
+        reseller_id,
+        order_id,
+        line,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// Sets the order's status (and reason: the vendor's error code or staff's words).
+pub async fn set_status(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    order_id: Uuid,
+    status: OrderStatus,
+    reason: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE orders SET status = $3, reason = $4, updated_at = now()
+         WHERE reseller_id = $1 AND id = $2",
+        reseller_id,
+        order_id,
+        status.code(),
+        reason,
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// How many times the order went to the vendor (each retry queues a job of its own).
+pub async fn attempts(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    order_id: Uuid,
+) -> sqlx::Result<i64> {
+    let n = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM order_events
+           WHERE reseller_id = $1 AND order_id = $2 AND status = 'provisioning'"#,
+        reseller_id,
+        order_id,
+    )
+    .fetch_one(tx)
+    .await?;
+    Ok(n)
+}
+
+/// An order as the staff queue lists it, across every reseller.
+#[derive(Debug)]
+pub struct StaffRow {
+    pub id: Uuid,
+    pub reseller_id: Uuid,
+    pub number: i64,
+    pub reseller: String,
+    pub customer: String,
+    pub status: OrderStatus,
+    pub reason: Option<String>,
+    pub vendors: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// The staff queue: failed orders first, then the newest (at most 200). Staff see every
+/// reseller: this runs outside tenant transactions, on purpose.
+pub async fn staff_orders(
+    db: impl sqlx::PgExecutor<'_>,
+    status: Option<OrderStatus>,
+    reseller: &str,
+    vendor: Option<VendorCode>,
+) -> sqlx::Result<Vec<StaffRow>> {
+    sqlx::query_as!(
+        StaffRow,
+        r#"SELECT o.id, o.reseller_id, o.number, r.legal_name AS reseller, c.legal_name AS customer,
+                  o.status AS "status: OrderStatus", o.reason,
+                  array_to_string(o.vendors, ', ') AS "vendors!", o.created_at
+           FROM orders o
+           JOIN resellers r ON r.id = o.reseller_id
+           JOIN customers c ON c.reseller_id = o.reseller_id AND c.id = o.customer_id
+           WHERE ($1::text IS NULL OR o.status = $1)
+             AND ($2 = '' OR portal_fold(r.legal_name) LIKE '%' || portal_fold($3) || '%'
+                  OR r.public_id = upper($2))
+             AND ($4::text IS NULL OR $4 = ANY (o.vendors))
+           ORDER BY (o.status = 'failed') DESC, o.created_at DESC LIMIT 200"#,
+        status.map(OrderStatus::code),
+        reseller,
+        crate::text::like_escape(reseller),
+        vendor.map(VendorCode::code),
+    )
+    .fetch_all(db)
+    .await
+}
+
+// ---------------------------------------------------------------- provisioning

@@ -1,0 +1,307 @@
+//! The vendor sandbox: plays Microsoft (new commerce) and Google Workspace with state of its own
+//! in PostgreSQL, outside tenant security (like the real vendor, it knows every domain in use
+//! across all resellers, which is where "domain already used" is answered).
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::vendors::{
+    Claim, IssuedToken, SubscriptionRequest, TenantOwner, TenantProfile, Vendor, VendorCode,
+    VendorError, VendorErrorCode, check_token, normalize_token,
+};
+
+/// The sandbox vendor.
+///
+/// Failure injection by tenant domain, so tests and demos show every path: a domain starting
+/// with `payment-declined` is refused (permanent, until `fix_payment`), `over-limit` exceeds the vendor's seat limit
+/// (permanent), `vendor-down` always answers a transient error, `flaky` fails the first attempt
+/// only, `timeout` never answers in time (transient).
+#[derive(Clone)]
+pub struct Sandbox {
+    db: PgPool,
+    latency: std::time::Duration,
+}
+
+impl Sandbox {
+    pub fn new(db: PgPool) -> Self {
+        Self {
+            db,
+            latency: std::time::Duration::ZERO,
+        }
+    }
+
+    /// Answers after `latency`, like a remote API.
+    pub fn with_latency(mut self, latency: std::time::Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Plays the customer in their Google admin console: a transfer token for `domain` naming
+    /// the reseller `partner_id`, valid for `valid_for`.
+    pub async fn issue_transfer_token(
+        &self,
+        domain: &str,
+        partner_id: &str,
+        valid_for: time::Duration,
+    ) -> anyhow::Result<String> {
+        let raw = Uuid::new_v4().simple().to_string().to_uppercase();
+        let token = format!("{}-{}-{}", &raw[0..4], &raw[4..8], &raw[8..16]);
+        sqlx::query!(
+            "INSERT INTO sandbox_transfer_tokens (token, domain, reseller_public_id, expires_at)
+             VALUES ($1, lower($2), upper($3), now() + make_interval(secs => $4))",
+            normalize_token(&token),
+            domain,
+            partner_id,
+            valid_for.as_seconds_f64(),
+        )
+        .execute(&self.db)
+        .await?;
+        Ok(token)
+    }
+
+    /// Plays the reseller solving a declined payment with the vendor for the tenant on `domain`:
+    /// the sandbox's `payment-declined` injection stops there, so staff can retry the order.
+    pub async fn fix_payment(&self, domain: &str) -> anyhow::Result<()> {
+        sqlx::query!(
+            "INSERT INTO sandbox_payment_fixed (domain) VALUES (lower($1)) ON CONFLICT DO NOTHING",
+            domain.trim(),
+        )
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    async fn payment_fixed(&self, domain: &str) -> Result<bool, VendorError> {
+        sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM sandbox_payment_fixed WHERE domain = $1) AS "fixed!""#,
+            domain,
+        )
+        .fetch_one(&self.db)
+        .await
+        .map_err(internal)
+    }
+
+    async fn issued_token(&self, token: &str) -> Result<Option<IssuedToken>, VendorError> {
+        sqlx::query_as!(
+            IssuedToken,
+            "SELECT domain, reseller_public_id AS partner_id, expires_at
+             FROM sandbox_transfer_tokens WHERE token = $1",
+            normalize_token(token),
+        )
+        .fetch_optional(&self.db)
+        .await
+        .map_err(internal)
+    }
+
+    async fn check_transfer(
+        &self,
+        token: &str,
+        domain: &str,
+        partner_id: &str,
+    ) -> Result<(), VendorError> {
+        let issued = self.issued_token(token).await?;
+        check_token(
+            issued.as_ref(),
+            domain,
+            partner_id,
+            time::OffsetDateTime::now_utc(),
+        )
+        .map_err(|code| VendorError::Permanent {
+            code,
+            message: format!("transfer refused: {code}"),
+        })
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> VendorError {
+    VendorError::Transient(format!("sandbox storage: {e}"))
+}
+
+#[async_trait]
+impl Vendor for Sandbox {
+    async fn domain_available(
+        &self,
+        vendor: VendorCode,
+        domain: &str,
+        owner: TenantOwner,
+    ) -> anyhow::Result<bool> {
+        let holder =
+            sqlx::query!(
+                "SELECT reseller_id, customer_id FROM sandbox_domains WHERE vendor = $1 AND domain = $2",
+                vendor.code(),
+                domain,
+            )
+            .fetch_optional(&self.db)
+            .await?;
+        Ok(holder.is_none_or(|h| {
+            h.reseller_id == owner.reseller_id && h.customer_id == owner.customer_id
+        }))
+    }
+
+    async fn claim_tenant(
+        &self,
+        vendor: VendorCode,
+        domain: &str,
+        owner: TenantOwner,
+        existing: bool,
+    ) -> anyhow::Result<Claim> {
+        let reference = if existing { "linked" } else { "created" };
+        let tenant_ref = format!("{}-{reference}-{}", vendor.code(), Uuid::new_v4().simple());
+        // The database decides between two claims of one domain at the same moment.
+        sqlx::query!(
+            "INSERT INTO sandbox_domains (vendor, domain, reseller_id, customer_id, tenant_ref)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (vendor, domain) DO NOTHING",
+            vendor.code(),
+            domain,
+            owner.reseller_id,
+            owner.customer_id,
+            tenant_ref,
+        )
+        .execute(&self.db)
+        .await?;
+        let holder = sqlx::query!(
+            "SELECT reseller_id, customer_id, tenant_ref FROM sandbox_domains
+             WHERE vendor = $1 AND domain = $2",
+            vendor.code(),
+            domain,
+        )
+        .fetch_one(&self.db)
+        .await?;
+        Ok(
+            if holder.reseller_id == owner.reseller_id && holder.customer_id == owner.customer_id {
+                Claim::Granted(holder.tenant_ref)
+            } else {
+                Claim::Taken
+            },
+        )
+    }
+
+    async fn create_tenant(
+        &self,
+        vendor: VendorCode,
+        domain: &str,
+        owner: TenantOwner,
+        profile: &TenantProfile,
+    ) -> anyhow::Result<Claim> {
+        tokio::time::sleep(self.latency).await;
+        let claim = self.claim_tenant(vendor, domain, owner, false).await?;
+        if matches!(claim, Claim::Granted(_)) {
+            sqlx::query!(
+                "UPDATE sandbox_domains SET profile = $3 WHERE vendor = $1 AND domain = $2",
+                vendor.code(),
+                domain,
+                serde_json::to_value(profile)?,
+            )
+            .execute(&self.db)
+            .await?;
+        }
+        Ok(claim)
+    }
+
+    async fn transfer_tenant(
+        &self,
+        domain: &str,
+        token: &str,
+        partner_id: &str,
+        owner: TenantOwner,
+    ) -> Result<String, VendorError> {
+        tokio::time::sleep(self.latency).await;
+        self.check_transfer(token, domain, partner_id).await?;
+        // The customer moves to this reseller: the domain is theirs now, whoever held it.
+        let tenant_ref = format!("google-transfer-{}", Uuid::new_v4().simple());
+        sqlx::query_scalar!(
+            "INSERT INTO sandbox_domains (vendor, domain, reseller_id, customer_id, tenant_ref)
+             VALUES ('google', $1, $2, $3, $4)
+             ON CONFLICT (vendor, domain) DO UPDATE SET
+                 tenant_ref = CASE WHEN sandbox_domains.reseller_id = EXCLUDED.reseller_id
+                                    AND sandbox_domains.customer_id = EXCLUDED.customer_id
+                                   THEN sandbox_domains.tenant_ref ELSE EXCLUDED.tenant_ref END,
+                 reseller_id = EXCLUDED.reseller_id, customer_id = EXCLUDED.customer_id
+             RETURNING tenant_ref",
+            domain,
+            owner.reseller_id,
+            owner.customer_id,
+            tenant_ref,
+        )
+        .fetch_one(&self.db)
+        .await
+        .map_err(internal)
+    }
+
+    async fn create_subscription(
+        &self,
+        request: &SubscriptionRequest<'_>,
+    ) -> Result<String, VendorError> {
+        tokio::time::sleep(self.latency).await;
+        if let Some(token) = request.transfer_token {
+            self.check_transfer(token, request.tenant_domain, request.partner_id)
+                .await?;
+        }
+        let domain = request.tenant_domain;
+        if domain.starts_with("payment-declined") && !self.payment_fixed(domain).await? {
+            return Err(VendorError::Permanent {
+                code: VendorErrorCode::PaymentDeclined,
+                message: "The vendor declined the payment method.".into(),
+            });
+        }
+        if domain.starts_with("over-limit") {
+            return Err(VendorError::Permanent {
+                code: VendorErrorCode::SeatLimit,
+                message: "The quantity exceeds the vendor's limit for this tenant.".into(),
+            });
+        }
+        if domain.starts_with("vendor-down") {
+            return Err(VendorError::Transient("503 Service Unavailable".into()));
+        }
+        if domain.starts_with("timeout") {
+            return Err(VendorError::Transient(
+                "timed out waiting for the vendor".into(),
+            ));
+        }
+        if domain.starts_with("flaky") {
+            let attempts = sqlx::query_scalar!(
+                "INSERT INTO sandbox_attempts (request_key, attempts) VALUES ($1, 1)
+                 ON CONFLICT (request_key) DO UPDATE SET attempts = sandbox_attempts.attempts + 1
+                 RETURNING attempts",
+                request.request_key,
+            )
+            .fetch_one(&self.db)
+            .await
+            .map_err(internal)?;
+            if attempts == 1 {
+                return Err(VendorError::Transient("502 Bad Gateway".into()));
+            }
+        }
+        let kind = if request.transfer_token.is_some() {
+            "transfer"
+        } else {
+            "sub"
+        };
+        let vendor_ref = format!(
+            "{}-{kind}-{}",
+            request.vendor.code(),
+            Uuid::new_v4().simple()
+        );
+        sqlx::query!(
+            "INSERT INTO sandbox_subscriptions (vendor_ref, vendor, tenant_ref, sku, quantity, request_key)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (request_key) DO NOTHING",
+            vendor_ref,
+            request.vendor.code(),
+            request.tenant_ref,
+            request.sku,
+            request.quantity,
+            request.request_key,
+        )
+        .execute(&self.db)
+        .await
+        .map_err(internal)?;
+        sqlx::query_scalar!(
+            "SELECT vendor_ref FROM sandbox_subscriptions WHERE request_key = $1",
+            request.request_key,
+        )
+        .fetch_one(&self.db)
+        .await
+        .map_err(internal)
+    }
+}
