@@ -86,21 +86,39 @@ impl ErrorKind {
         }
     }
 
-    /// The prefix of this page's texts in `locales/`: `<prefix>.title`, `<prefix>.message`.
-    pub fn key(self) -> &'static str {
+    /// The translation key of this page's title.
+    pub fn title_key(self) -> &'static str {
         match self {
-            ErrorKind::BadRequest => "error.bad_request",
-            ErrorKind::Csrf => "error.csrf",
-            ErrorKind::Forbidden => "error.forbidden",
-            ErrorKind::NotFound => "error.not_found",
-            ErrorKind::MethodNotAllowed => "error.method_not_allowed",
-            ErrorKind::Timeout => "error.timeout",
-            ErrorKind::PayloadTooLarge => "error.payload_too_large",
-            ErrorKind::UnsupportedMediaType => "error.unsupported_media_type",
-            ErrorKind::Unprocessable => "error.unprocessable",
-            ErrorKind::TooManyRequests => "error.too_many_requests",
-            ErrorKind::Internal => "error.internal",
-            ErrorKind::Unavailable => "error.unavailable",
+            ErrorKind::BadRequest => "error.bad_request.title",
+            ErrorKind::Csrf => "error.csrf.title",
+            ErrorKind::Forbidden => "error.forbidden.title",
+            ErrorKind::NotFound => "error.not_found.title",
+            ErrorKind::MethodNotAllowed => "error.method_not_allowed.title",
+            ErrorKind::Timeout => "error.timeout.title",
+            ErrorKind::PayloadTooLarge => "error.payload_too_large.title",
+            ErrorKind::UnsupportedMediaType => "error.unsupported_media_type.title",
+            ErrorKind::Unprocessable => "error.unprocessable.title",
+            ErrorKind::TooManyRequests => "error.too_many_requests.title",
+            ErrorKind::Internal => "error.internal.title",
+            ErrorKind::Unavailable => "error.unavailable.title",
+        }
+    }
+
+    /// The translation key of this page's message.
+    pub fn message_key(self) -> &'static str {
+        match self {
+            ErrorKind::BadRequest => "error.bad_request.message",
+            ErrorKind::Csrf => "error.csrf.message",
+            ErrorKind::Forbidden => "error.forbidden.message",
+            ErrorKind::NotFound => "error.not_found.message",
+            ErrorKind::MethodNotAllowed => "error.method_not_allowed.message",
+            ErrorKind::Timeout => "error.timeout.message",
+            ErrorKind::PayloadTooLarge => "error.payload_too_large.message",
+            ErrorKind::UnsupportedMediaType => "error.unsupported_media_type.message",
+            ErrorKind::Unprocessable => "error.unprocessable.message",
+            ErrorKind::TooManyRequests => "error.too_many_requests.message",
+            ErrorKind::Internal => "error.internal.message",
+            ErrorKind::Unavailable => "error.unavailable.message",
         }
     }
 }

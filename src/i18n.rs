@@ -486,9 +486,8 @@ mod tests {
             Internal,
             Unavailable,
         ] {
-            for part in ["title", "message"] {
-                let key = format!("{}.{part}", kind.key());
-                assert!(has_key(&key), "{key}");
+            for key in [kind.title_key(), kind.message_key()] {
+                assert!(has_key(key), "{key}");
             }
         }
     }

@@ -124,6 +124,33 @@ async fn setup_page(
     .await
 }
 
+/// Saves the confirmed authenticator and ten new recovery codes (the old ones stop working),
+/// recorded; the codes, to show once.
+async fn save_authenticator(
+    state: &AppState,
+    user_id: Uuid,
+    secret: &[u8],
+    step: i64,
+    reenrol: bool,
+    ip: std::net::IpAddr,
+) -> AppResult<Vec<String>> {
+    let codes = totp::new_recovery_codes();
+    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
+    let mut tx = state.db.begin().await?;
+    store::set_totp(&mut *tx, user_id, &state.secrets.seal(secret), step).await?;
+    store::replace_recovery_codes(&mut tx, user_id, &hashes).await?;
+    let reseller_id = store::reseller_of(&mut *tx, user_id).await?;
+    let action = if reenrol {
+        Action::MfaReset
+    } else {
+        Action::MfaEnrolled
+    };
+    let entry = audit::Entry::on_user(action, user_id, user_id, reseller_id, ip);
+    audit::record(&mut *tx, entry).await?;
+    tx.commit().await?;
+    Ok(codes)
+}
+
 async fn setup_submit(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -137,49 +164,19 @@ async fn setup_submit(
     };
     let secret = pending_secret(&state, &session).await?;
     let Some(step) = totp::matching_step(&secret, &form.code, totp::now()) else {
-        let errors = FieldErrors::one(
-            "code",
-            if form.code.trim().is_empty() {
-                "form.required"
-            } else {
-                "mfa.invalid_code"
-            },
-        );
-        return setup_view(
-            &state,
-            &session,
-            ctx,
-            &email,
-            errors,
+        let key = if form.code.trim().is_empty() {
+            "form.required"
+        } else {
+            "mfa.invalid_code"
+        };
+        let (errors, status) = (
+            FieldErrors::one("code", key),
             StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        );
+        return setup_view(&state, &session, ctx, &email, errors, status).await;
     };
-    let codes = totp::new_recovery_codes();
-    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
     let reenrol = session.get::<bool>(REENROL).await?.unwrap_or(false);
-    let mut tx = state.db.begin().await?;
-    store::set_totp(&mut *tx, user_id, &state.secrets.seal(&secret), step).await?;
-    store::replace_recovery_codes(&mut tx, user_id, &hashes).await?;
-    let reseller_id = store::reseller_of(&mut *tx, user_id).await?;
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            reseller_id,
-            actor: Some(user_id),
-            subject_type: Some("user"),
-            subject_id: Some(user_id.to_string()),
-            ip: Some(ip),
-            ..audit::Entry::new(if reenrol {
-                Action::MfaReset
-            } else {
-                Action::MfaEnrolled
-            })
-        },
-    )
-    .await?;
-    tx.commit().await?;
-
+    let codes = save_authenticator(&state, user_id, &secret, step, reenrol, ip).await?;
     session.remove::<Vec<u8>>(PENDING_SECRET).await?;
     session.remove::<bool>(REENROL).await?;
     session.insert(SHOW_CODES, &codes).await?;

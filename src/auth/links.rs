@@ -21,6 +21,7 @@ use crate::auth::{emails, password, store, throttle};
 use crate::domain::Email;
 use crate::error::AppResult;
 use crate::fields::FieldErrors;
+use crate::i18n::Locale;
 use crate::identity::{LoginState, UserStatus};
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
@@ -71,77 +72,73 @@ struct ForgotForm {
     email: String,
 }
 
+/// Mails a reset link to `email` when it is an active account, unless that address has been
+/// sent enough for now (silently: the page never says whether the account exists).
+async fn send_reset_link(
+    state: &AppState,
+    locale: Locale,
+    email: &Email,
+    ip: std::net::IpAddr,
+) -> AppResult<()> {
+    let email_key = email.as_str().to_lowercase();
+    if throttle::locked(&state.db, throttle::RESET_EMAIL, &email_key)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    throttle::fail(&state.db, throttle::RESET_EMAIL, &email_key).await?;
+    let record = store::find_for_login(&state.db, email).await?;
+    let Some(user) = record.filter(|r| r.status == UserStatus::Active) else {
+        return Ok(());
+    };
+    let mut tx = state.db.begin().await?;
+    let valid_for = time::Duration::minutes(RESET_VALID_MINUTES);
+    let purpose = TokenPurpose::PasswordReset;
+    let token = store::create_token(&mut *tx, user.id, purpose, valid_for).await?;
+    let locale = user.locale.unwrap_or(locale);
+    let link = state.config.link(&format!("/password/reset/{token}"));
+    let mail = emails::password_reset(locale, email.as_str(), &user.name, &link)?;
+    crate::mail::queue(&mut *tx, &mail).await?;
+    let entry = audit::Entry::on_user(Action::PasswordResetRequested, user.id, user.id, None, ip);
+    audit::record(&mut *tx, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn forgot_submit(
     State(state): State<AppState>,
     ctx: PageCtx,
     ClientIp(ip): ClientIp,
     Form(form): Form<ForgotForm>,
 ) -> AppResult<Response> {
-    let typed: String = form.email.chars().take(254).collect();
+    let again = |ctx, errors, message: Option<String>| {
+        let status = if message.is_some() {
+            StatusCode::TOO_MANY_REQUESTS
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        let page = ForgotPage {
+            ctx,
+            email: form.email.chars().take(254).collect(),
+            errors,
+            sent: false,
+            message,
+        };
+        page::render(status, &page)
+    };
     let email = match Email::parse(&form.email) {
         Ok(e) => e,
-        Err(key) => {
-            let errors = FieldErrors::one("email", key);
-            return Ok(page::render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &ForgotPage {
-                    ctx,
-                    email: typed,
-                    errors,
-                    sent: false,
-                    message: None,
-                },
-            ));
-        }
+        Err(key) => return Ok(again(ctx, FieldErrors::one("email", key), None)),
     };
     let ip_key = ip.to_string();
     if let Some(secs) = throttle::locked(&state.db, throttle::RESET_ADDRESS, &ip_key).await? {
         let message = too_many(ctx.locale, secs);
-        return Ok(page::render(
-            StatusCode::TOO_MANY_REQUESTS,
-            &ForgotPage {
-                ctx,
-                email: typed,
-                errors: FieldErrors::new(),
-                sent: false,
-                message: Some(message),
-            },
-        ));
+        return Ok(again(ctx, FieldErrors::new(), Some(message)));
     }
     // Every request counts towards the address's limit.
     throttle::fail(&state.db, throttle::RESET_ADDRESS, &ip_key).await?;
-
-    let email_key = email.as_str().to_lowercase();
-    let quiet = throttle::locked(&state.db, throttle::RESET_EMAIL, &email_key)
-        .await?
-        .is_some();
-    if !quiet {
-        throttle::fail(&state.db, throttle::RESET_EMAIL, &email_key).await?;
-        let record = store::find_for_login(&state.db, &email).await?;
-        if let Some(user) = record.filter(|r| r.status == UserStatus::Active) {
-            let mut tx = state.db.begin().await?;
-            let token = store::create_token(
-                &mut *tx,
-                user.id,
-                TokenPurpose::PasswordReset,
-                time::Duration::minutes(RESET_VALID_MINUTES),
-            )
-            .await?;
-            let locale = user.locale.unwrap_or(ctx.locale);
-            let link = state.config.link(&format!("/password/reset/{token}"));
-            crate::mail::queue(
-                &mut *tx,
-                &emails::password_reset(locale, email.as_str(), &user.name, &link)?,
-            )
-            .await?;
-            audit::record(
-                &mut *tx,
-                audit::Entry::on_user(Action::PasswordResetRequested, user.id, user.id, None, ip),
-            )
-            .await?;
-            tx.commit().await?;
-        }
-    }
+    send_reset_link(&state, ctx.locale, &email, ip).await?;
     // The same answer whether or not the account exists.
     Ok(page::ok(&ForgotPage {
         ctx,

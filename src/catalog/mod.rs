@@ -9,6 +9,7 @@ pub mod routes;
 pub mod rules;
 pub mod staff;
 pub mod store;
+pub mod view;
 
 use crate::app::AppState;
 

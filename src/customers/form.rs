@@ -12,9 +12,10 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit::{self, Action};
+use crate::audit::Action;
 use crate::countries;
 use crate::customers::EDITORS;
+use crate::customers::page::customer_entry;
 use crate::customers::rules::{CustomerForm, CustomerInput};
 use crate::customers::store;
 use crate::db::SaveError;
@@ -224,15 +225,9 @@ async fn confirm(
         tx.commit().await?;
         return Ok(page::see_other(&to));
     }
-    let entry = audit::Entry {
-        reseller_id: Some(me.reseller_id),
-        actor: Some(me.user.id),
-        subject_type: Some("customer"),
-        subject_id: Some(id.to_string()),
-        details: serde_json::json!({ "legal_name": customer.legal_name, "tax_id": customer.tax_id }),
-        ip: Some(ip),
-        ..audit::Entry::new(Action::CustomerCreated)
-    };
+    let details =
+        serde_json::json!({ "legal_name": customer.legal_name, "tax_id": customer.tax_id });
+    let entry = customer_entry(&me, id, ip, details, Action::CustomerCreated);
     let name = [("name", customer.legal_name.as_str())];
     flash::done(tx, &session, entry, "customers.activated", &name, &to).await
 }
@@ -291,14 +286,13 @@ async fn save_edit(
         Err(SaveError::Refused(errors)) => return Ok(form_page(ctx, form, errors, Some(id))),
         Err(e) => return Err(e.into()),
     }
-    let entry = audit::Entry {
-        reseller_id: Some(me.reseller_id),
-        actor: Some(me.user.id),
-        subject_type: Some("customer"),
-        subject_id: Some(id.to_string()),
-        ip: Some(ip),
-        ..audit::Entry::new(Action::CustomerUpdated)
-    };
+    let entry = customer_entry(
+        &me,
+        id,
+        ip,
+        serde_json::Value::Null,
+        Action::CustomerUpdated,
+    );
     let to = format!("/customers/{id}");
     flash::done(tx, &session, entry, "customers.saved", &[], &to).await
 }

@@ -145,6 +145,25 @@ async fn show(
     show_page(&state, ctx, &me, id, None, FieldErrors::new()).await
 }
 
+/// The audit entry of a change to customer `id` by `me`.
+pub(crate) fn customer_entry(
+    me: &ResellerUser,
+    id: Uuid,
+    ip: std::net::IpAddr,
+    details: serde_json::Value,
+    action: Action,
+) -> audit::Entry<'static> {
+    audit::Entry {
+        reseller_id: Some(me.reseller_id),
+        actor: Some(me.user.id),
+        subject_type: Some("customer"),
+        subject_id: Some(id.to_string()),
+        details,
+        ip: Some(ip),
+        ..audit::Entry::new(action)
+    }
+}
+
 #[derive(Deserialize)]
 struct StatusForm {
     #[serde(default)]
@@ -169,14 +188,7 @@ async fn set_status(
         CustomerStatus::Active => (Action::CustomerReactivated, "customers.reactivated"),
         CustomerStatus::Inactive => (Action::CustomerDeactivated, "customers.deactivated"),
     };
-    let entry = audit::Entry {
-        reseller_id: Some(me.reseller_id),
-        actor: Some(me.user.id),
-        subject_type: Some("customer"),
-        subject_id: Some(id.to_string()),
-        ip: Some(ip),
-        ..audit::Entry::new(action)
-    };
+    let entry = customer_entry(&me, id, ip, serde_json::Value::Null, action);
     flash::done(tx, &session, entry, key, &[], &format!("/customers/{id}")).await
 }
 
@@ -217,9 +229,10 @@ async fn add_tenant(
         reseller_id: me.reseller_id,
         customer_id: customer.id,
     };
+    let (vendor, domain) = (request.vendor, request.domain.as_str());
     let claim = state
         .vendor
-        .claim_tenant(request.vendor, &request.domain, owner, request.existing)
+        .claim_tenant(vendor, domain, owner, request.existing)
         .await?;
     let Claim::Granted(tenant_ref) = claim else {
         let errors = FieldErrors::one("tenant_domain", "tenants.domain_taken");
@@ -230,7 +243,6 @@ async fn add_tenant(
     } else {
         TenantOrigin::Reserved
     };
-    let (vendor, domain) = (request.vendor, request.domain.as_str());
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let added = store::add_tenant(
         &mut tx,
@@ -242,15 +254,8 @@ async fn add_tenant(
         &tenant_ref,
     )
     .await?;
-    let entry = added.then(|| audit::Entry {
-        reseller_id: Some(me.reseller_id),
-        actor: Some(me.user.id),
-        subject_type: Some("customer"),
-        subject_id: Some(id.to_string()),
-        details: serde_json::json!({ "vendor": vendor, "domain": domain, "origin": origin }),
-        ip: Some(ip),
-        ..audit::Entry::new(Action::CustomerTenantAdded)
-    });
+    let details = serde_json::json!({ "vendor": vendor, "domain": domain, "origin": origin });
+    let entry = added.then(|| customer_entry(&me, id, ip, details, Action::CustomerTenantAdded));
     let to = format!("/customers/{id}");
     flash::done(
         tx,

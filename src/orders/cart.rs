@@ -96,6 +96,52 @@ impl Priced {
     pub fn problems(&self) -> usize {
         self.lines.iter().filter(|l| l.problem.is_some()).count()
     }
+
+    /// Why these lines cannot be placed as the reseller saw them (`quote`), if they cannot.
+    pub fn refusal(&self, quote: &str, currency: &str) -> Option<&'static str> {
+        if self.lines.is_empty() {
+            Some(Refusal::Empty.key())
+        } else if self.problems() > 0 {
+            Some("orders.fix_lines")
+        } else if quote != self.quote(currency) {
+            // Prices (or lines) changed since the page was shown: show them and ask again.
+            Some("orders.quote_changed")
+        } else {
+            None
+        }
+    }
+
+    /// The order of these lines, their prices snapshotted (cost, and your price with `markup`).
+    pub fn order<'a>(
+        &'a self,
+        cart_id: Uuid,
+        customer_id: Uuid,
+        placed_by: Uuid,
+        currency: &'a str,
+        markup: Decimal,
+    ) -> NewOrder<'a> {
+        NewOrder {
+            cart_id,
+            customer_id,
+            placed_by,
+            currency,
+            total_cost: self.total_cost,
+            total_price: self.total_price,
+            lines: self
+                .lines
+                .iter()
+                .map(|l| {
+                    let unit_cost = l.line.cost.unwrap_or_default();
+                    let unit_price = your_price(unit_cost, markup);
+                    NewOrderLine {
+                        line: &l.line,
+                        unit_cost,
+                        unit_price,
+                    }
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Prices and checks every line of a cart with today's prices and rules (one query for the
@@ -369,41 +415,11 @@ async fn place(
         markup,
     )
     .await?;
-    let refusal = if priced.lines.is_empty() {
-        Some(Refusal::Empty.key())
-    } else if priced.problems() > 0 {
-        Some("orders.fix_lines")
-    } else if form.quote != priced.quote(&currency) {
-        // Prices (or lines) changed since the page was shown: show them and ask again.
-        Some("orders.quote_changed")
-    } else {
-        None
-    };
-    if let Some(key) = refusal {
+    if let Some(key) = priced.refusal(&form.quote, &currency) {
         flash::push(&session, Level::Error, key, &[]).await;
         return Ok(page::see_other(&cart_link(customer.id)));
     }
-    let order = NewOrder {
-        cart_id: cart.id,
-        customer_id: customer.id,
-        placed_by: me.user.id,
-        currency: &currency,
-        total_cost: priced.total_cost,
-        total_price: priced.total_price,
-        lines: priced
-            .lines
-            .iter()
-            .map(|l| {
-                let unit_cost = l.line.cost.unwrap_or_default();
-                let unit_price = your_price(unit_cost, markup);
-                NewOrderLine {
-                    line: &l.line,
-                    unit_cost,
-                    unit_price,
-                }
-            })
-            .collect(),
-    };
+    let order = priced.order(cart.id, customer.id, me.user.id, &currency, markup);
     let order_id = store::place(&mut tx, me.reseller_id, &order).await?;
     let entry = audit::Entry {
         reseller_id: Some(me.reseller_id),

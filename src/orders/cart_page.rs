@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::catalog::rules::Category;
 use crate::catalog::store as catalog;
+use crate::catalog::view::OfferChoice;
 use crate::customers::store::{Customer, CustomerChoice, TenantChoice};
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
@@ -67,8 +68,7 @@ pub(crate) async fn choose_customer(
 pub struct Candidate {
     pub sku: String,
     pub name: String,
-    /// (`term:billing`, label) of each offer.
-    pub offers: Vec<(String, String)>,
+    pub offers: Vec<OfferChoice>,
     pub tenants: Vec<TenantChoice>,
     pub approved: bool,
 }
@@ -371,10 +371,7 @@ async fn candidates(
             offers: offers
                 .iter()
                 .filter(|o| o.product_id == product.id)
-                .map(|o| {
-                    let label = format!("{} · {}", ctx.t(o.term.key()), ctx.t(o.billing.key()));
-                    (format!("{}:{}", o.term, o.billing), label)
-                })
+                .map(|o| OfferChoice::new(ctx, o.term, o.billing, false))
                 .collect(),
             tenants: tenants
                 .iter()

@@ -46,6 +46,54 @@ fn again(field: &'static str, key: &'static str) -> Answer {
     Answer::Again(FieldErrors::one(field, key), None)
 }
 
+/// The tenant a configure form ends with: its id, domain and transfer token.
+struct Chosen {
+    id: Uuid,
+    domain: String,
+    transfer_token: Option<String>,
+}
+
+/// What the form sent and the vendor answered, as a tenant of this customer (recorded when it
+/// is new), or the messages to show with the form again.
+async fn chosen_tenant(
+    tx: &mut sqlx::PgConnection,
+    reseller_id: Uuid,
+    customer_id: Uuid,
+    vendor: VendorCode,
+    answer: Answer,
+) -> AppResult<Result<Chosen, (FieldErrors, Option<String>)>> {
+    let refused = |field, key| (FieldErrors::one(field, key), None);
+    Ok(match answer {
+        Answer::Again(errors, notice) => Err((errors, notice)),
+        Answer::Existing(id) => {
+            crate::customers::store::tenant_domain(tx, reseller_id, customer_id, vendor, id)
+                .await?
+                .map(|domain| Chosen {
+                    id,
+                    domain,
+                    transfer_token: None,
+                })
+                // Another customer's or another vendor's tenant: refused like a missing choice.
+                .ok_or_else(|| refused("tenant", "orders.configure.choose_tenant"))
+        }
+        Answer::Granted(g) => {
+            let field = if vendor == VendorCode::Microsoft {
+                "prefix"
+            } else {
+                "domain"
+            };
+            crate::customers::store::record_vendor_tenant(tx, reseller_id, customer_id, &g)
+                .await?
+                .map(|id| Chosen {
+                    id,
+                    domain: g.domain,
+                    transfer_token: g.transfer_token,
+                })
+                .ok_or_else(|| refused(field, "tenants.domain_taken"))
+        }
+    })
+}
+
 pub async fn configure(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -71,32 +119,8 @@ pub async fn configure(
 
     let answer = vendor_answer(&state, &ctx, &me, &form, vendor, &customer, &partner_id).await?;
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    let tenant = match answer {
-        Answer::Again(errors, notice) => None.ok_or((errors, notice)),
-        Answer::Existing(id) => {
-            crate::customers::store::tenant_domain(&mut tx, me.reseller_id, customer.id, vendor, id)
-                .await?
-                .map(|domain| (id, domain, None))
-                // Another customer's or another vendor's tenant: refused like a missing choice.
-                .ok_or((
-                    FieldErrors::one("tenant", "orders.configure.choose_tenant"),
-                    None,
-                ))
-        }
-        Answer::Granted(g) => {
-            let field = if vendor == VendorCode::Microsoft {
-                "prefix"
-            } else {
-                "domain"
-            };
-            crate::customers::store::record_vendor_tenant(&mut tx, me.reseller_id, customer.id, &g)
-                .await?
-                .map(|id| (id, g.domain, g.transfer_token))
-                .ok_or((FieldErrors::one(field, "tenants.domain_taken"), None))
-        }
-    };
-    let (tenant_id, domain, transfer_token) = match tenant {
-        Ok(t) => t,
+    let tenant = match chosen_tenant(&mut tx, me.reseller_id, customer.id, vendor, answer).await? {
+        Ok(tenant) => tenant,
         Err((errors, notice)) => {
             drop(tx);
             let outcome = ConfigState {
@@ -109,33 +133,26 @@ pub async fn configure(
         }
     };
     // Every line of this vendor in the cart uses the tenant.
-    store::set_vendor_tenant(
-        &mut tx,
-        me.reseller_id,
-        cart_id,
-        vendor,
-        tenant_id,
-        transfer_token.as_deref(),
-    )
-    .await?;
+    let token = tenant.transfer_token.as_deref();
+    store::set_vendor_tenant(&mut tx, me.reseller_id, cart_id, vendor, tenant.id, token).await?;
     let entry = audit::Entry {
         reseller_id: Some(me.reseller_id),
         actor: Some(me.user.id),
         subject_type: Some("customer"),
         subject_id: Some(customer.id.to_string()),
         details: serde_json::json!({
-            "vendor": vendor, "domain": domain, "mode": form.mode,
-            "transfer": transfer_token.is_some(),
+            "vendor": vendor, "domain": tenant.domain, "mode": form.mode, "transfer": token.is_some(),
         }),
         ip: Some(ip),
         ..audit::Entry::new(Action::OrderTenantConfigured)
     };
-    let key = if transfer_token.is_some() {
+    let key = if token.is_some() {
         "orders.configure.transfer_done"
     } else {
         "orders.configure.done"
     };
-    flash::done(tx, &session, entry, key, &[("domain", &domain)], &back).await
+    let domain = [("domain", tenant.domain.as_str())];
+    flash::done(tx, &session, entry, key, &domain, &back).await
 }
 
 /// Asks the vendor what the form asks for: a domain's availability, a new tenant, a Google
@@ -153,106 +170,167 @@ async fn vendor_answer(
         reseller_id: me.reseller_id,
         customer_id: customer.id,
     };
-    let granted = |domain, tenant_ref, origin, profile, transfer_token| {
-        Answer::Granted(NewTenant {
-            vendor,
-            domain,
-            tenant_ref,
-            origin,
-            profile,
-            transfer_token,
-        })
-    };
-    Ok(match (form.mode.as_str(), vendor) {
-        ("existing", _) => match Uuid::parse_str(&form.tenant) {
+    match (form.mode.as_str(), vendor) {
+        ("existing", _) => Ok(match Uuid::parse_str(&form.tenant) {
             Ok(id) => Answer::Existing(id),
             Err(_) => again("tenant", "orders.configure.choose_tenant"),
-        },
-        ("new", VendorCode::Microsoft) => match rules::microsoft_domain(&form.prefix) {
-            Err(key) => again("prefix", key),
-            Ok(domain) if form.intent == "check" => {
-                if state
-                    .vendor
-                    .domain_available(vendor, &domain, owner)
-                    .await?
-                {
-                    let notice = ctx.t_with("orders.configure.available", &[("domain", &domain)]);
-                    Answer::Again(FieldErrors::new(), Some(notice))
-                } else {
-                    again("prefix", "tenants.domain_taken")
-                }
-            }
-            Ok(domain) => match form.profile.parse(&customer.country) {
-                Err(errors) => Answer::Again(errors, None),
-                Ok(profile) => match state
-                    .vendor
-                    .create_tenant(vendor, &domain, owner, &profile)
-                    .await?
-                {
-                    Claim::Taken => again("prefix", "tenants.domain_taken"),
-                    Claim::Granted(tenant_ref) => {
-                        let profile =
-                            serde_json::to_value(&profile).map_err(anyhow::Error::from)?;
-                        granted(
-                            domain,
-                            tenant_ref,
-                            TenantOrigin::Reserved,
-                            Some(profile),
-                            None,
-                        )
-                    }
-                },
-            },
-        },
-        ("new", VendorCode::Google) => match rules::google_domain(&form.domain) {
-            Err(key) => again("domain", key),
-            Ok(domain) => match state
+        }),
+        ("new", VendorCode::Microsoft) => new_microsoft(state, ctx, form, customer, owner).await,
+        ("new", VendorCode::Google) => new_google(state, form, owner).await,
+        ("transfer", VendorCode::Google) => transfer(state, form, partner_id, owner).await,
+        _ => Err(AppError::BadRequest),
+    }
+}
+
+/// A tenant the vendor granted (created, reserved or transferred).
+fn granted(
+    vendor: VendorCode,
+    domain: String,
+    tenant_ref: String,
+    origin: TenantOrigin,
+    profile: Option<serde_json::Value>,
+    transfer_token: Option<String>,
+) -> Answer {
+    Answer::Granted(NewTenant {
+        vendor,
+        domain,
+        tenant_ref,
+        origin,
+        profile,
+        transfer_token,
+    })
+}
+
+/// A new Microsoft tenant: the prefix checked for availability (`intent=check`), or the tenant
+/// created with the customer data Microsoft requires.
+async fn new_microsoft(
+    state: &AppState,
+    ctx: &PageCtx,
+    form: &ConfigureForm,
+    customer: &Customer,
+    owner: TenantOwner,
+) -> AppResult<Answer> {
+    let vendor = VendorCode::Microsoft;
+    let domain = match rules::microsoft_domain(&form.prefix) {
+        Ok(domain) => domain,
+        Err(key) => return Ok(again("prefix", key)),
+    };
+    if form.intent == "check" {
+        return Ok(
+            if state
                 .vendor
-                .claim_tenant(vendor, &domain, owner, false)
+                .domain_available(vendor, &domain, owner)
                 .await?
             {
-                Claim::Taken => again("domain", "tenants.domain_taken"),
-                Claim::Granted(tenant_ref) => {
-                    granted(domain, tenant_ref, TenantOrigin::Reserved, None, None)
-                }
+                let notice = ctx.t_with("orders.configure.available", &[("domain", &domain)]);
+                Answer::Again(FieldErrors::new(), Some(notice))
+            } else {
+                again("prefix", "tenants.domain_taken")
             },
-        },
-        ("transfer", VendorCode::Google) => {
-            let token = normalize_token(&form.token);
-            match rules::google_domain(&form.domain) {
-                Err(key) => again("domain", key),
-                Ok(_) if token.is_empty() => again("token", "form.required"),
-                Ok(_) if token.len() > 100 => {
-                    again("token", VendorErrorCode::TransferTokenInvalid.key())
-                }
-                Ok(domain) => match state
-                    .vendor
-                    .transfer_tenant(&domain, &token, partner_id, owner)
-                    .await
-                {
-                    Ok(tenant_ref) => granted(
-                        domain,
-                        tenant_ref,
-                        TenantOrigin::Transfer,
-                        None,
-                        Some(token),
-                    ),
-                    Err(VendorError::Permanent { code, .. }) => {
-                        let code = match code {
-                            VendorErrorCode::TransferTokenDomain
-                            | VendorErrorCode::TransferTokenReseller
-                            | VendorErrorCode::TransferTokenExpired => code,
-                            _ => VendorErrorCode::TransferTokenInvalid,
-                        };
-                        again("token", code.key())
-                    }
-                    Err(VendorError::Transient(message)) => {
-                        tracing::warn!(%message, "vendor unavailable for a transfer");
-                        again("_form", "vendor_error.unavailable_now")
-                    }
-                },
+        );
+    }
+    let profile = match form.profile.parse(&customer.country) {
+        Ok(profile) => profile,
+        Err(errors) => return Ok(Answer::Again(errors, None)),
+    };
+    Ok(
+        match state
+            .vendor
+            .create_tenant(vendor, &domain, owner, &profile)
+            .await?
+        {
+            Claim::Taken => again("prefix", "tenants.domain_taken"),
+            Claim::Granted(tenant_ref) => {
+                let profile = serde_json::to_value(&profile).map_err(anyhow::Error::from)?;
+                granted(
+                    vendor,
+                    domain,
+                    tenant_ref,
+                    TenantOrigin::Reserved,
+                    Some(profile),
+                    None,
+                )
             }
-        }
-        _ => return Err(AppError::BadRequest),
-    })
+        },
+    )
+}
+
+/// A new Google Workspace domain for the customer.
+async fn new_google(
+    state: &AppState,
+    form: &ConfigureForm,
+    owner: TenantOwner,
+) -> AppResult<Answer> {
+    let vendor = VendorCode::Google;
+    let domain = match rules::google_domain(&form.domain) {
+        Ok(domain) => domain,
+        Err(key) => return Ok(again("domain", key)),
+    };
+    Ok(
+        match state
+            .vendor
+            .claim_tenant(vendor, &domain, owner, false)
+            .await?
+        {
+            Claim::Taken => again("domain", "tenants.domain_taken"),
+            Claim::Granted(tenant_ref) => granted(
+                vendor,
+                domain,
+                tenant_ref,
+                TenantOrigin::Reserved,
+                None,
+                None,
+            ),
+        },
+    )
+}
+
+/// The customer's Google Workspace subscription taken over with the transfer token they
+/// generated naming this reseller.
+async fn transfer(
+    state: &AppState,
+    form: &ConfigureForm,
+    partner_id: &str,
+    owner: TenantOwner,
+) -> AppResult<Answer> {
+    let token = normalize_token(&form.token);
+    let domain = match rules::google_domain(&form.domain) {
+        Ok(domain) => domain,
+        Err(key) => return Ok(again("domain", key)),
+    };
+    if token.is_empty() {
+        return Ok(again("token", "form.required"));
+    }
+    if token.len() > 100 {
+        return Ok(again("token", VendorErrorCode::TransferTokenInvalid.key()));
+    }
+    Ok(
+        match state
+            .vendor
+            .transfer_tenant(&domain, &token, partner_id, owner)
+            .await
+        {
+            Ok(tenant_ref) => granted(
+                VendorCode::Google,
+                domain,
+                tenant_ref,
+                TenantOrigin::Transfer,
+                None,
+                Some(token),
+            ),
+            Err(VendorError::Permanent { code, .. }) => {
+                let code = match code {
+                    VendorErrorCode::TransferTokenDomain
+                    | VendorErrorCode::TransferTokenReseller
+                    | VendorErrorCode::TransferTokenExpired => code,
+                    _ => VendorErrorCode::TransferTokenInvalid,
+                };
+                again("token", code.key())
+            }
+            Err(VendorError::Transient(message)) => {
+                tracing::warn!(%message, "vendor unavailable for a transfer");
+                again("_form", "vendor_error.unavailable_now")
+            }
+        },
+    )
 }

@@ -195,6 +195,30 @@ async fn show(
     .await
 }
 
+/// Sends the order's failed lines (or only `line`) back to the vendor with a job of their own;
+/// false when there was nothing failed to retry.
+async fn retry(
+    tx: &mut sqlx::PgConnection,
+    reseller_id: Uuid,
+    order_id: Uuid,
+    line: Option<Uuid>,
+    by: Actor,
+) -> AppResult<bool> {
+    let retried = store::retry_lines(tx, reseller_id, order_id, line).await?;
+    if retried.is_empty() {
+        return Ok(false);
+    }
+    let next = OrderStatus::Provisioning;
+    // A single line retried is named on the timeline.
+    let detail = line.map(|_| retried.join(", "));
+    store::set_status(tx, reseller_id, order_id, next, None).await?;
+    let attempt = store::attempts(tx, reseller_id, order_id).await?;
+    store::add_event(tx, reseller_id, order_id, next, detail.as_deref(), by).await?;
+    let key = format!("provision:{order_id}:{attempt}");
+    store::queue_provisioning(tx, reseller_id, order_id, &key).await?;
+    Ok(true)
+}
+
 #[derive(Deserialize)]
 struct DecideForm {
     #[serde(default)]
@@ -248,19 +272,11 @@ async fn decide(
     };
     let by = Actor::User(staff.id);
     let message = if next == OrderStatus::Provisioning {
-        let retried = store::retry_lines(&mut tx, reseller_id, order.id, line).await?;
-        if retried.is_empty() {
+        if !retry(&mut tx, reseller_id, order.id, line, by).await? {
             // A line of another order, or one no longer failed: nothing changes.
             flash::push(&session, Level::Error, "access.already_decided", &[]).await;
             return Ok(page::see_other(&back));
         }
-        // A single line retried is named on the timeline.
-        let detail = line.map(|_| retried.join(", "));
-        store::set_status(&mut tx, reseller_id, order.id, next, None).await?;
-        let attempt = store::attempts(&mut tx, reseller_id, order.id).await?;
-        store::add_event(&mut tx, reseller_id, order.id, next, detail.as_deref(), by).await?;
-        let key = format!("provision:{}:{attempt}", order.id);
-        store::queue_provisioning(&mut tx, reseller_id, order.id, &key).await?;
         "orders.retried"
     } else {
         store::set_status(&mut tx, reseller_id, order.id, next, Some(&reason)).await?;

@@ -56,8 +56,8 @@ pub async fn render(request: Request, next: Next) -> Response {
     let ctx = PageCtx::build(&page_parts, session.as_ref()).await;
     let page = ErrorPage {
         status: status.as_u16(),
-        title: ctx.t(&format!("{}.title", kind.key())),
-        message: ctx.t(&format!("{}.message", kind.key())),
+        title: ctx.t(kind.title_key()),
+        message: ctx.t(kind.message_key()),
         request_id,
         ctx,
     };

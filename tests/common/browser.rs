@@ -229,26 +229,17 @@ impl Browser {
 impl Browser {
     /// Waits (up to 10 s) for the page at `path` to load; returns the path it ended at.
     pub async fn wait_path(&self, path: &str) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let now = self.path().await;
-            let ready = self
-                .client
-                .execute("return document.readyState", vec![])
-                .await
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            if (now == path && ready == "complete") || std::time::Instant::now() > deadline {
-                return now;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.wait_page(|now| now == path).await
     }
 
     /// Waits (up to 20 s) until the page is no longer `path` and the next one has loaded;
     /// returns where it is.
     pub async fn wait_path_left(&self, path: &str) -> String {
+        self.wait_page(|now| now != path).await
+    }
+
+    /// Waits (up to 20 s) for a loaded page whose path satisfies `ok`; returns the path.
+    async fn wait_page(&self, ok: impl Fn(&str) -> bool) -> String {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let now = self.path().await;
@@ -259,7 +250,7 @@ impl Browser {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
-            if (now != path && ready == "complete") || std::time::Instant::now() > deadline {
+            if (ok(&now) && ready == "complete") || std::time::Instant::now() > deadline {
                 return now;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -19,6 +19,7 @@ use crate::catalog::routes::today;
 use crate::catalog::rules::{Billing, Category, Kind, ProductStatus, Term};
 use crate::catalog::staff::{entry, product_link, store as staff_store};
 use crate::catalog::store::{self, Relation};
+use crate::catalog::view::OfferChoice;
 use crate::db::SaveError;
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
@@ -111,21 +112,13 @@ pub struct ProductChoices {
     pub programs: Vec<store::Choice>,
     pub categories: Vec<Choice>,
     pub kinds: Vec<Choice>,
-    /// Every term and billing pair that exists: (`P1Y:annual`, label, ticked).
-    pub offers: Vec<(String, String, bool)>,
+    /// Every term and billing pair that exists, those of the form ticked.
+    pub offers: Vec<OfferChoice>,
 }
 
 impl ProductChoices {
     async fn of(state: &AppState, ctx: &PageCtx, form: &ProductForm) -> AppResult<Self> {
-        let mut offers = Vec::new();
-        for &t in Term::ALL {
-            for &b in Billing::ALL.iter().filter(|b| b.fits(t)) {
-                let code = format!("{t}:{b}");
-                let ticked = form.offers.contains(&code);
-                let label = format!("{} · {}", ctx.t(t.key()), ctx.t(b.key()));
-                offers.push((code, label, ticked));
-            }
-        }
+        let offers = OfferChoice::all(ctx, &form.offers);
         Ok(Self {
             programs: store::programs(&state.db).await?,
             categories: Choice::list(
@@ -189,6 +182,29 @@ async fn new_product(
     form_page(&state, ctx, None, form, FieldErrors::new()).await
 }
 
+/// A product saved by staff: recorded, committed, and shown with its message.
+struct Saved<'a> {
+    staff: Uuid,
+    id: Uuid,
+    ip: std::net::IpAddr,
+    sku: &'a str,
+}
+
+impl Saved<'_> {
+    async fn done(
+        self,
+        tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        session: &Session,
+        action: Action,
+    ) -> AppResult<Response> {
+        let details = serde_json::json!({ "sku": self.sku });
+        let entry = entry(action, self.staff, "product", self.id, self.ip, details);
+        let sku = [("sku", self.sku)];
+        let to = product_link(self.id);
+        flash::done(tx, session, entry, "catalog.product_saved", &sku, &to).await
+    }
+}
+
 async fn create_product(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -206,18 +222,13 @@ async fn create_product(
         Err(SaveError::Refused(errors)) => return form_page(&state, ctx, None, form, errors).await,
         other => other?,
     };
-    let sku = [("sku", input.sku.as_str())];
-    let details = serde_json::json!({ "sku": input.sku });
-    let entry = entry(Action::ProductCreated, staff.id, "product", id, ip, details);
-    flash::done(
-        tx,
-        &session,
-        entry,
-        "catalog.product_saved",
-        &sku,
-        &product_link(id),
-    )
-    .await
+    let saved = Saved {
+        staff: staff.id,
+        id,
+        ip,
+        sku: &input.sku,
+    };
+    saved.done(tx, &session, Action::ProductCreated).await
 }
 
 async fn update_product(
@@ -245,18 +256,13 @@ async fn update_product(
         }
         other => other?,
     }
-    let sku = [("sku", input.sku.as_str())];
-    let details = serde_json::json!({ "sku": input.sku });
-    let entry = entry(Action::ProductUpdated, staff.id, "product", id, ip, details);
-    flash::done(
-        tx,
-        &session,
-        entry,
-        "catalog.product_saved",
-        &sku,
-        &product_link(id),
-    )
-    .await
+    let saved = Saved {
+        staff: staff.id,
+        id,
+        ip,
+        sku: &input.sku,
+    };
+    saved.done(tx, &session, Action::ProductUpdated).await
 }
 
 pub struct StaffPriceLine {

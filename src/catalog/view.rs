@@ -1,0 +1,36 @@
+//! How the catalog reads on pages other features show: the term and billing offers of a product
+//! as choices.
+
+use crate::catalog::rules::{Billing, Term};
+use crate::web::PageCtx;
+
+/// A term and billing offer to choose: `P1Y:annual`, its label, whether it is chosen.
+#[derive(Clone, Debug)]
+pub struct OfferChoice {
+    pub code: String,
+    pub label: String,
+    pub chosen: bool,
+}
+
+impl OfferChoice {
+    pub fn new(ctx: &PageCtx, term: Term, billing: Billing, chosen: bool) -> Self {
+        Self {
+            code: format!("{term}:{billing}"),
+            label: format!("{} · {}", ctx.t(term.key()), ctx.t(billing.key())),
+            chosen,
+        }
+    }
+
+    /// Every term and billing pair that exists, those in `ticked` chosen.
+    pub fn all(ctx: &PageCtx, ticked: &[String]) -> Vec<Self> {
+        let mut all = Vec::new();
+        for &t in Term::ALL {
+            for &b in Billing::ALL.iter().filter(|b| b.fits(t)) {
+                let mut choice = Self::new(ctx, t, b, false);
+                choice.chosen = ticked.contains(&choice.code);
+                all.push(choice);
+            }
+        }
+        all
+    }
+}
