@@ -209,6 +209,14 @@ async fn change_password(
     Ok(page::see_other("/profile"))
 }
 
+crate::text_enum! {
+    /// What a user changes about their second factor.
+    enum MfaChange {
+        NewCodes = "new_codes",
+        NewAuthenticator = "new_authenticator",
+    }
+}
+
 #[derive(Deserialize)]
 struct MfaForm {
     #[serde(default)]
@@ -227,9 +235,7 @@ async fn manage_mfa(
     ClientIp(ip): ClientIp,
     Form(form): Form<MfaForm>,
 ) -> AppResult<Response> {
-    if !matches!(form.action.as_str(), "new_codes" | "new_authenticator") {
-        return Err(crate::error::AppError::BadRequest);
-    }
+    let change = MfaChange::from_code(&form.action).ok_or(crate::error::AppError::BadRequest)?;
     let mut errors = FieldErrors::new();
     if let Err(key) = confirm_password(&state, &user, &form.current_password, ip).await? {
         errors.add("mfa_password", key);
@@ -260,7 +266,7 @@ async fn manage_mfa(
         return render(&state, ctx, user, FieldErrors::new(), errors).await;
     }
     throttle::clear(&state.db, throttle::SECOND_FACTOR, &key).await?;
-    if form.action == "new_authenticator" {
+    if change == MfaChange::NewAuthenticator {
         session.insert(crate::auth::enrol::REENROL, true).await?;
         return Ok(page::see_other("/mfa/setup"));
     }

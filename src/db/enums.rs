@@ -32,6 +32,7 @@ macro_rules! text_enum {
 
         impl $name {
             /// The translation key of this value's label.
+            #[allow(dead_code)]
             pub fn key(self) -> &'static str {
                 match self {
                     $($name::$variant => $key),+
@@ -53,9 +54,11 @@ macro_rules! text_enum {
 
         impl $name {
             /// Every value, in declaration order.
+            #[allow(dead_code)]
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The value as stored in the database (and used in forms and URLs).
+            #[allow(dead_code)]
             pub fn code(self) -> &'static str {
                 match self {
                     $($name::$variant => $code),+
@@ -63,6 +66,7 @@ macro_rules! text_enum {
             }
 
             /// The value of a stored (or submitted) code, exactly as written.
+            #[allow(dead_code)]
             pub fn from_code(code: &str) -> Option<Self> {
                 match code {
                     $($code => Some($name::$variant),)+

@@ -135,6 +135,16 @@ impl VendorConfig {
         }
     }
 
+    /// The form for a new tenant is the one the messages are for (it opens).
+    pub fn open_new(&self) -> bool {
+        self.mode == "new"
+    }
+
+    /// The transfer form is the one the messages are for (it opens).
+    pub fn open_transfer(&self) -> bool {
+        self.mode == "transfer"
+    }
+
     /// Whether the cart's lines of this vendor use tenant `id`.
     pub fn is_chosen(&self, id: &Uuid) -> bool {
         self.chosen_id.as_ref() == Some(id)

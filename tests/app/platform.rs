@@ -379,3 +379,24 @@ async fn the_demo_data_loads_twice_without_doubling_and_its_transfer_token_works
     db.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn a_role_or_status_the_portal_does_not_know_is_an_error_not_a_default() {
+    let app = TestApp::spawn().await;
+    // Each stored value decodes to its enum; anything else fails instead of becoming a default
+    // (an unknown role once silently became "billing").
+    let role: portal::identity::Role = sqlx::query_scalar("SELECT 'admin'::text")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(role, portal::identity::Role::Admin);
+    let unknown = sqlx::query_scalar::<_, portal::identity::Role>("SELECT 'root'::text")
+        .fetch_one(&app.db)
+        .await;
+    assert!(unknown.is_err());
+    let unknown =
+        sqlx::query_scalar::<_, portal::orders::rules::OrderStatus>("SELECT 'lost'::text")
+            .fetch_one(&app.db)
+            .await;
+    assert!(unknown.is_err());
+}
