@@ -61,6 +61,35 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         per_reseller: usize,
     },
+    /// Generate a large reseller's data (on the demo data, which it loads first) to measure the
+    /// portal at scale: customers with tenants, orders with lines, subscriptions; and smaller
+    /// resellers beside it. Deterministic from --seed. Never uses DATABASE_URL: the database
+    /// must be named here.
+    Generate {
+        /// The database to fill (required, so that it is never filled by mistake).
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 1)]
+        seed: i64,
+        /// Customers of the big reseller (the demo one).
+        #[arg(long, default_value_t = 50_000)]
+        customers: i64,
+        /// Orders of the big reseller.
+        #[arg(long, default_value_t = 250_000)]
+        orders: i64,
+        /// Lines of each order (each completed line is a subscription).
+        #[arg(long, default_value_t = 4)]
+        lines_per_order: i64,
+        /// Smaller resellers beside the big one.
+        #[arg(long, default_value_t = 9)]
+        other_resellers: i64,
+        /// Customers of each smaller reseller.
+        #[arg(long, default_value_t = 2_000)]
+        other_customers: i64,
+        /// Orders of each smaller reseller.
+        #[arg(long, default_value_t = 10_000)]
+        other_orders: i64,
+    },
     /// Play a customer in their Google Admin console: print a sandbox transfer token for a
     /// Google Workspace domain, naming a reseller's public ID.
     SandboxTransferToken {
@@ -132,6 +161,27 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             name,
             password,
         } => create_staff(&config, email, name, password).await,
+        Command::Generate {
+            database_url,
+            seed,
+            customers,
+            orders,
+            lines_per_order,
+            other_resellers,
+            other_customers,
+            other_orders,
+        } => {
+            let scale = portal::seed::scale::Scale {
+                seed,
+                customers,
+                orders,
+                lines_per_order,
+                other_resellers,
+                other_customers,
+                other_orders,
+            };
+            generate(&config, &database_url, scale).await
+        }
         Command::SeedDemo => {
             let secrets = portal::crypto::SecretBox::from_config(
                 config.secret_key.as_deref(),
@@ -221,6 +271,41 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 }
 
 /// Opens the database (embedded or not), migrates, runs `f`, and closes it again.
+/// `portal generate`: migrations, the demo data, then the generated data, in the database
+/// named on the command line only.
+async fn generate(
+    config: &Config,
+    database_url: &str,
+    scale: portal::seed::scale::Scale,
+) -> anyhow::Result<()> {
+    let config = Config {
+        database_url: Some(database_url.to_string()),
+        ..config.clone()
+    };
+    let secrets =
+        portal::crypto::SecretBox::from_config(config.secret_key.as_deref(), &config.data_dir)?;
+    with_database(&config, |pool| async move {
+        let hasher = portal::auth::password::PasswordHasher::default();
+        portal::seed::seed_demo(&pool, &hasher, &secrets).await?;
+        let started = std::time::Instant::now();
+        let mut tx = pool.begin().await?;
+        let done = portal::seed::scale::generate(&mut tx, scale).await?;
+        tx.commit().await?;
+        sqlx::raw_sql("ANALYZE").execute(&pool).await?;
+        println!(
+            "Generated in {:.0?}: {} more resellers, {} customers, {} orders, {} lines, {} subscriptions.",
+            started.elapsed(),
+            done.resellers,
+            done.customers,
+            done.orders,
+            done.lines,
+            done.subscriptions
+        );
+        Ok(())
+    })
+    .await
+}
+
 async fn with_database<F, Fut>(config: &Config, f: F) -> anyhow::Result<()>
 where
     F: FnOnce(sqlx::PgPool) -> Fut,

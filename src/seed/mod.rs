@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod customers;
+pub mod scale;
 
 use sqlx::PgPool;
 

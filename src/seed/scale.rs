@@ -1,0 +1,283 @@
+//! `portal generate`: a large reseller's data, to measure the portal at scale. The demo
+//! reseller (whose accounts sign in with the demo passwords) becomes the big one, and smaller
+//! resellers share the tables, as in production: customers with a tenant each, orders with
+//! their lines (placed over the last two years), and a subscription per completed line.
+//!
+//! Set-based SQL (one `INSERT … SELECT` per table and reseller), deterministic from a seed: ids
+//! are derived from the seed and the row's number, and every choice from a hash of them, so the
+//! same arguments give the same rows.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// How much to generate.
+#[derive(Clone, Copy, Debug)]
+pub struct Scale {
+    pub seed: i64,
+    /// The big reseller (the demo one).
+    pub customers: i64,
+    pub orders: i64,
+    pub lines_per_order: i64,
+    /// The other resellers, each with a share of the same.
+    pub other_resellers: i64,
+    pub other_customers: i64,
+    pub other_orders: i64,
+}
+
+impl Default for Scale {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            customers: 50_000,
+            orders: 250_000,
+            lines_per_order: 4,
+            other_resellers: 9,
+            other_customers: 2_000,
+            other_orders: 10_000,
+        }
+    }
+}
+
+/// What was generated.
+#[derive(Debug, Default)]
+pub struct Generated {
+    pub resellers: i64,
+    pub customers: i64,
+    pub orders: i64,
+    pub lines: i64,
+    pub subscriptions: i64,
+}
+
+/// Generates `scale` on top of the demo data (which must be loaded: the catalog, the demo
+/// reseller and its owner).
+pub async fn generate(tx: &mut PgConnection, scale: Scale) -> anyhow::Result<Generated> {
+    let big = sqlx::query_scalar!("SELECT id FROM resellers WHERE tax_id = 'NAS180512AB6'")
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo data is not loaded"))?;
+    let mut done = Generated::default();
+    add(
+        tx,
+        &mut done,
+        big,
+        scale.seed,
+        scale.customers,
+        scale.orders,
+        scale.lines_per_order,
+    )
+    .await?;
+    for n in 1..=scale.other_resellers {
+        let reseller = other_reseller(tx, scale.seed, n).await?;
+        let (customers, orders) = (scale.other_customers, scale.other_orders);
+        add(
+            tx,
+            &mut done,
+            reseller,
+            scale.seed,
+            customers,
+            orders,
+            scale.lines_per_order,
+        )
+        .await?;
+        done.resellers += 1;
+    }
+    Ok(done)
+}
+
+/// A generated reseller with an owner (who places its orders), approved in every program.
+async fn other_reseller(tx: &mut PgConnection, seed: i64, n: i64) -> anyhow::Result<Uuid> {
+    let id = sqlx::query_scalar!(
+        "INSERT INTO resellers (id, legal_name, tax_id, country, billing_currency, time_zone)
+         VALUES (md5('reseller-' || $1::bigint || '-' || $2::bigint)::uuid,
+                 'Revenda Gerada ' || $2::bigint || ' Ltda.',
+                 'GEN' || lpad(($1::bigint * 1000 + $2::bigint)::text, 9, '0'), 'MX', 'USD',
+                 'America/Mexico_City')
+         ON CONFLICT (id) DO UPDATE SET updated_at = resellers.updated_at
+         RETURNING id",
+        seed,
+        n,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO users (id, reseller_id, email, name, role, status)
+         VALUES (md5('owner-' || $1::uuid)::uuid, $1::uuid,
+                 'owner-' || $1::uuid || '@generated.example', 'Owner', 'owner', 'active')
+         ON CONFLICT DO NOTHING",
+        id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO program_enrollments (reseller_id, program_id, status, domain, decided_at)
+         SELECT $1, id, 'approved', 'generated.example', now() FROM programs
+         ON CONFLICT DO NOTHING",
+        id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(id)
+}
+
+/// Adds `customers` customers and `orders` orders of `lines` lines each to `reseller`.
+async fn add(
+    tx: &mut PgConnection,
+    done: &mut Generated,
+    reseller: Uuid,
+    seed: i64,
+    customers: i64,
+    orders: i64,
+    lines: i64,
+) -> anyhow::Result<()> {
+    // A key per reseller and seed, so that ids never collide across either.
+    let key = format!("{seed}-{reseller}");
+    let owner = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM users WHERE reseller_id = $1 AND role = 'owner'
+           ORDER BY created_at LIMIT 1"#,
+        reseller
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    // Names from word lists, with accents, so that searches behave as with real data.
+    let added = sqlx::query!(
+        "INSERT INTO customers (reseller_id, id, legal_name, tax_id, country, contact_name,
+                                contact_email, contact_phone, billing_email, address_line1, city,
+                                region_code, region_name, postal_code, creation_key, status,
+                                created_at)
+         SELECT $1, md5($2 || '-c-' || g)::uuid,
+                (ARRAY['Comercializadora','Grupo','Servicios','Distribuidora','Consultoría','Tecnología','Logística','Farmacia','Constructora','Panadería'])[1 + g % 10]
+                || ' ' || (ARRAY['Álamo','Núñez','Río Bravo','Pacífico','Andina','Azteca','Maya','Cóndor','Ébano','Sol'])[1 + (g / 10) % 10]
+                || ' ' || (ARRAY['del Norte','del Sur','Central','Integral','Global','Express','Digital','Plus','Industrial','Médica'])[1 + (g / 100) % 10]
+                || ' ' || g || ' S.A. de C.V.',
+                'G' || lpad(g::text, 11, '0'), 'MX', 'Contacto ' || g,
+                'contacto' || g || '@cliente' || g || '.example',
+                '+52 55 ' || lpad((g % 100000000)::text, 8, '0'),
+                'facturas' || g || '@cliente' || g || '.example',
+                'Calle ' || (g % 500) || ' #' || (g % 90 + 1), 'Ciudad de México', 'CMX',
+                'Ciudad de México', lpad((g % 99999)::text, 5, '0'), md5($2 || '-k-' || g)::uuid,
+                CASE WHEN g % 17 = 0 THEN 'inactive' ELSE 'active' END,
+                now() - make_interval(days => (g % 900)::int)
+         FROM generate_series(1, $3::bigint) AS g
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        customers,
+    )
+    .execute(&mut *tx)
+    .await?;
+    done.customers += added.rows_affected() as i64;
+    sqlx::query!(
+        "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
+         SELECT $1, md5($2 || '-c-' || g)::uuid, 'microsoft', 'linked',
+                'cliente' || g || '-' || left(md5($2), 6) || '.onmicrosoft.com', 'ms-' || md5($2 || '-t-' || g)
+         FROM generate_series(1, $3::bigint) AS g
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        customers,
+    )
+    .execute(&mut *tx)
+    .await?;
+    add_orders(tx, done, reseller, owner, &key, customers, orders, lines).await
+}
+
+/// Orders (one cart each) spread over two years, 96 % completed, with `lines` lines of active
+/// products each, and the subscriptions of the completed ones.
+#[allow(clippy::too_many_arguments)]
+async fn add_orders(
+    tx: &mut PgConnection,
+    done: &mut Generated,
+    reseller: Uuid,
+    owner: Uuid,
+    key: &str,
+    customers: i64,
+    orders: i64,
+    lines: i64,
+) -> anyhow::Result<()> {
+    sqlx::query!(
+        "INSERT INTO carts (reseller_id, id, user_id, customer_id, status)
+         SELECT $1, md5($2 || '-cart-' || o)::uuid, $3, md5($2 || '-c-' || (1 + o % $4))::uuid, 'ordered'
+         FROM generate_series(1, $5::bigint) AS o
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        owner,
+        customers,
+        orders,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let added = sqlx::query!(
+        "INSERT INTO orders (reseller_id, id, cart_id, customer_id, placed_by, status, currency,
+                             total_cost, total_price, vendors, created_at, reason)
+         SELECT $1, md5($2 || '-o-' || o)::uuid, md5($2 || '-cart-' || o)::uuid,
+                md5($2 || '-c-' || (1 + o % $4))::uuid, $3,
+                CASE abs(hashtext($2 || o)) % 100 WHEN 0 THEN 'failed' WHEN 1 THEN 'failed'
+                     WHEN 2 THEN 'provisioning' WHEN 3 THEN 'rejected' ELSE 'completed' END,
+                'USD', round((abs(hashtext($2 || 'cost' || o)) % 200000) / 100.0, 2),
+                round((abs(hashtext($2 || 'cost' || o)) % 200000) / 100.0 * 1.2, 2),
+                ARRAY['microsoft'],
+                now() - make_interval(secs => (abs(hashtext($2 || 'at' || o)) % (730 * 86400))::double precision),
+                NULL
+         FROM generate_series(1, $5::bigint) AS o
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        owner,
+        customers,
+        orders,
+    )
+    .execute(&mut *tx)
+    .await?;
+    done.orders += added.rows_affected() as i64;
+    // The lines: active products of the order's vendors, with their first offer.
+    let added = sqlx::query!(
+        "WITH catalog AS (
+             SELECT array_agg(p.id ORDER BY p.sku) AS ids, count(*) AS n
+             FROM products p JOIN programs pr ON pr.id = p.program_id JOIN vendors v ON v.id = pr.vendor_id
+             WHERE p.status = 'active' AND v.code = 'microsoft' AND p.kind = 'license')
+         INSERT INTO order_lines (reseller_id, id, order_id, product_id, sku, product_name, vendor,
+                                  term, billing, quantity, unit_cost, unit_price, tenant_domain,
+                                  tenant_ref, status)
+         SELECT $1, md5($2 || '-l-' || o || '-' || l)::uuid, md5($2 || '-o-' || o)::uuid, p.id,
+                p.sku, p.name_en, 'microsoft', f.term, f.billing, 1 + abs(hashtext($2 || 'q' || o || l)) % 50,
+                10, 12, 'cliente' || (1 + o % $3) || '-' || left(md5($2), 6) || '.onmicrosoft.com',
+                'ms-' || md5($2 || '-t-' || (1 + o % $3)),
+                CASE x.status WHEN 'completed' THEN 'completed' WHEN 'failed' THEN 'failed' ELSE 'pending' END
+         FROM generate_series(1, $4::bigint) AS o
+         CROSS JOIN generate_series(1, $5::bigint) AS l
+         CROSS JOIN catalog
+         JOIN products p ON p.id = catalog.ids[1 + abs(hashtext($2 || 'p' || o || '-' || l)) % catalog.n]
+         JOIN orders x ON x.reseller_id = $1 AND x.id = md5($2 || '-o-' || o)::uuid
+         CROSS JOIN LATERAL (SELECT term, billing FROM product_offers WHERE product_id = p.id
+                             ORDER BY term, billing LIMIT 1) f
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        customers,
+        orders,
+        lines,
+    )
+    .execute(&mut *tx)
+    .await?;
+    done.lines += added.rows_affected() as i64;
+    let added = sqlx::query!(
+        "INSERT INTO subscriptions (reseller_id, customer_id, product_id, order_line_id, quantity,
+                                    term, billing, start_date, end_date, vendor_ref, created_at)
+         SELECT l.reseller_id, o.customer_id, l.product_id, l.id, l.quantity, l.term, l.billing,
+                o.created_at::date,
+                (o.created_at + CASE l.term WHEN 'P1M' THEN interval '1 month'
+                                            WHEN 'P1Y' THEN interval '1 year'
+                                            ELSE interval '3 years' END)::date,
+                'sub-' || l.id, o.created_at
+         FROM order_lines l
+         JOIN orders o ON o.reseller_id = l.reseller_id AND o.id = l.order_id
+         WHERE l.reseller_id = $1 AND l.status = 'completed'
+         ON CONFLICT DO NOTHING",
+        reseller,
+    )
+    .execute(&mut *tx)
+    .await?;
+    done.subscriptions += added.rows_affected() as i64;
+    Ok(())
+}
