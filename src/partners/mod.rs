@@ -10,8 +10,10 @@ pub mod program_pages;
 pub mod program_staff;
 pub mod programs;
 pub mod resellers_staff;
+pub mod rules;
 pub mod store;
 pub mod users;
+pub mod view;
 
 use crate::app::AppState;
 
