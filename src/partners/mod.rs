@@ -11,6 +11,7 @@ pub mod program_staff;
 pub mod programs;
 pub mod resellers_staff;
 pub mod rules;
+pub mod staff_store;
 pub mod store;
 pub mod users;
 pub mod view;
