@@ -2,6 +2,8 @@
 //! second request for the same e-mail or tax id is recognised and not stored twice, and the page
 //! answers the same either way.
 
+use std::net::IpAddr;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -9,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
+use sqlx::PgConnection;
 
 use crate::app::AppState;
 use crate::audit::{self, Action};
@@ -16,9 +19,12 @@ use crate::auth::{emails, throttle};
 use crate::countries::{self, Country};
 use crate::domain::Email;
 use crate::error::AppResult;
-use crate::fields::{FieldErrors, trimmed};
+use crate::fields::FieldErrors;
+use crate::i18n::Locale;
+use crate::partners::rules::required;
+use crate::partners::{store, view};
 use crate::web::client_ip::ClientIp;
-use crate::web::forms::Form;
+use crate::web::forms::{Choice, Form};
 use crate::web::page::{self, PageCtx};
 
 pub fn router() -> Router<AppState> {
@@ -62,20 +68,6 @@ pub struct AccessRequest {
     pub email: Email,
     pub phone: String,
     pub partner_id: Option<String>,
-}
-
-fn required(errors: &mut FieldErrors, field: &'static str, value: &str, max: usize) -> String {
-    match trimmed(value, max) {
-        Ok(v) if v.is_empty() => {
-            errors.add(field, "form.required");
-            v
-        }
-        Ok(v) => v,
-        Err(k) => {
-            errors.add(field, k);
-            String::new()
-        }
-    }
 }
 
 /// A phone number as people write it: digits with spaces, dots, dashes, parentheses and an
@@ -154,7 +146,7 @@ impl AccessForm {
 struct AccessPage {
     ctx: PageCtx,
     form: AccessForm,
-    countries: Vec<(&'static str, &'static str)>,
+    countries: Vec<Choice>,
     errors: FieldErrors,
     message: Option<String>,
 }
@@ -166,129 +158,91 @@ struct SentPage {
     email: String,
 }
 
-fn country_options(ctx: &PageCtx) -> Vec<(&'static str, &'static str)> {
-    countries::sorted(ctx.locale)
-        .into_iter()
-        .map(|c| (c.code, c.name(ctx.locale)))
-        .collect()
+/// The form, with what was typed, the errors beside the fields, and an optional message.
+fn form(
+    ctx: PageCtx,
+    status: StatusCode,
+    form: AccessForm,
+    errors: FieldErrors,
+    message: Option<String>,
+) -> Response {
+    let page = AccessPage {
+        countries: view::country_choices(&ctx, &form.country),
+        ctx,
+        form,
+        errors,
+        message,
+    };
+    page::render(status, &page)
 }
 
 async fn form_page(ctx: PageCtx) -> Response {
-    let countries = country_options(&ctx);
-    page::ok(&AccessPage {
+    form(
         ctx,
-        form: AccessForm::default(),
-        countries,
-        errors: FieldErrors::new(),
-        message: None,
-    })
+        StatusCode::OK,
+        AccessForm::default(),
+        FieldErrors::new(),
+        None,
+    )
 }
 
 async fn submit(
     State(state): State<AppState>,
     ctx: PageCtx,
     ClientIp(ip): ClientIp,
-    Form(form): Form<AccessForm>,
+    Form(typed): Form<AccessForm>,
 ) -> AppResult<Response> {
-    let request = match form.parse() {
+    let request = match typed.parse() {
         Ok(r) => r,
         Err(errors) => {
-            let countries = country_options(&ctx);
-            return Ok(page::render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &AccessPage {
-                    ctx,
-                    form,
-                    countries,
-                    errors,
-                    message: None,
-                },
-            ));
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(form(ctx, status, typed, errors, None));
         }
     };
     let ip_key = ip.to_string();
     if let Some(secs) = throttle::locked(&state.db, REQUEST_ADDRESS, &ip_key).await? {
-        let message = ctx.t_with(
-            "login.too_many",
-            &[("minutes", &throttle::minutes(secs).to_string())],
-        );
-        let countries = country_options(&ctx);
-        return Ok(page::render(
-            StatusCode::TOO_MANY_REQUESTS,
-            &AccessPage {
-                ctx,
-                form,
-                countries,
-                errors: FieldErrors::new(),
-                message: Some(message),
-            },
-        ));
+        let minutes = throttle::minutes(secs).to_string();
+        let message = ctx.t_with("login.too_many", &[("minutes", &minutes)]);
+        let (status, errors) = (StatusCode::TOO_MANY_REQUESTS, FieldErrors::new());
+        return Ok(form(ctx, status, typed, errors, Some(message)));
     }
     throttle::fail(&state.db, REQUEST_ADDRESS, &ip_key).await?;
-
     let mut tx = state.db.begin().await?;
-    // Already a customer of ours (an account or a reseller with this tax id): not a new request.
-    let known: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE email = $1::text::citext)
-             OR EXISTS (SELECT 1 FROM resellers WHERE country = $2 AND upper(tax_id) = upper($3))",
-    )
-    .bind(request.email.as_str())
-    .bind(request.country.code)
-    .bind(&request.tax_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let created: Option<uuid::Uuid> = if known {
-        None
-    } else {
-        // A pending request with the same e-mail or tax id makes this one a duplicate: the
-        // unique indexes decide, so two simultaneous submissions store one request.
-        sqlx::query_scalar(
-            "INSERT INTO access_requests
-                 (legal_name, tax_id, country, contact_name, email, phone, partner_id, locale, ip)
-             VALUES ($1, $2, $3, $4, $5::text, $6, $7, $8, $9::text::inet)
-             ON CONFLICT DO NOTHING
-             RETURNING id",
-        )
-        .bind(&request.legal_name)
-        .bind(&request.tax_id)
-        .bind(request.country.code)
-        .bind(&request.contact_name)
-        .bind(request.email.as_str())
-        .bind(&request.phone)
-        .bind(&request.partner_id)
-        .bind(ctx.locale.code())
-        .bind(ip.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-    };
-    if let Some(id) = created {
-        crate::mail::queue(
-            &mut *tx,
-            &emails::access_request_received(
-                ctx.locale,
-                request.email.as_str(),
-                &request.contact_name,
-                &request.legal_name,
-            )?,
-        )
-        .await?;
-        audit::record(
-            &mut *tx,
-            audit::Entry {
-                subject_type: Some("access_request"),
-                subject_id: Some(id.to_string()),
-                details: serde_json::json!({ "email": request.email.as_str(), "country": request.country.code }),
-                ip: Some(ip),
-                ..audit::Entry::new(Action::AccessRequested)
-            },
-        )
-        .await?;
-    }
+    receive(&mut tx, &request, ctx.locale, ip).await?;
     tx.commit().await?;
     Ok(page::ok(&SentPage {
         ctx,
         email: request.email.to_string(),
     }))
+}
+
+/// Stores a request from a company we do not know yet, acknowledges it by e-mail and records
+/// it; a company we know, or a second request, changes nothing (the page answers the same).
+async fn receive(
+    tx: &mut PgConnection,
+    request: &AccessRequest,
+    locale: Locale,
+    ip: IpAddr,
+) -> AppResult<()> {
+    if store::known_company(tx, request).await? {
+        return Ok(());
+    }
+    let Some(id) = store::save_access_request(tx, request, locale, ip).await? else {
+        return Ok(());
+    };
+    let email = request.email.as_str();
+    let ack =
+        emails::access_request_received(locale, email, &request.contact_name, &request.legal_name)?;
+    crate::mail::queue(&mut *tx, &ack).await?;
+    let entry = audit::Entry {
+        subject_type: Some("access_request"),
+        subject_id: Some(id.to_string()),
+        details: serde_json::json!({ "email": email, "country": request.country.code }),
+        ip: Some(ip),
+        ..audit::Entry::new(Action::AccessRequested)
+    };
+    audit::record(&mut *tx, entry).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,11 +4,11 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
+use sqlx::PgConnection;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -18,14 +18,17 @@ use crate::auth::emails;
 use crate::countries;
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
-use crate::i18n::Locale;
-use crate::identity::StaffUser;
+use crate::identity::{Role, StaffUser};
+use crate::partners::rules::{self, AccessRequestStatus};
+use crate::partners::staff_store::{self, AccessFilter, AccessRequest};
+use crate::partners::users::Invitation;
+use crate::partners::{store, view};
 use crate::web::client_ip::ClientIp;
-use crate::web::flash::{self, Level};
-use crate::web::forms::Form;
+use crate::web::flash;
+use crate::web::forms::{Choice, Form};
 use crate::web::page::{self, PageCtx};
-
-const PAGE_SIZE: i64 = 25;
+use crate::web::paging::{Page, Pager};
+use crate::web::path::Path;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,44 +38,61 @@ pub fn router() -> Router<AppState> {
         .route("/staff/access-requests/{id}/reject", post(reject))
 }
 
-#[derive(Debug, sqlx::FromRow)]
-pub struct Request {
-    pub id: Uuid,
-    pub legal_name: String,
-    pub tax_id: String,
-    pub country: String,
-    pub contact_name: String,
-    pub email: String,
-    pub phone: String,
-    pub partner_id: Option<String>,
-    pub locale: String,
-    pub status: String,
-    pub rejection_reason: Option<String>,
-    pub decided_by_name: Option<String>,
-    pub decided_at: Option<time::OffsetDateTime>,
-    pub reseller_id: Option<Uuid>,
-    pub created_at: time::OffsetDateTime,
-}
-
-const SELECT: &str =
-    "SELECT r.id, r.legal_name, r.tax_id, r.country::text AS country, r.contact_name,
-        r.email::text AS email, r.phone, r.partner_id, r.locale, r.status, r.rejection_reason,
-        u.name AS decided_by_name, r.decided_at, r.reseller_id, r.created_at
-    FROM access_requests r LEFT JOIN users u ON u.id = r.decided_by";
-
 #[derive(Deserialize, Default)]
 struct Filters {
-    status: Option<String>,
-    country: Option<String>,
-    q: Option<String>,
-    page: Option<i64>,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<String>,
 }
 
+impl Filters {
+    fn filter(&self) -> AccessFilter {
+        AccessFilter {
+            status: rules::queue_filter(
+                &self.status,
+                AccessRequestStatus::from_code,
+                AccessRequestStatus::Pending,
+            ),
+            country: view::country_filter(&self.country),
+            q: self.q.trim().chars().take(100).collect(),
+        }
+    }
+}
+
+/// The queue with `f`'s filters, at page `n`.
+fn link(f: &AccessFilter, n: i64) -> String {
+    let qs: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("status", f.status.map_or("all", AccessRequestStatus::code))
+        .append_pair("country", &f.country)
+        .append_pair("q", &f.q)
+        .append_pair("page", &n.to_string())
+        .finish();
+    format!("/staff/access-requests?{qs}")
+}
+
+/// A request as the queue and its page show it.
 pub struct Row {
-    pub request: Request,
+    pub request: AccessRequest,
     pub country_name: String,
     pub status_label: String,
     pub created: String,
+    /// Still waiting for a decision.
+    pub pending: bool,
+}
+
+fn row(ctx: &PageCtx, request: AccessRequest) -> Row {
+    Row {
+        country_name: view::country_name(ctx, &request.country),
+        status_label: ctx.t(request.status.key()),
+        created: ctx.moment(request.created_at),
+        pending: request.status == AccessRequestStatus::Pending,
+        request,
+    }
 }
 
 #[derive(Template)]
@@ -80,27 +100,11 @@ pub struct Row {
 struct QueuePage {
     ctx: PageCtx,
     rows: Vec<Row>,
-    status: String,
-    country: String,
     q: String,
-    countries: Vec<(&'static str, &'static str)>,
-    statuses: Vec<(&'static str, String)>,
-    page: i64,
-    pages: i64,
-    total_text: String,
-    prev_link: Option<String>,
-    next_link: Option<String>,
-}
-
-fn row(ctx: &PageCtx, request: Request) -> Row {
-    Row {
-        country_name: countries::by_code(&request.country)
-            .map(|c| c.name(ctx.locale).to_string())
-            .unwrap_or_else(|| request.country.clone()),
-        status_label: ctx.t(&format!("access.status_{}", request.status)),
-        created: ctx.moment(request.created_at),
-        request,
-    }
+    countries: Vec<Choice>,
+    statuses: Vec<Choice>,
+    summary: String,
+    pager: Pager,
 }
 
 async fn queue(
@@ -109,80 +113,24 @@ async fn queue(
     _staff: StaffUser,
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
-    let status = match f.status.as_deref() {
-        Some(s @ ("pending" | "approved" | "rejected" | "all")) => s.to_string(),
-        _ => "pending".to_string(),
-    };
-    let country = f
-        .country
-        .as_deref()
-        .and_then(countries::by_code)
-        .map(|c| c.code.to_string())
-        .unwrap_or_default();
-    let q: String = f.q.unwrap_or_default().trim().chars().take(100).collect();
-    let page = f.page.unwrap_or(1).clamp(1, 10_000);
-    let pattern = format!(
-        "%{}%",
-        q.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
-    let filter = "WHERE ($1 = 'all' OR r.status = $1) AND ($2 = '' OR r.country = $2)
-          AND ($3 = '%%' OR r.legal_name ILIKE $3 OR r.email::text ILIKE $3 OR r.tax_id ILIKE $3
-               OR r.contact_name ILIKE $3)";
-    let total: i64 =
-        sqlx::query_scalar(&format!("SELECT count(*) FROM access_requests r {filter}"))
-            .bind(&status)
-            .bind(&country)
-            .bind(&pattern)
-            .fetch_one(&state.db)
-            .await?;
-    // The oldest pending request first; decided ones newest first.
-    let order = if status == "pending" {
-        "r.created_at ASC"
-    } else {
-        "r.created_at DESC"
-    };
-    let requests: Vec<Request> = sqlx::query_as(&format!(
-        "{SELECT} {filter} ORDER BY {order}, r.id LIMIT {PAGE_SIZE} OFFSET $4"
-    ))
-    .bind(&status)
-    .bind(&country)
-    .bind(&pattern)
-    .bind((page - 1) * PAGE_SIZE)
-    .fetch_all(&state.db)
-    .await?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let link = |p: i64| {
-        let qs: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("status", &status)
-            .append_pair("country", &country)
-            .append_pair("q", &q)
-            .append_pair("page", &p.to_string())
-            .finish();
-        format!("/staff/access-requests?{qs}")
-    };
-    let rows = requests.into_iter().map(|r| row(&ctx, r)).collect();
-    let countries = countries::sorted(ctx.locale)
-        .into_iter()
-        .map(|c| (c.code, c.name(ctx.locale)))
-        .collect();
-    let statuses = ["pending", "approved", "rejected", "all"]
-        .into_iter()
-        .map(|s| (s, ctx.t(&format!("access.status_{s}"))))
-        .collect();
+    let (filter, page) = (f.filter(), Page::of_table(f.page.as_deref()));
+    let (requests, total) = staff_store::access_requests(&state.db, &filter, page).await?;
+    let pager = page.links(total, |n| link(&filter, n));
+    let label = format!("{} {} / {}", ctx.t("pager.page"), page.number, pager.pages);
     Ok(page::ok(&QueuePage {
-        statuses,
-        rows,
-        prev_link: (page > 1).then(|| link(page - 1)),
-        next_link: (page < pages).then(|| link(page + 1)),
-        status,
-        country,
-        q,
-        countries,
-        page,
-        pages,
-        total_text: ctx.t_with("pager.total", &[("count", &total.to_string())]),
+        rows: requests.into_iter().map(|r| row(&ctx, r)).collect(),
+        countries: view::country_choices(&ctx, &filter.country),
+        statuses: view::status_choices(
+            &ctx,
+            AccessRequestStatus::ALL,
+            filter.status,
+            AccessRequestStatus::code,
+            AccessRequestStatus::key,
+            "access.status_all",
+        ),
+        summary: ctx.t_with("pager.total", &[("count", &total.to_string())]),
+        pager: pager.labelled(label),
+        q: filter.q,
         ctx,
     }))
 }
@@ -197,60 +145,82 @@ struct DetailPage {
     errors: FieldErrors,
 }
 
-async fn load(db: impl sqlx::PgExecutor<'_>, id: &str) -> AppResult<Request> {
-    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
-    sqlx::query_as(&format!("{SELECT} WHERE r.id = $1"))
-        .bind(id)
-        .fetch_optional(db)
+async fn load(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> AppResult<AccessRequest> {
+    staff_store::access_request(db, id)
         .await?
         .ok_or(AppError::NotFound)
 }
 
-fn detail_page(ctx: PageCtx, request: Request, reason: String, errors: FieldErrors) -> Response {
+fn detail_page(
+    ctx: PageCtx,
+    request: AccessRequest,
+    reason: String,
+    errors: FieldErrors,
+) -> Response {
     let decided = request
         .decided_at
         .map(|at| ctx.moment(at))
         .unwrap_or_default();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+    let page = DetailPage {
+        row: row(&ctx, request),
+        ctx,
+        decided,
+        reason,
+        errors,
     };
-    let row = row(&ctx, request);
-    page::render(
-        status,
-        &DetailPage {
-            ctx,
-            row,
-            decided,
-            reason,
-            errors,
-        },
-    )
+    page::render(view::form_status(&page.errors), &page)
 }
 
 async fn detail(
     State(state): State<AppState>,
     ctx: PageCtx,
     _staff: StaffUser,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let request = load(&state.db, &id).await?;
+    let request = load(&state.db, id).await?;
     Ok(detail_page(ctx, request, String::new(), FieldErrors::new()))
 }
 
 /// Locks a pending request for a decision; `None` when someone already decided it.
-async fn lock_pending(tx: &mut sqlx::PgConnection, id: Uuid) -> AppResult<Option<Request>> {
-    let found: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM access_requests WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if found.is_none() {
-        return Err(AppError::NotFound);
+async fn lock_pending(tx: &mut PgConnection, id: Uuid) -> AppResult<Option<AccessRequest>> {
+    let status = staff_store::lock_access_request(tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if status != AccessRequestStatus::Pending {
+        return Ok(None);
     }
-    let request = load(&mut *tx, &id.to_string()).await?;
-    Ok((request.status == "pending").then_some(request))
+    Ok(Some(load(&mut *tx, id).await?))
+}
+
+/// Creates the reseller of an approved request and its owner, and invites the owner by e-mail;
+/// refused (the message says why) when the tax id or the e-mail has an account already.
+async fn open_account(
+    state: &AppState,
+    tx: &mut PgConnection,
+    request: &AccessRequest,
+    staff_id: Uuid,
+) -> AppResult<Result<Uuid, &'static str>> {
+    let country = countries::by_code(&request.country).ok_or(AppError::BadRequest)?;
+    let locale = request.locale;
+    let reseller = staff_store::create_reseller(tx, request, country, locale).await?;
+    let Some(reseller_id) = reseller else {
+        return Ok(Err("access.tax_id_taken"));
+    };
+    let (email, name) = (request.email.as_str(), request.contact_name.as_str());
+    let owner = store::invite(tx, reseller_id, email, name, Role::Owner, staff_id, locale);
+    let Some(owner_id) = owner.await? else {
+        return Ok(Err("access.email_taken"));
+    };
+    let invitation = Invitation {
+        user_id: owner_id,
+        locale,
+        email,
+        name,
+        company: &request.legal_name,
+        inviter: None,
+    };
+    invitation.send(tx, &state.config).await?;
+    Ok(Ok(reseller_id))
 }
 
 async fn approve(
@@ -258,106 +228,39 @@ async fn approve(
     session: Session,
     StaffUser(staff): StaffUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let back = format!("/staff/access-requests/{id}");
     let mut tx = state.db.begin().await?;
     let Some(request) = lock_pending(&mut tx, id).await? else {
-        flash::push(&session, Level::Error, "access.already_decided", &[]).await;
-        return Ok(page::see_other(&back));
+        return view::refused(&session, "access.already_decided", &back).await;
     };
-    let country = countries::by_code(&request.country).ok_or(AppError::BadRequest)?;
-    let locale = Locale::from_code(&request.locale).unwrap_or(country.locale);
-
-    let reseller_id: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO resellers (legal_name, tax_id, country, billing_currency, time_zone, default_locale)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (country, tax_id) DO NOTHING
-         RETURNING id",
-    )
-    .bind(&request.legal_name)
-    .bind(&request.tax_id)
-    .bind(country.code)
-    .bind(country.billing_currency)
-    .bind(country.time_zone)
-    .bind(locale.code())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(reseller_id) = reseller_id else {
-        flash::push(&session, Level::Error, "access.tax_id_taken", &[]).await;
-        return Ok(page::see_other(&back));
-    };
-    let owner_id: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO users (reseller_id, email, name, role, status, locale, invited_by)
-         VALUES ($1, $2::text, $3, 'owner', 'invited', $4, $5)
-         ON CONFLICT (email) DO NOTHING
-         RETURNING id",
-    )
-    .bind(reseller_id)
-    .bind(&request.email)
-    .bind(&request.contact_name)
-    .bind(locale.code())
-    .bind(staff.id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(owner_id) = owner_id else {
+    let reseller_id = match open_account(&state, &mut tx, &request, staff.id).await? {
+        Ok(reseller_id) => reseller_id,
         // Rolled back: nothing of the reseller stays.
-        flash::push(&session, Level::Error, "access.email_taken", &[]).await;
-        return Ok(page::see_other(&back));
+        Err(refusal) => return view::refused(&session, refusal, &back).await,
     };
-    let token = crate::auth::store::create_token(
-        &mut *tx,
-        owner_id,
-        crate::auth::store::TokenPurpose::Invitation,
-        time::Duration::days(crate::partners::users::INVITATION_VALID_DAYS),
-    )
-    .await?;
-    let link = state.config.link(&format!("/invitation/{token}"));
-    crate::mail::queue(
-        &mut *tx,
-        &emails::invitation(
-            locale,
-            &request.email,
-            &request.contact_name,
-            &request.legal_name,
-            None,
-            &link,
-        )?,
-    )
-    .await?;
-    sqlx::query(
-        "UPDATE access_requests SET status = 'approved', decided_by = $2, decided_at = now(),
-                reseller_id = $3
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(staff.id)
-    .bind(reseller_id)
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            reseller_id: Some(reseller_id),
-            actor: Some(staff.id),
-            subject_type: Some("access_request"),
-            subject_id: Some(id.to_string()),
-            details: serde_json::json!({ "legal_name": request.legal_name, "owner": request.email }),
-            ip: Some(ip),
-            ..audit::Entry::new(Action::AccessRequestApproved)
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    flash::push(
+    let approved = AccessRequestStatus::Approved;
+    staff_store::record_decision(&mut tx, id, approved, staff.id, Some(reseller_id), None).await?;
+    let entry = audit::Entry {
+        reseller_id: Some(reseller_id),
+        actor: Some(staff.id),
+        subject_type: Some("access_request"),
+        subject_id: Some(id.to_string()),
+        details: serde_json::json!({ "legal_name": request.legal_name, "owner": request.email }),
+        ip: Some(ip),
+        ..audit::Entry::new(Action::AccessRequestApproved)
+    };
+    let company = [("company", request.legal_name.as_str())];
+    flash::done(
+        tx,
         &session,
-        Level::Success,
+        entry,
         "access.approved_flash",
-        &[("company", &request.legal_name)],
+        &company,
+        &back,
     )
-    .await;
-    Ok(page::see_other(&back))
+    .await
 }
 
 #[derive(Deserialize)]
@@ -372,73 +275,49 @@ async fn reject(
     session: Session,
     StaffUser(staff): StaffUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     Form(form): Form<RejectForm>,
 ) -> AppResult<Response> {
-    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let back = format!("/staff/access-requests/{id}");
-    let reason = form.reason.trim().to_string();
-    let mut errors = FieldErrors::new();
-    if reason.is_empty() {
-        errors.add("reason", "access.reason_required");
-    } else if reason.chars().count() > 1000 {
-        errors.add("reason", "form.too_long");
-    }
-    if !errors.is_empty() {
-        let request = load(&state.db, &id.to_string()).await?;
-        return Ok(detail_page(
-            ctx,
-            request,
-            form.reason.chars().take(1000).collect(),
-            errors,
-        ));
-    }
+    let reason = match rules::reason(&form.reason, Some("access.reason_required")) {
+        Ok(reason) => reason,
+        Err(key) => {
+            let request = load(&state.db, id).await?;
+            let typed = rules::typed_reason(&form.reason);
+            return Ok(detail_page(
+                ctx,
+                request,
+                typed,
+                FieldErrors::one("reason", key),
+            ));
+        }
+    };
     let mut tx = state.db.begin().await?;
     let Some(request) = lock_pending(&mut tx, id).await? else {
-        flash::push(&session, Level::Error, "access.already_decided", &[]).await;
-        return Ok(page::see_other(&back));
+        return view::refused(&session, "access.already_decided", &back).await;
     };
-    sqlx::query(
-        "UPDATE access_requests SET status = 'rejected', decided_by = $2, decided_at = now(),
-                rejection_reason = $3
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(staff.id)
-    .bind(&reason)
-    .execute(&mut *tx)
-    .await?;
-    let locale = Locale::from_code(&request.locale).unwrap_or_default();
-    crate::mail::queue(
-        &mut *tx,
-        &emails::access_request_rejected(
-            locale,
-            &request.email,
-            &request.contact_name,
-            &request.legal_name,
-            &reason,
-        )?,
-    )
-    .await?;
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            actor: Some(staff.id),
-            subject_type: Some("access_request"),
-            subject_id: Some(id.to_string()),
-            details: serde_json::json!({ "reason": reason }),
-            ip: Some(ip),
-            ..audit::Entry::new(Action::AccessRequestRejected)
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    flash::push(
+    let rejected = AccessRequestStatus::Rejected;
+    staff_store::record_decision(&mut tx, id, rejected, staff.id, None, Some(&reason)).await?;
+    let (email, name) = (request.email.as_str(), request.contact_name.as_str());
+    let company = request.legal_name.as_str();
+    let message = emails::access_request_rejected(request.locale, email, name, company, &reason)?;
+    crate::mail::queue(&mut *tx, &message).await?;
+    let entry = audit::Entry {
+        actor: Some(staff.id),
+        subject_type: Some("access_request"),
+        subject_id: Some(id.to_string()),
+        details: serde_json::json!({ "reason": reason }),
+        ip: Some(ip),
+        ..audit::Entry::new(Action::AccessRequestRejected)
+    };
+    let company = [("company", company)];
+    flash::done(
+        tx,
         &session,
-        Level::Success,
+        entry,
         "access.rejected_flash",
-        &[("company", &request.legal_name)],
+        &company,
+        &back,
     )
-    .await;
-    Ok(page::see_other(&back))
+    .await
 }

@@ -1,5 +1,9 @@
-//! Resellers (partners): how a company asks for an account and staff approve it, the reseller's
-//! account, users and markup, its vendor programs, and the staff pages over all resellers.
+//! Resellers (partners): how a company asks for an account and staff approve it (`access`,
+//! `access_staff`), the reseller's account, users and markup (`account`, `users`, `pricing`),
+//! its vendor programs (`programs` for the rules others use, `program_pages`, `program_staff`,
+//! `program_mail`), and the staff pages over all resellers (`resellers_staff`). Decisions and
+//! statuses are in `rules`, the SQL in `store` (the reseller's own) and `staff_store` (the
+//! staff's queues), what the pages share in `view`.
 
 pub mod access;
 pub mod access_staff;
@@ -10,8 +14,11 @@ pub mod program_pages;
 pub mod program_staff;
 pub mod programs;
 pub mod resellers_staff;
+pub mod rules;
+pub mod staff_store;
 pub mod store;
 pub mod users;
+pub mod view;
 
 use crate::app::AppState;
 

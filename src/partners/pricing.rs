@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use rust_decimal::Decimal;
@@ -12,13 +11,15 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::app::AppState;
-use crate::audit::{self, Action};
+use crate::audit::Action;
 use crate::error::AppResult;
 use crate::fields::FieldErrors;
 use crate::i18n;
 use crate::identity::{ResellerUser, Role};
+use crate::partners::account::reseller_entry;
+use crate::partners::{store, view};
 use crate::web::client_ip::ClientIp;
-use crate::web::flash::{self, Level};
+use crate::web::flash;
 use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
 
@@ -62,13 +63,8 @@ async fn render(
             ),
         ],
     );
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     Ok(page::render(
-        status,
+        view::form_status(&errors),
         &PricingPage {
             markup: typed.unwrap_or_else(|| markup.normalize().to_string()),
             currency,
@@ -134,32 +130,19 @@ async fn save(
         }
     };
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    let old: Decimal =
-        sqlx::query_scalar("SELECT markup_percent FROM resellers WHERE id = $1 FOR UPDATE")
-            .bind(me.reseller_id)
-            .fetch_one(&mut *tx)
-            .await?;
-    sqlx::query("UPDATE resellers SET markup_percent = $2, updated_at = now() WHERE id = $1")
-        .bind(me.reseller_id)
-        .bind(markup)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            reseller_id: Some(me.reseller_id),
-            actor: Some(me.user.id),
-            subject_type: Some("reseller"),
-            subject_id: Some(me.reseller_id.to_string()),
-            details: serde_json::json!({ "from": old, "to": markup }),
-            ip: Some(ip),
-            ..audit::Entry::new(Action::MarkupChanged)
-        },
+    let old = store::lock_markup(&mut tx, me.reseller_id).await?;
+    store::set_markup(&mut tx, me.reseller_id, markup).await?;
+    let details = serde_json::json!({ "from": old, "to": markup });
+    let entry = reseller_entry(&me, Action::MarkupChanged, ip, details);
+    flash::done(
+        tx,
+        &session,
+        entry,
+        "pricing.saved",
+        &[],
+        "/partner/pricing",
     )
-    .await?;
-    tx.commit().await?;
-    flash::push(&session, Level::Success, "pricing.saved", &[]).await;
-    Ok(page::see_other("/partner/pricing"))
+    .await
 }
 
 #[cfg(test)]

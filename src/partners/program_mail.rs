@@ -4,54 +4,42 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::i18n::{Locale, t, t_with};
+use crate::i18n::{t, t_with};
 use crate::mail::Compose;
+use crate::partners::rules::ProgramEvent;
+use crate::partners::store;
 
-/// Queues the message about `event` (`submitted`, `approved`, `rejected`, `suspended`,
-/// `reinstated`) of `program` for the requester and the owners and admins of `reseller_id`.
+/// What a message about a program request says.
+pub struct ProgramNews<'a> {
+    pub program: &'a str,
+    pub event: ProgramEvent,
+    /// Why staff decided as they did (rejections and suspensions).
+    pub reason: Option<&'a str>,
+    /// Where the reseller sees its programs.
+    pub link: &'a str,
+}
+
+/// Queues the message for the requester and the owners and admins of `reseller_id`.
 pub async fn notify_admins(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     requester: Option<Uuid>,
-    program: &str,
-    event: &str,
-    reason: Option<&str>,
-    link: &str,
+    news: &ProgramNews<'_>,
 ) -> anyhow::Result<()> {
-    let recipients: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "SELECT email::text, name, locale FROM users
-         WHERE reseller_id = $1 AND status = 'active'
-           AND (role IN ('owner', 'admin') OR id = $2)
-         ORDER BY email",
-    )
-    .bind(reseller_id)
-    .bind(requester)
-    .fetch_all(&mut *tx)
-    .await?;
-    for (email, name, locale) in recipients {
-        let locale = locale
-            .as_deref()
-            .and_then(Locale::from_code)
-            .unwrap_or_default();
-        let mut paragraphs = vec![t_with(
-            locale,
-            &format!("mail.program.{event}_body"),
-            &[("program", program)],
-        )];
-        if let Some(r) = reason {
+    let program = [("program", news.program)];
+    for to in store::program_recipients(tx, reseller_id, requester).await? {
+        let locale = to.locale.unwrap_or_default();
+        let mut paragraphs = vec![t_with(locale, news.event.body_key(), &program)];
+        if let Some(r) = news.reason {
             paragraphs.push(t_with(locale, "mail.program.reason", &[("reason", r)]));
         }
         let message = Compose {
             locale,
-            to: &email,
-            subject: t_with(
-                locale,
-                &format!("mail.program.{event}_subject"),
-                &[("program", program)],
-            ),
-            greeting: t_with(locale, "mail.greeting", &[("name", &name)]),
+            to: &to.email,
+            subject: t_with(locale, news.event.subject_key(), &program),
+            greeting: t_with(locale, "mail.greeting", &[("name", &to.name)]),
             paragraphs,
-            action: Some((t(locale, "mail.program.action"), link.to_string())),
+            action: Some((t(locale, "mail.program.action"), news.link.to_string())),
         }
         .render()?;
         crate::mail::queue(&mut *tx, &message).await?;

@@ -2,26 +2,34 @@
 //! program's terms and conditions (the version, user, time and address are recorded), and
 //! accepting a new version of the terms. Owners and admins request and accept; everyone sees.
 
+use std::net::IpAddr;
+
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 use tower_sessions::Session;
-use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::audit::{self, Action};
+use crate::domain::Domain;
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
 use crate::identity::{ResellerUser, Role};
-use crate::partners::programs::{self, EnrollmentStatus, ProgramStatus};
+use crate::partners::program_mail::{self, ProgramNews};
+use crate::partners::programs::{self, EnrollmentStatus, ProgramStatus, Terms};
+use crate::partners::rules::ProgramEvent;
+use crate::partners::{store, view};
 use crate::web::client_ip::ClientIp;
-use crate::web::flash::{self, Level};
+use crate::web::flash;
 use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
+use crate::web::path::Path;
+
+/// The programs page, where every change leads back.
+const LIST: &str = "/partner/programs";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -114,11 +122,14 @@ fn paragraphs(body: &str) -> Vec<String> {
         .collect()
 }
 
-async fn load(
-    state: &AppState,
-    me: &ResellerUser,
-    code: &str,
-) -> AppResult<(ProgramStatus, programs::Terms, Option<String>)> {
+/// A program of the reseller with its terms in force, and the reseller's partner id.
+struct Loaded {
+    program: ProgramStatus,
+    terms: Terms,
+    partner_id: Option<String>,
+}
+
+async fn load(state: &AppState, me: &ResellerUser, code: &str) -> AppResult<Loaded> {
     if code.len() > 60 {
         return Err(AppError::NotFound);
     }
@@ -129,44 +140,37 @@ async fn load(
     let terms = programs::current_terms(&mut *tx, program.program_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let partner_id: Option<String> =
-        sqlx::query_scalar("SELECT partner_id FROM resellers WHERE id = $1")
-            .bind(me.reseller_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let partner_id = store::partner_id(&mut tx, me.reseller_id).await?;
     tx.commit().await?;
-    Ok((program, terms, partner_id))
+    Ok(Loaded {
+        program,
+        terms,
+        partner_id,
+    })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The request page (`full_request`) or the new terms page, with the domain and partner id
+/// shown in their fields.
 fn render(
     ctx: PageCtx,
-    program: ProgramStatus,
-    terms: programs::Terms,
+    loaded: Loaded,
     full_request: bool,
-    domain: String,
-    partner_id: String,
+    (domain, partner_id): (String, String),
     errors: FieldErrors,
 ) -> Response {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+    let Loaded { program, terms, .. } = loaded;
+    let page = RequestPage {
+        version: terms.version,
+        terms_title: terms.title(ctx.locale).to_string(),
+        terms_body: paragraphs(terms.body(ctx.locale)),
+        ctx,
+        program,
+        full_request,
+        domain,
+        partner_id,
+        errors,
     };
-    page::render(
-        status,
-        &RequestPage {
-            version: terms.version,
-            terms_title: terms.title(ctx.locale).to_string(),
-            terms_body: paragraphs(terms.body(ctx.locale)),
-            ctx,
-            program,
-            full_request,
-            domain,
-            partner_id,
-            errors,
-        },
-    )
+    page::render(view::form_status(&page.errors), &page)
 }
 
 async fn request_page(
@@ -176,18 +180,17 @@ async fn request_page(
     Path(code): Path<String>,
 ) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
-    let (program, terms, partner_id) = load(&state, &me, &code).await?;
-    if !program.may_request() {
-        return Ok(page::see_other("/partner/programs"));
+    let loaded = load(&state, &me, &code).await?;
+    if !loaded.program.may_request() {
+        return Ok(page::see_other(LIST));
     }
-    let domain = program.domain.clone().unwrap_or_default();
+    let domain = loaded.program.domain.clone().unwrap_or_default();
+    let partner_id = loaded.partner_id.clone().unwrap_or_default();
     Ok(render(
         ctx,
-        program,
-        terms,
+        loaded,
         true,
-        domain,
-        partner_id.unwrap_or_default(),
+        (domain, partner_id),
         FieldErrors::new(),
     ))
 }
@@ -204,26 +207,68 @@ struct RequestForm {
     partner_id: String,
 }
 
-/// Records the acceptance of `version` by the user, with time and address.
-async fn accept_terms(
-    tx: &mut sqlx::PgConnection,
+impl RequestForm {
+    /// Whether the terms in force (`version`) were accepted.
+    fn check_acceptance(&self, version: i32, errors: &mut FieldErrors) {
+        if self.accept != "yes" {
+            errors.add("accept", "programs.must_accept");
+        }
+        if self.version.trim().parse::<i32>().ok() != Some(version) {
+            // The terms changed while the page was open: read them again.
+            errors.add("accept", "programs.terms_changed");
+        }
+    }
+
+    /// The domain and partner id of a request for `program`, with its terms accepted.
+    fn request(
+        &self,
+        program: &ProgramStatus,
+        version: i32,
+    ) -> Result<(Domain, Option<String>), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        self.check_acceptance(version, &mut errors);
+        let domain = programs::parse_program_domain(program.vendor(), &self.domain)
+            .map_err(|k| errors.add("domain", k))
+            .ok();
+        let partner_id = if program.requires_partner_id {
+            programs::parse_partner_id(&self.partner_id)
+                .map_err(|k| errors.add("partner_id", k))
+                .ok()
+        } else {
+            None
+        };
+        match domain {
+            Some(domain) if errors.is_empty() => Ok((domain, partner_id)),
+            _ => Err(errors),
+        }
+    }
+
+    /// The domain and partner id as typed, cut to what their fields hold.
+    fn typed(&self) -> (String, String) {
+        (
+            self.domain.chars().take(253).collect(),
+            self.partner_id.chars().take(20).collect(),
+        )
+    }
+}
+
+/// The audit entry of a change to the reseller's standing in `program`.
+fn enrollment_entry<'a>(
     me: &ResellerUser,
-    program_id: Uuid,
-    version: i32,
-    ip: std::net::IpAddr,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO program_terms_acceptances (reseller_id, program_id, version, user_id, ip)
-         VALUES ($1, $2, $3, $4, $5::text::inet) ON CONFLICT DO NOTHING",
-    )
-    .bind(me.reseller_id)
-    .bind(program_id)
-    .bind(version)
-    .bind(me.user.id)
-    .bind(ip.to_string())
-    .execute(tx)
-    .await?;
-    Ok(())
+    program: &ProgramStatus,
+    action: Action,
+    ip: IpAddr,
+    details: serde_json::Value,
+) -> audit::Entry<'a> {
+    audit::Entry {
+        reseller_id: Some(me.reseller_id),
+        actor: Some(me.user.id),
+        subject_type: Some("program_enrollment"),
+        subject_id: Some(format!("{}:{}", me.reseller_id, program.code)),
+        details,
+        ip: Some(ip),
+        ..audit::Entry::new(action)
+    }
 }
 
 async fn request_submit(
@@ -236,109 +281,43 @@ async fn request_submit(
     Form(form): Form<RequestForm>,
 ) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
-    let (program, terms, _) = load(&state, &me, &code).await?;
+    let loaded = load(&state, &me, &code).await?;
+    let (program, version) = (&loaded.program, loaded.terms.version);
     if !program.offered_here {
-        flash::push(&session, Level::Error, "programs.not_offered_here", &[]).await;
-        return Ok(page::see_other("/partner/programs"));
+        return view::refused(&session, "programs.not_offered_here", LIST).await;
     }
-    let mut errors = FieldErrors::new();
-    if form.accept != "yes" {
-        errors.add("accept", "programs.must_accept");
-    }
-    if form.version.trim().parse::<i32>().ok() != Some(terms.version) {
-        // The terms changed while the page was open: read them again.
-        errors.add("accept", "programs.terms_changed");
-    }
-    let domain = programs::parse_program_domain(program.vendor(), &form.domain)
-        .map_err(|k| errors.add("domain", k))
-        .ok();
-    let partner_id = if program.requires_partner_id {
-        programs::parse_partner_id(&form.partner_id)
-            .map_err(|k| errors.add("partner_id", k))
-            .ok()
-    } else {
-        None
+    let (domain, partner_id) = match form.request(program, version) {
+        Ok(request) => request,
+        Err(errors) => return Ok(render(ctx, loaded, true, form.typed(), errors)),
     };
-    let Some(domain) = domain.filter(|_| errors.is_empty()) else {
-        let typed_domain: String = form.domain.chars().take(253).collect();
-        let typed_partner: String = form.partner_id.chars().take(20).collect();
-        return Ok(render(
-            ctx,
-            program,
-            terms,
-            true,
-            typed_domain,
-            typed_partner,
-            errors,
-        ));
-    };
-
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    // A new request, or again after a rejection; never twice while one is pending or approved.
-    let stored: Option<String> = sqlx::query_scalar(
-        "INSERT INTO program_enrollments AS e (reseller_id, program_id, status, domain, partner_id,
-                                               requested_by, requested_at, updated_at)
-         VALUES ($1, $2, 'pending', $3, $4, $5, now(), now())
-         ON CONFLICT (reseller_id, program_id) DO UPDATE
-             SET status = 'pending', domain = excluded.domain, partner_id = excluded.partner_id,
-                 requested_by = excluded.requested_by, requested_at = now(), updated_at = now(),
-                 reason = NULL, decided_by = NULL, decided_at = NULL
-             WHERE e.status = 'rejected'
-         RETURNING status",
-    )
-    .bind(me.reseller_id)
-    .bind(program.program_id)
-    .bind(domain.as_str())
-    .bind(&partner_id)
-    .bind(me.user.id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if stored.is_none() {
-        flash::push(&session, Level::Error, "programs.already_requested", &[]).await;
-        return Ok(page::see_other("/partner/programs"));
+    let request = store::NewProgramRequest {
+        program_id: program.program_id,
+        domain: domain.as_str(),
+        partner_id: partner_id.as_deref(),
+        requested_by: me.user.id,
+    };
+    if !store::request_program(&mut tx, me.reseller_id, &request).await? {
+        return view::refused(&session, "programs.already_requested", LIST).await;
     }
-    accept_terms(&mut tx, &me, program.program_id, terms.version, ip).await?;
+    let (reseller_id, program_id) = (me.reseller_id, program.program_id);
+    store::accept_terms(&mut tx, reseller_id, program_id, version, me.user.id, ip).await?;
     if let Some(pid) = &partner_id {
-        sqlx::query("UPDATE resellers SET partner_id = $2 WHERE id = $1 AND partner_id IS NULL")
-            .bind(me.reseller_id)
-            .bind(pid)
-            .execute(&mut *tx)
-            .await?;
+        store::keep_partner_id(&mut tx, reseller_id, pid).await?;
     }
-    let link = state.config.link("/partner/programs");
-    crate::partners::program_mail::notify_admins(
-        &mut tx,
-        me.reseller_id,
-        Some(me.user.id),
-        &program.name,
-        "submitted",
-        None,
-        &link,
-    )
-    .await?;
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            reseller_id: Some(me.reseller_id),
-            actor: Some(me.user.id),
-            subject_type: Some("program_enrollment"),
-            subject_id: Some(format!("{}:{}", me.reseller_id, program.code)),
-            details: serde_json::json!({ "program": program.code, "domain": domain.as_str(),
-                                         "partner_id": partner_id, "terms_version": terms.version }),
-            ip: Some(ip),
-            ..audit::Entry::new(Action::ProgramRequested)
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    flash::push(
-        &session,
-        Level::Success,
-        "programs.requested",
-        &[("program", &program.name)],
-    )
-    .await;
-    Ok(page::see_other("/partner/programs"))
+    let link = state.config.link(LIST);
+    let news = ProgramNews {
+        program: &program.name,
+        event: ProgramEvent::Submitted,
+        reason: None,
+        link: &link,
+    };
+    program_mail::notify_admins(&mut tx, reseller_id, Some(me.user.id), &news).await?;
+    let details = serde_json::json!({ "program": program.code, "domain": domain.as_str(),
+                                      "partner_id": partner_id, "terms_version": version });
+    let entry = enrollment_entry(&me, program, Action::ProgramRequested, ip, details);
+    let name = [("program", program.name.as_str())];
+    flash::done(tx, &session, entry, "programs.requested", &name, LIST).await
 }
 
 async fn terms_page(
@@ -348,17 +327,15 @@ async fn terms_page(
     Path(code): Path<String>,
 ) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
-    let (program, terms, _) = load(&state, &me, &code).await?;
-    if program.status != Some(EnrollmentStatus::Approved) {
-        return Ok(page::see_other("/partner/programs"));
+    let loaded = load(&state, &me, &code).await?;
+    if loaded.program.status != Some(EnrollmentStatus::Approved) {
+        return Ok(page::see_other(LIST));
     }
     Ok(render(
         ctx,
-        program,
-        terms,
+        loaded,
         false,
-        String::new(),
-        String::new(),
+        Default::default(),
         FieldErrors::new(),
     ))
 }
@@ -373,50 +350,21 @@ async fn terms_submit(
     Form(form): Form<RequestForm>,
 ) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
-    let (program, terms, _) = load(&state, &me, &code).await?;
-    if program.status != Some(EnrollmentStatus::Approved) {
-        return Ok(page::see_other("/partner/programs"));
+    let loaded = load(&state, &me, &code).await?;
+    if loaded.program.status != Some(EnrollmentStatus::Approved) {
+        return Ok(page::see_other(LIST));
     }
     let mut errors = FieldErrors::new();
-    if form.accept != "yes" {
-        errors.add("accept", "programs.must_accept");
-    }
-    if form.version.trim().parse::<i32>().ok() != Some(terms.version) {
-        errors.add("accept", "programs.terms_changed");
-    }
+    form.check_acceptance(loaded.terms.version, &mut errors);
     if !errors.is_empty() {
-        return Ok(render(
-            ctx,
-            program,
-            terms,
-            false,
-            String::new(),
-            String::new(),
-            errors,
-        ));
+        return Ok(render(ctx, loaded, false, Default::default(), errors));
     }
+    let (program, version) = (&loaded.program, loaded.terms.version);
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    accept_terms(&mut tx, &me, program.program_id, terms.version, ip).await?;
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            reseller_id: Some(me.reseller_id),
-            actor: Some(me.user.id),
-            subject_type: Some("program_enrollment"),
-            subject_id: Some(format!("{}:{}", me.reseller_id, program.code)),
-            details: serde_json::json!({ "program": program.code, "terms_version": terms.version }),
-            ip: Some(ip),
-            ..audit::Entry::new(Action::ProgramTermsAccepted)
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    flash::push(
-        &session,
-        Level::Success,
-        "programs.terms_accepted",
-        &[("program", &program.name)],
-    )
-    .await;
-    Ok(page::see_other("/partner/programs"))
+    let (reseller_id, program_id) = (me.reseller_id, program.program_id);
+    store::accept_terms(&mut tx, reseller_id, program_id, version, me.user.id, ip).await?;
+    let details = serde_json::json!({ "program": program.code, "terms_version": version });
+    let entry = enrollment_entry(&me, program, Action::ProgramTermsAccepted, ip, details);
+    let name = [("program", program.name.as_str())];
+    flash::done(tx, &session, entry, "programs.terms_accepted", &name, LIST).await
 }

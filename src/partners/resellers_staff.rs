@@ -4,8 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -13,35 +12,26 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit::{self, Action};
-use crate::countries;
+use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
-use crate::identity::StaffUser;
+use crate::identity::{ResellerStatus, StaffUser};
+use crate::partners::rules;
+use crate::partners::staff_store::{self, ResellerFilter, ResellerRow};
+use crate::partners::store::{self, Account};
+use crate::partners::view::{self, ProgramChoice};
 use crate::web::client_ip::ClientIp;
-use crate::web::flash::{self, Level};
-use crate::web::forms::Form;
+use crate::web::flash;
+use crate::web::forms::{Choice, Form};
 use crate::web::page::{self, PageCtx};
-
-const PAGE_SIZE: i64 = 25;
+use crate::web::paging::{Page, Pager};
+use crate::web::path::Path;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/resellers", get(list))
         .route("/staff/resellers/{id}", get(detail))
         .route("/staff/resellers/{id}/status", post(set_status))
-}
-
-#[derive(Debug, sqlx::FromRow)]
-pub struct ResellerRow {
-    pub id: Uuid,
-    pub legal_name: String,
-    pub tax_id: String,
-    pub country: String,
-    pub public_id: String,
-    pub status: String,
-    pub users: i64,
-    pub programs: i64,
 }
 
 #[derive(Deserialize, Default)]
@@ -58,20 +48,47 @@ struct Filters {
     page: Option<String>,
 }
 
+impl Filters {
+    fn filter(&self) -> ResellerFilter {
+        ResellerFilter {
+            q: self.q.trim().chars().take(100).collect(),
+            country: view::country_filter(&self.country),
+            status: ResellerStatus::from_code(&self.status),
+            program: view::program_filter(&self.program),
+        }
+    }
+}
+
+/// The list with `f`'s filters, at page `n`.
+fn link(f: &ResellerFilter, n: i64) -> String {
+    let qs: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", &f.q)
+        .append_pair("country", &f.country)
+        .append_pair("status", f.status.map_or("", ResellerStatus::code))
+        .append_pair("program", &f.program)
+        .append_pair("page", &n.to_string())
+        .finish();
+    format!("/staff/resellers?{qs}")
+}
+
+/// A reseller of the list, its country and status in the page's language.
+pub struct Row {
+    pub reseller: ResellerRow,
+    pub country_name: String,
+    pub status_label: String,
+}
+
 #[derive(Template)]
 #[template(path = "staff/resellers.html")]
 struct ListPage {
     ctx: PageCtx,
-    rows: Vec<(ResellerRow, String, String)>,
+    rows: Vec<Row>,
     q: String,
-    country: String,
-    status: String,
-    program: String,
-    countries: Vec<(&'static str, &'static str)>,
-    programs: Vec<crate::catalog::store::Choice>,
+    countries: Vec<Choice>,
+    statuses: Vec<Choice>,
+    programs: Vec<ProgramChoice>,
     summary: String,
-    prev_link: Option<String>,
-    next_link: Option<String>,
+    pager: Pager,
 }
 
 async fn list(
@@ -80,120 +97,59 @@ async fn list(
     _staff: StaffUser,
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
-    let q: String = f.q.trim().chars().take(100).collect();
-    let country = countries::by_code(&f.country)
-        .map(|c| c.code.to_string())
-        .unwrap_or_default();
-    let status = if matches!(f.status.as_str(), "active" | "suspended") {
-        f.status.clone()
-    } else {
-        String::new()
-    };
-    let program = if f.program.len() <= 60 {
-        f.program.clone()
-    } else {
-        String::new()
-    };
-    let page_no = f
-        .page
-        .as_deref()
-        .and_then(|p| p.parse::<i64>().ok())
-        .unwrap_or(1)
-        .clamp(1, 100_000);
-    let pattern = format!(
-        "%{}%",
-        q.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
-    let filter = "FROM resellers r WHERE ($1 = '%%' OR r.legal_name ILIKE $1 OR r.tax_id ILIKE $1 OR r.public_id ILIKE $1)
-          AND ($2 = '' OR r.country = $2) AND ($3 = '' OR r.status = $3)
-          AND ($4 = '' OR EXISTS (SELECT 1 FROM program_enrollments e JOIN programs pr ON pr.id = e.program_id
-                                  WHERE e.reseller_id = r.id AND pr.code = $4 AND e.status = 'approved'))";
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) {filter}"))
-        .bind(&pattern)
-        .bind(&country)
-        .bind(&status)
-        .bind(&program)
-        .fetch_one(&state.db)
-        .await?;
-    let rows: Vec<ResellerRow> = sqlx::query_as(&format!(
-        "SELECT r.id, r.legal_name, r.tax_id, r.country::text AS country, r.public_id, r.status,
-                (SELECT count(*) FROM users u WHERE u.reseller_id = r.id AND u.status <> 'deactivated') AS users,
-                (SELECT count(*) FROM program_enrollments e WHERE e.reseller_id = r.id AND e.status = 'approved') AS programs
-         {filter} ORDER BY r.legal_name, r.id LIMIT {PAGE_SIZE} OFFSET $5"
-    ))
-    .bind(&pattern)
-    .bind(&country)
-    .bind(&status)
-    .bind(&program)
-    .bind((page_no - 1) * PAGE_SIZE)
-    .fetch_all(&state.db)
-    .await?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let link = |p: i64| {
-        let qs: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", &q)
-            .append_pair("country", &country)
-            .append_pair("status", &status)
-            .append_pair("program", &program)
-            .append_pair("page", &p.to_string())
-            .finish();
-        format!("/staff/resellers?{qs}")
-    };
+    let (filter, page) = (f.filter(), Page::of_table(f.page.as_deref()));
+    let (rows, total) = staff_store::resellers(&state.db, &filter, page).await?;
+    let programs = crate::catalog::store::programs(&state.db).await?;
     let rows = rows
         .into_iter()
-        .map(|r| {
-            let c = countries::by_code(&r.country)
-                .map(|c| c.name(ctx.locale).to_string())
-                .unwrap_or_default();
-            let s = ctx.t(&format!("resellers.status_{}", r.status));
-            (r, c, s)
+        .map(|r| Row {
+            country_name: view::country_name(&ctx, &r.country),
+            status_label: ctx.t(r.status.key()),
+            reseller: r,
         })
         .collect();
     Ok(page::ok(&ListPage {
         summary: ctx.t_count("resellers.count", total),
-        prev_link: (page_no > 1).then(|| link(page_no - 1)),
-        next_link: (page_no < pages).then(|| link(page_no + 1)),
-        countries: countries::sorted(ctx.locale)
-            .into_iter()
-            .map(|c| (c.code, c.name(ctx.locale)))
-            .collect(),
-        programs: crate::catalog::store::programs(&state.db).await?,
+        pager: page.links(total, |n| link(&filter, n)),
+        countries: view::country_choices(&ctx, &filter.country),
+        statuses: Choice::list(
+            ResellerStatus::ALL,
+            filter.status,
+            ResellerStatus::code,
+            |s| ctx.t(s.key()),
+        ),
+        programs: view::program_choices(programs, &filter.program),
         rows,
-        q,
-        country,
-        status,
-        program,
+        q: filter.q,
         ctx,
     }))
 }
 
-#[derive(Debug, sqlx::FromRow)]
-pub struct Detail {
-    pub id: Uuid,
-    pub legal_name: String,
-    pub tax_id: String,
-    pub country: String,
-    pub public_id: String,
+/// A user of the reseller as the page lists them.
+pub struct UserLine {
+    pub name: String,
+    pub email: String,
+    pub role: String,
     pub status: String,
-    pub suspended_reason: Option<String>,
-    pub billing_currency: String,
-    pub markup_percent: rust_decimal::Decimal,
-    pub phone: Option<String>,
-    pub contact_email: Option<String>,
-    pub partner_id: Option<String>,
+}
+
+/// An entry of the reseller's recent activity.
+pub struct ActivityLine {
+    pub at: String,
+    pub action: String,
+    pub actor: String,
 }
 
 #[derive(Template)]
 #[template(path = "staff/reseller.html")]
 struct DetailPage {
     ctx: PageCtx,
-    reseller: Detail,
+    reseller: Account,
+    suspended: bool,
     country_name: String,
     programs: Vec<(String, String, String)>,
-    users: Vec<(String, String, String, String)>,
-    activity: Vec<(String, String, String)>,
+    users: Vec<UserLine>,
+    activity: Vec<ActivityLine>,
     reason: String,
     errors: FieldErrors,
 }
@@ -205,90 +161,50 @@ async fn detail_view(
     reason: String,
     errors: FieldErrors,
 ) -> AppResult<Response> {
-    let reseller: Detail = sqlx::query_as(
-        "SELECT id, legal_name, tax_id, country::text AS country, public_id, status, suspended_reason,
-                billing_currency::text AS billing_currency, markup_percent, phone,
-                contact_email::text AS contact_email, partner_id
-         FROM resellers WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&state.db)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let programs: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT pr.name, e.status, pr.code FROM program_enrollments e JOIN programs pr ON pr.id = e.program_id
-         WHERE e.reseller_id = $1 ORDER BY pr.name",
-    )
-    .bind(id)
-    .fetch_all(&state.db)
-    .await?;
-    let programs = programs
-        .into_iter()
-        .map(|(name, status, code)| (name, ctx.t(&format!("programs.status_{status}")), code))
-        .collect();
-    let users: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT name, email::text, role, status FROM users WHERE reseller_id = $1 ORDER BY role = 'owner' DESC, name",
-    )
-    .bind(id)
-    .fetch_all(&state.db)
-    .await?;
-    let users = users
-        .into_iter()
-        .map(|(n, e, r, s)| {
-            (
-                n,
-                e,
-                ctx.t(&format!("role.{r}")),
-                ctx.t(&format!("users.status_{s}")),
-            )
-        })
-        .collect();
-    let activity: Vec<(time::OffsetDateTime, String, Option<String>)> = sqlx::query_as(
-        "SELECT a.at, a.action, u.name FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
-         WHERE a.reseller_id = $1 ORDER BY a.at DESC LIMIT 20",
-    )
-    .bind(id)
-    .fetch_all(&state.db)
-    .await?;
-    let activity = activity
-        .into_iter()
-        .map(|(at, action, who)| {
-            (
-                ctx.moment(at),
-                ctx.t(&format!("audit.{action}")),
-                who.unwrap_or_default(),
-            )
-        })
-        .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+    let reseller = store::account(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let programs = staff_store::enrollments(&state.db, id).await?;
+    let users = staff_store::users(&state.db, id).await?;
+    let activity = staff_store::activity(&state.db, id).await?;
+    let page = DetailPage {
+        country_name: view::country_name(&ctx, &reseller.country),
+        suspended: reseller.status == ResellerStatus::Suspended,
+        programs: programs
+            .into_iter()
+            .map(|p| (p.name, ctx.t(p.status.key()), p.code))
+            .collect(),
+        users: users
+            .into_iter()
+            .map(|u| UserLine {
+                role: ctx.t(u.role.key()),
+                status: ctx.t(u.status.key()),
+                name: u.name,
+                email: u.email,
+            })
+            .collect(),
+        activity: activity
+            .into_iter()
+            .map(|a| ActivityLine {
+                at: ctx.moment(a.at),
+                action: ctx.t(a.action.key()),
+                actor: a.actor.unwrap_or_default(),
+            })
+            .collect(),
+        reseller,
+        reason,
+        errors,
+        ctx,
     };
-    Ok(page::render(
-        status,
-        &DetailPage {
-            country_name: countries::by_code(&reseller.country)
-                .map(|c| c.name(ctx.locale).to_string())
-                .unwrap_or_default(),
-            reseller,
-            programs,
-            users,
-            activity,
-            reason,
-            errors,
-            ctx,
-        },
-    ))
+    Ok(page::render(view::form_status(&page.errors), &page))
 }
 
 async fn detail(
     State(state): State<AppState>,
     ctx: PageCtx,
     _staff: StaffUser,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     detail_view(&state, ctx, id, String::new(), FieldErrors::new()).await
 }
 
@@ -306,70 +222,39 @@ async fn set_status(
     session: Session,
     StaffUser(staff): StaffUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     Form(form): Form<StatusForm>,
 ) -> AppResult<Response> {
-    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-    let status = match form.status.as_str() {
-        s @ ("active" | "suspended") => s,
-        _ => return Err(AppError::BadRequest),
+    let status = ResellerStatus::from_code(&form.status).ok_or(AppError::BadRequest)?;
+    let suspending = status == ResellerStatus::Suspended;
+    // Suspending says why (its users see it); reactivating needs no reason.
+    let reason = if suspending {
+        match rules::reason(&form.reason, Some("resellers.reason_required")) {
+            Ok(reason) => reason,
+            Err(key) => {
+                let typed = rules::typed_reason(&form.reason);
+                let errors = FieldErrors::one("reason", key);
+                return detail_view(&state, ctx, id, typed, errors).await;
+            }
+        }
+    } else {
+        form.reason.trim().to_string()
     };
-    let reason = form.reason.trim().to_string();
-    if status == "suspended" && (reason.is_empty() || reason.chars().count() > 1000) {
-        let errors = FieldErrors::one(
-            "reason",
-            if reason.is_empty() {
-                "resellers.reason_required"
-            } else {
-                "form.too_long"
-            },
-        );
-        return detail_view(
-            &state,
-            ctx,
-            id,
-            form.reason.chars().take(1000).collect(),
-            errors,
-        )
-        .await;
-    }
     let mut tx = state.db.begin().await?;
-    let done = sqlx::query(
-        "UPDATE resellers SET status = $2, suspended_reason = CASE WHEN $2 = 'suspended' THEN $3 END,
-                updated_at = now()
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(&reason)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
+    let shown = suspending.then_some(reason.as_str());
+    if !staff_store::set_standing(&mut tx, id, status, shown).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        &mut *tx,
-        audit::Entry {
-            reseller_id: Some(id),
-            actor: Some(staff.id),
-            subject_type: Some("reseller"),
-            subject_id: Some(id.to_string()),
-            details: serde_json::json!({ "reason": reason }),
-            ip: Some(ip),
-            ..audit::Entry::new(if status == "suspended" {
-                Action::ResellerSuspended
-            } else {
-                Action::ResellerReactivated
-            })
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let key = if status == "suspended" {
-        "resellers.suspended_flash"
-    } else {
-        "resellers.reactivated_flash"
+    let (action, message) = rules::standing_change(status);
+    let entry = audit::Entry {
+        reseller_id: Some(id),
+        actor: Some(staff.id),
+        subject_type: Some("reseller"),
+        subject_id: Some(id.to_string()),
+        details: serde_json::json!({ "reason": reason }),
+        ip: Some(ip),
+        ..audit::Entry::new(action)
     };
-    flash::push(&session, Level::Success, key, &[]).await;
-    Ok(page::see_other(&format!("/staff/resellers/{id}")))
+    let back = format!("/staff/resellers/{id}");
+    flash::done(tx, &session, entry, message, &[], &back).await
 }

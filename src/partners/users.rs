@@ -5,33 +5,39 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
+use sqlx::PgConnection;
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::audit::{self, Action};
-use crate::auth::emails;
+use crate::auth::{self, emails, store::TokenPurpose};
+use crate::config::Config;
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
-use crate::fields::{FieldErrors, trimmed};
+use crate::fields::FieldErrors;
 use crate::i18n::Locale;
 use crate::identity::{ResellerUser, Role, UserStatus};
+use crate::partners::rules::required;
 use crate::partners::store::{self, Member};
+use crate::partners::view;
 use crate::web::client_ip::ClientIp;
-use crate::web::flash::{self, Level};
-use crate::web::forms::Form;
+use crate::web::flash;
+use crate::web::forms::{Choice, Form};
 use crate::web::page::{self, PageCtx};
 use crate::web::path::Path;
 
 pub const INVITATION_VALID_DAYS: i64 = 7;
 
+/// The users page, where every change leads back.
+const USERS: &str = "/partner/users";
+
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/partner/users", get(list))
+        .route(USERS, get(list))
         .route("/partner/users/invite", post(invite))
         .route("/partner/users/{id}/role", post(change_role))
         .route("/partner/users/{id}/deactivate", post(deactivate))
@@ -53,6 +59,8 @@ pub struct MemberRow {
     /// Signed in with a password but no second factor yet.
     pub mfa_pending: bool,
     pub confirm_deactivate: String,
+    /// The roles the viewer may give this user, theirs selected.
+    pub roles: Vec<Choice>,
 }
 
 #[derive(Template)]
@@ -60,10 +68,10 @@ pub struct MemberRow {
 struct UsersPage {
     ctx: PageCtx,
     rows: Vec<MemberRow>,
-    assignable: Vec<(&'static str, String)>,
+    /// The roles of the invitation form, the one chosen selected.
+    roles: Vec<Choice>,
     form_email: String,
     form_name: String,
-    form_role: String,
     errors: FieldErrors,
 }
 
@@ -91,6 +99,9 @@ async fn render(
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let members = store::members(&mut tx, me.reseller_id).await?;
     tx.commit().await?;
+    let assignable = assignable(me.user.role);
+    let roles =
+        |chosen: Option<Role>| Choice::list(&assignable, chosen, Role::code, |r| ctx.t(r.key()));
     let rows = members
         .into_iter()
         .map(|m| MemberRow {
@@ -106,36 +117,24 @@ async fn render(
             can_edit: may_edit(me, &m),
             confirm_deactivate: ctx.t_with("users.confirm_deactivate", &[("name", &m.name)]),
             is_self: m.id == me.user.id,
+            roles: roles(Some(m.role)),
             member: m,
         })
         .collect();
-    let assignable = assignable(me.user.role)
-        .into_iter()
-        .map(|r| (r.code(), ctx.t(r.key())))
-        .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+    let chosen = form.map_or(Some(Role::Sales), |f| Role::from_code(&f.role));
+    let page = UsersPage {
+        roles: roles(chosen),
+        rows,
+        form_email: form
+            .map(|f| f.email.chars().take(254).collect())
+            .unwrap_or_default(),
+        form_name: form
+            .map(|f| f.name.chars().take(120).collect())
+            .unwrap_or_default(),
+        errors,
+        ctx,
     };
-    Ok(page::render(
-        status,
-        &UsersPage {
-            ctx,
-            rows,
-            assignable,
-            form_email: form
-                .map(|f| f.email.chars().take(254).collect())
-                .unwrap_or_default(),
-            form_name: form
-                .map(|f| f.name.chars().take(120).collect())
-                .unwrap_or_default(),
-            form_role: form
-                .map(|f| f.role.clone())
-                .unwrap_or_else(|| "sales".into()),
-            errors,
-        },
-    ))
+    Ok(page::render(view::form_status(&page.errors), &page))
 }
 
 async fn list(
@@ -157,6 +156,26 @@ struct InviteForm {
     role: String,
 }
 
+impl InviteForm {
+    /// The address, name and role of the person `actor` invites, or the messages beside the
+    /// fields.
+    fn parse(&self, actor: Role) -> Result<(Email, String, Role), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let email = Email::parse(&self.email)
+            .map_err(|k| errors.add("email", k))
+            .ok();
+        let name = required(&mut errors, "name", &self.name, 120);
+        let role = Role::from_code(&self.role).filter(|r| assignable(actor).contains(r));
+        if role.is_none() {
+            errors.add("role", "users.invalid_role");
+        }
+        match (email, role) {
+            (Some(email), Some(role)) if errors.is_empty() => Ok((email, name, role)),
+            _ => Err(errors),
+        }
+    }
+}
+
 async fn invite(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -166,99 +185,54 @@ async fn invite(
     Form(form): Form<InviteForm>,
 ) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
-    let mut errors = FieldErrors::new();
-    let email = Email::parse(&form.email)
-        .map_err(|k| errors.add("email", k))
-        .ok();
-    let name = match trimmed(&form.name, 120) {
-        Ok(n) if n.is_empty() => {
-            errors.add("name", "form.required");
-            n
-        }
-        Ok(n) => n,
-        Err(k) => {
-            errors.add("name", k);
-            String::new()
-        }
+    let (email, name, role) = match form.parse(me.user.role) {
+        Ok(invitee) => invitee,
+        Err(errors) => return render(&state, ctx, &me, Some(&form), errors).await,
     };
-    let role = Role::from_code(&form.role).filter(|r| assignable(me.user.role).contains(r));
-    if role.is_none() {
-        errors.add("role", "users.invalid_role");
-    }
-    let (Some(email), Some(role)) = (email, role) else {
-        return render(&state, ctx, &me, Some(&form), errors).await;
-    };
-    if !errors.is_empty() {
-        return render(&state, ctx, &me, Some(&form), errors).await;
-    }
-
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let company = store::reseller_name(&mut tx, me.reseller_id).await?;
     // The e-mail is unique across the platform: the database decides, not a check first.
+    let (reseller_id, address) = (me.reseller_id, email.as_str());
     let created = store::invite(
         &mut tx,
-        me.reseller_id,
-        &email,
+        reseller_id,
+        address,
         &name,
         role,
         me.user.id,
         ctx.locale,
-    )
-    .await?;
-    match created {
+    );
+    let entry = match created.await? {
         Some(user_id) => {
-            let token = crate::auth::store::create_token(
-                &mut *tx,
+            let invitation = Invitation {
                 user_id,
-                crate::auth::store::TokenPurpose::Invitation,
-                time::Duration::days(INVITATION_VALID_DAYS),
-            )
-            .await?;
-            let link = state.config.link(&format!("/invitation/{token}"));
-            crate::mail::queue(
-                &mut *tx,
-                &emails::invitation(
-                    ctx.locale,
-                    email.as_str(),
-                    &name,
-                    &company,
-                    Some(&me.user.name),
-                    &link,
-                )?,
-            )
-            .await?;
-            audit::record(
-                &mut *tx,
-                audit::Entry {
-                    reseller_id: Some(me.reseller_id),
-                    actor: Some(me.user.id),
-                    subject_type: Some("user"),
-                    subject_id: Some(user_id.to_string()),
-                    details: serde_json::json!({ "email": email.as_str(), "role": role.code() }),
-                    ip: Some(ip),
-                    ..audit::Entry::new(Action::UserInvited)
-                },
-            )
-            .await?;
+                locale: ctx.locale,
+                email: address,
+                name: &name,
+                company: &company,
+                inviter: Some(&me.user.name),
+            };
+            invitation.send(&mut tx, &state.config).await?;
+            Some(audit::Entry {
+                details: serde_json::json!({ "email": address, "role": role.code() }),
+                ..audit::Entry::on_user(
+                    Action::UserInvited,
+                    me.user.id,
+                    user_id,
+                    Some(reseller_id),
+                    ip,
+                )
+            })
         }
         None => {
             // Same answer on the page; the address itself learns it cannot join.
-            crate::mail::queue(
-                &mut *tx,
-                &emails::invitation_refused(&state.config, ctx.locale, email.as_str(), &company)?,
-            )
-            .await?;
+            let refusal = emails::invitation_refused(&state.config, ctx.locale, address, &company)?;
+            crate::mail::queue(&mut *tx, &refusal).await?;
+            None
         }
-    }
-    tx.commit().await?;
-    flash::push(
-        &session,
-        Level::Success,
-        "users.invited",
-        &[("email", email.as_str())],
-    )
-    .await;
-    Ok(page::see_other("/partner/users"))
+    };
+    let shown = [("email", address)];
+    flash::done(tx, &session, entry, "users.invited", &shown, USERS).await
 }
 
 #[derive(Deserialize)]
@@ -294,11 +268,10 @@ async fn change_role(
     let owners = store::lock_owners(&mut tx, me.reseller_id).await?;
     let member = target(&mut tx, &me, id).await?;
     if member.role == new_role {
-        return Ok(page::see_other("/partner/users"));
+        return Ok(page::see_other(USERS));
     }
     if member.role == Role::Owner && owners.len() <= 1 {
-        flash::push(&session, Level::Error, "users.last_owner", &[]).await;
-        return Ok(page::see_other("/partner/users"));
+        return view::refused(&session, "users.last_owner", USERS).await;
     }
     store::set_role(&mut tx, me.reseller_id, member.id, new_role).await?;
     let entry = audit::Entry {
@@ -312,15 +285,7 @@ async fn change_role(
         )
     };
     let name = [("name", member.name.as_str())];
-    flash::done(
-        tx,
-        &session,
-        entry,
-        "users.role_changed",
-        &name,
-        "/partner/users",
-    )
-    .await
+    flash::done(tx, &session, entry, "users.role_changed", &name, USERS).await
 }
 
 async fn set_active(
@@ -336,12 +301,11 @@ async fn set_active(
     let owners = store::lock_owners(&mut tx, me.reseller_id).await?;
     let member = target(&mut tx, me, id).await?;
     if !active && member.role == Role::Owner && owners.len() <= 1 {
-        flash::push(session, Level::Error, "users.last_owner", &[]).await;
-        return Ok(page::see_other("/partner/users"));
+        return view::refused(session, "users.last_owner", USERS).await;
     }
     let (action, key) = if active {
         if member.status != UserStatus::Deactivated {
-            return Ok(page::see_other("/partner/users"));
+            return Ok(page::see_other(USERS));
         }
         store::reactivate(&mut tx, me.reseller_id, member.id).await?;
         (Action::UserReactivated, "users.reactivated")
@@ -351,7 +315,7 @@ async fn set_active(
     };
     let entry = audit::Entry::on_user(action, me.user.id, member.id, Some(me.reseller_id), ip);
     let name = [("name", member.name.as_str())];
-    flash::done(tx, session, entry, key, &name, "/partner/users").await
+    flash::done(tx, session, entry, key, &name, USERS).await
 }
 
 async fn deactivate(
@@ -385,44 +349,53 @@ async fn resend(
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let member = target(&mut tx, &me, id).await?;
     if member.status != UserStatus::Invited {
-        return Ok(page::see_other("/partner/users"));
+        return Ok(page::see_other(USERS));
     }
     let company = store::reseller_name(&mut tx, me.reseller_id).await?;
     // Earlier links stop working: only the newest one counts.
-    crate::auth::store::end_tokens(
-        &mut *tx,
-        member.id,
-        crate::auth::store::TokenPurpose::Invitation,
-    )
-    .await?;
-    let token = crate::auth::store::create_token(
-        &mut *tx,
-        member.id,
-        crate::auth::store::TokenPurpose::Invitation,
-        time::Duration::days(INVITATION_VALID_DAYS),
-    )
-    .await?;
-    let link = state.config.link(&format!("/invitation/{token}"));
-    let locale: Locale = ctx.locale;
-    crate::mail::queue(
-        &mut *tx,
-        &emails::invitation(
-            locale,
-            &member.email,
-            &member.name,
-            &company,
-            Some(&me.user.name),
+    auth::store::end_tokens(&mut *tx, member.id, TokenPurpose::Invitation).await?;
+    let invitation = Invitation {
+        user_id: member.id,
+        locale: ctx.locale,
+        email: &member.email,
+        name: &member.name,
+        company: &company,
+        inviter: Some(&me.user.name),
+    };
+    invitation.send(&mut tx, &state.config).await?;
+    let shown = [("email", member.email.as_str())];
+    flash::done(tx, &session, None, "users.invited", &shown, USERS).await
+}
+
+/// An invitation to join `company`, by e-mail in `locale`, with a link valid for
+/// [`INVITATION_VALID_DAYS`] to choose a password.
+pub struct Invitation<'a> {
+    pub user_id: Uuid,
+    pub locale: Locale,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub company: &'a str,
+    /// Who invites (none when staff approved the company's access request).
+    pub inviter: Option<&'a str>,
+}
+
+impl Invitation<'_> {
+    /// Creates the link and queues the e-mail, in the caller's transaction.
+    pub async fn send(&self, tx: &mut PgConnection, config: &Config) -> AppResult<()> {
+        let valid = time::Duration::days(INVITATION_VALID_DAYS);
+        let token =
+            auth::store::create_token(&mut *tx, self.user_id, TokenPurpose::Invitation, valid)
+                .await?;
+        let link = config.link(&format!("/invitation/{token}"));
+        let message = emails::invitation(
+            self.locale,
+            self.email,
+            self.name,
+            self.company,
+            self.inviter,
             &link,
-        )?,
-    )
-    .await?;
-    tx.commit().await?;
-    flash::push(
-        &session,
-        Level::Success,
-        "users.invited",
-        &[("email", &member.email)],
-    )
-    .await;
-    Ok(page::see_other("/partner/users"))
+        )?;
+        crate::mail::queue(&mut *tx, &message).await?;
+        Ok(())
+    }
 }
