@@ -6,6 +6,7 @@ rust_i18n::i18n!("locales");
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod bench;
 pub mod catalog;
 pub mod config;
 pub mod countries;

@@ -90,6 +90,15 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         other_orders: i64,
     },
+    /// Serve the benchmark's yardstick: a minimal page on the same stack (one query, one
+    /// template, no middleware). Used by `bench/run`.
+    #[command(hide = true)]
+    BenchBaseline {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value = "127.0.0.1:3999")]
+        bind: std::net::SocketAddr,
+    },
     /// Play a customer in their Google Admin console: print a sandbox transfer token for a
     /// Google Workspace domain, naming a reseller's public ID.
     SandboxTransferToken {
@@ -181,6 +190,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 other_orders,
             };
             generate(&config, &database_url, scale).await
+        }
+        Command::BenchBaseline { database_url, bind } => {
+            portal::bench::serve(&database_url, bind).await
         }
         Command::SeedDemo => {
             let secrets = portal::crypto::SecretBox::from_config(

@@ -200,11 +200,7 @@ impl Link {
                 ),
             ),
         };
-        let status = if errors.is_empty() {
-            StatusCode::OK
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
+        let status = crate::web::page::form_status(&errors);
         let page = NewPasswordPage {
             action: self.action(token),
             title_key,

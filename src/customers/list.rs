@@ -165,7 +165,7 @@ async fn list(
         })
         .collect();
     Ok(page::ok(&ListPage {
-        summary: ctx.t_count("customers.count", total),
+        summary: ctx.t_count("customers.count", "customers.count_one", total),
         countries: countries::sorted(ctx.locale)
             .into_iter()
             .map(|c| Choice {

@@ -5,7 +5,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -103,11 +102,7 @@ async fn show_page(
         })
         .collect();
     let tf = tenant_form.unwrap_or_default();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::web::page::form_status(&errors);
     let active = customer.status == CustomerStatus::Active;
     let page = ShowPage {
         country_name: countries::by_code(&customer.country)

@@ -156,7 +156,7 @@ async fn list(
         StatusCode::BAD_REQUEST
     };
     let page = ListPage {
-        summary: ctx.t_count("orders.count", total),
+        summary: ctx.t_count("orders.count", "orders.count_one", total),
         pager: page.links(total, |n| fields.link("/orders", Some(n))),
         export_link: (total > 0).then(|| fields.link("/orders/export.csv", None)),
         can_order: BUYERS.contains(&me.user.role),

@@ -6,7 +6,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -154,11 +153,7 @@ async fn show_page(
             line: l,
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::web::page::form_status(&errors);
     let page = ShowPage {
         number: order_number(order.number),
         status_label: ctx.t(order.status.key()),

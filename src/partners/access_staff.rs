@@ -168,7 +168,7 @@ fn detail_page(
         reason,
         errors,
     };
-    page::render(view::form_status(&page.errors), &page)
+    page::render(page::form_status(&page.errors), &page)
 }
 
 async fn detail(

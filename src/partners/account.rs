@@ -161,7 +161,7 @@ async fn render(
         zones,
         errors,
     };
-    Ok(page::render(view::form_status(&page.errors), &page))
+    Ok(page::render(page::form_status(&page.errors), &page))
 }
 
 async fn show(

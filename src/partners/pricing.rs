@@ -17,7 +17,7 @@ use crate::fields::FieldErrors;
 use crate::i18n;
 use crate::identity::{ResellerUser, Role};
 use crate::partners::account::reseller_entry;
-use crate::partners::{store, view};
+use crate::partners::store;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash;
 use crate::web::forms::Form;
@@ -64,7 +64,7 @@ async fn render(
         ],
     );
     Ok(page::render(
-        view::form_status(&errors),
+        page::form_status(&errors),
         &PricingPage {
             markup: typed.unwrap_or_else(|| markup.normalize().to_string()),
             currency,

@@ -170,7 +170,7 @@ fn render(
         partner_id,
         errors,
     };
-    page::render(view::form_status(&page.errors), &page)
+    page::render(page::form_status(&page.errors), &page)
 }
 
 async fn request_page(

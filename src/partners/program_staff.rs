@@ -179,7 +179,7 @@ async fn detail_view(
         reason,
         errors,
     };
-    Ok(page::render(view::form_status(&page.errors), &page))
+    Ok(page::render(page::form_status(&page.errors), &page))
 }
 
 async fn detail(

@@ -109,7 +109,7 @@ async fn list(
         })
         .collect();
     Ok(page::ok(&ListPage {
-        summary: ctx.t_count("resellers.count", total),
+        summary: ctx.t_count("resellers.count", "resellers.count_one", total),
         pager: page.links(total, |n| link(&filter, n)),
         countries: view::country_choices(&ctx, &filter.country),
         statuses: Choice::list(
@@ -196,7 +196,7 @@ async fn detail_view(
         errors,
         ctx,
     };
-    Ok(page::render(view::form_status(&page.errors), &page))
+    Ok(page::render(page::form_status(&page.errors), &page))
 }
 
 async fn detail(

@@ -134,7 +134,7 @@ async fn render(
         errors,
         ctx,
     };
-    Ok(page::render(view::form_status(&page.errors), &page))
+    Ok(page::render(page::form_status(&page.errors), &page))
 }
 
 async fn list(

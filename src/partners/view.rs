@@ -2,26 +2,15 @@
 //! status filters with their "all" option, the status of a page with a form, and the answer
 //! to a change that was refused.
 
-use axum::http::StatusCode;
 use axum::response::Response;
 use tower_sessions::Session;
 
 use crate::countries;
 use crate::error::AppResult;
-use crate::fields::FieldErrors;
 use crate::web::PageCtx;
 use crate::web::flash::{self, Level};
 use crate::web::forms::Choice;
 use crate::web::page;
-
-/// 200, or 422 when the form on the page has errors to show.
-pub fn form_status(errors: &FieldErrors) -> StatusCode {
-    if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    }
-}
 
 /// The name of the country `code` in the page's language (the code itself when unknown).
 pub fn country_name(ctx: &PageCtx, code: &str) -> String {

@@ -81,7 +81,7 @@ async fn list(
         format!("/subscriptions?{qs}")
     });
     Ok(page::ok(&ListPage {
-        summary: ctx.t_count("subscriptions.count", total),
+        summary: ctx.t_count("subscriptions.count", "subscriptions.count_one", total),
         statuses: SubscriptionStatus::ALL
             .iter()
             .map(|&s| Choice {

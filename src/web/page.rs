@@ -90,14 +90,10 @@ impl PageCtx {
         i18n::format_date(self.locale, i18n::local_date(at, self.time_zone()))
     }
 
-    /// "N things": `key` with `%{count}` filled, or `<key>_one` when there is exactly one.
-    pub fn t_count(&self, key: &str, count: i64) -> String {
-        let one = format!("{key}_one");
-        let key = if count == 1 && i18n::has_key(&one) {
-            one.as_str()
-        } else {
-            key
-        };
+    /// "N things": `many` with `%{count}` filled, or `one` when there is exactly one (both
+    /// keys literals at the call, so the missing-key test sees them).
+    pub fn t_count(&self, many: &str, one: &str, count: i64) -> String {
+        let key = if count == 1 { one } else { many };
         self.t_with(key, &[("count", &i18n::format_integer(self.locale, count))])
     }
 
@@ -145,6 +141,15 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
             response
         }
         Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+/// 200, or 422 when the form on the page has errors to show.
+pub fn form_status(errors: &crate::fields::FieldErrors) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     }
 }
 

@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -153,11 +152,7 @@ async fn form_page(
     errors: FieldErrors,
 ) -> AppResult<Response> {
     let choices = ProductChoices::of(state, &ctx, &form).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::web::page::form_status(&errors);
     let page = ProductFormPage {
         ctx,
         editing,
@@ -359,11 +354,7 @@ pub(crate) async fn product_view(
         valid_from: day.to_string(),
         ..Default::default()
     });
-    let status = if price_errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::web::page::form_status(&price_errors);
     let page = ProductPage {
         choices: ProductChoices::of(state, &ctx, &form).await?,
         terms: Choice::list(Term::ALL, Term::parse(&price_form.term), Term::code, |t| {

@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -110,11 +109,7 @@ async fn vendors_view(
 ) -> AppResult<Response> {
     let vendors = store::vendors(&state.db).await?;
     let programs = staff_store::programs(&state.db).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::web::page::form_status(&errors);
     let page = VendorsPage {
         ctx,
         vendors,
