@@ -17,6 +17,22 @@ use crate::error::AppError;
 use crate::identity::LoginState;
 use crate::web::keys;
 
+/// Session key of when the session was last extended (Unix seconds).
+const EXTENDED_AT: &str = "extended_at";
+/// A session is written to extend its inactivity expiry at most this often, not on every
+/// request (its expiry moves forward only when it is saved).
+const EXTEND_EVERY_SECS: i64 = 60;
+
+/// Extends a signed-in session's inactivity expiry when the last extension is a minute old:
+/// an active user stays signed in, and a request costs a session write once a minute at most.
+async fn keep_alive(session: &Session) {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let last = session.get::<i64>(EXTENDED_AT).await.ok().flatten();
+    if last.is_none_or(|at| now - at >= EXTEND_EVERY_SECS) {
+        let _ = session.insert(EXTENDED_AT, now).await;
+    }
+}
+
 /// Loads the signed-in user of the session into the request (and ends sessions that are no
 /// longer valid). Runs inside the session layer, before the error pages and the routes.
 pub async fn load_user(
@@ -33,6 +49,7 @@ pub async fn load_user(
                     if user.session_epoch == epoch
                         && user.status == crate::identity::UserStatus::Active =>
                 {
+                    keep_alive(&session).await;
                     request.extensions_mut().insert(user.into_current());
                 }
                 Ok(_) => {

@@ -165,7 +165,12 @@ async fn list(
         })
         .collect();
     Ok(page::ok(&ListPage {
-        summary: ctx.t_count("customers.count", "customers.count_one", total),
+        summary: ctx.t_total(
+            "customers.count",
+            "customers.count_one",
+            "customers.count_about",
+            total,
+        ),
         countries: countries::sorted(ctx.locale)
             .into_iter()
             .map(|c| Choice {

@@ -62,7 +62,7 @@ pub struct Listed {
     pub sort_name: String,
 }
 
-fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, reseller_id: Uuid, q: &'a ListQuery) {
+fn push_filters(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, q: &ListQuery) {
     b.push(" FROM customers c WHERE c.reseller_id = ")
         .push_bind(reseller_id);
     let text = q.q.trim();
@@ -70,21 +70,24 @@ fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, reseller_id: Uuid, q: &'
         // Name, tax id, e-mails and tenant domains, through the indexed search function
         // (migrations/0008_customer_search.sql explains why it is a function).
         b.push(" AND c.id IN (SELECT id FROM portal_customer_matches(")
-            .push_bind(text)
+            .push_bind(text.to_string())
             .push("))");
     }
     if !q.country.is_empty() {
-        b.push(" AND c.country = ").push_bind(q.country.as_str());
+        b.push(" AND c.country = ").push_bind(q.country.clone());
     }
     if let Some(status) = q.status {
         b.push(" AND c.status = ").push_bind(status.code());
     }
 }
 
-pub async fn count(tx: &mut PgConnection, reseller_id: Uuid, q: &ListQuery) -> sqlx::Result<i64> {
-    let mut b = QueryBuilder::new("SELECT count(*)");
-    push_filters(&mut b, reseller_id, q);
-    b.build_query_scalar().fetch_one(tx).await
+/// How many customers the list finds (estimated beyond 10,000).
+pub async fn count(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    q: &ListQuery,
+) -> sqlx::Result<crate::db::Total> {
+    crate::db::total(tx, |b| push_filters(b, reseller_id, q)).await
 }
 
 /// One page, by keyset (late pages cost what early ones do). Returns the rows in display order

@@ -93,6 +93,49 @@ pub async fn tenant_tx(
     Ok(tx)
 }
 
+/// Lists are counted exactly up to this many rows; beyond, the planner estimates.
+pub const EXACT_UP_TO: i64 = 10_000;
+
+/// How many rows a list has: exact while small, the planner's estimate beyond
+/// [`EXACT_UP_TO`] (a large tenant's list is never counted whole on every view).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Total {
+    Exact(i64),
+    About(i64),
+}
+
+impl Total {
+    /// The number, exact or not (for paging).
+    pub fn rows(self) -> i64 {
+        match self {
+            Total::Exact(n) | Total::About(n) => n,
+        }
+    }
+}
+
+/// Counts what `push` selects (it pushes `FROM …` and `WHERE …`, binding owned values): at
+/// most `EXACT_UP_TO + 1` rows are read; beyond, the plan's estimate of the same query answers.
+pub async fn total<F>(conn: &mut sqlx::PgConnection, push: F) -> sqlx::Result<Total>
+where
+    F: for<'q> Fn(&mut sqlx::QueryBuilder<'q, Postgres>),
+{
+    let mut capped = sqlx::QueryBuilder::new("SELECT count(*) FROM (SELECT 1");
+    push(&mut capped);
+    capped
+        .push(" LIMIT ")
+        .push_bind(EXACT_UP_TO + 1)
+        .push(") capped");
+    let n: i64 = capped.build_query_scalar().fetch_one(&mut *conn).await?;
+    if n <= EXACT_UP_TO {
+        return Ok(Total::Exact(n));
+    }
+    let mut explain = sqlx::QueryBuilder::new("EXPLAIN (FORMAT JSON) SELECT 1");
+    push(&mut explain);
+    let plan: serde_json::Value = explain.build_query_scalar().fetch_one(conn).await?;
+    let estimate = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0) as i64;
+    Ok(Total::About(estimate.max(EXACT_UP_TO + 1)))
+}
+
 /// Whether the database answers (for `/readyz`).
 pub async fn ping(pool: &PgPool) -> bool {
     tokio::time::timeout(

@@ -156,9 +156,14 @@ async fn list(
         StatusCode::BAD_REQUEST
     };
     let page = ListPage {
-        summary: ctx.t_count("orders.count", "orders.count_one", total),
-        pager: page.links(total, |n| fields.link("/orders", Some(n))),
-        export_link: (total > 0).then(|| fields.link("/orders/export.csv", None)),
+        summary: ctx.t_total(
+            "orders.count",
+            "orders.count_one",
+            "orders.count_about",
+            total,
+        ),
+        pager: page.links(total.rows(), |n| fields.link("/orders", Some(n))),
+        export_link: (total.rows() > 0).then(|| fields.link("/orders/export.csv", None)),
         can_order: BUYERS.contains(&me.user.role),
         vendors: Choice::list(VendorCode::ALL, filter.vendor, VendorCode::code, |v| {
             ctx.t(v.key())

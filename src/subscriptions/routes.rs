@@ -71,7 +71,7 @@ async fn list(
     tx.commit().await?;
     let customer = filter.customer.map(|c| c.to_string()).unwrap_or_default();
     let status = filter.status.map_or("", SubscriptionStatus::code);
-    let pager = page.links(total, |n| {
+    let pager = page.links(total.rows(), |n| {
         let qs: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("q", &filter.q)
             .append_pair("status", status)
@@ -81,7 +81,12 @@ async fn list(
         format!("/subscriptions?{qs}")
     });
     Ok(page::ok(&ListPage {
-        summary: ctx.t_count("subscriptions.count", "subscriptions.count_one", total),
+        summary: ctx.t_total(
+            "subscriptions.count",
+            "subscriptions.count_one",
+            "subscriptions.count_about",
+            total,
+        ),
         statuses: SubscriptionStatus::ALL
             .iter()
             .map(|&s| Choice {

@@ -1,10 +1,11 @@
 //! SQL for subscriptions. Every function runs in a tenant transaction and takes the reseller
 //! explicitly as well.
 
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::catalog::rules::{Billing, Term};
+use crate::db::Total;
 use crate::i18n::Locale;
 use crate::subscriptions::rules::SubscriptionStatus;
 use crate::web::paging::Page;
@@ -47,60 +48,97 @@ pub struct Filter {
     pub status: Option<SubscriptionStatus>,
 }
 
-/// A page of the subscriptions `f` finds, and how many it finds in all.
+/// The FROM and WHERE clauses of the list. Text searches go through the customers' trigram
+/// index and the product names, each subquery once.
+fn push_filter(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, f: &Filter) {
+    b.push(" FROM subscriptions s WHERE s.reseller_id = ")
+        .push_bind(reseller_id);
+    if let Some(customer) = f.customer {
+        b.push(" AND s.customer_id = ").push_bind(customer);
+    }
+    if let Some(status) = f.status {
+        b.push(" AND s.status = ").push_bind(status.code());
+    }
+    let q = f.q.trim();
+    if !q.is_empty() {
+        let pattern = crate::text::like_escape(q);
+        b.push(" AND (s.customer_id IN (SELECT c2.id FROM customers c2 WHERE c2.reseller_id = ")
+            .push_bind(reseller_id)
+            .push(" AND c2.search_text LIKE '%' || portal_fold(")
+            .push_bind(pattern.clone())
+            .push(") || '%') OR s.product_id IN (SELECT p2.id FROM products p2 WHERE portal_fold(")
+            .push("p2.sku || ' ' || p2.name_es || ' ' || p2.name_en || ' ' || p2.name_pt")
+            .push(") LIKE '%' || portal_fold(")
+            .push_bind(pattern)
+            .push(") || '%'))");
+    }
+}
+
+/// A subscription as the list query reads it (decoded strictly: an unknown status is an error).
+#[derive(sqlx::FromRow)]
+struct Listed {
+    id: Uuid,
+    customer_id: Uuid,
+    customer: String,
+    sku: String,
+    name_es: String,
+    name_en: String,
+    name_pt: String,
+    quantity: i32,
+    term: Term,
+    billing: Billing,
+    start_date: time::Date,
+    end_date: time::Date,
+    auto_renew: bool,
+    status: SubscriptionStatus,
+    vendor_ref: String,
+}
+
+/// A page of the subscriptions `f` finds, newest first, and how many it finds in all
+/// (estimated beyond 10,000).
 pub async fn list(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     f: &Filter,
     page: Page,
-) -> sqlx::Result<(Vec<SubscriptionRow>, i64)> {
-    let q = crate::text::like_escape(f.q.trim());
-    let status = f.status.map(SubscriptionStatus::code);
-    let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!"
-           FROM subscriptions s
-           WHERE s.reseller_id = $1 AND ($2::uuid IS NULL OR s.customer_id = $2)
-             AND ($3::text IS NULL OR s.status = $3)
-             AND ($4 = '' OR s.customer_id IN (SELECT c2.id FROM customers c2
-                                               WHERE c2.reseller_id = $1
-                                                 AND c2.search_text LIKE '%' || portal_fold($4) || '%')
-                  OR s.product_id IN (SELECT p2.id FROM products p2
-                                      WHERE portal_fold(p2.sku || ' ' || p2.name_es || ' ' || p2.name_en || ' ' || p2.name_pt)
-                                            LIKE '%' || portal_fold($4) || '%'))"#,
-        reseller_id,
-        f.customer,
-        status,
-        q,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let rows = sqlx::query_as!(
-        SubscriptionRow,
-        r#"SELECT s.id, s.customer_id, c.legal_name AS customer, p.sku, p.name_es, p.name_en,
-                  p.name_pt, s.quantity, s.term AS "term: Term", s.billing AS "billing: Billing",
-                  s.start_date, s.end_date, s.auto_renew, s.status AS "status: SubscriptionStatus",
-                  s.vendor_ref
-           FROM subscriptions s
-           JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
-           JOIN products p ON p.id = s.product_id
-           WHERE s.reseller_id = $1 AND ($2::uuid IS NULL OR s.customer_id = $2)
-             AND ($3::text IS NULL OR s.status = $3)
-             AND ($4 = '' OR s.customer_id IN (SELECT c2.id FROM customers c2
-                                               WHERE c2.reseller_id = $1
-                                                 AND c2.search_text LIKE '%' || portal_fold($4) || '%')
-                  OR s.product_id IN (SELECT p2.id FROM products p2
-                                      WHERE portal_fold(p2.sku || ' ' || p2.name_es || ' ' || p2.name_en || ' ' || p2.name_pt)
-                                            LIKE '%' || portal_fold($4) || '%'))
-           ORDER BY c.sort_name, p.sort_name, s.id LIMIT $5 OFFSET $6"#,
-        reseller_id,
-        f.customer,
-        status,
-        q,
-        page.size,
-        page.offset(),
-    )
-    .fetch_all(tx)
-    .await?;
+) -> sqlx::Result<(Vec<SubscriptionRow>, Total)> {
+    let total = crate::db::total(&mut *tx, |b| push_filter(b, reseller_id, f)).await?;
+    let mut b = QueryBuilder::new(
+        "SELECT s.id, s.customer_id, c.legal_name AS customer, p.sku, p.name_es, p.name_en,
+                p.name_pt, s.quantity, s.term, s.billing, s.start_date, s.end_date, s.auto_renew,
+                s.status, s.vendor_ref FROM (SELECT s.*",
+    );
+    push_filter(&mut b, reseller_id, f);
+    b.push(" ORDER BY s.created_at DESC, s.id DESC LIMIT ")
+        .push_bind(page.size)
+        .push(" OFFSET ")
+        .push_bind(page.offset())
+        .push(
+            ") s JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
+               JOIN products p ON p.id = s.product_id
+             ORDER BY s.created_at DESC, s.id DESC",
+        );
+    let rows = b.build_query_as::<Listed>().fetch_all(tx).await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| SubscriptionRow {
+            id: r.id,
+            customer_id: r.customer_id,
+            customer: r.customer,
+            sku: r.sku,
+            name_es: r.name_es,
+            name_en: r.name_en,
+            name_pt: r.name_pt,
+            quantity: r.quantity,
+            term: r.term,
+            billing: r.billing,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            auto_renew: r.auto_renew,
+            status: r.status,
+            vendor_ref: r.vendor_ref,
+        })
+        .collect();
     Ok((rows, total))
 }
 

@@ -97,6 +97,21 @@ impl PageCtx {
         self.t_with(key, &[("count", &i18n::format_integer(self.locale, count))])
     }
 
+    /// How many rows a list has: `many` / `one` when counted, `about` when estimated
+    /// (`%{count}` filled, rounded to two figures).
+    pub fn t_total(&self, many: &str, one: &str, about: &str, total: crate::db::Total) -> String {
+        match total {
+            crate::db::Total::Exact(n) => self.t_count(many, one, n),
+            crate::db::Total::About(n) => {
+                let digits = n.max(1).ilog10();
+                let unit = 10_i64.pow(digits.saturating_sub(1));
+                let rounded = (n + unit / 2) / unit * unit;
+                let count = i18n::format_integer(self.locale, rounded);
+                self.t_with(about, &[("count", &count)])
+            }
+        }
+    }
+
     /// The `lang` attribute of the page.
     pub fn lang(&self) -> &'static str {
         self.locale.code()

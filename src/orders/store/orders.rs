@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::catalog::rules::{Billing, Term};
+use crate::db::Total;
 use crate::orders::rules::{LineStatus, OrderSort, OrderStatus};
 use crate::vendors::{VendorCode, VendorErrorCode};
 use crate::web::paging::Page;
@@ -137,16 +138,18 @@ fn push_filter(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, f: &OrderF
     }
 }
 
-/// A page of the orders `f` finds, and how many it finds in all.
+/// A page of the orders `f` finds, and how many it finds in all (estimated beyond 10,000).
 pub async fn orders(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     f: &OrderFilter,
     page: Page,
-) -> sqlx::Result<(Vec<OrderRow>, i64)> {
-    let mut count = QueryBuilder::new("SELECT count(*) FROM orders o");
-    push_filter(&mut count, reseller_id, f);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
+) -> sqlx::Result<(Vec<OrderRow>, Total)> {
+    let total = crate::db::total(&mut *tx, |b| {
+        b.push(" FROM orders o");
+        push_filter(b, reseller_id, f);
+    })
+    .await?;
     let mut b = QueryBuilder::new(ORDER_COLUMNS);
     b.push(ORDER_FROM);
     push_filter(&mut b, reseller_id, f);
