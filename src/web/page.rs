@@ -103,10 +103,7 @@ impl PageCtx {
         match total {
             crate::db::Total::Exact(n) => self.t_count(many, one, n),
             crate::db::Total::About(n) => {
-                let digits = n.max(1).ilog10();
-                let unit = 10_i64.pow(digits.saturating_sub(1));
-                let rounded = (n + unit / 2) / unit * unit;
-                let count = i18n::format_integer(self.locale, rounded);
+                let count = i18n::format_integer(self.locale, two_figures(n));
                 self.t_with(about, &[("count", &count)])
             }
         }
@@ -224,5 +221,27 @@ impl PageCtx {
                 (*href, self.t(key), current)
             })
             .collect()
+    }
+}
+
+/// An estimate rounded to its two leading figures (962 381 → 960 000): it is not exact, so it
+/// does not look exact.
+fn two_figures(n: i64) -> i64 {
+    let unit = 10_i64.pow(n.max(1).ilog10().saturating_sub(1));
+    (n + unit / 2) / unit * unit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::two_figures;
+
+    #[test]
+    fn estimates_keep_two_leading_figures() {
+        assert_eq!(two_figures(962_381), 960_000);
+        assert_eq!(two_figures(10_001), 10_000);
+        assert_eq!(two_figures(10_501), 11_000);
+        assert_eq!(two_figures(99_999), 100_000);
+        assert_eq!(two_figures(57), 57);
+        assert_eq!(two_figures(0), 0);
     }
 }

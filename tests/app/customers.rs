@@ -485,6 +485,52 @@ async fn late_pages_and_searches_use_indexes_at_scale() {
 }
 
 #[tokio::test]
+async fn a_large_list_says_about_how_many_and_a_small_one_exactly() {
+    let app = TestApp::spawn().await;
+    let (r, owner) = reseller_with(&app, "owner").await;
+    let insert = |from: i32, to: i32| {
+        sqlx::query(
+            "INSERT INTO customers (reseller_id, legal_name, tax_id, country, contact_name, contact_email,
+                                    contact_phone, billing_email, address_line1, city, region_name,
+                                    creation_key)
+             SELECT $1, 'Cliente ' || n, 'T' || n, 'MX', 'C', 'c@x.example', '+52 55 5555 5555',
+                    'f@x.example', 'Calle 1', 'Ciudad', 'Región', gen_random_uuid()
+             FROM generate_series($2::int, $3::int) n",
+        )
+        .bind(r)
+        .bind(from)
+        .bind(to)
+        .execute(&app.db)
+    };
+    insert(1, 3).await.unwrap();
+    app.sign_in(&owner).await;
+    assert_eq!(
+        app.get("/customers").await.text("#customers-summary"),
+        "3 clientes"
+    );
+
+    insert(4, 10_600).await.unwrap();
+    sqlx::query("ANALYZE customers")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let page = app.get("/customers").await;
+    let summary = page.text("#customers-summary");
+    assert!(summary.starts_with("Unos "), "{summary}");
+    // Two leading figures of the planner's estimate of 10 600 rows.
+    let shown: i64 = summary["Unos ".len()..]
+        .trim_end_matches(" clientes")
+        .replace(['.', '\u{a0}', ' '], "")
+        .parse()
+        .unwrap_or_else(|_| panic!("{summary}"));
+    assert!((10_000..=11_000).contains(&shown), "{summary}");
+    assert_eq!(shown % 100, 0, "{summary}");
+    // A filter that narrows it down is counted exactly again.
+    let page = app.get("/customers?q=Cliente+10599").await;
+    assert_eq!(page.text("#customers-summary"), "1 cliente");
+}
+
+#[tokio::test]
 async fn searches_take_percent_and_underscore_literally() {
     let app = TestApp::spawn().await;
     let (r, owner) = reseller_with(&app, "owner").await;

@@ -94,6 +94,55 @@ async fn an_unfiltered_query_in_a_tenant_transaction_sees_one_tenant_only() {
 }
 
 #[tokio::test]
+async fn a_list_is_counted_exactly_up_to_the_cap_and_estimated_beyond() {
+    use portal::db::{EXACT_UP_TO, Total};
+    let database = TestDatabase::create().await;
+    let db = portal::db::connect(&database.url).await.unwrap();
+    let mut conn = db.acquire().await.unwrap();
+    sqlx::query(
+        "CREATE TEMP TABLE numbers AS SELECT g::bigint AS n FROM generate_series(1, 30000) g",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE numbers")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let above = |floor: i64| {
+        move |b: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>| {
+            b.push(" FROM numbers WHERE n > ").push_bind(floor);
+        }
+    };
+
+    // Few rows, and exactly the cap: counted.
+    assert_eq!(
+        portal::db::total(&mut conn, above(29_990)).await.unwrap(),
+        Total::Exact(10)
+    );
+    let at_cap = 30_000 - EXACT_UP_TO;
+    assert_eq!(
+        portal::db::total(&mut conn, above(at_cap)).await.unwrap(),
+        Total::Exact(EXACT_UP_TO)
+    );
+    // One more than the cap, and far more: the planner's estimate, never below the cap.
+    let just_over = portal::db::total(&mut conn, above(at_cap - 1))
+        .await
+        .unwrap();
+    assert!(
+        matches!(just_over, Total::About(n) if n > EXACT_UP_TO),
+        "{just_over:?}"
+    );
+    let most = portal::db::total(&mut conn, above(5_000)).await.unwrap();
+    assert!(
+        matches!(most, Total::About(n) if (22_500..=27_500).contains(&n)),
+        "25 000 rows estimated as {most:?}"
+    );
+    drop(conn);
+    db.close().await;
+}
+
+#[tokio::test]
 async fn each_job_runs_once_even_with_two_workers_on_one_queue() {
     let (_database, db, smtp, mailer) = queue_and_mailer().await;
     for i in 0..20 {
