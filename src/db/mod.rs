@@ -113,26 +113,31 @@ impl Total {
     }
 }
 
-/// Counts what `push` selects (it pushes `FROM …` and `WHERE …`, binding owned values): at
-/// most `EXACT_UP_TO + 1` rows are read; beyond, the plan's estimate of the same query answers.
+/// Counts what `push` selects (it pushes `FROM …` and `WHERE …`, binding owned values). The
+/// planner's estimate comes first (no rows read): well beyond [`EXACT_UP_TO`] it answers alone,
+/// since even a capped count reads 10 000 rows (15–20 ms on a large tenant). Otherwise at most
+/// `EXACT_UP_TO + 1` rows are counted, and beyond the cap the estimate answers.
 pub async fn total<F>(conn: &mut sqlx::PgConnection, push: F) -> sqlx::Result<Total>
 where
     F: for<'q> Fn(&mut sqlx::QueryBuilder<'q, Postgres>),
 {
+    let mut explain = sqlx::QueryBuilder::new("EXPLAIN (FORMAT JSON) SELECT 1");
+    push(&mut explain);
+    let plan: serde_json::Value = explain.build_query_scalar().fetch_one(&mut *conn).await?;
+    let estimate = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0) as i64;
+    if estimate > 2 * EXACT_UP_TO {
+        return Ok(Total::About(estimate));
+    }
     let mut capped = sqlx::QueryBuilder::new("SELECT count(*) FROM (SELECT 1");
     push(&mut capped);
     capped
         .push(" LIMIT ")
         .push_bind(EXACT_UP_TO + 1)
         .push(") capped");
-    let n: i64 = capped.build_query_scalar().fetch_one(&mut *conn).await?;
+    let n: i64 = capped.build_query_scalar().fetch_one(conn).await?;
     if n <= EXACT_UP_TO {
         return Ok(Total::Exact(n));
     }
-    let mut explain = sqlx::QueryBuilder::new("EXPLAIN (FORMAT JSON) SELECT 1");
-    push(&mut explain);
-    let plan: serde_json::Value = explain.build_query_scalar().fetch_one(conn).await?;
-    let estimate = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0) as i64;
     Ok(Total::About(estimate.max(EXACT_UP_TO + 1)))
 }
 
