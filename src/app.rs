@@ -18,7 +18,6 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::auth::password::PasswordHasher;
 use crate::config::Config;
@@ -66,7 +65,7 @@ pub fn state(config: Config, pool: PgPool) -> anyhow::Result<AppState> {
 }
 
 /// Builds the whole application: every feature's routes and the middleware stack.
-pub fn app(state: AppState, store: PostgresStore) -> Router {
+pub fn app(state: AppState, store: crate::auth::session_store::PgSessions) -> Router {
     let config = state.config.clone();
     let sessions = SessionManagerLayer::new(store)
         .with_name(session_cookie_name(&config))

@@ -29,15 +29,55 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// The database cannot be reached or has no connection free in time (a restart, an
+    /// overload): a 503 with `Retry-After`, not a 500.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        AppError::Internal(e.into())
+        if unavailable(&e) {
+            AppError::Unavailable(e.to_string())
+        } else if unstorable_text(&e) {
+            // A NUL byte (PostgreSQL stores no such text) in a field no check saw, a search:
+            // the request is wrong, not the server.
+            tracing::info!(error = %e, "text refused by the database");
+            AppError::BadRequest
+        } else {
+            AppError::Internal(e.into())
+        }
     }
 }
+
+/// Whether `e` says the database is out of reach for now, rather than that a query is wrong.
+pub fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // Class 08: connection exceptions; 53300: no connection slot left; 57P01-57P03: the
+        // server is shutting down, crashed or starting.
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            c.starts_with("08") || matches!(&*c, "53300" | "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
+
+/// Whether `e` is PostgreSQL refusing a text it cannot store (22021: a NUL byte or an invalid
+/// byte sequence; 22P05: a character without a translation).
+fn unstorable_text(e: &sqlx::Error) -> bool {
+    let code = e.as_database_error().and_then(|d| d.code());
+    code.is_some_and(|c| c == "22021" || c == "22P05")
+}
+
+/// Seconds a client is asked to wait before trying again when the database is unavailable.
+const UNAVAILABLE_RETRY_SECS: u64 = 5;
 
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
@@ -133,6 +173,7 @@ impl AppError {
             AppError::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -147,16 +188,21 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if let AppError::Internal(ref e) = self {
-            tracing::error!(error = format!("{e:#}"), "internal error");
+        match &self {
+            AppError::Internal(e) => tracing::error!(error = format!("{e:#}"), "internal error"),
+            AppError::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            _ => {}
         }
         let mut response = self.status().into_response();
-        if let AppError::TooManyRequests { retry_after_secs } = self {
-            if let Ok(v) = retry_after_secs.to_string().parse() {
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, v);
-            }
+        let retry_after = match self {
+            AppError::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
+            AppError::Unavailable(_) => Some(UNAVAILABLE_RETRY_SECS),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response.extensions_mut().insert(self.kind());
         response
@@ -187,6 +233,30 @@ mod tests {
         assert_eq!(
             ErrorKind::from_status(StatusCode::BAD_GATEWAY),
             ErrorKind::Internal
+        );
+    }
+
+    #[test]
+    fn a_database_out_of_reach_is_a_503_to_retry_and_a_wrong_query_a_500() {
+        let busy = AppError::from(sqlx::Error::PoolTimedOut).into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()[axum::http::header::RETRY_AFTER], "5");
+        assert_eq!(
+            busy.extensions().get::<ErrorKind>(),
+            Some(&ErrorKind::Unavailable)
+        );
+        let down = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert_eq!(
+            AppError::from(down).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let wrong = AppError::from(sqlx::Error::RowNotFound).into_response();
+        assert_eq!(wrong.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            wrong
+                .headers()
+                .get(axum::http::header::RETRY_AFTER)
+                .is_none()
         );
     }
 }

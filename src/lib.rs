@@ -39,8 +39,6 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tower_sessions::ExpiredDeletion;
-use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Config;
 use crate::db::embedded::{Durability, EmbeddedPostgres};
@@ -155,7 +153,7 @@ pub async fn start_on(
     let run_worker = config.run_worker;
     let grace = config.shutdown_grace;
     let state = app::state(config, pool.clone())?;
-    let store = PostgresStore::new(pool.clone());
+    let store = auth::session_store::PgSessions::new(pool.clone());
     let stop = CancellationToken::new();
     let mut background = Vec::new();
 
@@ -164,10 +162,15 @@ pub async fn start_on(
         let store = store.clone();
         let stop = stop.clone();
         background.push(tokio::spawn(async move {
-            tokio::select! {
-                _ = stop.cancelled() => {}
-                r = store.continuously_delete_expired(tokio::time::Duration::from_secs(60)) => {
-                    if let Err(e) = r { tracing::error!(error = %e, "session clean-up stopped"); }
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = every.tick() => {
+                        if let Err(e) = store.delete_expired().await {
+                            tracing::warn!(error = %e, "cannot delete expired sessions");
+                        }
+                    }
                 }
             }
         }));

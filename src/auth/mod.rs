@@ -9,6 +9,7 @@ pub mod links;
 pub mod password;
 pub mod profile;
 pub mod session;
+pub mod session_store;
 pub mod sign_in;
 pub mod store;
 pub mod throttle;

@@ -2,8 +2,9 @@
 //!
 //! The session holds a `LoginState` (`crate::identity`): `Pending` after the password (the
 //! second factor, or its enrolment, comes next) or `SignedIn`. This middleware loads the
-//! signed-in user from the database on every request, so a deactivated user, a password reset
-//! elsewhere (the session epoch) or a role change takes effect at once. Handlers ask for
+//! signed-in user from the database on every request (with the session, in one query), so a
+//! deactivated user, a password reset elsewhere (the session epoch) or a role change takes
+//! effect at once. Handlers ask for
 //! `CurrentUser`, `ResellerUser` or `StaffUser` (`crate::web::user`); a pending session reaches
 //! nothing but the MFA step.
 
@@ -13,6 +14,8 @@ use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use crate::app::AppState;
+use crate::auth::session_store::LOADED_USER;
+use crate::auth::store::UserRow;
 use crate::error::AppError;
 use crate::identity::LoginState;
 use crate::web::keys;
@@ -41,10 +44,24 @@ pub async fn load_user(
     next: Next,
 ) -> Response {
     if let Some(session) = request.extensions().get::<Session>().cloned() {
-        if let Ok(Some(LoginState::SignedIn { user_id, epoch })) =
-            session.get::<LoginState>(keys::AUTH).await
-        {
-            match crate::auth::store::load_signed_in(&state.db, user_id).await {
+        let login = match session.get::<LoginState>(keys::AUTH).await {
+            Ok(login) => login,
+            // A state this version cannot read is no sign-in.
+            Err(tower_sessions::session::Error::SerdeJson(_)) => None,
+            // The store could not read the session: the database is out of reach.
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the session");
+                return AppError::Unavailable(e.to_string()).into_response();
+            }
+        };
+        if let Some(LoginState::SignedIn { user_id, epoch }) = login {
+            // Loaded with the session in the same query (`session_store`); looked up on its
+            // own only for a session saved without it.
+            let loaded = match session.get::<UserRow>(LOADED_USER).await {
+                Ok(Some(user)) if user.id == user_id => Ok(Some(user)),
+                _ => crate::auth::store::load_signed_in(&state.db, user_id).await,
+            };
+            match loaded {
                 Ok(Some(user))
                     if user.session_epoch == epoch
                         && user.status == crate::identity::UserStatus::Active =>

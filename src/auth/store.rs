@@ -86,8 +86,8 @@ pub async fn set_locale(
     Ok(())
 }
 
-/// The signed-in user as every request loads it.
-#[derive(Debug)]
+/// The signed-in user as every request loads it (with the session, `auth::session_store`).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct UserRow {
     pub id: Uuid,
     pub reseller_id: Option<Uuid>,

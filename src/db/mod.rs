@@ -32,6 +32,18 @@ pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10))
         .idle_timeout(Duration::from_secs(300))
+        // sqlx pings a connection on every acquire by default: a round trip per query for a
+        // connection used a moment ago. Ping only one that has sat idle (it may have been cut by
+        // a database restart); every connection is still pinged when it is released.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IF_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .context("cannot connect to PostgreSQL")
@@ -77,20 +89,31 @@ pub async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// A transaction that sees one reseller's rows only (row-level security).
+/// A pooled connection idle at least this long is pinged before it is handed out.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(2);
+
+/// A transaction that sees one reseller's rows only (row-level security), opened in one round
+/// trip: `BEGIN`, the role and the tenant are one simple query.
+///
+/// The tenant id is written into that statement (a simple query takes no parameters); a `Uuid`
+/// prints as hex digits and dashes only. The `BEGIN` runs on a task of its own: sqlx rolls back
+/// a transaction that is dropped, but not one whose `BEGIN` is still on the wire when the
+/// request is cancelled (a client gone, a timeout), and that connection would go back to the
+/// pool inside a transaction that is still `portal_app` for this tenant. On its own task the
+/// `BEGIN` always completes; if nobody waits for it any more, dropping the finished transaction
+/// rolls it back before the connection is reused.
 pub async fn tenant_tx(
     pool: &PgPool,
     reseller_id: Uuid,
 ) -> sqlx::Result<Transaction<'static, Postgres>> {
-    let mut tx = pool.begin().await?;
-    // The role and the tenant in one statement (`set_config('role', …)` is `SET LOCAL ROLE`).
-    sqlx::query!(
-        r#"SELECT set_config('role', 'portal_app', true) AS "role", set_config('portal.reseller_id', $1, true) AS "tenant""#,
-        reseller_id.to_string()
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(tx)
+    let begin = format!(
+        "BEGIN; SET LOCAL ROLE portal_app; SET LOCAL portal.reseller_id = '{}'",
+        reseller_id.as_hyphenated()
+    );
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(begin).await })
+        .await
+        .map_err(|_| sqlx::Error::WorkerCrashed)?
 }
 
 /// Lists are counted exactly up to this many rows; beyond, the planner estimates.

@@ -239,6 +239,11 @@ async fn search_filters_sorting_keyset_pages_and_export() {
     // Accents and case do not matter; filters combine.
     let page = app.get("/customers?q=NANDU+logistica").await;
     assert_eq!(names(&page), ["Cliente 007 Ñandú Logística"]);
+    // Every word, in any order; a misspelt word still finds the name.
+    let page = app.get("/customers?q=logistica+cliente+nandu").await;
+    assert_eq!(names(&page), ["Cliente 007 Ñandú Logística"]);
+    let page = app.get("/customers?q=logistika").await;
+    assert_eq!(names(&page), ["Cliente 007 Ñandú Logística"]);
     let page = app.get("/customers?country=CO&status=inactive").await;
     assert!(
         names(&page).is_empty(),
@@ -482,6 +487,14 @@ async fn late_pages_and_searches_use_indexes_at_scale() {
         "{plan}"
     );
     assert!(!plan.contains("Seq Scan on customers"), "{plan}");
+    // A search of several words (as `portal_customer_matches` runs it): one index scan that
+    // intersects the words.
+    let plan = explain(format!(
+        "SELECT c.id FROM customers c WHERE c.reseller_id = '{big}'
+         AND c.search_text LIKE '%nunez%' AND c.search_text LIKE '%pacifico%'"
+    ))
+    .await;
+    assert!(plan.contains("customers_search_by_reseller"), "{plan}");
 }
 
 #[tokio::test]

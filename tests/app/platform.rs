@@ -93,6 +93,71 @@ async fn an_unfiltered_query_in_a_tenant_transaction_sees_one_tenant_only() {
     db.close().await;
 }
 
+/// A request cancelled while its tenant transaction opens (the client gone, a timeout) must not
+/// hand the next request a connection still inside that transaction, as `portal_app` for that
+/// tenant: the next user of the connection could be staff work or another tenant.
+#[tokio::test]
+async fn a_tenant_transaction_abandoned_while_it_opens_leaves_nothing_on_the_connection() {
+    use std::future::Future;
+    use std::task::Poll;
+    let database = TestDatabase::create().await;
+    let admin = portal::db::connect(&database.url).await.unwrap();
+    let a = reseller(&admin, "Alfa", "alfa").await;
+    reseller(&admin, "Beta", "beta").await;
+    // One connection, so the next request gets the very connection the abandoned one used.
+    let db = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&database.url)
+        .await
+        .unwrap();
+    sqlx::query("SELECT 1").execute(&db).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // Polled until the server has run the BEGIN, then dropped without the answer ever being
+    // read, as when the client goes away. (When a poll happens to read the answer, the
+    // transaction is dropped as usual and the next attempt tries again.)
+    let mut abandoned = false;
+    'attempts: for _ in 0..50 {
+        let mut opening = Box::pin(portal::db::tenant_tx(&db, a));
+        for _ in 0..500 {
+            let ready = std::future::poll_fn(|cx| Poll::Ready(opening.as_mut().poll(cx))).await;
+            if let Poll::Ready(tx) = ready {
+                drop(tx);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue 'attempts;
+            }
+            let begun = count(
+                &admin,
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND state = 'idle in transaction'",
+            )
+            .await
+                > 0;
+            if begun {
+                abandoned = true;
+                break 'attempts;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        panic!("the BEGIN never reached the server");
+    }
+    assert!(abandoned, "every attempt read the BEGIN's answer");
+
+    let mut conn = db.acquire().await.unwrap();
+    let role: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_ne!(
+        role, "portal_app",
+        "the abandoned transaction's role leaked"
+    );
+    assert_eq!(count(&mut *conn, "SELECT count(*) FROM users").await, 4);
+    drop(conn);
+    db.close().await;
+    admin.close().await;
+}
+
 #[tokio::test]
 async fn a_list_is_counted_exactly_up_to_the_cap_and_estimated_beyond() {
     use portal::db::{EXACT_UP_TO, Total};
