@@ -38,10 +38,15 @@ impl FieldErrors {
     }
 }
 
-/// Trims a text field and bounds its length in characters.
+/// Trims a text field, bounds its length in characters and refuses control characters (a NUL,
+/// an escape: nothing a person types; line breaks and tabs are kept).
 pub fn trimmed(value: &str, max_chars: usize) -> Result<String, &'static str> {
     let v = value.trim();
-    if v.chars().count() > max_chars {
+    if v.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        Err("form.control_characters")
+    } else if v.chars().count() > max_chars {
         Err("form.too_long")
     } else {
         Ok(v.to_string())
@@ -60,6 +65,17 @@ mod tests {
         assert_eq!(e.get("email"), Some("form.required"));
         assert_eq!(e.get("password"), None);
         assert_eq!(e.len(), 1);
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_line_breaks_kept() {
+        assert_eq!(trimmed("Acme\0", 20), Err("form.control_characters"));
+        assert_eq!(trimmed("a\u{1b}[31m", 20), Err("form.control_characters"));
+        assert_eq!(trimmed("a\u{85}b", 20), Err("form.control_characters"));
+        assert_eq!(
+            trimmed("line 1\r\nline\t2", 20),
+            Ok("line 1\r\nline\t2".into())
+        );
     }
 
     #[test]

@@ -81,13 +81,13 @@ async fn send_reset_link(
     ip: std::net::IpAddr,
 ) -> AppResult<()> {
     let email_key = email.as_str().to_lowercase();
-    if throttle::locked(&state.db, throttle::RESET_EMAIL, &email_key)
+    // Every request counts towards the e-mail's limit.
+    if throttle::attempt(&state.db, throttle::RESET_EMAIL, &email_key)
         .await?
-        .is_some()
+        .is_err()
     {
         return Ok(());
     }
-    throttle::fail(&state.db, throttle::RESET_EMAIL, &email_key).await?;
     let record = store::find_for_login(&state.db, email).await?;
     let Some(user) = record.filter(|r| r.status == UserStatus::Active) else {
         return Ok(());
@@ -132,12 +132,11 @@ async fn forgot_submit(
         Err(key) => return Ok(again(ctx, FieldErrors::one("email", key), None)),
     };
     let ip_key = ip.to_string();
-    if let Some(secs) = throttle::locked(&state.db, throttle::RESET_ADDRESS, &ip_key).await? {
+    // Every request counts towards the address's limit.
+    if let Err(secs) = throttle::attempt(&state.db, throttle::RESET_ADDRESS, &ip_key).await? {
         let message = too_many(ctx.locale, secs);
         return Ok(again(ctx, FieldErrors::new(), Some(message)));
     }
-    // Every request counts towards the address's limit.
-    throttle::fail(&state.db, throttle::RESET_ADDRESS, &ip_key).await?;
     send_reset_link(&state, ctx.locale, &email, ip).await?;
     // The same answer whether or not the account exists.
     Ok(page::ok(&ForgotPage {

@@ -138,17 +138,17 @@ async fn confirm_password(
     ip: std::net::IpAddr,
 ) -> AppResult<Result<(), &'static str>> {
     let key = format!("{}|{ip}", user.email.to_lowercase());
-    if throttle::locked(&state.db, throttle::PASSWORD_ACCOUNT, &key)
+    if throttle::attempt(&state.db, throttle::PASSWORD_ACCOUNT, &key)
         .await?
-        .is_some()
+        .is_err()
     {
         return Ok(Err("login.locked_short"));
     }
     let hash = store::password_hash(&state.db, user.id).await?;
     if given.is_empty() || !state.passwords.verify(given, hash.as_deref()).await? {
-        throttle::fail(&state.db, throttle::PASSWORD_ACCOUNT, &key).await?;
         return Ok(Err("profile.wrong_password"));
     }
+    throttle::succeeded(&state.db, throttle::PASSWORD_ACCOUNT, &key).await?;
     Ok(Ok(()))
 }
 
@@ -242,13 +242,9 @@ async fn manage_mfa(
     }
     // A current authenticator code (accepted once, like at sign-in).
     let key = user.id.to_string();
+    let counted = throttle::attempt(&state.db, throttle::SECOND_FACTOR, &key).await?;
     let code_ok = match store::totp_secret(&state.db, user.id).await? {
-        _ if throttle::locked(&state.db, throttle::SECOND_FACTOR, &key)
-            .await?
-            .is_some() =>
-        {
-            false
-        }
+        _ if counted.is_err() => false,
         Some(sealed) => {
             let secret = state.secrets.open(&sealed)?;
             match totp::matching_step(&secret, &form.code, totp::now()) {
@@ -259,7 +255,6 @@ async fn manage_mfa(
         None => false,
     };
     if !code_ok {
-        throttle::fail(&state.db, throttle::SECOND_FACTOR, &key).await?;
         errors.add("mfa_code", "mfa.invalid_code");
     }
     if !errors.is_empty() {

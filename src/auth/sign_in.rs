@@ -128,16 +128,14 @@ impl LoginForm {
     }
 }
 
-/// A wrong password: counted against the address and the account, and recorded; the seconds
-/// of the lock it starts, if any.
+/// A wrong password (already counted, with `locked_for` the lock that started): recorded.
 async fn wrong_password(
     state: &AppState,
-    keys: &throttle::PasswordKeys,
+    locked_for: Option<i64>,
     email: &Email,
     ip: std::net::IpAddr,
     headers: &HeaderMap,
 ) -> AppResult<Option<i64>> {
-    let locked_for = keys.fail(&state.db).await?;
     let action = if locked_for.is_some() {
         Action::SignInLocked
     } else {
@@ -167,10 +165,13 @@ async fn login_submit(
         Err(errors) => return Ok(form.again(ctx, errors, None)),
     };
     let keys = throttle::PasswordKeys::new(email.as_str(), ip);
-    if let Some(secs) = keys.locked(&state.db).await? {
-        let message = too_many(ctx.locale, secs);
-        return Ok(form.again(ctx, FieldErrors::new(), Some(message)));
-    }
+    let locked_if_wrong = match keys.attempt(&state.db).await? {
+        Ok(lock) => lock,
+        Err(secs) => {
+            let message = too_many(ctx.locale, secs);
+            return Ok(form.again(ctx, FieldErrors::new(), Some(message)));
+        }
+    };
     let record = store::find_for_login(&state.db, &email).await?;
     let hash = record
         .as_ref()
@@ -179,7 +180,7 @@ async fn login_submit(
     let ok = state.passwords.verify(&form.password, hash).await?;
     let Some(record) = record.filter(|_| ok) else {
         return Ok(
-            match wrong_password(&state, &keys, &email, ip, &headers).await? {
+            match wrong_password(&state, locked_if_wrong, &email, ip, &headers).await? {
                 Some(secs) => {
                     let message = too_many(ctx.locale, secs);
                     form.again(ctx, FieldErrors::new(), Some(message))
@@ -267,17 +268,17 @@ async fn second_factor(state: &AppState, user_id: Uuid, code: &str) -> AppResult
     Ok((check_totp(state, user_id, code).await?, false))
 }
 
-/// A wrong code: counted and recorded; the page says why (or how long to wait).
+/// A wrong code (already counted, with `locked` the lock that started): recorded; the page
+/// says why (or how long to wait).
 async fn wrong_code(
     state: &AppState,
     ctx: PageCtx,
-    user_id: Uuid,
+    (user_id, locked): (Uuid, Option<i64>),
     code: &str,
     ip: std::net::IpAddr,
     headers: &HeaderMap,
 ) -> AppResult<Response> {
     let key = user_id.to_string();
-    let locked = throttle::fail(&state.db, throttle::SECOND_FACTOR, &key).await?;
     let action = if locked.is_some() {
         Action::SecondFactorLocked
     } else {
@@ -330,19 +331,23 @@ async fn mfa_submit(
         return Ok(page::see_other("/login"));
     };
     let key = user_id.to_string();
-    if let Some(secs) = throttle::locked(&state.db, throttle::SECOND_FACTOR, &key).await? {
-        let message = Some(too_many(ctx.locale, secs));
-        let page = MfaPage {
-            ctx,
-            errors: FieldErrors::new(),
-            message,
-        };
-        return Ok(page::render(StatusCode::TOO_MANY_REQUESTS, &page));
-    }
+    let counted = match throttle::attempt(&state.db, throttle::SECOND_FACTOR, &key).await? {
+        Ok(counted) => counted,
+        Err(secs) => {
+            let message = Some(too_many(ctx.locale, secs));
+            let page = MfaPage {
+                ctx,
+                errors: FieldErrors::new(),
+                message,
+            };
+            return Ok(page::render(StatusCode::TOO_MANY_REQUESTS, &page));
+        }
+    };
     let code = form.code.trim();
     let (accepted, used_recovery) = second_factor(&state, user_id, code).await?;
     if !accepted {
-        return wrong_code(&state, ctx, user_id, code, ip, &headers).await;
+        let who = (user_id, counted.lock_secs);
+        return wrong_code(&state, ctx, who, code, ip, &headers).await;
     }
     throttle::clear(&state.db, throttle::SECOND_FACTOR, &key).await?;
     let destination =

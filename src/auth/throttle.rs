@@ -2,7 +2,9 @@
 //! (so every instance shares it). After `max_failures` failures within the window, the key is
 //! locked for a time that doubles with each further failure, capped, so that nobody (an
 //! attacker included) can lock an account for longer than the cap at a time; attempts made
-//! during a lock are refused without being checked and do not extend it.
+//! during a lock are refused without being checked and do not extend it. Attempts are counted
+//! before they are checked (`attempt`), so a burst of parallel requests checks no more than the
+//! limit allows.
 
 use std::net::IpAddr;
 
@@ -66,36 +68,48 @@ pub const RESET_EMAIL: Policy = Policy {
     max_lock_secs: 60 * 60,
 };
 
-/// Seconds left on a lock, if the key is locked now.
-pub async fn locked(
+/// An attempt that may be checked: how many attempts the key has had in its window, this one
+/// included, and the lock it has started in advance, should it fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    pub failures: i32,
+    pub lock_secs: Option<i64>,
+}
+
+/// Counts an attempt *before* it is checked, in one statement: `Err(seconds left)` when the key
+/// is locked (the attempt is neither checked nor counted). The attempt that reaches the limit
+/// starts the lock at once, so that parallel attempts cannot all pass a check made before any of
+/// them failed; a success lifts it again ([`succeeded`] or [`clear`]).
+pub async fn attempt(
     db: impl PgExecutor<'_>,
     policy: Policy,
     key: &str,
-) -> sqlx::Result<Option<i64>> {
-    let secs = sqlx::query_scalar!(
-        "SELECT ceil(extract(epoch FROM locked_until - now()))::bigint FROM auth_throttle
-         WHERE scope = $1 AND key = $2 AND locked_until > now()",
-        policy.scope,
-        key,
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(secs.flatten())
-}
-
-/// Counts a failure, and locks the key when it has failed too often; returns the seconds of
-/// that lock, if any.
-pub async fn fail(db: &PgPool, policy: Policy, key: &str) -> sqlx::Result<Option<i64>> {
-    let lock = sqlx::query_scalar!(
-        "INSERT INTO auth_throttle AS t (scope, key, failures, window_start)
-         VALUES ($1, $2, 1, now())
-         ON CONFLICT (scope, key) DO UPDATE SET
-             failures = CASE WHEN t.window_start < now() - make_interval(secs => $3)
-                             THEN 1 ELSE t.failures + 1 END,
-             window_start = CASE WHEN t.window_start < now() - make_interval(secs => $3)
-                                 THEN now() ELSE t.window_start END
-         RETURNING CASE WHEN failures >= $4
-                        THEN least($5 * power(2, failures - $4), $6)::bigint END",
+) -> sqlx::Result<Result<Attempt, i64>> {
+    // The UPDATE's WHERE sees the latest row (concurrent attempts queue on it); the outer
+    // SELECT sees the row as the statement began, which tells how long a lock has left.
+    let row = sqlx::query!(
+        r#"WITH counted AS (
+               INSERT INTO auth_throttle AS t (scope, key, failures, window_start, locked_until)
+               VALUES ($1, $2, 1, now(), CASE WHEN $4 <= 1 THEN now() + make_interval(secs => $5) END)
+               ON CONFLICT (scope, key) DO UPDATE SET
+                   failures = CASE WHEN t.window_start < now() - make_interval(secs => $3)
+                                   THEN 1 ELSE t.failures + 1 END,
+                   window_start = CASE WHEN t.window_start < now() - make_interval(secs => $3)
+                                       THEN now() ELSE t.window_start END,
+                   locked_until = CASE
+                       WHEN t.window_start >= now() - make_interval(secs => $3)
+                            AND t.failures + 1 >= $4
+                       THEN now() + make_interval(secs =>
+                                least($5 * power(2, t.failures + 1 - $4), $6)) END
+               WHERE t.locked_until IS NULL OR t.locked_until <= now()
+               RETURNING failures, locked_until
+           )
+           SELECT (SELECT failures FROM counted) AS failures,
+                  (SELECT ceil(extract(epoch FROM locked_until - now()))::bigint FROM counted)
+                      AS lock_secs,
+                  (SELECT ceil(extract(epoch FROM locked_until - now()))::bigint
+                   FROM auth_throttle WHERE scope = $1 AND key = $2 AND locked_until > now())
+                      AS locked_secs"#,
         policy.scope,
         key,
         policy.window_secs as f64,
@@ -105,19 +119,30 @@ pub async fn fail(db: &PgPool, policy: Policy, key: &str) -> sqlx::Result<Option
     )
     .fetch_one(db)
     .await?;
-    let Some(secs) = lock.filter(|s| *s > 0) else {
-        return Ok(None);
-    };
+    Ok(match row.failures {
+        Some(failures) => Ok(Attempt {
+            failures,
+            lock_secs: row.lock_secs.filter(|s| *s > 0),
+        }),
+        // Locked by an attempt that committed after this statement began: its lock is at
+        // least the base one.
+        None => Err(row.locked_secs.unwrap_or(policy.base_lock_secs)),
+    })
+}
+
+/// An attempt that passed without clearing the key's count (an address's or an account's
+/// limit across addresses): it is not a failure, so it comes off the count, and the lock it
+/// started in advance is lifted.
+pub async fn succeeded(db: impl PgExecutor<'_>, policy: Policy, key: &str) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE auth_throttle SET locked_until = now() + make_interval(secs => $3)
+        "UPDATE auth_throttle SET failures = greatest(failures - 1, 0), locked_until = NULL
          WHERE scope = $1 AND key = $2",
         policy.scope,
         key,
-        secs as f64,
     )
     .execute(db)
     .await?;
-    Ok(Some(secs))
+    Ok(())
 }
 
 /// Forgets the failures of a key (after a success).
@@ -158,30 +183,35 @@ impl PasswordKeys {
         ]
     }
 
-    /// Seconds left on a lock of any of the keys.
-    pub async fn locked(&self, db: &PgPool) -> sqlx::Result<Option<i64>> {
+    /// Counts a password attempt against every key before the password is checked:
+    /// `Err(seconds)` when one of them is locked (then the attempt counts against none), else
+    /// the longest lock it has started in advance, for if it fails.
+    pub async fn attempt(&self, db: &PgPool) -> sqlx::Result<Result<Option<i64>, i64>> {
+        let mut counted = Vec::new();
+        let mut longest: Option<i64> = None;
         for (policy, key) in self.each() {
-            if let Some(secs) = locked(db, policy, key).await? {
-                return Ok(Some(secs));
+            match attempt(db, policy, key).await? {
+                Ok(a) => {
+                    counted.push((policy, key));
+                    longest = longest.max(a.lock_secs);
+                }
+                Err(secs) => {
+                    for (policy, key) in counted {
+                        succeeded(db, policy, key).await?;
+                    }
+                    return Ok(Err(secs));
+                }
             }
         }
-        Ok(None)
+        Ok(Ok(longest))
     }
 
-    /// Counts a failure against every key; the longest lock it starts, if any.
-    pub async fn fail(&self, db: &PgPool) -> sqlx::Result<Option<i64>> {
-        let mut longest = None;
-        for (policy, key) in self.each() {
-            if let Some(secs) = fail(db, policy, key).await? {
-                longest = Some(longest.map_or(secs, |s: i64| s.max(secs)));
-            }
-        }
-        Ok(longest)
-    }
-
-    /// After the right password: this address's failures on the account are forgotten.
+    /// After the right password: this address's failures on the account are forgotten, and the
+    /// attempt comes off the other counts.
     pub async fn signed_in(&self, db: &PgPool) -> sqlx::Result<()> {
-        clear(db, PASSWORD_ACCOUNT, &self.account).await
+        clear(db, PASSWORD_ACCOUNT, &self.account).await?;
+        succeeded(db, PASSWORD_ADDRESS, &self.address).await?;
+        succeeded(db, PASSWORD_ACCOUNT_GLOBAL, &self.anywhere).await
     }
 
     /// After a password reset: the account's failures are forgotten, from here and anywhere.

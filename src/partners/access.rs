@@ -200,13 +200,13 @@ async fn submit(
         }
     };
     let ip_key = ip.to_string();
-    if let Some(secs) = throttle::locked(&state.db, REQUEST_ADDRESS, &ip_key).await? {
+    // Every request counts towards the address's limit.
+    if let Err(secs) = throttle::attempt(&state.db, REQUEST_ADDRESS, &ip_key).await? {
         let minutes = throttle::minutes(secs).to_string();
         let message = ctx.t_with("login.too_many", &[("minutes", &minutes)]);
         let (status, errors) = (StatusCode::TOO_MANY_REQUESTS, FieldErrors::new());
         return Ok(form(ctx, status, typed, errors, Some(message)));
     }
-    throttle::fail(&state.db, REQUEST_ADDRESS, &ip_key).await?;
     let mut tx = state.db.begin().await?;
     receive(&mut tx, &request, ctx.locale, ip).await?;
     tx.commit().await?;

@@ -57,6 +57,10 @@ where
             Err(r) if r.status().as_u16() == 413 => return Err(AppError::PayloadTooLarge),
             Err(_) => return Err(AppError::BadRequest),
         };
+        if !valid_utf8(&bytes) {
+            tracing::info!("form rejected: not UTF-8");
+            return Err(AppError::BadRequest);
+        }
         // serde_html_form reads repeated keys (checkboxes) into a Vec, as browsers send them.
         serde_html_form::from_bytes(&bytes).map(Form).map_err(|e| {
             tracing::info!(error = %e, "form rejected");
@@ -65,8 +69,26 @@ where
     }
 }
 
+/// Whether every name and value of an urlencoded body decodes to UTF-8 (the decoder would
+/// otherwise replace what does not, and save a mangled text without a word).
+fn valid_utf8(body: &[u8]) -> bool {
+    body.split(|b| *b == b'&').all(|pair| {
+        pair.split(|b| *b == b'=').all(|part| {
+            let decoded: Vec<u8> = percent_encoding::percent_decode(part).collect();
+            std::str::from_utf8(&decoded).is_ok()
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bodies_that_are_not_utf8_are_found() {
+        assert!(super::valid_utf8(b"name=A%C3%A7%C3%A3o+s.a.&x=1&flag"));
+        assert!(!super::valid_utf8(b"name=%FF%FE"));
+        assert!(!super::valid_utf8(b"%C3=1"));
+    }
+
     #[derive(serde::Deserialize, Debug)]
     struct Sample {
         #[serde(default)]

@@ -311,9 +311,7 @@ async fn program_request(lang: &str, texts: [&str; 2]) {
     browser.fill("#f-domain", "alfa.onmicrosoft.com").await;
     browser.fill("#f-partner_id", "7654321").await;
     browser.snap(&format!("j3-{lang}-1-request")).await;
-    browser
-        .submit("form[method=post]:not([action='/logout'])")
-        .await;
+    browser.submit("form#program-request").await;
     let status = browser
         .wait_text("#program-microsoft-csp", |t| t.contains(pending))
         .await;

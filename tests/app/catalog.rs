@@ -117,7 +117,7 @@ async fn a_product_page_shows_cost_suggested_retail_and_your_price() {
         .await
         .unwrap();
     app.sign_in(&owner).await;
-    let page = app.get("/language/en?next=/catalog/CFQ7TTC0LH18").await;
+    let page = app.choose_language("en", "/catalog/CFQ7TTC0LH18").await;
     assert_eq!(page.text("h1"), "Microsoft 365 Business Basic");
     // Yearly term billed monthly: list 6.00, cost 88 % = 5.28, your price +10 % = 5.81.
     let rows = page.texts("#prices tbody tr");
@@ -162,7 +162,7 @@ async fn brazilian_resellers_see_reais_and_unapproved_programs_are_marked() {
     let user = app.user(Some(br), "dono@nuvem.example", "owner").await;
     app.sign_in(&user).await;
     let page = app
-        .get("/language/pt-BR?next=/catalog%3Fq%3Dbusiness%2Bbasic")
+        .choose_language("pt-BR", "/catalog?q=business+basic")
         .await;
     let card = page.texts(".product-card")[0].clone();
     assert!(card.contains("R$"), "{card}");

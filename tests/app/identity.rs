@@ -225,6 +225,47 @@ async fn duplicate_access_requests_are_recognised_not_stored_twice() {
     assert_eq!(app.count("SELECT count(*) FROM access_requests").await, 2);
 }
 
+/// A NUL byte or an escape in a text field is a message beside the field (PostgreSQL would
+/// refuse the text: it was a 500); a body that is not UTF-8 is a 400; a NUL where no field check
+/// looks (a search) is a 400 too, never a 500.
+#[tokio::test]
+async fn control_characters_and_bodies_that_are_not_utf8_are_refused_clearly() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/language/en?next=/access-request").await;
+    let form = page
+        .form("form[action='/access-request']")
+        .set("legal_name", "Acme\0 S.A.")
+        .set("contact_name", "Ana\u{1b}[31m");
+    let page = app.submit(&form).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = "The text has characters that cannot be typed (control characters): remove them.";
+    assert_eq!(page.text("#e-legal_name"), message);
+    assert_eq!(page.text("#e-contact_name"), message);
+    assert_eq!(app.count("SELECT count(*) FROM access_requests").await, 0);
+
+    let token = page
+        .attr("input[name=csrf_token]", "value")
+        .unwrap_or_default();
+    let raw = app
+        .client
+        .post(app.url("/access-request"))
+        .header("origin", &app.base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf_token={token}&legal_name=%FF%FEAcme&country=MX"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), StatusCode::BAD_REQUEST);
+
+    let r = app.reseller("Alfa", "ALF180512AB1").await;
+    let owner = app.user(Some(r), "owner@alfa.example", "owner").await;
+    app.sign_in(&owner).await;
+    let page = app.get("/customers?q=a%00b").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+}
+
 #[tokio::test]
 async fn access_request_fields_are_validated_and_kept() {
     let app = TestApp::spawn().await;
@@ -604,6 +645,62 @@ async fn repeated_wrong_codes_lock_the_second_factor() {
     assert!(app.audited("second_factor_locked").await >= 1);
 }
 
+/// A burst of parallel attempts: each is counted before it is checked, so no more passwords
+/// (or codes) are checked than the limit allows, however many arrive at once.
+#[tokio::test]
+async fn a_burst_of_parallel_attempts_checks_no_more_than_the_limit() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff("staff@distri.example").await;
+    let mut agents = Vec::new();
+    for _ in 0..30 {
+        let (c, _) = app.new_agent();
+        let page = app.get_with(&c, "/login").await;
+        let form = page
+            .form("form[action='/login']")
+            .set("email", &staff.email)
+            .set("password", "wrong wrong wrong");
+        agents.push((c, form));
+    }
+    let posts = agents.iter().map(|(c, form)| {
+        c.post(app.url("/login"))
+            .header("origin", &app.base)
+            .form(&form.fields)
+            .send()
+    });
+    let answers = futures_util::future::join_all(posts).await;
+    let refused = answers
+        .iter()
+        .filter(|r| r.as_ref().unwrap().status() == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    let checked = app.audited("sign_in_failed").await + app.audited("sign_in_locked").await;
+    assert!(checked <= 5, "{checked} passwords were checked");
+    assert!(refused >= 25, "{refused} refused");
+
+    // The same for second-factor codes, in one half-signed-in session.
+    let other = app.staff("other@distri.example").await;
+    let page = app.get("/login").await;
+    let page = app
+        .submit(
+            &page
+                .form("form[action='/login']")
+                .set("email", &other.email)
+                .set("password", &other.password),
+        )
+        .await;
+    let form = page.form("form[action='/login/mfa']").set("code", "111111");
+    let posts = (0..30).map(|_| {
+        app.client
+            .post(app.url("/login/mfa"))
+            .header("origin", &app.base)
+            .form(&form.fields)
+            .send()
+    });
+    futures_util::future::join_all(posts).await;
+    let checked =
+        app.audited("second_factor_failed").await + app.audited("second_factor_locked").await;
+    assert!(checked <= 5, "{checked} codes were checked");
+}
+
 #[tokio::test]
 async fn sign_in_pages_never_reveal_whether_an_email_is_registered() {
     let app = TestApp::spawn().await;
@@ -817,7 +914,7 @@ async fn logout_is_a_post_that_ends_the_session_on_the_server() {
     assert_eq!(replay.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         app.count_with(
-            "SELECT count(*) FROM tower_sessions.session WHERE id = $1",
+            "SELECT count(*) FROM sessions WHERE id_hash = sha256(convert_to($1, 'UTF8'))",
             &cookie
         )
         .await,
@@ -1084,7 +1181,7 @@ async fn new_passwords_follow_the_rules() {
     let app = TestApp::spawn().await;
     let staff = app.staff("staff@distri.example").await;
     app.sign_in(&staff).await;
-    let page = app.get("/language/en?next=/profile").await;
+    let page = app.choose_language("en", "/profile").await;
     for (password, confirm, field, message) in [
         (
             "short",
@@ -1123,6 +1220,43 @@ async fn new_passwords_follow_the_rules() {
         p.text("#e-current_password"),
         "The current password is not correct."
     );
+}
+
+/// A link anyone can send (`GET /language/en`) changes no account: a signed-in user's saved
+/// language changes only through the selector's form, with its CSRF token.
+#[tokio::test]
+async fn a_language_link_never_changes_the_saved_language_and_the_selector_form_does() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff("staff@distri.example").await;
+    app.sign_in(&staff).await;
+    let saved = |app: &TestApp| {
+        let db = app.db.clone();
+        let email = staff.email.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<String>>("SELECT locale FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let before = saved(&app).await;
+    app.get("/language/en?next=/profile").await;
+    assert_eq!(saved(&app).await, before);
+    // The form without its token is refused; with it, the choice is saved.
+    let forged = app
+        .client
+        .post(app.url("/language/en"))
+        .header("origin", &app.base)
+        .form(&[("next", "/profile")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(saved(&app).await, before);
+    let page = app.choose_language("en", "/profile").await;
+    assert_eq!(page.attr("html", "lang").as_deref(), Some("en"));
+    assert_eq!(saved(&app).await.as_deref(), Some("en"));
 }
 
 #[tokio::test]

@@ -235,7 +235,7 @@ async fn a_permanent_vendor_failure_shows_its_reason_on_the_order_page() {
     let placed = app.submit(&page.form("form.place-order")).await;
     let order = order_id(&placed);
     assert_eq!(wait_status(&app, order, "failed").await, "failed");
-    let page = app.get("/language/en?next=/orders").await;
+    let page = app.choose_language("en", "/orders").await;
     let page = app
         .get(&page.attr("#orders tbody a", "href").unwrap())
         .await;
@@ -1245,7 +1245,7 @@ async fn each_sandbox_failure_ends_with_its_reason_in_the_users_language() {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    app.get("/language/en?next=/orders").await;
+    app.choose_language("en", "/orders").await;
     let expected = [
         "The quantity exceeds the vendor's limit for this tenant.",
         "The vendor did not answer after several attempts.",

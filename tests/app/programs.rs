@@ -15,7 +15,7 @@ async fn setup(app: &TestApp) -> (uuid::Uuid, TestUser, TestUser, TestUser) {
 }
 
 fn request_form(page: &Page, domain: &str, partner_id: &str) -> crate::common::FormData {
-    page.form("form[method=post]:not([action='/logout'])")
+    page.form("form#program-request")
         .set("accept", "yes")
         .set("domain", domain)
         .set("partner_id", partner_id)
@@ -361,9 +361,7 @@ async fn new_terms_must_be_accepted_before_ordering_again() {
     );
     let page = app.get("/partner/programs/microsoft-csp/terms").await;
     assert!(page.text("#terms").contains("Nuevas condiciones."));
-    let form = page
-        .form("form[method=post]:not([action='/logout'])")
-        .set("accept", "yes");
+    let form = page.form("form#program-request").set("accept", "yes");
     let page = app.submit(&form).await;
     assert!(page.text(".flash-success").contains("nuevas condiciones"));
     assert_eq!(may_order(&app, r, program).await, Ok(()));

@@ -438,6 +438,13 @@ impl TestApp {
     }
 
     /// How many audit entries with this action exist.
+    /// A signed-in user chooses `code` in the language selector on `path` (a form, not a link).
+    pub async fn choose_language(&self, code: &str, path: &str) -> Page {
+        let page = self.get(path).await;
+        self.submit(&page.form(&format!("form[action='/language/{code}']")))
+            .await
+    }
+
     pub async fn audited(&self, action: &str) -> i64 {
         self.count_with("SELECT count(*) FROM audit_log WHERE action = $1", action)
             .await
