@@ -1,8 +1,12 @@
 //! The identity e-mails, each in the recipient's language, with links built from the configured
 //! base URL.
 
+use sqlx::PgConnection;
+use uuid::Uuid;
+
 use crate::config::Config;
 use crate::i18n::{Locale, t, t_with};
+use crate::identity::Role;
 use crate::mail::{Compose, OutgoingEmail};
 
 fn greeting(locale: Locale, name: &str) -> String {
@@ -47,6 +51,61 @@ pub fn password_changed(
         )),
     }
     .render()
+}
+
+/// A change to an account's security that ended its other sessions; the e-mail says what
+/// changed and what to do if it was not the user (it holds no secret).
+#[derive(Clone, Copy, Debug)]
+pub enum AccountChange {
+    Authenticator,
+    RecoverySignIn,
+    Role(Role),
+}
+
+pub fn account_changed(
+    config: &Config,
+    locale: Locale,
+    to: &str,
+    name: &str,
+    change: AccountChange,
+) -> anyhow::Result<OutgoingEmail> {
+    let what = match change {
+        AccountChange::Authenticator => t(locale, "mail.account_changed.authenticator"),
+        AccountChange::RecoverySignIn => t(locale, "mail.account_changed.recovery_sign_in"),
+        AccountChange::Role(role) => t_with(
+            locale,
+            "mail.account_changed.role",
+            &[("role", &t(locale, role.key()))],
+        ),
+    };
+    Compose {
+        locale,
+        to,
+        subject: t(locale, "mail.account_changed.subject"),
+        greeting: greeting(locale, name),
+        paragraphs: vec![what, t(locale, "mail.account_changed.not_you")],
+        action: Some((
+            t(locale, "mail.account_changed.action"),
+            config.link("/password/forgot"),
+        )),
+    }
+    .render()
+}
+
+/// Queues the [`account_changed`] e-mail to `user_id`, in their language, on `conn` (in the
+/// transaction that made the change).
+pub async fn queue_account_changed(
+    conn: &mut PgConnection,
+    config: &Config,
+    user_id: Uuid,
+    change: AccountChange,
+) -> anyhow::Result<()> {
+    let Some(user) = super::store::load_signed_in(&mut *conn, user_id).await? else {
+        return Ok(());
+    };
+    let locale = user.locale.unwrap_or_default();
+    let mail = account_changed(config, locale, &user.email, &user.name, change)?;
+    crate::mail::queue(&mut *conn, &mail).await
 }
 
 /// An invitation to set a password: for the first user of an approved reseller, or a colleague.

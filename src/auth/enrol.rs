@@ -14,11 +14,12 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::audit::{self, Action};
 use crate::auth::session::state_of;
-use crate::auth::{store, totp};
+use crate::auth::{emails, store, totp};
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
 use crate::identity::{CurrentUser, LoginState};
 use crate::web::client_ip::ClientIp;
+use crate::web::flash::{self, Level};
 use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx, Rendered};
 use crate::web::redirect::safe_next;
@@ -125,7 +126,8 @@ async fn setup_page(
 }
 
 /// Saves the confirmed authenticator and ten new recovery codes (the old ones stop working),
-/// recorded; the codes, to show once.
+/// recorded, and for a replacement mails the user; the codes, to show once, and the user's
+/// epoch. `None` when a first enrolment finds an authenticator already there.
 async fn save_authenticator(
     state: &AppState,
     user_id: Uuid,
@@ -133,14 +135,19 @@ async fn save_authenticator(
     step: i64,
     reenrol: bool,
     ip: std::net::IpAddr,
-) -> AppResult<Vec<String>> {
+) -> AppResult<Option<(Vec<String>, i32)>> {
     let codes = totp::new_recovery_codes();
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| totp::hash_recovery_code(c)).collect();
     let mut tx = state.db.begin().await?;
-    store::set_totp(&mut *tx, user_id, &state.secrets.seal(secret), step).await?;
+    let sealed = state.secrets.seal(secret);
+    let Some(epoch) = store::set_totp(&mut *tx, user_id, &sealed, step, reenrol).await? else {
+        return Ok(None);
+    };
     store::replace_recovery_codes(&mut tx, user_id, &hashes).await?;
     let reseller_id = store::reseller_of(&mut *tx, user_id).await?;
     let action = if reenrol {
+        let change = emails::AccountChange::Authenticator;
+        emails::queue_account_changed(&mut tx, &state.config, user_id, change).await?;
         Action::MfaReset
     } else {
         Action::MfaEnrolled
@@ -148,7 +155,7 @@ async fn save_authenticator(
     let entry = audit::Entry::on_user(action, user_id, user_id, reseller_id, ip);
     audit::record(&mut *tx, entry).await?;
     tx.commit().await?;
-    Ok(codes)
+    Ok(Some((codes, epoch)))
 }
 
 async fn setup_submit(
@@ -176,7 +183,14 @@ async fn setup_submit(
         return setup_view(&state, &session, ctx, &email, errors, status).await;
     };
     let reenrol = session.get::<bool>(REENROL).await?.unwrap_or(false);
-    let codes = save_authenticator(&state, user_id, &secret, step, reenrol, ip).await?;
+    let Some((codes, epoch)) =
+        save_authenticator(&state, user_id, &secret, step, reenrol, ip).await?
+    else {
+        // Enrolled from another session meanwhile: this one starts again.
+        session.flush().await?;
+        flash::push(&session, Level::Error, "mfa.already_enrolled", &[]).await;
+        return Ok(page::see_other("/login"));
+    };
     session.remove::<Vec<u8>>(PENDING_SECRET).await?;
     session.remove::<bool>(REENROL).await?;
     session.insert(SHOW_CODES, &codes).await?;
@@ -188,7 +202,10 @@ async fn setup_submit(
             session.insert("mfa_after_codes", destination).await?;
         }
     } else {
+        // Every other session has ended (the epoch moved on); this one goes on.
         session.cycle_id().await?;
+        let state = LoginState::SignedIn { user_id, epoch };
+        session.insert(crate::web::keys::AUTH, state).await?;
         session.insert("mfa_after_codes", "/profile").await?;
     }
     Ok(page::see_other("/mfa/recovery-codes"))

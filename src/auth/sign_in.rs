@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::audit::{self, Action};
 use crate::auth::session::state_of;
-use crate::auth::{password, store, throttle, totp};
+use crate::auth::{emails, password, store, throttle, totp};
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
@@ -350,6 +350,18 @@ async fn mfa_submit(
         return wrong_code(&state, ctx, who, code, ip, &headers).await;
     }
     throttle::clear(&state.db, throttle::SECOND_FACTOR, &key).await?;
+    // A recovery code means the authenticator may be lost, or the account taken: every other
+    // session ends, and the user is told.
+    let epoch = if used_recovery {
+        let mut tx = state.db.begin().await?;
+        let epoch = store::end_sessions(&mut *tx, user_id).await?;
+        let change = emails::AccountChange::RecoverySignIn;
+        emails::queue_account_changed(&mut tx, &state.config, user_id, change).await?;
+        tx.commit().await?;
+        epoch
+    } else {
+        epoch
+    };
     let destination =
         complete_sign_in(&state, &session, user_id, epoch, next, ip, &headers).await?;
     if used_recovery {

@@ -161,24 +161,42 @@ pub async fn accept_totp_step(
     Ok(done.rows_affected() == 1)
 }
 
-/// Saves a confirmed authenticator (the step used to confirm it counts as used).
+/// Saves a confirmed authenticator (the step used to confirm it counts as used); the user's
+/// epoch, or `None` when refused. A first enrolment happens only while the account has none, so
+/// a stale half-signed-in session cannot replace one; a replacement (`replace`: through the
+/// profile, after the password and a current code) ends every other session.
 pub async fn set_totp(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
     sealed: &[u8],
     step: i64,
-) -> sqlx::Result<()> {
-    sqlx::query!(
+    replace: bool,
+) -> sqlx::Result<Option<i32>> {
+    sqlx::query_scalar!(
         "UPDATE users SET totp_secret_enc = $2, totp_last_step = $3, mfa_enabled_at = now(),
+                session_epoch = session_epoch + CASE WHEN $4 THEN 1 ELSE 0 END,
                 updated_at = now()
-         WHERE id = $1",
+         WHERE id = $1 AND ($4 OR totp_secret_enc IS NULL)
+         RETURNING session_epoch",
         user_id,
         sealed,
-        step
+        step,
+        replace
     )
-    .execute(db)
-    .await?;
-    Ok(())
+    .fetch_optional(db)
+    .await
+}
+
+/// Ends every session of the user (the epoch moves on); the new epoch, for the one session
+/// that goes on.
+pub async fn end_sessions(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<i32> {
+    sqlx::query_scalar!(
+        "UPDATE users SET session_epoch = session_epoch + 1, updated_at = now() WHERE id = $1
+         RETURNING session_epoch",
+        user_id
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// Replaces a user's recovery codes.

@@ -134,6 +134,7 @@ pub async fn invite(
     .await
 }
 
+/// Changes a user's role; the epoch moves on, so their sessions end and they sign in again.
 pub async fn set_role(
     tx: &mut PgConnection,
     reseller_id: Uuid,
@@ -141,7 +142,8 @@ pub async fn set_role(
     role: Role,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE users SET role = $3, updated_at = now() WHERE reseller_id = $1 AND id = $2",
+        "UPDATE users SET role = $3, session_epoch = session_epoch + 1, updated_at = now()
+         WHERE reseller_id = $1 AND id = $2",
         reseller_id,
         user_id,
         role.code(),

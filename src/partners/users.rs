@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::audit::{self, Action};
+use crate::auth::emails::AccountChange;
 use crate::auth::{self, emails, store::TokenPurpose};
 use crate::config::Config;
 use crate::domain::Email;
@@ -273,7 +274,10 @@ async fn change_role(
     if member.role == Role::Owner && owners.len() <= 1 {
         return view::refused(&session, "users.last_owner", USERS).await;
     }
+    // Their sessions end (they sign in again with the new role), and they are told.
     store::set_role(&mut tx, me.reseller_id, member.id, new_role).await?;
+    let change = AccountChange::Role(new_role);
+    emails::queue_account_changed(&mut tx, &state.config, member.id, change).await?;
     let entry = audit::Entry {
         details: serde_json::json!({ "from": member.role, "to": new_role }),
         ..audit::Entry::on_user(

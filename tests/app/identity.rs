@@ -476,6 +476,95 @@ async fn a_totp_code_is_accepted_once_even_across_sessions() {
     assert!(page.text("#e-code").contains("ya se usó"));
 }
 
+/// A session that passed the password before the account enrolled its authenticator cannot
+/// replace it afterwards: a first enrolment happens once; replacing goes through the profile.
+#[tokio::test]
+async fn a_stale_half_signed_in_session_cannot_replace_the_authenticator() {
+    use portal::auth::totp::{code_at, now};
+    let app = TestApp::spawn().await;
+    let staff = app.staff("staff@distri.example").await;
+    sqlx::query("UPDATE users SET totp_secret_enc = NULL, mfa_enabled_at = NULL WHERE id = $1")
+        .bind(staff.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let (stale, _) = app.new_agent();
+    let old = app
+        .password_step(&stale, &staff.email, &staff.password)
+        .await;
+    assert_eq!(old.path(), "/mfa/setup");
+    let stale_secret = crate::common::shown_secret(&old.text("#totp-secret"));
+    // The user enrols from another browser.
+    let (fresh, _) = app.new_agent();
+    let page = app
+        .password_step(&fresh, &staff.email, &staff.password)
+        .await;
+    let secret = crate::common::shown_secret(&page.text("#totp-secret"));
+    let form = page.form("form[action='/mfa/setup']");
+    let page = app
+        .submit_with(&fresh, &form.set("code", &code_at(&secret, now())))
+        .await;
+    assert_eq!(page.path(), "/mfa/recovery-codes");
+    let sealed = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, Vec<u8>>("SELECT totp_secret_enc FROM users WHERE id = $1")
+                .bind(staff.id)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let enrolled = sealed(&app).await;
+    // The stale session confirms its own secret: refused, and it starts again.
+    let form = old.form("form[action='/mfa/setup']");
+    let page = app
+        .submit_with(&stale, &form.set("code", &code_at(&stale_secret, now())))
+        .await;
+    assert_eq!(page.path(), "/login");
+    assert!(
+        page.text(".flash-error").contains("ya se configuró"),
+        "{}",
+        page.text(".flash-error")
+    );
+    assert_eq!(sealed(&app).await, enrolled);
+    assert_eq!(app.audited("mfa_enrolled").await, 1);
+}
+
+/// A sign-in with a recovery code ends the account's other sessions, and the user is told by
+/// e-mail (which holds no code).
+#[tokio::test]
+async fn a_recovery_code_sign_in_ends_other_sessions_and_tells_the_user() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff("staff@distri.example").await;
+    app.sign_in(&staff).await;
+    let page = app.get("/profile").await;
+    let code = app.fresh_code(&staff).await;
+    let page = app
+        .submit(&confirm_mfa_change(&page, &code, "new_codes"))
+        .await;
+    let codes = page.texts("#recovery-codes code");
+    assert_eq!(app.get("/profile").await.path(), "/profile");
+    let (c, _) = app.new_agent();
+    let page = app.password_step(&c, &staff.email, &staff.password).await;
+    let form = page
+        .form("form[action='/login/mfa']")
+        .set("code", &codes[0]);
+    let page = app.submit_with(&c, &form).await;
+    assert_eq!(page.path(), "/staff");
+    // The first browser's session has ended; the new one goes on.
+    assert_eq!(app.get("/profile").await.path(), "/login");
+    assert_eq!(app.get_with(&c, "/profile").await.path(), "/profile");
+    let mail = app.smtp.wait_for(&staff.email).await;
+    assert_eq!(mail.subject, "Tu cuenta de Cloud Portal cambió");
+    assert!(
+        mail.text.contains("código de recuperación"),
+        "{}",
+        mail.text
+    );
+    assert!(!codes.iter().any(|code| mail.text.contains(code.as_str())));
+}
+
 #[tokio::test]
 async fn recovery_codes_are_stored_hashed_and_work_once() {
     let app = TestApp::spawn().await;
@@ -1006,11 +1095,20 @@ async fn owners_invite_colleagues_change_roles_and_deactivate_with_immediate_eff
         )
         .await;
     assert!(page.text(".flash-success").contains("Cambiamos el rol"));
-    // The new role applies on the admin's very next request.
+    // The admin's sessions end at once (they sign in again, with the new role), and they are
+    // told by e-mail.
+    assert_eq!(
+        app.get_with(&admin_client, "/partner/users").await.path(),
+        "/login"
+    );
+    let mail = app.smtp.wait_for(&admin.email).await;
+    assert!(mail.text.contains("Ventas"), "{}", mail.text);
+    let (admin_client, _) = app.sign_in_elsewhere(&admin).await;
     assert_eq!(
         app.get_with(&admin_client, "/partner/users").await.status,
         StatusCode::FORBIDDEN
     );
+    let page = app.get("/partner/users").await;
     let page = app
         .submit(&page.form(&format!(
             "form[action='/partner/users/{}/deactivate']",
@@ -1339,6 +1437,7 @@ async fn a_user_replaces_the_authenticator_after_confirming_password_and_code() 
     let app = TestApp::spawn().await;
     let staff = app.staff("staff@distri.example").await;
     app.sign_in(&staff).await;
+    let (other, _) = app.sign_in_elsewhere(&staff).await;
     let page = app.get("/profile").await;
     // A wrong code refuses the change.
     let refused = app
@@ -1362,6 +1461,11 @@ async fn a_user_replaces_the_authenticator_after_confirming_password_and_code() 
         .await;
     assert_eq!(page.path(), "/profile");
     assert_eq!(app.audited("mfa_reset").await, 1);
+    // The account's other sessions have ended, and the user is told.
+    assert_eq!(app.get_with(&other, "/profile").await.path(), "/login");
+    assert_eq!(app.get("/profile").await.path(), "/profile");
+    let mail = app.smtp.wait_for(&staff.email).await;
+    assert!(mail.text.contains("app de autenticación"), "{}", mail.text);
     // The old app's codes no longer work; the new one's do.
     let replaced = TestUser {
         secret,

@@ -437,7 +437,6 @@ impl TestApp {
         self.sign_in_with(&self.client, user).await
     }
 
-    /// How many audit entries with this action exist.
     /// A signed-in user chooses `code` in the language selector on `path` (a form, not a link).
     pub async fn choose_language(&self, code: &str, path: &str) -> Page {
         let page = self.get(path).await;
@@ -445,6 +444,7 @@ impl TestApp {
             .await
     }
 
+    /// How many audit entries with this action exist.
     pub async fn audited(&self, action: &str) -> i64 {
         self.count_with("SELECT count(*) FROM audit_log WHERE action = $1", action)
             .await
