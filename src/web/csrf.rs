@@ -20,6 +20,7 @@ use crate::error::AppError;
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::identity::LoginState;
 use crate::web::keys;
 
 pub const FIELD: &str = "csrf_token";
@@ -71,9 +72,19 @@ pub async fn verify(State(config): State<Arc<Config>>, request: Request, next: N
         };
     }
 
-    // The token is in the body: read it (bounded), look, and hand the same bytes on.
+    // The token is in the body: read it (bounded), look, and hand the same bytes on. Only a
+    // signed-in user's request may be as large as an upload; before that, a plain form's size.
+    let signed_in = matches!(
+        session.get::<LoginState>(keys::AUTH).await,
+        Ok(Some(LoginState::SignedIn { .. }))
+    );
+    let limit = if signed_in {
+        config.max_body_bytes
+    } else {
+        crate::config::FORM_BODY_BYTES
+    };
     let (parts, body) = request.into_parts();
-    let bytes = match to_bytes(body, config.max_body_bytes).await {
+    let bytes = match to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => return AppError::PayloadTooLarge.into_response(),
     };

@@ -355,6 +355,24 @@ async fn oversized_and_malformed_bodies_get_their_own_pages() {
     let page = Page::read(response).await;
     assert_eq!(page.text("h1"), "Envío demasiado grande");
 
+    // Before sign-in, nothing is read beyond a plain form's size, not even for an upload
+    // route (it was read whole, up to the global limit, before anyone was known).
+    let body = format!(
+        "--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n\
+         --b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.csv\"\r\n\r\n{}\r\n--b--\r\n",
+        "a".repeat(3 * 1024 * 1024)
+    );
+    let response = app
+        .client
+        .post(app.url("/staff/catalog/import"))
+        .header("origin", &app.base)
+        .header("content-type", "multipart/form-data; boundary=b")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
     // A JSON body where a form is expected.
     let response = app
         .client
