@@ -117,6 +117,10 @@ pub fn app(state: AppState, store: crate::auth::session_store::PgSessions) -> Ro
             state.clone(),
             crate::auth::session::load_user,
         ))
+        .layer(middleware::from_fn_with_state(
+            config.clone(),
+            csrf::visitor,
+        ))
         .layer(sessions)
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(

@@ -2,13 +2,17 @@
 //!
 //! 1. A request whose `Sec-Fetch-Site` says `cross-site`, or whose `Origin` is neither this
 //!    portal's base URL nor the `Host` it was sent to, is refused (403) even with a valid token.
-//! 2. The session holds a random token; every form carries it in the hidden field `csrf_token`
-//!    (multipart forms too), or a script sends it in the `X-CSRF-Token` header. It is compared in
-//!    constant time. A missing or wrong token answers the localized 403 page.
+//! 2. A session that holds a token (every signed-in or signing-in session) has its forms carry it
+//!    in the hidden field `csrf_token` (multipart forms too), or a script sends it in the
+//!    `X-CSRF-Token` header. A visitor has no session row: their token is in a cookie of its
+//!    own, and a form must carry the same value (a double-submit cookie, `__Host-` over https),
+//!    so that viewing a page stores nothing. Tokens are compared in constant time; a missing or
+//!    wrong token answers the localized 403 page.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -17,7 +21,7 @@ use sha2::Digest;
 use tower_sessions::Session;
 
 use crate::error::AppError;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::config::Config;
 use crate::identity::LoginState;
@@ -26,16 +30,110 @@ use crate::web::keys;
 pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
 
+/// A new random token.
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// The session's token, created on first use.
 pub async fn token(session: &Session) -> Result<String, tower_sessions::session::Error> {
     if let Some(t) = session.get::<String>(keys::CSRF).await? {
         return Ok(t);
     }
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let t = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let t = new_token();
     session.insert(keys::CSRF, &t).await?;
     Ok(t)
+}
+
+/// The token a page's forms carry: the session's when it has one or is signing in, else the
+/// visitor's cookie token (created for this response when the browser has none).
+pub async fn page_token(parts: &Parts, session: Option<&Session>) -> String {
+    if let Some(s) = session {
+        let stored = s.get::<String>(keys::CSRF).await.ok().flatten();
+        let signing_in = s
+            .get::<LoginState>(keys::AUTH)
+            .await
+            .ok()
+            .flatten()
+            .is_some();
+        if let Some(t) = stored {
+            return t;
+        }
+        if signing_in {
+            return token(s).await.unwrap_or_default();
+        }
+    }
+    match parts.extensions.get::<VisitorToken>() {
+        Some(v) => v.0.get_or_init(new_token).clone(),
+        None => String::new(),
+    }
+}
+
+/// The visitor's token of this request: from their cookie, or made when a page needs one.
+#[derive(Clone)]
+struct VisitorToken(Arc<OnceLock<String>>);
+
+/// The name of the visitors' token cookie; `__Host-` pins it to this host over https.
+fn visitor_cookie(config: &Config) -> &'static str {
+    if config.secure_cookies() {
+        "__Host-portal_csrf"
+    } else {
+        "portal_csrf"
+    }
+}
+
+/// The visitor's token cookie, if the request has a well-formed one.
+fn visitor_cookie_value<'h>(headers: &'h HeaderMap, config: &Config) -> Option<&'h str> {
+    let name = visitor_cookie(config);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .filter(|v| {
+            v.len() == 43
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// The middleware that gives pages the visitor's token, and sets its cookie when a page made
+/// one.
+pub async fn visitor(
+    State(config): State<Arc<Config>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let slot = Arc::new(OnceLock::new());
+    let had = match visitor_cookie_value(request.headers(), &config) {
+        Some(v) => {
+            let _ = slot.set(v.to_string());
+            true
+        }
+        None => false,
+    };
+    request.extensions_mut().insert(VisitorToken(slot.clone()));
+    let mut response = next.run(request).await;
+    if let (false, Some(token)) = (had, slot.get()) {
+        let secure = if config.secure_cookies() {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = format!(
+            "{}={token}; Path=/; SameSite=Lax; HttpOnly{secure}",
+            visitor_cookie(&config)
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
 }
 
 /// The middleware: lets safe methods through and checks every other one.
@@ -53,9 +151,13 @@ pub async fn verify(State(config): State<Arc<Config>>, request: Request, next: N
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         return AppError::Csrf.into_response();
     };
+    // The session's token when it has one, else the visitor's cookie.
     let expected = match session.get::<String>(keys::CSRF).await {
         Ok(Some(t)) => t,
-        Ok(None) => return AppError::Csrf.into_response(),
+        Ok(None) => match visitor_cookie_value(request.headers(), &config) {
+            Some(t) => t.to_string(),
+            None => return AppError::Csrf.into_response(),
+        },
         Err(e) => return AppError::from(e).into_response(),
     };
 

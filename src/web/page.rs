@@ -38,12 +38,10 @@ impl PageCtx {
             None => None,
         };
         let locale = locale::resolve(&parts.headers, session_locale);
-        let (csrf, flashes) = match session {
-            Some(s) => (
-                csrf::token(s).await.unwrap_or_default(),
-                flash::take(s).await,
-            ),
-            None => (String::new(), Vec::new()),
+        let csrf = csrf::page_token(parts, session).await;
+        let flashes = match session {
+            Some(s) => flash::take(s).await,
+            None => Vec::new(),
         };
         let user = parts.extensions.get::<CurrentUser>().cloned();
         let path = parts

@@ -166,21 +166,44 @@ async fn every_page_carries_the_security_headers() {
     {
         assert!(script.value().attr("src").is_some(), "inline script found");
     }
-    // The session cookie is HttpOnly and SameSite=Lax (and not Secure over plain http).
-    let response = app
-        .new_client()
-        .get(app.url("/login"))
+    // The visitor's token cookie and the session cookie are HttpOnly and SameSite=Lax (and not
+    // Secure over plain http).
+    let cookies = |r: &reqwest::Response| -> Vec<String> {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    };
+    let (c, _) = app.new_agent();
+    let response = c.get(app.url("/login")).send().await.unwrap();
+    let mut set = cookies(&response);
+    assert!(set.iter().any(|c| c.starts_with("portal_csrf=")), "{set:?}");
+    let staff = app.staff("staff@distri.example").await;
+    let form = Page::read(response)
+        .await
+        .form("form[action='/login']")
+        .set("email", &staff.email)
+        .set("password", &staff.password);
+    let response = c
+        .post(app.url("/login"))
+        .header("origin", &app.base)
+        .form(&form.fields)
         .send()
         .await
         .unwrap();
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(cookie.starts_with("portal_session="));
-    assert!(cookie.contains("HttpOnly"));
-    assert!(cookie.contains("SameSite=Lax"));
-    assert!(!cookie.contains("Secure"));
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let signed = cookies(&response);
+    assert!(
+        signed.iter().any(|c| c.starts_with("portal_session=")),
+        "{signed:?}"
+    );
+    set.extend(signed);
+    for cookie in set {
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(!cookie.contains("Secure"), "{cookie}");
+    }
 }
 
 #[tokio::test]
@@ -215,6 +238,26 @@ async fn static_files_are_cached_by_version() {
         .await
         .unwrap();
     assert_eq!(response.headers()["content-encoding"], "gzip");
+}
+
+/// A visitor's page views store nothing (their forms' token is in a cookie of its own); a
+/// session row appears only when something must be kept, such as a sign-in.
+#[tokio::test]
+async fn anonymous_page_views_and_404s_create_no_session() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/login",
+        "/password/forgot",
+        "/access-request",
+        "/no-such-page",
+        "/login",
+    ] {
+        app.get(path).await;
+    }
+    assert_eq!(app.count("SELECT count(*) FROM sessions").await, 0);
+    let staff = app.staff("staff@distri.example").await;
+    app.sign_in(&staff).await;
+    assert_eq!(app.count("SELECT count(*) FROM sessions").await, 1);
 }
 
 #[tokio::test]
