@@ -39,6 +39,9 @@ pub struct Config {
     pub shutdown_grace: std::time::Duration,
     /// `PORTAL_WORKER`: run the background worker inside `serve` (default `true`).
     pub run_worker: bool,
+    /// `PORTAL_LOG_MAIL_LINKS`: without SMTP, also log the links of each mail written to a file
+    /// (development only: reset and invitation links are live; default `false`).
+    pub mail_links_in_log: bool,
     /// How long the vendor sandbox takes to answer, like a remote API (`PORTAL_SANDBOX_LATENCY_MS`).
     pub sandbox_latency: std::time::Duration,
     /// `PORTAL_SECRET_KEY`: encrypts secrets at rest (TOTP seeds). Unset: `<data_dir>/secret.key`.
@@ -216,11 +219,14 @@ impl Config {
             0..=60_000,
         )? as u64);
 
-        let run_worker = match get("PORTAL_WORKER").as_deref() {
-            None | Some("true") | Some("1") | Some("yes") => true,
-            Some("false") | Some("0") | Some("no") => false,
-            Some(other) => return Err(bad("PORTAL_WORKER", other, "expected true or false")),
+        let flag = |name: &'static str, default: bool| match get(name).as_deref() {
+            None => Ok(default),
+            Some("true") | Some("1") | Some("yes") => Ok(true),
+            Some("false") | Some("0") | Some("no") => Ok(false),
+            Some(other) => Err(bad(name, other, "expected true or false")),
         };
+        let run_worker = flag("PORTAL_WORKER", true)?;
+        let mail_links_in_log = flag("PORTAL_LOG_MAIL_LINKS", false)?;
 
         let secret_key = get("PORTAL_SECRET_KEY");
         if let Some(k) = &secret_key {
@@ -248,6 +254,7 @@ impl Config {
             max_body_bytes,
             shutdown_grace,
             run_worker,
+            mail_links_in_log,
             sandbox_latency,
         })
     }

@@ -5,6 +5,7 @@
 //! transaction as the change that caused it (see `queue`), and the worker delivers it. A page
 //! therefore answers in the same time whether or not a mail was sent.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -39,6 +40,7 @@ enum Transport {
     Files {
         dir: PathBuf,
         inner: AsyncFileTransport<Tokio1Executor>,
+        links_in_log: bool,
     },
 }
 
@@ -52,12 +54,17 @@ impl Mailer {
                     .build(),
             ),
             None => {
+                // Mail holds live links (password resets, invitations): only this account may
+                // read the folder and its files.
                 let dir = config.data_dir.join("mail");
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+                    .with_context(|| format!("cannot restrict {}", dir.display()))?;
                 Transport::Files {
                     inner: AsyncFileTransport::<Tokio1Executor>::new(&dir),
                     dir,
+                    links_in_log: config.mail_links_in_log,
                 }
             }
         };
@@ -87,20 +94,30 @@ impl Mailer {
                 smtp.send(message).await.context("SMTP delivery failed")?;
                 tracing::info!(to = %email.to, subject = %email.subject, "mail sent over SMTP");
             }
-            Transport::Files { dir, inner } => {
+            Transport::Files {
+                dir,
+                inner,
+                links_in_log,
+            } => {
                 let id = inner
                     .send(message)
                     .await
                     .context("cannot write the mail file")?;
+                let file = dir.join(format!("{id}.eml"));
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("cannot restrict {}", file.display()))?;
+                // The log names the file; the links only when a developer asks for them.
                 let links: Vec<&str> = email
                     .text
                     .split_whitespace()
-                    .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
+                    .filter(|w| {
+                        *links_in_log && (w.starts_with("http://") || w.starts_with("https://"))
+                    })
                     .collect();
                 tracing::info!(
                     to = %email.to,
                     subject = %email.subject,
-                    file = %dir.join(format!("{id}.eml")).display(),
+                    file = %file.display(),
                     links = ?links,
                     "mail written to a file (no SMTP_URL)"
                 );
@@ -199,6 +216,39 @@ pub fn is_plain_address(address: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Without SMTP, mail files hold live links: only the portal's account may read them.
+    #[tokio::test]
+    async fn mail_files_are_readable_by_the_portal_account_only() {
+        let dir = std::env::temp_dir().join(format!("portal-mail-test-{}", uuid::Uuid::new_v4()));
+        let config = Config::from_lookup(|k| match k {
+            "PORTAL_DATA_DIR" => Some(dir.display().to_string()),
+            _ => None,
+        })
+        .unwrap();
+        let mailer = Mailer::from_config(&config).unwrap();
+        let email = Compose {
+            locale: Locale::En,
+            to: "ana@example.com",
+            subject: "Reset".into(),
+            greeting: "Hi,".into(),
+            paragraphs: vec![],
+            action: Some(("Open".into(), "https://portal.example.com/reset/x".into())),
+        }
+        .render()
+        .unwrap();
+        mailer.send(&email).await.unwrap();
+        let folder = dir.join("mail");
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&folder), 0o700);
+        let files: Vec<_> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1);
+        assert_eq!(mode(&files[0]), 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn composed_mail_escapes_html_and_keeps_text() {
