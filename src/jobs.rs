@@ -15,7 +15,7 @@ use sqlx::postgres::PgListener;
 use sqlx::{PgExecutor, PgPool};
 use tokio_util::sync::CancellationToken;
 
-use crate::mail::{self, Mailer};
+use crate::mail::Mailer;
 
 /// The kinds of job, and how each is run.
 pub const SEND_EMAIL: &str = "send_email";
@@ -191,8 +191,10 @@ impl Worker {
         match outcome {
             Ok(()) => {
                 sqlx::query!(
+                    // A message sent is not kept: its payload is dropped.
                     "UPDATE jobs SET state = 'done', finished_at = now(), locked_until = NULL,
-                            last_error = NULL
+                            last_error = NULL,
+                            payload = CASE WHEN kind = 'send_email' THEN '{}'::jsonb ELSE payload END
                      WHERE id = $1 AND locked_by = $2",
                     job.id,
                     self.name,
@@ -236,7 +238,10 @@ impl Worker {
     async fn dispatch(&self, job: &Claimed) -> Result<(), JobError> {
         match job.kind.as_str() {
             SEND_EMAIL => {
-                let email: mail::OutgoingEmail = parse(&job.payload)?;
+                let email = self
+                    .mailer
+                    .unseal(&job.payload)
+                    .map_err(JobError::Permanent)?;
                 self.mailer.send(&email).await.map_err(JobError::Transient)
             }
             PROVISION_ORDER => {

@@ -5,6 +5,7 @@
 //! transaction as the change that caused it (see `queue`), and the worker delivers it. A page
 //! therefore answers in the same time whether or not a mail was sent.
 
+use base64::Engine;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub struct OutgoingEmail {
 pub struct Mailer {
     from: Mailbox,
     transport: Arc<Transport>,
+    /// Seals queued messages (`Mailer::queue`).
+    seal: crate::crypto::SecretBox,
 }
 
 enum Transport {
@@ -71,6 +74,10 @@ impl Mailer {
         Ok(Self {
             from: config.mail_from.clone(),
             transport: Arc::new(transport),
+            seal: crate::crypto::SecretBox::from_config(
+                config.secret_key.as_deref(),
+                &config.data_dir,
+            )?,
         })
     }
 
@@ -127,10 +134,34 @@ impl Mailer {
     }
 }
 
-/// Queues `email` for delivery, in the caller's transaction.
-pub async fn queue(db: impl PgExecutor<'_>, email: &OutgoingEmail) -> anyhow::Result<()> {
-    crate::jobs::enqueue(db, crate::jobs::SEND_EMAIL, email, None).await?;
-    Ok(())
+/// The payload of a `send_email` job: the message sealed with the installation's key, so that
+/// the queue (and every backup of it) holds no live link (a password reset, an invitation).
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    sealed: String,
+}
+
+impl Mailer {
+    /// Queues `email` for delivery, in the caller's transaction, sealed.
+    pub async fn queue(
+        &self,
+        db: impl PgExecutor<'_>,
+        email: &OutgoingEmail,
+    ) -> anyhow::Result<()> {
+        let plain = serde_json::to_vec(email)?;
+        let sealed = Sealed {
+            sealed: base64::engine::general_purpose::STANDARD.encode(self.seal.seal(&plain)),
+        };
+        crate::jobs::enqueue(db, crate::jobs::SEND_EMAIL, &sealed, None).await?;
+        Ok(())
+    }
+
+    /// The message of a `send_email` job's payload.
+    pub fn unseal(&self, payload: &serde_json::Value) -> anyhow::Result<OutgoingEmail> {
+        let sealed: Sealed = serde_json::from_value(payload.clone())?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(sealed.sealed)?;
+        Ok(serde_json::from_slice(&self.seal.open(&bytes)?)?)
+    }
 }
 
 /// The shared frame of every e-mail: greeting, paragraphs, an optional button, the signature.

@@ -96,7 +96,7 @@ pub fn account_changed(
 /// transaction that made the change).
 pub async fn queue_account_changed(
     conn: &mut PgConnection,
-    config: &Config,
+    state: &crate::app::AppState,
     user_id: Uuid,
     change: AccountChange,
 ) -> anyhow::Result<()> {
@@ -104,8 +104,8 @@ pub async fn queue_account_changed(
         return Ok(());
     };
     let locale = user.locale.unwrap_or_default();
-    let mail = account_changed(config, locale, &user.email, &user.name, change)?;
-    crate::mail::queue(&mut *conn, &mail).await
+    let mail = account_changed(&state.config, locale, &user.email, &user.name, change)?;
+    state.mailer.queue(&mut *conn, &mail).await
 }
 
 /// An invitation to set a password: for the first user of an approved reseller, or a colleague.

@@ -99,7 +99,7 @@ async fn send_reset_link(
     let locale = user.locale.unwrap_or(locale);
     let link = state.config.link(&format!("/password/reset/{token}"));
     let mail = emails::password_reset(locale, email.as_str(), &user.name, &link)?;
-    crate::mail::queue(&mut *tx, &mail).await?;
+    state.mailer.queue(&mut *tx, &mail).await?;
     let entry = audit::Entry::on_user(Action::PasswordResetRequested, user.id, user.id, None, ip);
     audit::record(&mut *tx, entry).await?;
     tx.commit().await?;
@@ -326,7 +326,7 @@ async fn reset_submit(
     store::end_tokens(&mut *chosen.tx, user_id, TokenPurpose::PasswordReset).await?;
     let locale = owner.locale.unwrap_or(locale);
     let email = emails::password_changed(&state.config, locale, &owner.email, &owner.name)?;
-    crate::mail::queue(&mut *chosen.tx, &email).await?;
+    state.mailer.queue(&mut *chosen.tx, &email).await?;
     let entry = audit::Entry::on_user(Action::PasswordReset, user_id, user_id, None, ip);
     audit::record(&mut *chosen.tx, entry).await?;
     chosen.tx.commit().await?;

@@ -178,11 +178,13 @@ async fn change_password(
     // Every other session of this user ends (the epoch changes); this one carries on.
     let epoch = store::set_password(&mut *tx, user.id, &hash).await?;
     let locale = user.locale.unwrap_or(ctx.locale);
-    crate::mail::queue(
-        &mut *tx,
-        &emails::password_changed(&state.config, locale, &user.email, &user.name)?,
-    )
-    .await?;
+    state
+        .mailer
+        .queue(
+            &mut *tx,
+            &emails::password_changed(&state.config, locale, &user.email, &user.name)?,
+        )
+        .await?;
     audit::record(
         &mut *tx,
         audit::Entry::on_user(

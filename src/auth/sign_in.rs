@@ -356,7 +356,7 @@ async fn mfa_submit(
         let mut tx = state.db.begin().await?;
         let epoch = store::end_sessions(&mut *tx, user_id).await?;
         let change = emails::AccountChange::RecoverySignIn;
-        emails::queue_account_changed(&mut tx, &state.config, user_id, change).await?;
+        emails::queue_account_changed(&mut tx, &state, user_id, change).await?;
         tx.commit().await?;
         epoch
     } else {

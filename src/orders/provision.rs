@@ -181,7 +181,9 @@ async fn finish(
             .await
             .map_err(JobError::Transient)?;
             if let Some(email) = email {
-                crate::mail::queue(&mut *tx, &email)
+                worker
+                    .mailer
+                    .queue(&mut *tx, &email)
                     .await
                     .map_err(JobError::Transient)?;
             }

@@ -208,7 +208,7 @@ async fn submit(
         return Ok(form(ctx, status, typed, errors, Some(message)));
     }
     let mut tx = state.db.begin().await?;
-    receive(&mut tx, &request, ctx.locale, ip).await?;
+    receive(&mut tx, &state.mailer, &request, ctx.locale, ip).await?;
     tx.commit().await?;
     Ok(page::ok(&SentPage {
         ctx,
@@ -220,6 +220,7 @@ async fn submit(
 /// it; a company we know, or a second request, changes nothing (the page answers the same).
 async fn receive(
     tx: &mut PgConnection,
+    mailer: &crate::mail::Mailer,
     request: &AccessRequest,
     locale: Locale,
     ip: IpAddr,
@@ -233,7 +234,7 @@ async fn receive(
     let email = request.email.as_str();
     let ack =
         emails::access_request_received(locale, email, &request.contact_name, &request.legal_name)?;
-    crate::mail::queue(&mut *tx, &ack).await?;
+    mailer.queue(&mut *tx, &ack).await?;
     let entry = audit::Entry {
         subject_type: Some("access_request"),
         subject_id: Some(id.to_string()),

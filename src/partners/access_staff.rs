@@ -219,7 +219,7 @@ async fn open_account(
         company: &request.legal_name,
         inviter: None,
     };
-    invitation.send(tx, &state.config).await?;
+    invitation.send(tx, state).await?;
     Ok(Ok(reseller_id))
 }
 
@@ -301,7 +301,7 @@ async fn reject(
     let (email, name) = (request.email.as_str(), request.contact_name.as_str());
     let company = request.legal_name.as_str();
     let message = emails::access_request_rejected(request.locale, email, name, company, &reason)?;
-    crate::mail::queue(&mut *tx, &message).await?;
+    state.mailer.queue(&mut *tx, &message).await?;
     let entry = audit::Entry {
         actor: Some(staff.id),
         subject_type: Some("access_request"),

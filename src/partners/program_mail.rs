@@ -22,6 +22,7 @@ pub struct ProgramNews<'a> {
 /// Queues the message for the requester and the owners and admins of `reseller_id`.
 pub async fn notify_admins(
     tx: &mut PgConnection,
+    mailer: &crate::mail::Mailer,
     reseller_id: Uuid,
     requester: Option<Uuid>,
     news: &ProgramNews<'_>,
@@ -42,7 +43,7 @@ pub async fn notify_admins(
             action: Some((t(locale, "mail.program.action"), news.link.to_string())),
         }
         .render()?;
-        crate::mail::queue(&mut *tx, &message).await?;
+        mailer.queue(&mut *tx, &message).await?;
     }
     Ok(())
 }

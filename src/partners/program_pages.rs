@@ -312,7 +312,8 @@ async fn request_submit(
         reason: None,
         link: &link,
     };
-    program_mail::notify_admins(&mut tx, reseller_id, Some(me.user.id), &news).await?;
+    program_mail::notify_admins(&mut tx, &state.mailer, reseller_id, Some(me.user.id), &news)
+        .await?;
     let details = serde_json::json!({ "program": program.code, "domain": domain.as_str(),
                                       "partner_id": partner_id, "terms_version": version });
     let entry = enrollment_entry(&me, program, Action::ProgramRequested, ip, details);

@@ -246,7 +246,7 @@ async fn decide(
         reason: given,
         link: &link,
     };
-    program_mail::notify_admins(&mut tx, reseller_id, requester, &news).await?;
+    program_mail::notify_admins(&mut tx, &state.mailer, reseller_id, requester, &news).await?;
     let entry = audit::Entry {
         reseller_id: Some(reseller_id),
         actor: Some(staff.id),

@@ -16,7 +16,6 @@ use crate::app::AppState;
 use crate::audit::{self, Action};
 use crate::auth::emails::AccountChange;
 use crate::auth::{self, emails, store::TokenPurpose};
-use crate::config::Config;
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
@@ -213,7 +212,7 @@ async fn invite(
                 company: &company,
                 inviter: Some(&me.user.name),
             };
-            invitation.send(&mut tx, &state.config).await?;
+            invitation.send(&mut tx, &state).await?;
             Some(audit::Entry {
                 details: serde_json::json!({ "email": address, "role": role.code() }),
                 ..audit::Entry::on_user(
@@ -228,7 +227,7 @@ async fn invite(
         None => {
             // Same answer on the page; the address itself learns it cannot join.
             let refusal = emails::invitation_refused(&state.config, ctx.locale, address, &company)?;
-            crate::mail::queue(&mut *tx, &refusal).await?;
+            state.mailer.queue(&mut *tx, &refusal).await?;
             None
         }
     };
@@ -277,7 +276,7 @@ async fn change_role(
     // Their sessions end (they sign in again with the new role), and they are told.
     store::set_role(&mut tx, me.reseller_id, member.id, new_role).await?;
     let change = AccountChange::Role(new_role);
-    emails::queue_account_changed(&mut tx, &state.config, member.id, change).await?;
+    emails::queue_account_changed(&mut tx, &state, member.id, change).await?;
     let entry = audit::Entry {
         details: serde_json::json!({ "from": member.role, "to": new_role }),
         ..audit::Entry::on_user(
@@ -366,7 +365,7 @@ async fn resend(
         company: &company,
         inviter: Some(&me.user.name),
     };
-    invitation.send(&mut tx, &state.config).await?;
+    invitation.send(&mut tx, &state).await?;
     let shown = [("email", member.email.as_str())];
     flash::done(tx, &session, None, "users.invited", &shown, USERS).await
 }
@@ -385,12 +384,12 @@ pub struct Invitation<'a> {
 
 impl Invitation<'_> {
     /// Creates the link and queues the e-mail, in the caller's transaction.
-    pub async fn send(&self, tx: &mut PgConnection, config: &Config) -> AppResult<()> {
+    pub async fn send(&self, tx: &mut PgConnection, state: &AppState) -> AppResult<()> {
         let valid = time::Duration::days(INVITATION_VALID_DAYS);
         let token =
             auth::store::create_token(&mut *tx, self.user_id, TokenPurpose::Invitation, valid)
                 .await?;
-        let link = config.link(&format!("/invitation/{token}"));
+        let link = state.config.link(&format!("/invitation/{token}"));
         let message = emails::invitation(
             self.locale,
             self.email,
@@ -399,7 +398,7 @@ impl Invitation<'_> {
             self.inviter,
             &link,
         )?;
-        crate::mail::queue(&mut *tx, &message).await?;
+        state.mailer.queue(&mut *tx, &message).await?;
         Ok(())
     }
 }

@@ -493,7 +493,8 @@ async fn a_queued_mail_is_delivered_over_smtp_with_links_from_the_base_url() {
     let email =
         portal::mail::test_message(&app.config, portal::i18n::Locale::PtBr, "ana@example.com")
             .unwrap();
-    portal::mail::queue(&app.db, &email).await.unwrap();
+    let mailer = portal::mail::Mailer::from_config(&app.config).unwrap();
+    mailer.queue(&app.db, &email).await.unwrap();
     let mail = app.smtp.wait_for("ana@example.com").await;
     // The worker records the delivery right after the server accepted the message.
     for _ in 0..50 {
