@@ -147,7 +147,7 @@ async fn save_authenticator(
     let reseller_id = store::reseller_of(&mut *tx, user_id).await?;
     let action = if reenrol {
         let change = emails::AccountChange::Authenticator;
-        emails::queue_account_changed(&mut tx, &state, user_id, change).await?;
+        emails::queue_account_changed(&mut tx, state, user_id, change).await?;
         Action::MfaReset
     } else {
         Action::MfaEnrolled
