@@ -531,3 +531,32 @@ async fn a_role_or_status_the_portal_does_not_know_is_an_error_not_a_default() {
             .await;
     assert!(unknown.is_err());
 }
+
+/// docker-compose publishes nothing beyond this machine, and loads the demo accounts (whose
+/// passwords and authenticator keys are in the source) only when asked.
+#[test]
+fn docker_compose_binds_to_this_machine_and_seeds_demo_data_only_when_asked() {
+    let compose =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docker-compose.yml"))
+            .unwrap();
+    let published: Vec<&str> = compose
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.starts_with("- \"") && l.matches(':').count() >= 1 && l.contains(char::is_numeric)
+        })
+        .collect();
+    assert!(!published.is_empty());
+    for line in published {
+        assert!(line.starts_with("- \"127.0.0.1:"), "{line}");
+    }
+    let entrypoint = compose
+        .lines()
+        .find(|l| l.contains("seed-demo"))
+        .expect("the demo data is available");
+    assert!(
+        entrypoint.contains("PORTAL_DEMO\\\" = true"),
+        "{entrypoint}"
+    );
+    assert!(compose.contains("PORTAL_DEMO: \"${PORTAL_DEMO:-false}\""));
+}
