@@ -30,6 +30,24 @@ pub enum JobError {
     Permanent(anyhow::Error),
 }
 
+/// How long a mail that could not be sent keeps its (sealed) message, for staff to look into.
+pub const FAILED_MAIL_KEPT_DAYS: i32 = 30;
+
+/// Drops the message of mail jobs that failed more than [`FAILED_MAIL_KEPT_DAYS`] ago (a sent
+/// one is dropped at once); how many.
+pub async fn drop_old_mail(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE jobs SET payload = '{}'::jsonb
+         WHERE kind = $1 AND state = 'failed' AND payload <> '{}'::jsonb
+           AND finished_at < now() - make_interval(days => $2)",
+        SEND_EMAIL,
+        FAILED_MAIL_KEPT_DAYS,
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Adds a job; runs as soon as a worker is free, or at `delay` from now.
 pub async fn enqueue<T: Serialize>(
     db: impl PgExecutor<'_>,

@@ -157,10 +157,11 @@ pub async fn start_on(
     let stop = CancellationToken::new();
     let mut background = Vec::new();
 
-    // Expired sessions are deleted every minute.
+    // Expired sessions are deleted, and old failed mail dropped, every minute.
     {
         let store = store.clone();
         let stop = stop.clone();
+        let db = pool.clone();
         background.push(tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(60));
             loop {
@@ -169,6 +170,9 @@ pub async fn start_on(
                     _ = every.tick() => {
                         if let Err(e) = store.delete_expired().await {
                             tracing::warn!(error = %e, "cannot delete expired sessions");
+                        }
+                        if let Err(e) = jobs::drop_old_mail(&db).await {
+                            tracing::warn!(error = %e, "cannot drop old failed mail");
                         }
                     }
                 }

@@ -155,10 +155,19 @@ async fn finish(
     };
     let reason = failed.map(VendorErrorCode::code);
     let status = rules::outcome(reason);
-    if store::finish(&mut tx, job.reseller_id, job.order_id, status, reason)
+    let closed = store::finish(&mut tx, job.reseller_id, job.order_id, status, reason)
         .await
-        .map_err(db_error)?
-    {
+        .map_err(db_error)?;
+    if !closed {
+        // Closed meanwhile (staff rejected it, or another run finished it): the outcome is
+        // recorded here and not applied.
+        tracing::warn!(
+            order = %job.order_id,
+            outcome = %status,
+            "the order was closed while the vendor worked on it; its outcome is not applied"
+        );
+    }
+    if closed {
         store::add_event(
             &mut tx,
             job.reseller_id,

@@ -560,3 +560,32 @@ fn docker_compose_binds_to_this_machine_and_seeds_demo_data_only_when_asked() {
     );
     assert!(compose.contains("PORTAL_DEMO: \"${PORTAL_DEMO:-false}\""));
 }
+
+/// A mail that could not be sent keeps its sealed message for a while (for staff), then loses it.
+#[tokio::test]
+async fn failed_mail_loses_its_message_after_the_retention_period() {
+    let (_database, db, _smtp, mailer) = queue_and_mailer().await;
+    let email = portal::mail::OutgoingEmail {
+        to: "ana@example.com".into(),
+        subject: "Reset".into(),
+        text: "https://portal.example/password/reset/secret".into(),
+        html: "h".into(),
+    };
+    mailer.queue(&db, &email).await.unwrap();
+    mailer.queue(&db, &email).await.unwrap();
+    sqlx::query(
+        "UPDATE jobs SET state = 'failed',
+                finished_at = now() - CASE WHEN id = (SELECT min(id) FROM jobs)
+                                           THEN interval '31 days' ELSE interval '1 day' END",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    assert_eq!(portal::jobs::drop_old_mail(&db).await.unwrap(), 1);
+    let kept: Vec<bool> = sqlx::query_scalar("SELECT payload <> '{}'::jsonb FROM jobs ORDER BY id")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(kept, [false, true]);
+    db.close().await;
+}
