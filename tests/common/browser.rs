@@ -3,6 +3,7 @@
 //! Outside CI, a machine without them skips browser tests with a visible message; in CI
 //! (`CI=true`) their absence fails the test.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -47,10 +48,13 @@ impl Browser {
             return None;
         };
         let port = super::free_port();
+        // In a process group of its own, so that the browser it starts ends with it, even when
+        // a test fails before `close` (see `Drop`).
         let driver = Command::new(&driver_bin)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("chromedriver starts");
         let profile =
@@ -196,9 +200,21 @@ impl Browser {
         self.client.current_url().await.unwrap().path().to_string()
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
+        // `Drop` ends the driver and its browser.
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // The whole group: chromedriver and the chromium it started.
+        if let Ok(pid) = i32::try_from(self.driver.id()) {
+            // SAFETY: a signal to a process group this test started.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
     }
