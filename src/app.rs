@@ -113,10 +113,7 @@ pub fn app(state: AppState, store: crate::auth::session_store::PgSessions) -> Ro
         ))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(errors::render))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::auth::session::load_user,
-        ))
+        .layer(middleware::from_fn(crate::auth::session::load_user))
         .layer(middleware::from_fn_with_state(
             config.clone(),
             csrf::visitor,

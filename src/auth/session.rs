@@ -8,12 +8,11 @@
 //! `CurrentUser`, `ResellerUser` or `StaffUser` (`crate::web::user`); a pending session reaches
 //! nothing but the MFA step.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use crate::app::AppState;
 use crate::auth::session_store::LOADED_USER;
 use crate::auth::store::UserRow;
 use crate::error::AppError;
@@ -38,11 +37,7 @@ async fn keep_alive(session: &Session) {
 
 /// Loads the signed-in user of the session into the request (and ends sessions that are no
 /// longer valid). Runs inside the session layer, before the error pages and the routes.
-pub async fn load_user(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn load_user(mut request: Request, next: Next) -> Response {
     if let Some(session) = request.extensions().get::<Session>().cloned() {
         let login = match session.get::<LoginState>(keys::AUTH).await {
             Ok(login) => login,
@@ -55,13 +50,10 @@ pub async fn load_user(
             }
         };
         if let Some(LoginState::SignedIn { user_id, epoch }) = login {
-            // Loaded with the session in the same query (`session_store`); looked up on its
-            // own only for a session saved without it.
-            let loaded = match session.get::<UserRow>(LOADED_USER).await {
-                Ok(Some(user)) if user.id == user_id => Ok(Some(user)),
-                _ => crate::auth::store::load_signed_in(&state.db, user_id).await,
-            };
-            match loaded {
+            // Loaded with the session in the same query (`session_store`): none when the
+            // user no longer exists.
+            let loaded = session.get::<UserRow>(LOADED_USER).await;
+            match loaded.map(|u| u.filter(|u| u.id == user_id)) {
                 Ok(Some(user))
                     if user.session_epoch == epoch
                         && user.status == crate::identity::UserStatus::Active =>

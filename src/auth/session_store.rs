@@ -61,45 +61,41 @@ fn backend(e: sqlx::Error) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
-#[async_trait]
-impl SessionStore for PgSessions {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+impl PgSessions {
+    /// Writes `record`; an existing row is replaced only when `replace` (a new session's id
+    /// that is taken already is not). Whether a row was written.
+    async fn write(&self, record: &Record, replace: bool) -> session_store::Result<bool> {
         let (data, user_id) = stored(record);
-        // A new id that is taken already (2^-128 per pair) is drawn again.
-        loop {
-            let inserted = sqlx::query!(
-                "INSERT INTO sessions (id_hash, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (id_hash) DO NOTHING",
-                id_hash(&record.id),
-                user_id,
-                Json(&data) as _,
-                record.expiry_date
-            )
-            .execute(&self.db)
-            .await
-            .map_err(backend)?;
-            if inserted.rows_affected() == 1 {
-                return Ok(());
-            }
-            record.id = Id::default();
-        }
-    }
-
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let (data, user_id) = stored(record);
-        sqlx::query!(
+        let written = sqlx::query!(
             "INSERT INTO sessions (id_hash, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id_hash) DO UPDATE
-             SET user_id = excluded.user_id, data = excluded.data, expires_at = excluded.expires_at",
+             SET user_id = excluded.user_id, data = excluded.data, expires_at = excluded.expires_at
+             WHERE $5",
             id_hash(&record.id),
             user_id,
             Json(&data) as _,
-            record.expiry_date
+            record.expiry_date,
+            replace
         )
         .execute(&self.db)
         .await
         .map_err(backend)?;
+        Ok(written.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl SessionStore for PgSessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A new id that is taken already (2^-128 per pair) is drawn again.
+        while !self.write(record, false).await? {
+            record.id = Id::default();
+        }
         Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.write(record, true).await.map(|_| ())
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
