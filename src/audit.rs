@@ -61,6 +61,8 @@ crate::text_enum! {
         AccountUpdated = "account_updated" => "audit.account_updated",
         ResellerSuspended = "reseller_suspended" => "audit.reseller_suspended",
         ResellerReactivated = "reseller_reactivated" => "audit.reseller_reactivated",
+        JobRetried = "job_retried" => "audit.job_retried",
+        SubscriptionChangeRequested = "subscription_change_requested" => "audit.subscription_change_requested",
     }
 }
 

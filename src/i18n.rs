@@ -22,6 +22,15 @@ crate::text_enum! {
 }
 
 impl Locale {
+    /// The one of three texts (Spanish, English, Portuguese) in this language.
+    pub fn pick<'a>(self, es: &'a str, en: &'a str, pt: &'a str) -> &'a str {
+        match self {
+            Locale::Es => es,
+            Locale::En => en,
+            Locale::PtBr => pt,
+        }
+    }
+
     /// The language's name in itself, for the language selector.
     pub fn native_name(self) -> &'static str {
         match self {

@@ -17,10 +17,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::mail::Mailer;
 
-/// The kinds of job, and how each is run.
-pub const SEND_EMAIL: &str = "send_email";
-pub const PROVISION_ORDER: &str = "provision_order";
-
 /// How a job attempt ended badly.
 #[derive(Debug)]
 pub enum JobError {
@@ -28,6 +24,13 @@ pub enum JobError {
     Transient(anyhow::Error),
     /// Will never succeed (bad payload): marked failed at once.
     Permanent(anyhow::Error),
+}
+
+impl JobError {
+    /// A transient failure from any error (a database error, a vendor that did not answer).
+    pub fn transient(e: impl Into<anyhow::Error>) -> Self {
+        JobError::Transient(e.into())
+    }
 }
 
 /// How long a mail that could not be sent keeps its (sealed) message, for staff to look into.
@@ -40,7 +43,7 @@ pub async fn drop_old_mail(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
         "UPDATE jobs SET payload = '{}'::jsonb
          WHERE kind = $1 AND state = 'failed' AND payload <> '{}'::jsonb
            AND finished_at < now() - make_interval(days => $2)",
-        SEND_EMAIL,
+        JobKind::SendEmail.code(),
         FAILED_MAIL_KEPT_DAYS,
     )
     .execute(db)
@@ -93,6 +96,27 @@ pub async fn enqueue_once<T: Serialize>(
     Ok(())
 }
 
+crate::text_enum! {
+    /// The kinds of job the worker knows.
+    pub enum JobKind {
+        SendEmail = "send_email" => "jobs.kind_send_email",
+        ProvisionOrder = "provision_order" => "jobs.kind_provision_order",
+        ChangeSubscription = "change_subscription" => "jobs.kind_change_subscription",
+    }
+}
+
+impl JobKind {
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::from_code(code)
+    }
+
+    /// Whether staff retry it from the job list. An order's provisioning is retried from the
+    /// order (its failed lines go back to the vendor), where the order's state is decided.
+    pub fn retried_from_the_list(self) -> bool {
+        matches!(self, JobKind::SendEmail)
+    }
+}
+
 /// A claimed job.
 #[derive(Debug)]
 struct Claimed {
@@ -112,10 +136,21 @@ pub struct Worker {
     pub vendor: Option<std::sync::Arc<dyn crate::vendors::Vendor>>,
     pub config: Option<std::sync::Arc<crate::config::Config>>,
     pub name: String,
-    /// How long a claimed job stays reserved to this worker.
+    /// How long a claimed job stays reserved to this worker without a heartbeat. The worker
+    /// renews it every third of that while the job runs, so a job whose worker died is taken up
+    /// again within one lease, and a long job is never run twice at once.
     pub lease: Duration,
+    /// The longest one attempt may run; past it the attempt counts as failed (and is retried).
+    pub max_run: Duration,
     /// How often the queue is polled when no notification arrives.
     pub poll: Duration,
+}
+
+/// How an attempt ended, as recorded.
+enum Outcome {
+    Done,
+    Retry(String),
+    Dead(String),
 }
 
 impl Worker {
@@ -126,7 +161,8 @@ impl Worker {
             vendor: None,
             config: None,
             name: format!("worker-{}", uuid::Uuid::new_v4()),
-            lease: Duration::from_secs(300),
+            lease: DEFAULT_LEASE,
+            max_run: Duration::from_secs(15 * 60),
             poll: Duration::from_secs(2),
         }
     }
@@ -185,6 +221,7 @@ impl Worker {
 
     /// Claims and runs one job; `false` when none was ready.
     pub async fn run_one(&self) -> anyhow::Result<bool> {
+        self.bury_abandoned().await?;
         let claimed = sqlx::query_as!(
             Claimed,
             "UPDATE jobs SET state = 'running', attempts = attempts + 1,
@@ -192,7 +229,7 @@ impl Worker {
              WHERE id = (
                  SELECT id FROM jobs
                  WHERE (state = 'queued' AND run_at <= now())
-                    OR (state = 'running' AND locked_until < now())
+                    OR (state = 'running' AND locked_until < now() AND attempts < max_attempts)
                  ORDER BY run_at, id
                  LIMIT 1
                  FOR UPDATE SKIP LOCKED)
@@ -205,72 +242,292 @@ impl Worker {
         let Some(job) = claimed else {
             return Ok(false);
         };
-        let outcome = self.dispatch(&job).await;
+        let heartbeat = AbortOnDrop(self.heartbeat(job.id).abort_handle());
+        let outcome = self.attempt(&job).await;
+        drop(heartbeat);
+        let outcome = match outcome {
+            Ok(()) => Outcome::Done,
+            Err(JobError::Transient(e)) if job.attempts < job.max_attempts => {
+                Outcome::Retry(format!("{e:#}"))
+            }
+            Err(JobError::Transient(e)) | Err(JobError::Permanent(e)) => {
+                Outcome::Dead(format!("{e:#}"))
+            }
+        };
+        self.record(&job, outcome).await?;
+        Ok(true)
+    }
+
+    /// One attempt, on a task of its own so that a panic in it is an attempt that failed (not
+    /// a dead worker), and bounded by [`Worker::max_run`].
+    async fn attempt(&self, job: &Claimed) -> Result<(), JobError> {
+        let worker = self.clone();
+        let kind = job.kind.clone();
+        let payload = job.payload.clone();
+        let last = job.attempts >= job.max_attempts;
+        let task = tokio::spawn(async move { worker.dispatch(&kind, &payload, last).await });
+        // Dropped with the worker's future (a worker stopped mid-job), the attempt stops too.
+        let _abort = AbortOnDrop(task.abort_handle());
+        match tokio::time::timeout(self.max_run, task).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(e)) if e.is_panic() => Err(JobError::Transient(anyhow::anyhow!(
+                "the job stopped with a panic: {}",
+                panic_message(e.into_panic())
+            ))),
+            Ok(Err(e)) => Err(JobError::Transient(anyhow::anyhow!(
+                "the job was cancelled: {e}"
+            ))),
+            Err(_) => Err(JobError::Transient(anyhow::anyhow!(
+                "the job ran over {} s",
+                self.max_run.as_secs()
+            ))),
+        }
+    }
+
+    /// Renews the lease of job `id` every third of it until aborted.
+    fn heartbeat(&self, id: i64) -> tokio::task::JoinHandle<()> {
+        let db = self.db.clone();
+        let name = self.name.clone();
+        let lease = self.lease;
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(lease / 3);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let renewed = sqlx::query!(
+                    "UPDATE jobs SET locked_until = now() + make_interval(secs => $3)
+                     WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+                    id,
+                    name,
+                    lease.as_secs_f64(),
+                )
+                .execute(&db)
+                .await;
+                match renewed {
+                    Ok(r) if r.rows_affected() == 1 => {}
+                    Ok(_) => {
+                        tracing::warn!(
+                            job = id,
+                            "the job's lease was lost; its outcome will not be recorded"
+                        );
+                        return;
+                    }
+                    Err(e) => tracing::warn!(job = id, error = %e, "cannot renew the job's lease"),
+                }
+            }
+        })
+    }
+
+    /// Records how an attempt ended (only while this worker still holds the job).
+    async fn record(&self, job: &Claimed, outcome: Outcome) -> anyhow::Result<()> {
         match outcome {
-            Ok(()) => {
+            Outcome::Done => {
                 sqlx::query!(
                     // A message sent is not kept: its payload is dropped.
                     "UPDATE jobs SET state = 'done', finished_at = now(), locked_until = NULL,
                             last_error = NULL,
                             payload = CASE WHEN kind = 'send_email' THEN '{}'::jsonb ELSE payload END
-                     WHERE id = $1 AND locked_by = $2",
+                     WHERE id = $1 AND locked_by = $2 AND state = 'running'",
                     job.id,
                     self.name,
                 )
                 .execute(&self.db)
                 .await?;
             }
-            Err(JobError::Transient(e)) if job.attempts < job.max_attempts => {
+            Outcome::Retry(error) => {
                 let backoff = backoff(job.attempts);
                 tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts,
-                    retry_in_secs = backoff.as_secs(), error = format!("{e:#}"), "job failed; will retry");
+                    retry_in_secs = backoff.as_secs(), error = %error, "job failed; will retry");
                 sqlx::query!(
                     "UPDATE jobs SET state = 'queued', locked_until = NULL, last_error = $3,
                             run_at = now() + make_interval(secs => $4)
-                     WHERE id = $1 AND locked_by = $2",
+                     WHERE id = $1 AND locked_by = $2 AND state = 'running'",
                     job.id,
                     self.name,
-                    format!("{e:#}"),
+                    error,
                     backoff.as_secs_f64(),
                 )
                 .execute(&self.db)
                 .await?;
             }
-            Err(JobError::Transient(e)) | Err(JobError::Permanent(e)) => {
-                tracing::error!(job = job.id, kind = %job.kind, error = format!("{e:#}"), "job failed for good");
-                sqlx::query!(
+            Outcome::Dead(error) => {
+                tracing::error!(job = job.id, kind = %job.kind, error = %error, "job failed for good");
+                let buried = sqlx::query!(
                     "UPDATE jobs SET state = 'failed', finished_at = now(), locked_until = NULL,
                             last_error = $3
-                     WHERE id = $1 AND locked_by = $2",
+                     WHERE id = $1 AND locked_by = $2 AND state = 'running'",
                     job.id,
                     self.name,
-                    format!("{e:#}"),
+                    error,
                 )
                 .execute(&self.db)
                 .await?;
+                if buried.rows_affected() == 1 {
+                    self.gave_up(&job.kind, &job.payload).await;
+                }
             }
         }
-        Ok(true)
+        Ok(())
     }
 
-    async fn dispatch(&self, job: &Claimed) -> Result<(), JobError> {
-        match job.kind.as_str() {
-            SEND_EMAIL => {
-                let email = self
-                    .mailer
-                    .unseal(&job.payload)
-                    .map_err(JobError::Permanent)?;
+    /// Jobs whose worker stopped (crashed, killed) during their last attempt: dead, not run a
+    /// time more, so a job that crashes the worker is not retried without end.
+    async fn bury_abandoned(&self) -> anyhow::Result<()> {
+        let buried = sqlx::query!(
+            "UPDATE jobs SET state = 'failed', finished_at = now(), locked_until = NULL,
+                    last_error = concat_ws(' / ', last_error,
+                        format('the worker stopped during attempt %s of %s', attempts, max_attempts))
+             WHERE state = 'running' AND locked_until < now() AND attempts >= max_attempts
+             RETURNING id, kind, payload",
+        )
+        .fetch_all(&self.db)
+        .await?;
+        for job in buried {
+            tracing::error!(job = job.id, kind = %job.kind, "job abandoned on its last attempt; dead");
+            self.gave_up(&job.kind, &job.payload).await;
+        }
+        Ok(())
+    }
+
+    /// What a job's subject becomes when its job is dead: an order in progress fails, and a
+    /// subscription change with it, with the vendor unreachable as the reason, rather than
+    /// staying "provisioning" or "pending at the vendor".
+    async fn gave_up(&self, kind: &str, payload: &serde_json::Value) {
+        let closed = match JobKind::parse(kind) {
+            Some(JobKind::ProvisionOrder) => match parse(payload) {
+                Ok(data) => crate::orders::provision::abandon(self, data).await,
+                Err(e) => Err(e),
+            },
+            Some(JobKind::ChangeSubscription) => match parse(payload) {
+                Ok(data) => crate::subscriptions::changes::abandon(self, data).await,
+                Err(e) => Err(e),
+            },
+            Some(JobKind::SendEmail) | None => Ok(()),
+        };
+        if let Err(e) = closed {
+            tracing::error!(kind, error = ?e, "cannot close the subject of a dead job");
+        }
+    }
+
+    async fn dispatch(
+        &self,
+        kind: &str,
+        payload: &serde_json::Value,
+        last_attempt: bool,
+    ) -> Result<(), JobError> {
+        match JobKind::parse(kind) {
+            Some(JobKind::SendEmail) => {
+                let email = self.mailer.unseal(payload).map_err(JobError::Permanent)?;
                 self.mailer.send(&email).await.map_err(JobError::Transient)
             }
-            PROVISION_ORDER => {
-                let data: crate::orders::provision::Job = parse(&job.payload)?;
-                crate::orders::provision::run(self, data, job.attempts >= job.max_attempts).await
+            Some(JobKind::ProvisionOrder) => {
+                let data: crate::orders::provision::Job = parse(payload)?;
+                crate::orders::provision::run(self, data, last_attempt).await
             }
-            other => Err(JobError::Permanent(anyhow::anyhow!(
-                "unknown job kind {other}"
+            Some(JobKind::ChangeSubscription) => {
+                let data: crate::subscriptions::changes::Job = parse(payload)?;
+                crate::subscriptions::changes::run(self, data, last_attempt).await
+            }
+            None => Err(JobError::Permanent(anyhow::anyhow!(
+                "unknown job kind {kind}"
             ))),
         }
     }
+}
+
+/// The default lease: a job whose worker died is taken up again within a minute.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
+/// Stops a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}
+
+/// A dead job, as staff see it.
+pub struct DeadJob {
+    pub id: i64,
+    pub kind: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: time::OffsetDateTime,
+    pub finished_at: Option<time::OffsetDateTime>,
+    /// Its payload is still there (a failed mail's message is dropped after 30 days).
+    pub has_payload: bool,
+    /// The order it provisions, for a link.
+    pub reseller_id: Option<uuid::Uuid>,
+    pub order_id: Option<uuid::Uuid>,
+}
+
+/// How many jobs wait, run and are dead.
+pub struct Counts {
+    pub queued: i64,
+    pub running: i64,
+    pub dead: i64,
+}
+
+pub async fn counts(db: impl PgExecutor<'_>) -> sqlx::Result<Counts> {
+    sqlx::query_as!(
+        Counts,
+        // One count per state, each on its partial index (finished jobs are most of the table).
+        r#"SELECT (SELECT count(*) FROM jobs WHERE state = 'queued') AS "queued!",
+                  (SELECT count(*) FROM jobs WHERE state = 'running') AS "running!",
+                  (SELECT count(*) FROM jobs WHERE state = 'failed') AS "dead!""#
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// The dead jobs, the latest first, at most `limit`.
+pub async fn dead(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<DeadJob>> {
+    sqlx::query_as!(
+        DeadJob,
+        r#"SELECT id, kind, attempts, last_error, created_at, finished_at,
+                  payload <> '{}'::jsonb AS "has_payload!",
+                  CASE WHEN kind = 'provision_order' THEN (payload->>'reseller_id')::uuid END AS reseller_id,
+                  CASE WHEN kind = 'provision_order' THEN (payload->>'order_id')::uuid END AS order_id
+           FROM jobs WHERE state = 'failed'
+           ORDER BY finished_at DESC NULLS LAST, id DESC
+           LIMIT $1"#,
+        limit,
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Puts a dead job back in the queue with its attempts reset; its kind, or `None` when it was
+/// not dead (already retried) or cannot be retried from the list.
+pub async fn retry(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<JobKind>> {
+    let kinds: Vec<String> = JobKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| k.retried_from_the_list())
+        .map(|k| k.code().to_string())
+        .collect();
+    let kind = sqlx::query_scalar!(
+        "WITH job AS (
+             UPDATE jobs SET state = 'queued', attempts = 0, run_at = now(), finished_at = NULL,
+                    locked_by = NULL, locked_until = NULL
+             WHERE id = $1 AND state = 'failed' AND payload <> '{}'::jsonb AND kind = ANY($2)
+             RETURNING kind)
+         SELECT kind FROM job, LATERAL (SELECT pg_notify('portal_jobs', '')) n",
+        id,
+        &kinds,
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(kind.and_then(|k| JobKind::parse(&k)))
 }
 
 fn parse<T: DeserializeOwned>(payload: &serde_json::Value) -> Result<T, JobError> {

@@ -152,7 +152,7 @@ impl Mailer {
         let sealed = Sealed {
             sealed: base64::engine::general_purpose::STANDARD.encode(self.seal.seal(&plain)),
         };
-        crate::jobs::enqueue(db, crate::jobs::SEND_EMAIL, &sealed, None).await?;
+        crate::jobs::enqueue(db, crate::jobs::JobKind::SendEmail.code(), &sealed, None).await?;
         Ok(())
     }
 

@@ -48,11 +48,7 @@ pub struct ListedProduct {
 
 impl ListedProduct {
     pub fn name(&self, locale: Locale) -> &str {
-        match locale {
-            Locale::Es => &self.name_es,
-            Locale::En => &self.name_en,
-            Locale::PtBr => &self.name_pt,
-        }
+        locale.pick(&self.name_es, &self.name_en, &self.name_pt)
     }
 }
 
@@ -239,19 +235,15 @@ pub struct Product {
 
 impl Product {
     pub fn name(&self, locale: Locale) -> &str {
-        match locale {
-            Locale::Es => &self.name_es,
-            Locale::En => &self.name_en,
-            Locale::PtBr => &self.name_pt,
-        }
+        locale.pick(&self.name_es, &self.name_en, &self.name_pt)
     }
 
     pub fn description(&self, locale: Locale) -> &str {
-        match locale {
-            Locale::Es => &self.description_es,
-            Locale::En => &self.description_en,
-            Locale::PtBr => &self.description_pt,
-        }
+        locale.pick(
+            &self.description_es,
+            &self.description_en,
+            &self.description_pt,
+        )
     }
 }
 
@@ -403,11 +395,7 @@ pub struct Related {
 
 impl Related {
     pub fn name(&self, locale: Locale) -> &str {
-        match locale {
-            Locale::Es => &self.name_es,
-            Locale::En => &self.name_en,
-            Locale::PtBr => &self.name_pt,
-        }
+        locale.pick(&self.name_es, &self.name_en, &self.name_pt)
     }
 }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::jobs::{JobError, Worker};
 use crate::orders::mail::Ending;
 use crate::orders::rules::{self, LineStatus, OrderStatus};
-use crate::orders::store::{self, Actor, OrderLine};
+use crate::orders::store::{self, Actor, OrderLine, OrderRow};
 use crate::subscriptions::store::FromLine;
 use crate::vendors::{SubscriptionRequest, VendorError, VendorErrorCode};
 
@@ -18,10 +18,6 @@ use crate::vendors::{SubscriptionRequest, VendorError, VendorErrorCode};
 pub struct Job {
     pub reseller_id: Uuid,
     pub order_id: Uuid,
-}
-
-fn db_error(e: impl Into<anyhow::Error>) -> JobError {
-    JobError::Transient(e.into())
 }
 
 pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), JobError> {
@@ -32,10 +28,10 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
     let db = &worker.db;
     let mut tx = crate::db::tenant_tx(db, job.reseller_id)
         .await
-        .map_err(db_error)?;
+        .map_err(JobError::transient)?;
     let Some(order) = store::order(&mut tx, job.reseller_id, job.order_id)
         .await
-        .map_err(db_error)?
+        .map_err(JobError::transient)?
     else {
         return Err(JobError::Permanent(anyhow::anyhow!(
             "order {} not found",
@@ -47,7 +43,7 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
     }
     if store::start_provisioning(&mut tx, job.reseller_id, job.order_id)
         .await
-        .map_err(db_error)?
+        .map_err(JobError::transient)?
     {
         let status = OrderStatus::Provisioning;
         store::add_event(
@@ -59,15 +55,15 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
             Actor::System,
         )
         .await
-        .map_err(db_error)?;
+        .map_err(JobError::transient)?;
     }
     let lines = store::order_lines(&mut tx, job.reseller_id, job.order_id)
         .await
-        .map_err(db_error)?;
+        .map_err(JobError::transient)?;
     let partner_id = crate::partners::store::public_id(&mut *tx, job.reseller_id)
         .await
-        .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+        .map_err(JobError::transient)?;
+    tx.commit().await.map_err(JobError::transient)?;
 
     let mut failure: Option<VendorErrorCode> = None;
     for line in lines.iter().filter(|l| l.status == LineStatus::Pending) {
@@ -78,13 +74,14 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
             tenant_domain: &line.tenant_domain,
             sku: &line.sku,
             quantity: line.quantity,
+            term: line.term,
             request_key: &request_key,
             partner_id: &partner_id,
             transfer_token: line.transfer_token.as_deref(),
         };
         let code = match vendor.create_subscription(&request).await {
             Ok(vendor_ref) => {
-                complete_line(worker, &job, order.customer_id, line, &vendor_ref).await?;
+                complete_line(worker, &job, &order, line, &vendor_ref).await?;
                 continue;
             }
             Err(VendorError::Transient(message)) if !last_attempt => {
@@ -96,28 +93,57 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
         failure = Some(code);
         let mut tx = crate::db::tenant_tx(db, job.reseller_id)
             .await
-            .map_err(db_error)?;
+            .map_err(JobError::transient)?;
         store::fail_line(&mut tx, job.reseller_id, line.id, code)
             .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+            .map_err(JobError::transient)?;
+        tx.commit().await.map_err(JobError::transient)?;
     }
     finish(worker, &job, failure).await
+}
+
+/// Closes an order whose provisioning job is dead (it crashed, ran over or could not reach the
+/// database on its last attempt): its pending lines fail with the vendor unreachable, and the
+/// order with them, so that it never stays "provisioning"; staff can retry it from the order.
+pub async fn abandon(worker: &Worker, job: Job) -> Result<(), JobError> {
+    let code = VendorErrorCode::Unavailable;
+    let mut tx = crate::db::tenant_tx(&worker.db, job.reseller_id)
+        .await
+        .map_err(JobError::transient)?;
+    let in_progress = store::order(&mut tx, job.reseller_id, job.order_id)
+        .await
+        .map_err(JobError::transient)?
+        .is_some_and(|o| o.status.in_progress());
+    if !in_progress {
+        return Ok(());
+    }
+    store::fail_pending_lines(&mut tx, job.reseller_id, job.order_id, code)
+        .await
+        .map_err(JobError::transient)?;
+    tx.commit().await.map_err(JobError::transient)?;
+    finish(worker, &job, Some(code)).await
 }
 
 /// Records the vendor's subscription as ours and the line as completed, together.
 async fn complete_line(
     worker: &Worker,
     job: &Job,
-    customer_id: Uuid,
+    order: &OrderRow,
     line: &OrderLine,
     vendor_ref: &str,
 ) -> Result<(), JobError> {
-    let today = time::OffsetDateTime::now_utc().date();
+    let now = time::OffsetDateTime::now_utc();
+    let today = now.date();
     let subscription = FromLine {
-        customer_id,
+        customer_id: order.customer_id,
         product_id: line.product_id,
         order_line_id: line.id,
+        vendor: line.vendor,
+        tenant_domain: &line.tenant_domain,
+        unit_price: line.unit_price,
+        unit_cost: line.unit_cost,
+        currency: &order.currency,
+        created_at: now,
         quantity: line.quantity,
         term: line.term,
         billing: line.billing,
@@ -127,14 +153,14 @@ async fn complete_line(
     };
     let mut tx = crate::db::tenant_tx(&worker.db, job.reseller_id)
         .await
-        .map_err(db_error)?;
+        .map_err(JobError::transient)?;
     crate::subscriptions::store::create_from_line(&mut tx, job.reseller_id, &subscription)
         .await
-        .map_err(db_error)?;
+        .map_err(JobError::transient)?;
     store::complete_line(&mut tx, job.reseller_id, line.id)
         .await
-        .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)
+        .map_err(JobError::transient)?;
+    tx.commit().await.map_err(JobError::transient)
 }
 
 /// Closes the order: completed when every line is, failed with the vendor's reason otherwise;
@@ -146,18 +172,18 @@ async fn finish(
 ) -> Result<(), JobError> {
     let mut tx = crate::db::tenant_tx(&worker.db, job.reseller_id)
         .await
-        .map_err(db_error)?;
+        .map_err(JobError::transient)?;
     let failed = match failure {
         Some(code) => Some(code),
         None => store::first_failure(&mut tx, job.reseller_id, job.order_id)
             .await
-            .map_err(db_error)?,
+            .map_err(JobError::transient)?,
     };
     let reason = failed.map(VendorErrorCode::code);
     let status = rules::outcome(reason);
     let closed = store::finish(&mut tx, job.reseller_id, job.order_id, status, reason)
         .await
-        .map_err(db_error)?;
+        .map_err(JobError::transient)?;
     if !closed {
         // Closed meanwhile (staff rejected it, or another run finished it): the outcome is
         // recorded here and not applied.
@@ -177,7 +203,7 @@ async fn finish(
             Actor::System,
         )
         .await
-        .map_err(db_error)?;
+        .map_err(JobError::transient)?;
         if let Some(config) = &worker.config {
             let ending = failed.map_or(Ending::Completed, Ending::Failed);
             let email = crate::orders::mail::order_finished(
@@ -198,5 +224,5 @@ async fn finish(
             }
         }
     }
-    tx.commit().await.map_err(db_error)
+    tx.commit().await.map_err(JobError::transient)
 }

@@ -1,6 +1,6 @@
 //! Order rules without I/O: what makes a cart line orderable, and the totals.
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 use crate::audit::Action;
 use crate::catalog::rules::{Billing, Term};
@@ -223,9 +223,7 @@ pub fn google_domain(input: &str) -> Result<String, &'static str> {
 }
 
 /// Rounds an amount to the cent (half away from zero): the one rounding of a line.
-pub fn cents(amount: Decimal) -> Decimal {
-    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-}
+pub use crate::subscriptions::proration::cents;
 
 /// The amount of one line per billing period: unit × quantity, rounded to the cent.
 pub fn line_total(unit: Decimal, quantity: i32) -> Decimal {
@@ -234,12 +232,7 @@ pub fn line_total(unit: Decimal, quantity: i32) -> Decimal {
 
 /// The end of the first term starting on `start`.
 pub fn term_end(start: time::Date, term: Term) -> time::Date {
-    let months = term.months() as i32;
-    let total = start.year() * 12 + (u8::from(start.month()) as i32 - 1) + months;
-    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
-    let month = time::Month::try_from((month0 + 1) as u8).unwrap_or(time::Month::January);
-    let last_day = month.length(year);
-    time::Date::from_calendar_date(year, month, start.day().min(last_day)).unwrap_or(start)
+    crate::subscriptions::proration::add_months(start, term.months() as i32)
 }
 
 /// Whether a billing frequency can be chosen for a term (`Billing::fits`).

@@ -220,19 +220,11 @@ pub struct Terms {
 
 impl Terms {
     pub fn title(&self, locale: Locale) -> &str {
-        match locale {
-            Locale::Es => &self.title_es,
-            Locale::En => &self.title_en,
-            Locale::PtBr => &self.title_pt,
-        }
+        locale.pick(&self.title_es, &self.title_en, &self.title_pt)
     }
 
     pub fn body(&self, locale: Locale) -> &str {
-        match locale {
-            Locale::Es => &self.body_es,
-            Locale::En => &self.body_en,
-            Locale::PtBr => &self.body_pt,
-        }
+        locale.pick(&self.body_es, &self.body_en, &self.body_pt)
     }
 }
 

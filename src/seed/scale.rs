@@ -262,19 +262,57 @@ async fn add_orders(
     .await?;
     done.lines += added.rows_affected() as i64;
     let added = sqlx::query!(
-        "INSERT INTO subscriptions (reseller_id, customer_id, product_id, order_line_id, quantity,
-                                    term, billing, start_date, end_date, vendor_ref, created_at)
-         SELECT l.reseller_id, o.customer_id, l.product_id, l.id, l.quantity, l.term, l.billing,
+        "INSERT INTO subscriptions (reseller_id, id, customer_id, product_id, order_line_id,
+                                    quantity, term, billing, start_date, end_date, vendor_ref,
+                                    created_at, vendor, tenant_domain, unit_price, unit_cost,
+                                    currency, auto_renew)
+         SELECT l.reseller_id, md5($2 || '-s-' || l.id)::uuid, o.customer_id, l.product_id, l.id,
+                l.quantity, l.term, l.billing,
                 o.created_at::date,
                 (o.created_at + CASE l.term WHEN 'P1M' THEN interval '1 month'
                                             WHEN 'P1Y' THEN interval '1 year'
                                             ELSE interval '3 years' END)::date,
-                'sub-' || l.id, o.created_at
+                'sub-' || l.id, o.created_at, l.vendor, l.tenant_domain, l.unit_price, l.unit_cost,
+                o.currency, abs(hashtext($2 || 'r' || l.id)) % 7 <> 0
          FROM order_lines l
          JOIN orders o ON o.reseller_id = l.reseller_id AND o.id = l.order_id
          WHERE l.reseller_id = $1 AND l.status = 'completed'
          ON CONFLICT DO NOTHING",
         reseller,
+        key,
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Each subscription's purchase batch and history; one in seven later turned auto-renew off.
+    sqlx::query!(
+        "INSERT INTO seat_batches (reseller_id, id, subscription_id, added, quantity, added_at,
+                                   window_closes_at)
+         SELECT reseller_id, md5($2 || '-b-' || id)::uuid, id, quantity, quantity, created_at,
+                created_at + interval '168 hours'
+         FROM subscriptions WHERE reseller_id = $1
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO subscription_changes (reseller_id, id, subscription_id, kind, seats_before,
+                                           seats_after, auto_renew, amount, currency, status,
+                                           actor_label, actor_id, requested_at, decided_at)
+         SELECT s.reseller_id, md5($2 || '-h-' || s.id || '-' || k.kind)::uuid, s.id, k.kind,
+                CASE k.kind WHEN 'purchase' THEN 0 ELSE s.quantity END, s.quantity,
+                CASE k.kind WHEN 'auto_renew' THEN false END, 0, s.currency, 'applied',
+                CASE k.kind WHEN 'purchase' THEN 'system' END,
+                CASE k.kind WHEN 'auto_renew' THEN $3::uuid END,
+                s.created_at + k.after, s.created_at + k.after
+         FROM subscriptions s
+         CROSS JOIN (VALUES ('purchase', interval '0'), ('auto_renew', interval '20 days')) AS k(kind, after)
+         WHERE s.reseller_id = $1 AND (k.kind = 'purchase' OR NOT s.auto_renew)
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        owner,
     )
     .execute(&mut *tx)
     .await?;

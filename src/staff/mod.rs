@@ -12,8 +12,12 @@ use crate::error::AppResult;
 use crate::identity::StaffUser;
 use crate::web::page::{self, PageCtx};
 
+mod jobs;
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/staff", get(home))
+    Router::new()
+        .route("/staff", get(home))
+        .merge(jobs::router())
 }
 
 #[derive(Template)]
@@ -24,6 +28,7 @@ struct HomePage {
     pending_programs: i64,
     resellers: i64,
     products: i64,
+    jobs: crate::jobs::Counts,
 }
 
 async fn home(
@@ -39,7 +44,9 @@ async fn home(
     )
     .fetch_one(&state.db)
     .await?;
+    let jobs = crate::jobs::counts(&state.db).await?;
     Ok(page::ok(&HomePage {
+        jobs,
         ctx,
         pending_access: counts.access,
         pending_programs: counts.programs,

@@ -1,10 +1,16 @@
-//! Subscriptions: what a customer holds at a vendor, made from the completed lines of orders.
-//! Read-only today (`/subscriptions`, and the section of the customer page); managing seats,
-//! renewals and suspensions lands here.
+//! Subscriptions: what a customer holds at a vendor, made from the completed lines of orders,
+//! and managed here: seats added or reduced within the vendor's windows and auto-renew, each
+//! change previewed with its money effect (`proration`, `rules`), sent to the vendor through
+//! the job queue (`changes`) and kept in the subscription's history (`page`).
 
+pub mod changes;
+pub mod page;
+pub mod proration;
 pub mod routes;
 pub mod rules;
 pub mod store;
 pub mod view;
 
-pub use routes::router;
+pub fn router() -> axum::Router<crate::app::AppState> {
+    routes::router().merge(page::router())
+}

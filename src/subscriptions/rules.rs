@@ -1,4 +1,14 @@
-//! Subscription rules without I/O.
+//! Subscription rules without I/O: what a change asked for becomes (the seats after it, its
+//! money effect, the deadline it leaves), or why it is refused. The preview shows the plan and
+//! the confirmation records the same plan, so what the user read is what is applied.
+
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::catalog::rules::{Billing, Term};
+use crate::subscriptions::proration::{self, Period};
+use crate::vendors::{VendorCode, VendorErrorCode, rules as vendor_rules};
 
 crate::text_enum! {
     /// Where a subscription stands at the vendor.
@@ -6,5 +16,402 @@ crate::text_enum! {
         Active = "active" => "subscriptions.status_active",
         Suspended = "suspended" => "subscriptions.status_suspended",
         Cancelled = "cancelled" => "subscriptions.status_cancelled",
+        Expired = "expired" => "subscriptions.status_expired",
+    }
+}
+
+crate::text_enum! {
+    /// What a change in a subscription's history did.
+    pub enum ChangeKind {
+        Purchase = "purchase" => "subscriptions.change_purchase",
+        AddSeats = "add_seats" => "subscriptions.change_add_seats",
+        RemoveSeats = "remove_seats" => "subscriptions.change_remove_seats",
+        AutoRenew = "auto_renew" => "subscriptions.change_auto_renew",
+    }
+}
+
+crate::text_enum! {
+    /// A change waits for the vendor, then is applied or failed (with the vendor's reason).
+    pub enum ChangeStatus {
+        Pending = "pending" => "subscriptions.change_pending",
+        Applied = "applied" => "subscriptions.change_applied",
+        Failed = "failed" => "subscriptions.change_failed",
+    }
+}
+
+/// Seats added together, and what is left of them.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    pub id: Uuid,
+    pub added: i32,
+    pub quantity: i32,
+    pub added_at: OffsetDateTime,
+    pub window_closes_at: Option<OffsetDateTime>,
+}
+
+/// What a change starts from.
+#[derive(Clone, Debug)]
+pub struct Current<'a> {
+    pub vendor: VendorCode,
+    pub term: Term,
+    pub billing: Billing,
+    pub status: SubscriptionStatus,
+    pub quantity: i32,
+    pub min_seats: i32,
+    pub max_seats: i32,
+    pub unit_price: Decimal,
+    pub start_date: time::Date,
+    pub end_date: time::Date,
+    pub auto_renew: bool,
+    /// A change is waiting for the vendor.
+    pub pending: bool,
+    pub batches: &'a [Batch],
+}
+
+/// A change as asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Asked {
+    AddSeats(i32),
+    /// Seats taken back from one batch.
+    RemoveSeats {
+        batch: Uuid,
+        seats: i32,
+    },
+    AutoRenew(bool),
+}
+
+/// The most seats one change adds or removes (the largest product limit).
+pub const MAX_CHANGE: i32 = 1_000_000;
+
+/// What a change does, before it is confirmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub kind: ChangeKind,
+    pub seats_before: i32,
+    pub seats_after: i32,
+    /// The charge now (positive) or the refund (negative), prorated by day to the end of the
+    /// billing period.
+    pub amount: Decimal,
+    pub period: Period,
+    /// The price per billing period before and after.
+    pub per_period_before: Decimal,
+    pub per_period_after: Decimal,
+    /// Until when the seats this change adds can be reduced (Microsoft).
+    pub window_closes: Option<OffsetDateTime>,
+    pub batch: Option<Uuid>,
+    pub auto_renew: Option<bool>,
+}
+
+/// Why a change cannot be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A change is already waiting for the vendor.
+    Pending,
+    /// Not a whole number of seats between 1 and the most a change takes.
+    Quantity,
+    /// More seats than the batch has left.
+    MoreThanTheBatch { left: i32 },
+    /// The batch is not this subscription's (or has no seats left).
+    NoSuchBatch,
+    /// The batch's window closed at this moment (Microsoft).
+    WindowClosed { closed_at: OffsetDateTime },
+    /// The renewal setting is already so.
+    Unchanged,
+    /// The vendor's rules refuse it.
+    Vendor(VendorErrorCode),
+}
+
+impl Refusal {
+    /// The message key of the refusal (its arguments come from [`Refusal`]'s fields).
+    pub fn key(self) -> &'static str {
+        match self {
+            Refusal::Pending => "subscriptions.refused_pending",
+            Refusal::Quantity => "subscriptions.refused_quantity",
+            Refusal::MoreThanTheBatch { .. } => "subscriptions.refused_more_than_batch",
+            Refusal::NoSuchBatch => "subscriptions.refused_no_batch",
+            Refusal::WindowClosed { .. } => "subscriptions.refused_window_closed",
+            Refusal::Unchanged => "subscriptions.refused_unchanged",
+            Refusal::Vendor(code) => code.key(),
+        }
+    }
+}
+
+/// The plan of `asked` on `current` at `now`, or why it is refused. Money is prorated from
+/// `now`'s UTC date (billing periods are UTC calendar dates).
+pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<Plan, Refusal> {
+    if current.pending {
+        return Err(Refusal::Pending);
+    }
+    if current.status != SubscriptionStatus::Active {
+        return Err(Refusal::Vendor(VendorErrorCode::NotActive));
+    }
+    let today = now.date();
+    let period =
+        proration::period_containing(current.start_date, current.billing, current.end_date, today);
+    let unit = current.unit_price;
+    let before = current.quantity;
+    let base = Plan {
+        kind: ChangeKind::AddSeats,
+        seats_before: before,
+        seats_after: before,
+        amount: Decimal::ZERO,
+        period,
+        per_period_before: proration::per_period(unit, before),
+        per_period_after: proration::per_period(unit, before),
+        window_closes: None,
+        batch: None,
+        auto_renew: None,
+    };
+    match asked {
+        Asked::AddSeats(seats) => {
+            if !(1..=MAX_CHANGE).contains(&seats) {
+                return Err(Refusal::Quantity);
+            }
+            let after = before + seats;
+            vendor_rules::seats_allowed(after, current.min_seats, current.max_seats)
+                .map_err(Refusal::Vendor)?;
+            Ok(Plan {
+                seats_after: after,
+                amount: proration::seat_change(unit, seats, period, today),
+                per_period_after: proration::per_period(unit, after),
+                window_closes: vendor_rules::window_closes(current.vendor, now),
+                ..base
+            })
+        }
+        Asked::RemoveSeats { batch, seats } => {
+            if !(1..=MAX_CHANGE).contains(&seats) {
+                return Err(Refusal::Quantity);
+            }
+            let found = current
+                .batches
+                .iter()
+                .find(|b| b.id == batch && b.quantity > 0)
+                .ok_or(Refusal::NoSuchBatch)?;
+            match vendor_rules::may_reduce(current.vendor, current.term, found.added_at, now) {
+                Ok(()) => {}
+                Err(VendorErrorCode::WindowClosed) => {
+                    let closed_at = found
+                        .window_closes_at
+                        .unwrap_or(found.added_at + vendor_rules::CANCELLATION_WINDOW);
+                    return Err(Refusal::WindowClosed { closed_at });
+                }
+                Err(code) => return Err(Refusal::Vendor(code)),
+            }
+            if seats > found.quantity {
+                return Err(Refusal::MoreThanTheBatch {
+                    left: found.quantity,
+                });
+            }
+            let after = before - seats;
+            vendor_rules::seats_allowed(after, current.min_seats, current.max_seats)
+                .map_err(Refusal::Vendor)?;
+            Ok(Plan {
+                kind: ChangeKind::RemoveSeats,
+                seats_after: after,
+                amount: proration::seat_change(unit, -seats, period, today),
+                per_period_after: proration::per_period(unit, after),
+                batch: Some(batch),
+                ..base
+            })
+        }
+        Asked::AutoRenew(on) => {
+            if on == current.auto_renew {
+                return Err(Refusal::Unchanged);
+            }
+            Ok(Plan {
+                kind: ChangeKind::AutoRenew,
+                auto_renew: Some(on),
+                ..base
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn batch(quantity: i32, added_at: OffsetDateTime) -> Batch {
+        Batch {
+            id: Uuid::from_u128(quantity as u128 + 1),
+            added: quantity,
+            quantity,
+            added_at,
+            window_closes_at: Some(added_at + vendor_rules::CANCELLATION_WINDOW),
+        }
+    }
+
+    fn business_standard(batches: &[Batch]) -> Current<'_> {
+        Current {
+            vendor: VendorCode::Microsoft,
+            term: Term::Yearly,
+            billing: Billing::Monthly,
+            status: SubscriptionStatus::Active,
+            quantity: batches.iter().map(|b| b.quantity).sum(),
+            min_seats: 1,
+            max_seats: 300,
+            unit_price: d("12.50"),
+            start_date: date!(2026 - 06 - 01),
+            end_date: date!(2027 - 06 - 01),
+            auto_renew: true,
+            pending: false,
+            batches,
+        }
+    }
+
+    #[test]
+    fn adding_seats_charges_the_days_left_of_the_period_and_opens_a_window() {
+        let batches = [batch(10, datetime!(2026-06-01 10:00 UTC))];
+        let now = datetime!(2026-11-16 09:30 UTC);
+        let plan = plan(&business_standard(&batches), Asked::AddSeats(5), now).unwrap();
+        assert_eq!((plan.seats_before, plan.seats_after), (10, 15));
+        // 1 Nov – 1 Dec: 15 of 30 days left, for 5 × 12.50.
+        assert_eq!(plan.amount, d("31.25"));
+        assert_eq!(plan.per_period_before, d("125.00"));
+        assert_eq!(plan.per_period_after, d("187.50"));
+        assert_eq!(plan.window_closes, Some(datetime!(2026-11-23 09:30 UTC)));
+    }
+
+    #[test]
+    fn seats_within_their_window_come_back_with_the_unused_days_refunded() {
+        let added = datetime!(2026-11-16 09:30 UTC);
+        let batches = [batch(10, datetime!(2026-06-01 10:00 UTC)), batch(5, added)];
+        let current = business_standard(&batches);
+        let asked = Asked::RemoveSeats {
+            batch: batches[1].id,
+            seats: 2,
+        };
+        let same_day = plan(&current, asked, datetime!(2026-11-16 17:00 UTC)).unwrap();
+        assert_eq!(same_day.kind, ChangeKind::RemoveSeats);
+        assert_eq!(same_day.seats_after, 13);
+        assert_eq!(same_day.amount, d("-12.50"));
+        let later = plan(&current, asked, datetime!(2026-11-19 09:00 UTC)).unwrap();
+        // 12 of 30 days left for 2 × 12.50.
+        assert_eq!(later.amount, d("-10.00"));
+        // More than the batch has.
+        let too_many = Asked::RemoveSeats {
+            batch: batches[1].id,
+            seats: 6,
+        };
+        assert_eq!(
+            plan(&current, too_many, added),
+            Err(Refusal::MoreThanTheBatch { left: 5 })
+        );
+    }
+
+    #[test]
+    fn seats_older_than_their_window_are_refused_with_the_moment_it_closed() {
+        let bought = datetime!(2026-06-01 10:00 UTC);
+        let batches = [batch(10, bought)];
+        let asked = Asked::RemoveSeats {
+            batch: batches[0].id,
+            seats: 1,
+        };
+        assert_eq!(
+            plan(
+                &business_standard(&batches),
+                asked,
+                datetime!(2026-11-16 09:30 UTC)
+            ),
+            Err(Refusal::WindowClosed {
+                closed_at: datetime!(2026-06-08 10:00 UTC)
+            })
+        );
+    }
+
+    #[test]
+    fn bad_quantities_other_batches_and_limits_are_refused() {
+        let batches = [batch(10, datetime!(2026-11-15 10:00 UTC))];
+        let current = business_standard(&batches);
+        let now = datetime!(2026-11-16 09:30 UTC);
+        assert_eq!(
+            plan(&current, Asked::AddSeats(0), now),
+            Err(Refusal::Quantity)
+        );
+        assert_eq!(
+            plan(&current, Asked::AddSeats(-3), now),
+            Err(Refusal::Quantity)
+        );
+        assert_eq!(
+            plan(&current, Asked::AddSeats(291), now),
+            Err(Refusal::Vendor(VendorErrorCode::SeatLimit))
+        );
+        let other = Asked::RemoveSeats {
+            batch: Uuid::nil(),
+            seats: 1,
+        };
+        assert_eq!(plan(&current, other, now), Err(Refusal::NoSuchBatch));
+        // Not below one seat.
+        let all = Asked::RemoveSeats {
+            batch: batches[0].id,
+            seats: 10,
+        };
+        assert_eq!(
+            plan(&current, all, now),
+            Err(Refusal::Vendor(VendorErrorCode::BelowMinimum))
+        );
+    }
+
+    #[test]
+    fn nothing_changes_while_a_change_waits_or_the_subscription_is_not_active() {
+        let batches = [batch(10, datetime!(2026-11-15 10:00 UTC))];
+        let now = datetime!(2026-11-16 09:30 UTC);
+        let waiting = Current {
+            pending: true,
+            ..business_standard(&batches)
+        };
+        assert_eq!(
+            plan(&waiting, Asked::AddSeats(1), now),
+            Err(Refusal::Pending)
+        );
+        let suspended = Current {
+            status: SubscriptionStatus::Suspended,
+            ..business_standard(&batches)
+        };
+        assert_eq!(
+            plan(&suspended, Asked::AutoRenew(false), now),
+            Err(Refusal::Vendor(VendorErrorCode::NotActive))
+        );
+    }
+
+    #[test]
+    fn renewal_is_turned_off_and_on_at_no_cost() {
+        let batches = [batch(10, datetime!(2026-06-01 10:00 UTC))];
+        let current = business_standard(&batches);
+        let now = datetime!(2026-11-16 09:30 UTC);
+        let off = plan(&current, Asked::AutoRenew(false), now).unwrap();
+        assert_eq!(
+            (off.kind, off.auto_renew, off.amount),
+            (ChangeKind::AutoRenew, Some(false), Decimal::ZERO)
+        );
+        assert_eq!(
+            plan(&current, Asked::AutoRenew(true), now),
+            Err(Refusal::Unchanged)
+        );
+    }
+
+    #[test]
+    fn google_annual_seats_go_up_never_down() {
+        let batches = [batch(10, datetime!(2026-11-15 10:00 UTC))];
+        let google = Current {
+            vendor: VendorCode::Google,
+            ..business_standard(&batches)
+        };
+        let now = datetime!(2026-11-16 09:30 UTC);
+        let add = plan(&google, Asked::AddSeats(2), now).unwrap();
+        assert_eq!(add.window_closes, None);
+        let remove = Asked::RemoveSeats {
+            batch: batches[0].id,
+            seats: 1,
+        };
+        assert_eq!(
+            plan(&google, remove, now),
+            Err(Refusal::Vendor(VendorErrorCode::CommitmentLocked))
+        );
     }
 }

@@ -1,6 +1,10 @@
 //! SQL for subscriptions. Every function runs in a tenant transaction and takes the reseller
 //! explicitly as well.
 
+mod changes;
+
+pub use changes::*;
+
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -31,11 +35,7 @@ pub struct SubscriptionRow {
 
 impl SubscriptionRow {
     pub fn name(&self, locale: Locale) -> &str {
-        match locale {
-            Locale::Es => &self.name_es,
-            Locale::En => &self.name_en,
-            Locale::PtBr => &self.name_pt,
-        }
+        locale.pick(&self.name_es, &self.name_en, &self.name_pt)
     }
 }
 
@@ -147,25 +147,46 @@ pub struct FromLine<'a> {
     pub customer_id: Uuid,
     pub product_id: Uuid,
     pub order_line_id: Uuid,
+    pub vendor: crate::vendors::VendorCode,
+    pub tenant_domain: &'a str,
     pub quantity: i32,
     pub term: Term,
     pub billing: Billing,
     pub start_date: time::Date,
     pub end_date: time::Date,
     pub vendor_ref: &'a str,
+    pub unit_price: rust_decimal::Decimal,
+    pub unit_cost: rust_decimal::Decimal,
+    pub currency: &'a str,
+    /// When the vendor created it: its first seats' window runs from then.
+    pub created_at: time::OffsetDateTime,
 }
 
-/// Records the subscription of an order line once (a provisioning job run again finds it).
+/// Records the subscription of an order line once (a provisioning job run again finds it),
+/// with its first seat batch and its purchase in the history.
 pub async fn create_from_line(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     s: &FromLine<'_>,
 ) -> sqlx::Result<()> {
+    let window = crate::vendors::rules::window_closes(s.vendor, s.created_at);
     sqlx::query!(
-        "INSERT INTO subscriptions (reseller_id, customer_id, product_id, order_line_id, quantity,
-                                    term, billing, start_date, end_date, vendor_ref)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (reseller_id, order_line_id) DO NOTHING",
+        "WITH created AS (
+             INSERT INTO subscriptions (reseller_id, customer_id, product_id, order_line_id,
+                                        quantity, term, billing, start_date, end_date, vendor_ref,
+                                        vendor, tenant_domain, unit_price, unit_cost, currency,
+                                        created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+             ON CONFLICT (reseller_id, order_line_id) DO NOTHING
+             RETURNING id),
+         batch AS (
+             INSERT INTO seat_batches (reseller_id, subscription_id, added, quantity, added_at,
+                                       window_closes_at)
+             SELECT $1, id, $5, $5, $16, $17 FROM created)
+         INSERT INTO subscription_changes (reseller_id, subscription_id, kind, seats_before,
+                                           seats_after, amount, currency, status, actor_label,
+                                           requested_at, decided_at)
+         SELECT $1, id, 'purchase', 0, $5, 0, $15, 'applied', 'system', $16, $16 FROM created",
         reseller_id,
         s.customer_id,
         s.product_id,
@@ -176,6 +197,13 @@ pub async fn create_from_line(
         s.start_date,
         s.end_date,
         s.vendor_ref,
+        s.vendor.code(),
+        s.tenant_domain,
+        s.unit_price,
+        s.unit_cost,
+        s.currency,
+        s.created_at,
+        window,
     )
     .execute(tx)
     .await?;

@@ -1,6 +1,13 @@
-//! How subscriptions read on a page (the list, and the customer page's section).
+//! How subscriptions read on a page: the list and the customer page's section, and one
+//! subscription's facts, seat batches, history, change previews and refusals.
 
-use crate::subscriptions::store::SubscriptionRow;
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+
+use crate::catalog::rules::Billing;
+use crate::subscriptions::proration;
+use crate::subscriptions::rules::{Asked, Batch, ChangeKind, Plan, Refusal};
+use crate::subscriptions::store::{Detail, HistoryRow, SubscriptionRow};
 use crate::web::PageCtx;
 
 /// A subscription with its product name, term, dates and status in the page's language.
@@ -32,4 +39,438 @@ pub fn rows(ctx: &PageCtx, subs: Vec<SubscriptionRow>) -> Vec<SubscriptionView> 
             subscription: s,
         })
         .collect()
+}
+
+/// The subscription's facts as its pages show them.
+pub struct Facts {
+    pub id: uuid::Uuid,
+    pub customer_id: uuid::Uuid,
+    pub customer: String,
+    pub order_id: uuid::Uuid,
+    pub name: String,
+    pub sku: String,
+    pub vendor: String,
+    pub tenant_domain: String,
+    pub vendor_ref: String,
+    pub quantity: i32,
+    pub term: String,
+    pub dates: String,
+    pub renewal: String,
+    pub auto_renew: bool,
+    pub status: &'static str,
+    pub status_label: String,
+    pub unit_price: String,
+    pub price_locked: String,
+    pub per_period: String,
+    pub pending: bool,
+    pub version: i32,
+    /// Active with no change waiting: the change forms are offered (to those who may change).
+    pub open_to_changes: bool,
+    /// Seats can be reduced in batches (Microsoft's windows, Google's flexible plan).
+    pub reducible: bool,
+}
+
+pub fn facts(ctx: &PageCtx, s: &Detail) -> Facts {
+    use crate::catalog::rules::Term;
+    use crate::vendors::VendorCode;
+    let date = |d| crate::i18n::format_date(ctx.locale, d);
+    Facts {
+        id: s.id,
+        customer_id: s.customer_id,
+        customer: s.customer.clone(),
+        order_id: s.order_id,
+        name: s.name(ctx.locale).to_string(),
+        sku: s.sku.clone(),
+        vendor: ctx.t(s.vendor.key()),
+        tenant_domain: s.tenant_domain.clone(),
+        vendor_ref: s.vendor_ref.clone(),
+        quantity: s.quantity,
+        term: format!("{} · {}", ctx.t(s.term.key()), ctx.t(s.billing.key())),
+        dates: format!("{} – {}", date(s.start_date), date(s.end_date)),
+        renewal: ctx.t(if s.auto_renew {
+            "subscriptions.auto_renew_on"
+        } else {
+            "subscriptions.auto_renew_off"
+        }),
+        auto_renew: s.auto_renew,
+        status: s.status.code(),
+        status_label: ctx.t(s.status.key()),
+        unit_price: ctx.money(s.unit_price, &s.currency),
+        price_locked: ctx.t_with(
+            "subscriptions.price_locked_until",
+            &[("date", &date(s.end_date))],
+        ),
+        per_period: format!(
+            "{} {}",
+            ctx.money(proration::per_period(s.unit_price, s.quantity), &s.currency),
+            ctx.t(per_key(s.billing))
+        ),
+        pending: s.pending_change.is_some(),
+        version: s.version,
+        open_to_changes: s.status == crate::subscriptions::rules::SubscriptionStatus::Active
+            && s.pending_change.is_none(),
+        reducible: s.vendor == VendorCode::Microsoft || s.term == Term::Monthly,
+    }
+}
+
+/// "per month", "per year", "per 3 years".
+fn per_key(billing: Billing) -> &'static str {
+    match billing {
+        Billing::Monthly => "subscriptions.per_month",
+        Billing::Annual => "subscriptions.per_year",
+        Billing::Triennial => "subscriptions.per_three_years",
+    }
+}
+
+/// A seat batch with its window in the reader's time zone.
+pub struct BatchView {
+    pub id: uuid::Uuid,
+    pub added: i32,
+    pub quantity: i32,
+    pub added_at: String,
+    /// "can be reduced until … — 2 days 4 h left", "closed on …", or nothing (no window).
+    pub window: String,
+    pub open: bool,
+    /// Why a reduction of this batch was refused, and what was typed.
+    pub problem: Option<String>,
+    pub typed: String,
+}
+
+pub fn batches(
+    ctx: &PageCtx,
+    s: &Detail,
+    batches: &[Batch],
+    now: OffsetDateTime,
+) -> Vec<BatchView> {
+    batches
+        .iter()
+        .map(|b| {
+            let open = b.quantity > 0
+                && crate::vendors::rules::may_reduce(s.vendor, s.term, b.added_at, now).is_ok();
+            let window = match b.window_closes_at {
+                Some(closes) if closes > now => ctx.t_with(
+                    "subscriptions.window_open",
+                    &[
+                        ("until", &ctx.moment(closes)),
+                        ("left", &time_left(ctx, closes - now)),
+                    ],
+                ),
+                Some(closed) => ctx.t_with(
+                    "subscriptions.window_closed",
+                    &[("date", &ctx.moment(closed))],
+                ),
+                None if open => ctx.t("subscriptions.window_flexible"),
+                None => ctx.t("subscriptions.window_commitment"),
+            };
+            BatchView {
+                id: b.id,
+                added: b.added,
+                quantity: b.quantity,
+                added_at: ctx.moment(b.added_at),
+                window,
+                open,
+                problem: None,
+                typed: String::new(),
+            }
+        })
+        .collect()
+}
+
+/// "2 days 4 h", "5 h 12 min".
+pub fn time_left(ctx: &PageCtx, left: time::Duration) -> String {
+    let minutes = left.whole_minutes().max(0);
+    let (days, hours, mins) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
+    let n = |v: i64| crate::i18n::format_integer(ctx.locale, v);
+    if days > 0 {
+        ctx.t_with(
+            "subscriptions.left_days",
+            &[("days", &n(days)), ("hours", &n(hours))],
+        )
+    } else {
+        ctx.t_with(
+            "subscriptions.left_hours",
+            &[("hours", &n(hours)), ("minutes", &n(mins))],
+        )
+    }
+}
+
+/// A change of the history as the page shows it.
+pub struct HistoryView {
+    pub when: String,
+    pub actor: String,
+    pub what: String,
+    pub money: String,
+    pub status: &'static str,
+    pub status_label: String,
+    pub reason: Option<String>,
+}
+
+pub fn history(ctx: &PageCtx, rows: Vec<HistoryRow>) -> Vec<HistoryView> {
+    rows.into_iter()
+        .map(|h| HistoryView {
+            when: ctx.moment(h.requested_at),
+            actor: match h.actor.as_deref() {
+                None | Some("system") => ctx.t("subscriptions.actor_system"),
+                Some(name) => name.to_string(),
+            },
+            what: describe(ctx, h.kind, h.seats_before, h.seats_after, h.auto_renew),
+            money: if h.amount.is_zero() {
+                String::new()
+            } else {
+                signed_money(ctx, h.amount, &h.currency)
+            },
+            status: h.status.code(),
+            status_label: ctx.t(h.status.key()),
+            reason: h.error.map(|code| ctx.t(code.key())),
+        })
+        .collect()
+}
+
+/// "+5 seats (10 → 15)", "−2 seats (15 → 13)", "Auto-renew turned off".
+fn describe(
+    ctx: &PageCtx,
+    kind: ChangeKind,
+    before: i32,
+    after: i32,
+    auto_renew: Option<bool>,
+) -> String {
+    let n = |v: i32| crate::i18n::format_integer(ctx.locale, v as i64);
+    match kind {
+        ChangeKind::Purchase => ctx.t_with("subscriptions.what_purchase", &[("seats", &n(after))]),
+        ChangeKind::AddSeats | ChangeKind::RemoveSeats => {
+            let key = if kind == ChangeKind::AddSeats {
+                "subscriptions.what_add"
+            } else {
+                "subscriptions.what_remove"
+            };
+            let args = [
+                ("seats", n((after - before).abs())),
+                ("before", n(before)),
+                ("after", n(after)),
+            ];
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            ctx.t_with(key, &args)
+        }
+        ChangeKind::AutoRenew => ctx.t(if auto_renew == Some(false) {
+            "subscriptions.what_auto_renew_off"
+        } else {
+            "subscriptions.what_auto_renew_on"
+        }),
+    }
+}
+
+/// "charge US$ 31.25" or "refund US$ 12.50".
+fn signed_money(ctx: &PageCtx, amount: Decimal, currency: &str) -> String {
+    let key = if amount < Decimal::ZERO {
+        "subscriptions.refund_of"
+    } else {
+        "subscriptions.charge_of"
+    };
+    ctx.t_with(key, &[("amount", &ctx.money(amount.abs(), currency))])
+}
+
+/// A change's plan as the preview shows it.
+pub struct PlanView {
+    pub what: String,
+    pub seats_before: i32,
+    pub seats_after: i32,
+    /// "Charged now" / "Refunded now" / nothing (no money effect).
+    pub money_label: String,
+    pub money: String,
+    pub money_explained: String,
+    pub per_period_before: String,
+    pub per_period_after: String,
+    pub deadline: Option<String>,
+}
+
+pub fn plan(ctx: &PageCtx, s: &Detail, plan: &Plan, now: OffsetDateTime) -> PlanView {
+    let date = |d| crate::i18n::format_date(ctx.locale, d);
+    let last_day = plan.period.end.previous_day().unwrap_or(plan.period.end);
+    let per = ctx.t(per_key(s.billing));
+    let (money_label, money_explained) = if plan.amount.is_zero() {
+        (ctx.t("subscriptions.no_money_effect"), String::new())
+    } else {
+        let label = if plan.amount < Decimal::ZERO {
+            "subscriptions.refunded_now"
+        } else {
+            "subscriptions.charged_now"
+        };
+        let explained = ctx.t_with(
+            "subscriptions.prorated",
+            &[("from", &date(now.date())), ("to", &date(last_day))],
+        );
+        (ctx.t(label), explained)
+    };
+    PlanView {
+        what: describe(
+            ctx,
+            plan.kind,
+            plan.seats_before,
+            plan.seats_after,
+            plan.auto_renew,
+        ),
+        seats_before: plan.seats_before,
+        seats_after: plan.seats_after,
+        money_label,
+        money: ctx.money(plan.amount.abs(), &s.currency),
+        money_explained,
+        per_period_before: format!("{} {per}", ctx.money(plan.per_period_before, &s.currency)),
+        per_period_after: format!("{} {per}", ctx.money(plan.per_period_after, &s.currency)),
+        deadline: plan.window_closes.map(|closes| {
+            let n = crate::i18n::format_integer(
+                ctx.locale,
+                (plan.seats_after - plan.seats_before) as i64,
+            );
+            ctx.t_with(
+                "subscriptions.deadline",
+                &[("seats", &n), ("until", &ctx.moment(closes))],
+            )
+        }),
+    }
+}
+
+/// What the audit log keeps of a change.
+pub fn audit_details(change_id: uuid::Uuid, plan: &Plan) -> serde_json::Value {
+    serde_json::json!({
+        "change": change_id,
+        "kind": plan.kind.code(),
+        "seats_before": plan.seats_before,
+        "seats_after": plan.seats_after,
+        "amount": plan.amount.to_string(),
+        "auto_renew": plan.auto_renew,
+    })
+}
+
+/// Why a change was not made, for the page.
+pub struct Problem {
+    pub message: String,
+    /// The batch the refused reduction was for (its form shows the message).
+    pub batch: Option<uuid::Uuid>,
+}
+
+impl Problem {
+    pub fn refusal(ctx: &PageCtx, refusal: Refusal) -> Self {
+        let message = match refusal {
+            Refusal::WindowClosed { closed_at } => {
+                ctx.t_with(refusal.key(), &[("date", &ctx.moment(closed_at))])
+            }
+            Refusal::MoreThanTheBatch { left } => ctx.t_with(
+                refusal.key(),
+                &[(
+                    "left",
+                    &crate::i18n::format_integer(ctx.locale, left as i64),
+                )],
+            ),
+            _ => ctx.t(refusal.key()),
+        };
+        Self {
+            message,
+            batch: None,
+        }
+    }
+
+    pub fn stale(ctx: &PageCtx) -> Self {
+        Self {
+            message: ctx.t("subscriptions.stale"),
+            batch: None,
+        }
+    }
+}
+
+/// A change as a form (the page's forms, the preview's query, the confirmation) sends it.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct ChangeForm {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub quantity: String,
+    #[serde(default)]
+    pub batch: String,
+    #[serde(default)]
+    pub auto_renew: String,
+    #[serde(default)]
+    pub version: String,
+}
+
+impl ChangeForm {
+    /// The change asked for; `Err(true)` when the quantity is not a whole number of seats
+    /// (the user's to correct), `Err(false)` when the form was not one of the page's.
+    pub fn asked(&self) -> Result<Asked, bool> {
+        let quantity = self
+            .quantity
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|q| (1..=crate::subscriptions::rules::MAX_CHANGE).contains(q))
+            .ok_or(true);
+        match ChangeKind::from_code(self.kind.trim()) {
+            Some(ChangeKind::AddSeats) => Ok(Asked::AddSeats(quantity?)),
+            Some(ChangeKind::RemoveSeats) => {
+                let batch = self.batch_id().ok_or(false)?;
+                Ok(Asked::RemoveSeats {
+                    batch,
+                    seats: quantity?,
+                })
+            }
+            Some(ChangeKind::AutoRenew) => match self.auto_renew.as_str() {
+                "on" => Ok(Asked::AutoRenew(true)),
+                "off" => Ok(Asked::AutoRenew(false)),
+                _ => Err(false),
+            },
+            Some(ChangeKind::Purchase) | None => Err(false),
+        }
+    }
+
+    /// The batch a reduction names.
+    pub fn batch_id(&self) -> Option<uuid::Uuid> {
+        uuid::Uuid::parse_str(self.batch.trim()).ok()
+    }
+
+    /// The version the confirmation was made on.
+    pub fn version(&self) -> Option<i32> {
+        self.version.trim().parse().ok()
+    }
+
+    /// The same change, to confirm on `version`.
+    pub fn confirming(self, version: i32) -> Self {
+        Self {
+            version: version.to_string(),
+            ..self
+        }
+    }
+}
+
+/// Where a refused change's message goes on the page, with what was typed.
+#[derive(Default)]
+pub struct Placed {
+    /// Above the page (a refused renewal change, a stale version).
+    pub general: Option<String>,
+    /// Beside the add-seats form.
+    pub add: Option<String>,
+    pub add_typed: String,
+}
+
+/// Puts `problem` beside the form it came from (`batches` get theirs).
+pub fn place(problem: Option<Problem>, form: &ChangeForm, batches: &mut [BatchView]) -> Placed {
+    let Some(problem) = problem else {
+        return Placed::default();
+    };
+    match (ChangeKind::from_code(form.kind.trim()), problem.batch) {
+        (Some(ChangeKind::AddSeats), _) => Placed {
+            general: None,
+            add: Some(problem.message),
+            add_typed: form.quantity.clone(),
+        },
+        (Some(ChangeKind::RemoveSeats), Some(id)) if batches.iter().any(|b| b.id == id) => {
+            if let Some(b) = batches.iter_mut().find(|b| b.id == id) {
+                b.problem = Some(problem.message);
+                b.typed = form.quantity.clone();
+            }
+            Placed::default()
+        }
+        _ => Placed {
+            general: Some(problem.message),
+            ..Placed::default()
+        },
+    }
 }

@@ -4,6 +4,7 @@
 //! plug in behind the same trait: tenants (with the customer data the vendor requires),
 //! subscriptions, and Google Workspace transfers with the customer's transfer token.
 
+pub mod rules;
 pub mod sandbox;
 
 use async_trait::async_trait;
@@ -36,6 +37,14 @@ crate::text_enum! {
         TransferTokenExpired = "transfer_token_expired" => "vendor_error.transfer_token_expired",
         PaymentDeclined = "payment_declined" => "vendor_error.payment_declined",
         SeatLimit = "seat_limit" => "vendor_error.seat_limit",
+        /// Fewer seats than the product's minimum (or none).
+        BelowMinimum = "below_minimum" => "vendor_error.below_minimum",
+        /// Microsoft: the seats' cancellation window has closed.
+        WindowClosed = "window_closed" => "vendor_error.window_closed",
+        /// Google: an annual plan's seats cannot go down until renewal.
+        CommitmentLocked = "commitment_locked" => "vendor_error.commitment_locked",
+        /// The subscription is not active (suspended, cancelled, expired).
+        NotActive = "not_active" => "vendor_error.not_active",
         /// The vendor did not answer after every attempt.
         Unavailable = "unavailable" => "vendor_error.unavailable",
     }
@@ -61,6 +70,7 @@ pub struct SubscriptionRequest<'a> {
     pub tenant_domain: &'a str,
     pub sku: &'a str,
     pub quantity: i32,
+    pub term: crate::catalog::rules::Term,
     /// Idempotency: the same key answers the subscription created the first time.
     pub request_key: &'a str,
     /// The reseller's public id, which the vendor knows it by.
@@ -68,6 +78,27 @@ pub struct SubscriptionRequest<'a> {
     /// Moves the customer's existing subscription to this reseller instead of creating one
     /// (Google Workspace), with the token the customer generated.
     pub transfer_token: Option<&'a str>,
+}
+
+/// A change to an existing subscription at the vendor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VendorChange {
+    /// The subscription's seats become this many (more: a new batch; fewer: taken from the
+    /// batches the vendor still lets go).
+    Quantity(i32),
+    /// Renew at term end, or not.
+    AutoRenew(bool),
+}
+
+/// A change to ask the vendor for.
+#[derive(Debug, Clone)]
+pub struct ChangeRequest<'a> {
+    pub vendor: VendorCode,
+    pub vendor_ref: &'a str,
+    pub tenant_domain: &'a str,
+    /// Idempotency: asking again with the same key applies the change once.
+    pub request_key: &'a str,
+    pub change: VendorChange,
 }
 
 /// The customer data a vendor requires to create a tenant (confirmed by the reseller).
@@ -184,6 +215,10 @@ pub trait Vendor: Send + Sync {
         &self,
         request: &SubscriptionRequest<'_>,
     ) -> Result<String, VendorError>;
+
+    /// Changes a subscription (its seats, its renewal setting), by the vendor's rules
+    /// (`vendors::rules`): a refusal is permanent, with the vendor's reason.
+    async fn change_subscription(&self, request: &ChangeRequest<'_>) -> Result<(), VendorError>;
 }
 
 #[cfg(test)]

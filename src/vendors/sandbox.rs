@@ -6,9 +6,10 @@ use async_trait::async_trait;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::catalog::rules::Term;
 use crate::vendors::{
-    Claim, IssuedToken, SubscriptionRequest, TenantOwner, TenantProfile, Vendor, VendorCode,
-    VendorError, VendorErrorCode, check_token, normalize_token,
+    ChangeRequest, Claim, IssuedToken, SubscriptionRequest, TenantOwner, TenantProfile, Vendor,
+    VendorChange, VendorCode, VendorError, VendorErrorCode, check_token, normalize_token, rules,
 };
 
 /// The sandbox vendor.
@@ -116,6 +117,102 @@ impl Sandbox {
 
 fn internal(e: impl std::fmt::Display) -> VendorError {
     VendorError::Transient(format!("sandbox storage: {e}"))
+}
+
+impl Sandbox {
+    /// The failures injected by tenant domain (see [`Sandbox`]).
+    async fn inject(&self, domain: &str, request_key: &str) -> Result<(), VendorError> {
+        if domain.starts_with("payment-declined") && !self.payment_fixed(domain).await? {
+            return Err(refused(
+                VendorErrorCode::PaymentDeclined,
+                "The vendor declined the payment method.",
+            ));
+        }
+        if domain.starts_with("over-limit") {
+            return Err(refused(
+                VendorErrorCode::SeatLimit,
+                "The quantity exceeds the vendor's limit for this tenant.",
+            ));
+        }
+        if domain.starts_with("vendor-down") {
+            return Err(VendorError::Transient("503 Service Unavailable".into()));
+        }
+        if domain.starts_with("timeout") {
+            return Err(VendorError::Transient(
+                "timed out waiting for the vendor".into(),
+            ));
+        }
+        if domain.starts_with("flaky") {
+            let attempts = sqlx::query_scalar!(
+                "INSERT INTO sandbox_attempts (request_key, attempts) VALUES ($1, 1)
+                 ON CONFLICT (request_key) DO UPDATE SET attempts = sandbox_attempts.attempts + 1
+                 RETURNING attempts",
+                request_key,
+            )
+            .fetch_one(&self.db)
+            .await
+            .map_err(internal)?;
+            if attempts == 1 {
+                return Err(VendorError::Transient("502 Bad Gateway".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes `seats` seats off a subscription, from its newest batches the vendor's rules
+    /// still let go; refused (nothing taken) when they are not enough.
+    async fn reduce(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        request: &ChangeRequest<'_>,
+        term: Term,
+        seats: i32,
+    ) -> Result<(), VendorError> {
+        let now = time::OffsetDateTime::now_utc();
+        let batches = sqlx::query!(
+            "SELECT id, quantity, added_at FROM sandbox_seat_batches
+             WHERE vendor_ref = $1 AND quantity > 0 ORDER BY added_at DESC, id DESC",
+            request.vendor_ref,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(internal)?;
+        let mut left = seats;
+        let mut refusal = VendorErrorCode::WindowClosed;
+        for batch in batches {
+            if left == 0 {
+                break;
+            }
+            if let Err(code) = rules::may_reduce(request.vendor, term, batch.added_at, now) {
+                refusal = code;
+                continue;
+            }
+            let take = left.min(batch.quantity);
+            sqlx::query!(
+                "UPDATE sandbox_seat_batches SET quantity = quantity - $2 WHERE id = $1",
+                batch.id,
+                take,
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+            left -= take;
+        }
+        if left > 0 {
+            return Err(refused(
+                refusal,
+                "These seats can no longer be reduced before renewal.",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn refused(code: VendorErrorCode, message: &str) -> VendorError {
+    VendorError::Permanent {
+        code,
+        message: message.into(),
+    }
 }
 
 #[async_trait]
@@ -238,41 +335,8 @@ impl Vendor for Sandbox {
             self.check_transfer(token, request.tenant_domain, request.partner_id)
                 .await?;
         }
-        let domain = request.tenant_domain;
-        if domain.starts_with("payment-declined") && !self.payment_fixed(domain).await? {
-            return Err(VendorError::Permanent {
-                code: VendorErrorCode::PaymentDeclined,
-                message: "The vendor declined the payment method.".into(),
-            });
-        }
-        if domain.starts_with("over-limit") {
-            return Err(VendorError::Permanent {
-                code: VendorErrorCode::SeatLimit,
-                message: "The quantity exceeds the vendor's limit for this tenant.".into(),
-            });
-        }
-        if domain.starts_with("vendor-down") {
-            return Err(VendorError::Transient("503 Service Unavailable".into()));
-        }
-        if domain.starts_with("timeout") {
-            return Err(VendorError::Transient(
-                "timed out waiting for the vendor".into(),
-            ));
-        }
-        if domain.starts_with("flaky") {
-            let attempts = sqlx::query_scalar!(
-                "INSERT INTO sandbox_attempts (request_key, attempts) VALUES ($1, 1)
-                 ON CONFLICT (request_key) DO UPDATE SET attempts = sandbox_attempts.attempts + 1
-                 RETURNING attempts",
-                request.request_key,
-            )
-            .fetch_one(&self.db)
-            .await
-            .map_err(internal)?;
-            if attempts == 1 {
-                return Err(VendorError::Transient("502 Bad Gateway".into()));
-            }
-        }
+        self.inject(request.tenant_domain, request.request_key)
+            .await?;
         let kind = if request.transfer_token.is_some() {
             "transfer"
         } else {
@@ -284,14 +348,20 @@ impl Vendor for Sandbox {
             Uuid::new_v4().simple()
         );
         sqlx::query!(
-            "INSERT INTO sandbox_subscriptions (vendor_ref, vendor, tenant_ref, sku, quantity, request_key)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (request_key) DO NOTHING",
+            "WITH created AS (
+                 INSERT INTO sandbox_subscriptions (vendor_ref, vendor, tenant_ref, sku, quantity,
+                                                    request_key, term)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_key) DO NOTHING
+                 RETURNING vendor_ref, quantity)
+             INSERT INTO sandbox_seat_batches (vendor_ref, quantity)
+             SELECT vendor_ref, quantity FROM created",
             vendor_ref,
             request.vendor.code(),
             request.tenant_ref,
             request.sku,
             request.quantity,
             request.request_key,
+            request.term.code(),
         )
         .execute(&self.db)
         .await
@@ -303,5 +373,71 @@ impl Vendor for Sandbox {
         .fetch_one(&self.db)
         .await
         .map_err(internal)
+    }
+
+    async fn change_subscription(&self, request: &ChangeRequest<'_>) -> Result<(), VendorError> {
+        tokio::time::sleep(self.latency).await;
+        self.inject(request.tenant_domain, request.request_key)
+            .await?;
+        let mut tx = self.db.begin().await.map_err(internal)?;
+        let first = sqlx::query!(
+            "INSERT INTO sandbox_changes (request_key, vendor_ref) VALUES ($1, $2)
+             ON CONFLICT (request_key) DO NOTHING",
+            request.request_key,
+            request.vendor_ref,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+        if first.rows_affected() == 0 {
+            // Asked again (a retry after a lost answer): it was applied the first time.
+            return Ok(());
+        }
+        let current = sqlx::query!(
+            "SELECT quantity, term FROM sandbox_subscriptions WHERE vendor_ref = $1 FOR UPDATE",
+            request.vendor_ref,
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| refused(VendorErrorCode::NotActive, "No such subscription."))?;
+        match request.change {
+            VendorChange::AutoRenew(on) => {
+                sqlx::query!(
+                    "UPDATE sandbox_subscriptions SET auto_renew = $2 WHERE vendor_ref = $1",
+                    request.vendor_ref,
+                    on,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+            }
+            VendorChange::Quantity(seats) if seats > current.quantity => {
+                sqlx::query!(
+                    "INSERT INTO sandbox_seat_batches (vendor_ref, quantity) VALUES ($1, $2)",
+                    request.vendor_ref,
+                    seats - current.quantity,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+            }
+            VendorChange::Quantity(seats) => {
+                let term = Term::from_code(&current.term).unwrap_or(Term::Yearly);
+                self.reduce(&mut tx, request, term, current.quantity - seats)
+                    .await?;
+            }
+        }
+        if let VendorChange::Quantity(seats) = request.change {
+            sqlx::query!(
+                "UPDATE sandbox_subscriptions SET quantity = $2 WHERE vendor_ref = $1",
+                request.vendor_ref,
+                seats,
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)
     }
 }

@@ -645,3 +645,90 @@ async fn failed_order_is_explained_and_staff_retry_it_in_english() {
     browser.close().await;
     assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 1);
 }
+
+/// J6 in a browser: five seats added (the preview's charge and deadline read before
+/// confirming), two of them reduced the same day for a refund, auto-renew turned off, each
+/// step in the history once the vendor answered (the page updates itself meanwhile).
+async fn manage_subscription(lang: &str, seats: &str, history: &[&str]) {
+    let app = TestApp::spawn().await;
+    let (_, owner, customer) = crate::orders::setup(&app, "contoso.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    let cart = crate::orders::add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
+    let order = crate::orders::order_id(&app.submit(&cart.form("form.place-order")).await);
+    crate::orders::wait_status(&app, order, "completed").await;
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let Some(browser) = Browser::start(lang).await else {
+        return;
+    };
+    sign_in(&app, &browser, &owner).await;
+    browser
+        .goto(&app.url(&format!("/subscriptions/{id}")))
+        .await;
+    browser.wait_text("#seats", |t| t == "10").await;
+    browser.fill("#f-add", "5").await;
+    browser.submit("#add-seats").await;
+    let effect = browser
+        .wait_text("#money-effect", |t| t.contains("66"))
+        .await;
+    assert!(effect.contains("66"), "{effect}");
+    browser.wait_text("#deadline", |t| t.contains('5')).await;
+    browser.snap(&format!("j6-{lang}-1-preview")).await;
+    browser.submit("#confirm-change").await;
+    browser.wait_text("#seats", |t| t == "15").await;
+    browser.snap(&format!("j6-{lang}-2-added")).await;
+
+    // The new batch is the last one; two of its seats go back.
+    browser
+        .fill("#batches tbody tr:last-child input[name=quantity]", "2")
+        .await;
+    browser.submit("#batches tbody tr:last-child form").await;
+    let refund = browser
+        .wait_text("#money-effect", |t| t.contains("26"))
+        .await;
+    assert!(refund.contains("26"), "{refund}");
+    browser.submit("#confirm-change").await;
+    browser.wait_text("#seats", |t| t == seats).await;
+
+    browser.submit("#auto-renew").await;
+    browser.wait_text("#preview", |_| true).await;
+    browser.submit("#confirm-change").await;
+    browser.wait_text("#renewal", |t| t == "Manual").await;
+    let shown = browser.text("#history tbody").await;
+    for step in history {
+        assert!(shown.contains(step), "{step} not in {shown}");
+    }
+    browser.scroll_to("#history").await;
+    browser.snap(&format!("j6-{lang}-3-history")).await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn j6_manage_a_subscription_in_spanish() {
+    manage_subscription(
+        "es",
+        "13",
+        &[
+            "+5 licencias (10 → 15)",
+            "−2 licencias (15 → 13)",
+            "Renovación automática desactivada",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn j6_manage_a_subscription_in_english() {
+    manage_subscription(
+        "en",
+        "13",
+        &[
+            "+5 seats (10 → 15)",
+            "−2 seats (15 → 13)",
+            "Auto-renew turned off",
+        ],
+    )
+    .await;
+}

@@ -13,3 +13,4 @@ mod identity;
 mod orders;
 mod platform;
 mod programs;
+mod subscriptions;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 /// A reseller approved in Microsoft CSP and Google Workspace (demo catalog), its owner, and
 /// an active customer with a reserved Microsoft tenant on `domain`.
-async fn setup(app: &TestApp, domain: &str) -> (Uuid, TestUser, Uuid) {
+pub(crate) async fn setup(app: &TestApp, domain: &str) -> (Uuid, TestUser, Uuid) {
     let (r, owner, customer) = app.reseller_with_customer().await;
     app.vendor_tenant(r, customer, "microsoft", "reserved", domain, "ms-tenant-1")
         .await;
@@ -35,7 +35,7 @@ async fn cart_form(
 }
 
 /// Puts `quantity` of `sku` (yearly, billed monthly) in the cart, with the customer's tenant.
-async fn add_to_cart(
+pub(crate) async fn add_to_cart(
     app: &TestApp,
     client: &reqwest::Client,
     customer: Uuid,
@@ -46,7 +46,7 @@ async fn add_to_cart(
     app.submit_with(client, &form).await
 }
 
-async fn status_of(app: &TestApp, order: Uuid) -> String {
+pub(crate) async fn status_of(app: &TestApp, order: Uuid) -> String {
     sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
         .bind(order)
         .fetch_one(&app.db)
@@ -54,7 +54,7 @@ async fn status_of(app: &TestApp, order: Uuid) -> String {
         .unwrap()
 }
 
-async fn wait_status(app: &TestApp, order: Uuid, want: &str) -> String {
+pub(crate) async fn wait_status(app: &TestApp, order: Uuid, want: &str) -> String {
     let mut status = String::new();
     for _ in 0..150 {
         status = status_of(app, order).await;
@@ -74,7 +74,7 @@ async fn wait_status(app: &TestApp, order: Uuid, want: &str) -> String {
     status
 }
 
-fn order_id(page: &Page) -> Uuid {
+pub(crate) fn order_id(page: &Page) -> Uuid {
     page.path().trim_start_matches("/orders/").parse().unwrap()
 }
 
@@ -920,18 +920,45 @@ async fn a_price_changed_since_it_was_added_is_shown_and_placing_asks_again() {
     );
 }
 
-/// A vendor call that succeeds and then never returns: the worker dies holding the job.
-struct DiesAfterTheVendorAnswers(portal::vendors::Sandbox);
+/// How a scripted vendor's subscription call behaves (the rest is the sandbox's).
+#[derive(Clone, Copy)]
+enum Script {
+    /// Succeeds at the sandbox, then never returns: the worker dies holding the job.
+    DiesAfterTheVendorAnswers,
+    /// Takes this long, then answers as the sandbox does.
+    Slow(Duration),
+    /// Panics.
+    Panics,
+    /// Never answers.
+    Hangs,
+}
+
+/// The sandbox with a scripted subscription call, counting the calls.
+struct Scripted {
+    sandbox: portal::vendors::Sandbox,
+    script: Script,
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Scripted {
+    fn new(app: &TestApp, script: Script) -> Self {
+        Self {
+            sandbox: portal::vendors::Sandbox::new(app.db.clone()),
+            script,
+            calls: Default::default(),
+        }
+    }
+}
 
 #[async_trait::async_trait]
-impl portal::vendors::Vendor for DiesAfterTheVendorAnswers {
+impl portal::vendors::Vendor for Scripted {
     async fn domain_available(
         &self,
         vendor: portal::vendors::VendorCode,
         domain: &str,
         owner: portal::vendors::TenantOwner,
     ) -> anyhow::Result<bool> {
-        self.0.domain_available(vendor, domain, owner).await
+        self.sandbox.domain_available(vendor, domain, owner).await
     }
     async fn claim_tenant(
         &self,
@@ -940,7 +967,9 @@ impl portal::vendors::Vendor for DiesAfterTheVendorAnswers {
         owner: portal::vendors::TenantOwner,
         existing: bool,
     ) -> anyhow::Result<portal::vendors::Claim> {
-        self.0.claim_tenant(vendor, domain, owner, existing).await
+        self.sandbox
+            .claim_tenant(vendor, domain, owner, existing)
+            .await
     }
     async fn create_tenant(
         &self,
@@ -949,7 +978,9 @@ impl portal::vendors::Vendor for DiesAfterTheVendorAnswers {
         owner: portal::vendors::TenantOwner,
         profile: &portal::vendors::TenantProfile,
     ) -> anyhow::Result<portal::vendors::Claim> {
-        self.0.create_tenant(vendor, domain, owner, profile).await
+        self.sandbox
+            .create_tenant(vendor, domain, owner, profile)
+            .await
     }
     async fn transfer_tenant(
         &self,
@@ -958,7 +989,7 @@ impl portal::vendors::Vendor for DiesAfterTheVendorAnswers {
         partner_id: &str,
         owner: portal::vendors::TenantOwner,
     ) -> Result<String, portal::vendors::VendorError> {
-        self.0
+        self.sandbox
             .transfer_tenant(domain, token, partner_id, owner)
             .await
     }
@@ -966,30 +997,83 @@ impl portal::vendors::Vendor for DiesAfterTheVendorAnswers {
         &self,
         request: &portal::vendors::SubscriptionRequest<'_>,
     ) -> Result<String, portal::vendors::VendorError> {
-        let _ = self.0.create_subscription(request).await;
-        std::future::pending().await
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match self.script {
+            Script::DiesAfterTheVendorAnswers => {
+                let _ = self.sandbox.create_subscription(request).await;
+                std::future::pending().await
+            }
+            Script::Slow(wait) => {
+                tokio::time::sleep(wait).await;
+                self.sandbox.create_subscription(request).await
+            }
+            Script::Panics => panic!("the vendor's answer could not be read"),
+            Script::Hangs => std::future::pending().await,
+        }
+    }
+    async fn change_subscription(
+        &self,
+        request: &portal::vendors::ChangeRequest<'_>,
+    ) -> Result<(), portal::vendors::VendorError> {
+        self.sandbox.change_subscription(request).await
+    }
+}
+
+/// A worker of `app`'s queue with `vendor`.
+fn worker_with(app: &TestApp, vendor: Scripted) -> portal::jobs::Worker {
+    let mailer = portal::mail::Mailer::from_config(&app.config).unwrap();
+    portal::jobs::Worker::new(app.db.clone(), mailer).with_vendor(
+        std::sync::Arc::new(vendor),
+        std::sync::Arc::new(app.config.clone()),
+    )
+}
+
+/// An order of 10 seats placed by a new reseller's owner, with no worker running.
+async fn placed_order(app: &TestApp) -> (TestUser, Uuid) {
+    let (_, owner, customer) = setup(app, "contoso.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    let page = add_to_cart(app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
+    (
+        owner,
+        order_id(&app.submit(&page.form("form.place-order")).await),
+    )
+}
+
+pub(crate) fn no_worker() -> crate::common::Options {
+    crate::common::Options {
+        env: vec![("PORTAL_WORKER", "false".into())],
     }
 }
 
 #[tokio::test]
+async fn a_long_job_keeps_its_lease_while_it_runs_and_is_never_run_twice_at_once() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, order) = placed_order(&app).await;
+    let slow = Scripted::new(&app, Script::Slow(Duration::from_millis(3500)));
+    let calls = slow.calls.clone();
+    let mut first = worker_with(&app, slow);
+    first.lease = Duration::from_secs(1);
+    let running = tokio::spawn(async move { first.run_one().await.unwrap() });
+    // Well past the 1 s lease, the job is still held (the heartbeat renews it): another worker
+    // finds nothing to take.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let other = Scripted::new(&app, Script::Slow(Duration::ZERO));
+    let other_calls = other.calls.clone();
+    let second = worker_with(&app, other);
+    assert!(!second.run_one().await.unwrap());
+    assert!(running.await.unwrap());
+    assert_eq!(status_of(&app, order).await, "completed");
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(other_calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 1);
+}
+
+#[tokio::test]
 async fn an_order_whose_worker_died_mid_provisioning_completes_once_after_restart() {
-    let app = TestApp::spawn_with(crate::common::Options {
-        env: vec![("PORTAL_WORKER", "false".into())],
-    })
-    .await;
-    let (_, owner, customer) = setup(&app, "contoso.onmicrosoft.com").await;
-    app.sign_in(&owner).await;
-    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
-    let order = order_id(&app.submit(&page.form("form.place-order")).await);
-    let mailer = portal::mail::Mailer::from_config(&app.config).unwrap();
-    let config = std::sync::Arc::new(app.config.clone());
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (owner, order) = placed_order(&app).await;
     // The vendor creates the subscription, then the worker dies before recording it.
-    let doomed = portal::jobs::Worker::new(app.db.clone(), mailer.clone()).with_vendor(
-        std::sync::Arc::new(DiesAfterTheVendorAnswers(portal::vendors::Sandbox::new(
-            app.db.clone(),
-        ))),
-        config.clone(),
-    );
+    let doomed = worker_with(&app, Scripted::new(&app, Script::DiesAfterTheVendorAnswers));
     let task = tokio::spawn(async move { doomed.run_one().await });
     for _ in 0..100 {
         if app
@@ -1010,10 +1094,7 @@ async fn an_order_whose_worker_died_mid_provisioning_completes_once_after_restar
     assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 0);
     assert_eq!(status_of(&app, order).await, "provisioning");
     // Another worker cannot take the job while the dead one's lease runs...
-    let worker = portal::jobs::Worker::new(app.db.clone(), mailer).with_vendor(
-        std::sync::Arc::new(portal::vendors::Sandbox::new(app.db.clone())),
-        config,
-    );
+    let worker = worker_with(&app, Scripted::new(&app, Script::Slow(Duration::ZERO)));
     assert!(!worker.run_one().await.unwrap());
     // ...and when it runs out, the job completes, asking the vendor again with the same key.
     sqlx::query(
@@ -1265,4 +1346,128 @@ async fn each_sandbox_failure_ends_with_its_reason_in_the_users_language() {
     .unwrap();
     assert_eq!(attempts, [1, 3, 3]);
     assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 0);
+}
+
+/// Sets the order's provisioning job as if a worker had claimed it for its last attempt and
+/// died with it (its lease ran out).
+async fn died_on_the_last_attempt(app: &TestApp) {
+    sqlx::query(
+        "UPDATE jobs SET state = 'running', attempts = max_attempts, locked_by = 'dead-worker',
+                locked_until = now() - interval '1 second'
+         WHERE kind = 'provision_order'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_on_its_last_attempt_is_dead_and_its_order_fails() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (owner, order) = placed_order(&app).await;
+    died_on_the_last_attempt(&app).await;
+    let vendor = Scripted::new(&app, Script::Slow(Duration::ZERO));
+    let calls = vendor.calls.clone();
+    let worker = worker_with(&app, vendor);
+    // Not run a ninth time (it may be what crashes the worker): dead, and the order fails
+    // rather than staying "provisioning".
+    while worker.run_one().await.unwrap() {}
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let (state, error): (String, String) =
+        sqlx::query_as("SELECT state, last_error FROM jobs WHERE kind = 'provision_order'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(state, "failed");
+    assert!(error.contains("stopped during attempt 8 of 8"), "{error}");
+    assert_eq!(status_of(&app, order).await, "failed");
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM order_lines WHERE status = 'failed' AND error = 'unavailable'"
+        )
+        .await,
+        1
+    );
+    // The user is told, once.
+    assert_eq!(app.smtp.count_to(&owner.email), 1);
+
+    // Staff see it among the jobs that gave up, with a link to the order (retried there).
+    let staff = app.staff("ops@distribuidor.example").await;
+    let (client, _) = app.sign_in_elsewhere(&staff).await;
+    let page = app.get_with(&client, "/staff/jobs").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let row = page.text("#dead-jobs tbody tr");
+    assert!(row.contains("stopped during attempt 8 of 8"), "{row}");
+    assert!(
+        page.attr("#dead-jobs tbody tr a", "href")
+            .is_some_and(|h| h.ends_with(&order.to_string())),
+        "{row}"
+    );
+    assert!(page.texts("#dead-jobs tbody tr form").is_empty());
+    // A provisioning job is not put back from the list (its order decides), even by hand.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE kind = 'provision_order'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let form = FormData {
+        action: format!("/staff/jobs/{id}/retry"),
+        fields: vec![("csrf_token".into(), page.csrf_token())],
+    };
+    let page = app.submit_with(&client, &form).await;
+    assert_eq!(page.path(), "/staff/jobs");
+    assert!(
+        page.text(".flash").contains("no puede reintentarse"),
+        "{}",
+        page.text("main")
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM jobs WHERE kind = 'provision_order' AND state = 'failed'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_job_that_panics_or_runs_over_counts_a_failed_attempt_and_is_retried_later() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, order) = placed_order(&app).await;
+    let attempt = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            let row: (String, i32, Option<String>) = sqlx::query_as(
+                "SELECT state, attempts, last_error FROM jobs WHERE kind = 'provision_order'",
+            )
+            .fetch_one(&db)
+            .await
+            .unwrap();
+            sqlx::query("UPDATE jobs SET run_at = now() WHERE kind = 'provision_order'")
+                .execute(&db)
+                .await
+                .unwrap();
+            row
+        }
+    };
+    // A panic in the job is an attempt that failed: the worker goes on.
+    let panics = worker_with(&app, Scripted::new(&app, Script::Panics));
+    assert!(panics.run_one().await.unwrap());
+    let (state, attempts, error) = attempt(&app).await;
+    assert_eq!((state.as_str(), attempts), ("queued", 1));
+    assert!(error.unwrap_or_default().contains("panic"));
+    // An attempt that runs over its time is stopped and retried.
+    let mut hangs = worker_with(&app, Scripted::new(&app, Script::Hangs));
+    hangs.max_run = Duration::from_millis(500);
+    assert!(hangs.run_one().await.unwrap());
+    let (state, attempts, error) = attempt(&app).await;
+    assert_eq!((state.as_str(), attempts), ("queued", 2));
+    assert!(error.unwrap_or_default().contains("ran over"));
+    assert_eq!(status_of(&app, order).await, "provisioning");
+    // A panic on the last attempt: dead, and the order fails with the vendor unreachable.
+    sqlx::query("UPDATE jobs SET attempts = max_attempts - 1 WHERE kind = 'provision_order'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert!(panics.run_one().await.unwrap());
+    let (state, _, _) = attempt(&app).await;
+    assert_eq!(state, "failed");
+    assert_eq!(status_of(&app, order).await, "failed");
 }

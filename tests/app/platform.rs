@@ -589,3 +589,68 @@ async fn failed_mail_loses_its_message_after_the_retention_period() {
     assert_eq!(kept, [false, true]);
     db.close().await;
 }
+
+#[tokio::test]
+async fn staff_see_a_mail_that_gave_up_and_send_it_again_once() {
+    let app = TestApp::spawn_with(Options {
+        env: vec![("PORTAL_WORKER", "false".into())],
+    })
+    .await;
+    let mailer = Mailer::from_config(&app.config).unwrap();
+    let email = portal::mail::OutgoingEmail {
+        to: "ana@example.com".into(),
+        subject: "Hola".into(),
+        text: "t".into(),
+        html: "h".into(),
+    };
+    mailer.queue(&app.db, &email).await.unwrap();
+    sqlx::query(
+        "UPDATE jobs SET state = 'failed', attempts = max_attempts, finished_at = now(),
+                last_error = 'smtp: connection refused'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    // Not for resellers.
+    let (_, owner) = app.alfa_owner().await;
+    let (reseller, _) = app.sign_in_elsewhere(&owner).await;
+    assert_eq!(
+        app.get_with(&reseller, "/staff/jobs").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let staff = app.staff("ops@distribuidor.example").await;
+    app.sign_in(&staff).await;
+    let home = app.get("/staff").await;
+    assert!(home.text("a.tile[href='/staff/jobs']").contains('1'));
+    let page = app.get("/staff/jobs").await;
+    assert!(
+        page.text("#dead-jobs tbody tr")
+            .contains("connection refused")
+    );
+    let retry = page.form("#dead-jobs tbody tr form");
+    let page = app.submit(&retry).await;
+    assert!(
+        page.text(".flash").contains("volvió a la cola"),
+        "{}",
+        page.text("main")
+    );
+    assert!(page.texts("#dead-jobs").is_empty());
+    let (state, attempts): (String, i32) =
+        sqlx::query_as("SELECT state, attempts FROM jobs ORDER BY id LIMIT 1")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((state.as_str(), attempts), ("queued", 0));
+    assert_eq!(app.audited("job_retried").await, 1);
+    // The same button pressed again (a second tab) retries nothing more.
+    let page = app.submit(&retry).await;
+    assert!(
+        page.text(".flash").contains("ya se reintentó"),
+        "{}",
+        page.text("main")
+    );
+    assert_eq!(app.audited("job_retried").await, 1);
+    let worker = Worker::new(app.db.clone(), mailer);
+    while worker.run_one().await.unwrap() {}
+    assert_eq!(app.smtp.count_to("ana@example.com"), 1);
+}

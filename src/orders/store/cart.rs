@@ -117,11 +117,7 @@ impl CartLine {
     }
 
     pub fn name(&self, locale: Locale) -> &str {
-        match locale {
-            Locale::Es => &self.name_es,
-            Locale::En => &self.name_en,
-            Locale::PtBr => &self.name_pt,
-        }
+        locale.pick(&self.name_es, &self.name_en, &self.name_pt)
     }
 }
 
@@ -454,7 +450,13 @@ pub async fn queue_provisioning(
         reseller_id,
         order_id,
     };
-    crate::jobs::enqueue_once(&mut *tx, crate::jobs::PROVISION_ORDER, &job, key).await
+    crate::jobs::enqueue_once(
+        &mut *tx,
+        crate::jobs::JobKind::ProvisionOrder.code(),
+        &job,
+        key,
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- orders

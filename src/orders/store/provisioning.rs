@@ -59,6 +59,25 @@ pub async fn fail_line(
 }
 
 /// The vendor's reason of the order's first failed line, if a line failed.
+/// Fails every line of the order still pending (its job gave up).
+pub async fn fail_pending_lines(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    order_id: Uuid,
+    code: VendorErrorCode,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE order_lines SET status = 'failed', error = $3
+         WHERE reseller_id = $1 AND order_id = $2 AND status = 'pending'",
+        reseller_id,
+        order_id,
+        code.code(),
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 pub async fn first_failure(
     tx: &mut PgConnection,
     reseller_id: Uuid,

@@ -1,0 +1,169 @@
+//! Changing a subscription: the request (planned by `rules::plan` on the locked subscription,
+//! recorded as pending with the version the user saw, and queued for the vendor in one
+//! transaction) and the job that asks the vendor and applies its answer. Nothing changes
+//! locally before the vendor accepted; one click makes one vendor call, whatever the retries
+//! (the change's id is the vendor's idempotency key).
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::identity::Role;
+use crate::jobs::{JobError, JobKind, Worker};
+use crate::subscriptions::rules::{self, Asked, ChangeKind, ChangeStatus, Current, Plan, Refusal};
+use crate::subscriptions::store::{self, Detail};
+use crate::vendors::{
+    ChangeRequest, VendorChange, VendorError, VendorErrorCode, rules as vendor_rules,
+};
+
+/// Who may change subscriptions (billing users read them).
+pub const CHANGERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];
+
+/// The vendor job of one change.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Job {
+    pub reseller_id: Uuid,
+    pub change_id: Uuid,
+}
+
+/// The rules' view of a subscription and its batches.
+pub fn current<'a>(s: &Detail, batches: &'a [rules::Batch]) -> Current<'a> {
+    Current {
+        vendor: s.vendor,
+        term: s.term,
+        billing: s.billing,
+        status: s.status,
+        quantity: s.quantity,
+        min_seats: s.min_seats,
+        max_seats: s.max_seats,
+        unit_price: s.unit_price,
+        start_date: s.start_date,
+        end_date: s.end_date,
+        auto_renew: s.auto_renew,
+        pending: s.pending_change.is_some(),
+        batches,
+    }
+}
+
+/// How a change asked for ended.
+#[derive(Debug)]
+pub enum Requested {
+    /// Recorded and sent to the vendor.
+    Sent { change_id: Uuid, plan: Plan },
+    /// The rules refuse it; nothing was recorded.
+    Refused(Refusal),
+    /// The subscription changed since the user saw version `seen`.
+    Stale,
+}
+
+/// Records `asked` on the subscription as the user saw it (`version`) and queues it for the
+/// vendor, in `tx`; `None` when the subscription is not the reseller's.
+pub async fn request(
+    tx: &mut sqlx::PgConnection,
+    reseller_id: Uuid,
+    subscription_id: Uuid,
+    version: i32,
+    asked: Asked,
+    actor: Uuid,
+) -> anyhow::Result<Option<Requested>> {
+    let Some(subscription) = store::detail(tx, reseller_id, subscription_id, true).await? else {
+        return Ok(None);
+    };
+    if subscription.version != version {
+        return Ok(Some(Requested::Stale));
+    }
+    let batches = store::batches(tx, reseller_id, subscription_id).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let plan = match rules::plan(&current(&subscription, &batches), asked, now) {
+        Ok(plan) => plan,
+        Err(refusal) => return Ok(Some(Requested::Refused(refusal))),
+    };
+    let Some(change_id) =
+        store::record_change(tx, reseller_id, &subscription, version, &plan, actor).await?
+    else {
+        return Ok(Some(Requested::Stale));
+    };
+    let job = Job {
+        reseller_id,
+        change_id,
+    };
+    let key = format!("subscription_change:{change_id}");
+    crate::jobs::enqueue_once(&mut *tx, JobKind::ChangeSubscription.code(), &job, &key).await?;
+    Ok(Some(Requested::Sent { change_id, plan }))
+}
+
+/// Asks the vendor for the change and records its answer.
+pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), JobError> {
+    let vendor = worker
+        .vendor
+        .clone()
+        .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("no vendor configured")))?;
+    let mut tx = crate::db::tenant_tx(&worker.db, job.reseller_id)
+        .await
+        .map_err(JobError::transient)?;
+    let change = store::change(&mut tx, job.reseller_id, job.change_id)
+        .await
+        .map_err(JobError::transient)?
+        .ok_or_else(|| {
+            JobError::Permanent(anyhow::anyhow!("change {} not found", job.change_id))
+        })?;
+    tx.commit().await.map_err(JobError::transient)?;
+    if change.status != ChangeStatus::Pending {
+        return Ok(());
+    }
+    let request_key = change.id.to_string();
+    let request = ChangeRequest {
+        vendor: change.vendor,
+        vendor_ref: &change.vendor_ref,
+        tenant_domain: &change.tenant_domain,
+        request_key: &request_key,
+        change: match (change.kind, change.auto_renew) {
+            (ChangeKind::AutoRenew, Some(on)) => VendorChange::AutoRenew(on),
+            _ => VendorChange::Quantity(change.seats_after),
+        },
+    };
+    let refusal = match vendor.change_subscription(&request).await {
+        Ok(()) => None,
+        Err(VendorError::Transient(message)) if !last_attempt => {
+            return Err(JobError::Transient(anyhow::anyhow!("vendor: {message}")));
+        }
+        Err(VendorError::Transient(_)) => Some(VendorErrorCode::Unavailable),
+        Err(VendorError::Permanent { code, .. }) => Some(code),
+    };
+    let mut tx = crate::db::tenant_tx(&worker.db, job.reseller_id)
+        .await
+        .map_err(JobError::transient)?;
+    let recorded = match refusal {
+        None => {
+            let window = vendor_rules::window_closes(change.vendor, change.requested_at);
+            store::apply(&mut tx, job.reseller_id, &change, window).await
+        }
+        Some(code) => store::fail(&mut tx, job.reseller_id, &change, code).await,
+    }
+    .map_err(JobError::transient)?;
+    if !recorded {
+        tracing::warn!(change = %change.id, "the change was decided meanwhile; this answer is not applied");
+    }
+    tx.commit().await.map_err(JobError::transient)
+}
+
+/// Fails a change whose job is dead (the vendor unreachable), so the subscription is free for
+/// the next change.
+pub async fn abandon(worker: &Worker, job: Job) -> Result<(), JobError> {
+    let mut tx = crate::db::tenant_tx(&worker.db, job.reseller_id)
+        .await
+        .map_err(JobError::transient)?;
+    if let Some(change) = store::change(&mut tx, job.reseller_id, job.change_id)
+        .await
+        .map_err(JobError::transient)?
+    {
+        store::fail(
+            &mut tx,
+            job.reseller_id,
+            &change,
+            VendorErrorCode::Unavailable,
+        )
+        .await
+        .map_err(JobError::transient)?;
+    }
+    tx.commit().await.map_err(JobError::transient)
+}

@@ -1,0 +1,546 @@
+//! J6, managing what was bought: seats added with their prorated charge and window, reduced
+//! within it for a refund and refused after it, auto-renew, each change previewed, confirmed
+//! once, sent to the vendor and kept in the history; with the refusals, the race and the
+//! cross-tenant probes.
+
+use std::sync::Arc;
+
+use crate::common::{FormData, Page, TestApp, TestUser};
+use crate::orders::{add_to_cart, no_worker, order_id, setup};
+use portal::i18n::Locale;
+use portal::subscriptions::proration;
+use reqwest::StatusCode;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+/// Runs the queue (provisioning, vendor changes, mail) until it is empty.
+async fn drain(app: &TestApp) {
+    let mailer = portal::mail::Mailer::from_config(&app.config).unwrap();
+    let worker = portal::jobs::Worker::new(app.db.clone(), mailer).with_vendor(
+        Arc::new(portal::vendors::Sandbox::new(app.db.clone())),
+        Arc::new(app.config.clone()),
+    );
+    while worker.run_one().await.unwrap() {}
+}
+
+/// A reseller's owner, signed in, whose customer bought `seats` seats of Business Standard
+/// (yearly, billed monthly, US$ 13.20 a seat); the subscription's id.
+async fn bought(app: &TestApp, seats: &str) -> (TestUser, Uuid) {
+    let (_, owner, customer) = setup(app, "contoso.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    let page = add_to_cart(app, &app.client, customer, "CFQ7TTC0LDPB", seats).await;
+    order_id(&app.submit(&page.form("form.place-order")).await);
+    drain(app).await;
+    let id = sqlx::query_scalar("SELECT id FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    (owner, id)
+}
+
+/// The preview of a change asked from the page's form `selector` with `quantity`.
+async fn preview(app: &TestApp, id: Uuid, selector: &str, quantity: Option<&str>) -> Page {
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    let mut form = page.form(selector);
+    if let Some(q) = quantity {
+        form = form.set("quantity", q);
+    }
+    get_form(app, &app.client, &form).await
+}
+
+/// Sends a GET form as a browser does (its fields in the query).
+async fn get_form(app: &TestApp, client: &reqwest::Client, form: &FormData) -> Page {
+    let query = serde_urlencoded::to_string(&form.fields).unwrap();
+    app.get_with(client, &format!("{}?{query}", form.action))
+        .await
+}
+
+/// What a change of `seats` seats on `day` costs at US$ 13.20, by the proration module.
+fn expected(seats: i32, start: time::Date, end: time::Date) -> Decimal {
+    let today = time::OffsetDateTime::now_utc().date();
+    let period =
+        proration::period_containing(start, portal::catalog::rules::Billing::Monthly, end, today);
+    proration::seat_change("13.20".parse().unwrap(), seats, period, today)
+}
+
+async fn dates(app: &TestApp, id: Uuid) -> (time::Date, time::Date) {
+    sqlx::query_as("SELECT start_date, end_date FROM subscriptions WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+/// An amount as the pages show it (spaces as the tests read them).
+fn money(amount: Decimal) -> String {
+    let shown = portal::i18n::format_money(Locale::Es, amount, "USD");
+    shown.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn j6_five_seats_are_added_with_the_prorated_charge_and_the_new_window_shown_first() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (owner, id) = bought(&app, "10").await;
+    // The list and the customer's page lead to it.
+    let list = app.get("/subscriptions").await;
+    assert_eq!(
+        list.attr("#subscriptions tbody tr a[href^='/subscriptions/']", "href"),
+        Some(format!("/subscriptions/{id}"))
+    );
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.text("#seats"), "10");
+    assert!(
+        page.text("#per-period").contains("US$ 132,00"),
+        "{}",
+        page.text("#per-period")
+    );
+    let batch = page.text("#batches tbody tr");
+    assert!(
+        batch.contains("Se puede reducir hasta") && batch.contains("quedan 6 d 23 h"),
+        "{batch}"
+    );
+    assert!(page.text("#history").contains("Comprada con 10 licencias"));
+
+    // The preview says what it costs, what it becomes, and until when it can be undone.
+    let shown = preview(&app, id, "#add-seats", Some("5")).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    let (start, end) = dates(&app, id).await;
+    let charge = expected(5, start, end);
+    assert!(charge > Decimal::ZERO);
+    assert!(
+        shown.text("#money-effect").contains(&money(charge)),
+        "{} / {}",
+        money(charge),
+        shown.text("#preview")
+    );
+    assert!(
+        shown.text("#new-price").contains("US$ 198,00"),
+        "{}",
+        shown.text("#new-price")
+    );
+    let deadline = shown.text("#deadline");
+    assert!(
+        deadline.contains("Las 5 licencias agregadas se pueden reducir hasta el"),
+        "{deadline}"
+    );
+    // Nothing changed yet.
+    assert_eq!(
+        app.count("SELECT count(*) FROM subscription_changes WHERE kind = 'add_seats'")
+            .await,
+        0
+    );
+
+    let sent = app.submit(&shown.form("#confirm-change")).await;
+    assert_eq!(sent.path(), format!("/subscriptions/{id}"));
+    assert!(
+        sent.text(".flash").contains("se envió al fabricante"),
+        "{}",
+        sent.text("main")
+    );
+    assert!(sent.text("#pending-notice").contains("pendiente"));
+    assert_eq!(
+        sent.text("#seats"),
+        "10",
+        "nothing changes before the vendor accepts"
+    );
+    assert!(
+        sent.texts("#add-seats").is_empty(),
+        "no second change while one waits"
+    );
+    assert_eq!(app.audited("subscription_change_requested").await, 1);
+
+    drain(&app).await;
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    assert_eq!(page.text("#seats"), "15");
+    assert!(page.text("#per-period").contains("US$ 198,00"));
+    assert_eq!(page.texts("#batches tbody tr").len(), 2);
+    let latest = page.texts("#history tbody tr").remove(0);
+    assert!(latest.contains("+5 licencias (10 → 15)"), "{latest}");
+    assert!(
+        latest.contains(&format!("Cargo de {}", money(charge))),
+        "{latest}"
+    );
+    assert!(
+        latest.contains("Aplicado") && latest.contains(&format!("Name of {}", owner.email)),
+        "{latest}"
+    );
+    // What the preview showed is what was recorded, and what the vendor holds.
+    let recorded: Decimal = sqlx::query_scalar(
+        "SELECT amount FROM subscription_changes WHERE kind = 'add_seats' AND status = 'applied'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(recorded, charge);
+    assert_eq!(
+        app.count("SELECT quantity::bigint FROM sandbox_subscriptions")
+            .await,
+        15
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_seat_batches").await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn seats_come_back_within_their_window_and_older_ones_are_refused_with_the_date_it_closed() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, id) = bought(&app, "10").await;
+    let shown = preview(&app, id, "#add-seats", Some("5")).await;
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(&app).await;
+
+    // The purchase is 8 days old: its window closed (here and at the vendor).
+    sqlx::query(
+        "UPDATE seat_batches SET added_at = added_at - interval '8 days',
+                window_closes_at = window_closes_at - interval '8 days'
+         WHERE added = 10",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE sandbox_seat_batches SET added_at = added_at - interval '8 days' WHERE quantity = 10")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let old: Uuid = sqlx::query_scalar("SELECT id FROM seat_batches WHERE added = 10")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    let row = page.text(&format!("#batch-{old}"));
+    assert!(row.contains("Ventana cerrada el"), "{row}");
+    assert!(page.texts(&format!("#batch-{old} form")).is_empty());
+
+    // Two of the five new seats, the same day: the charge for them comes back.
+    let new: Uuid = sqlx::query_scalar("SELECT id FROM seat_batches WHERE added = 5")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let shown = preview(&app, id, &format!("#batch-{new} form"), Some("2")).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text("main"));
+    let (start, end) = dates(&app, id).await;
+    let refund = expected(-2, start, end);
+    assert!(refund < Decimal::ZERO);
+    assert!(
+        shown.text("#money-effect").contains(&money(-refund)),
+        "{}",
+        shown.text("#preview")
+    );
+    assert!(shown.text("#preview").contains("Reembolso ahora"));
+    assert!(shown.texts("#deadline").is_empty());
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(&app).await;
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    assert_eq!(page.text("#seats"), "13");
+    let latest = page.texts("#history tbody tr").remove(0);
+    assert!(
+        latest.contains("−2 licencias (15 → 13)")
+            && latest.contains(&format!("Reembolso de {}", money(-refund))),
+        "{latest}"
+    );
+    assert!(page.text(&format!("#batch-{new}")).contains('3'));
+
+    // The old seats, asked for anyway (a stale page, a crafted request): refused with the
+    // moment their window closed, nothing recorded, nothing sent.
+    let version: i32 = sqlx::query_scalar("SELECT version FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let crafted = FormData {
+        action: format!("/subscriptions/{id}/changes"),
+        fields: vec![
+            ("csrf_token".into(), page.csrf_token()),
+            ("kind".into(), "remove_seats".into()),
+            ("batch".into(), old.to_string()),
+            ("quantity".into(), "1".into()),
+            ("version".into(), version.to_string()),
+        ],
+    };
+    let refused = app.submit(&crafted).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = refused.text(&format!("#batch-{old} .field-error"));
+    assert!(
+        message.contains("su ventana de cancelación cerró el"),
+        "{}",
+        refused.text("main")
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM subscription_changes WHERE kind = 'remove_seats'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM jobs WHERE kind = 'change_subscription' AND state <> 'done'"
+        )
+        .await,
+        0
+    );
+    let page = app
+        .get(&format!(
+            "/subscriptions/{id}/preview?kind=remove_seats&batch={old}&quantity=1"
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The vendor refuses it too, as the real API does.
+    let sandbox = portal::vendors::Sandbox::new(app.db.clone());
+    let vendor_ref: String = sqlx::query_scalar("SELECT vendor_ref FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    use portal::vendors::Vendor;
+    let answer = sandbox
+        .change_subscription(&portal::vendors::ChangeRequest {
+            vendor: portal::vendors::VendorCode::Microsoft,
+            vendor_ref: &vendor_ref,
+            tenant_domain: "contoso.onmicrosoft.com",
+            request_key: "probe",
+            change: portal::vendors::VendorChange::Quantity(9),
+        })
+        .await;
+    assert!(
+        matches!(
+            answer,
+            Err(portal::vendors::VendorError::Permanent {
+                code: portal::vendors::VendorErrorCode::WindowClosed,
+                ..
+            })
+        ),
+        "{answer:?}"
+    );
+}
+
+#[tokio::test]
+async fn auto_renew_is_turned_off_through_the_vendor_at_no_cost() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, id) = bought(&app, "3").await;
+    let shown = preview(&app, id, "#auto-renew", None).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text("main"));
+    assert!(shown.text("#preview").contains("Sin cargo ni reembolso"));
+    assert!(
+        shown
+            .text("#preview")
+            .contains("Renovación automática desactivada")
+    );
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(&app).await;
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    assert_eq!(page.text("#renewal"), "Manual");
+    assert!(page.text("#auto-renew").contains("Activar"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_subscriptions WHERE NOT auto_renew")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT quantity::bigint FROM subscriptions")
+            .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn two_confirmations_of_one_preview_make_one_change_and_one_vendor_call() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, id) = bought(&app, "10").await;
+    let shown = preview(&app, id, "#add-seats", Some("2")).await;
+    let form = shown.form("#confirm-change");
+    // A double click, or the same preview confirmed in two tabs.
+    let (a, b) = tokio::join!(app.submit(&form), app.submit(&form));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let stale = if a.status == StatusCode::CONFLICT {
+        a
+    } else {
+        b
+    };
+    assert!(
+        stale
+            .text("#change-problem")
+            .contains("cambió desde que la abriste"),
+        "{}",
+        stale.text("main")
+    );
+    // The fresh state is shown: the change that went through is pending.
+    assert!(stale.text("#pending-notice").contains("pendiente"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM subscription_changes WHERE kind = 'add_seats'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM jobs WHERE kind = 'change_subscription'")
+            .await,
+        1
+    );
+    drain(&app).await;
+    assert_eq!(
+        app.count("SELECT quantity::bigint FROM subscriptions")
+            .await,
+        12
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_seat_batches").await,
+        2
+    );
+    // The preview confirmed again later is stale too.
+    let again = app.submit(&form).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_change_the_vendor_refuses_is_shown_with_its_reason_and_changes_nothing() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, id) = bought(&app, "10").await;
+    // The vendor will refuse this tenant's next change (its seat limit).
+    sqlx::query("UPDATE subscriptions SET tenant_domain = 'over-limit-contoso.onmicrosoft.com'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let shown = preview(&app, id, "#add-seats", Some("5")).await;
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(&app).await;
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    assert_eq!(page.text("#seats"), "10");
+    let latest = page.texts("#history tbody tr").remove(0);
+    assert!(
+        latest.contains("Fallido") && latest.contains("supera el límite"),
+        "{latest}"
+    );
+    assert_eq!(page.texts("#batches tbody tr").len(), 1);
+    // The subscription is free for the next change.
+    assert_eq!(page.texts("#add-seats").len(), 1);
+}
+
+#[tokio::test]
+async fn quantities_that_are_not_seats_are_refused_keeping_what_was_typed() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, id) = bought(&app, "10").await;
+    for typed in ["abc", "0", "-3", "2.5", "99999999999"] {
+        let page = preview(&app, id, "#add-seats", Some(typed)).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{typed}");
+        assert!(
+            page.text("#e-add").contains("número entero"),
+            "{typed}: {}",
+            page.text("#changes")
+        );
+        assert_eq!(page.attr("#f-add", "value").as_deref(), Some(typed));
+    }
+    // Beyond the product's limit (300 seats).
+    let page = preview(&app, id, "#add-seats", Some("291")).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text("#e-add").contains("límite"),
+        "{}",
+        page.text("#changes")
+    );
+    // Forms that are not the page's.
+    for query in [
+        "kind=bogus&quantity=1",
+        "kind=remove_seats&batch=nope&quantity=1",
+        "kind=auto_renew&auto_renew=maybe",
+    ] {
+        let page = app
+            .get(&format!("/subscriptions/{id}/preview?{query}"))
+            .await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{query}");
+    }
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    let no_version = FormData {
+        action: format!("/subscriptions/{id}/changes"),
+        fields: vec![
+            ("csrf_token".into(), page.csrf_token()),
+            ("kind".into(), "add_seats".into()),
+            ("quantity".into(), "1".into()),
+        ],
+    };
+    assert_eq!(
+        app.submit(&no_version).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let unknown = Uuid::new_v4();
+    assert_eq!(
+        app.get(&format!("/subscriptions/{unknown}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/subscriptions/not-an-id").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM subscription_changes WHERE kind <> 'purchase'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn another_reseller_finds_nothing_and_billing_users_only_read() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, id) = bought(&app, "10").await;
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    let version: i32 = sqlx::query_scalar("SELECT version FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let (_, client, landed) = app.beta_owner_elsewhere().await;
+    for path in [
+        format!("/subscriptions/{id}"),
+        format!("/subscriptions/{id}/preview?kind=add_seats&quantity=1"),
+    ] {
+        assert_eq!(
+            app.get_with(&client, &path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let theirs = FormData {
+        action: format!("/subscriptions/{id}/changes"),
+        fields: vec![
+            ("csrf_token".into(), landed.csrf_token()),
+            ("kind".into(), "add_seats".into()),
+            ("quantity".into(), "1".into()),
+            ("version".into(), version.to_string()),
+        ],
+    };
+    assert_eq!(
+        app.submit_with(&client, &theirs).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A billing user of the same reseller reads the page, with no change offered or taken.
+    let reseller: Uuid = sqlx::query_scalar("SELECT reseller_id FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let billing = app
+        .user(Some(reseller), "billing@alfa.example", "billing")
+        .await;
+    let (client, landed) = app.sign_in_elsewhere(&billing).await;
+    let read = app.get_with(&client, &format!("/subscriptions/{id}")).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert!(read.texts("#add-seats").is_empty() && read.texts("#batches form").is_empty());
+    let mine = FormData {
+        fields: vec![
+            ("csrf_token".into(), landed.csrf_token()),
+            ("kind".into(), "add_seats".into()),
+            ("quantity".into(), "1".into()),
+            ("version".into(), version.to_string()),
+        ],
+        ..theirs
+    };
+    assert_eq!(
+        app.submit_with(&client, &mine).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM subscription_changes WHERE kind <> 'purchase'")
+            .await,
+        0
+    );
+    drop(page);
+}
