@@ -39,6 +39,7 @@ pub fn current<'a>(s: &Detail, batches: &'a [rules::Batch]) -> Current<'a> {
         start_date: s.start_date,
         end_date: s.end_date,
         auto_renew: s.auto_renew,
+        suspension: s.suspension,
         pending: s.pending_change.is_some(),
         batches,
     }
@@ -118,6 +119,9 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
         request_key: &request_key,
         change: match (change.kind, change.auto_renew) {
             (ChangeKind::AutoRenew, Some(on)) => VendorChange::AutoRenew(on),
+            (ChangeKind::Suspend, _) => VendorChange::Suspend,
+            (ChangeKind::Reactivate, _) => VendorChange::Reactivate,
+            (ChangeKind::Cancel, _) => VendorChange::Cancel,
             _ => VendorChange::Quantity(change.seats_after),
         },
     };

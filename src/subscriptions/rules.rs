@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::catalog::rules::{Billing, Term};
 use crate::subscriptions::proration::{self, Period};
-use crate::vendors::{VendorCode, VendorErrorCode, rules as vendor_rules};
+use crate::vendors::{SuspensionReason, VendorCode, VendorErrorCode, rules as vendor_rules};
 
 crate::text_enum! {
     /// Where a subscription stands at the vendor.
@@ -27,6 +27,9 @@ crate::text_enum! {
         AddSeats = "add_seats" => "subscriptions.change_add_seats",
         RemoveSeats = "remove_seats" => "subscriptions.change_remove_seats",
         AutoRenew = "auto_renew" => "subscriptions.change_auto_renew",
+        Suspend = "suspend" => "subscriptions.change_suspend",
+        Reactivate = "reactivate" => "subscriptions.change_reactivate",
+        Cancel = "cancel" => "subscriptions.change_cancel",
     }
 }
 
@@ -63,6 +66,7 @@ pub struct Current<'a> {
     pub start_date: time::Date,
     pub end_date: time::Date,
     pub auto_renew: bool,
+    pub suspension: Option<SuspensionReason>,
     /// A change is waiting for the vendor.
     pub pending: bool,
     pub batches: &'a [Batch],
@@ -78,6 +82,10 @@ pub enum Asked {
         seats: i32,
     },
     AutoRenew(bool),
+    Suspend,
+    Reactivate,
+    /// Every seat back, within their windows.
+    Cancel,
 }
 
 /// The most seats one change adds or removes (the largest product limit).
@@ -100,6 +108,8 @@ pub struct Plan {
     pub window_closes: Option<OffsetDateTime>,
     pub batch: Option<Uuid>,
     pub auto_renew: Option<bool>,
+    /// The status the change leaves (suspend, reactivate, cancel).
+    pub status_after: Option<SubscriptionStatus>,
 }
 
 /// Why a change cannot be made.
@@ -117,6 +127,8 @@ pub enum Refusal {
     WindowClosed { closed_at: OffsetDateTime },
     /// The renewal setting is already so.
     Unchanged,
+    /// Only a suspended subscription is reactivated.
+    NotSuspended,
     /// The vendor's rules refuse it.
     Vendor(VendorErrorCode),
 }
@@ -131,6 +143,7 @@ impl Refusal {
             Refusal::NoSuchBatch => "subscriptions.refused_no_batch",
             Refusal::WindowClosed { .. } => "subscriptions.refused_window_closed",
             Refusal::Unchanged => "subscriptions.refused_unchanged",
+            Refusal::NotSuspended => "subscriptions.refused_not_suspended",
             Refusal::Vendor(code) => code.key(),
         }
     }
@@ -142,7 +155,12 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
     if current.pending {
         return Err(Refusal::Pending);
     }
-    if current.status != SubscriptionStatus::Active {
+    if asked == Asked::Reactivate {
+        if current.status != SubscriptionStatus::Suspended {
+            return Err(Refusal::NotSuspended);
+        }
+        vendor_rules::may_reactivate(current.suspension).map_err(Refusal::Vendor)?;
+    } else if current.status != SubscriptionStatus::Active {
         return Err(Refusal::Vendor(VendorErrorCode::NotActive));
     }
     let today = now.date();
@@ -161,6 +179,7 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
         window_closes: None,
         batch: None,
         auto_renew: None,
+        status_after: None,
     };
     match asked {
         Asked::AddSeats(seats) => {
@@ -187,16 +206,7 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
                 .iter()
                 .find(|b| b.id == batch && b.quantity > 0)
                 .ok_or(Refusal::NoSuchBatch)?;
-            match vendor_rules::may_reduce(current.vendor, current.term, found.added_at, now) {
-                Ok(()) => {}
-                Err(VendorErrorCode::WindowClosed) => {
-                    let closed_at = found
-                        .window_closes_at
-                        .unwrap_or(found.added_at + vendor_rules::CANCELLATION_WINDOW);
-                    return Err(Refusal::WindowClosed { closed_at });
-                }
-                Err(code) => return Err(Refusal::Vendor(code)),
-            }
+            reducible(current, found, now)?;
             if seats > found.quantity {
                 return Err(Refusal::MoreThanTheBatch {
                     left: found.quantity,
@@ -224,6 +234,43 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
                 ..base
             })
         }
+        // Still billed while suspended: no money effect either way.
+        Asked::Suspend => Ok(Plan {
+            kind: ChangeKind::Suspend,
+            status_after: Some(SubscriptionStatus::Suspended),
+            ..base
+        }),
+        Asked::Reactivate => Ok(Plan {
+            kind: ChangeKind::Reactivate,
+            status_after: Some(SubscriptionStatus::Active),
+            ..base
+        }),
+        Asked::Cancel => {
+            for batch in current.batches.iter().filter(|b| b.quantity > 0) {
+                reducible(current, batch, now)?;
+            }
+            Ok(Plan {
+                kind: ChangeKind::Cancel,
+                amount: proration::seat_change(unit, -before, period, today),
+                per_period_after: Decimal::ZERO,
+                status_after: Some(SubscriptionStatus::Cancelled),
+                ..base
+            })
+        }
+    }
+}
+
+/// Whether the vendor still lets `batch` be reduced at `now`: a closed window is refused with
+/// the moment it closed.
+fn reducible(current: &Current<'_>, batch: &Batch, now: OffsetDateTime) -> Result<(), Refusal> {
+    match vendor_rules::may_reduce(current.vendor, current.term, batch.added_at, now) {
+        Ok(()) => Ok(()),
+        Err(VendorErrorCode::WindowClosed) => Err(Refusal::WindowClosed {
+            closed_at: batch
+                .window_closes_at
+                .unwrap_or(batch.added_at + vendor_rules::CANCELLATION_WINDOW),
+        }),
+        Err(code) => Err(Refusal::Vendor(code)),
     }
 }
 
@@ -259,6 +306,7 @@ mod tests {
             start_date: date!(2026 - 06 - 01),
             end_date: date!(2027 - 06 - 01),
             auto_renew: true,
+            suspension: None,
             pending: false,
             batches,
         }
@@ -392,6 +440,58 @@ mod tests {
         assert_eq!(
             plan(&current, Asked::AutoRenew(true), now),
             Err(Refusal::Unchanged)
+        );
+    }
+
+    #[test]
+    fn a_suspension_is_lifted_only_when_it_is_the_resellers_own() {
+        let batches = [batch(10, datetime!(2026-06-01 10:00 UTC))];
+        let now = datetime!(2026-11-16 09:30 UTC);
+        let active = business_standard(&batches);
+        let suspend = plan(&active, Asked::Suspend, now).unwrap();
+        assert_eq!(suspend.status_after, Some(SubscriptionStatus::Suspended));
+        assert_eq!(suspend.amount, Decimal::ZERO, "still billed");
+        assert_eq!(
+            plan(&active, Asked::Reactivate, now),
+            Err(Refusal::NotSuspended)
+        );
+        let by_reseller = Current {
+            status: SubscriptionStatus::Suspended,
+            suspension: Some(SuspensionReason::Reseller),
+            ..business_standard(&batches)
+        };
+        let back = plan(&by_reseller, Asked::Reactivate, now).unwrap();
+        assert_eq!(back.status_after, Some(SubscriptionStatus::Active));
+        assert_eq!(
+            plan(&by_reseller, Asked::AddSeats(1), now),
+            Err(Refusal::Vendor(VendorErrorCode::NotActive))
+        );
+        let by_google = Current {
+            suspension: Some(SuspensionReason::TermsPending),
+            ..by_reseller
+        };
+        assert_eq!(
+            plan(&by_google, Asked::Reactivate, now),
+            Err(Refusal::Vendor(VendorErrorCode::SuspendedByVendor))
+        );
+    }
+
+    #[test]
+    fn cancelling_refunds_every_seat_only_while_every_window_is_open() {
+        let bought = datetime!(2026-11-14 10:00 UTC);
+        let batches = [batch(10, bought), batch(5, datetime!(2026-11-15 10:00 UTC))];
+        let current = business_standard(&batches);
+        let cancel = plan(&current, Asked::Cancel, datetime!(2026-11-16 09:30 UTC)).unwrap();
+        assert_eq!(cancel.status_after, Some(SubscriptionStatus::Cancelled));
+        // 15 seats × 12.50, 15 of 30 days left.
+        assert_eq!(cancel.amount, d("-93.75"));
+        assert_eq!(cancel.per_period_after, Decimal::ZERO);
+        // A week after the purchase its window closed: no cancellation until renewal.
+        assert_eq!(
+            plan(&current, Asked::Cancel, datetime!(2026-11-21 11:00 UTC)),
+            Err(Refusal::WindowClosed {
+                closed_at: datetime!(2026-11-21 10:00 UTC)
+            })
         );
     }
 

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::catalog::rules::Billing;
 use crate::subscriptions::proration;
-use crate::subscriptions::rules::{Asked, Batch, ChangeKind, Plan, Refusal};
+use crate::subscriptions::rules::{Asked, Batch, ChangeKind, Plan, Refusal, SubscriptionStatus};
 use crate::subscriptions::store::{Detail, HistoryRow, SubscriptionRow};
 use crate::web::PageCtx;
 
@@ -66,6 +66,10 @@ pub struct Facts {
     pub version: i32,
     /// Active with no change waiting: the change forms are offered (to those who may change).
     pub open_to_changes: bool,
+    /// Suspended with no change waiting: reactivation is offered.
+    pub reactivable: bool,
+    /// Why it is suspended, when it is.
+    pub suspension: Option<String>,
     /// Seats can be reduced in batches (Microsoft's windows, Google's flexible plan).
     pub reducible: bool,
 }
@@ -107,8 +111,13 @@ pub fn facts(ctx: &PageCtx, s: &Detail) -> Facts {
         ),
         pending: s.pending_change.is_some(),
         version: s.version,
-        open_to_changes: s.status == crate::subscriptions::rules::SubscriptionStatus::Active
-            && s.pending_change.is_none(),
+        open_to_changes: s.status == SubscriptionStatus::Active && s.pending_change.is_none(),
+        reactivable: s.status == SubscriptionStatus::Suspended
+            && s.pending_change.is_none()
+            && crate::vendors::rules::may_reactivate(s.suspension).is_ok(),
+        suspension: (s.status == SubscriptionStatus::Suspended)
+            .then(|| s.suspension.map(|r| ctx.t(r.key())))
+            .flatten(),
         reducible: s.vendor == VendorCode::Microsoft || s.term == Term::Monthly,
     }
 }
@@ -256,6 +265,9 @@ fn describe(
         } else {
             "subscriptions.what_auto_renew_on"
         }),
+        ChangeKind::Suspend => ctx.t("subscriptions.what_suspend"),
+        ChangeKind::Reactivate => ctx.t("subscriptions.what_reactivate"),
+        ChangeKind::Cancel => ctx.t("subscriptions.what_cancel"),
     }
 }
 
@@ -281,6 +293,8 @@ pub struct PlanView {
     pub per_period_before: String,
     pub per_period_after: String,
     pub deadline: Option<String>,
+    /// "Active → Suspended".
+    pub status_change: Option<String>,
 }
 
 pub fn plan(ctx: &PageCtx, s: &Detail, plan: &Plan, now: OffsetDateTime) -> PlanView {
@@ -316,6 +330,9 @@ pub fn plan(ctx: &PageCtx, s: &Detail, plan: &Plan, now: OffsetDateTime) -> Plan
         money_explained,
         per_period_before: format!("{} {per}", ctx.money(plan.per_period_before, &s.currency)),
         per_period_after: format!("{} {per}", ctx.money(plan.per_period_after, &s.currency)),
+        status_change: plan
+            .status_after
+            .map(|after| format!("{} → {}", ctx.t(s.status.key()), ctx.t(after.key()))),
         deadline: plan.window_closes.map(|closes| {
             let n = crate::i18n::format_integer(
                 ctx.locale,
@@ -417,6 +434,9 @@ impl ChangeForm {
                 "off" => Ok(Asked::AutoRenew(false)),
                 _ => Err(false),
             },
+            Some(ChangeKind::Suspend) => Ok(Asked::Suspend),
+            Some(ChangeKind::Reactivate) => Ok(Asked::Reactivate),
+            Some(ChangeKind::Cancel) => Ok(Asked::Cancel),
             Some(ChangeKind::Purchase) | None => Err(false),
         }
     }

@@ -45,8 +45,21 @@ crate::text_enum! {
         CommitmentLocked = "commitment_locked" => "vendor_error.commitment_locked",
         /// The subscription is not active (suspended, cancelled, expired).
         NotActive = "not_active" => "vendor_error.not_active",
+        /// The vendor suspended it (not the reseller): only resolving the reason lifts it.
+        SuspendedByVendor = "suspended_by_vendor" => "vendor_error.suspended_by_vendor",
         /// The vendor did not answer after every attempt.
         Unavailable = "unavailable" => "vendor_error.unavailable",
+    }
+}
+
+crate::text_enum! {
+    /// Why a subscription is suspended: by the reseller, or by the vendor (Google: terms of
+    /// service not accepted, a renewal set to cancel, a trial that ended).
+    pub enum SuspensionReason {
+        Reseller = "reseller" => "subscriptions.suspended_reseller",
+        TermsPending = "terms_pending" => "subscriptions.suspended_terms_pending",
+        RenewalCancel = "renewal_cancel" => "subscriptions.suspended_renewal_cancel",
+        TrialEnded = "trial_ended" => "subscriptions.suspended_trial_ended",
     }
 }
 
@@ -88,6 +101,12 @@ pub enum VendorChange {
     Quantity(i32),
     /// Renew at term end, or not.
     AutoRenew(bool),
+    /// Suspended by the reseller (still billed).
+    Suspend,
+    /// The reseller's own suspension lifted.
+    Reactivate,
+    /// Ended now, within the seats' windows, for a prorated refund.
+    Cancel,
 }
 
 /// A change to ask the vendor for.

@@ -9,7 +9,7 @@
 use time::OffsetDateTime;
 
 use crate::catalog::rules::Term;
-use crate::vendors::{VendorCode, VendorErrorCode};
+use crate::vendors::{SuspensionReason, VendorCode, VendorErrorCode};
 
 /// How long after seats are added Microsoft lets them be reduced for a refund.
 pub const CANCELLATION_WINDOW: time::Duration = time::Duration::hours(168);
@@ -38,6 +38,14 @@ pub fn may_reduce(
         },
         VendorCode::Google if term == Term::Monthly => Ok(()),
         VendorCode::Google => Err(VendorErrorCode::CommitmentLocked),
+    }
+}
+
+/// Whether a suspension for `reason` can be lifted by the reseller: only its own.
+pub fn may_reactivate(reason: Option<SuspensionReason>) -> Result<(), VendorErrorCode> {
+    match reason {
+        None | Some(SuspensionReason::Reseller) => Ok(()),
+        Some(_) => Err(VendorErrorCode::SuspendedByVendor),
     }
 }
 
@@ -94,6 +102,21 @@ mod tests {
             may_reduce(g, Term::Monthly, added, datetime!(2026-11-10 09:00 UTC)),
             Ok(())
         );
+    }
+
+    #[test]
+    fn only_the_resellers_own_suspension_is_lifted_by_the_reseller() {
+        assert_eq!(may_reactivate(Some(SuspensionReason::Reseller)), Ok(()));
+        for vendors in [
+            SuspensionReason::TermsPending,
+            SuspensionReason::RenewalCancel,
+            SuspensionReason::TrialEnded,
+        ] {
+            assert_eq!(
+                may_reactivate(Some(vendors)),
+                Err(VendorErrorCode::SuspendedByVendor)
+            );
+        }
     }
 
     #[test]

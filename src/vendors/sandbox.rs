@@ -8,8 +8,9 @@ use uuid::Uuid;
 
 use crate::catalog::rules::Term;
 use crate::vendors::{
-    ChangeRequest, Claim, IssuedToken, SubscriptionRequest, TenantOwner, TenantProfile, Vendor,
-    VendorChange, VendorCode, VendorError, VendorErrorCode, check_token, normalize_token, rules,
+    ChangeRequest, Claim, IssuedToken, SubscriptionRequest, SuspensionReason, TenantOwner,
+    TenantProfile, Vendor, VendorChange, VendorCode, VendorError, VendorErrorCode, check_token,
+    normalize_token, rules,
 };
 
 /// The sandbox vendor.
@@ -156,6 +157,26 @@ impl Sandbox {
                 return Err(VendorError::Transient("502 Bad Gateway".into()));
             }
         }
+        Ok(())
+    }
+
+    async fn set_status(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        vendor_ref: &str,
+        status: &str,
+        reason: Option<&str>,
+    ) -> Result<(), VendorError> {
+        sqlx::query!(
+            "UPDATE sandbox_subscriptions SET status = $2, suspension_reason = $3
+             WHERE vendor_ref = $1",
+            vendor_ref,
+            status,
+            reason,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
         Ok(())
     }
 
@@ -394,14 +415,43 @@ impl Vendor for Sandbox {
             return Ok(());
         }
         let current = sqlx::query!(
-            "SELECT quantity, term FROM sandbox_subscriptions WHERE vendor_ref = $1 FOR UPDATE",
+            "SELECT quantity, term, status, suspension_reason FROM sandbox_subscriptions
+             WHERE vendor_ref = $1 FOR UPDATE",
             request.vendor_ref,
         )
         .fetch_optional(&mut *tx)
         .await
         .map_err(internal)?
         .ok_or_else(|| refused(VendorErrorCode::NotActive, "No such subscription."))?;
+        let term = Term::from_code(&current.term).unwrap_or(Term::Yearly);
+        let status = match (request.change, current.status.as_str()) {
+            (VendorChange::Reactivate, "suspended") => {
+                let reason = current
+                    .suspension_reason
+                    .as_deref()
+                    .and_then(SuspensionReason::from_code);
+                rules::may_reactivate(reason)
+                    .map_err(|code| refused(code, "Suspended by the vendor."))?;
+                Some("active")
+            }
+            (VendorChange::Reactivate, _) => {
+                return Err(refused(VendorErrorCode::NotActive, "Not suspended."));
+            }
+            (_, "active") => None,
+            _ => return Err(refused(VendorErrorCode::NotActive, "Not active.")),
+        };
         match request.change {
+            VendorChange::Reactivate => {}
+            VendorChange::Suspend => {
+                self.set_status(&mut tx, request.vendor_ref, "suspended", Some("reseller"))
+                    .await?;
+            }
+            VendorChange::Cancel => {
+                self.reduce(&mut tx, request, term, current.quantity)
+                    .await?;
+                self.set_status(&mut tx, request.vendor_ref, "cancelled", None)
+                    .await?;
+            }
             VendorChange::AutoRenew(on) => {
                 sqlx::query!(
                     "UPDATE sandbox_subscriptions SET auto_renew = $2 WHERE vendor_ref = $1",
@@ -423,10 +473,13 @@ impl Vendor for Sandbox {
                 .map_err(internal)?;
             }
             VendorChange::Quantity(seats) => {
-                let term = Term::from_code(&current.term).unwrap_or(Term::Yearly);
                 self.reduce(&mut tx, request, term, current.quantity - seats)
                     .await?;
             }
+        }
+        if let Some(status) = status {
+            self.set_status(&mut tx, request.vendor_ref, status, None)
+                .await?;
         }
         if let VendorChange::Quantity(seats) = request.change {
             sqlx::query!(

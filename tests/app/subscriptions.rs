@@ -544,3 +544,150 @@ async fn another_reseller_finds_nothing_and_billing_users_only_read() {
     );
     drop(page);
 }
+
+/// Opens the preview of the page's form `selector`, checks it, confirms it and lets the vendor
+/// answer; the subscription's page after.
+async fn confirm(app: &TestApp, id: Uuid, selector: &str, check: impl Fn(&Page)) -> Page {
+    let shown = preview(app, id, selector, None).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text("main"));
+    check(&shown);
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(app).await;
+    app.get(&format!("/subscriptions/{id}")).await
+}
+
+#[tokio::test]
+async fn j6_a_google_workspace_subscription_is_suspended_and_reactivated_but_not_a_google_suspension()
+ {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (r, owner, customer) = app.reseller_with_customer().await;
+    app.vendor_tenant(
+        r,
+        customer,
+        "google",
+        "linked",
+        "contoso-mx.example",
+        "google-linked-1",
+    )
+    .await;
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "GWS-BUSINESS-STANDARD", "5").await;
+    app.submit(&page.form("form.place-order")).await;
+    drain(&app).await;
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    // An annual plan: seats go up, never down.
+    assert!(
+        page.text("#batches tbody")
+            .contains("no se puede reducir hasta la renovación"),
+        "{}",
+        page.text("#batches")
+    );
+    assert!(page.texts("#batches form").is_empty());
+
+    let page = confirm(&app, id, "#suspend", |shown| {
+        assert!(shown.text("#status-change").contains("Activa → Suspendida"));
+        assert!(shown.text("#preview").contains("Sin cargo ni reembolso"));
+    })
+    .await;
+    assert_eq!(page.text("#subscription-status"), "Suspendida");
+    assert_eq!(page.text("#suspension"), "Suspendida por tu empresa");
+    assert!(page.texts("#add-seats").is_empty());
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_subscriptions WHERE status = 'suspended'")
+            .await,
+        1
+    );
+
+    let page = confirm(&app, id, "#reactivate", |shown| {
+        assert!(shown.text("#status-change").contains("Suspendida → Activa"));
+    })
+    .await;
+    assert_eq!(page.text("#subscription-status"), "Activa");
+    let steps = page.texts("#history tbody tr");
+    assert!(
+        steps[0].contains("Reactivada") && steps[1].contains("Suspendida por el revendedor"),
+        "{steps:?}"
+    );
+
+    // Google suspends it (terms of service pending): the reseller cannot lift that one.
+    sqlx::query(
+        "UPDATE subscriptions SET status = 'suspended', suspension_reason = 'terms_pending'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    assert!(
+        page.text("#suspension")
+            .contains("condiciones del servicio")
+    );
+    assert!(page.texts("#reactivate").is_empty());
+    let asked = app
+        .get(&format!("/subscriptions/{id}/preview?kind=reactivate"))
+        .await;
+    assert_eq!(asked.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        asked
+            .text("#change-problem")
+            .contains("El fabricante suspendió"),
+        "{}",
+        asked.text("main")
+    );
+}
+
+#[tokio::test]
+async fn a_subscription_is_cancelled_for_a_refund_only_while_every_window_is_open() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, id) = bought(&app, "10").await;
+    let (start, end) = dates(&app, id).await;
+    let refund = expected(-10, start, end);
+    // A week later the purchase's window has closed: no cancellation.
+    sqlx::query("UPDATE seat_batches SET added_at = added_at - interval '8 days', window_closes_at = window_closes_at - interval '8 days'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let late = preview(&app, id, "#cancel", None).await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        late.text("#change-problem").contains("cerró el"),
+        "{}",
+        late.text("main")
+    );
+    sqlx::query("UPDATE seat_batches SET added_at = added_at + interval '8 days', window_closes_at = window_closes_at + interval '8 days'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    let page = confirm(&app, id, "#cancel", |shown| {
+        assert!(shown.text("#status-change").contains("Activa → Cancelada"));
+        assert!(
+            shown.text("#money-effect").contains(&money(-refund)),
+            "{}",
+            shown.text("#preview")
+        );
+    })
+    .await;
+    assert_eq!(page.text("#subscription-status"), "Cancelada");
+    assert!(page.texts("#changes").is_empty());
+    let latest = page.texts("#history tbody tr").remove(0);
+    assert!(
+        latest.contains(&format!("Reembolso de {}", money(-refund))),
+        "{latest}"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_subscriptions WHERE status = 'cancelled'")
+            .await,
+        1
+    );
+    // Nothing more is changed on it.
+    let again = app
+        .get(&format!(
+            "/subscriptions/{id}/preview?kind=add_seats&quantity=1"
+        ))
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

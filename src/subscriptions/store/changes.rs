@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::catalog::rules::{Billing, Term};
 use crate::i18n::Locale;
 use crate::subscriptions::rules::{Batch, ChangeKind, ChangeStatus, Plan, SubscriptionStatus};
-use crate::vendors::{VendorCode, VendorErrorCode};
+use crate::vendors::{SuspensionReason, VendorCode, VendorErrorCode};
 
 /// A subscription as its page and its changes read it.
 #[derive(Debug, Clone)]
@@ -32,6 +32,7 @@ pub struct Detail {
     pub end_date: time::Date,
     pub auto_renew: bool,
     pub status: SubscriptionStatus,
+    pub suspension: Option<SuspensionReason>,
     pub vendor_ref: String,
     pub unit_price: Decimal,
     pub currency: String,
@@ -72,7 +73,8 @@ pub async fn detail(
                   p.name_pt, p.min_seats, p.max_seats, s.vendor AS "vendor: VendorCode",
                   s.tenant_domain, s.quantity, s.term AS "term: Term",
                   s.billing AS "billing: Billing", s.start_date, s.end_date, s.auto_renew,
-                  s.status AS "status: SubscriptionStatus", s.vendor_ref, s.unit_price,
+                  s.status AS "status: SubscriptionStatus",
+                  s.suspension_reason AS "suspension: SuspensionReason", s.vendor_ref, s.unit_price,
                   s.currency AS "currency!", s.version, s.pending_change, l.order_id
            FROM subscriptions s
            JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
@@ -172,8 +174,8 @@ pub async fn record_change(
     sqlx::query!(
         "INSERT INTO subscription_changes (reseller_id, id, subscription_id, kind, seats_before,
                                            seats_after, batch_id, auto_renew, amount, currency,
-                                           actor_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                           actor_id, status_after)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         reseller_id,
         change_id,
         subscription.id,
@@ -185,6 +187,7 @@ pub async fn record_change(
         plan.amount,
         subscription.currency,
         actor,
+        plan.status_after.map(SubscriptionStatus::code),
     )
     .execute(&mut *tx)
     .await?;
@@ -202,6 +205,7 @@ pub struct Pending {
     pub seats_after: i32,
     pub batch_id: Option<Uuid>,
     pub auto_renew: Option<bool>,
+    pub status_after: Option<SubscriptionStatus>,
     pub requested_at: OffsetDateTime,
     pub vendor: VendorCode,
     pub vendor_ref: String,
@@ -217,7 +221,8 @@ pub async fn change(
         Pending,
         r#"SELECT h.id, h.subscription_id, h.kind AS "kind: ChangeKind",
                   h.status AS "status: ChangeStatus", h.seats_before, h.seats_after, h.batch_id,
-                  h.auto_renew, h.requested_at, s.vendor AS "vendor: VendorCode", s.vendor_ref,
+                  h.auto_renew, h.status_after AS "status_after: SubscriptionStatus",
+                  h.requested_at, s.vendor AS "vendor: VendorCode", s.vendor_ref,
                   s.tenant_domain
            FROM subscription_changes h
            JOIN subscriptions s ON s.reseller_id = h.reseller_id AND s.id = h.subscription_id
@@ -275,14 +280,20 @@ pub async fn apply(
         .execute(&mut *tx)
         .await?;
     }
+    // A suspension by the reseller is the reseller's to lift; any other status has none.
+    let status = change.status_after.map(SubscriptionStatus::code);
     sqlx::query!(
         "UPDATE subscriptions SET quantity = $3, auto_renew = COALESCE($4, auto_renew),
+                status = COALESCE($5, status),
+                suspension_reason = CASE WHEN $5 IS NULL THEN suspension_reason
+                                         WHEN $5 = 'suspended' THEN 'reseller' END,
                 version = version + 1, pending_change = NULL
          WHERE reseller_id = $1 AND id = $2",
         reseller_id,
         change.subscription_id,
         change.seats_after,
         change.auto_renew,
+        status,
     )
     .execute(&mut *tx)
     .await?;
