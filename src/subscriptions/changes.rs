@@ -25,8 +25,47 @@ pub struct Job {
     pub change_id: Uuid,
 }
 
-/// The rules' view of a subscription and its batches.
-pub fn current<'a>(s: &Detail, batches: &'a [rules::Batch]) -> Current<'a> {
+/// What the rules need besides the subscription: its batches, the products it can move to with
+/// this reseller's price today, and what its own product costs today (a renewal's price).
+pub struct Context {
+    pub batches: Vec<rules::Batch>,
+    pub targets: Vec<store::Target>,
+    pub candidates: Vec<rules::Candidate>,
+    pub renewal_price: Option<rust_decimal::Decimal>,
+}
+
+pub async fn context(
+    tx: &mut sqlx::PgConnection,
+    reseller_id: Uuid,
+    s: &Detail,
+    today: time::Date,
+) -> sqlx::Result<Context> {
+    let batches = store::batches(tx, reseller_id, s.id).await?;
+    let targets = store::targets(tx, s, today).await?;
+    let own = store::own_cost(tx, s, today).await?;
+    let (_, markup) = crate::catalog::store::reseller_pricing(tx, reseller_id).await?;
+    let price = |cost: rust_decimal::Decimal| crate::catalog::rules::your_price(cost, markup);
+    let candidates = targets
+        .iter()
+        .map(|t| rules::Candidate {
+            product_id: t.product_id,
+            upgrade: t.upgrade,
+            unit_price: t.cost.map(price),
+            unit_cost: t.cost,
+            min_seats: t.min_seats,
+            max_seats: t.max_seats,
+        })
+        .collect();
+    Ok(Context {
+        batches,
+        targets,
+        candidates,
+        renewal_price: own.map(price),
+    })
+}
+
+/// The rules' view of a subscription in its context.
+pub fn current<'a>(s: &Detail, context: &'a Context) -> Current<'a> {
     Current {
         vendor: s.vendor,
         term: s.term,
@@ -41,7 +80,11 @@ pub fn current<'a>(s: &Detail, batches: &'a [rules::Batch]) -> Current<'a> {
         auto_renew: s.auto_renew,
         suspension: s.suspension,
         pending: s.pending_change.is_some(),
-        batches,
+        batches: &context.batches,
+        product_id: s.product_id,
+        candidates: &context.candidates,
+        renewal_price: context.renewal_price,
+        scheduled: s.next_product_id.is_some(),
     }
 }
 
@@ -72,9 +115,9 @@ pub async fn request(
     if subscription.version != version {
         return Ok(Some(Requested::Stale));
     }
-    let batches = store::batches(tx, reseller_id, subscription_id).await?;
     let now = time::OffsetDateTime::now_utc();
-    let plan = match rules::plan(&current(&subscription, &batches), asked, now) {
+    let context = context(tx, reseller_id, &subscription, now.date()).await?;
+    let plan = match rules::plan(&current(&subscription, &context), asked, now) {
         Ok(plan) => plan,
         Err(refusal) => return Ok(Some(Requested::Refused(refusal))),
     };
@@ -122,6 +165,14 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
             (ChangeKind::Suspend, _) => VendorChange::Suspend,
             (ChangeKind::Reactivate, _) => VendorChange::Reactivate,
             (ChangeKind::Cancel, _) => VendorChange::Cancel,
+            (ChangeKind::Unschedule, _) => VendorChange::Unschedule,
+            (ChangeKind::Upgrade, _) => VendorChange::Upgrade {
+                sku: change.sku_after.as_deref().unwrap_or_default(),
+            },
+            (ChangeKind::Schedule, _) => VendorChange::Schedule {
+                sku: change.sku_after.as_deref().unwrap_or_default(),
+                quantity: change.next_quantity.unwrap_or(change.seats_before),
+            },
             _ => VendorChange::Quantity(change.seats_after),
         },
     };

@@ -20,7 +20,7 @@ use crate::subscriptions::changes::{self, CHANGERS, Requested};
 use crate::subscriptions::rules::{ChangeKind, Refusal};
 use crate::subscriptions::store::{self, Detail};
 use crate::subscriptions::view::{
-    self, BatchView, ChangeForm, Facts, HistoryView, Placed, PlanView, Problem,
+    self, BatchView, ChangeForm, Facts, HistoryView, Placed, PlanView, Problem, Targets,
 };
 use crate::web::PageCtx;
 use crate::web::client_ip::ClientIp;
@@ -48,6 +48,7 @@ struct ShowPage {
     history: Vec<HistoryView>,
     can_change: bool,
     placed: Placed,
+    targets: Targets,
 }
 
 /// The subscription's page, with `problem` (and what was typed) when a change was refused.
@@ -63,18 +64,19 @@ async fn show_page(
     let subscription = store::detail(&mut tx, me.reseller_id, id, false)
         .await?
         .ok_or(AppError::NotFound)?;
-    let batches = store::batches(&mut tx, me.reseller_id, id).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let context = changes::context(&mut tx, me.reseller_id, &subscription, now.date()).await?;
     let history = store::history(&mut tx, me.reseller_id, id, HISTORY).await?;
     tx.commit().await?;
-    let now = time::OffsetDateTime::now_utc();
     let can_change = may_change(me);
     let (status, problem) = match problem {
         Some((status, p)) => (status, Some(p)),
         None => (StatusCode::OK, None),
     };
-    let mut batches = view::batches(&ctx, &subscription, &batches, now);
+    let mut batches = view::batches(&ctx, &subscription, &context.batches, now);
     let placed = view::place(problem, &form, &mut batches);
     let page = ShowPage {
+        targets: view::targets(&ctx, &subscription, &context),
         batches,
         history: view::history(&ctx, history),
         facts: view::facts(&ctx, &subscription),
@@ -128,15 +130,15 @@ async fn preview(
     let subscription: Detail = store::detail(&mut tx, me.reseller_id, id, false)
         .await?
         .ok_or(AppError::NotFound)?;
-    let batches = store::batches(&mut tx, me.reseller_id, id).await?;
-    tx.commit().await?;
     let now = time::OffsetDateTime::now_utc();
-    let current = changes::current(&subscription, &batches);
+    let context = changes::context(&mut tx, me.reseller_id, &subscription, now.date()).await?;
+    tx.commit().await?;
+    let current = changes::current(&subscription, &context);
     match crate::subscriptions::rules::plan(&current, asked, now) {
         Ok(plan) => {
             let form = form.confirming(subscription.version);
             Ok(page::ok(&PreviewPage {
-                plan: view::plan(&ctx, &subscription, &plan, now),
+                plan: view::plan(&ctx, &subscription, &context, &plan, now),
                 facts: view::facts(&ctx, &subscription),
                 form,
                 ctx,

@@ -30,6 +30,10 @@ crate::text_enum! {
         Suspend = "suspend" => "subscriptions.change_suspend",
         Reactivate = "reactivate" => "subscriptions.change_reactivate",
         Cancel = "cancel" => "subscriptions.change_cancel",
+        Upgrade = "upgrade" => "subscriptions.change_upgrade",
+        Schedule = "schedule" => "subscriptions.change_schedule",
+        Unschedule = "unschedule" => "subscriptions.change_unschedule",
+        Renewal = "renewal" => "subscriptions.change_renewal",
     }
 }
 
@@ -52,6 +56,19 @@ pub struct Batch {
     pub window_closes_at: Option<OffsetDateTime>,
 }
 
+/// A product the subscription can move to (along the catalog's upgrade paths), with its price
+/// for the subscription's term and billing in its currency today (none: not sold so).
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub product_id: Uuid,
+    /// An upgrade (now or at renewal); otherwise a downgrade (at renewal only).
+    pub upgrade: bool,
+    pub unit_price: Option<Decimal>,
+    pub unit_cost: Option<Decimal>,
+    pub min_seats: i32,
+    pub max_seats: i32,
+}
+
 /// What a change starts from.
 #[derive(Clone, Debug)]
 pub struct Current<'a> {
@@ -70,6 +87,13 @@ pub struct Current<'a> {
     /// A change is waiting for the vendor.
     pub pending: bool,
     pub batches: &'a [Batch],
+    pub product_id: Uuid,
+    /// The products it can move to.
+    pub candidates: &'a [Candidate],
+    /// Its own product's price today (what a renewal would cost), when still sold.
+    pub renewal_price: Option<Decimal>,
+    /// A change is scheduled for renewal.
+    pub scheduled: bool,
 }
 
 /// A change as asked for.
@@ -86,6 +110,15 @@ pub enum Asked {
     Reactivate,
     /// Every seat back, within their windows.
     Cancel,
+    /// To a product along the upgrade paths, now, for the whole subscription.
+    Upgrade(Uuid),
+    /// At renewal: this product (the same, an upgrade or a downgrade) with this many seats.
+    Schedule {
+        product: Uuid,
+        seats: i32,
+    },
+    /// The scheduled change dropped.
+    Unschedule,
 }
 
 /// The most seats one change adds or removes (the largest product limit).
@@ -110,6 +143,13 @@ pub struct Plan {
     pub auto_renew: Option<bool>,
     /// The status the change leaves (suspend, reactivate, cancel).
     pub status_after: Option<SubscriptionStatus>,
+    /// The product it moves to (an upgrade now, or a schedule's at renewal), and an upgrade's
+    /// new price and cost.
+    pub product_after: Option<Uuid>,
+    pub unit_price_after: Option<Decimal>,
+    pub unit_cost_after: Option<Decimal>,
+    /// The seats scheduled for renewal.
+    pub next_quantity: Option<i32>,
 }
 
 /// Why a change cannot be made.
@@ -129,6 +169,12 @@ pub enum Refusal {
     Unchanged,
     /// Only a suspended subscription is reactivated.
     NotSuspended,
+    /// Not a product this subscription can move to (now: only an upgrade).
+    NotOnPath,
+    /// The product is not sold for this term and billing in this currency.
+    NoPrice,
+    /// Nothing is scheduled for renewal.
+    NothingScheduled,
     /// The vendor's rules refuse it.
     Vendor(VendorErrorCode),
 }
@@ -144,6 +190,9 @@ impl Refusal {
             Refusal::WindowClosed { .. } => "subscriptions.refused_window_closed",
             Refusal::Unchanged => "subscriptions.refused_unchanged",
             Refusal::NotSuspended => "subscriptions.refused_not_suspended",
+            Refusal::NotOnPath => "subscriptions.refused_not_on_path",
+            Refusal::NoPrice => "subscriptions.refused_no_price",
+            Refusal::NothingScheduled => "subscriptions.refused_nothing_scheduled",
             Refusal::Vendor(code) => code.key(),
         }
     }
@@ -180,6 +229,10 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
         batch: None,
         auto_renew: None,
         status_after: None,
+        product_after: None,
+        unit_price_after: None,
+        unit_cost_after: None,
+        next_quantity: None,
     };
     match asked {
         Asked::AddSeats(seats) => {
@@ -257,6 +310,66 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
                 ..base
             })
         }
+        Asked::Upgrade(product) => {
+            let target = current
+                .candidates
+                .iter()
+                .find(|c| c.product_id == product && c.upgrade)
+                .ok_or(Refusal::NotOnPath)?;
+            let (Some(price), Some(cost)) = (target.unit_price, target.unit_cost) else {
+                return Err(Refusal::NoPrice);
+            };
+            vendor_rules::seats_allowed(before, target.min_seats, target.max_seats)
+                .map_err(Refusal::Vendor)?;
+            // The difference, for the rest of the billing period; the new price from then on.
+            Ok(Plan {
+                kind: ChangeKind::Upgrade,
+                amount: proration::seat_change(price - unit, before, period, today),
+                per_period_after: proration::per_period(price, before),
+                product_after: Some(product),
+                unit_price_after: Some(price),
+                unit_cost_after: Some(cost),
+                ..base
+            })
+        }
+        Asked::Schedule { product, seats } => {
+            if !(1..=MAX_CHANGE).contains(&seats) {
+                return Err(Refusal::Quantity);
+            }
+            let (price, min, max) = if product == current.product_id {
+                (current.renewal_price, current.min_seats, current.max_seats)
+            } else {
+                let target = current
+                    .candidates
+                    .iter()
+                    .find(|c| c.product_id == product)
+                    .ok_or(Refusal::NotOnPath)?;
+                (target.unit_price, target.min_seats, target.max_seats)
+            };
+            let price = price.ok_or(Refusal::NoPrice)?;
+            vendor_rules::seats_allowed(seats, min, max).map_err(Refusal::Vendor)?;
+            if product == current.product_id && seats == before {
+                return Err(Refusal::Unchanged);
+            }
+            // Nothing is charged now; the renewal is priced by the list of that day (today's
+            // shown).
+            Ok(Plan {
+                kind: ChangeKind::Schedule,
+                per_period_after: proration::per_period(price, seats),
+                product_after: Some(product),
+                next_quantity: Some(seats),
+                ..base
+            })
+        }
+        Asked::Unschedule => {
+            if !current.scheduled {
+                return Err(Refusal::NothingScheduled);
+            }
+            Ok(Plan {
+                kind: ChangeKind::Unschedule,
+                ..base
+            })
+        }
     }
 }
 
@@ -309,7 +422,93 @@ mod tests {
             suspension: None,
             pending: false,
             batches,
+            product_id: Uuid::from_u128(900),
+            candidates: CANDIDATES.as_slice(),
+            renewal_price: Some(d("12.50")),
+            scheduled: false,
         }
+    }
+
+    /// Business Premium (an upgrade at 22.00) and Business Basic (a downgrade at 6.00).
+    static CANDIDATES: std::sync::LazyLock<[Candidate; 2]> = std::sync::LazyLock::new(|| {
+        [
+            Candidate {
+                product_id: Uuid::from_u128(901),
+                upgrade: true,
+                unit_price: Some(d("22.00")),
+                unit_cost: Some(d("18.00")),
+                min_seats: 1,
+                max_seats: 300,
+            },
+            Candidate {
+                product_id: Uuid::from_u128(902),
+                upgrade: false,
+                unit_price: Some(d("6.00")),
+                unit_cost: Some(d("5.00")),
+                min_seats: 1,
+                max_seats: 300,
+            },
+        ]
+    });
+
+    #[test]
+    fn an_upgrade_charges_the_price_difference_for_the_rest_of_the_period() {
+        let batches = [batch(10, datetime!(2026-06-01 10:00 UTC))];
+        let current = business_standard(&batches);
+        let now = datetime!(2026-11-16 09:30 UTC);
+        let up = plan(&current, Asked::Upgrade(Uuid::from_u128(901)), now).unwrap();
+        // (22.00 − 12.50) × 10 seats, half the month left.
+        assert_eq!(up.amount, d("47.50"));
+        assert_eq!(up.per_period_after, d("220.00"));
+        assert_eq!(
+            (up.product_after, up.unit_price_after),
+            (Some(Uuid::from_u128(901)), Some(d("22.00")))
+        );
+        // A downgrade is not taken now, and a product off the paths never.
+        assert_eq!(
+            plan(&current, Asked::Upgrade(Uuid::from_u128(902)), now),
+            Err(Refusal::NotOnPath)
+        );
+        assert_eq!(
+            plan(&current, Asked::Upgrade(Uuid::nil()), now),
+            Err(Refusal::NotOnPath)
+        );
+    }
+
+    #[test]
+    fn a_downgrade_and_fewer_seats_are_scheduled_for_renewal_at_no_cost_now() {
+        let batches = [batch(10, datetime!(2026-06-01 10:00 UTC))];
+        let current = business_standard(&batches);
+        let now = datetime!(2026-11-16 09:30 UTC);
+        let down = Asked::Schedule {
+            product: Uuid::from_u128(902),
+            seats: 8,
+        };
+        let plan_down = plan(&current, down, now).unwrap();
+        assert_eq!(
+            (plan_down.kind, plan_down.amount),
+            (ChangeKind::Schedule, Decimal::ZERO)
+        );
+        assert_eq!(plan_down.next_quantity, Some(8));
+        assert_eq!(plan_down.per_period_after, d("48.00"));
+        // The same product and seats is no change; nothing scheduled cannot be dropped.
+        let same = Asked::Schedule {
+            product: current.product_id,
+            seats: 10,
+        };
+        assert_eq!(plan(&current, same, now), Err(Refusal::Unchanged));
+        assert_eq!(
+            plan(&current, Asked::Unschedule, now),
+            Err(Refusal::NothingScheduled)
+        );
+        let scheduled = Current {
+            scheduled: true,
+            ..business_standard(&batches)
+        };
+        assert_eq!(
+            plan(&scheduled, Asked::Unschedule, now).unwrap().kind,
+            ChangeKind::Unschedule
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
 use crate::catalog::rules::Billing;
+use crate::subscriptions::changes::Context;
 use crate::subscriptions::proration;
 use crate::subscriptions::rules::{Asked, Batch, ChangeKind, Plan, Refusal, SubscriptionStatus};
 use crate::subscriptions::store::{Detail, HistoryRow, SubscriptionRow};
@@ -70,6 +71,8 @@ pub struct Facts {
     pub reactivable: bool,
     /// Why it is suspended, when it is.
     pub suspension: Option<String>,
+    /// What is scheduled for renewal ("Business Basic, 8 seats").
+    pub scheduled: Option<String>,
     /// Seats can be reduced in batches (Microsoft's windows, Google's flexible plan).
     pub reducible: bool,
 }
@@ -115,6 +118,26 @@ pub fn facts(ctx: &PageCtx, s: &Detail) -> Facts {
         reactivable: s.status == SubscriptionStatus::Suspended
             && s.pending_change.is_none()
             && crate::vendors::rules::may_reactivate(s.suspension).is_ok(),
+        scheduled: s.next_quantity.map(|seats| {
+            fn pick(n: &Option<String>) -> &str {
+                n.as_deref().unwrap_or_default()
+            }
+            let name = ctx.locale.pick(
+                pick(&s.next_name_es),
+                pick(&s.next_name_en),
+                pick(&s.next_name_pt),
+            );
+            ctx.t_with(
+                "subscriptions.scheduled_as",
+                &[
+                    ("product", name),
+                    (
+                        "seats",
+                        &crate::i18n::format_integer(ctx.locale, seats as i64),
+                    ),
+                ],
+            )
+        }),
         suspension: (s.status == SubscriptionStatus::Suspended)
             .then(|| s.suspension.map(|r| ctx.t(r.key())))
             .flatten(),
@@ -128,6 +151,56 @@ fn per_key(billing: Billing) -> &'static str {
         Billing::Monthly => "subscriptions.per_month",
         Billing::Annual => "subscriptions.per_year",
         Billing::Triennial => "subscriptions.per_three_years",
+    }
+}
+
+/// A product a form offers, with its price per billing period for one seat.
+pub struct TargetView {
+    pub id: uuid::Uuid,
+    pub label: String,
+    pub current: bool,
+}
+
+/// The products the change forms offer: upgrades now; the same product, upgrades and
+/// downgrades at renewal.
+pub struct Targets {
+    pub upgrades: Vec<TargetView>,
+    pub at_renewal: Vec<TargetView>,
+}
+
+pub fn targets(ctx: &PageCtx, s: &Detail, context: &Context) -> Targets {
+    let per = ctx.t(per_key(s.billing));
+    let label = |name: &str, price: Option<Decimal>| match price {
+        Some(p) => format!("{name} — {} {per}", ctx.money(p, &s.currency)),
+        None => name.to_string(),
+    };
+    let priced = context
+        .targets
+        .iter()
+        .zip(&context.candidates)
+        .filter(|(_, c)| c.unit_price.is_some());
+    let upgrades = priced
+        .clone()
+        .filter(|(t, _)| t.upgrade)
+        .map(|(t, c)| TargetView {
+            id: t.product_id,
+            label: label(t.name(ctx.locale), c.unit_price),
+            current: false,
+        })
+        .collect();
+    let mut at_renewal = vec![TargetView {
+        id: s.product_id,
+        label: label(s.name(ctx.locale), context.renewal_price),
+        current: true,
+    }];
+    at_renewal.extend(priced.map(|(t, c)| TargetView {
+        id: t.product_id,
+        label: label(t.name(ctx.locale), c.unit_price),
+        current: false,
+    }));
+    Targets {
+        upgrades,
+        at_renewal,
     }
 }
 
@@ -222,7 +295,17 @@ pub fn history(ctx: &PageCtx, rows: Vec<HistoryRow>) -> Vec<HistoryView> {
                 None | Some("system") => ctx.t("subscriptions.actor_system"),
                 Some(name) => name.to_string(),
             },
-            what: describe(ctx, h.kind, h.seats_before, h.seats_after, h.auto_renew),
+            what: describe(
+                ctx,
+                Described {
+                    kind: h.kind,
+                    before: h.seats_before,
+                    after: h.seats_after,
+                    auto_renew: h.auto_renew,
+                    product: h.product(ctx.locale),
+                    next_quantity: h.next_quantity,
+                },
+            ),
             money: if h.amount.is_zero() {
                 String::new()
             } else {
@@ -236,13 +319,15 @@ pub fn history(ctx: &PageCtx, rows: Vec<HistoryRow>) -> Vec<HistoryView> {
 }
 
 /// "+5 seats (10 → 15)", "−2 seats (15 → 13)", "Auto-renew turned off".
-fn describe(
-    ctx: &PageCtx,
-    kind: ChangeKind,
-    before: i32,
-    after: i32,
-    auto_renew: Option<bool>,
-) -> String {
+fn describe(ctx: &PageCtx, change: Described<'_>) -> String {
+    let Described {
+        kind,
+        before,
+        after,
+        auto_renew,
+        product,
+        next_quantity,
+    } = change;
     let n = |v: i32| crate::i18n::format_integer(ctx.locale, v as i64);
     match kind {
         ChangeKind::Purchase => ctx.t_with("subscriptions.what_purchase", &[("seats", &n(after))]),
@@ -268,7 +353,27 @@ fn describe(
         ChangeKind::Suspend => ctx.t("subscriptions.what_suspend"),
         ChangeKind::Reactivate => ctx.t("subscriptions.what_reactivate"),
         ChangeKind::Cancel => ctx.t("subscriptions.what_cancel"),
+        ChangeKind::Upgrade => ctx.t_with("subscriptions.what_upgrade", &[("product", product)]),
+        ChangeKind::Schedule => ctx.t_with(
+            "subscriptions.what_schedule",
+            &[
+                ("product", product),
+                ("seats", &n(next_quantity.unwrap_or(after))),
+            ],
+        ),
+        ChangeKind::Unschedule => ctx.t("subscriptions.what_unschedule"),
+        ChangeKind::Renewal => ctx.t_with("subscriptions.what_renewal", &[("seats", &n(after))]),
     }
+}
+
+/// A change as [`describe`] words it.
+struct Described<'a> {
+    kind: ChangeKind,
+    before: i32,
+    after: i32,
+    auto_renew: Option<bool>,
+    product: &'a str,
+    next_quantity: Option<i32>,
 }
 
 /// "charge US$ 31.25" or "refund US$ 12.50".
@@ -292,12 +397,30 @@ pub struct PlanView {
     pub money_explained: String,
     pub per_period_before: String,
     pub per_period_after: String,
+    /// The new price applies at renewal (a schedule), not now.
+    pub at_renewal: bool,
     pub deadline: Option<String>,
     /// "Active → Suspended".
     pub status_change: Option<String>,
 }
 
-pub fn plan(ctx: &PageCtx, s: &Detail, plan: &Plan, now: OffsetDateTime) -> PlanView {
+pub fn plan(
+    ctx: &PageCtx,
+    s: &Detail,
+    context: &Context,
+    plan: &Plan,
+    now: OffsetDateTime,
+) -> PlanView {
+    let product = match plan.product_after {
+        Some(id) if id == s.product_id => s.name(ctx.locale).to_string(),
+        Some(id) => context
+            .targets
+            .iter()
+            .find(|t| t.product_id == id)
+            .map(|t| t.name(ctx.locale).to_string())
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     let date = |d| crate::i18n::format_date(ctx.locale, d);
     let last_day = plan.period.end.previous_day().unwrap_or(plan.period.end);
     let per = ctx.t(per_key(s.billing));
@@ -318,11 +441,16 @@ pub fn plan(ctx: &PageCtx, s: &Detail, plan: &Plan, now: OffsetDateTime) -> Plan
     PlanView {
         what: describe(
             ctx,
-            plan.kind,
-            plan.seats_before,
-            plan.seats_after,
-            plan.auto_renew,
+            Described {
+                kind: plan.kind,
+                before: plan.seats_before,
+                after: plan.seats_after,
+                auto_renew: plan.auto_renew,
+                product: &product,
+                next_quantity: plan.next_quantity,
+            },
         ),
+        at_renewal: plan.kind == ChangeKind::Schedule,
         seats_before: plan.seats_before,
         seats_after: plan.seats_after,
         money_label,
@@ -406,6 +534,8 @@ pub struct ChangeForm {
     #[serde(default)]
     pub auto_renew: String,
     #[serde(default)]
+    pub product: String,
+    #[serde(default)]
     pub version: String,
 }
 
@@ -437,8 +567,19 @@ impl ChangeForm {
             Some(ChangeKind::Suspend) => Ok(Asked::Suspend),
             Some(ChangeKind::Reactivate) => Ok(Asked::Reactivate),
             Some(ChangeKind::Cancel) => Ok(Asked::Cancel),
-            Some(ChangeKind::Purchase) | None => Err(false),
+            Some(ChangeKind::Upgrade) => Ok(Asked::Upgrade(self.product_id().ok_or(false)?)),
+            Some(ChangeKind::Schedule) => Ok(Asked::Schedule {
+                product: self.product_id().ok_or(false)?,
+                seats: quantity?,
+            }),
+            Some(ChangeKind::Unschedule) => Ok(Asked::Unschedule),
+            Some(ChangeKind::Purchase | ChangeKind::Renewal) | None => Err(false),
         }
+    }
+
+    /// The product an upgrade or a schedule names.
+    pub fn product_id(&self) -> Option<uuid::Uuid> {
+        uuid::Uuid::parse_str(self.product.trim()).ok()
     }
 
     /// The batch a reduction names.

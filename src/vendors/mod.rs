@@ -95,7 +95,7 @@ pub struct SubscriptionRequest<'a> {
 
 /// A change to an existing subscription at the vendor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VendorChange {
+pub enum VendorChange<'a> {
     /// The subscription's seats become this many (more: a new batch; fewer: taken from the
     /// batches the vendor still lets go).
     Quantity(i32),
@@ -107,6 +107,12 @@ pub enum VendorChange {
     Reactivate,
     /// Ended now, within the seats' windows, for a prorated refund.
     Cancel,
+    /// Moved now to another product (along its upgrade paths), keeping its id and term end.
+    Upgrade { sku: &'a str },
+    /// At renewal: this product and quantity.
+    Schedule { sku: &'a str, quantity: i32 },
+    /// The change scheduled for renewal dropped.
+    Unschedule,
 }
 
 /// A change to ask the vendor for.
@@ -117,7 +123,7 @@ pub struct ChangeRequest<'a> {
     pub tenant_domain: &'a str,
     /// Idempotency: asking again with the same key applies the change once.
     pub request_key: &'a str,
-    pub change: VendorChange,
+    pub change: VendorChange<'a>,
 }
 
 /// The customer data a vendor requires to create a tenant (confirmed by the reseller).

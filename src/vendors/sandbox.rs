@@ -160,6 +160,26 @@ impl Sandbox {
         Ok(())
     }
 
+    async fn schedule(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        vendor_ref: &str,
+        sku: Option<&str>,
+        quantity: Option<i32>,
+    ) -> Result<(), VendorError> {
+        sqlx::query!(
+            "UPDATE sandbox_subscriptions SET next_sku = $2, next_quantity = $3
+             WHERE vendor_ref = $1",
+            vendor_ref,
+            sku,
+            quantity,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+        Ok(())
+    }
+
     async fn set_status(
         &self,
         tx: &mut sqlx::PgConnection,
@@ -442,8 +462,29 @@ impl Vendor for Sandbox {
         };
         match request.change {
             VendorChange::Reactivate => {}
+            VendorChange::Upgrade { sku } => {
+                sqlx::query!(
+                    "UPDATE sandbox_subscriptions SET sku = $2 WHERE vendor_ref = $1",
+                    request.vendor_ref,
+                    sku,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+            }
+            VendorChange::Schedule { sku, quantity } => {
+                self.schedule(&mut tx, request.vendor_ref, Some(sku), Some(quantity))
+                    .await?;
+            }
+            VendorChange::Unschedule => {
+                self.schedule(&mut tx, request.vendor_ref, None, None)
+                    .await?;
+            }
             VendorChange::Suspend => {
+                // A suspension drops what was scheduled for renewal.
                 self.set_status(&mut tx, request.vendor_ref, "suspended", Some("reseller"))
+                    .await?;
+                self.schedule(&mut tx, request.vendor_ref, None, None)
                     .await?;
             }
             VendorChange::Cancel => {

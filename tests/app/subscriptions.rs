@@ -691,3 +691,124 @@ async fn a_subscription_is_cancelled_for_a_refund_only_while_every_window_is_ope
         .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// The id of the product `sku`, and the reseller's price for it (yearly, billed monthly, USD).
+async fn priced(app: &TestApp, sku: &str) -> (Uuid, Decimal) {
+    let (id, cost, markup): (Uuid, Decimal, Decimal) = sqlx::query_as(
+        "SELECT p.id, x.cost, (SELECT markup_percent FROM resellers LIMIT 1)
+         FROM products p JOIN prices x ON x.product_id = p.id
+         WHERE p.sku = $1 AND x.term = 'P1Y' AND x.billing = 'monthly' AND x.currency = 'USD'
+           AND x.valid_from <= current_date AND (x.valid_to IS NULL OR x.valid_to > current_date)",
+    )
+    .bind(sku)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    (id, portal::catalog::rules::your_price(cost, markup))
+}
+
+#[tokio::test]
+async fn j6_an_upgrade_applies_now_for_the_price_difference_and_a_downgrade_waits_for_renewal() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, id) = bought(&app, "10").await;
+    let (premium, premium_price) = priced(&app, "CFQ7TTC0LCHC").await;
+    let (basic, _) = priced(&app, "CFQ7TTC0LH18").await;
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    let upgrades = page.texts("#f-upgrade option");
+    assert!(
+        upgrades.len() == 1 && upgrades[0].contains("Business Premium"),
+        "{upgrades:?}"
+    );
+    assert!(page.text("#f-next-product").contains("Business Basic"));
+
+    // A downgrade now is refused (even asked by hand): it is scheduled instead.
+    let now = app
+        .get(&format!(
+            "/subscriptions/{id}/preview?kind=upgrade&product={basic}"
+        ))
+        .await;
+    assert_eq!(now.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        now.text("#change-problem").contains("solo las mejoras"),
+        "{}",
+        now.text("main")
+    );
+
+    let (start, end) = dates(&app, id).await;
+    let difference =
+        expected(10, start, end) * (premium_price - Decimal::new(1320, 2)) / Decimal::new(1320, 2);
+    let shown = preview(&app, id, "#upgrade", None).await;
+    assert!(
+        shown
+            .text("#preview")
+            .contains("Mejorada a Microsoft 365 Business Premium")
+    );
+    let effect = shown.text("#money-effect");
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(&app).await;
+    let recorded: Decimal =
+        sqlx::query_scalar("SELECT amount FROM subscription_changes WHERE kind = 'upgrade'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(effect.contains(&money(recorded)), "{effect} / {recorded}");
+    assert!(
+        (recorded - difference).abs() <= Decimal::new(1, 2),
+        "{recorded} vs {difference}"
+    );
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    assert!(page.text("h1").contains("Business Premium"));
+    assert!(
+        page.text("#subscription-facts")
+            .contains(&money(premium_price))
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_subscriptions WHERE sku = 'CFQ7TTC0LCHC'")
+            .await,
+        1
+    );
+    assert_eq!(
+        sqlx::query_scalar::<_, Uuid>("SELECT product_id FROM subscriptions")
+            .fetch_one(&app.db)
+            .await
+            .unwrap(),
+        premium
+    );
+
+    // Back down to Business Basic with 8 seats, at renewal: nothing charged now.
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    let form = page
+        .form("#schedule")
+        .set("product", &basic.to_string())
+        .set("quantity", "8");
+    let shown = get_form(&app, &app.client, &form).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text("main"));
+    assert!(
+        shown
+            .text("#preview")
+            .contains("En la renovación: Microsoft 365 Business Basic, 8 licencias")
+    );
+    assert!(shown.text("#preview").contains("Sin cargo ni reembolso"));
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(&app).await;
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    assert!(
+        page.text("#scheduled")
+            .contains("Microsoft 365 Business Basic, 8 licencias"),
+        "{}",
+        page.text("#subscription-facts")
+    );
+    assert_eq!(page.text("#seats"), "10");
+    assert_eq!(
+        app.count("SELECT next_quantity::bigint FROM sandbox_subscriptions WHERE next_sku = 'CFQ7TTC0LH18'").await,
+        8
+    );
+    // Dropped again.
+    let page = confirm(&app, id, "#unschedule", |_| {}).await;
+    assert!(page.texts("#scheduled").is_empty());
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_subscriptions WHERE next_sku IS NOT NULL")
+            .await,
+        0
+    );
+}

@@ -39,6 +39,13 @@ pub struct Detail {
     pub version: i32,
     pub pending_change: Option<Uuid>,
     pub order_id: Uuid,
+    pub product_id: Uuid,
+    /// What is scheduled for renewal: the product's names and the seats.
+    pub next_product_id: Option<Uuid>,
+    pub next_name_es: Option<String>,
+    pub next_name_en: Option<String>,
+    pub next_name_pt: Option<String>,
+    pub next_quantity: Option<i32>,
 }
 
 impl Detail {
@@ -75,14 +82,87 @@ pub async fn detail(
                   s.billing AS "billing: Billing", s.start_date, s.end_date, s.auto_renew,
                   s.status AS "status: SubscriptionStatus",
                   s.suspension_reason AS "suspension: SuspensionReason", s.vendor_ref, s.unit_price,
-                  s.currency AS "currency!", s.version, s.pending_change, l.order_id
+                  s.currency AS "currency!", s.version, s.pending_change, l.order_id,
+                  s.product_id, s.next_product_id, n.name_es AS "next_name_es?",
+                  n.name_en AS "next_name_en?", n.name_pt AS "next_name_pt?", s.next_quantity
            FROM subscriptions s
            JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
            JOIN products p ON p.id = s.product_id
            JOIN order_lines l ON l.reseller_id = s.reseller_id AND l.id = s.order_line_id
+           LEFT JOIN products n ON n.id = s.next_product_id
            WHERE s.reseller_id = $1 AND s.id = $2"#,
         reseller_id,
         id,
+    )
+    .fetch_optional(tx)
+    .await
+}
+
+/// A product the subscription can move to, as its page offers it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub product_id: Uuid,
+    pub sku: String,
+    pub name_es: String,
+    pub name_en: String,
+    pub name_pt: String,
+    pub upgrade: bool,
+    pub min_seats: i32,
+    pub max_seats: i32,
+    /// Its cost for the subscription's term, billing and currency on `day` (none: not sold so).
+    pub cost: Option<Decimal>,
+}
+
+impl Target {
+    pub fn name(&self, locale: Locale) -> &str {
+        locale.pick(&self.name_es, &self.name_en, &self.name_pt)
+    }
+}
+
+/// The active products along the subscription's upgrade paths (upgrades first), with their
+/// cost on `day`.
+pub async fn targets(
+    tx: &mut PgConnection,
+    s: &Detail,
+    day: time::Date,
+) -> sqlx::Result<Vec<Target>> {
+    sqlx::query_as!(
+        Target,
+        r#"SELECT p.id AS product_id, p.sku, p.name_es, p.name_en, p.name_pt,
+                  u.from_id = $1 AS "upgrade!", p.min_seats, p.max_seats,
+                  (SELECT x.cost FROM prices x
+                   WHERE x.product_id = p.id AND x.term = $2 AND x.billing = $3
+                     AND x.currency = $4 AND x.valid_from <= $5
+                     AND (x.valid_to IS NULL OR x.valid_to > $5)) AS cost
+           FROM product_upgrades u
+           JOIN products p ON p.id = CASE WHEN u.from_id = $1 THEN u.to_id ELSE u.from_id END
+           WHERE (u.from_id = $1 OR u.to_id = $1) AND p.status = 'active'
+           ORDER BY u.from_id = $1 DESC, p.sort_name"#,
+        s.product_id,
+        s.term.code(),
+        s.billing.code(),
+        s.currency,
+        day,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// The cost of the subscription's own product for its term and billing on `day` (a renewal's).
+pub async fn own_cost(
+    tx: &mut PgConnection,
+    s: &Detail,
+    day: time::Date,
+) -> sqlx::Result<Option<Decimal>> {
+    sqlx::query_scalar!(
+        "SELECT cost FROM prices
+         WHERE product_id = $1 AND term = $2 AND billing = $3 AND currency = $4
+           AND valid_from <= $5 AND (valid_to IS NULL OR valid_to > $5)",
+        s.product_id,
+        s.term.code(),
+        s.billing.code(),
+        s.currency,
+        day,
     )
     .fetch_optional(tx)
     .await
@@ -120,6 +200,24 @@ pub struct HistoryRow {
     pub actor: Option<String>,
     pub requested_at: OffsetDateTime,
     pub decided_at: Option<OffsetDateTime>,
+    /// The product an upgrade or a schedule moves to, and the seats scheduled.
+    pub product_es: Option<String>,
+    pub product_en: Option<String>,
+    pub product_pt: Option<String>,
+    pub next_quantity: Option<i32>,
+}
+
+impl HistoryRow {
+    pub fn product(&self, locale: Locale) -> &str {
+        fn pick(n: &Option<String>) -> &str {
+            n.as_deref().unwrap_or_default()
+        }
+        locale.pick(
+            pick(&self.product_es),
+            pick(&self.product_en),
+            pick(&self.product_pt),
+        )
+    }
 }
 
 /// The subscription's history, the latest first (at most `limit` changes).
@@ -134,8 +232,10 @@ pub async fn history(
         r#"SELECT h.id, h.kind AS "kind: ChangeKind", h.seats_before, h.seats_after, h.auto_renew,
                   h.amount, h.currency AS "currency!", h.status AS "status: ChangeStatus",
                   h.error AS "error: VendorErrorCode", COALESCE(u.name, h.actor_label) AS actor,
-                  h.requested_at, h.decided_at
+                  h.requested_at, h.decided_at, p.name_es AS "product_es?",
+                  p.name_en AS "product_en?", p.name_pt AS "product_pt?", h.next_quantity
            FROM subscription_changes h LEFT JOIN users u ON u.id = h.actor_id
+           LEFT JOIN products p ON p.id = h.product_after
            WHERE h.reseller_id = $1 AND h.subscription_id = $2
            ORDER BY h.requested_at DESC, h.id DESC LIMIT $3"#,
         reseller_id,
@@ -174,8 +274,9 @@ pub async fn record_change(
     sqlx::query!(
         "INSERT INTO subscription_changes (reseller_id, id, subscription_id, kind, seats_before,
                                            seats_after, batch_id, auto_renew, amount, currency,
-                                           actor_id, status_after)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                           actor_id, status_after, product_after,
+                                           unit_price_after, unit_cost_after, next_quantity)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         reseller_id,
         change_id,
         subscription.id,
@@ -188,6 +289,10 @@ pub async fn record_change(
         subscription.currency,
         actor,
         plan.status_after.map(SubscriptionStatus::code),
+        plan.product_after,
+        plan.unit_price_after,
+        plan.unit_cost_after,
+        plan.next_quantity,
     )
     .execute(&mut *tx)
     .await?;
@@ -206,6 +311,11 @@ pub struct Pending {
     pub batch_id: Option<Uuid>,
     pub auto_renew: Option<bool>,
     pub status_after: Option<SubscriptionStatus>,
+    pub product_after: Option<Uuid>,
+    pub sku_after: Option<String>,
+    pub unit_price_after: Option<Decimal>,
+    pub unit_cost_after: Option<Decimal>,
+    pub next_quantity: Option<i32>,
     pub requested_at: OffsetDateTime,
     pub vendor: VendorCode,
     pub vendor_ref: String,
@@ -222,10 +332,12 @@ pub async fn change(
         r#"SELECT h.id, h.subscription_id, h.kind AS "kind: ChangeKind",
                   h.status AS "status: ChangeStatus", h.seats_before, h.seats_after, h.batch_id,
                   h.auto_renew, h.status_after AS "status_after: SubscriptionStatus",
-                  h.requested_at, s.vendor AS "vendor: VendorCode", s.vendor_ref,
-                  s.tenant_domain
+                  h.product_after, p.sku AS "sku_after?", h.unit_price_after, h.unit_cost_after,
+                  h.next_quantity, h.requested_at, s.vendor AS "vendor: VendorCode",
+                  s.vendor_ref, s.tenant_domain
            FROM subscription_changes h
            JOIN subscriptions s ON s.reseller_id = h.reseller_id AND s.id = h.subscription_id
+           LEFT JOIN products p ON p.id = h.product_after
            WHERE h.reseller_id = $1 AND h.id = $2"#,
         reseller_id,
         change_id,
@@ -280,13 +392,24 @@ pub async fn apply(
         .execute(&mut *tx)
         .await?;
     }
-    // A suspension by the reseller is the reseller's to lift; any other status has none.
+    // A suspension by the reseller is the reseller's to lift; any other status has none. A
+    // suspension drops what was scheduled for renewal; an upgrade moves product and price.
     let status = change.status_after.map(SubscriptionStatus::code);
+    let (upgrade, schedule) = match change.kind {
+        ChangeKind::Upgrade => (change.product_after, None),
+        ChangeKind::Schedule => (None, change.product_after.zip(change.next_quantity)),
+        _ => (None, None),
+    };
+    let unschedule = matches!(change.kind, ChangeKind::Unschedule | ChangeKind::Suspend);
     sqlx::query!(
         "UPDATE subscriptions SET quantity = $3, auto_renew = COALESCE($4, auto_renew),
                 status = COALESCE($5, status),
                 suspension_reason = CASE WHEN $5 IS NULL THEN suspension_reason
                                          WHEN $5 = 'suspended' THEN 'reseller' END,
+                product_id = COALESCE($6, product_id),
+                unit_price = COALESCE($7, unit_price), unit_cost = COALESCE($8, unit_cost),
+                next_product_id = CASE WHEN $11 THEN NULL ELSE COALESCE($9, next_product_id) END,
+                next_quantity = CASE WHEN $11 THEN NULL ELSE COALESCE($10, next_quantity) END,
                 version = version + 1, pending_change = NULL
          WHERE reseller_id = $1 AND id = $2",
         reseller_id,
@@ -294,6 +417,12 @@ pub async fn apply(
         change.seats_after,
         change.auto_renew,
         status,
+        upgrade,
+        upgrade.and(change.unit_price_after),
+        upgrade.and(change.unit_cost_after),
+        schedule.map(|(p, _)| p),
+        schedule.map(|(_, q)| q),
+        unschedule,
     )
     .execute(&mut *tx)
     .await?;
