@@ -102,6 +102,7 @@ crate::text_enum! {
         SendEmail = "send_email" => "jobs.kind_send_email",
         ProvisionOrder = "provision_order" => "jobs.kind_provision_order",
         ChangeSubscription = "change_subscription" => "jobs.kind_change_subscription",
+        RenewSubscriptions = "renew_subscriptions" => "jobs.kind_renew_subscriptions",
     }
 }
 
@@ -402,7 +403,7 @@ impl Worker {
                 Ok(data) => crate::subscriptions::changes::abandon(self, data).await,
                 Err(e) => Err(e),
             },
-            Some(JobKind::SendEmail) | None => Ok(()),
+            Some(JobKind::SendEmail | JobKind::RenewSubscriptions) | None => Ok(()),
         };
         if let Err(e) = closed {
             tracing::error!(kind, error = ?e, "cannot close the subject of a dead job");
@@ -427,6 +428,26 @@ impl Worker {
             Some(JobKind::ChangeSubscription) => {
                 let data: crate::subscriptions::changes::Job = parse(payload)?;
                 crate::subscriptions::changes::run(self, data, last_attempt).await
+            }
+            Some(JobKind::RenewSubscriptions) => {
+                let data: crate::subscriptions::renewals::Job = parse(payload)?;
+                let vendor = self
+                    .vendor
+                    .clone()
+                    .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("no vendor configured")))?;
+                let ran = crate::subscriptions::renewals::run(&self.db, vendor.as_ref(), data.date)
+                    .await
+                    .map_err(JobError::Transient)?;
+                tracing::info!(date = %data.date, renewed = ran.renewed, expired = ran.expired,
+                    left = ran.left, "renewal run");
+                if ran.left > 0 && !last_attempt {
+                    // What the vendor did not answer is tried again with the job's backoff.
+                    return Err(JobError::Transient(anyhow::anyhow!(
+                        "{} subscriptions left for later",
+                        ran.left
+                    )));
+                }
+                Ok(())
             }
             None => Err(JobError::Permanent(anyhow::anyhow!(
                 "unknown job kind {kind}"

@@ -6,6 +6,7 @@
 pub mod changes;
 pub mod page;
 pub mod proration;
+pub mod renewals;
 pub mod routes;
 pub mod rules;
 pub mod store;

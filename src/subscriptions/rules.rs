@@ -34,6 +34,7 @@ crate::text_enum! {
         Schedule = "schedule" => "subscriptions.change_schedule",
         Unschedule = "unschedule" => "subscriptions.change_unschedule",
         Renewal = "renewal" => "subscriptions.change_renewal",
+        Expiry = "expiry" => "subscriptions.change_expiry",
     }
 }
 
@@ -150,6 +151,29 @@ pub struct Plan {
     pub unit_cost_after: Option<Decimal>,
     /// The seats scheduled for renewal.
     pub next_quantity: Option<i32>,
+}
+
+/// What happens to a subscription at the end of its term.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TermEnd {
+    /// A new term, with its scheduled changes applied.
+    Renew,
+    /// It ends: renewal turned off, or suspended at term end.
+    Expire,
+}
+
+/// An active auto-renewing subscription renews; any other expires.
+pub fn at_term_end(status: SubscriptionStatus, auto_renew: bool) -> TermEnd {
+    if status == SubscriptionStatus::Active && auto_renew {
+        TermEnd::Renew
+    } else {
+        TermEnd::Expire
+    }
+}
+
+/// The next term of a subscription whose term ends on `end`: from `end`, as long as `term`.
+pub fn next_term(end: time::Date, term: Term) -> (time::Date, time::Date) {
+    (end, proration::add_months(end, term.months() as i32))
 }
 
 /// Why a change cannot be made.
@@ -691,6 +715,22 @@ mod tests {
             Err(Refusal::WindowClosed {
                 closed_at: datetime!(2026-11-21 10:00 UTC)
             })
+        );
+    }
+
+    #[test]
+    fn at_term_end_only_an_active_auto_renewing_subscription_renews() {
+        use SubscriptionStatus::*;
+        assert_eq!(at_term_end(Active, true), TermEnd::Renew);
+        assert_eq!(at_term_end(Active, false), TermEnd::Expire);
+        assert_eq!(at_term_end(Suspended, true), TermEnd::Expire);
+        assert_eq!(
+            next_term(date!(2027 - 01 - 31), Term::Monthly),
+            (date!(2027 - 01 - 31), date!(2027 - 02 - 28))
+        );
+        assert_eq!(
+            next_term(date!(2026 - 12 - 01), Term::ThreeYears).1,
+            date!(2029 - 12 - 01)
         );
     }
 

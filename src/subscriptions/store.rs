@@ -2,8 +2,10 @@
 //! explicitly as well.
 
 mod changes;
+mod renewals;
 
 pub use changes::*;
+pub use renewals::*;
 
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;

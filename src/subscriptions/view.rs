@@ -362,7 +362,11 @@ fn describe(ctx: &PageCtx, change: Described<'_>) -> String {
             ],
         ),
         ChangeKind::Unschedule => ctx.t("subscriptions.what_unschedule"),
-        ChangeKind::Renewal => ctx.t_with("subscriptions.what_renewal", &[("seats", &n(after))]),
+        ChangeKind::Renewal => ctx.t_with(
+            "subscriptions.what_renewal",
+            &[("product", product), ("seats", &n(after))],
+        ),
+        ChangeKind::Expiry => ctx.t("subscriptions.what_expiry"),
     }
 }
 
@@ -573,7 +577,9 @@ impl ChangeForm {
                 seats: quantity?,
             }),
             Some(ChangeKind::Unschedule) => Ok(Asked::Unschedule),
-            Some(ChangeKind::Purchase | ChangeKind::Renewal) | None => Err(false),
+            Some(ChangeKind::Purchase | ChangeKind::Renewal | ChangeKind::Expiry) | None => {
+                Err(false)
+            }
         }
     }
 

@@ -113,6 +113,10 @@ pub enum VendorChange<'a> {
     Schedule { sku: &'a str, quantity: i32 },
     /// The change scheduled for renewal dropped.
     Unschedule,
+    /// A new term at term end, with this product and quantity (its scheduled change applied).
+    Renew { sku: &'a str, quantity: i32 },
+    /// Ended at term end.
+    Expire,
 }
 
 /// A change to ask the vendor for.

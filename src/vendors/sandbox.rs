@@ -160,6 +160,107 @@ impl Sandbox {
         Ok(())
     }
 
+    /// What a change does to the vendor's state (its status is set by the caller).
+    async fn apply(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        request: &ChangeRequest<'_>,
+        term: Term,
+        quantity: i32,
+    ) -> Result<(), VendorError> {
+        match request.change {
+            VendorChange::Reactivate => {}
+            VendorChange::Upgrade { sku } => {
+                sqlx::query!(
+                    "UPDATE sandbox_subscriptions SET sku = $2 WHERE vendor_ref = $1",
+                    request.vendor_ref,
+                    sku,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+            }
+            VendorChange::Schedule { sku, quantity } => {
+                self.schedule(&mut *tx, request.vendor_ref, Some(sku), Some(quantity))
+                    .await?;
+            }
+            VendorChange::Unschedule | VendorChange::Expire => {
+                self.schedule(&mut *tx, request.vendor_ref, None, None)
+                    .await?;
+            }
+            VendorChange::Renew { sku, quantity } => {
+                // The new term's seats are one new batch, with a new window.
+                sqlx::query!(
+                    "WITH spent AS (UPDATE sandbox_seat_batches SET quantity = 0 WHERE vendor_ref = $1)
+                     INSERT INTO sandbox_seat_batches (vendor_ref, quantity) VALUES ($1, $2)",
+                    request.vendor_ref,
+                    quantity,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+                sqlx::query!(
+                    "UPDATE sandbox_subscriptions SET sku = $2, quantity = $3, next_sku = NULL,
+                            next_quantity = NULL
+                     WHERE vendor_ref = $1",
+                    request.vendor_ref,
+                    sku,
+                    quantity,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+            }
+            VendorChange::Suspend => {
+                // A suspension drops what was scheduled for renewal.
+                self.set_status(&mut *tx, request.vendor_ref, "suspended", Some("reseller"))
+                    .await?;
+                self.schedule(&mut *tx, request.vendor_ref, None, None)
+                    .await?;
+            }
+            VendorChange::Cancel => {
+                self.reduce(&mut *tx, request, term, quantity).await?;
+                self.set_status(&mut *tx, request.vendor_ref, "cancelled", None)
+                    .await?;
+            }
+            VendorChange::AutoRenew(on) => {
+                sqlx::query!(
+                    "UPDATE sandbox_subscriptions SET auto_renew = $2 WHERE vendor_ref = $1",
+                    request.vendor_ref,
+                    on,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+            }
+            VendorChange::Quantity(seats) if seats > quantity => {
+                sqlx::query!(
+                    "INSERT INTO sandbox_seat_batches (vendor_ref, quantity) VALUES ($1, $2)",
+                    request.vendor_ref,
+                    seats - quantity,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+            }
+            VendorChange::Quantity(seats) => {
+                self.reduce(&mut *tx, request, term, quantity - seats)
+                    .await?;
+            }
+        }
+        if let VendorChange::Quantity(seats) = request.change {
+            sqlx::query!(
+                "UPDATE sandbox_subscriptions SET quantity = $2 WHERE vendor_ref = $1",
+                request.vendor_ref,
+                seats,
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+        }
+        Ok(())
+    }
+
     async fn schedule(
         &self,
         tx: &mut sqlx::PgConnection,
@@ -445,6 +546,8 @@ impl Vendor for Sandbox {
         .ok_or_else(|| refused(VendorErrorCode::NotActive, "No such subscription."))?;
         let term = Term::from_code(&current.term).unwrap_or(Term::Yearly);
         let status = match (request.change, current.status.as_str()) {
+            (VendorChange::Expire, "active" | "suspended") => Some("expired"),
+            (VendorChange::Renew { .. }, "active") => None,
             (VendorChange::Reactivate, "suspended") => {
                 let reason = current
                     .suspension_reason
@@ -460,77 +563,10 @@ impl Vendor for Sandbox {
             (_, "active") => None,
             _ => return Err(refused(VendorErrorCode::NotActive, "Not active.")),
         };
-        match request.change {
-            VendorChange::Reactivate => {}
-            VendorChange::Upgrade { sku } => {
-                sqlx::query!(
-                    "UPDATE sandbox_subscriptions SET sku = $2 WHERE vendor_ref = $1",
-                    request.vendor_ref,
-                    sku,
-                )
-                .execute(&mut *tx)
-                .await
-                .map_err(internal)?;
-            }
-            VendorChange::Schedule { sku, quantity } => {
-                self.schedule(&mut tx, request.vendor_ref, Some(sku), Some(quantity))
-                    .await?;
-            }
-            VendorChange::Unschedule => {
-                self.schedule(&mut tx, request.vendor_ref, None, None)
-                    .await?;
-            }
-            VendorChange::Suspend => {
-                // A suspension drops what was scheduled for renewal.
-                self.set_status(&mut tx, request.vendor_ref, "suspended", Some("reseller"))
-                    .await?;
-                self.schedule(&mut tx, request.vendor_ref, None, None)
-                    .await?;
-            }
-            VendorChange::Cancel => {
-                self.reduce(&mut tx, request, term, current.quantity)
-                    .await?;
-                self.set_status(&mut tx, request.vendor_ref, "cancelled", None)
-                    .await?;
-            }
-            VendorChange::AutoRenew(on) => {
-                sqlx::query!(
-                    "UPDATE sandbox_subscriptions SET auto_renew = $2 WHERE vendor_ref = $1",
-                    request.vendor_ref,
-                    on,
-                )
-                .execute(&mut *tx)
-                .await
-                .map_err(internal)?;
-            }
-            VendorChange::Quantity(seats) if seats > current.quantity => {
-                sqlx::query!(
-                    "INSERT INTO sandbox_seat_batches (vendor_ref, quantity) VALUES ($1, $2)",
-                    request.vendor_ref,
-                    seats - current.quantity,
-                )
-                .execute(&mut *tx)
-                .await
-                .map_err(internal)?;
-            }
-            VendorChange::Quantity(seats) => {
-                self.reduce(&mut tx, request, term, current.quantity - seats)
-                    .await?;
-            }
-        }
+        self.apply(&mut tx, request, term, current.quantity).await?;
         if let Some(status) = status {
             self.set_status(&mut tx, request.vendor_ref, status, None)
                 .await?;
-        }
-        if let VendorChange::Quantity(seats) = request.change {
-            sqlx::query!(
-                "UPDATE sandbox_subscriptions SET quantity = $2 WHERE vendor_ref = $1",
-                request.vendor_ref,
-                seats,
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
         }
         tx.commit().await.map_err(internal)
     }

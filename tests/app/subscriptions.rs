@@ -812,3 +812,122 @@ async fn j6_an_upgrade_applies_now_for_the_price_difference_and_a_downgrade_wait
         0
     );
 }
+
+/// Moves the subscription's term end to `day` (its term ends then).
+async fn ends_on(app: &TestApp, day: time::Date) {
+    sqlx::query("UPDATE subscriptions SET end_date = $1")
+        .bind(day)
+        .execute(&app.db)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn at_term_end_a_subscription_renews_with_its_scheduled_change_or_expires_once() {
+    use portal::subscriptions::renewals::{self, Ran};
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, id) = bought(&app, "10").await;
+    let (basic, basic_price) = priced(&app, "CFQ7TTC0LH18").await;
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    let form = page
+        .form("#schedule")
+        .set("product", &basic.to_string())
+        .set("quantity", "8");
+    let shown = get_form(&app, &app.client, &form).await;
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(&app).await;
+
+    // The clock the run is given: the term ends today.
+    let today = time::OffsetDateTime::now_utc().date();
+    ends_on(&app, today).await;
+    let sandbox = portal::vendors::Sandbox::new(app.db.clone());
+    let ran = renewals::run(&app.db, &sandbox, today).await.unwrap();
+    assert_eq!(
+        ran,
+        Ran {
+            renewed: 1,
+            expired: 0,
+            left: 0
+        }
+    );
+    // Run again (a second instance, a retried job): nothing more.
+    assert_eq!(
+        renewals::run(&app.db, &sandbox, today).await.unwrap(),
+        Ran::default()
+    );
+
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    assert!(page.text("h1").contains("Business Basic"));
+    assert_eq!(page.text("#seats"), "8");
+    assert!(
+        page.text("#subscription-facts")
+            .contains(&money(basic_price))
+    );
+    assert!(page.texts("#scheduled").is_empty());
+    let (start, end): (time::Date, time::Date) =
+        sqlx::query_as("SELECT start_date, end_date FROM subscriptions")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        (start, end),
+        portal::subscriptions::rules::next_term(today, portal::catalog::rules::Term::Yearly)
+    );
+    // The new term's seats are one batch with a new window; the old ones are spent.
+    let batches = page.texts("#batches tbody tr");
+    assert_eq!(batches.len(), 2, "{batches:?}");
+    assert!(batches[1].contains("Se puede reducir hasta"), "{batches:?}");
+    assert_eq!(app.count("SELECT sum(quantity) FROM seat_batches").await, 8);
+    let latest = page.texts("#history tbody tr").remove(0);
+    assert!(
+        latest.contains("Renovada: Microsoft 365 Business Basic, 8 licencias")
+            && latest.contains("Sistema"),
+        "{latest}"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_subscriptions WHERE sku = 'CFQ7TTC0LH18' AND quantity = 8 AND next_sku IS NULL").await,
+        1
+    );
+
+    // Renewal turned off: at the next term end it expires, once.
+    let page = confirm(&app, id, "#auto-renew", |_| {}).await;
+    assert_eq!(page.text("#renewal"), "Manual");
+    ends_on(&app, today).await;
+    assert_eq!(
+        renewals::run(&app.db, &sandbox, today).await.unwrap(),
+        Ran {
+            renewed: 0,
+            expired: 1,
+            left: 0
+        }
+    );
+    assert_eq!(
+        renewals::run(&app.db, &sandbox, today).await.unwrap(),
+        Ran::default()
+    );
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    assert_eq!(page.text("#subscription-status"), "Vencida");
+    assert!(page.texts("#history tbody tr")[0].contains("Vencida al terminar el plazo"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_subscriptions WHERE status = 'expired'")
+            .await,
+        1
+    );
+
+    // The daily job: one per date, however often it is queued.
+    renewals::queue(&app.db, today).await.unwrap();
+    renewals::queue(&app.db, today).await.unwrap();
+    assert_eq!(
+        app.count("SELECT count(*) FROM jobs WHERE kind = 'renew_subscriptions'")
+            .await,
+        1
+    );
+    drain(&app).await;
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM jobs WHERE kind = 'renew_subscriptions' AND state = 'done'"
+        )
+        .await,
+        1
+    );
+}

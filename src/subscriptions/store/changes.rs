@@ -154,11 +154,21 @@ pub async fn own_cost(
     s: &Detail,
     day: time::Date,
 ) -> sqlx::Result<Option<Decimal>> {
+    cost_of(tx, s.product_id, s, day).await
+}
+
+/// The cost of `product` for the subscription's term, billing and currency on `day`.
+pub async fn cost_of(
+    tx: &mut PgConnection,
+    product: Uuid,
+    s: &Detail,
+    day: time::Date,
+) -> sqlx::Result<Option<Decimal>> {
     sqlx::query_scalar!(
         "SELECT cost FROM prices
          WHERE product_id = $1 AND term = $2 AND billing = $3 AND currency = $4
            AND valid_from <= $5 AND (valid_to IS NULL OR valid_to > $5)",
-        s.product_id,
+        product,
         s.term.code(),
         s.billing.code(),
         s.currency,

@@ -1,0 +1,170 @@
+//! SQL for the renewal run: what is due (across resellers, read by the job's own role), and a
+//! renewal or an expiry recorded with its history, each only once for a term.
+
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgExecutor};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// A subscription whose term has ended.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub reseller_id: Uuid,
+    pub id: Uuid,
+    pub end_date: Date,
+}
+
+/// Active and suspended subscriptions whose term ends on or before `day`, at most `limit`.
+pub async fn due(db: impl PgExecutor<'_>, day: Date, limit: i64) -> sqlx::Result<Vec<Due>> {
+    sqlx::query_as!(
+        Due,
+        "SELECT reseller_id, id, end_date FROM subscriptions
+         WHERE status IN ('active', 'suspended') AND end_date <= $1
+         ORDER BY end_date, id LIMIT $2",
+        day,
+        limit,
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// A new term as the vendor renewed it.
+pub struct Renewed {
+    pub ended: Date,
+    pub start: Date,
+    pub end: Date,
+    pub product_id: Uuid,
+    pub quantity: i32,
+    pub seats_before: i32,
+    pub unit_price: Decimal,
+    pub unit_cost: Decimal,
+    pub currency: String,
+    pub at: OffsetDateTime,
+    pub window_closes_at: Option<OffsetDateTime>,
+}
+
+/// Records a renewal: the new term, product, seats and price, its scheduled change cleared, its
+/// seats one new batch (the old ones spent), and the renewal in the history. False when the
+/// term was renewed or ended already (a run again).
+pub async fn renew(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    subscription_id: Uuid,
+    r: &Renewed,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE subscriptions SET start_date = $4, end_date = $5, product_id = $6, quantity = $7,
+                unit_price = $8, unit_cost = $9, next_product_id = NULL, next_quantity = NULL,
+                version = version + 1
+         WHERE reseller_id = $1 AND id = $2 AND end_date = $3 AND status = 'active'",
+        reseller_id,
+        subscription_id,
+        r.ended,
+        r.start,
+        r.end,
+        r.product_id,
+        r.quantity,
+        r.unit_price,
+        r.unit_cost,
+    )
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query!(
+        "WITH spent AS (UPDATE seat_batches SET quantity = 0
+                        WHERE reseller_id = $1 AND subscription_id = $2)
+         INSERT INTO seat_batches (reseller_id, subscription_id, added, quantity, added_at,
+                                   window_closes_at)
+         VALUES ($1, $2, $3, $3, $4, $5)",
+        reseller_id,
+        subscription_id,
+        r.quantity,
+        r.at,
+        r.window_closes_at,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO subscription_changes (reseller_id, subscription_id, kind, seats_before,
+                                           seats_after, product_after, unit_price_after,
+                                           unit_cost_after, amount, currency, status,
+                                           actor_label, requested_at, decided_at)
+         VALUES ($1, $2, 'renewal', $3, $4, $5, $6, $7, 0, $8, 'applied', 'system', $9, $9)",
+        reseller_id,
+        subscription_id,
+        r.seats_before,
+        r.quantity,
+        r.product_id,
+        r.unit_price,
+        r.unit_cost,
+        r.currency,
+        r.at,
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(true)
+}
+
+/// Records an expiry at the end of the term that ended on `ended`; false when done already.
+pub async fn expire(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    subscription_id: Uuid,
+    ended: Date,
+    seats: i32,
+    currency: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE subscriptions SET status = 'expired', suspension_reason = NULL,
+                next_product_id = NULL, next_quantity = NULL, version = version + 1
+         WHERE reseller_id = $1 AND id = $2 AND end_date = $3
+           AND status IN ('active', 'suspended')",
+        reseller_id,
+        subscription_id,
+        ended,
+    )
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query!(
+        "INSERT INTO subscription_changes (reseller_id, subscription_id, kind, seats_before,
+                                           seats_after, amount, currency, status, status_after,
+                                           actor_label, decided_at)
+         VALUES ($1, $2, 'expiry', $3, $3, 0, $4, 'applied', 'expired', 'system', now())",
+        reseller_id,
+        subscription_id,
+        seats,
+        currency,
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(true)
+}
+
+/// The SKU of a product (for the vendor).
+pub async fn sku(tx: &mut PgConnection, product_id: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar!("SELECT sku FROM products WHERE id = $1", product_id)
+        .fetch_one(tx)
+        .await
+}
+
+/// How many terms of the subscription have ended (renewals and expiries recorded): with its end
+/// date, the vendor's idempotency key for the next one.
+pub async fn terms_ended(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    subscription_id: Uuid,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM subscription_changes
+           WHERE reseller_id = $1 AND subscription_id = $2 AND kind IN ('renewal', 'expiry')"#,
+        reseller_id,
+        subscription_id,
+    )
+    .fetch_one(tx)
+    .await
+}
