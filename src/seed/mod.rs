@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod customers;
 pub mod scale;
+pub mod subscriptions;
 
 use sqlx::PgPool;
 
@@ -87,7 +88,12 @@ pub async fn seed_demo(
     )
     .await?;
 
-    demo_customers(&mut tx, reseller_id).await?;
+    let customers = demo_customers(&mut tx, reseller_id).await?;
+    let owner = sqlx::query_scalar!("SELECT id FROM users WHERE email = $1", DEMO_OWNER_EMAIL)
+        .fetch_one(&mut *tx)
+        .await?;
+    // Papelería La Esperanza holds the Microsoft ones, Contoso the Google Workspace ones.
+    subscriptions::seed(&mut tx, reseller_id, owner, customers[2], customers[0]).await?;
 
     sqlx::query!(
         "INSERT INTO audit_log (reseller_id, actor_label, action, subject_type, subject_id)
@@ -128,7 +134,8 @@ fn rfc(base: &str) -> String {
 async fn demo_customers(
     tx: &mut sqlx::PgConnection,
     reseller_id: uuid::Uuid,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<uuid::Uuid>> {
+    let mut ids = Vec::new();
     let customers = [
         (
             "Contoso México S.A. de C.V.",
@@ -218,8 +225,9 @@ async fn demo_customers(
             .execute(&mut *tx)
             .await?;
         }
+        ids.push(id);
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// The demo accounts, printed at start on the embedded default.

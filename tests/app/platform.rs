@@ -475,7 +475,44 @@ async fn the_demo_data_loads_twice_without_doubling_and_its_transfer_token_works
     for t in &tax_ids {
         assert!(portal::countries::tax_id::parse("MX", t).is_ok(), "{t}");
     }
-    assert_eq!(count(&db, "SELECT count(*) FROM customer_tenants").await, 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM customer_tenants").await, 2);
+    // Subscriptions of every age J6 needs, each with its order, batch, history and vendor side.
+    assert_eq!(count(&db, "SELECT count(*) FROM subscriptions").await, 5);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM orders WHERE status = 'completed'"
+        )
+        .await,
+        5
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM seat_batches").await, 5);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM subscriptions s JOIN sandbox_subscriptions v USING (vendor_ref) WHERE v.quantity = s.quantity AND v.status = s.status").await,
+        5
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM seat_batches WHERE window_closes_at > now()"
+        )
+        .await,
+        1,
+        "one purchase is days old, its window open"
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM subscriptions WHERE end_date BETWEEN current_date + 9 AND current_date + 11").await,
+        1,
+        "one renews in ten days"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM subscriptions WHERE status = 'suspended' AND vendor = 'google'"
+        )
+        .await,
+        1
+    );
     // The printed token lets the demo reseller take Fabrikam's Google Workspace over.
     let token = told
         .split("transfer token ")

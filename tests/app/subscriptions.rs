@@ -931,3 +931,156 @@ async fn at_term_end_a_subscription_renews_with_its_scheduled_change_or_expires_
         1
     );
 }
+
+/// The demo data loaded into `app`'s database, and its owner signed in.
+async fn demo(app: &TestApp) -> TestUser {
+    let hasher = portal::auth::password::PasswordHasher::default();
+    portal::seed::seed_demo(&app.db, &hasher, &app.secrets)
+        .await
+        .unwrap();
+    let (id, reseller_id): (Uuid, Uuid) =
+        sqlx::query_as("SELECT id, reseller_id FROM users WHERE email = $1")
+            .bind(portal::seed::DEMO_OWNER_EMAIL)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let (_, _, _, seed) = portal::seed::DEMO_USERS
+        .iter()
+        .find(|u| u.0 == portal::seed::DEMO_OWNER_EMAIL)
+        .unwrap();
+    let owner = TestUser {
+        id,
+        email: portal::seed::DEMO_OWNER_EMAIL.into(),
+        password: portal::seed::DEMO_PASSWORD.into(),
+        secret: seed.to_vec(),
+        reseller_id: Some(reseller_id),
+    };
+    app.sign_in(&owner).await;
+    owner
+}
+
+/// The demo subscription of product `sku`.
+async fn demo_subscription(app: &TestApp, sku: &str) -> Uuid {
+    sqlx::query_scalar(
+        "SELECT s.id FROM subscriptions s JOIN products p ON p.id = s.product_id WHERE p.sku = $1",
+    )
+    .bind(sku)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+/// J6's "done when", tried as a new user would on a fresh start with the demo data.
+#[tokio::test]
+async fn j6_done_when_on_the_demo_data() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    demo(&app).await;
+
+    // Five seats added to Business Standard: the prorated charge and the new window first.
+    let standard = demo_subscription(&app, "CFQ7TTC0LDPB").await;
+    let shown = preview(&app, standard, "#add-seats", Some("5")).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text("main"));
+    assert!(
+        shown.text("#money-effect").contains("US$"),
+        "{}",
+        shown.text("#preview")
+    );
+    assert!(
+        shown
+            .text("#deadline")
+            .contains("se pueden reducir hasta el")
+    );
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(&app).await;
+    let page = app.get(&format!("/subscriptions/{standard}")).await;
+    assert_eq!(page.text("#seats"), "15");
+
+    // Two of them back the same day, for a refund.
+    let added: Uuid =
+        sqlx::query_scalar("SELECT id FROM seat_batches WHERE subscription_id = $1 AND added = 5")
+            .bind(standard)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let shown = preview(&app, standard, &format!("#batch-{added} form"), Some("2")).await;
+    assert!(
+        shown.text("#preview").contains("Reembolso ahora"),
+        "{}",
+        shown.text("#preview")
+    );
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(&app).await;
+    assert_eq!(
+        app.get(&format!("/subscriptions/{standard}"))
+            .await
+            .text("#seats"),
+        "13"
+    );
+
+    // A downgrade scheduled for renewal.
+    let (basic, _) = priced(&app, "CFQ7TTC0LH18").await;
+    let page = app.get(&format!("/subscriptions/{standard}")).await;
+    let form = page
+        .form("#schedule")
+        .set("product", &basic.to_string())
+        .set("quantity", "13");
+    let shown = get_form(&app, &app.client, &form).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text("main"));
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(&app).await;
+    let page = app.get(&format!("/subscriptions/{standard}")).await;
+    assert!(page.text("#scheduled").contains("Business Basic"));
+    let history = page.text("#history");
+    for step in [
+        "+5 licencias (10 → 15)",
+        "−2 licencias (15 → 13)",
+        "En la renovación: Microsoft 365 Business Basic, 13 licencias",
+        "Comprada con 10 licencias",
+    ] {
+        assert!(history.contains(step), "{step}: {history}");
+    }
+
+    // A Google Workspace subscription suspended and reactivated.
+    let workspace = demo_subscription(&app, "GWS-BUSINESS-STANDARD").await;
+    let page = confirm(&app, workspace, "#suspend", |_| {}).await;
+    assert_eq!(page.text("#subscription-status"), "Suspendida");
+    let page = confirm(&app, workspace, "#reactivate", |_| {}).await;
+    assert_eq!(page.text("#subscription-status"), "Activa");
+    // The one the demo suspended can be reactivated too.
+    let starter = demo_subscription(&app, "GWS-BUSINESS-STARTER").await;
+    let page = app.get(&format!("/subscriptions/{starter}")).await;
+    assert_eq!(page.text("#suspension"), "Suspendida por tu empresa");
+    assert_eq!(page.texts("#reactivate").len(), 1);
+
+    // Seats bought four months ago: their window closed, on the date shown.
+    let old = demo_subscription(&app, "CFQ7TTC0LH18").await;
+    let page = app.get(&format!("/subscriptions/{old}")).await;
+    assert!(
+        page.text("#batches tbody tr")
+            .contains("Ventana cerrada el")
+    );
+    let batch: Uuid = sqlx::query_scalar("SELECT id FROM seat_batches WHERE subscription_id = $1")
+        .bind(old)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let refused = app
+        .get(&format!(
+            "/subscriptions/{old}/preview?kind=remove_seats&batch={batch}&quantity=1"
+        ))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text(&format!("#batch-{batch} .field-error"))
+            .contains("cerró el"),
+        "{}",
+        refused.text("main")
+    );
+    // And the one renewing in ten days says so on its page.
+    let premium = demo_subscription(&app, "CFQ7TTC0LCHC").await;
+    assert_eq!(
+        app.get(&format!("/subscriptions/{premium}")).await.status,
+        StatusCode::OK
+    );
+}

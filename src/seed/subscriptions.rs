@@ -1,0 +1,254 @@
+//! Demo subscriptions of different ages, so that every rule of J6 can be seen on a fresh start:
+//! Business Standard bought three days ago (its window open), Business Basic bought months ago
+//! (its window closed, upgrades available), Business Premium renewing in ten days, and two
+//! Google Workspace subscriptions (one active, one suspended by the reseller). Each comes with
+//! the completed order it was bought in, its seat batch, its history, and the vendor's side in
+//! the sandbox, so that every change works on it.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// One demo purchase.
+struct Bought {
+    key: &'static str,
+    sku: &'static str,
+    seats: i32,
+    /// How many days ago it was bought.
+    days_ago: i32,
+    vendor: &'static str,
+    domain: &'static str,
+    suspended: bool,
+}
+
+const BOUGHT: &[Bought] = &[
+    Bought {
+        key: "standard-3-days",
+        sku: "CFQ7TTC0LDPB",
+        seats: 10,
+        days_ago: 3,
+        vendor: "microsoft",
+        domain: "papeleriaesperanza.onmicrosoft.com",
+        suspended: false,
+    },
+    Bought {
+        key: "basic-4-months",
+        sku: "CFQ7TTC0LH18",
+        seats: 25,
+        days_ago: 120,
+        vendor: "microsoft",
+        domain: "papeleriaesperanza.onmicrosoft.com",
+        suspended: false,
+    },
+    Bought {
+        key: "premium-renews-10-days",
+        sku: "CFQ7TTC0LCHC",
+        seats: 5,
+        days_ago: 355,
+        vendor: "microsoft",
+        domain: "papeleriaesperanza.onmicrosoft.com",
+        suspended: false,
+    },
+    Bought {
+        key: "workspace-standard",
+        sku: "GWS-BUSINESS-STANDARD",
+        seats: 20,
+        days_ago: 60,
+        vendor: "google",
+        domain: "contoso-mx.example",
+        suspended: false,
+    },
+    Bought {
+        key: "workspace-starter-suspended",
+        sku: "GWS-BUSINESS-STARTER",
+        seats: 8,
+        days_ago: 200,
+        vendor: "google",
+        domain: "contoso-mx.example",
+        suspended: true,
+    },
+];
+
+/// The demo subscriptions of `customer_ms` (its Microsoft tenant) and `customer_google` (a
+/// Google Workspace tenant it gets here), bought by `owner`; adds only what is missing.
+pub async fn seed(
+    tx: &mut PgConnection,
+    reseller: Uuid,
+    owner: Uuid,
+    customer_ms: Uuid,
+    customer_google: Uuid,
+) -> sqlx::Result<()> {
+    let google_ref = format!("google-linked-{}", &reseller.simple().to_string()[..12]);
+    sqlx::query!(
+        "INSERT INTO sandbox_domains (vendor, domain, reseller_id, customer_id, tenant_ref)
+         VALUES ('google', 'contoso-mx.example', $1, $2, $3) ON CONFLICT DO NOTHING",
+        reseller,
+        customer_google,
+        google_ref,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO customer_tenants (reseller_id, customer_id, vendor, origin, domain, tenant_ref)
+         SELECT $1, $2, 'google', 'linked', 'contoso-mx.example', tenant_ref FROM sandbox_domains
+         WHERE vendor = 'google' AND domain = 'contoso-mx.example' AND reseller_id = $1
+         ON CONFLICT DO NOTHING",
+        reseller,
+        customer_google,
+    )
+    .execute(&mut *tx)
+    .await?;
+    for b in BOUGHT {
+        let customer = if b.vendor == "google" {
+            customer_google
+        } else {
+            customer_ms
+        };
+        buy(tx, reseller, owner, customer, b).await?;
+    }
+    Ok(())
+}
+
+/// The order, line, subscription, batch and history of one purchase, and the vendor's side.
+async fn buy(
+    tx: &mut PgConnection,
+    reseller: Uuid,
+    owner: Uuid,
+    customer: Uuid,
+    b: &Bought,
+) -> sqlx::Result<()> {
+    let key = format!("{reseller}-demo-{}", b.key);
+    let vendor_ref = format!(
+        "{}-sub-demo-{}",
+        b.vendor,
+        &reseller.simple().to_string()[..8]
+    );
+    let vendor_ref = format!("{vendor_ref}-{}", b.key);
+    // Microsoft's seats can be reduced for 168 hours; Google's follow the plan.
+    let windowed = b.vendor == "microsoft";
+    // Yearly, billed monthly, at today's price and the reseller's markup; placed `days_ago`.
+    let created = sqlx::query!(
+        r#"WITH product AS (
+               SELECT p.id, p.sku, p.name_en,
+                      x.cost, round(x.cost * (1 + r.markup_percent / 100), 4) AS price
+               FROM products p JOIN prices x ON x.product_id = p.id
+               CROSS JOIN resellers r
+               WHERE p.sku = $5 AND r.id = $1 AND x.term = 'P1Y' AND x.billing = 'monthly'
+                 AND x.currency = 'USD' AND x.valid_from <= current_date
+                 AND (x.valid_to IS NULL OR x.valid_to > current_date)),
+           at AS (SELECT now() - make_interval(days => $7) AS t),
+           cart AS (
+               INSERT INTO carts (reseller_id, id, user_id, customer_id, status, created_at)
+               SELECT $1, md5($4 || '-cart')::uuid, $2, $3, 'ordered', at.t FROM at
+               ON CONFLICT DO NOTHING RETURNING id),
+           placed AS (
+               INSERT INTO orders (reseller_id, id, cart_id, customer_id, placed_by, status,
+                                   currency, total_cost, total_price, vendors, created_at,
+                                   updated_at)
+               SELECT $1, md5($4 || '-order')::uuid, cart.id, $3, $2, 'completed', 'USD',
+                      round(product.cost * $6::integer, 2), round(product.price * $6::integer, 2), ARRAY[$8],
+                      at.t, at.t
+               FROM cart, product, at RETURNING id, created_at),
+           events AS (
+               INSERT INTO order_events (reseller_id, order_id, status, actor_id, actor_label, at)
+               SELECT $1, placed.id, s.status, CASE s.status WHEN 'submitted' THEN $2::uuid END,
+                      CASE s.status WHEN 'completed' THEN 'worker' END,
+                      placed.created_at + s.after
+               FROM placed, (VALUES ('submitted', interval '0'), ('provisioning', interval '2 seconds'),
+                                    ('completed', interval '9 seconds')) AS s(status, after)),
+           line AS (
+               INSERT INTO order_lines (reseller_id, id, order_id, product_id, sku, product_name,
+                                        vendor, term, billing, quantity, unit_cost, unit_price,
+                                        tenant_domain, tenant_ref, status)
+               SELECT $1, md5($4 || '-line')::uuid, placed.id, product.id, product.sku,
+                      product.name_en, $8, 'P1Y', 'monthly', $6::integer, product.cost, product.price,
+                      $9, t.tenant_ref, 'completed'
+               FROM placed, product, customer_tenants t
+               WHERE t.reseller_id = $1 AND t.customer_id = $3 AND t.vendor = $8 AND t.domain = $9
+               RETURNING id, product_id, unit_cost, unit_price)
+           INSERT INTO subscriptions (reseller_id, id, customer_id, product_id, order_line_id,
+                                      quantity, term, billing, start_date, end_date, vendor_ref,
+                                      created_at, vendor, tenant_domain, unit_price, unit_cost,
+                                      currency, status, suspension_reason)
+           SELECT $1, md5($4 || '-subscription')::uuid, $3, line.product_id, line.id, $6::integer, 'P1Y',
+                  'monthly', at.t::date, (at.t + interval '1 year')::date, $10, at.t, $8, $9,
+                  line.unit_price, line.unit_cost, 'USD',
+                  CASE WHEN $11 THEN 'suspended' ELSE 'active' END,
+                  CASE WHEN $11 THEN 'reseller' END
+           FROM line, at
+           RETURNING id, created_at"#,
+        reseller,
+        owner,
+        customer,
+        key,
+        b.sku,
+        b.seats,
+        b.days_ago,
+        b.vendor,
+        b.domain,
+        vendor_ref,
+        b.suspended,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(created) = created else {
+        // Already there (or the product is not sold): nothing to add.
+        return Ok(());
+    };
+    sqlx::query!(
+        "WITH batch AS (
+             INSERT INTO seat_batches (reseller_id, subscription_id, added, quantity, added_at,
+                                       window_closes_at)
+             VALUES ($1, $2, $3, $3, $4::timestamptz,
+                     CASE WHEN $5 THEN $4::timestamptz + interval '168 hours' END))
+         INSERT INTO subscription_changes (reseller_id, subscription_id, kind, seats_before,
+                                           seats_after, amount, currency, status, actor_label,
+                                           requested_at, decided_at)
+         VALUES ($1, $2, 'purchase', 0, $3, 0, 'USD', 'applied', 'system', $4::timestamptz,
+                 $4::timestamptz)",
+        reseller,
+        created.id,
+        b.seats,
+        created.created_at,
+        windowed,
+    )
+    .execute(&mut *tx)
+    .await?;
+    if b.suspended {
+        sqlx::query!(
+            "INSERT INTO subscription_changes (reseller_id, subscription_id, kind, seats_before,
+                                               seats_after, amount, currency, status, status_after,
+                                               actor_id, requested_at, decided_at)
+             VALUES ($1, $2, 'suspend', $3, $3, 0, 'USD', 'applied', 'suspended', $4,
+                     now() - interval '5 days', now() - interval '5 days')",
+            reseller,
+            created.id,
+            b.seats,
+            owner,
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    // The vendor's side: the same subscription, seats and status.
+    sqlx::query!(
+        "WITH sub AS (
+             INSERT INTO sandbox_subscriptions (vendor_ref, vendor, tenant_ref, sku, quantity,
+                                                request_key, created_at, term, status,
+                                                suspension_reason)
+             SELECT $1, $2, l.tenant_ref, l.sku, l.quantity, l.id::text, $3, 'P1Y',
+                    CASE WHEN $4 THEN 'suspended' ELSE 'active' END,
+                    CASE WHEN $4 THEN 'reseller' END
+             FROM order_lines l WHERE l.reseller_id = $5 AND l.id = md5($6 || '-line')::uuid
+             ON CONFLICT DO NOTHING RETURNING vendor_ref, quantity, created_at)
+         INSERT INTO sandbox_seat_batches (vendor_ref, quantity, added_at)
+         SELECT vendor_ref, quantity, created_at FROM sub",
+        vendor_ref,
+        b.vendor,
+        created.created_at,
+        b.suspended,
+        reseller,
+        key,
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
