@@ -1,5 +1,7 @@
 //! `/subscriptions`: every subscription of the reseller's customers, searched by customer,
-//! product or SKU, filtered by customer and status, a page at a time.
+//! product, SKU or tenant domain, filtered by customer, status, vendor, term, renewal setting,
+//! renewals within 30/60/90 days and open cancellation windows, sorted, a page at a time; and
+//! the CSV export of every subscription the filters find.
 
 use askama::Template;
 use axum::Router;
@@ -10,18 +12,21 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::catalog::rules::Term;
 use crate::error::AppResult;
 use crate::identity::ResellerUser;
-use crate::subscriptions::rules::SubscriptionStatus;
-use crate::subscriptions::store::{self, Filter};
+use crate::subscriptions::rules::{RENEWS_WITHIN, SubscriptionSort, SubscriptionStatus};
+use crate::subscriptions::store::{self, Filter, SubscriptionRow};
 use crate::subscriptions::view::{self, SubscriptionView};
+use crate::vendors::VendorCode;
 use crate::web::PageCtx;
-use crate::web::forms::Choice;
 use crate::web::page;
 use crate::web::paging::{Page, Pager};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/subscriptions", get(list))
+    Router::new()
+        .route("/subscriptions", get(list))
+        .route("/subscriptions/export.csv", get(export))
 }
 
 #[derive(Deserialize, Default)]
@@ -33,7 +38,96 @@ struct ListParams {
     #[serde(default)]
     status: String,
     #[serde(default)]
+    vendor: String,
+    #[serde(default)]
+    term: String,
+    #[serde(default)]
+    renewal: String,
+    #[serde(default)]
+    renews: String,
+    #[serde(default)]
+    window: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
     page: Option<String>,
+}
+
+impl ListParams {
+    /// The filter of the list and of its export (a value that is not one of the choices is no
+    /// filter).
+    fn filter(&self) -> Filter {
+        Filter {
+            q: self.q.trim().chars().take(60).collect(),
+            customer: Uuid::parse_str(&self.customer).ok(),
+            status: SubscriptionStatus::from_code(&self.status),
+            vendor: VendorCode::parse(&self.vendor),
+            term: Term::from_code(&self.term),
+            auto_renew: match self.renewal.as_str() {
+                "auto" => Some(true),
+                "manual" => Some(false),
+                _ => None,
+            },
+            renews_within: self
+                .renews
+                .parse()
+                .ok()
+                .filter(|d| RENEWS_WITHIN.contains(d)),
+            window_open: self.window == "open",
+            sort: SubscriptionSort::parse(&self.sort),
+        }
+    }
+}
+
+/// The filter's fields as the form and the links carry them.
+pub struct Fields {
+    pub q: String,
+    pub customer: String,
+    pub status: &'static str,
+    pub vendor: &'static str,
+    pub term: &'static str,
+    pub renewal: &'static str,
+    pub renews: String,
+    pub window: bool,
+    pub sort: &'static str,
+}
+
+impl Fields {
+    fn of(f: &Filter) -> Self {
+        Self {
+            q: f.q.clone(),
+            customer: f.customer.map(|c| c.to_string()).unwrap_or_default(),
+            status: f.status.map_or("", SubscriptionStatus::code),
+            vendor: f.vendor.map_or("", VendorCode::code),
+            term: f.term.map_or("", Term::code),
+            renewal: match f.auto_renew {
+                Some(true) => "auto",
+                Some(false) => "manual",
+                None => "",
+            },
+            renews: f.renews_within.map(|d| d.to_string()).unwrap_or_default(),
+            window: f.window_open,
+            sort: f.sort.code(),
+        }
+    }
+
+    /// The list (or its export, at `path`) with these filters, at `page`.
+    fn link(&self, path: &str, page: Option<i64>) -> String {
+        let mut qs = url::form_urlencoded::Serializer::new(String::new());
+        qs.append_pair("q", &self.q)
+            .append_pair("customer", &self.customer)
+            .append_pair("status", self.status)
+            .append_pair("vendor", self.vendor)
+            .append_pair("term", self.term)
+            .append_pair("renewal", self.renewal)
+            .append_pair("renews", &self.renews)
+            .append_pair("window", if self.window { "open" } else { "" })
+            .append_pair("sort", self.sort);
+        if let Some(n) = page {
+            qs.append_pair("page", &n.to_string());
+        }
+        format!("{path}?{}", qs.finish())
+    }
 }
 
 #[derive(Template)]
@@ -41,13 +135,12 @@ struct ListParams {
 struct ListPage {
     ctx: PageCtx,
     rows: Vec<SubscriptionView>,
-    q: String,
-    statuses: Vec<Choice>,
-    status: &'static str,
-    customer: String,
+    fields: Fields,
+    choices: view::ListChoices,
     customer_name: Option<String>,
     summary: String,
     pager: Pager,
+    export_link: Option<String>,
 }
 
 async fn list(
@@ -56,11 +149,7 @@ async fn list(
     me: ResellerUser,
     Query(p): Query<ListParams>,
 ) -> AppResult<Response> {
-    let filter = Filter {
-        q: p.q.trim().chars().take(60).collect(),
-        customer: Uuid::parse_str(&p.customer).ok(),
-        status: SubscriptionStatus::from_code(&p.status),
-    };
+    let filter = p.filter();
     let page = Page::of_table(p.page.as_deref());
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let (subs, total) = store::list(&mut tx, me.reseller_id, &filter, page).await?;
@@ -69,17 +158,7 @@ async fn list(
         None => None,
     };
     tx.commit().await?;
-    let customer = filter.customer.map(|c| c.to_string()).unwrap_or_default();
-    let status = filter.status.map_or("", SubscriptionStatus::code);
-    let pager = page.links(total.rows(), |n| {
-        let qs: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", &filter.q)
-            .append_pair("status", status)
-            .append_pair("customer", &customer)
-            .append_pair("page", &n.to_string())
-            .finish();
-        format!("/subscriptions?{qs}")
-    });
+    let fields = Fields::of(&filter);
     Ok(page::ok(&ListPage {
         summary: ctx.t_total(
             "subscriptions.count",
@@ -87,20 +166,74 @@ async fn list(
             "subscriptions.count_about",
             total,
         ),
-        statuses: SubscriptionStatus::ALL
-            .iter()
-            .map(|&s| Choice {
-                code: s.code(),
-                label: ctx.t(s.key()),
-                selected: filter.status == Some(s),
-            })
-            .collect(),
+        pager: page.links(total.rows(), |n| fields.link("/subscriptions", Some(n))),
+        export_link: (total.rows() > 0).then(|| fields.link("/subscriptions/export.csv", None)),
+        choices: view::list_choices(&ctx, &filter),
         rows: view::rows(&ctx, subs),
-        q: filter.q,
-        status,
-        customer,
+        fields,
         customer_name,
-        pager,
         ctx,
     }))
+}
+
+/// The headers of the export, in the user's language.
+const EXPORT_COLUMNS: [&str; 11] = [
+    "subscriptions.csv_customer",
+    "subscriptions.csv_product",
+    "subscriptions.csv_sku",
+    "subscriptions.csv_seats",
+    "subscriptions.csv_term",
+    "subscriptions.csv_billing",
+    "subscriptions.csv_start",
+    "subscriptions.csv_end",
+    "subscriptions.csv_renewal",
+    "subscriptions.csv_status",
+    "subscriptions.csv_vendor_ref",
+];
+
+/// The subscriptions the list's filters find, all of them, as a CSV file for a spreadsheet.
+async fn export(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: ResellerUser,
+    Query(p): Query<ListParams>,
+) -> AppResult<Response> {
+    let filter = p.filter();
+    let header = EXPORT_COLUMNS.iter().map(|k| ctx.t(k)).collect();
+    let (pool, reseller_id) = (state.db.clone(), me.reseller_id);
+    Ok(crate::web::download::csv_streamed(
+        "subscriptions.csv",
+        header,
+        move |rows| async move {
+            let mut tx = crate::db::tenant_tx(&pool, reseller_id).await?;
+            let (rows, ctx) = (&rows, &ctx);
+            store::export(&mut tx, reseller_id, &filter, |r| async move {
+                rows.send(export_row(ctx, r)).await
+            })
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        },
+    ))
+}
+
+/// A subscription as a row of the CSV export, in the user's language.
+fn export_row(ctx: &PageCtx, s: SubscriptionRow) -> Vec<String> {
+    vec![
+        s.customer.clone(),
+        s.name(ctx.locale).to_string(),
+        s.sku.clone(),
+        s.quantity.to_string(),
+        ctx.t(s.term.key()),
+        ctx.t(s.billing.key()),
+        s.start_date.to_string(),
+        s.end_date.to_string(),
+        ctx.t(if s.auto_renew {
+            "subscriptions.auto_renew_on"
+        } else {
+            "subscriptions.auto_renew_off"
+        }),
+        ctx.t(s.status.key()),
+        s.vendor_ref,
+    ]
 }

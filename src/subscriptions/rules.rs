@@ -21,6 +21,27 @@ crate::text_enum! {
 }
 
 crate::text_enum! {
+    /// How the subscriptions list is sorted.
+    #[derive(Default)]
+    pub enum SubscriptionSort {
+        #[default]
+        Newest = "newest" => "subscriptions.sort_newest",
+        RenewsSoonest = "renews" => "subscriptions.sort_renews",
+        SeatsDesc = "seats" => "subscriptions.sort_seats",
+    }
+}
+
+impl SubscriptionSort {
+    /// From a query string; anything unknown sorts newest first.
+    pub fn parse(raw: &str) -> Self {
+        Self::from_code(raw).unwrap_or_default()
+    }
+}
+
+/// "Renews within" choices of the list, in days.
+pub const RENEWS_WITHIN: [i32; 3] = [30, 60, 90];
+
+crate::text_enum! {
     /// What a change in a subscription's history did.
     pub enum ChangeKind {
         Purchase = "purchase" => "subscriptions.change_purchase",

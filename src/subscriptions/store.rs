@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::catalog::rules::{Billing, Term};
 use crate::db::Total;
 use crate::i18n::Locale;
-use crate::subscriptions::rules::SubscriptionStatus;
+use crate::subscriptions::rules::{SubscriptionSort, SubscriptionStatus};
 use crate::web::paging::Page;
 
 #[derive(Debug)]
@@ -44,10 +44,18 @@ impl SubscriptionRow {
 /// What the subscriptions list shows.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
-    /// Customer name, product name or SKU (without accents).
+    /// Customer name, product name, SKU or tenant domain (without accents).
     pub q: String,
     pub customer: Option<Uuid>,
     pub status: Option<SubscriptionStatus>,
+    pub vendor: Option<crate::vendors::VendorCode>,
+    pub term: Option<Term>,
+    pub auto_renew: Option<bool>,
+    /// Renews (its term ends) within this many days from today (UTC).
+    pub renews_within: Option<i32>,
+    /// Has seats whose cancellation window is still open.
+    pub window_open: bool,
+    pub sort: SubscriptionSort,
 }
 
 /// The FROM and WHERE clauses of the list. Text searches go through the customers' search
@@ -61,6 +69,28 @@ fn push_filter(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, f: &Filter
     if let Some(status) = f.status {
         b.push(" AND s.status = ").push_bind(status.code());
     }
+    if let Some(vendor) = f.vendor {
+        b.push(" AND s.vendor = ").push_bind(vendor.code());
+    }
+    if let Some(term) = f.term {
+        b.push(" AND s.term = ").push_bind(term.code());
+    }
+    if let Some(on) = f.auto_renew {
+        b.push(" AND s.auto_renew = ").push_bind(on);
+    }
+    if let Some(days) = f.renews_within {
+        b.push(
+            " AND s.status IN ('active', 'suspended')
+              AND s.end_date BETWEEN (now() AT TIME ZONE 'UTC')::date
+                                 AND (now() AT TIME ZONE 'UTC')::date + ",
+        )
+        .push_bind(days);
+    }
+    if f.window_open {
+        b.push(" AND s.id IN (SELECT w.subscription_id FROM seat_batches w WHERE w.reseller_id = ")
+            .push_bind(reseller_id)
+            .push(" AND w.quantity > 0 AND w.window_closes_at > now())");
+    }
     let q = f.q.trim();
     if !q.is_empty() {
         let pattern = crate::text::like_escape(q);
@@ -72,7 +102,18 @@ fn push_filter(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, f: &Filter
             .push("p2.sku || ' ' || p2.name_es || ' ' || p2.name_en || ' ' || p2.name_pt")
             .push(") LIKE '%' || portal_fold(")
             .push_bind(pattern)
-            .push(") || '%'))");
+            .push(") || '%') OR portal_fold(s.tenant_domain) LIKE '%' || portal_fold(")
+            .push_bind(crate::text::like_escape(q))
+            .push(") || '%')");
+    }
+}
+
+/// The ORDER BY clause of a sort (ties broken by id, so pages never overlap).
+fn order_by(sort: SubscriptionSort) -> &'static str {
+    match sort {
+        SubscriptionSort::Newest => " ORDER BY s.created_at DESC, s.id DESC",
+        SubscriptionSort::RenewsSoonest => " ORDER BY s.end_date ASC, s.id ASC",
+        SubscriptionSort::SeatsDesc => " ORDER BY s.quantity DESC, s.id DESC",
     }
 }
 
@@ -111,37 +152,73 @@ pub async fn list(
                 s.status, s.vendor_ref FROM (SELECT s.*",
     );
     push_filter(&mut b, reseller_id, f);
-    b.push(" ORDER BY s.created_at DESC, s.id DESC LIMIT ")
+    b.push(order_by(f.sort))
+        .push(" LIMIT ")
         .push_bind(page.size)
         .push(" OFFSET ")
         .push_bind(page.offset())
         .push(
             ") s JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
-               JOIN products p ON p.id = s.product_id
-             ORDER BY s.created_at DESC, s.id DESC",
-        );
+               JOIN products p ON p.id = s.product_id",
+        )
+        .push(order_by(f.sort));
     let rows = b.build_query_as::<Listed>().fetch_all(tx).await?;
-    let rows = rows
-        .into_iter()
-        .map(|r| SubscriptionRow {
-            id: r.id,
-            customer_id: r.customer_id,
-            customer: r.customer,
-            sku: r.sku,
-            name_es: r.name_es,
-            name_en: r.name_en,
-            name_pt: r.name_pt,
-            quantity: r.quantity,
-            term: r.term,
-            billing: r.billing,
-            start_date: r.start_date,
-            end_date: r.end_date,
-            auto_renew: r.auto_renew,
-            status: r.status,
-            vendor_ref: r.vendor_ref,
-        })
-        .collect();
-    Ok((rows, total))
+    Ok((rows.into_iter().map(Listed::into_row).collect(), total))
+}
+
+impl Listed {
+    fn into_row(self) -> SubscriptionRow {
+        SubscriptionRow {
+            id: self.id,
+            customer_id: self.customer_id,
+            customer: self.customer,
+            sku: self.sku,
+            name_es: self.name_es,
+            name_en: self.name_en,
+            name_pt: self.name_pt,
+            quantity: self.quantity,
+            term: self.term,
+            billing: self.billing,
+            start_date: self.start_date,
+            end_date: self.end_date,
+            auto_renew: self.auto_renew,
+            status: self.status,
+            vendor_ref: self.vendor_ref,
+        }
+    }
+}
+
+/// Every subscription `f` finds, in its order, handed to `each` as the database returns them
+/// (until `each` answers false: the reader went away).
+pub async fn export<F, Fut>(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    f: &Filter,
+    mut each: F,
+) -> sqlx::Result<()>
+where
+    F: FnMut(SubscriptionRow) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    use futures_util::TryStreamExt;
+    let mut b = QueryBuilder::new(
+        "SELECT s.id, s.customer_id, c.legal_name AS customer, p.sku, p.name_es, p.name_en,
+                p.name_pt, s.quantity, s.term, s.billing, s.start_date, s.end_date, s.auto_renew,
+                s.status, s.vendor_ref FROM (SELECT s.*",
+    );
+    push_filter(&mut b, reseller_id, f);
+    b.push(
+        ") s JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
+           JOIN products p ON p.id = s.product_id",
+    )
+    .push(order_by(f.sort));
+    let mut rows = b.build_query_as::<Listed>().fetch(tx);
+    while let Some(r) = rows.try_next().await? {
+        if !each(r.into_row()).await {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// A subscription made from a completed order line.

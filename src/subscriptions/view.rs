@@ -10,6 +10,7 @@ use crate::subscriptions::proration;
 use crate::subscriptions::rules::{Asked, Batch, ChangeKind, Plan, Refusal, SubscriptionStatus};
 use crate::subscriptions::store::{Detail, HistoryRow, SubscriptionRow};
 use crate::web::PageCtx;
+use crate::web::forms::Choice;
 
 /// A subscription with its product name, term, dates and status in the page's language.
 pub struct SubscriptionView {
@@ -639,5 +640,62 @@ pub fn place(problem: Option<Problem>, form: &ChangeForm, batches: &mut [BatchVi
             general: Some(problem.message),
             ..Placed::default()
         },
+    }
+}
+
+/// The choices of the list's filters and sorts, with the current ones selected.
+pub struct ListChoices {
+    pub statuses: Vec<Choice>,
+    pub vendors: Vec<Choice>,
+    pub terms: Vec<Choice>,
+    pub renewals: Vec<Choice>,
+    pub renews: Vec<(String, String, bool)>,
+    pub sorts: Vec<Choice>,
+}
+
+pub fn list_choices(ctx: &PageCtx, f: &crate::subscriptions::store::Filter) -> ListChoices {
+    use crate::catalog::rules::Term;
+    use crate::subscriptions::rules::{RENEWS_WITHIN, SubscriptionSort};
+    use crate::vendors::VendorCode;
+    ListChoices {
+        statuses: Choice::list(
+            SubscriptionStatus::ALL,
+            f.status,
+            SubscriptionStatus::code,
+            |s| ctx.t(s.key()),
+        ),
+        vendors: Choice::list(VendorCode::ALL, f.vendor, VendorCode::code, |v| {
+            ctx.t(v.key())
+        }),
+        terms: Choice::list(Term::ALL, f.term, Term::code, |t| ctx.t(t.key())),
+        renewals: [("auto", true), ("manual", false)]
+            .into_iter()
+            .map(|(code, on)| Choice {
+                code,
+                label: ctx.t(if on {
+                    "subscriptions.auto_renew_on"
+                } else {
+                    "subscriptions.auto_renew_off"
+                }),
+                selected: f.auto_renew == Some(on),
+            })
+            .collect(),
+        renews: RENEWS_WITHIN
+            .iter()
+            .map(|&d| {
+                let days = crate::i18n::format_integer(ctx.locale, d as i64);
+                (
+                    d.to_string(),
+                    ctx.t_with("subscriptions.renews_within_days", &[("days", &days)]),
+                    f.renews_within == Some(d),
+                )
+            })
+            .collect(),
+        sorts: Choice::list(
+            SubscriptionSort::ALL,
+            Some(f.sort),
+            SubscriptionSort::code,
+            |s| ctx.t(s.key()),
+        ),
     }
 }

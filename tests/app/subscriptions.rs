@@ -1084,3 +1084,111 @@ async fn j6_done_when_on_the_demo_data() {
         StatusCode::OK
     );
 }
+
+/// The products the list shows, in its order.
+async fn listed(app: &TestApp, query: &str) -> Vec<String> {
+    let page = app.get(&format!("/subscriptions?{query}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{query}");
+    page.texts("#subscriptions tbody tr td:nth-child(2) a")
+}
+
+#[tokio::test]
+async fn the_list_filters_sorts_and_exports_what_a_reseller_looks_for() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    demo(&app).await;
+    assert_eq!(listed(&app, "").await.len(), 5);
+    let google = listed(&app, "vendor=google").await;
+    assert!(
+        google.len() == 2 && google.iter().all(|n| n.starts_with("Google Workspace")),
+        "{google:?}"
+    );
+    assert_eq!(
+        listed(&app, "status=suspended").await,
+        ["Google Workspace Business Starter"]
+    );
+    assert_eq!(
+        listed(&app, "renews=30").await,
+        ["Microsoft 365 Business Premium"]
+    );
+    assert_eq!(
+        listed(&app, "window=open").await,
+        ["Microsoft 365 Business Standard"]
+    );
+    assert_eq!(
+        listed(&app, "q=contoso-mx").await.len(),
+        2,
+        "by tenant domain"
+    );
+    assert_eq!(
+        listed(&app, "q=business+basic").await,
+        ["Microsoft 365 Business Basic"]
+    );
+    assert!(listed(&app, "renewal=manual").await.is_empty());
+    assert_eq!(listed(&app, "term=P1Y").await.len(), 5);
+    assert!(listed(&app, "term=P1M").await.is_empty());
+    // Renews soonest: the one ending in ten days first; most seats: Basic's 25.
+    assert_eq!(
+        listed(&app, "sort=renews").await[0],
+        "Microsoft 365 Business Premium"
+    );
+    assert_eq!(
+        listed(&app, "sort=seats").await[0],
+        "Microsoft 365 Business Basic"
+    );
+    // Unknown values are no filter, not an error.
+    assert_eq!(
+        listed(&app, "vendor=nope&status=x&renews=45&sort=zzz&window=maybe")
+            .await
+            .len(),
+        5
+    );
+    // The filters are kept in the form and in the export link.
+    let page = app
+        .get("/subscriptions?vendor=google&renews=90&sort=renews")
+        .await;
+    assert_eq!(
+        page.attr("#f-vendor option[selected]", "value").as_deref(),
+        Some("google")
+    );
+    assert_eq!(
+        page.attr("#f-renews option[selected]", "value").as_deref(),
+        Some("90")
+    );
+    assert!(
+        page.texts("#export").is_empty(),
+        "nothing found, nothing to export"
+    );
+    let page = app.get("/subscriptions?vendor=google&sort=renews").await;
+    let export = page.attr("#export", "href").unwrap();
+    assert!(
+        export.starts_with("/subscriptions/export.csv?") && export.contains("vendor=google"),
+        "{export}"
+    );
+    let csv = app.body_with(&app.client, &export).await;
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert!(
+        lines[0].starts_with("Cliente,Producto,SKU,Licencias"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.starts_with("Contoso") && l.contains("Google Workspace")),
+        "{csv}"
+    );
+    // Renews soonest: Starter (bought 200 days ago) before Standard (60 days ago).
+    assert!(
+        lines[1].contains("Starter") && lines[2].contains("Business Standard"),
+        "{csv}"
+    );
+    // Another reseller's export is its own (empty).
+    let (_, other, _) = app.beta_owner_elsewhere().await;
+    let theirs = app.body_with(&other, "/subscriptions/export.csv").await;
+    assert_eq!(
+        theirs.trim_start_matches('\u{feff}').lines().count(),
+        1,
+        "{theirs}"
+    );
+}
