@@ -75,14 +75,15 @@ pub async fn enqueue<T: Serialize>(
     Ok(id)
 }
 
-/// Adds a job unless one with the same `key` exists (one provisioning job per order).
+/// Adds a job unless one with the same `key` exists (one provisioning job per order); whether
+/// it was added.
 pub async fn enqueue_once<T: Serialize>(
     db: impl PgExecutor<'_>,
     kind: &str,
     payload: &T,
     key: &str,
-) -> anyhow::Result<()> {
-    sqlx::query!(
+) -> anyhow::Result<bool> {
+    let added = sqlx::query!(
         "WITH job AS (
              INSERT INTO jobs (kind, payload, dedupe_key) VALUES ($1, $2, $3)
              ON CONFLICT (dedupe_key) DO NOTHING RETURNING id)
@@ -93,7 +94,7 @@ pub async fn enqueue_once<T: Serialize>(
     )
     .execute(db)
     .await?;
-    Ok(())
+    Ok(added.rows_affected() == 1)
 }
 
 crate::text_enum! {
@@ -103,6 +104,7 @@ crate::text_enum! {
         ProvisionOrder = "provision_order" => "jobs.kind_provision_order",
         ChangeSubscription = "change_subscription" => "jobs.kind_change_subscription",
         RenewSubscriptions = "renew_subscriptions" => "jobs.kind_renew_subscriptions",
+        SendReminders = "send_reminders" => "jobs.kind_send_reminders",
     }
 }
 
@@ -403,7 +405,8 @@ impl Worker {
                 Ok(data) => crate::subscriptions::changes::abandon(self, data).await,
                 Err(e) => Err(e),
             },
-            Some(JobKind::SendEmail | JobKind::RenewSubscriptions) | None => Ok(()),
+            Some(JobKind::SendEmail | JobKind::RenewSubscriptions | JobKind::SendReminders)
+            | None => Ok(()),
         };
         if let Err(e) = closed {
             tracing::error!(kind, error = ?e, "cannot close the subject of a dead job");
@@ -428,6 +431,22 @@ impl Worker {
             Some(JobKind::ChangeSubscription) => {
                 let data: crate::subscriptions::changes::Job = parse(payload)?;
                 crate::subscriptions::changes::run(self, data, last_attempt).await
+            }
+            Some(JobKind::SendReminders) => {
+                let data: crate::subscriptions::reminders::Job = parse(payload)?;
+                let config = self.config.clone().ok_or_else(|| {
+                    JobError::Permanent(anyhow::anyhow!("no configuration for links"))
+                })?;
+                let sent = crate::subscriptions::reminders::run(
+                    &self.db,
+                    &self.mailer,
+                    &config,
+                    data.date,
+                )
+                .await
+                .map_err(JobError::Transient)?;
+                tracing::info!(date = %data.date, sent, "subscription reminders");
+                Ok(())
             }
             Some(JobKind::RenewSubscriptions) => {
                 let data: crate::subscriptions::renewals::Job = parse(payload)?;

@@ -179,6 +179,9 @@ pub async fn start_on(
                         if let Err(e) = subscriptions::renewals::queue(&db, today).await {
                             tracing::warn!(error = %e, "cannot queue the renewal run");
                         }
+                        if let Err(e) = subscriptions::reminders::queue(&db, today).await {
+                            tracing::warn!(error = %e, "cannot queue the day's reminders");
+                        }
                     }
                 }
             }

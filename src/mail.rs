@@ -148,12 +148,28 @@ impl Mailer {
         db: impl PgExecutor<'_>,
         email: &OutgoingEmail,
     ) -> anyhow::Result<()> {
-        let plain = serde_json::to_vec(email)?;
-        let sealed = Sealed {
-            sealed: base64::engine::general_purpose::STANDARD.encode(self.seal.seal(&plain)),
-        };
+        let sealed = self.sealed(email)?;
         crate::jobs::enqueue(db, crate::jobs::JobKind::SendEmail.code(), &sealed, None).await?;
         Ok(())
+    }
+
+    /// Queues `email` unless a message with the same `key` was queued before (one reminder per
+    /// user and day); whether it was queued now.
+    pub async fn queue_once(
+        &self,
+        db: impl PgExecutor<'_>,
+        email: &OutgoingEmail,
+        key: &str,
+    ) -> anyhow::Result<bool> {
+        let kind = crate::jobs::JobKind::SendEmail.code();
+        crate::jobs::enqueue_once(db, kind, &self.sealed(email)?, key).await
+    }
+
+    fn sealed(&self, email: &OutgoingEmail) -> anyhow::Result<Sealed> {
+        let plain = serde_json::to_vec(email)?;
+        Ok(Sealed {
+            sealed: base64::engine::general_purpose::STANDARD.encode(self.seal.seal(&plain)),
+        })
     }
 
     /// The message of a `send_email` job's payload.

@@ -17,7 +17,7 @@ use crate::auth::{emails, password, store, throttle, totp};
 use crate::error::AppResult;
 use crate::fields::FieldErrors;
 use crate::i18n::Locale;
-use crate::identity::{CurrentUser, LoginState};
+use crate::identity::{CurrentUser, LoginState, Role};
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
 use crate::web::forms::Form;
@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/profile/language", post(set_language))
         .route("/profile/password", post(change_password))
         .route("/profile/mfa", post(manage_mfa))
+        .route("/profile/reminders", post(set_reminders))
 }
 
 /// A sign-in line for the table.
@@ -50,6 +51,8 @@ struct ProfilePage {
     codes_left_text: String,
     password_errors: FieldErrors,
     mfa_errors: FieldErrors,
+    /// Subscription reminders by e-mail (for the users who change subscriptions).
+    reminders: Option<bool>,
 }
 
 async fn render(
@@ -75,6 +78,12 @@ async fn render(
         })
         .collect();
     let codes_left = store::unused_recovery_codes(&state.db, user.id).await?;
+    let reminders = match user.role {
+        Role::Owner | Role::Admin | Role::Sales => {
+            Some(store::reminders(&state.db, user.id).await?)
+        }
+        Role::Billing | Role::Staff => None,
+    };
     let role_label = ctx.t(user.role.key());
     let codes_left_text = ctx.t_with("profile.codes_left", &[("count", &codes_left.to_string())]);
     Ok(page::render(
@@ -87,6 +96,7 @@ async fn render(
             codes_left_text,
             password_errors,
             mfa_errors,
+            reminders,
         },
     ))
 }
@@ -117,6 +127,29 @@ async fn set_language(
     store::set_locale(&state.db, user.id, locale).await?;
     session.insert(keys::LOCALE, locale).await?;
     flash::push(&session, Level::Success, "profile.language_saved", &[]).await;
+    Ok(page::see_other("/profile"))
+}
+
+#[derive(Deserialize)]
+struct RemindersForm {
+    #[serde(default)]
+    reminders: String,
+}
+
+/// Turns subscription reminders on (the box ticked) or off.
+async fn set_reminders(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    Form(form): Form<RemindersForm>,
+) -> AppResult<Response> {
+    let on = match form.reminders.as_str() {
+        "on" => true,
+        "" => false,
+        _ => return Err(crate::error::AppError::BadRequest),
+    };
+    store::set_reminders(&state.db, user.id, on).await?;
+    flash::push(&session, Level::Success, "profile.reminders_saved", &[]).await;
     Ok(page::see_other("/profile"))
 }
 

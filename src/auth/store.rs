@@ -71,6 +71,27 @@ pub async fn find_for_login(
     .await
 }
 
+/// Whether the user receives subscription reminders by e-mail.
+pub async fn reminders(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        "SELECT subscription_reminders FROM users WHERE id = $1",
+        user_id
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub async fn set_reminders(db: impl PgExecutor<'_>, user_id: Uuid, on: bool) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users SET subscription_reminders = $2, updated_at = now() WHERE id = $1",
+        user_id,
+        on,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn set_locale(
     db: impl PgExecutor<'_>,
     user_id: Uuid,

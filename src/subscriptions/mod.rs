@@ -6,6 +6,7 @@
 pub mod changes;
 pub mod page;
 pub mod proration;
+pub mod reminders;
 pub mod renewals;
 pub mod routes;
 pub mod rules;

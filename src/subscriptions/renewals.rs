@@ -155,5 +155,6 @@ pub async fn queue(db: &sqlx::PgPool, date: Date) -> anyhow::Result<()> {
         &Job { date },
         &job_key(date),
     )
-    .await
+    .await?;
+    Ok(())
 }

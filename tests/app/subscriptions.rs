@@ -1192,3 +1192,82 @@ async fn the_list_filters_sorts_and_exports_what_a_reseller_looks_for() {
         "{theirs}"
     );
 }
+
+#[tokio::test]
+async fn reminders_tell_the_users_who_change_subscriptions_once_a_day_unless_they_turned_them_off()
+{
+    use portal::subscriptions::reminders;
+    let app = TestApp::spawn_with(no_worker()).await;
+    demo(&app).await;
+    let today = time::OffsetDateTime::now_utc().date();
+    // Business Premium renews in a week; Business Standard's new seats can be reduced for 5 h more.
+    sqlx::query("UPDATE subscriptions SET end_date = $1 FROM products p WHERE p.id = product_id AND p.sku = 'CFQ7TTC0LCHC'")
+        .bind(today + time::Duration::days(7))
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE seat_batches SET window_closes_at = now() + interval '5 hours' WHERE window_closes_at > now()")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // The owner turns them off in the profile.
+    let profile = app.get("/profile").await;
+    assert!(
+        profile
+            .attr("#reminders input[name=reminders]", "checked")
+            .is_some()
+    );
+    let off = profile.form("#reminders").remove("reminders");
+    let saved = app.submit(&off).await;
+    assert!(
+        saved.text(".flash").contains("recordatorios"),
+        "{}",
+        saved.text("main")
+    );
+    assert!(
+        saved
+            .attr("#reminders input[name=reminders]", "checked")
+            .is_none()
+    );
+
+    let mailer = portal::mail::Mailer::from_config(&app.config).unwrap();
+    let sent = reminders::run(&app.db, &mailer, &app.config, today)
+        .await
+        .unwrap();
+    assert_eq!(
+        sent, 1,
+        "the sales user; not the owner (turned off), not billing"
+    );
+    assert_eq!(
+        reminders::run(&app.db, &mailer, &app.config, today)
+            .await
+            .unwrap(),
+        0,
+        "once a day"
+    );
+    drain(&app).await;
+    let mail = app.smtp.wait_for("sales@nubeandina.example").await;
+    assert!(mail.subject.contains("2 suscripciones"), "{}", mail.subject);
+    assert!(
+        mail.text.contains(
+            "Microsoft 365 Business Premium de Papelería La Esperanza (5 licencias) renueva el"
+        ),
+        "{}",
+        mail.text
+    );
+    assert!(mail.text.contains("en 7 días"), "{}", mail.text);
+    assert!(
+        mail.text
+            .contains("10 licencias de Microsoft 365 Business Standard")
+            && mail.text.contains("se pueden reducir hasta el"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.text.contains("/subscriptions?renews=30"),
+        "{}",
+        mail.text
+    );
+    assert_eq!(app.smtp.count_to(portal::seed::DEMO_OWNER_EMAIL), 0);
+    assert_eq!(app.smtp.count_to("billing@nubeandina.example"), 0);
+}

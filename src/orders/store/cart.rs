@@ -456,7 +456,8 @@ pub async fn queue_provisioning(
         &job,
         key,
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------- orders
