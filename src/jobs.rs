@@ -197,9 +197,20 @@ impl Worker {
                 None
             }
         };
+        let mut scheduled: Option<time::Date> = None;
         loop {
             if stop.is_cancelled() {
                 break;
+            }
+            // The day's runs, queued once per UTC date whichever worker asks first.
+            let today = time::OffsetDateTime::now_utc().date();
+            if scheduled != Some(today) {
+                match daily(&self.db, today).await {
+                    Ok(()) => scheduled = Some(today),
+                    Err(e) => {
+                        tracing::warn!(error = format!("{e:#}"), "cannot queue the day's jobs")
+                    }
+                }
             }
             match self.run_one().await {
                 Ok(true) => continue,
@@ -473,6 +484,12 @@ impl Worker {
             ))),
         }
     }
+}
+
+/// Queues the jobs that run once a day (renewals, then reminders), unless queued already.
+async fn daily(db: &PgPool, today: time::Date) -> anyhow::Result<()> {
+    crate::subscriptions::renewals::queue(db, today).await?;
+    crate::subscriptions::reminders::queue(db, today).await
 }
 
 /// The default lease: a job whose worker died is taken up again within a minute.

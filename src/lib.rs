@@ -174,14 +174,6 @@ pub async fn start_on(
                         if let Err(e) = jobs::drop_old_mail(&db).await {
                             tracing::warn!(error = %e, "cannot drop old failed mail");
                         }
-                        // The day's renewal run, once per UTC date whichever instance asks.
-                        let today = time::OffsetDateTime::now_utc().date();
-                        if let Err(e) = subscriptions::renewals::queue(&db, today).await {
-                            tracing::warn!(error = %e, "cannot queue the renewal run");
-                        }
-                        if let Err(e) = subscriptions::reminders::queue(&db, today).await {
-                            tracing::warn!(error = %e, "cannot queue the day's reminders");
-                        }
                     }
                 }
             }

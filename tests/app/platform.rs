@@ -691,3 +691,26 @@ async fn staff_see_a_mail_that_gave_up_and_send_it_again_once() {
     while worker.run_one().await.unwrap() {}
     assert_eq!(app.smtp.count_to("ana@example.com"), 1);
 }
+
+#[tokio::test]
+async fn a_running_worker_queues_the_days_renewals_and_reminders_once_and_runs_them() {
+    let app = TestApp::spawn().await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let done = format!(
+        "SELECT count(*) FROM jobs WHERE state = 'done' AND dedupe_key IN ('renewals:{today}', 'reminders:{today}')"
+    );
+    for _ in 0..100 {
+        if app.count(&done).await == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.count(&done).await, 2);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM jobs WHERE kind IN ('renew_subscriptions', 'send_reminders')"
+        )
+        .await,
+        2
+    );
+}
