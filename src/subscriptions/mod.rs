@@ -5,6 +5,7 @@
 
 pub mod changes;
 pub mod page;
+pub mod planner;
 pub mod proration;
 pub mod reminders;
 pub mod renewals;
@@ -14,5 +15,7 @@ pub mod store;
 pub mod view;
 
 pub fn router() -> axum::Router<crate::app::AppState> {
-    routes::router().merge(page::router())
+    routes::router()
+        .merge(page::router())
+        .merge(planner::router())
 }

@@ -147,7 +147,7 @@ pub fn facts(ctx: &PageCtx, s: &Detail) -> Facts {
 }
 
 /// "per month", "per year", "per 3 years".
-fn per_key(billing: Billing) -> &'static str {
+pub fn per_key(billing: Billing) -> &'static str {
     match billing {
         Billing::Monthly => "subscriptions.per_month",
         Billing::Annual => "subscriptions.per_year",

@@ -1271,3 +1271,43 @@ async fn reminders_tell_the_users_who_change_subscriptions_once_a_day_unless_the
     assert_eq!(app.smtp.count_to(portal::seed::DEMO_OWNER_EMAIL), 0);
     assert_eq!(app.smtp.count_to("billing@nubeandina.example"), 0);
 }
+
+#[tokio::test]
+async fn the_renewal_planner_lists_the_next_90_days_with_what_each_renews_as_and_costs() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    demo(&app).await;
+    let today = time::OffsetDateTime::now_utc().date();
+    // Business Basic ends in 40 days with auto-renew off: it expires.
+    sqlx::query("UPDATE subscriptions SET end_date = $1, auto_renew = false FROM products p WHERE p.id = product_id AND p.sku = 'CFQ7TTC0LH18'")
+        .bind(today + time::Duration::days(40))
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let list = app.get("/subscriptions").await;
+    let page = app.get(&list.attr("#planner-link", "href").unwrap()).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text("main")
+            .contains("2 renovaciones en los próximos 90 días"),
+        "{}",
+        page.text("main")
+    );
+    let rows = page.texts("#renewals tbody tr");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let (_, premium_price) = priced(&app, "CFQ7TTC0LCHC").await;
+    let premium = money(proration::per_period(premium_price, 5));
+    assert!(
+        rows[0].contains("Microsoft 365 Business Premium")
+            && rows[0].contains(&format!("{premium} por mes")),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].contains("Microsoft 365 Business Basic") && rows[1].contains("Vence"),
+        "{rows:?}"
+    );
+    // Another reseller's planner is its own.
+    let (_, other, _) = app.beta_owner_elsewhere().await;
+    let theirs = app.get_with(&other, "/subscriptions/renewals").await;
+    assert!(theirs.texts("#renewals").is_empty());
+    assert!(theirs.text("main").contains("Ninguna suscripción termina"));
+}

@@ -168,3 +168,73 @@ pub async fn terms_ended(
     .fetch_one(tx)
     .await
 }
+
+/// A renewal of the planner: what renews (its scheduled change applied) and its cost per
+/// billing period on its renewal date (`None`: not on that day's price list).
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub id: Uuid,
+    pub end_date: Date,
+    pub customer_id: Uuid,
+    pub customer: String,
+    pub name_es: String,
+    pub name_en: String,
+    pub name_pt: String,
+    pub seats: i32,
+    pub auto_renew: bool,
+    pub status: crate::subscriptions::rules::SubscriptionStatus,
+    pub billing: crate::catalog::rules::Billing,
+    pub currency: String,
+    pub cost: Option<Decimal>,
+    pub scheduled: bool,
+}
+
+/// The subscriptions whose term ends from `from` to `to` (both included), soonest first, a
+/// page of them, and how many there are.
+pub async fn planned(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    from: Date,
+    to: Date,
+    page: crate::web::paging::Page,
+) -> sqlx::Result<(Vec<Planned>, i64)> {
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM subscriptions
+           WHERE reseller_id = $1 AND status IN ('active', 'suspended') AND end_date BETWEEN $2 AND $3"#,
+        reseller_id,
+        from,
+        to,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let rows = sqlx::query_as!(
+        Planned,
+        r#"SELECT s.id, s.end_date, s.customer_id, c.legal_name AS customer,
+                  COALESCE(n.name_es, p.name_es) AS "name_es!", COALESCE(n.name_en, p.name_en) AS "name_en!",
+                  COALESCE(n.name_pt, p.name_pt) AS "name_pt!",
+                  COALESCE(s.next_quantity, s.quantity) AS "seats!", s.auto_renew,
+                  s.status AS "status: crate::subscriptions::rules::SubscriptionStatus",
+                  s.billing AS "billing: crate::catalog::rules::Billing", s.currency AS "currency!",
+                  (SELECT x.cost FROM prices x
+                   WHERE x.product_id = COALESCE(s.next_product_id, s.product_id)
+                     AND x.term = s.term AND x.billing = s.billing AND x.currency = s.currency
+                     AND x.valid_from <= s.end_date
+                     AND (x.valid_to IS NULL OR x.valid_to > s.end_date)) AS cost,
+                  s.next_product_id IS NOT NULL AS "scheduled!"
+           FROM subscriptions s
+           JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
+           JOIN products p ON p.id = s.product_id
+           LEFT JOIN products n ON n.id = s.next_product_id
+           WHERE s.reseller_id = $1 AND s.status IN ('active', 'suspended')
+             AND s.end_date BETWEEN $2 AND $3
+           ORDER BY s.end_date, s.id LIMIT $4 OFFSET $5"#,
+        reseller_id,
+        from,
+        to,
+        page.size,
+        page.offset(),
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok((rows, total))
+}
