@@ -921,8 +921,8 @@ async fn a_price_changed_since_it_was_added_is_shown_and_placing_asks_again() {
 }
 
 /// How a scripted vendor's subscription call behaves (the rest is the sandbox's).
-#[derive(Clone, Copy)]
-enum Script {
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Script {
     /// Succeeds at the sandbox, then never returns: the worker dies holding the job.
     DiesAfterTheVendorAnswers,
     /// Takes this long, then answers as the sandbox does.
@@ -934,14 +934,14 @@ enum Script {
 }
 
 /// The sandbox with a scripted subscription call, counting the calls.
-struct Scripted {
+pub(crate) struct Scripted {
     sandbox: portal::vendors::Sandbox,
     script: Script,
     calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Scripted {
-    fn new(app: &TestApp, script: Script) -> Self {
+    pub(crate) fn new(app: &TestApp, script: Script) -> Self {
         Self {
             sandbox: portal::vendors::Sandbox::new(app.db.clone()),
             script,
@@ -1015,12 +1015,16 @@ impl portal::vendors::Vendor for Scripted {
         &self,
         request: &portal::vendors::ChangeRequest<'_>,
     ) -> Result<(), portal::vendors::VendorError> {
-        self.sandbox.change_subscription(request).await
+        let answer = self.sandbox.change_subscription(request).await;
+        if self.script == Script::DiesAfterTheVendorAnswers {
+            return std::future::pending().await;
+        }
+        answer
     }
 }
 
 /// A worker of `app`'s queue with `vendor`.
-fn worker_with(app: &TestApp, vendor: Scripted) -> portal::jobs::Worker {
+pub(crate) fn worker_with(app: &TestApp, vendor: Scripted) -> portal::jobs::Worker {
     let mailer = portal::mail::Mailer::from_config(&app.config).unwrap();
     portal::jobs::Worker::new(app.db.clone(), mailer).with_vendor(
         std::sync::Arc::new(vendor),

@@ -1311,3 +1311,60 @@ async fn the_renewal_planner_lists_the_next_90_days_with_what_each_renews_as_and
     assert!(theirs.texts("#renewals").is_empty());
     assert!(theirs.text("main").contains("Ninguna suscripción termina"));
 }
+
+#[tokio::test]
+async fn a_change_whose_worker_died_after_the_vendor_applied_it_is_applied_once_after_restart() {
+    use crate::orders::{Script, Scripted, worker_with};
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, id) = bought(&app, "10").await;
+    let shown = preview(&app, id, "#add-seats", Some("5")).await;
+    app.submit(&shown.form("#confirm-change")).await;
+    // The vendor applies the change, then the worker dies before recording it.
+    let doomed = worker_with(&app, Scripted::new(&app, Script::DiesAfterTheVendorAnswers));
+    let task = tokio::spawn(async move { doomed.run_one().await });
+    for _ in 0..100 {
+        if app.count("SELECT count(*) FROM sandbox_seat_batches").await == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    task.abort();
+    assert_eq!(
+        app.count("SELECT quantity::bigint FROM sandbox_subscriptions")
+            .await,
+        15
+    );
+    assert_eq!(
+        app.count("SELECT quantity::bigint FROM subscriptions")
+            .await,
+        10
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM subscription_changes WHERE status = 'pending'")
+            .await,
+        1
+    );
+    // Its lease runs out; the job runs again, asks the vendor with the same key (applied once
+    // there) and records it.
+    sqlx::query("UPDATE jobs SET locked_until = now() - interval '1 second' WHERE kind = 'change_subscription'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    drain(&app).await;
+    assert_eq!(
+        app.count("SELECT quantity::bigint FROM subscriptions")
+            .await,
+        15
+    );
+    assert_eq!(
+        app.count("SELECT quantity::bigint FROM sandbox_subscriptions")
+            .await,
+        15
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_seat_batches").await,
+        2
+    );
+    assert_eq!(app.count("SELECT count(*) FROM seat_batches").await, 2);
+    assert_eq!(app.count("SELECT count(*) FROM subscription_changes WHERE kind = 'add_seats' AND status = 'applied'").await, 1);
+}
