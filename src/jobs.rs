@@ -109,10 +109,6 @@ crate::text_enum! {
 }
 
 impl JobKind {
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::from_code(code)
-    }
-
     /// Whether staff retry it from the job list. An order's provisioning is retried from the
     /// order (its failed lines go back to the vendor), where the order's state is decided.
     pub fn retried_from_the_list(self) -> bool {
@@ -407,7 +403,7 @@ impl Worker {
     /// subscription change with it, with the vendor unreachable as the reason, rather than
     /// staying "provisioning" or "pending at the vendor".
     async fn gave_up(&self, kind: &str, payload: &serde_json::Value) {
-        let closed = match JobKind::parse(kind) {
+        let closed = match JobKind::from_code(kind) {
             Some(JobKind::ProvisionOrder) => match parse(payload) {
                 Ok(data) => crate::orders::provision::abandon(self, data).await,
                 Err(e) => Err(e),
@@ -430,7 +426,7 @@ impl Worker {
         payload: &serde_json::Value,
         last_attempt: bool,
     ) -> Result<(), JobError> {
-        match JobKind::parse(kind) {
+        match JobKind::from_code(kind) {
             Some(JobKind::SendEmail) => {
                 let email = self.mailer.unseal(payload).map_err(JobError::Permanent)?;
                 self.mailer.send(&email).await.map_err(JobError::Transient)
@@ -584,7 +580,7 @@ pub async fn retry(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<JobK
     )
     .fetch_optional(db)
     .await?;
-    Ok(kind.and_then(|k| JobKind::parse(&k)))
+    Ok(kind.and_then(|k| JobKind::from_code(&k)))
 }
 
 fn parse<T: DeserializeOwned>(payload: &serde_json::Value) -> Result<T, JobError> {

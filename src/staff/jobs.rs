@@ -60,7 +60,7 @@ async fn list(
     let rows = dead
         .into_iter()
         .map(|j| {
-            let kind = JobKind::parse(&j.kind);
+            let kind = JobKind::from_code(&j.kind);
             Row {
                 id: j.id,
                 kind: kind.map_or_else(|| j.kind.clone(), |k| ctx.t(k.key())),

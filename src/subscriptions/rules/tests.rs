@@ -1,0 +1,342 @@
+//! The rules of `plan` and of term ends, one case at a time.
+
+use super::*;
+use time::macros::{date, datetime};
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn batch(quantity: i32, added_at: OffsetDateTime) -> Batch {
+    Batch {
+        id: Uuid::from_u128(quantity as u128 + 1),
+        added: quantity,
+        quantity,
+        added_at,
+        window_closes_at: Some(added_at + vendor_rules::CANCELLATION_WINDOW),
+    }
+}
+
+fn business_standard(batches: &[Batch]) -> Current<'_> {
+    Current {
+        vendor: VendorCode::Microsoft,
+        term: Term::Yearly,
+        billing: Billing::Monthly,
+        status: SubscriptionStatus::Active,
+        quantity: batches.iter().map(|b| b.quantity).sum(),
+        min_seats: 1,
+        max_seats: 300,
+        unit_price: d("12.50"),
+        start_date: date!(2026 - 06 - 01),
+        end_date: date!(2027 - 06 - 01),
+        auto_renew: true,
+        suspension: None,
+        pending: false,
+        batches,
+        product_id: Uuid::from_u128(900),
+        candidates: CANDIDATES.as_slice(),
+        renewal_price: Some(d("12.50")),
+        scheduled: false,
+    }
+}
+
+/// Business Premium (an upgrade at 22.00) and Business Basic (a downgrade at 6.00).
+static CANDIDATES: std::sync::LazyLock<[Candidate; 2]> = std::sync::LazyLock::new(|| {
+    [
+        Candidate {
+            product_id: Uuid::from_u128(901),
+            upgrade: true,
+            unit_price: Some(d("22.00")),
+            unit_cost: Some(d("18.00")),
+            min_seats: 1,
+            max_seats: 300,
+        },
+        Candidate {
+            product_id: Uuid::from_u128(902),
+            upgrade: false,
+            unit_price: Some(d("6.00")),
+            unit_cost: Some(d("5.00")),
+            min_seats: 1,
+            max_seats: 300,
+        },
+    ]
+});
+
+#[test]
+fn an_upgrade_charges_the_price_difference_for_the_rest_of_the_period() {
+    let batches = [batch(10, datetime!(2026-06-01 10:00 UTC))];
+    let current = business_standard(&batches);
+    let now = datetime!(2026-11-16 09:30 UTC);
+    let up = plan(&current, Asked::Upgrade(Uuid::from_u128(901)), now).unwrap();
+    // (22.00 − 12.50) × 10 seats, half the month left.
+    assert_eq!(up.amount, d("47.50"));
+    assert_eq!(up.per_period_after, d("220.00"));
+    assert_eq!(
+        (up.product_after, up.unit_price_after),
+        (Some(Uuid::from_u128(901)), Some(d("22.00")))
+    );
+    // A downgrade is not taken now, and a product off the paths never.
+    assert_eq!(
+        plan(&current, Asked::Upgrade(Uuid::from_u128(902)), now),
+        Err(Refusal::NotOnPath)
+    );
+    assert_eq!(
+        plan(&current, Asked::Upgrade(Uuid::nil()), now),
+        Err(Refusal::NotOnPath)
+    );
+}
+
+#[test]
+fn a_downgrade_and_fewer_seats_are_scheduled_for_renewal_at_no_cost_now() {
+    let batches = [batch(10, datetime!(2026-06-01 10:00 UTC))];
+    let current = business_standard(&batches);
+    let now = datetime!(2026-11-16 09:30 UTC);
+    let down = Asked::Schedule {
+        product: Uuid::from_u128(902),
+        seats: 8,
+    };
+    let plan_down = plan(&current, down, now).unwrap();
+    assert_eq!(
+        (plan_down.kind, plan_down.amount),
+        (ChangeKind::Schedule, Decimal::ZERO)
+    );
+    assert_eq!(plan_down.next_quantity, Some(8));
+    assert_eq!(plan_down.per_period_after, d("48.00"));
+    // The same product and seats is no change; nothing scheduled cannot be dropped.
+    let same = Asked::Schedule {
+        product: current.product_id,
+        seats: 10,
+    };
+    assert_eq!(plan(&current, same, now), Err(Refusal::Unchanged));
+    assert_eq!(
+        plan(&current, Asked::Unschedule, now),
+        Err(Refusal::NothingScheduled)
+    );
+    let scheduled = Current {
+        scheduled: true,
+        ..business_standard(&batches)
+    };
+    assert_eq!(
+        plan(&scheduled, Asked::Unschedule, now).unwrap().kind,
+        ChangeKind::Unschedule
+    );
+}
+
+#[test]
+fn adding_seats_charges_the_days_left_of_the_period_and_opens_a_window() {
+    let batches = [batch(10, datetime!(2026-06-01 10:00 UTC))];
+    let now = datetime!(2026-11-16 09:30 UTC);
+    let plan = plan(&business_standard(&batches), Asked::AddSeats(5), now).unwrap();
+    assert_eq!((plan.seats_before, plan.seats_after), (10, 15));
+    // 1 Nov – 1 Dec: 15 of 30 days left, for 5 × 12.50.
+    assert_eq!(plan.amount, d("31.25"));
+    assert_eq!(plan.per_period_before, d("125.00"));
+    assert_eq!(plan.per_period_after, d("187.50"));
+    assert_eq!(plan.window_closes, Some(datetime!(2026-11-23 09:30 UTC)));
+}
+
+#[test]
+fn seats_within_their_window_come_back_with_the_unused_days_refunded() {
+    let added = datetime!(2026-11-16 09:30 UTC);
+    let batches = [batch(10, datetime!(2026-06-01 10:00 UTC)), batch(5, added)];
+    let current = business_standard(&batches);
+    let asked = Asked::RemoveSeats {
+        batch: batches[1].id,
+        seats: 2,
+    };
+    let same_day = plan(&current, asked, datetime!(2026-11-16 17:00 UTC)).unwrap();
+    assert_eq!(same_day.kind, ChangeKind::RemoveSeats);
+    assert_eq!(same_day.seats_after, 13);
+    assert_eq!(same_day.amount, d("-12.50"));
+    let later = plan(&current, asked, datetime!(2026-11-19 09:00 UTC)).unwrap();
+    // 12 of 30 days left for 2 × 12.50.
+    assert_eq!(later.amount, d("-10.00"));
+    // More than the batch has.
+    let too_many = Asked::RemoveSeats {
+        batch: batches[1].id,
+        seats: 6,
+    };
+    assert_eq!(
+        plan(&current, too_many, added),
+        Err(Refusal::MoreThanTheBatch { left: 5 })
+    );
+}
+
+#[test]
+fn seats_older_than_their_window_are_refused_with_the_moment_it_closed() {
+    let bought = datetime!(2026-06-01 10:00 UTC);
+    let batches = [batch(10, bought)];
+    let asked = Asked::RemoveSeats {
+        batch: batches[0].id,
+        seats: 1,
+    };
+    assert_eq!(
+        plan(
+            &business_standard(&batches),
+            asked,
+            datetime!(2026-11-16 09:30 UTC)
+        ),
+        Err(Refusal::WindowClosed {
+            closed_at: datetime!(2026-06-08 10:00 UTC)
+        })
+    );
+}
+
+#[test]
+fn bad_quantities_other_batches_and_limits_are_refused() {
+    let batches = [batch(10, datetime!(2026-11-15 10:00 UTC))];
+    let current = business_standard(&batches);
+    let now = datetime!(2026-11-16 09:30 UTC);
+    assert_eq!(
+        plan(&current, Asked::AddSeats(0), now),
+        Err(Refusal::Quantity)
+    );
+    assert_eq!(
+        plan(&current, Asked::AddSeats(-3), now),
+        Err(Refusal::Quantity)
+    );
+    assert_eq!(
+        plan(&current, Asked::AddSeats(291), now),
+        Err(Refusal::Vendor(VendorErrorCode::SeatLimit))
+    );
+    let other = Asked::RemoveSeats {
+        batch: Uuid::nil(),
+        seats: 1,
+    };
+    assert_eq!(plan(&current, other, now), Err(Refusal::NoSuchBatch));
+    // Not below one seat.
+    let all = Asked::RemoveSeats {
+        batch: batches[0].id,
+        seats: 10,
+    };
+    assert_eq!(
+        plan(&current, all, now),
+        Err(Refusal::Vendor(VendorErrorCode::BelowMinimum))
+    );
+}
+
+#[test]
+fn nothing_changes_while_a_change_waits_or_the_subscription_is_not_active() {
+    let batches = [batch(10, datetime!(2026-11-15 10:00 UTC))];
+    let now = datetime!(2026-11-16 09:30 UTC);
+    let waiting = Current {
+        pending: true,
+        ..business_standard(&batches)
+    };
+    assert_eq!(
+        plan(&waiting, Asked::AddSeats(1), now),
+        Err(Refusal::Pending)
+    );
+    let suspended = Current {
+        status: SubscriptionStatus::Suspended,
+        ..business_standard(&batches)
+    };
+    assert_eq!(
+        plan(&suspended, Asked::AutoRenew(false), now),
+        Err(Refusal::Vendor(VendorErrorCode::NotActive))
+    );
+}
+
+#[test]
+fn renewal_is_turned_off_and_on_at_no_cost() {
+    let batches = [batch(10, datetime!(2026-06-01 10:00 UTC))];
+    let current = business_standard(&batches);
+    let now = datetime!(2026-11-16 09:30 UTC);
+    let off = plan(&current, Asked::AutoRenew(false), now).unwrap();
+    assert_eq!(
+        (off.kind, off.auto_renew, off.amount),
+        (ChangeKind::AutoRenew, Some(false), Decimal::ZERO)
+    );
+    assert_eq!(
+        plan(&current, Asked::AutoRenew(true), now),
+        Err(Refusal::Unchanged)
+    );
+}
+
+#[test]
+fn a_suspension_is_lifted_only_when_it_is_the_resellers_own() {
+    let batches = [batch(10, datetime!(2026-06-01 10:00 UTC))];
+    let now = datetime!(2026-11-16 09:30 UTC);
+    let active = business_standard(&batches);
+    let suspend = plan(&active, Asked::Suspend, now).unwrap();
+    assert_eq!(suspend.status_after, Some(SubscriptionStatus::Suspended));
+    assert_eq!(suspend.amount, Decimal::ZERO, "still billed");
+    assert_eq!(
+        plan(&active, Asked::Reactivate, now),
+        Err(Refusal::NotSuspended)
+    );
+    let by_reseller = Current {
+        status: SubscriptionStatus::Suspended,
+        suspension: Some(SuspensionReason::Reseller),
+        ..business_standard(&batches)
+    };
+    let back = plan(&by_reseller, Asked::Reactivate, now).unwrap();
+    assert_eq!(back.status_after, Some(SubscriptionStatus::Active));
+    assert_eq!(
+        plan(&by_reseller, Asked::AddSeats(1), now),
+        Err(Refusal::Vendor(VendorErrorCode::NotActive))
+    );
+    let by_google = Current {
+        suspension: Some(SuspensionReason::TermsPending),
+        ..by_reseller
+    };
+    assert_eq!(
+        plan(&by_google, Asked::Reactivate, now),
+        Err(Refusal::Vendor(VendorErrorCode::SuspendedByVendor))
+    );
+}
+
+#[test]
+fn cancelling_refunds_every_seat_only_while_every_window_is_open() {
+    let bought = datetime!(2026-11-14 10:00 UTC);
+    let batches = [batch(10, bought), batch(5, datetime!(2026-11-15 10:00 UTC))];
+    let current = business_standard(&batches);
+    let cancel = plan(&current, Asked::Cancel, datetime!(2026-11-16 09:30 UTC)).unwrap();
+    assert_eq!(cancel.status_after, Some(SubscriptionStatus::Cancelled));
+    // 15 seats × 12.50, 15 of 30 days left.
+    assert_eq!(cancel.amount, d("-93.75"));
+    assert_eq!(cancel.per_period_after, Decimal::ZERO);
+    // A week after the purchase its window closed: no cancellation until renewal.
+    assert_eq!(
+        plan(&current, Asked::Cancel, datetime!(2026-11-21 11:00 UTC)),
+        Err(Refusal::WindowClosed {
+            closed_at: datetime!(2026-11-21 10:00 UTC)
+        })
+    );
+}
+
+#[test]
+fn at_term_end_only_an_active_auto_renewing_subscription_renews() {
+    use SubscriptionStatus::*;
+    assert_eq!(at_term_end(Active, true), TermEnd::Renew);
+    assert_eq!(at_term_end(Active, false), TermEnd::Expire);
+    assert_eq!(at_term_end(Suspended, true), TermEnd::Expire);
+    assert_eq!(
+        next_term(date!(2027 - 01 - 31), Term::Monthly),
+        (date!(2027 - 01 - 31), date!(2027 - 02 - 28))
+    );
+    assert_eq!(
+        next_term(date!(2026 - 12 - 01), Term::ThreeYears).1,
+        date!(2029 - 12 - 01)
+    );
+}
+
+#[test]
+fn google_annual_seats_go_up_never_down() {
+    let batches = [batch(10, datetime!(2026-11-15 10:00 UTC))];
+    let google = Current {
+        vendor: VendorCode::Google,
+        ..business_standard(&batches)
+    };
+    let now = datetime!(2026-11-16 09:30 UTC);
+    let add = plan(&google, Asked::AddSeats(2), now).unwrap();
+    assert_eq!(add.window_closes, None);
+    let remove = Asked::RemoveSeats {
+        batch: batches[0].id,
+        seats: 1,
+    };
+    assert_eq!(
+        plan(&google, remove, now),
+        Err(Refusal::Vendor(VendorErrorCode::CommitmentLocked))
+    );
+}
