@@ -13,13 +13,13 @@ use crate::app::AppState;
 use crate::countries;
 use crate::customers::EDITORS;
 use crate::customers::rules::{CustomerSort, CustomerStatus};
-use crate::customers::store::{self, Cursor, ListQuery};
+use crate::customers::store::{self, ListQuery};
 use crate::error::AppResult;
 use crate::identity::ResellerUser;
 use crate::web::PageCtx;
 use crate::web::forms::Choice;
 use crate::web::page;
-use crate::web::paging::Pager;
+use crate::web::paging::{Cursor, Keyset, Pager};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -52,8 +52,7 @@ impl ListParams {
                 .unwrap_or_default(),
             status: CustomerStatus::from_code(&self.status),
             sort: CustomerSort::from_code(&self.sort).unwrap_or_default(),
-            after: Cursor::decode(&self.after),
-            before: Cursor::decode(&self.before),
+            at: Keyset::parse(&self.after, &self.before),
         }
     }
 }
@@ -120,24 +119,13 @@ fn cursor_of(q: &ListQuery, row: &store::Listed) -> Cursor {
 
 /// The links to the pages before and after `rows` (keyset paging).
 fn pager(query: &ListQuery, rows: &[store::Listed], more: bool) -> Pager {
-    let going_back = query.before.is_some() && query.after.is_none();
-    let on_first_page = query.after.is_none() && query.before.is_none();
-    let link = |key: &str, row: &store::Listed| {
+    query.at.pager(rows, more, |key, row| {
         list_link(
             query,
             Some((key, cursor_of(query, row).encode())),
             "/customers",
         )
-    };
-    let next = match rows.last() {
-        Some(last) if more || going_back => Some(link("after", last)),
-        _ => None,
-    };
-    let prev = match rows.first() {
-        Some(first) if !on_first_page && (!going_back || more) => Some(link("before", first)),
-        _ => None,
-    };
-    Pager::keyset(prev, next)
+    })
 }
 
 async fn list(

@@ -90,9 +90,14 @@ async fn show_page(
         customer: Some(id),
         ..Default::default()
     };
-    let latest = Page::parse(None, LATEST_SUBSCRIPTIONS);
-    let (subscriptions, subscriptions_total) =
-        crate::subscriptions::store::list(&mut tx, me.reseller_id, &subs_filter, latest).await?;
+    let subscriptions = crate::subscriptions::store::list(
+        &mut tx,
+        me.reseller_id,
+        &subs_filter,
+        &Default::default(),
+        LATEST_SUBSCRIPTIONS,
+    )
+    .await?;
     tx.commit().await?;
     let tenants = tenants
         .into_iter()
@@ -117,8 +122,8 @@ async fn show_page(
         can_order: BUYERS.contains(&me.user.role) && active,
         orders: crate::orders::view::order_rows(&ctx, orders),
         orders_total: orders_total.rows(),
-        subscriptions: crate::subscriptions::view::rows(&ctx, subscriptions),
-        subscriptions_total: subscriptions_total.rows(),
+        subscriptions_total: subscriptions.total.rows(),
+        subscriptions: crate::subscriptions::view::rows(&ctx, subscriptions.rows),
         tenant_domain: tf.domain.chars().take(253).collect(),
         tenant_google: tf.vendor == "google",
         tenant_reserved: tf.origin == "reserved",

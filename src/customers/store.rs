@@ -1,8 +1,6 @@
 //! SQL for customers and their vendor tenants. Every function runs in a tenant transaction and
 //! takes the reseller explicitly as well.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::TryStreamExt;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
@@ -11,6 +9,7 @@ use uuid::Uuid;
 use crate::customers::rules::{CustomerInput, CustomerSort, CustomerStatus, TenantOrigin};
 use crate::db::{OnConstraint, SaveError};
 use crate::vendors::VendorCode;
+use crate::web::paging::Keyset;
 
 /// Rows on a page of the customers list.
 pub const PAGE_SIZE: i64 = crate::web::paging::TABLE_ROWS;
@@ -21,32 +20,8 @@ pub struct ListQuery {
     pub country: String,
     pub status: Option<CustomerStatus>,
     pub sort: CustomerSort,
-    /// Keyset cursors: the page after or before this row.
-    pub after: Option<Cursor>,
-    pub before: Option<Cursor>,
-}
-
-/// A position in the list: the sort key and the id of a row.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cursor {
-    pub key: String,
-    pub id: Uuid,
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}\u{0}{}", self.key, self.id))
-    }
-
-    pub fn decode(s: &str) -> Option<Self> {
-        let bytes = URL_SAFE_NO_PAD.decode(s.as_bytes()).ok()?;
-        let text = String::from_utf8(bytes).ok()?;
-        let (key, id) = text.split_once('\u{0}')?;
-        Some(Self {
-            key: key.to_string(),
-            id: Uuid::parse_str(id).ok()?,
-        })
-    }
+    /// The page after or before a row.
+    pub at: Keyset,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -98,13 +73,13 @@ pub async fn page(
     q: &ListQuery,
 ) -> sqlx::Result<(Vec<Listed>, bool)> {
     let newest = q.sort == CustomerSort::Newest;
-    let backwards = q.before.is_some() && q.after.is_none();
+    let backwards = q.at.backwards();
     let mut b = QueryBuilder::new(
         "SELECT c.id, c.legal_name, c.tax_id, c.country::text AS country, c.city,
                 c.contact_email::text AS contact_email, c.status, c.created_at, c.sort_name",
     );
     push_filters(&mut b, reseller_id, q);
-    if let Some(cursor) = q.after.as_ref().or(q.before.as_ref()) {
+    if let Some(cursor) = q.at.cursor() {
         // Rows after (or before) the cursor in the chosen order.
         let later = if newest == backwards { " > (" } else { " < (" };
         if newest {
@@ -518,20 +493,4 @@ pub async fn record_vendor_tenant(
     )
     .fetch_optional(tx)
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Cursor;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_garbage() {
-        let c = Cursor {
-            key: "padaria são joão".into(),
-            id: uuid::Uuid::new_v4(),
-        };
-        assert_eq!(Cursor::decode(&c.encode()), Some(c));
-        assert_eq!(Cursor::decode("!!!"), None);
-        assert_eq!(Cursor::decode("YWJj"), None);
-    }
 }

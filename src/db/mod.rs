@@ -146,7 +146,12 @@ where
 {
     let mut explain = sqlx::QueryBuilder::new("EXPLAIN (FORMAT JSON) SELECT 1");
     push(&mut explain);
-    let plan: serde_json::Value = explain.build_query_scalar().fetch_one(&mut *conn).await?;
+    // Not kept prepared: the estimate is for these values, not a generic plan's guess.
+    let plan: serde_json::Value = explain
+        .build_query_scalar()
+        .persistent(false)
+        .fetch_one(&mut *conn)
+        .await?;
     let estimate = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0) as i64;
     if estimate > 2 * EXACT_UP_TO {
         return Ok(Total::About(estimate));
@@ -157,7 +162,11 @@ where
         .push(" LIMIT ")
         .push_bind(EXACT_UP_TO + 1)
         .push(") capped");
-    let n: i64 = capped.build_query_scalar().fetch_one(conn).await?;
+    let n: i64 = capped
+        .build_query_scalar()
+        .persistent(false)
+        .fetch_one(conn)
+        .await?;
     if n <= EXACT_UP_TO {
         return Ok(Total::Exact(n));
     }

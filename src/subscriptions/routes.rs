@@ -21,7 +21,7 @@ use crate::subscriptions::view::{self, SubscriptionView};
 use crate::vendors::VendorCode;
 use crate::web::PageCtx;
 use crate::web::page;
-use crate::web::paging::{Page, Pager};
+use crate::web::paging::{Cursor, Keyset, Pager, TABLE_ROWS};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,7 +50,9 @@ struct ListParams {
     #[serde(default)]
     sort: String,
     #[serde(default)]
-    page: Option<String>,
+    after: String,
+    #[serde(default)]
+    before: String,
 }
 
 impl ListParams {
@@ -111,8 +113,9 @@ impl Fields {
         }
     }
 
-    /// The list (or its export, at `path`) with these filters, at `page`.
-    fn link(&self, path: &str, page: Option<i64>) -> String {
+    /// The list (or its export, at `path`) with these filters, and the page after or before a
+    /// row.
+    fn link(&self, path: &str, at: Option<(&str, Cursor)>) -> String {
         let mut qs = url::form_urlencoded::Serializer::new(String::new());
         qs.append_pair("q", &self.q)
             .append_pair("customer", &self.customer)
@@ -123,8 +126,8 @@ impl Fields {
             .append_pair("renews", &self.renews)
             .append_pair("window", if self.window { "open" } else { "" })
             .append_pair("sort", self.sort);
-        if let Some(n) = page {
-            qs.append_pair("page", &n.to_string());
+        if let Some((key, cursor)) = at {
+            qs.append_pair(key, &cursor.encode());
         }
         format!("{path}?{}", qs.finish())
     }
@@ -150,9 +153,9 @@ async fn list(
     Query(p): Query<ListParams>,
 ) -> AppResult<Response> {
     let filter = p.filter();
-    let page = Page::of_table(p.page.as_deref());
+    let at = Keyset::parse(&p.after, &p.before);
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    let (subs, total) = store::list(&mut tx, me.reseller_id, &filter, page).await?;
+    let found = store::list(&mut tx, me.reseller_id, &filter, &at, TABLE_ROWS).await?;
     let customer_name = match filter.customer {
         Some(id) => crate::customers::store::name(&mut tx, me.reseller_id, id).await?,
         None => None,
@@ -164,12 +167,16 @@ async fn list(
             "subscriptions.count",
             "subscriptions.count_one",
             "subscriptions.count_about",
-            total,
+            found.total,
         ),
-        pager: page.links(total.rows(), |n| fields.link("/subscriptions", Some(n))),
-        export_link: (total.rows() > 0).then(|| fields.link("/subscriptions/export.csv", None)),
+        pager: at.pager(&found.rows, found.more, |key, row| {
+            let cursor = store::cursor(filter.sort, row);
+            fields.link("/subscriptions", Some((key, cursor)))
+        }),
+        export_link: (found.total.rows() > 0)
+            .then(|| fields.link("/subscriptions/export.csv", None)),
         choices: view::list_choices(&ctx, &filter),
-        rows: view::rows(&ctx, subs),
+        rows: view::rows(&ctx, found.rows),
         fields,
         customer_name,
         ctx,

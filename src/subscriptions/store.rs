@@ -8,13 +8,15 @@ pub use changes::*;
 pub use renewals::*;
 
 use sqlx::{PgConnection, Postgres, QueryBuilder};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::catalog::rules::{Billing, Term};
 use crate::db::Total;
 use crate::i18n::Locale;
 use crate::subscriptions::rules::{SubscriptionSort, SubscriptionStatus};
-use crate::web::paging::Page;
+use crate::web::paging::{Cursor, Keyset};
 
 #[derive(Debug)]
 pub struct SubscriptionRow {
@@ -33,6 +35,7 @@ pub struct SubscriptionRow {
     pub auto_renew: bool,
     pub status: SubscriptionStatus,
     pub vendor_ref: String,
+    pub created_at: OffsetDateTime,
 }
 
 impl SubscriptionRow {
@@ -58,9 +61,59 @@ pub struct Filter {
     pub sort: SubscriptionSort,
 }
 
-/// The FROM and WHERE clauses of the list. Text searches go through the customers' search
-/// function and the product names, each subquery once.
-fn push_filter(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, f: &Filter) {
+/// A text search's customers and products, looked up once before the list's queries. When
+/// they are few they are bound as lists of ids, which the planner sees: a search for one
+/// customer reads that customer's subscriptions through an index, instead of walking the
+/// tenant's newest ones until a page of them matches (every one of a million when fewer than a
+/// page match). A broad search (more than [`FEW`]) stays a subquery: its matches are many, and
+/// walking the sort's index finds a page of them at once.
+#[derive(Debug, Default)]
+pub struct Search {
+    q: String,
+    customers: Option<Vec<Uuid>>,
+    products: Option<Vec<Uuid>>,
+}
+
+/// At most this many matches are bound as a list of ids.
+const FEW: usize = 2_000;
+
+/// The customers (by name, tax id, e-mails or tenant domains, as the customers list finds them)
+/// and products (by SKU or name) a search names; nothing when `q` is blank.
+pub async fn search(tx: &mut PgConnection, q: &str) -> sqlx::Result<Search> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(Search::default());
+    }
+    let few = FEW as i64 + 1;
+    let customers = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM portal_customer_matches($1) LIMIT $2"#,
+        q,
+        few
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    // The trigram index narrows by the folded SKU, names and descriptions; the names decide.
+    let products = sqlx::query_scalar!(
+        "SELECT p.id FROM products p
+         WHERE p.search_text LIKE '%' || portal_fold($1) || '%'
+           AND portal_fold(p.sku || ' ' || p.name_es || ' ' || p.name_en || ' ' || p.name_pt)
+               LIKE '%' || portal_fold($1) || '%'
+         LIMIT $2",
+        crate::text::like_escape(q),
+        few
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let few = |ids: Vec<Uuid>| (ids.len() <= FEW).then_some(ids);
+    Ok(Search {
+        q: q.to_string(),
+        customers: few(customers),
+        products: few(products),
+    })
+}
+
+/// The FROM and WHERE clauses of the list.
+fn push_filter(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, f: &Filter, found: &Search) {
     b.push(" FROM subscriptions s WHERE s.reseller_id = ")
         .push_bind(reseller_id);
     if let Some(customer) = f.customer {
@@ -91,30 +144,86 @@ fn push_filter(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, f: &Filter
             .push_bind(reseller_id)
             .push(" AND w.quantity > 0 AND w.window_closes_at > now())");
     }
-    let q = f.q.trim();
-    if !q.is_empty() {
-        let pattern = crate::text::like_escape(q);
+    if found.q.is_empty() {
+        return;
+    }
+    b.push(" AND (s.customer_id");
+    match &found.customers {
+        Some(ids) => b.push(" = ANY(").push_bind(ids.clone()).push(")"),
         // Customers as the customers list finds them (an indexed function: under row-level
         // security a LIKE on customers cannot use the trigram index).
-        b.push(" AND (s.customer_id IN (SELECT id FROM portal_customer_matches(")
-            .push_bind(q.to_string())
-            .push(")) OR s.product_id IN (SELECT p2.id FROM products p2 WHERE portal_fold(")
+        None => b
+            .push(" IN (SELECT id FROM portal_customer_matches(")
+            .push_bind(found.q.clone())
+            .push("))"),
+    };
+    b.push(" OR s.product_id");
+    match &found.products {
+        Some(ids) => b.push(" = ANY(").push_bind(ids.clone()).push(")"),
+        None => b
+            .push(" IN (SELECT p2.id FROM products p2 WHERE portal_fold(")
             .push("p2.sku || ' ' || p2.name_es || ' ' || p2.name_en || ' ' || p2.name_pt")
             .push(") LIKE '%' || portal_fold(")
-            .push_bind(pattern)
-            .push(") || '%') OR portal_fold(s.tenant_domain) LIKE '%' || portal_fold(")
-            .push_bind(crate::text::like_escape(q))
-            .push(") || '%')");
+            .push_bind(crate::text::like_escape(&found.q))
+            .push(") || '%')"),
+    };
+    b.push(")");
+}
+
+/// The ORDER BY clause of a sort, forwards or backwards (ties broken by id, so pages never
+/// overlap), and the comparison that keeps the rows after a cursor.
+fn order_by(sort: SubscriptionSort, backwards: bool) -> (&'static str, &'static str) {
+    match (sort, backwards) {
+        (SubscriptionSort::Newest, false) => (" ORDER BY s.created_at DESC, s.id DESC", " < "),
+        (SubscriptionSort::Newest, true) => (" ORDER BY s.created_at ASC, s.id ASC", " > "),
+        (SubscriptionSort::RenewsSoonest, false) => (" ORDER BY s.end_date ASC, s.id ASC", " > "),
+        (SubscriptionSort::RenewsSoonest, true) => (" ORDER BY s.end_date DESC, s.id DESC", " < "),
+        (SubscriptionSort::SeatsDesc, false) => (" ORDER BY s.quantity DESC, s.id DESC", " < "),
+        (SubscriptionSort::SeatsDesc, true) => (" ORDER BY s.quantity ASC, s.id ASC", " > "),
     }
 }
 
-/// The ORDER BY clause of a sort (ties broken by id, so pages never overlap).
-fn order_by(sort: SubscriptionSort) -> &'static str {
+/// Where `row` is in the list sorted by `sort` (the key of a keyset link).
+pub fn cursor(sort: SubscriptionSort, row: &SubscriptionRow) -> Cursor {
+    let key = match sort {
+        SubscriptionSort::Newest => row.created_at.format(&Rfc3339).unwrap_or_default(),
+        SubscriptionSort::RenewsSoonest => row.end_date.to_string(),
+        SubscriptionSort::SeatsDesc => row.quantity.to_string(),
+    };
+    Cursor { key, id: row.id }
+}
+
+/// Keeps the rows after `c` in the order of `sort` (nothing, from the first row, when the
+/// cursor's key is not one of ours).
+fn push_after(b: &mut QueryBuilder<'_, Postgres>, sort: SubscriptionSort, c: &Cursor, op: &str) {
+    let date = time::macros::format_description!("[year]-[month]-[day]");
     match sort {
-        SubscriptionSort::Newest => " ORDER BY s.created_at DESC, s.id DESC",
-        SubscriptionSort::RenewsSoonest => " ORDER BY s.end_date ASC, s.id ASC",
-        SubscriptionSort::SeatsDesc => " ORDER BY s.quantity DESC, s.id DESC",
-    }
+        SubscriptionSort::Newest => match OffsetDateTime::parse(&c.key, &Rfc3339) {
+            Ok(at) => b
+                .push(" AND (s.created_at, s.id)")
+                .push(op)
+                .push("(")
+                .push_bind(at),
+            Err(_) => return,
+        },
+        SubscriptionSort::RenewsSoonest => match time::Date::parse(&c.key, date) {
+            Ok(day) => b
+                .push(" AND (s.end_date, s.id)")
+                .push(op)
+                .push("(")
+                .push_bind(day),
+            Err(_) => return,
+        },
+        SubscriptionSort::SeatsDesc => match c.key.parse::<i32>() {
+            Ok(n) => b
+                .push(" AND (s.quantity, s.id)")
+                .push(op)
+                .push("(")
+                .push_bind(n),
+            Err(_) => return,
+        },
+    };
+    b.push(", ").push_bind(c.id).push(")");
 }
 
 /// A subscription as the list query reads it (decoded strictly: an unknown status is an error).
@@ -135,35 +244,65 @@ struct Listed {
     auto_renew: bool,
     status: SubscriptionStatus,
     vendor_ref: String,
+    created_at: OffsetDateTime,
 }
 
-/// A page of the subscriptions `f` finds, newest first, and how many it finds in all
-/// (estimated beyond 10,000).
+const LISTED: &str = "SELECT s.id, s.customer_id, c.legal_name AS customer, p.sku, p.name_es,
+        p.name_en, p.name_pt, s.quantity, s.term, s.billing, s.start_date, s.end_date,
+        s.auto_renew, s.status, s.vendor_ref, s.created_at FROM (SELECT s.*";
+
+const JOINED: &str =
+    ") s JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
+        JOIN products p ON p.id = s.product_id";
+
+/// A page of the list: its rows in display order, whether rows follow them in the direction of
+/// travel, and how many the filters find in all (estimated beyond 10,000).
+pub struct Listing {
+    pub rows: Vec<SubscriptionRow>,
+    pub more: bool,
+    pub total: Total,
+}
+
+/// `size` subscriptions that `f` finds, from the position `at` (keyset paging: a deep page
+/// costs what the first one does).
 pub async fn list(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     f: &Filter,
-    page: Page,
-) -> sqlx::Result<(Vec<SubscriptionRow>, Total)> {
-    let total = crate::db::total(&mut *tx, |b| push_filter(b, reseller_id, f)).await?;
-    let mut b = QueryBuilder::new(
-        "SELECT s.id, s.customer_id, c.legal_name AS customer, p.sku, p.name_es, p.name_en,
-                p.name_pt, s.quantity, s.term, s.billing, s.start_date, s.end_date, s.auto_renew,
-                s.status, s.vendor_ref FROM (SELECT s.*",
-    );
-    push_filter(&mut b, reseller_id, f);
-    b.push(order_by(f.sort))
+    at: &Keyset,
+    size: i64,
+) -> sqlx::Result<Listing> {
+    let found = search(&mut *tx, &f.q).await?;
+    let total = crate::db::total(&mut *tx, |b| push_filter(b, reseller_id, f, &found)).await?;
+    let backwards = at.backwards();
+    let (order, op) = order_by(f.sort, backwards);
+    let mut b = QueryBuilder::new(LISTED);
+    push_filter(&mut b, reseller_id, f, &found);
+    if let Some(c) = at.cursor() {
+        push_after(&mut b, f.sort, c, op);
+    }
+    b.push(order)
         .push(" LIMIT ")
-        .push_bind(page.size)
-        .push(" OFFSET ")
-        .push_bind(page.offset())
-        .push(
-            ") s JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
-               JOIN products p ON p.id = s.product_id",
-        )
-        .push(order_by(f.sort));
-    let rows = b.build_query_as::<Listed>().fetch_all(tx).await?;
-    Ok((rows.into_iter().map(Listed::into_row).collect(), total))
+        .push_bind(size + 1)
+        .push(JOINED)
+        .push(order);
+    // Planned with this search's own ids and values each time (a statement kept prepared would
+    // in time get a generic plan that guesses them).
+    let rows = b
+        .build_query_as::<Listed>()
+        .persistent(false)
+        .fetch_all(tx)
+        .await?;
+    let more = rows.len() as i64 > size;
+    let mut rows: Vec<SubscriptionRow> = rows
+        .into_iter()
+        .take(size as usize)
+        .map(Listed::into_row)
+        .collect();
+    if backwards {
+        rows.reverse();
+    }
+    Ok(Listing { rows, more, total })
 }
 
 impl Listed {
@@ -184,6 +323,7 @@ impl Listed {
             auto_renew: self.auto_renew,
             status: self.status,
             vendor_ref: self.vendor_ref,
+            created_at: self.created_at,
         }
     }
 }
@@ -201,18 +341,11 @@ where
     Fut: std::future::Future<Output = bool>,
 {
     use futures_util::TryStreamExt;
-    let mut b = QueryBuilder::new(
-        "SELECT s.id, s.customer_id, c.legal_name AS customer, p.sku, p.name_es, p.name_en,
-                p.name_pt, s.quantity, s.term, s.billing, s.start_date, s.end_date, s.auto_renew,
-                s.status, s.vendor_ref FROM (SELECT s.*",
-    );
-    push_filter(&mut b, reseller_id, f);
-    b.push(
-        ") s JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
-           JOIN products p ON p.id = s.product_id",
-    )
-    .push(order_by(f.sort));
-    let mut rows = b.build_query_as::<Listed>().fetch(tx);
+    let found = search(&mut *tx, &f.q).await?;
+    let mut b = QueryBuilder::new(LISTED);
+    push_filter(&mut b, reseller_id, f, &found);
+    b.push(JOINED).push(order_by(f.sort, false).0);
+    let mut rows = b.build_query_as::<Listed>().persistent(false).fetch(tx);
     while let Some(r) = rows.try_next().await? {
         if !each(r.into_row()).await {
             break;

@@ -1,5 +1,10 @@
-//! Paging of lists: the page asked for (from `?page=`), the rows it covers, and the links to the
-//! pages before and after it, which the `partials/pager.html` include shows.
+//! Paging of lists: the page asked for (from `?page=`, or by keyset from `?after=`/`?before=`),
+//! the rows it covers, and the links to the pages before and after it, which the
+//! `partials/pager.html` include shows.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use uuid::Uuid;
 
 /// Rows on a page of a table.
 pub const TABLE_ROWS: i64 = 25;
@@ -52,6 +57,74 @@ impl Page {
     }
 }
 
+/// A position in a list: the sort key of a row (as text) and its id, which breaks ties.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub key: String,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}\u{0}{}", self.key, self.id))
+    }
+
+    /// The cursor of a link (`None` for anything a link of ours did not make).
+    pub fn decode(s: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(s.as_bytes()).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let (key, id) = text.split_once('\u{0}')?;
+        Some(Self {
+            key: key.to_string(),
+            id: Uuid::parse_str(id).ok()?,
+        })
+    }
+}
+
+/// Keyset paging: the page after or before a row (late pages cost what early ones do).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Keyset {
+    pub after: Option<Cursor>,
+    pub before: Option<Cursor>,
+}
+
+impl Keyset {
+    /// The position of `?after=` and `?before=` (the first page when neither is one of ours).
+    pub fn parse(after: &str, before: &str) -> Self {
+        Self {
+            after: Cursor::decode(after),
+            before: Cursor::decode(before),
+        }
+    }
+
+    /// The row the page starts from, if any.
+    pub fn cursor(&self) -> Option<&Cursor> {
+        self.after.as_ref().or(self.before.as_ref())
+    }
+
+    /// Whether the page goes back from its cursor (rows are read in the reverse order).
+    pub fn backwards(&self) -> bool {
+        self.before.is_some() && self.after.is_none()
+    }
+
+    /// The links around `rows` (in display order); `more` says whether rows follow them in the
+    /// direction of travel; `link("after" | "before", row)` is the address of the page after or
+    /// before `row`.
+    pub fn pager<R>(&self, rows: &[R], more: bool, link: impl Fn(&str, &R) -> String) -> Pager {
+        let back = self.backwards();
+        let first_page = self.cursor().is_none();
+        let next = match rows.last() {
+            Some(last) if more || back => Some(link("after", last)),
+            _ => None,
+        };
+        let prev = match rows.first() {
+            Some(first) if !first_page && (!back || more) => Some(link("before", first)),
+            _ => None,
+        };
+        Pager::keyset(prev, next)
+    }
+}
+
 /// What the pager shows: links to the previous and next pages, and an optional label
 /// ("page 2 of 7").
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -99,6 +172,46 @@ mod tests {
         assert_eq!(Page::of_table(Some(" 3 ")).number, 3);
         assert_eq!(Page::of_table(Some("99999999999")).number, MAX_PAGE);
         assert_eq!(Page::parse(Some("3"), 24).offset(), 48);
+    }
+
+    #[test]
+    fn cursors_survive_links_and_refuse_anything_else() {
+        let c = Cursor {
+            key: "padaria são joão".into(),
+            id: Uuid::nil(),
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        assert_eq!(Cursor::decode("!!!"), None);
+        assert_eq!(Cursor::decode("YWJj"), None);
+    }
+
+    #[test]
+    fn keyset_links_follow_the_direction_of_travel() {
+        let link = |k: &str, r: &i32| format!("{k}:{r}");
+        let first = Keyset::default();
+        assert_eq!(first.pager(&[1, 2], true, link).prev, None);
+        assert_eq!(
+            first.pager(&[1, 2], true, link).next.as_deref(),
+            Some("after:2")
+        );
+        assert!(!first.pager(&[1, 2], false, link).is_needed());
+        let c = Cursor {
+            key: "k".into(),
+            id: Uuid::nil(),
+        }
+        .encode();
+        let forward = Keyset::parse(&c, "");
+        let last = forward.pager(&[3, 4], false, link);
+        assert_eq!((last.prev.as_deref(), last.next), (Some("before:3"), None));
+        // Going back: the next page is always there; the previous one only if rows remain.
+        let back = Keyset::parse("", &c);
+        assert!(back.backwards());
+        let p = back.pager(&[1, 2], false, link);
+        assert_eq!((p.prev, p.next.as_deref()), (None, Some("after:2")));
+        assert_eq!(
+            back.pager(&[1, 2], true, link).prev.as_deref(),
+            Some("before:1")
+        );
     }
 
     #[test]

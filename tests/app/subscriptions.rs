@@ -1193,6 +1193,106 @@ async fn the_list_filters_sorts_and_exports_what_a_reseller_looks_for() {
     );
 }
 
+/// `n` more subscriptions like the demo's Business Basic, each with its own order line: the
+/// `i`-th has `i` seats, was bought `i` minutes before it and ends `i` days after it.
+async fn copies(app: &TestApp, n: i32) {
+    let basic = demo_subscription(app, "CFQ7TTC0LH18").await;
+    sqlx::query(
+        "INSERT INTO order_lines (reseller_id, id, order_id, product_id, sku, product_name, vendor,
+                                  term, billing, quantity, unit_cost, unit_price, tenant_domain,
+                                  tenant_ref, status)
+         SELECT l.reseller_id, md5(l.id::text || i)::uuid, l.order_id, l.product_id, l.sku,
+                l.product_name, l.vendor, l.term, l.billing, l.quantity, l.unit_cost,
+                l.unit_price, l.tenant_domain, l.tenant_ref, l.status
+         FROM order_lines l JOIN subscriptions s ON s.order_line_id = l.id,
+              generate_series(1, $2) AS i
+         WHERE s.id = $1",
+    )
+    .bind(basic)
+    .bind(n)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO subscriptions
+         SELECT (jsonb_populate_record(NULL::subscriptions, to_jsonb(s) || jsonb_build_object(
+                 'id', md5(s.id::text || i)::uuid,
+                 'order_line_id', md5(s.order_line_id::text || i)::uuid,
+                 'vendor_ref', s.vendor_ref || '-' || i, 'quantity', i,
+                 'created_at', s.created_at - make_interval(mins => i),
+                 'end_date', s.end_date + i))).*
+         FROM subscriptions s, generate_series(1, $2) AS i WHERE s.id = $1",
+    )
+    .bind(basic)
+    .bind(n)
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+/// The subscriptions' vendor ids on every page of `path`, following its "next" links, and the
+/// pages' addresses.
+async fn walk(app: &TestApp, path: &str) -> (Vec<Vec<String>>, Vec<String>) {
+    let (mut pages, mut links, mut at) = (vec![], vec![], Some(path.to_string()));
+    while let Some(link) = at {
+        let page = app.get(&link).await;
+        assert_eq!(page.status, StatusCode::OK, "{link}");
+        pages.push(page.texts("#subscriptions tbody tr td:nth-child(2) span"));
+        links.push(link);
+        at = page.attr("a[rel=next]", "href");
+        assert!(pages.len() < 10, "the pager goes on for ever");
+    }
+    (pages, links)
+}
+
+#[tokio::test]
+async fn the_list_pages_by_keyset_in_each_sort_forwards_and_back() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    demo(&app).await;
+    copies(&app, 60).await;
+    for sort in ["", "renews", "seats"] {
+        let (pages, links) = walk(&app, &format!("/subscriptions?sort={sort}")).await;
+        let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [25, 25, 15], "sort {sort:?}");
+        let mut all: Vec<&String> = pages.iter().flatten().collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 65, "no row twice, none left out (sort {sort:?})");
+        // "Previous" from the last page leads back to the second one, row for row.
+        let last = app.get(&links[2]).await;
+        let back = app.get(&last.attr("a[rel=prev]", "href").unwrap()).await;
+        assert_eq!(
+            back.texts("#subscriptions tbody tr td:nth-child(2) span"),
+            pages[1]
+        );
+        let first = app.get(&back.attr("a[rel=prev]", "href").unwrap()).await;
+        assert_eq!(
+            first.texts("#subscriptions tbody tr td:nth-child(2) span"),
+            pages[0]
+        );
+        assert!(first.attr("a[rel=prev]", "href").is_none(), "{sort:?}");
+    }
+    // Most seats first, across pages: 60, 59, … and the demo's own in their place.
+    let (pages, _) = walk(&app, "/subscriptions?sort=seats").await;
+    let page = app.get("/subscriptions?sort=seats").await;
+    let seats: Vec<i32> = page
+        .texts("#subscriptions tbody tr td:nth-child(3)")
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(seats.windows(2).all(|w| w[0] >= w[1]), "{seats:?}");
+    assert_eq!(seats[0], 60);
+    assert!(pages[2].len() == 15);
+    // A search pages the same way; a cursor that is not one of ours is the first page.
+    let (pages, _) = walk(&app, "/subscriptions?q=business+basic").await;
+    assert_eq!(pages.iter().map(Vec::len).sum::<usize>(), 61);
+    for bad in ["after=%%%", "before=abc", "after=YWJj", "after=eHgAeHg"] {
+        let page = app.get(&format!("/subscriptions?{bad}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{bad}");
+        assert_eq!(page.texts("#subscriptions tbody tr").len(), 25, "{bad}");
+    }
+}
+
 #[tokio::test]
 async fn reminders_tell_the_users_who_change_subscriptions_once_a_day_unless_they_turned_them_off()
 {
