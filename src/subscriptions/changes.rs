@@ -26,12 +26,14 @@ pub struct Job {
 }
 
 /// What the rules need besides the subscription: its batches, the products it can move to with
-/// this reseller's price today, and what its own product costs today (a renewal's price).
+/// this reseller's price today, what its own product costs today (a renewal's price), and every
+/// way these products are sold (a change at renewal may change the term and billing).
 pub struct Context {
     pub batches: Vec<rules::Batch>,
     pub targets: Vec<store::Target>,
     pub candidates: Vec<rules::Candidate>,
     pub renewal_price: Option<rust_decimal::Decimal>,
+    pub offers: Vec<rules::Offer>,
 }
 
 pub async fn context(
@@ -42,9 +44,26 @@ pub async fn context(
 ) -> sqlx::Result<Context> {
     let batches = store::batches(tx, reseller_id, s.id).await?;
     let targets = store::targets(tx, s, today).await?;
-    let own = store::own_cost(tx, s, today).await?;
+    let products: Vec<Uuid> = std::iter::once(s.product_id)
+        .chain(targets.iter().map(|t| t.product_id))
+        .collect();
+    let offers = store::offers(tx, &products, s, today).await?;
     let (_, markup) = crate::catalog::store::reseller_pricing(tx, reseller_id).await?;
     let price = |cost: rust_decimal::Decimal| crate::catalog::rules::your_price(cost, markup);
+    let offers: Vec<rules::Offer> = offers
+        .into_iter()
+        .map(|o| rules::Offer {
+            product_id: o.product_id,
+            term: o.term,
+            billing: o.billing,
+            unit_price: price(o.cost),
+            unit_cost: o.cost,
+        })
+        .collect();
+    let renewal_price = offers
+        .iter()
+        .find(|o| o.product_id == s.product_id && o.term == s.term && o.billing == s.billing)
+        .map(|o| o.unit_price);
     let candidates = targets
         .iter()
         .map(|t| rules::Candidate {
@@ -60,7 +79,8 @@ pub async fn context(
         batches,
         targets,
         candidates,
-        renewal_price: own.map(price),
+        renewal_price,
+        offers,
     })
 }
 
@@ -83,8 +103,8 @@ pub fn current<'a>(s: &Detail, context: &'a Context) -> Current<'a> {
         batches: &context.batches,
         product_id: s.product_id,
         candidates: &context.candidates,
-        renewal_price: context.renewal_price,
         scheduled: s.next_product_id.is_some(),
+        offers: &context.offers,
     }
 }
 
@@ -172,6 +192,8 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
             (ChangeKind::Schedule, _) => VendorChange::Schedule {
                 sku: change.sku_after.as_deref().unwrap_or_default(),
                 quantity: change.next_quantity.unwrap_or(change.seats_before),
+                term: change.term_after.unwrap_or(change.term),
+                billing: change.billing_after.unwrap_or(change.billing),
             },
             _ => VendorChange::Quantity(change.seats_after),
         },

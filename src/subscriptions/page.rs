@@ -20,7 +20,8 @@ use crate::subscriptions::changes::{self, CHANGERS, Requested};
 use crate::subscriptions::rules::{ChangeKind, Refusal};
 use crate::subscriptions::store::{self, Detail};
 use crate::subscriptions::view::{
-    self, BatchView, ChangeForm, Facts, HistoryView, Placed, PlanView, Problem, Targets,
+    self, BatchView, ChangeForm, Facts, FormProblem, HistoryView, Placed, PlanView, Problem,
+    Targets,
 };
 use crate::web::PageCtx;
 use crate::web::client_ip::ClientIp;
@@ -123,8 +124,10 @@ async fn preview(
     }
     let asked = match form.asked() {
         Ok(asked) => asked,
-        Err(true) => return refused(&state, ctx, &me, id, Refusal::Quantity, form).await,
-        Err(false) => return Err(AppError::BadRequest),
+        Err(FormProblem::Quantity) => {
+            return refused(&state, ctx, &me, id, Refusal::Quantity, form).await;
+        }
+        Err(FormProblem::NotOurs) => return Err(AppError::BadRequest),
     };
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let subscription: Detail = store::detail(&mut tx, me.reseller_id, id, false)
@@ -180,8 +183,10 @@ async fn change(
     }
     let (asked, version) = match (form.asked(), form.version()) {
         (Ok(asked), Some(version)) => (asked, version),
-        (Err(true), _) => return refused(&state, ctx, &me, id, Refusal::Quantity, form).await,
-        (Err(false), _) | (Ok(_), None) => return Err(AppError::BadRequest),
+        (Err(FormProblem::Quantity), _) => {
+            return refused(&state, ctx, &me, id, Refusal::Quantity, form).await;
+        }
+        (Err(FormProblem::NotOurs), _) | (Ok(_), None) => return Err(AppError::BadRequest),
     };
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let requested =

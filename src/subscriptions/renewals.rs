@@ -76,15 +76,21 @@ async fn one(
         (Some(p), Some(q)) => (p, q),
         _ => (s.product_id, s.quantity),
     };
+    let offer = s
+        .next_term
+        .zip(s.next_billing)
+        .unwrap_or((s.term, s.billing));
     let sku = store::sku(&mut tx, product).await?;
     // Today's price for the new term (the one it had when no longer sold).
-    let cost = store::cost_of(&mut tx, product, &s, today).await?;
+    let cost = store::cost_of(&mut tx, product, offer, &s, today).await?;
     let (_, markup) = crate::catalog::store::reseller_pricing(&mut tx, due.reseller_id).await?;
     tx.commit().await?;
     let change = match outcome {
         TermEnd::Renew => VendorChange::Renew {
             sku: &sku,
             quantity,
+            term: offer.0,
+            billing: offer.1,
         },
         TermEnd::Expire => VendorChange::Expire,
     };
@@ -106,7 +112,7 @@ async fn one(
     let mut tx = crate::db::tenant_tx(db, due.reseller_id).await?;
     let recorded = match outcome {
         TermEnd::Renew => {
-            let (start, end) = rules::next_term(s.end_date, s.term);
+            let (start, end) = rules::next_term(s.end_date, offer.0);
             let at = time::OffsetDateTime::now_utc();
             let unit_cost = cost.unwrap_or(s.unit_price);
             let renewed = Renewed {
@@ -115,6 +121,8 @@ async fn one(
                 end,
                 product_id: product,
                 quantity,
+                term: offer.0,
+                billing: offer.1,
                 seats_before: s.quantity,
                 unit_price: cost
                     .map(|c| crate::catalog::rules::your_price(c, markup))

@@ -91,6 +91,17 @@ pub struct Candidate {
     pub max_seats: i32,
 }
 
+/// A way a product is sold (term and billing frequency) with this reseller's price and cost
+/// today, in the subscription's currency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Offer {
+    pub product_id: Uuid,
+    pub term: Term,
+    pub billing: Billing,
+    pub unit_price: Decimal,
+    pub unit_cost: Decimal,
+}
+
 /// What a change starts from.
 #[derive(Clone, Debug)]
 pub struct Current<'a> {
@@ -112,10 +123,10 @@ pub struct Current<'a> {
     pub product_id: Uuid,
     /// The products it can move to.
     pub candidates: &'a [Candidate],
-    /// Its own product's price today (what a renewal would cost), when still sold.
-    pub renewal_price: Option<Decimal>,
     /// A change is scheduled for renewal.
     pub scheduled: bool,
+    /// How its own product and the products it can move to are sold today.
+    pub offers: &'a [Offer],
 }
 
 /// A change as asked for.
@@ -134,10 +145,12 @@ pub enum Asked {
     Cancel,
     /// To a product along the upgrade paths, now, for the whole subscription.
     Upgrade(Uuid),
-    /// At renewal: this product (the same, an upgrade or a downgrade) with this many seats.
+    /// At renewal: this product (the same, an upgrade or a downgrade) with this many seats,
+    /// for this term and billing frequency (`None`: the current ones).
     Schedule {
         product: Uuid,
         seats: i32,
+        offer: Option<(Term, Billing)>,
     },
     /// The scheduled change dropped.
     Unschedule,
@@ -170,8 +183,10 @@ pub struct Plan {
     pub product_after: Option<Uuid>,
     pub unit_price_after: Option<Decimal>,
     pub unit_cost_after: Option<Decimal>,
-    /// The seats scheduled for renewal.
+    /// The seats, term and billing frequency scheduled for renewal.
     pub next_quantity: Option<i32>,
+    pub term_after: Option<Term>,
+    pub billing_after: Option<Billing>,
 }
 
 /// What happens to a subscription at the end of its term.
@@ -278,6 +293,8 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
         unit_price_after: None,
         unit_cost_after: None,
         next_quantity: None,
+        term_after: None,
+        billing_after: None,
     };
     match asked {
         Asked::AddSeats(seats) => {
@@ -377,32 +394,46 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
                 ..base
             })
         }
-        Asked::Schedule { product, seats } => {
+        Asked::Schedule {
+            product,
+            seats,
+            offer,
+        } => {
+            let (term, billing) = offer.unwrap_or((current.term, current.billing));
             if !(1..=MAX_CHANGE).contains(&seats) {
                 return Err(Refusal::Quantity);
             }
-            let (price, min, max) = if product == current.product_id {
-                (current.renewal_price, current.min_seats, current.max_seats)
+            let (min, max) = if product == current.product_id {
+                (current.min_seats, current.max_seats)
             } else {
                 let target = current
                     .candidates
                     .iter()
                     .find(|c| c.product_id == product)
                     .ok_or(Refusal::NotOnPath)?;
-                (target.unit_price, target.min_seats, target.max_seats)
+                (target.min_seats, target.max_seats)
             };
-            let price = price.ok_or(Refusal::NoPrice)?;
+            // Any term and billing the product is sold for: at renewal a term may get shorter
+            // (annual to flexible, annual to monthly), which mid-term it never does.
+            let offer = current
+                .offers
+                .iter()
+                .find(|o| o.product_id == product && o.term == term && o.billing == billing)
+                .ok_or(Refusal::NoPrice)?;
             vendor_rules::seats_allowed(seats, min, max).map_err(Refusal::Vendor)?;
-            if product == current.product_id && seats == before {
+            let same_offer = term == current.term && billing == current.billing;
+            if product == current.product_id && seats == before && same_offer {
                 return Err(Refusal::Unchanged);
             }
             // Nothing is charged now; the renewal is priced by the list of that day (today's
             // shown).
             Ok(Plan {
                 kind: ChangeKind::Schedule,
-                per_period_after: proration::per_period(price, seats),
+                per_period_after: proration::per_period(offer.unit_price, seats),
                 product_after: Some(product),
                 next_quantity: Some(seats),
+                term_after: Some(term),
+                billing_after: Some(billing),
                 ..base
             })
         }

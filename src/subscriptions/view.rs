@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
-use crate::catalog::rules::Billing;
+use crate::catalog::rules::{Billing, Term};
 use crate::subscriptions::changes::Context;
 use crate::subscriptions::proration;
 use crate::subscriptions::rules::{Asked, Batch, ChangeKind, Plan, Refusal, SubscriptionStatus};
@@ -128,7 +128,7 @@ pub fn facts(ctx: &PageCtx, s: &Detail) -> Facts {
                 pick(&s.next_name_en),
                 pick(&s.next_name_pt),
             );
-            ctx.t_with(
+            let text = ctx.t_with(
                 "subscriptions.scheduled_as",
                 &[
                     ("product", name),
@@ -137,7 +137,8 @@ pub fn facts(ctx: &PageCtx, s: &Detail) -> Facts {
                         &crate::i18n::format_integer(ctx.locale, seats as i64),
                     ),
                 ],
-            )
+            );
+            with_offer(ctx, text, s.next_term.zip(s.next_billing))
         }),
         suspension: (s.status == SubscriptionStatus::Suspended)
             .then(|| s.suspension.map(|r| ctx.t(r.key())))
@@ -167,6 +168,15 @@ pub struct TargetView {
 pub struct Targets {
     pub upgrades: Vec<TargetView>,
     pub at_renewal: Vec<TargetView>,
+    /// The terms and billing frequencies the renewal may take (the current one selected).
+    pub offers: Vec<OfferChoice>,
+}
+
+/// A term and billing frequency as the schedule form offers it.
+pub struct OfferChoice {
+    pub code: String,
+    pub label: String,
+    pub selected: bool,
 }
 
 pub fn targets(ctx: &PageCtx, s: &Detail, context: &Context) -> Targets {
@@ -199,9 +209,23 @@ pub fn targets(ctx: &PageCtx, s: &Detail, context: &Context) -> Targets {
         label: label(t.name(ctx.locale), c.unit_price),
         current: false,
     }));
+    let mut pairs: Vec<(Term, Billing)> =
+        context.offers.iter().map(|o| (o.term, o.billing)).collect();
+    pairs.push((s.term, s.billing));
+    pairs.sort_by_key(|(t, b)| (t.months(), b.months()));
+    pairs.dedup();
+    let offers = pairs
+        .into_iter()
+        .map(|(term, billing)| OfferChoice {
+            code: offer_code(term, billing),
+            label: format!("{} · {}", ctx.t(term.key()), ctx.t(billing.key())),
+            selected: (term, billing) == (s.term, s.billing),
+        })
+        .collect();
     Targets {
         upgrades,
         at_renewal,
+        offers,
     }
 }
 
@@ -305,6 +329,7 @@ pub fn history(ctx: &PageCtx, rows: Vec<HistoryRow>) -> Vec<HistoryView> {
                     auto_renew: h.auto_renew,
                     product: h.product(ctx.locale),
                     next_quantity: h.next_quantity,
+                    offer: h.term_after.zip(h.billing_after),
                 },
             ),
             money: if h.amount.is_zero() {
@@ -328,6 +353,7 @@ fn describe(ctx: &PageCtx, change: Described<'_>) -> String {
         auto_renew,
         product,
         next_quantity,
+        offer,
     } = change;
     let n = |v: i32| crate::i18n::format_integer(ctx.locale, v as i64);
     match kind {
@@ -355,17 +381,25 @@ fn describe(ctx: &PageCtx, change: Described<'_>) -> String {
         ChangeKind::Reactivate => ctx.t("subscriptions.what_reactivate"),
         ChangeKind::Cancel => ctx.t("subscriptions.what_cancel"),
         ChangeKind::Upgrade => ctx.t_with("subscriptions.what_upgrade", &[("product", product)]),
-        ChangeKind::Schedule => ctx.t_with(
-            "subscriptions.what_schedule",
-            &[
-                ("product", product),
-                ("seats", &n(next_quantity.unwrap_or(after))),
-            ],
+        ChangeKind::Schedule => with_offer(
+            ctx,
+            ctx.t_with(
+                "subscriptions.what_schedule",
+                &[
+                    ("product", product),
+                    ("seats", &n(next_quantity.unwrap_or(after))),
+                ],
+            ),
+            offer,
         ),
         ChangeKind::Unschedule => ctx.t("subscriptions.what_unschedule"),
-        ChangeKind::Renewal => ctx.t_with(
-            "subscriptions.what_renewal",
-            &[("product", product), ("seats", &n(after))],
+        ChangeKind::Renewal => with_offer(
+            ctx,
+            ctx.t_with(
+                "subscriptions.what_renewal",
+                &[("product", product), ("seats", &n(after))],
+            ),
+            offer,
         ),
         ChangeKind::Expiry => ctx.t("subscriptions.what_expiry"),
     }
@@ -379,6 +413,21 @@ struct Described<'a> {
     auto_renew: Option<bool>,
     product: &'a str,
     next_quantity: Option<i32>,
+    /// The term and billing a schedule or a renewal takes (unknown for older changes).
+    offer: Option<(Term, Billing)>,
+}
+
+/// "Yearly · Monthly billing".
+fn offer_label(ctx: &PageCtx, (term, billing): (Term, Billing)) -> String {
+    format!("{} · {}", ctx.t(term.key()), ctx.t(billing.key()))
+}
+
+/// `text` followed by the term and billing, when known.
+fn with_offer(ctx: &PageCtx, text: String, offer: Option<(Term, Billing)>) -> String {
+    match offer {
+        Some(offer) => format!("{text}, {}", offer_label(ctx, offer)),
+        None => text,
+    }
 }
 
 /// "charge US$ 31.25" or "refund US$ 12.50".
@@ -453,6 +502,7 @@ pub fn plan(
                 auto_renew: plan.auto_renew,
                 product: &product,
                 next_quantity: plan.next_quantity,
+                offer: plan.term_after.zip(plan.billing_after),
             },
         ),
         at_renewal: plan.kind == ChangeKind::Schedule,
@@ -462,7 +512,11 @@ pub fn plan(
         money: ctx.money(plan.amount.abs(), &s.currency),
         money_explained,
         per_period_before: format!("{} {per}", ctx.money(plan.per_period_before, &s.currency)),
-        per_period_after: format!("{} {per}", ctx.money(plan.per_period_after, &s.currency)),
+        per_period_after: format!(
+            "{} {}",
+            ctx.money(plan.per_period_after, &s.currency),
+            ctx.t(per_key(plan.billing_after.unwrap_or(s.billing)))
+        ),
         status_change: plan
             .status_after
             .map(|after| format!("{} → {}", ctx.t(s.status.key()), ctx.t(after.key()))),
@@ -527,6 +581,15 @@ impl Problem {
     }
 }
 
+/// What is wrong with a change's form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormProblem {
+    /// The quantity is not a whole number of seats in range: the user's to correct.
+    Quantity,
+    /// Not a form of the page (a kind, batch, product or term that no page offers).
+    NotOurs,
+}
+
 /// A change as a form (the page's forms, the preview's query, the confirmation) sends it.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct ChangeForm {
@@ -540,25 +603,27 @@ pub struct ChangeForm {
     pub auto_renew: String,
     #[serde(default)]
     pub product: String,
+    /// A schedule's term and billing frequency ("P1Y/monthly"; empty: the current ones).
+    #[serde(default)]
+    pub offer: String,
     #[serde(default)]
     pub version: String,
 }
 
 impl ChangeForm {
-    /// The change asked for; `Err(true)` when the quantity is not a whole number of seats
-    /// (the user's to correct), `Err(false)` when the form was not one of the page's.
-    pub fn asked(&self) -> Result<Asked, bool> {
+    /// The change asked for, or what is wrong with the form.
+    pub fn asked(&self) -> Result<Asked, FormProblem> {
         let quantity = self
             .quantity
             .trim()
             .parse::<i32>()
             .ok()
             .filter(|q| (1..=crate::subscriptions::rules::MAX_CHANGE).contains(q))
-            .ok_or(true);
+            .ok_or(FormProblem::Quantity);
         match ChangeKind::from_code(self.kind.trim()) {
             Some(ChangeKind::AddSeats) => Ok(Asked::AddSeats(quantity?)),
             Some(ChangeKind::RemoveSeats) => {
-                let batch = self.batch_id().ok_or(false)?;
+                let batch = self.batch_id().ok_or(FormProblem::NotOurs)?;
                 Ok(Asked::RemoveSeats {
                     batch,
                     seats: quantity?,
@@ -567,19 +632,25 @@ impl ChangeForm {
             Some(ChangeKind::AutoRenew) => match self.auto_renew.as_str() {
                 "on" => Ok(Asked::AutoRenew(true)),
                 "off" => Ok(Asked::AutoRenew(false)),
-                _ => Err(false),
+                _ => Err(FormProblem::NotOurs),
             },
             Some(ChangeKind::Suspend) => Ok(Asked::Suspend),
             Some(ChangeKind::Reactivate) => Ok(Asked::Reactivate),
             Some(ChangeKind::Cancel) => Ok(Asked::Cancel),
-            Some(ChangeKind::Upgrade) => Ok(Asked::Upgrade(self.product_id().ok_or(false)?)),
+            Some(ChangeKind::Upgrade) => Ok(Asked::Upgrade(
+                self.product_id().ok_or(FormProblem::NotOurs)?,
+            )),
             Some(ChangeKind::Schedule) => Ok(Asked::Schedule {
-                product: self.product_id().ok_or(false)?,
+                product: self.product_id().ok_or(FormProblem::NotOurs)?,
                 seats: quantity?,
+                offer: match self.offer.trim() {
+                    "" => None,
+                    code => Some(offer_of(code).ok_or(FormProblem::NotOurs)?),
+                },
             }),
             Some(ChangeKind::Unschedule) => Ok(Asked::Unschedule),
             Some(ChangeKind::Purchase | ChangeKind::Renewal | ChangeKind::Expiry) | None => {
-                Err(false)
+                Err(FormProblem::NotOurs)
             }
         }
     }
@@ -606,6 +677,16 @@ impl ChangeForm {
             ..self
         }
     }
+}
+
+/// A term and billing frequency as a form carries them ("P1Y/monthly").
+pub fn offer_code(term: Term, billing: Billing) -> String {
+    format!("{}/{}", term.code(), billing.code())
+}
+
+fn offer_of(code: &str) -> Option<(Term, Billing)> {
+    let (term, billing) = code.split_once('/')?;
+    Some((Term::from_code(term)?, Billing::from_code(billing)?))
 }
 
 /// Where a refused change's message goes on the page, with what was typed.

@@ -10,6 +10,8 @@ pub mod sandbox;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::catalog::rules::{Billing, Term};
+
 pub use sandbox::Sandbox;
 
 crate::text_enum! {
@@ -109,12 +111,23 @@ pub enum VendorChange<'a> {
     Cancel,
     /// Moved now to another product (along its upgrade paths), keeping its id and term end.
     Upgrade { sku: &'a str },
-    /// At renewal: this product and quantity.
-    Schedule { sku: &'a str, quantity: i32 },
+    /// At renewal: this product, quantity, term and billing frequency.
+    Schedule {
+        sku: &'a str,
+        quantity: i32,
+        term: Term,
+        billing: Billing,
+    },
     /// The change scheduled for renewal dropped.
     Unschedule,
-    /// A new term at term end, with this product and quantity (its scheduled change applied).
-    Renew { sku: &'a str, quantity: i32 },
+    /// A new term at term end, with this product, quantity, term and billing frequency (its
+    /// scheduled change applied).
+    Renew {
+        sku: &'a str,
+        quantity: i32,
+        term: Term,
+        billing: Billing,
+    },
     /// Ended at term end.
     Expire,
 }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::catalog::rules::Term;
+use crate::catalog::rules::{Billing, Term};
 use crate::vendors::{
     ChangeRequest, Claim, IssuedToken, SubscriptionRequest, SuspensionReason, TenantOwner,
     TenantProfile, Vendor, VendorChange, VendorCode, VendorError, VendorErrorCode, check_token,
@@ -180,15 +180,25 @@ impl Sandbox {
                 .await
                 .map_err(internal)?;
             }
-            VendorChange::Schedule { sku, quantity } => {
-                self.schedule(&mut *tx, request.vendor_ref, Some(sku), Some(quantity))
+            VendorChange::Schedule {
+                sku,
+                quantity,
+                term,
+                billing,
+            } => {
+                let next = (sku, quantity, term, billing);
+                self.schedule(&mut *tx, request.vendor_ref, Some(next))
                     .await?;
             }
             VendorChange::Unschedule | VendorChange::Expire => {
-                self.schedule(&mut *tx, request.vendor_ref, None, None)
-                    .await?;
+                self.schedule(&mut *tx, request.vendor_ref, None).await?;
             }
-            VendorChange::Renew { sku, quantity } => {
+            VendorChange::Renew {
+                sku,
+                quantity,
+                term,
+                billing,
+            } => {
                 // The new term's seats are one new batch, with a new window.
                 sqlx::query!(
                     "WITH spent AS (UPDATE sandbox_seat_batches SET quantity = 0 WHERE vendor_ref = $1)
@@ -200,12 +210,15 @@ impl Sandbox {
                 .await
                 .map_err(internal)?;
                 sqlx::query!(
-                    "UPDATE sandbox_subscriptions SET sku = $2, quantity = $3, next_sku = NULL,
-                            next_quantity = NULL
+                    "UPDATE sandbox_subscriptions SET sku = $2, quantity = $3, term = $4,
+                            billing = $5, next_sku = NULL, next_quantity = NULL, next_term = NULL,
+                            next_billing = NULL
                      WHERE vendor_ref = $1",
                     request.vendor_ref,
                     sku,
                     quantity,
+                    term.code(),
+                    billing.code(),
                 )
                 .execute(&mut *tx)
                 .await
@@ -215,8 +228,7 @@ impl Sandbox {
                 // A suspension drops what was scheduled for renewal.
                 self.set_status(&mut *tx, request.vendor_ref, "suspended", Some("reseller"))
                     .await?;
-                self.schedule(&mut *tx, request.vendor_ref, None, None)
-                    .await?;
+                self.schedule(&mut *tx, request.vendor_ref, None).await?;
             }
             VendorChange::Cancel => {
                 self.reduce(&mut *tx, request, term, quantity).await?;
@@ -265,15 +277,17 @@ impl Sandbox {
         &self,
         tx: &mut sqlx::PgConnection,
         vendor_ref: &str,
-        sku: Option<&str>,
-        quantity: Option<i32>,
+        next: Option<(&str, i32, Term, Billing)>,
     ) -> Result<(), VendorError> {
         sqlx::query!(
-            "UPDATE sandbox_subscriptions SET next_sku = $2, next_quantity = $3
+            "UPDATE sandbox_subscriptions SET next_sku = $2, next_quantity = $3, next_term = $4,
+                    next_billing = $5
              WHERE vendor_ref = $1",
             vendor_ref,
-            sku,
-            quantity,
+            next.map(|n| n.0),
+            next.map(|n| n.1),
+            next.map(|n| n.2.code()),
+            next.map(|n| n.3.code()),
         )
         .execute(&mut *tx)
         .await

@@ -813,6 +813,104 @@ async fn j6_an_upgrade_applies_now_for_the_price_difference_and_a_downgrade_wait
     );
 }
 
+#[tokio::test]
+async fn term_and_billing_change_at_renewal_and_the_renewal_takes_them() {
+    use portal::subscriptions::renewals;
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, id) = bought(&app, "10").await;
+    // Not sold so (three years, paid monthly): refused beside the form, nothing recorded.
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    let form = page.form("#schedule").set("offer", "P3Y/monthly");
+    let refused = get_form(&app, &app.client, &form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text("main").contains("no se vende con este plazo"));
+    // Not a term and billing at all: refused, not an error page.
+    let form = page.form("#schedule").set("offer", "P9Y/weekly");
+    assert_eq!(
+        get_form(&app, &app.client, &form).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM subscription_changes WHERE kind = 'schedule'")
+            .await,
+        0
+    );
+    // The same product and seats, paid yearly from the renewal on.
+    let annual: Decimal = sqlx::query_scalar(
+        "SELECT x.cost FROM prices x JOIN products p ON p.id = x.product_id
+         WHERE p.sku = 'CFQ7TTC0LDPB' AND x.term = 'P1Y' AND x.billing = 'annual'
+           AND x.currency = 'USD' AND x.valid_to IS NULL",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let markup: Decimal = sqlx::query_scalar("SELECT markup_percent FROM resellers LIMIT 1")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let annual = portal::catalog::rules::your_price(annual, markup);
+    let form = page.form("#schedule").set("offer", "P1Y/annual");
+    let shown = get_form(&app, &app.client, &form).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text("main"));
+    assert!(
+        shown
+            .text("#preview")
+            .contains("10 licencias, Anual (P1Y) · Facturación anual"),
+        "{}",
+        shown.text("#preview")
+    );
+    assert!(
+        shown
+            .text("#new-price")
+            .contains(&money(annual * Decimal::from(10))),
+        "{}",
+        shown.text("#new-price")
+    );
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(&app).await;
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    assert!(
+        page.text("#scheduled").contains("Facturación anual"),
+        "{}",
+        page.text("#subscription-facts")
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_subscriptions WHERE next_billing = 'annual'")
+            .await,
+        1
+    );
+    // At term end it renews paid yearly, at the yearly price, at the vendor too.
+    let today = time::OffsetDateTime::now_utc().date();
+    ends_on(&app, today).await;
+    let sandbox = portal::vendors::Sandbox::new(app.db.clone());
+    assert_eq!(
+        renewals::run(&app.db, &sandbox, today)
+            .await
+            .unwrap()
+            .renewed,
+        1
+    );
+    let (billing, price): (String, Decimal) =
+        sqlx::query_as("SELECT billing, unit_price FROM subscriptions")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((billing.as_str(), price), ("annual", annual));
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_subscriptions WHERE billing = 'annual' AND next_billing IS NULL")
+            .await,
+        1
+    );
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    assert!(page.texts("#scheduled").is_empty());
+    assert!(
+        page.text("#history")
+            .contains("Renovada: Microsoft 365 Business Standard, 10 licencias, Anual (P1Y) · Facturación anual"),
+        "{}",
+        page.text("#history")
+    );
+}
+
 /// Moves the subscription's term end to `day` (its term ends then).
 async fn ends_on(app: &TestApp, day: time::Date) {
     sqlx::query("UPDATE subscriptions SET end_date = $1")

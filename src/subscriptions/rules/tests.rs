@@ -35,10 +35,32 @@ fn business_standard(batches: &[Batch]) -> Current<'_> {
         batches,
         product_id: Uuid::from_u128(900),
         candidates: CANDIDATES.as_slice(),
-        renewal_price: Some(d("12.50")),
         scheduled: false,
+        offers: OFFERS.as_slice(),
     }
 }
+
+fn offer(product: u128, term: Term, billing: Billing, price: &str) -> Offer {
+    Offer {
+        product_id: Uuid::from_u128(product),
+        term,
+        billing,
+        unit_price: d(price),
+        unit_cost: d(price) * d("0.8"),
+    }
+}
+
+/// Business Standard yearly (paid monthly or yearly) and monthly; Business Basic yearly, paid
+/// monthly; Business Premium not sold by the month.
+static OFFERS: std::sync::LazyLock<[Offer; 5]> = std::sync::LazyLock::new(|| {
+    [
+        offer(900, Term::Yearly, Billing::Monthly, "12.50"),
+        offer(900, Term::Yearly, Billing::Annual, "150.00"),
+        offer(900, Term::Monthly, Billing::Monthly, "15.00"),
+        offer(902, Term::Yearly, Billing::Monthly, "6.00"),
+        offer(901, Term::Yearly, Billing::Monthly, "22.00"),
+    ]
+});
 
 /// Business Premium (an upgrade at 22.00) and Business Basic (a downgrade at 6.00).
 static CANDIDATES: std::sync::LazyLock<[Candidate; 2]> = std::sync::LazyLock::new(|| {
@@ -94,6 +116,7 @@ fn a_downgrade_and_fewer_seats_are_scheduled_for_renewal_at_no_cost_now() {
     let down = Asked::Schedule {
         product: Uuid::from_u128(902),
         seats: 8,
+        offer: None,
     };
     let plan_down = plan(&current, down, now).unwrap();
     assert_eq!(
@@ -106,6 +129,7 @@ fn a_downgrade_and_fewer_seats_are_scheduled_for_renewal_at_no_cost_now() {
     let same = Asked::Schedule {
         product: current.product_id,
         seats: 10,
+        offer: Some((Term::Yearly, Billing::Monthly)),
     };
     assert_eq!(plan(&current, same, now), Err(Refusal::Unchanged));
     assert_eq!(
@@ -119,6 +143,42 @@ fn a_downgrade_and_fewer_seats_are_scheduled_for_renewal_at_no_cost_now() {
     assert_eq!(
         plan(&scheduled, Asked::Unschedule, now).unwrap().kind,
         ChangeKind::Unschedule
+    );
+}
+
+#[test]
+fn term_and_billing_change_at_renewal_to_any_way_the_product_is_sold() {
+    let batches = [batch(10, datetime!(2026-06-01 10:00 UTC))];
+    let current = business_standard(&batches);
+    let now = datetime!(2026-11-16 09:30 UTC);
+    let asked = |product: u128, term, billing| Asked::Schedule {
+        product: Uuid::from_u128(product),
+        seats: 10,
+        offer: Some((term, billing)),
+    };
+    // Shorter at renewal (yearly to monthly): allowed, priced by the monthly offer.
+    let monthly = plan(&current, asked(900, Term::Monthly, Billing::Monthly), now).unwrap();
+    assert_eq!(
+        (monthly.term_after, monthly.billing_after),
+        (Some(Term::Monthly), Some(Billing::Monthly))
+    );
+    assert_eq!(monthly.per_period_after, d("150.00"));
+    assert_eq!(monthly.amount, Decimal::ZERO);
+    // Paid yearly instead of monthly: the same seats and product are a change.
+    let yearly = plan(&current, asked(900, Term::Yearly, Billing::Annual), now).unwrap();
+    assert_eq!(yearly.per_period_after, d("1500.00"));
+    // A term or billing the product is not sold for, a product off the paths.
+    assert_eq!(
+        plan(&current, asked(901, Term::Monthly, Billing::Monthly), now),
+        Err(Refusal::NoPrice)
+    );
+    assert_eq!(
+        plan(&current, asked(900, Term::ThreeYears, Billing::Annual), now),
+        Err(Refusal::NoPrice)
+    );
+    assert_eq!(
+        plan(&current, asked(777, Term::Yearly, Billing::Monthly), now),
+        Err(Refusal::NotOnPath)
     );
 }
 

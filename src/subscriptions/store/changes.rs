@@ -46,6 +46,8 @@ pub struct Detail {
     pub next_name_en: Option<String>,
     pub next_name_pt: Option<String>,
     pub next_quantity: Option<i32>,
+    pub next_term: Option<Term>,
+    pub next_billing: Option<Billing>,
 }
 
 impl Detail {
@@ -84,7 +86,8 @@ pub async fn detail(
                   s.suspension_reason AS "suspension: SuspensionReason", s.vendor_ref, s.unit_price,
                   s.currency AS "currency!", s.version, s.pending_change, l.order_id,
                   s.product_id, s.next_product_id, n.name_es AS "next_name_es?",
-                  n.name_en AS "next_name_en?", n.name_pt AS "next_name_pt?", s.next_quantity
+                  n.name_en AS "next_name_en?", n.name_pt AS "next_name_pt?", s.next_quantity,
+                  s.next_term AS "next_term: Term", s.next_billing AS "next_billing: Billing"
            FROM subscriptions s
            JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
            JOIN products p ON p.id = s.product_id
@@ -148,19 +151,11 @@ pub async fn targets(
     .await
 }
 
-/// The cost of the subscription's own product for its term and billing on `day` (a renewal's).
-pub async fn own_cost(
-    tx: &mut PgConnection,
-    s: &Detail,
-    day: time::Date,
-) -> sqlx::Result<Option<Decimal>> {
-    cost_of(tx, s.product_id, s, day).await
-}
-
-/// The cost of `product` for the subscription's term, billing and currency on `day`.
+/// The cost of `product` for `term` and `billing` in the subscription's currency on `day`.
 pub async fn cost_of(
     tx: &mut PgConnection,
     product: Uuid,
+    (term, billing): (Term, Billing),
     s: &Detail,
     day: time::Date,
 ) -> sqlx::Result<Option<Decimal>> {
@@ -169,12 +164,42 @@ pub async fn cost_of(
          WHERE product_id = $1 AND term = $2 AND billing = $3 AND currency = $4
            AND valid_from <= $5 AND (valid_to IS NULL OR valid_to > $5)",
         product,
-        s.term.code(),
-        s.billing.code(),
+        term.code(),
+        billing.code(),
         s.currency,
         day,
     )
     .fetch_optional(tx)
+    .await
+}
+
+/// A way `product` is sold, at its cost on a day.
+pub struct OfferCost {
+    pub product_id: Uuid,
+    pub term: Term,
+    pub billing: Billing,
+    pub cost: Decimal,
+}
+
+/// Every term and billing `products` are sold for in the subscription's currency on `day`.
+pub async fn offers(
+    tx: &mut PgConnection,
+    products: &[Uuid],
+    s: &Detail,
+    day: time::Date,
+) -> sqlx::Result<Vec<OfferCost>> {
+    sqlx::query_as!(
+        OfferCost,
+        r#"SELECT product_id, term AS "term: Term", billing AS "billing: Billing", cost
+           FROM prices
+           WHERE product_id = ANY($1) AND currency = $2
+             AND valid_from <= $3 AND (valid_to IS NULL OR valid_to > $3)
+           ORDER BY product_id, term, billing"#,
+        products,
+        s.currency,
+        day,
+    )
+    .fetch_all(tx)
     .await
 }
 
@@ -215,6 +240,9 @@ pub struct HistoryRow {
     pub product_en: Option<String>,
     pub product_pt: Option<String>,
     pub next_quantity: Option<i32>,
+    /// The term and billing a schedule or a renewal takes.
+    pub term_after: Option<Term>,
+    pub billing_after: Option<Billing>,
 }
 
 impl HistoryRow {
@@ -243,7 +271,8 @@ pub async fn history(
                   h.amount, h.currency AS "currency!", h.status AS "status: ChangeStatus",
                   h.error AS "error: VendorErrorCode", COALESCE(u.name, h.actor_label) AS actor,
                   h.requested_at, h.decided_at, p.name_es AS "product_es?",
-                  p.name_en AS "product_en?", p.name_pt AS "product_pt?", h.next_quantity
+                  p.name_en AS "product_en?", p.name_pt AS "product_pt?", h.next_quantity,
+                  h.term_after AS "term_after: Term", h.billing_after AS "billing_after: Billing"
            FROM subscription_changes h LEFT JOIN users u ON u.id = h.actor_id
            LEFT JOIN products p ON p.id = h.product_after
            WHERE h.reseller_id = $1 AND h.subscription_id = $2
@@ -285,8 +314,10 @@ pub async fn record_change(
         "INSERT INTO subscription_changes (reseller_id, id, subscription_id, kind, seats_before,
                                            seats_after, batch_id, auto_renew, amount, currency,
                                            actor_id, status_after, product_after,
-                                           unit_price_after, unit_cost_after, next_quantity)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                                           unit_price_after, unit_cost_after, next_quantity,
+                                           term_after, billing_after)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18)",
         reseller_id,
         change_id,
         subscription.id,
@@ -303,6 +334,8 @@ pub async fn record_change(
         plan.unit_price_after,
         plan.unit_cost_after,
         plan.next_quantity,
+        plan.term_after.map(Term::code),
+        plan.billing_after.map(Billing::code),
     )
     .execute(&mut *tx)
     .await?;
@@ -326,10 +359,15 @@ pub struct Pending {
     pub unit_price_after: Option<Decimal>,
     pub unit_cost_after: Option<Decimal>,
     pub next_quantity: Option<i32>,
+    pub term_after: Option<Term>,
+    pub billing_after: Option<Billing>,
     pub requested_at: OffsetDateTime,
     pub vendor: VendorCode,
     pub vendor_ref: String,
     pub tenant_domain: String,
+    /// The subscription's term and billing now.
+    pub term: Term,
+    pub billing: Billing,
 }
 
 pub async fn change(
@@ -343,8 +381,10 @@ pub async fn change(
                   h.status AS "status: ChangeStatus", h.seats_before, h.seats_after, h.batch_id,
                   h.auto_renew, h.status_after AS "status_after: SubscriptionStatus",
                   h.product_after, p.sku AS "sku_after?", h.unit_price_after, h.unit_cost_after,
-                  h.next_quantity, h.requested_at, s.vendor AS "vendor: VendorCode",
-                  s.vendor_ref, s.tenant_domain
+                  h.next_quantity, h.term_after AS "term_after: Term",
+                  h.billing_after AS "billing_after: Billing", h.requested_at,
+                  s.vendor AS "vendor: VendorCode", s.vendor_ref, s.tenant_domain,
+                  s.term AS "term: Term", s.billing AS "billing: Billing"
            FROM subscription_changes h
            JOIN subscriptions s ON s.reseller_id = h.reseller_id AND s.id = h.subscription_id
            LEFT JOIN products p ON p.id = h.product_after
@@ -420,6 +460,8 @@ pub async fn apply(
                 unit_price = COALESCE($7, unit_price), unit_cost = COALESCE($8, unit_cost),
                 next_product_id = CASE WHEN $11 THEN NULL ELSE COALESCE($9, next_product_id) END,
                 next_quantity = CASE WHEN $11 THEN NULL ELSE COALESCE($10, next_quantity) END,
+                next_term = CASE WHEN $11 THEN NULL ELSE COALESCE($12, next_term) END,
+                next_billing = CASE WHEN $11 THEN NULL ELSE COALESCE($13, next_billing) END,
                 version = version + 1, pending_change = NULL
          WHERE reseller_id = $1 AND id = $2",
         reseller_id,
@@ -433,6 +475,8 @@ pub async fn apply(
         schedule.map(|(p, _)| p),
         schedule.map(|(_, q)| q),
         unschedule,
+        schedule.and(change.term_after).map(Term::code),
+        schedule.and(change.billing_after).map(Billing::code),
     )
     .execute(&mut *tx)
     .await?;

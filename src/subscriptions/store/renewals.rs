@@ -35,6 +35,8 @@ pub struct Renewed {
     pub end: Date,
     pub product_id: Uuid,
     pub quantity: i32,
+    pub term: crate::catalog::rules::Term,
+    pub billing: crate::catalog::rules::Billing,
     pub seats_before: i32,
     pub unit_price: Decimal,
     pub unit_cost: Decimal,
@@ -54,8 +56,9 @@ pub async fn renew(
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "UPDATE subscriptions SET start_date = $4, end_date = $5, product_id = $6, quantity = $7,
-                unit_price = $8, unit_cost = $9, next_product_id = NULL, next_quantity = NULL,
-                version = version + 1
+                unit_price = $8, unit_cost = $9, term = $10, billing = $11,
+                next_product_id = NULL, next_quantity = NULL, next_term = NULL,
+                next_billing = NULL, version = version + 1
          WHERE reseller_id = $1 AND id = $2 AND end_date = $3 AND status = 'active'",
         reseller_id,
         subscription_id,
@@ -66,6 +69,8 @@ pub async fn renew(
         r.quantity,
         r.unit_price,
         r.unit_cost,
+        r.term.code(),
+        r.billing.code(),
     )
     .execute(&mut *tx)
     .await?;
@@ -90,8 +95,10 @@ pub async fn renew(
         "INSERT INTO subscription_changes (reseller_id, subscription_id, kind, seats_before,
                                            seats_after, product_after, unit_price_after,
                                            unit_cost_after, amount, currency, status,
-                                           actor_label, requested_at, decided_at)
-         VALUES ($1, $2, 'renewal', $3, $4, $5, $6, $7, 0, $8, 'applied', 'system', $9, $9)",
+                                           actor_label, requested_at, decided_at, term_after,
+                                           billing_after)
+         VALUES ($1, $2, 'renewal', $3, $4, $5, $6, $7, 0, $8, 'applied', 'system', $9, $9,
+                 $10, $11)",
         reseller_id,
         subscription_id,
         r.seats_before,
@@ -101,6 +108,8 @@ pub async fn renew(
         r.unit_cost,
         r.currency,
         r.at,
+        r.term.code(),
+        r.billing.code(),
     )
     .execute(&mut *tx)
     .await?;
@@ -118,7 +127,8 @@ pub async fn expire(
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "UPDATE subscriptions SET status = 'expired', suspension_reason = NULL,
-                next_product_id = NULL, next_quantity = NULL, version = version + 1
+                next_product_id = NULL, next_quantity = NULL, next_term = NULL,
+                next_billing = NULL, version = version + 1
          WHERE reseller_id = $1 AND id = $2 AND end_date = $3
            AND status IN ('active', 'suspended')",
         reseller_id,
@@ -214,10 +224,12 @@ pub async fn planned(
                   COALESCE(n.name_pt, p.name_pt) AS "name_pt!",
                   COALESCE(s.next_quantity, s.quantity) AS "seats!", s.auto_renew,
                   s.status AS "status: crate::subscriptions::rules::SubscriptionStatus",
-                  s.billing AS "billing: crate::catalog::rules::Billing", s.currency AS "currency!",
+                  COALESCE(s.next_billing, s.billing) AS "billing!: crate::catalog::rules::Billing",
+                  s.currency AS "currency!",
                   (SELECT x.cost FROM prices x
                    WHERE x.product_id = COALESCE(s.next_product_id, s.product_id)
-                     AND x.term = s.term AND x.billing = s.billing AND x.currency = s.currency
+                     AND x.term = COALESCE(s.next_term, s.term)
+                     AND x.billing = COALESCE(s.next_billing, s.billing) AND x.currency = s.currency
                      AND x.valid_from <= s.end_date
                      AND (x.valid_to IS NULL OR x.valid_to > s.end_date)) AS cost,
                   s.next_product_id IS NOT NULL AS "scheduled!"
