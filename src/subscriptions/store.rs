@@ -72,6 +72,7 @@ pub struct Search {
     q: String,
     customers: Option<Vec<Uuid>>,
     products: Option<Vec<Uuid>>,
+    fuzzy: bool,
 }
 
 /// At most this many matches are bound as a list of ids.
@@ -85,13 +86,6 @@ pub async fn search(tx: &mut PgConnection, q: &str) -> sqlx::Result<Search> {
         return Ok(Search::default());
     }
     let few = FEW as i64 + 1;
-    let customers = sqlx::query_scalar!(
-        r#"SELECT id AS "id!" FROM portal_customer_matches($1) LIMIT $2"#,
-        q,
-        few
-    )
-    .fetch_all(&mut *tx)
-    .await?;
     // The trigram index narrows by the folded SKU, names and descriptions; the names decide.
     let products = sqlx::query_scalar!(
         "SELECT p.id FROM products p
@@ -104,11 +98,22 @@ pub async fn search(tx: &mut PgConnection, q: &str) -> sqlx::Result<Search> {
     )
     .fetch_all(&mut *tx)
     .await?;
+    // A misspelt customer name is looked for only when the words name no product.
+    let fuzzy = products.is_empty();
+    let customers = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM portal_customer_matches($1, $2) LIMIT $3"#,
+        q,
+        fuzzy,
+        few
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     let few = |ids: Vec<Uuid>| (ids.len() <= FEW).then_some(ids);
     Ok(Search {
         q: q.to_string(),
         customers: few(customers),
         products: few(products),
+        fuzzy,
     })
 }
 
@@ -155,6 +160,8 @@ fn push_filter(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, f: &Filter
         None => b
             .push(" IN (SELECT id FROM portal_customer_matches(")
             .push_bind(found.q.clone())
+            .push(", ")
+            .push_bind(found.fuzzy)
             .push("))"),
     };
     b.push(" OR s.product_id");

@@ -1221,6 +1221,12 @@ async fn the_list_filters_sorts_and_exports_what_a_reseller_looks_for() {
         listed(&app, "q=business+basic").await,
         ["Microsoft 365 Business Basic"]
     );
+    // A misspelt customer name (no product is called so) finds the customer's subscriptions.
+    assert_eq!(
+        listed(&app, "q=contosso").await.len(),
+        listed(&app, "q=contoso").await.len()
+    );
+    assert!(!listed(&app, "q=contosso").await.is_empty());
     assert!(listed(&app, "renewal=manual").await.is_empty());
     assert_eq!(listed(&app, "term=P1Y").await.len(), 5);
     assert!(listed(&app, "term=P1M").await.is_empty());
