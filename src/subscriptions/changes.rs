@@ -189,6 +189,10 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
             (ChangeKind::Upgrade, _) => VendorChange::Upgrade {
                 sku: change.sku_after.as_deref().unwrap_or_default(),
             },
+            (ChangeKind::Term, _) => VendorChange::Term {
+                term: change.term_after.unwrap_or(change.term),
+                billing: change.billing_after.unwrap_or(change.billing),
+            },
             (ChangeKind::Schedule, _) => VendorChange::Schedule {
                 sku: change.sku_after.as_deref().unwrap_or_default(),
                 quantity: change.next_quantity.unwrap_or(change.seats_before),

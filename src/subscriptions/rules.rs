@@ -52,6 +52,7 @@ crate::text_enum! {
         Reactivate = "reactivate" => "subscriptions.change_reactivate",
         Cancel = "cancel" => "subscriptions.change_cancel",
         Upgrade = "upgrade" => "subscriptions.change_upgrade",
+        Term = "term" => "subscriptions.change_term",
         Schedule = "schedule" => "subscriptions.change_schedule",
         Unschedule = "unschedule" => "subscriptions.change_unschedule",
         Renewal = "renewal" => "subscriptions.change_renewal",
@@ -145,6 +146,11 @@ pub enum Asked {
     Cancel,
     /// To a product along the upgrade paths, now, for the whole subscription.
     Upgrade(Uuid),
+    /// A longer term now, starting today, with this billing frequency.
+    Term {
+        term: Term,
+        billing: Billing,
+    },
     /// At renewal: this product (the same, an upgrade or a downgrade) with this many seats,
     /// for this term and billing frequency (`None`: the current ones).
     Schedule {
@@ -187,6 +193,8 @@ pub struct Plan {
     pub next_quantity: Option<i32>,
     pub term_after: Option<Term>,
     pub billing_after: Option<Billing>,
+    /// A new term's last day (a longer term now starts today).
+    pub end_after: Option<time::Date>,
 }
 
 /// What happens to a subscription at the end of its term.
@@ -295,6 +303,7 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
         next_quantity: None,
         term_after: None,
         billing_after: None,
+        end_after: None,
     };
     match asked {
         Asked::AddSeats(seats) => {
@@ -391,6 +400,33 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
                 product_after: Some(product),
                 unit_price_after: Some(price),
                 unit_cost_after: Some(cost),
+                ..base
+            })
+        }
+        Asked::Term { term, billing } => {
+            vendor_rules::may_change_term_now(current.term, term).map_err(Refusal::Vendor)?;
+            let offer = current
+                .offers
+                .iter()
+                .find(|o| {
+                    o.product_id == current.product_id && o.term == term && o.billing == billing
+                })
+                .ok_or(Refusal::NoPrice)?;
+            // The new term starts today: what is left of the current billing period is refunded
+            // and the new term's first billing period charged, at the new term's price.
+            let end = proration::add_months(today, term.months() as i32);
+            let first = proration::period_containing(today, billing, end, today);
+            let refund = proration::seat_change(unit, -before, period, today);
+            let charge = proration::seat_change(offer.unit_price, before, first, today);
+            Ok(Plan {
+                kind: ChangeKind::Term,
+                amount: refund + charge,
+                per_period_after: proration::per_period(offer.unit_price, before),
+                unit_price_after: Some(offer.unit_price),
+                unit_cost_after: Some(offer.unit_cost),
+                term_after: Some(term),
+                billing_after: Some(billing),
+                end_after: Some(end),
                 ..base
             })
         }

@@ -170,6 +170,8 @@ pub struct Targets {
     pub at_renewal: Vec<TargetView>,
     /// The terms and billing frequencies the renewal may take (the current one selected).
     pub offers: Vec<OfferChoice>,
+    /// The longer terms it can move to now, with their prices.
+    pub longer: Vec<OfferChoice>,
 }
 
 /// A term and billing frequency as the schedule form offers it.
@@ -222,10 +224,26 @@ pub fn targets(ctx: &PageCtx, s: &Detail, context: &Context) -> Targets {
             selected: (term, billing) == (s.term, s.billing),
         })
         .collect();
+    let longer = context
+        .offers
+        .iter()
+        .filter(|o| o.product_id == s.product_id && o.term.months() > s.term.months())
+        .map(|o| OfferChoice {
+            code: offer_code(o.term, o.billing),
+            label: format!(
+                "{} — {} {}",
+                offer_label(ctx, (o.term, o.billing)),
+                ctx.money(o.unit_price, &s.currency),
+                ctx.t(per_key(o.billing))
+            ),
+            selected: false,
+        })
+        .collect();
     Targets {
         upgrades,
         at_renewal,
         offers,
+        longer,
     }
 }
 
@@ -330,6 +348,7 @@ pub fn history(ctx: &PageCtx, rows: Vec<HistoryRow>) -> Vec<HistoryView> {
                     product: h.product(ctx.locale),
                     next_quantity: h.next_quantity,
                     offer: h.term_after.zip(h.billing_after),
+                    until: h.end_after,
                 },
             ),
             money: if h.amount.is_zero() {
@@ -354,6 +373,7 @@ fn describe(ctx: &PageCtx, change: Described<'_>) -> String {
         product,
         next_quantity,
         offer,
+        until,
     } = change;
     let n = |v: i32| crate::i18n::format_integer(ctx.locale, v as i64);
     match kind {
@@ -381,6 +401,21 @@ fn describe(ctx: &PageCtx, change: Described<'_>) -> String {
         ChangeKind::Reactivate => ctx.t("subscriptions.what_reactivate"),
         ChangeKind::Cancel => ctx.t("subscriptions.what_cancel"),
         ChangeKind::Upgrade => ctx.t_with("subscriptions.what_upgrade", &[("product", product)]),
+        ChangeKind::Term => ctx.t_with(
+            "subscriptions.what_term",
+            &[
+                (
+                    "offer",
+                    &offer.map(|o| offer_label(ctx, o)).unwrap_or_default(),
+                ),
+                (
+                    "date",
+                    &until
+                        .map(|d| crate::i18n::format_date(ctx.locale, d))
+                        .unwrap_or_default(),
+                ),
+            ],
+        ),
         ChangeKind::Schedule => with_offer(
             ctx,
             ctx.t_with(
@@ -413,8 +448,10 @@ struct Described<'a> {
     auto_renew: Option<bool>,
     product: &'a str,
     next_quantity: Option<i32>,
-    /// The term and billing a schedule or a renewal takes (unknown for older changes).
+    /// The term and billing a schedule, a renewal or a longer term takes (unknown for older
+    /// changes), and a longer term's last day.
     offer: Option<(Term, Billing)>,
+    until: Option<time::Date>,
 }
 
 /// "Yearly · Monthly billing".
@@ -503,6 +540,7 @@ pub fn plan(
                 product: &product,
                 next_quantity: plan.next_quantity,
                 offer: plan.term_after.zip(plan.billing_after),
+                until: plan.end_after,
             },
         ),
         at_renewal: plan.kind == ChangeKind::Schedule,
@@ -640,6 +678,10 @@ impl ChangeForm {
             Some(ChangeKind::Upgrade) => Ok(Asked::Upgrade(
                 self.product_id().ok_or(FormProblem::NotOurs)?,
             )),
+            Some(ChangeKind::Term) => {
+                let (term, billing) = offer_of(self.offer.trim()).ok_or(FormProblem::NotOurs)?;
+                Ok(Asked::Term { term, billing })
+            }
             Some(ChangeKind::Schedule) => Ok(Asked::Schedule {
                 product: self.product_id().ok_or(FormProblem::NotOurs)?,
                 seats: quantity?,

@@ -49,6 +49,8 @@ crate::text_enum! {
         NotActive = "not_active" => "vendor_error.not_active",
         /// The vendor suspended it (not the reseller): only resolving the reason lifts it.
         SuspendedByVendor = "suspended_by_vendor" => "vendor_error.suspended_by_vendor",
+        /// Mid-term a term only gets longer (a shorter one waits for renewal).
+        TermNotLonger = "term_not_longer" => "vendor_error.term_not_longer",
         /// The vendor did not answer after every attempt.
         Unavailable = "unavailable" => "vendor_error.unavailable",
     }
@@ -111,6 +113,9 @@ pub enum VendorChange<'a> {
     Cancel,
     /// Moved now to another product (along its upgrade paths), keeping its id and term end.
     Upgrade { sku: &'a str },
+    /// A longer term now (Microsoft: monthly to yearly, yearly to three years; Google: flexible
+    /// to annual), starting today, with this billing frequency.
+    Term { term: Term, billing: Billing },
     /// At renewal: this product, quantity, term and billing frequency.
     Schedule {
         sku: &'a str,

@@ -4,7 +4,9 @@
 //! Microsoft (new commerce): seats can be added at any time; each addition is a batch that can
 //! be reduced or cancelled within 168 hours of being added, and not after until renewal.
 //! Google Workspace: an annual plan's seats go up, never down until renewal; the flexible plan
-//! (monthly) goes up or down at any time. Only an active subscription changes.
+//! (monthly) goes up or down at any time. Only an active subscription changes. Mid-term a term
+//! only gets longer, for both (Google: flexible to annual at any time, annual to flexible only
+//! at renewal).
 
 use time::OffsetDateTime;
 
@@ -49,6 +51,15 @@ pub fn may_reactivate(reason: Option<SuspensionReason>) -> Result<(), VendorErro
     }
 }
 
+/// Whether a subscription on `from` can move to `to` now, mid-term: only to a longer term.
+pub fn may_change_term_now(from: Term, to: Term) -> Result<(), VendorErrorCode> {
+    if to.months() > from.months() {
+        Ok(())
+    } else {
+        Err(VendorErrorCode::TermNotLonger)
+    }
+}
+
 /// Whether a subscription's seats can go to `seats` within the product's limits.
 pub fn seats_allowed(seats: i32, min: i32, max: i32) -> Result<(), VendorErrorCode> {
     if seats < min.max(1) {
@@ -64,6 +75,22 @@ pub fn seats_allowed(seats: i32, min: i32, max: i32) -> Result<(), VendorErrorCo
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn mid_term_a_term_only_gets_longer() {
+        assert_eq!(may_change_term_now(Term::Monthly, Term::Yearly), Ok(()));
+        assert_eq!(may_change_term_now(Term::Yearly, Term::ThreeYears), Ok(()));
+        for (from, to) in [
+            (Term::Yearly, Term::Monthly),
+            (Term::Yearly, Term::Yearly),
+            (Term::ThreeYears, Term::Yearly),
+        ] {
+            assert_eq!(
+                may_change_term_now(from, to),
+                Err(VendorErrorCode::TermNotLonger)
+            );
+        }
+    }
 
     #[test]
     fn microsoft_seats_can_be_reduced_for_168_hours_after_they_were_added() {

@@ -180,6 +180,22 @@ impl Sandbox {
                 .await
                 .map_err(internal)?;
             }
+            VendorChange::Term {
+                term: longer,
+                billing,
+            } => {
+                rules::may_change_term_now(term, longer)
+                    .map_err(|code| refused(code, "A term only gets longer mid-term."))?;
+                sqlx::query!(
+                    "UPDATE sandbox_subscriptions SET term = $2, billing = $3 WHERE vendor_ref = $1",
+                    request.vendor_ref,
+                    longer.code(),
+                    billing.code(),
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+            }
             VendorChange::Schedule {
                 sku,
                 quantity,

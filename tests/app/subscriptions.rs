@@ -911,6 +911,73 @@ async fn term_and_billing_change_at_renewal_and_the_renewal_takes_them() {
     );
 }
 
+#[tokio::test]
+async fn a_longer_term_now_starts_today_with_its_money_effect_and_a_shorter_one_is_refused() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, id) = bought(&app, "10").await;
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    // Yearly now: only longer terms are offered (three years, paid yearly).
+    let options = page.texts("#f-term option");
+    assert!(
+        options.len() == 1 && options[0].starts_with("Tres años (P3Y) · Facturación anual — "),
+        "{options:?}"
+    );
+    // A shorter one, as a tampered form would ask: refused with the reason, nothing sent.
+    let form = page.form("#term").set("offer", "P1M/monthly");
+    let refused = get_form(&app, &app.client, &form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text("main").contains("solo puede alargarse"),
+        "{}",
+        refused.text("main")
+    );
+    let form = page.form("#term");
+    let shown = get_form(&app, &app.client, &form).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text("main"));
+    let today = time::OffsetDateTime::now_utc().date();
+    let end = portal::subscriptions::proration::add_months(today, 36);
+    assert!(
+        shown
+            .text("#preview")
+            .contains("Plazo ahora Tres años (P3Y) · Facturación anual"),
+        "{}",
+        shown.text("#preview")
+    );
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(&app).await;
+    let (term, billing, start, ends, amount): (String, String, time::Date, time::Date, Decimal) =
+        sqlx::query_as(
+            "SELECT s.term, s.billing, s.start_date, s.end_date, h.amount
+             FROM subscriptions s JOIN subscription_changes h ON h.subscription_id = s.id
+             WHERE h.kind = 'term' AND h.status = 'applied'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        (term.as_str(), billing.as_str(), start, ends),
+        ("P3Y", "annual", today, end)
+    );
+    assert!(
+        amount > Decimal::ZERO,
+        "a year charged, the rest of the month refunded"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM sandbox_subscriptions WHERE term = 'P3Y' AND billing = 'annual'"
+        )
+        .await,
+        1
+    );
+    let page = app.get(&format!("/subscriptions/{id}")).await;
+    assert!(
+        page.text("#history")
+            .contains("Plazo ahora Tres años (P3Y)")
+    );
+    // Three years is the longest: nothing longer is offered.
+    assert!(page.texts("#term").is_empty());
+}
+
 /// Moves the subscription's term end to `day` (its term ends then).
 async fn ends_on(app: &TestApp, day: time::Date) {
     sqlx::query("UPDATE subscriptions SET end_date = $1")

@@ -52,9 +52,10 @@ fn offer(product: u128, term: Term, billing: Billing, price: &str) -> Offer {
 
 /// Business Standard yearly (paid monthly or yearly) and monthly; Business Basic yearly, paid
 /// monthly; Business Premium not sold by the month.
-static OFFERS: std::sync::LazyLock<[Offer; 5]> = std::sync::LazyLock::new(|| {
+static OFFERS: std::sync::LazyLock<[Offer; 6]> = std::sync::LazyLock::new(|| {
     [
         offer(900, Term::Yearly, Billing::Monthly, "12.50"),
+        offer(900, Term::ThreeYears, Billing::Annual, "142.50"),
         offer(900, Term::Yearly, Billing::Annual, "150.00"),
         offer(900, Term::Monthly, Billing::Monthly, "15.00"),
         offer(902, Term::Yearly, Billing::Monthly, "6.00"),
@@ -173,12 +174,51 @@ fn term_and_billing_change_at_renewal_to_any_way_the_product_is_sold() {
         Err(Refusal::NoPrice)
     );
     assert_eq!(
-        plan(&current, asked(900, Term::ThreeYears, Billing::Annual), now),
+        plan(&current, asked(900, Term::ThreeYears, Billing::Monthly), now),
         Err(Refusal::NoPrice)
     );
     assert_eq!(
         plan(&current, asked(777, Term::Yearly, Billing::Monthly), now),
         Err(Refusal::NotOnPath)
+    );
+}
+
+#[test]
+fn a_longer_term_starts_today_refunding_the_rest_of_the_period_and_charging_the_first_of_the_new() {
+    let batches = [batch(10, datetime!(2026-06-01 10:00 UTC))];
+    let current = business_standard(&batches);
+    let now = datetime!(2026-11-16 09:30 UTC);
+    let longer = Asked::Term {
+        term: Term::ThreeYears,
+        billing: Billing::Annual,
+    };
+    let plan = plan(&current, longer, now).unwrap();
+    // 15 of November's 30 days back at 12.50 × 10 (62.50); a year at 142.50 × 10 charged.
+    assert_eq!(plan.amount, d("1362.50"));
+    assert_eq!(plan.per_period_after, d("1425.00"));
+    assert_eq!(plan.end_after, Some(date!(2029 - 11 - 16)));
+    assert_eq!(
+        (plan.term_after, plan.billing_after, plan.unit_price_after),
+        (
+            Some(Term::ThreeYears),
+            Some(Billing::Annual),
+            Some(d("142.50"))
+        )
+    );
+    // Shorter or as long: only at renewal. Not sold so: no price.
+    let asked = |term, billing| Asked::Term { term, billing };
+    for shorter in [
+        asked(Term::Monthly, Billing::Monthly),
+        asked(Term::Yearly, Billing::Annual),
+    ] {
+        assert_eq!(
+            super::plan(&current, shorter, now),
+            Err(Refusal::Vendor(VendorErrorCode::TermNotLonger))
+        );
+    }
+    assert_eq!(
+        super::plan(&current, asked(Term::ThreeYears, Billing::Monthly), now),
+        Err(Refusal::NoPrice)
     );
 }
 

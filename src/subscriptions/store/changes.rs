@@ -240,9 +240,11 @@ pub struct HistoryRow {
     pub product_en: Option<String>,
     pub product_pt: Option<String>,
     pub next_quantity: Option<i32>,
-    /// The term and billing a schedule or a renewal takes.
+    /// The term and billing a schedule, a renewal or a longer term takes, and a longer term's
+    /// last day.
     pub term_after: Option<Term>,
     pub billing_after: Option<Billing>,
+    pub end_after: Option<time::Date>,
 }
 
 impl HistoryRow {
@@ -272,7 +274,8 @@ pub async fn history(
                   h.error AS "error: VendorErrorCode", COALESCE(u.name, h.actor_label) AS actor,
                   h.requested_at, h.decided_at, p.name_es AS "product_es?",
                   p.name_en AS "product_en?", p.name_pt AS "product_pt?", h.next_quantity,
-                  h.term_after AS "term_after: Term", h.billing_after AS "billing_after: Billing"
+                  h.term_after AS "term_after: Term", h.billing_after AS "billing_after: Billing",
+                  h.end_after
            FROM subscription_changes h LEFT JOIN users u ON u.id = h.actor_id
            LEFT JOIN products p ON p.id = h.product_after
            WHERE h.reseller_id = $1 AND h.subscription_id = $2
@@ -315,9 +318,9 @@ pub async fn record_change(
                                            seats_after, batch_id, auto_renew, amount, currency,
                                            actor_id, status_after, product_after,
                                            unit_price_after, unit_cost_after, next_quantity,
-                                           term_after, billing_after)
+                                           term_after, billing_after, end_after)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18)",
+                 $18, $19)",
         reseller_id,
         change_id,
         subscription.id,
@@ -336,6 +339,7 @@ pub async fn record_change(
         plan.next_quantity,
         plan.term_after.map(Term::code),
         plan.billing_after.map(Billing::code),
+        plan.end_after,
     )
     .execute(&mut *tx)
     .await?;
@@ -361,6 +365,7 @@ pub struct Pending {
     pub next_quantity: Option<i32>,
     pub term_after: Option<Term>,
     pub billing_after: Option<Billing>,
+    pub end_after: Option<time::Date>,
     pub requested_at: OffsetDateTime,
     pub vendor: VendorCode,
     pub vendor_ref: String,
@@ -382,7 +387,7 @@ pub async fn change(
                   h.auto_renew, h.status_after AS "status_after: SubscriptionStatus",
                   h.product_after, p.sku AS "sku_after?", h.unit_price_after, h.unit_cost_after,
                   h.next_quantity, h.term_after AS "term_after: Term",
-                  h.billing_after AS "billing_after: Billing", h.requested_at,
+                  h.billing_after AS "billing_after: Billing", h.end_after, h.requested_at,
                   s.vendor AS "vendor: VendorCode", s.vendor_ref, s.tenant_domain,
                   s.term AS "term: Term", s.billing AS "billing: Billing"
            FROM subscription_changes h
@@ -450,6 +455,15 @@ pub async fn apply(
         ChangeKind::Schedule => (None, change.product_after.zip(change.next_quantity)),
         _ => (None, None),
     };
+    // A longer term now: its term, billing and price, from the day it was asked for.
+    let term = match change.kind {
+        ChangeKind::Term => change
+            .term_after
+            .zip(change.billing_after)
+            .zip(change.end_after),
+        _ => None,
+    };
+    let repriced = upgrade.is_some() || term.is_some();
     let unschedule = matches!(change.kind, ChangeKind::Unschedule | ChangeKind::Suspend);
     sqlx::query!(
         "UPDATE subscriptions SET quantity = $3, auto_renew = COALESCE($4, auto_renew),
@@ -458,6 +472,8 @@ pub async fn apply(
                                          WHEN $5 = 'suspended' THEN 'reseller' END,
                 product_id = COALESCE($6, product_id),
                 unit_price = COALESCE($7, unit_price), unit_cost = COALESCE($8, unit_cost),
+                term = COALESCE($14, term), billing = COALESCE($15, billing),
+                start_date = COALESCE($16, start_date), end_date = COALESCE($17, end_date),
                 next_product_id = CASE WHEN $11 THEN NULL ELSE COALESCE($9, next_product_id) END,
                 next_quantity = CASE WHEN $11 THEN NULL ELSE COALESCE($10, next_quantity) END,
                 next_term = CASE WHEN $11 THEN NULL ELSE COALESCE($12, next_term) END,
@@ -470,13 +486,17 @@ pub async fn apply(
         change.auto_renew,
         status,
         upgrade,
-        upgrade.and(change.unit_price_after),
-        upgrade.and(change.unit_cost_after),
+        change.unit_price_after.filter(|_| repriced),
+        change.unit_cost_after.filter(|_| repriced),
         schedule.map(|(p, _)| p),
         schedule.map(|(_, q)| q),
         unschedule,
         schedule.and(change.term_after).map(Term::code),
         schedule.and(change.billing_after).map(Billing::code),
+        term.map(|((t, _), _)| t.code()),
+        term.map(|((_, b), _)| b.code()),
+        term.map(|_| change.requested_at.date()),
+        term.map(|(_, end)| end),
     )
     .execute(&mut *tx)
     .await?;
