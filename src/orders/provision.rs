@@ -41,21 +41,31 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
     if !order.status.in_progress() {
         return Ok(());
     }
-    if store::start_provisioning(&mut tx, job.reseller_id, job.order_id)
+    let status = OrderStatus::Provisioning;
+    match store::start_provisioning(&mut tx, job.reseller_id, job.order_id)
         .await
         .map_err(JobError::transient)?
     {
-        let status = OrderStatus::Provisioning;
-        store::add_event(
-            &mut tx,
-            job.reseller_id,
-            job.order_id,
-            status,
-            None,
-            Actor::System,
-        )
-        .await
-        .map_err(JobError::transient)?;
+        store::Start::Started => {
+            store::add_event(
+                &mut tx,
+                job.reseller_id,
+                job.order_id,
+                status,
+                None,
+                Actor::System,
+            )
+            .await
+            .map_err(JobError::transient)?;
+        }
+        store::Start::Continued => {}
+        // Rejected after this run read the order: recorded, nothing sent to the vendor.
+        store::Start::Closed(closed) => {
+            store::add_not_applied(&mut tx, job.reseller_id, job.order_id, status, closed)
+                .await
+                .map_err(JobError::transient)?;
+            return tx.commit().await.map_err(JobError::transient);
+        }
     }
     let lines = store::order_lines(&mut tx, job.reseller_id, job.order_id)
         .await
@@ -185,13 +195,19 @@ async fn finish(
         .await
         .map_err(JobError::transient)?;
     if !closed {
-        // Closed meanwhile (staff rejected it, or another run finished it): the outcome is
-        // recorded here and not applied.
+        // Closed meanwhile (another run finished it): the outcome is recorded on the timeline
+        // and not applied.
         tracing::warn!(
             order = %job.order_id,
             outcome = %status,
             "the order was closed while the vendor worked on it; its outcome is not applied"
         );
+        let now = store::lock_status(&mut tx, job.reseller_id, job.order_id)
+            .await
+            .map_err(JobError::transient)?;
+        store::add_not_applied(&mut tx, job.reseller_id, job.order_id, status, now)
+            .await
+            .map_err(JobError::transient)?;
     }
     if closed {
         store::add_event(

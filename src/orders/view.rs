@@ -4,7 +4,7 @@
 
 use crate::identity::Role;
 use crate::orders::rules::{OrderStatus, line_total, order_number};
-use crate::orders::store::{Event, OrderLine, OrderRow};
+use crate::orders::store::{Event, EventKind, OrderLine, OrderRow};
 use crate::vendors::VendorErrorCode;
 use crate::web::PageCtx;
 use crate::web::forms::Choice;
@@ -64,7 +64,15 @@ pub fn timeline(ctx: &PageCtx, events: Vec<Event>) -> Vec<TimelineStep> {
         .map(|e| TimelineStep {
             at: ctx.moment(e.at),
             status: ctx.t(e.status.key()),
-            detail: e.detail.map(|d| explain(ctx, &d)).unwrap_or_default(),
+            detail: match e.kind {
+                EventKind::Status => e.detail.map(|d| explain(ctx, &d)).unwrap_or_default(),
+                // The status the order had been closed with meanwhile.
+                EventKind::NotApplied => {
+                    let closed = e.detail.as_deref().and_then(OrderStatus::from_code);
+                    let closed = closed.map(|c| ctx.t(c.key())).unwrap_or_default();
+                    ctx.t_with(EventKind::NotApplied.key(), &[("status", &closed)])
+                }
+            },
             actor: e.actor.unwrap_or_default(),
         })
         .collect()

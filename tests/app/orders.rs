@@ -1050,6 +1050,54 @@ pub(crate) fn no_worker() -> crate::common::Options {
 }
 
 #[tokio::test]
+async fn a_rejection_committed_while_the_worker_starts_wins_and_nothing_reaches_the_vendor() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, order) = placed_order(&app).await;
+    let sandbox = Scripted::new(&app, Script::Slow(Duration::ZERO));
+    let calls = sandbox.calls.clone();
+    let worker = worker_with(&app, sandbox);
+    // Staff's rejection holds the order's row, as the decision does, while the worker reads
+    // the order (still submitted) and tries to start it.
+    let mut staff = app.db.begin().await.unwrap();
+    sqlx::query("SELECT status FROM orders WHERE id = $1 FOR UPDATE")
+        .bind(order)
+        .execute(&mut *staff)
+        .await
+        .unwrap();
+    let reject = async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        sqlx::query("UPDATE orders SET status = 'rejected', reason = 'duplicate' WHERE id = $1")
+            .bind(order)
+            .execute(&mut *staff)
+            .await
+            .unwrap();
+        staff.commit().await.unwrap();
+    };
+    let (ran, ()) = tokio::join!(worker.run_one(), reject);
+    assert!(ran.unwrap(), "the worker ran the job");
+    assert_eq!(status_of(&app, order).await, "rejected");
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no vendor call"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 0);
+    assert_eq!(
+        app.count("SELECT count(*) FROM order_lines WHERE status = 'pending'")
+            .await,
+        1
+    );
+    // The lost race is on the timeline, in the user's words.
+    let page = app.get(&format!("/orders/{order}")).await;
+    assert!(
+        page.text("#timeline")
+            .contains("No aplicado: el pedido ya se había cerrado (Rechazado)."),
+        "{}",
+        page.text("#timeline")
+    );
+}
+
+#[tokio::test]
 async fn a_long_job_keeps_its_lease_while_it_runs_and_is_never_run_twice_at_once() {
     let app = TestApp::spawn_with(no_worker()).await;
     let (_, order) = placed_order(&app).await;

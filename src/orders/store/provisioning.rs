@@ -8,22 +8,41 @@ use crate::i18n::Locale;
 use crate::orders::rules::OrderStatus;
 use crate::vendors::VendorErrorCode;
 
-/// Moves a submitted order to provisioning (the job's first step); false when it was not
-/// submitted.
+/// How a provisioning run starts on an order, decided on the locked order (a staff rejection
+/// either committed before, and the run stops, or waits for the run's transaction).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// It was submitted and is provisioning now.
+    Started,
+    /// It was provisioning already (a run again after a retry or a crash).
+    Continued,
+    /// It was closed meanwhile with this status: nothing is sent to the vendor.
+    Closed(OrderStatus),
+}
+
+/// Moves a submitted order to provisioning (the job's first step), holding its row until the
+/// transaction ends.
 pub async fn start_provisioning(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     order_id: Uuid,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query!(
-        "UPDATE orders SET status = 'provisioning', updated_at = now()
-         WHERE reseller_id = $1 AND id = $2 AND status = 'submitted'",
-        reseller_id,
-        order_id,
-    )
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+) -> sqlx::Result<Start> {
+    let status = super::lock_status(&mut *tx, reseller_id, order_id).await?;
+    match status {
+        OrderStatus::Submitted => {
+            sqlx::query!(
+                "UPDATE orders SET status = 'provisioning', updated_at = now()
+                 WHERE reseller_id = $1 AND id = $2",
+                reseller_id,
+                order_id,
+            )
+            .execute(tx)
+            .await?;
+            Ok(Start::Started)
+        }
+        OrderStatus::Provisioning => Ok(Start::Continued),
+        closed => Ok(Start::Closed(closed)),
+    }
 }
 
 pub async fn complete_line(

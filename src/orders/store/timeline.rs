@@ -7,8 +7,18 @@ use uuid::Uuid;
 use crate::orders::rules::OrderStatus;
 use crate::vendors::VendorCode;
 
+crate::text_enum! {
+    /// What an event of the timeline records: the order moving to its status, or a
+    /// provisioning run's status that was not applied (the order had been closed meanwhile).
+    pub enum EventKind {
+        Status = "status" => "orders.event_status",
+        NotApplied = "not_applied" => "orders.event_not_applied",
+    }
+}
+
 #[derive(Debug)]
 pub struct Event {
+    pub kind: EventKind,
     pub status: OrderStatus,
     pub detail: Option<String>,
     pub actor: Option<String>,
@@ -22,7 +32,7 @@ pub async fn events(
 ) -> sqlx::Result<Vec<Event>> {
     sqlx::query_as!(
         Event,
-        r#"SELECT e.status AS "status: OrderStatus", e.detail, COALESCE(u.name, e.actor_label) AS actor, e.at
+        r#"SELECT e.kind AS "kind: EventKind", e.status AS "status: OrderStatus", e.detail, COALESCE(u.name, e.actor_label) AS actor, e.at
            FROM order_events e LEFT JOIN users u ON u.id = e.actor_id
            WHERE e.reseller_id = $1 AND e.order_id = $2 ORDER BY e.at, e.id"#,
         reseller_id,
@@ -47,15 +57,61 @@ pub async fn add_event(
     detail: Option<&str>,
     actor: Actor,
 ) -> sqlx::Result<()> {
+    record(
+        tx,
+        reseller_id,
+        order_id,
+        EventKind::Status,
+        status,
+        detail,
+        actor,
+    )
+    .await
+}
+
+/// Records on the timeline that a provisioning run's `status` was not applied: the order was
+/// closed (`closed`) while the run worked on it.
+pub async fn add_not_applied(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    order_id: Uuid,
+    status: OrderStatus,
+    closed: OrderStatus,
+) -> sqlx::Result<()> {
+    let kind = EventKind::NotApplied;
+    let detail = Some(closed.code());
+    record(
+        tx,
+        reseller_id,
+        order_id,
+        kind,
+        status,
+        detail,
+        Actor::System,
+    )
+    .await
+}
+
+async fn record(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    order_id: Uuid,
+    kind: EventKind,
+    status: OrderStatus,
+    detail: Option<&str>,
+    actor: Actor,
+) -> sqlx::Result<()> {
     let (actor_id, actor_label) = match actor {
         Actor::User(id) => (Some(id), None),
         Actor::System => (None, Some("worker")),
     };
     sqlx::query!(
-        "INSERT INTO order_events (reseller_id, order_id, status, detail, actor_id, actor_label)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO order_events (reseller_id, order_id, kind, status, detail, actor_id,
+                                   actor_label)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
         reseller_id,
         order_id,
+        kind.code(),
         status.code(),
         detail,
         actor_id,

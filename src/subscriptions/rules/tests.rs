@@ -174,7 +174,11 @@ fn term_and_billing_change_at_renewal_to_any_way_the_product_is_sold() {
         Err(Refusal::NoPrice)
     );
     assert_eq!(
-        plan(&current, asked(900, Term::ThreeYears, Billing::Monthly), now),
+        plan(
+            &current,
+            asked(900, Term::ThreeYears, Billing::Monthly),
+            now
+        ),
         Err(Refusal::NoPrice)
     );
     assert_eq!(
