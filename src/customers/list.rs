@@ -17,6 +17,7 @@ use crate::customers::store::{self, ListQuery};
 use crate::error::AppResult;
 use crate::identity::ResellerUser;
 use crate::web::PageCtx;
+use crate::web::download::{self, Owner};
 use crate::web::forms::Choice;
 use crate::web::page;
 use crate::web::paging::{Cursor, Keyset, Pager};
@@ -211,19 +212,24 @@ async fn export(
 ) -> AppResult<Response> {
     let query = params.to_query();
     let header = EXPORT_COLUMNS.iter().map(|k| ctx.t(k)).collect();
-    let (pool, reseller_id) = (state.db.clone(), me.reseller_id);
-    Ok(crate::web::download::csv_streamed(
+    let owner = Owner {
+        reseller_id: me.reseller_id,
+        user_id: me.user.id,
+    };
+    let pool = state.db.clone();
+    Ok(download::tenant_csv(
+        pool,
+        owner,
         "customers.csv",
         header,
-        move |rows| async move {
-            let mut tx = crate::db::tenant_tx(&pool, reseller_id).await?;
-            let (rows, ctx) = (&rows, &ctx);
-            store::all(&mut tx, reseller_id, &query, |c| async move {
-                rows.send(export_row(ctx, c)).await
+        move |tx, rows| {
+            Box::pin(async move {
+                let ctx = &ctx;
+                store::all(tx, owner.reseller_id, &query, |c| async move {
+                    rows.send(export_row(ctx, c)).await
+                })
+                .await
             })
-            .await?;
-            tx.commit().await?;
-            Ok(())
         },
     ))
 }

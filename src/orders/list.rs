@@ -20,6 +20,7 @@ use crate::orders::store::{self, OrderFilter};
 use crate::orders::view::{BUYERS, OrderListRow, order_rows, status_options};
 use crate::vendors::VendorCode;
 use crate::web::PageCtx;
+use crate::web::download::{self, Owner};
 use crate::web::forms::Choice;
 use crate::web::page;
 use crate::web::paging::{Page, Pager};
@@ -213,19 +214,24 @@ async fn export(
     }
     let header = EXPORT_COLUMNS.iter().map(|k| ctx.t(k)).collect();
     // Rows go out as the database returns them: a reseller's whole history never sits in memory.
-    let (pool, reseller_id) = (state.db.clone(), me.reseller_id);
-    Ok(crate::web::download::csv_streamed(
+    let owner = Owner {
+        reseller_id: me.reseller_id,
+        user_id: me.user.id,
+    };
+    let pool = state.db.clone();
+    Ok(download::tenant_csv(
+        pool,
+        owner,
         "orders.csv",
         header,
-        move |rows| async move {
-            let mut tx = crate::db::tenant_tx(&pool, reseller_id).await?;
-            let (rows, ctx) = (&rows, &ctx);
-            store::export(&mut tx, reseller_id, &filter, |r| async move {
-                rows.send(export_row(ctx, r)).await
+        move |tx, rows| {
+            Box::pin(async move {
+                let ctx = &ctx;
+                store::export(tx, owner.reseller_id, &filter, |r| async move {
+                    rows.send(export_row(ctx, r)).await
+                })
+                .await
             })
-            .await?;
-            tx.commit().await?;
-            Ok(())
         },
     ))
 }

@@ -1,11 +1,18 @@
 //! File downloads: a CSV spreadsheets open correctly (UTF-8 with a byte-order mark, cells that
 //! would run as formulas neutralised), sent as an attachment, whole or row by row.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
-use tokio::sync::mpsc;
+use futures_util::future::BoxFuture;
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::{Semaphore, mpsc};
+use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 use crate::web::page::Rendered;
@@ -57,33 +64,117 @@ pub fn neutralise_formula(cell: &str) -> String {
 
 /// How many streamed downloads read the database at once, per portal instance.
 static STREAMS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+/// How many of them one reseller, and one user, may hold: one user's slow downloads cannot
+/// take every turn, nor one reseller's users.
+static PER_RESELLER: Shares = Shares::new(2);
+static PER_USER: Shares = Shares::new(1);
 /// The longest a streamed download may take.
-const STREAM_LIMIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+const STREAM_LIMIT: Duration = Duration::from_secs(15 * 60);
+/// The longest a client may take to read what was sent before its download is broken off (its
+/// database connection goes back to the others).
+const SLOW_READER: Duration = Duration::from_secs(60);
 
-/// Where a streamed CSV download's rows go.
+/// Turns shared per key (a reseller, a user): at most `cap` each at once.
+struct Shares {
+    cap: usize,
+    keys: std::sync::Mutex<Option<HashMap<Uuid, Arc<Semaphore>>>>,
+}
+
+impl Shares {
+    const fn new(cap: usize) -> Self {
+        Self {
+            cap,
+            keys: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Waits for one of `key`'s turns.
+    async fn turn(&self, key: Uuid) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let semaphore = {
+            let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+            let keys = keys.get_or_insert_with(HashMap::new);
+            // Keys nobody holds or waits for are forgotten.
+            keys.retain(|_, s| Arc::strong_count(s) > 1);
+            let cap = self.cap;
+            keys.entry(key)
+                .or_insert_with(|| Arc::new(Semaphore::new(cap)))
+                .clone()
+        };
+        semaphore.acquire_owned().await.ok()
+    }
+}
+
+/// Whose a download is: the reseller and the user it is for.
+#[derive(Clone, Copy, Debug)]
+pub struct Owner {
+    pub reseller_id: Uuid,
+    pub user_id: Uuid,
+}
+
+/// Where a streamed CSV download's rows go, and how long a row may wait for the client to read
+/// what came before it.
 #[derive(Clone)]
-pub struct Rows(mpsc::Sender<Result<Vec<String>, ()>>);
+pub struct Rows {
+    sender: mpsc::Sender<Result<Vec<String>, ()>>,
+    patience: Duration,
+}
 
 impl Rows {
-    /// Sends one row; false when the client has gone away (stop reading then).
+    /// Sends one row; false when the client has gone away or reads too slowly (stop reading
+    /// then).
     pub async fn send(&self, row: Vec<String>) -> bool {
-        self.0.send(Ok(row)).await.is_ok()
+        matches!(
+            tokio::time::timeout(self.patience, self.sender.send(Ok(row))).await,
+            Ok(Ok(()))
+        )
     }
+}
+
+/// A CSV download of `owner`'s rows read in a tenant transaction of its reseller: `read` sends
+/// each row to the `Rows` as the database returns them.
+pub fn tenant_csv<F>(
+    pool: PgPool,
+    owner: Owner,
+    filename: &str,
+    header: Vec<String>,
+    read: F,
+) -> Response
+where
+    F: for<'t> FnOnce(&'t mut PgConnection, &'t Rows) -> BoxFuture<'t, sqlx::Result<()>>
+        + Send
+        + 'static,
+{
+    csv_streamed(filename, header, owner, move |rows| async move {
+        let mut tx = crate::db::tenant_tx(&pool, owner.reseller_id).await?;
+        read(&mut tx, &rows).await?;
+        tx.commit().await?;
+        Ok(())
+    })
 }
 
 /// A CSV download named `filename` with `header`, whose rows `produce` sends as it reads them
 /// (in a task of its own): memory stays flat however many rows there are. If `produce` fails
 /// half-way, the download breaks off (the browser reports it) instead of ending as if complete.
-pub fn csv_streamed<F, Fut>(filename: &str, header: Vec<String>, produce: F) -> Response
+fn csv_streamed<F, Fut>(filename: &str, header: Vec<String>, owner: Owner, produce: F) -> Response
 where
     F: FnOnce(Rows) -> Fut,
     Fut: std::future::Future<Output = AppResult<()>> + Send + 'static,
 {
     let (sender, receiver) = mpsc::channel(512);
-    let reading = produce(Rows(sender.clone()));
+    let reading = produce(Rows {
+        sender: sender.clone(),
+        patience: SLOW_READER,
+    });
     tokio::spawn(async move {
         // Each download holds a database connection while its client reads: a few at a time
-        // (the others wait their turn without one), and none for longer than STREAM_LIMIT.
+        // (the others wait their turn without one), a fair share per user and reseller, and
+        // none for longer than STREAM_LIMIT.
+        let Some(_user) = PER_USER.turn(owner.user_id).await else {
+            return;
+        };
+        let Some(_reseller) = PER_RESELLER.turn(owner.reseller_id).await else {
+            return;
+        };
         let Ok(_turn) = STREAMS.acquire().await else {
             return;
         };
@@ -136,6 +227,64 @@ fn csv_chunks(
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn a_reader_too_slow_is_let_go() {
+        let (sender, mut receiver) = mpsc::channel(1);
+        let patience = Duration::from_millis(50);
+        let rows = Rows { sender, patience };
+        assert!(rows.send(vec!["1".into()]).await);
+        // Nothing read for the patience: the second row is not sent, the reading stops.
+        assert!(!rows.send(vec!["2".into()]).await);
+        assert_eq!(receiver.recv().await, Some(Ok(vec!["1".to_string()])));
+    }
+
+    /// A download whose client never reads: its rows fill the channel and it waits, holding
+    /// its turn.
+    fn stalled(owner: Owner) -> Response {
+        csv_streamed("a.csv", vec!["h".into()], owner, |rows| async move {
+            while rows.send(vec!["row".into()]).await {}
+            Ok(())
+        })
+    }
+
+    #[tokio::test]
+    async fn one_users_stalled_downloads_keep_no_other_reseller_waiting() {
+        let a = Owner {
+            reseller_id: Uuid::from_u128(10),
+            user_id: Uuid::from_u128(11),
+        };
+        let _stalled: Vec<Response> = (0..4).map(|_| stalled(a)).collect();
+        let b = Owner {
+            reseller_id: Uuid::from_u128(20),
+            user_id: Uuid::from_u128(21),
+        };
+        let response = csv_streamed("b.csv", vec!["h".into()], b, |rows| async move {
+            rows.send(vec!["b's row".into()]).await;
+            Ok(())
+        });
+        let body = tokio::time::timeout(
+            Duration::from_secs(20),
+            axum::body::to_bytes(response.into_body(), 1 << 20),
+        )
+        .await
+        .expect("the other reseller's download is not kept waiting")
+        .unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("b's row"));
+    }
+
+    #[tokio::test]
+    async fn a_key_holds_at_most_its_share_of_turns_and_others_are_not_kept_waiting() {
+        let shares = Shares::new(2);
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let first = shares.turn(a).await.unwrap();
+        let _second = shares.turn(a).await.unwrap();
+        let third = tokio::time::timeout(Duration::from_millis(50), shares.turn(a)).await;
+        assert!(third.is_err(), "a third turn for the same key waits");
+        assert!(shares.turn(b).await.is_some(), "another key has its own");
+        drop(first);
+        assert!(shares.turn(a).await.is_some());
+    }
+
     #[test]
     fn formulas_are_neutralised() {
         use super::neutralise_formula;
