@@ -96,6 +96,16 @@ pub struct ResellerUser {
     pub reseller_id: Uuid,
 }
 
+impl ResellerUser {
+    /// Whose a download is (its fair share of the instance's streamed exports).
+    pub fn download_owner(&self) -> crate::web::download::Owner {
+        crate::web::download::Owner {
+            reseller_id: self.reseller_id,
+            user_id: self.user.id,
+        }
+    }
+}
+
 /// A signed-in member of the distributor's staff.
 #[derive(Clone, Debug)]
 pub struct StaffUser(pub CurrentUser);

@@ -17,7 +17,7 @@ use crate::customers::store::{self, ListQuery};
 use crate::error::AppResult;
 use crate::identity::ResellerUser;
 use crate::web::PageCtx;
-use crate::web::download::{self, Owner};
+use crate::web::download;
 use crate::web::forms::Choice;
 use crate::web::page;
 use crate::web::paging::{Cursor, Keyset, Pager};
@@ -212,10 +212,7 @@ async fn export(
 ) -> AppResult<Response> {
     let query = params.to_query();
     let header = EXPORT_COLUMNS.iter().map(|k| ctx.t(k)).collect();
-    let owner = Owner {
-        reseller_id: me.reseller_id,
-        user_id: me.user.id,
-    };
+    let owner = me.download_owner();
     let pool = state.db.clone();
     Ok(download::tenant_csv(
         pool,

@@ -20,7 +20,7 @@ use crate::orders::store::{self, OrderFilter};
 use crate::orders::view::{BUYERS, OrderListRow, order_rows, status_options};
 use crate::vendors::VendorCode;
 use crate::web::PageCtx;
-use crate::web::download::{self, Owner};
+use crate::web::download;
 use crate::web::forms::Choice;
 use crate::web::page;
 use crate::web::paging::{Page, Pager};
@@ -214,10 +214,7 @@ async fn export(
     }
     let header = EXPORT_COLUMNS.iter().map(|k| ctx.t(k)).collect();
     // Rows go out as the database returns them: a reseller's whole history never sits in memory.
-    let owner = Owner {
-        reseller_id: me.reseller_id,
-        user_id: me.user.id,
-    };
+    let owner = me.download_owner();
     let pool = state.db.clone();
     Ok(download::tenant_csv(
         pool,

@@ -20,7 +20,7 @@ use crate::subscriptions::store::{self, Filter, SubscriptionRow};
 use crate::subscriptions::view::{self, SubscriptionView};
 use crate::vendors::VendorCode;
 use crate::web::PageCtx;
-use crate::web::download::{self, Owner};
+use crate::web::download;
 use crate::web::page;
 use crate::web::paging::{Cursor, Keyset, Pager, TABLE_ROWS};
 
@@ -208,10 +208,7 @@ async fn export(
 ) -> AppResult<Response> {
     let filter = p.filter();
     let header = EXPORT_COLUMNS.iter().map(|k| ctx.t(k)).collect();
-    let owner = Owner {
-        reseller_id: me.reseller_id,
-        user_id: me.user.id,
-    };
+    let owner = me.download_owner();
     let pool = state.db.clone();
     Ok(download::tenant_csv(
         pool,
