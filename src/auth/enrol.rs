@@ -197,9 +197,12 @@ async fn setup_submit(
     if !reenrol {
         // Enrolment completes the first sign-in.
         if let Some(LoginState::Pending { epoch, next, .. }) = state_of(&session).await? {
-            let destination =
+            let signed_in =
                 complete_sign_in(&state, &session, user_id, epoch, next, ip, &headers).await?;
-            session.insert("mfa_after_codes", destination).await?;
+            session
+                .insert("mfa_after_codes", &signed_in.destination)
+                .await?;
+            return Ok(signed_in.known_device(page::see_other("/mfa/recovery-codes")));
         }
     } else {
         // Every other session has ended (the epoch moved on); this one goes on.

@@ -330,7 +330,7 @@ async fn reset_submit(
     let entry = audit::Entry::on_user(Action::PasswordReset, user_id, user_id, None, ip);
     audit::record(&mut *chosen.tx, entry).await?;
     chosen.tx.commit().await?;
-    throttle::PasswordKeys::new(&owner.email, ip)
+    throttle::PasswordKeys::new(&owner.email, ip, None)
         .reset(&state.db)
         .await?;
     // Whatever this browser was doing, it starts again at the sign-in page.

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::audit::{self, Action};
 use crate::auth::session::state_of;
-use crate::auth::{emails, password, store, throttle, totp};
+use crate::auth::{device, emails, password, store, throttle, totp};
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
@@ -164,7 +164,13 @@ async fn login_submit(
         Ok(email) => email,
         Err(errors) => return Ok(form.again(ctx, errors, None)),
     };
-    let keys = throttle::PasswordKeys::new(email.as_str(), ip);
+    let record = store::find_for_login(&state.db, &email).await?;
+    // A browser that signed in to this account before counts apart from strangers.
+    let now = time::OffsetDateTime::now_utc();
+    let device = record
+        .as_ref()
+        .and_then(|r| device::known(&state.secrets, &headers, r.id, now));
+    let keys = throttle::PasswordKeys::new(email.as_str(), ip, device.as_deref());
     let locked_if_wrong = match keys.attempt(&state.db).await? {
         Ok(lock) => lock,
         Err(secs) => {
@@ -172,7 +178,6 @@ async fn login_submit(
             return Ok(form.again(ctx, FieldErrors::new(), Some(message)));
         }
     };
-    let record = store::find_for_login(&state.db, &email).await?;
     let hash = record
         .as_ref()
         .filter(|r| r.status == UserStatus::Active)
@@ -362,15 +367,14 @@ async fn mfa_submit(
     } else {
         epoch
     };
-    let destination =
-        complete_sign_in(&state, &session, user_id, epoch, next, ip, &headers).await?;
+    let signed_in = complete_sign_in(&state, &session, user_id, epoch, next, ip, &headers).await?;
     if used_recovery {
         let left = store::unused_recovery_codes(&state.db, user_id).await?;
         let level = if left <= 2 { Level::Error } else { Level::Info };
         let count = left.to_string();
         flash::push(&session, level, "mfa.recovery_used", &[("count", &count)]).await;
     }
-    Ok(page::see_other(&destination))
+    Ok(signed_in.known_device(page::see_other(&signed_in.destination)))
 }
 
 /// Checks an authenticator code and records its time step (accepted once, across sessions).
@@ -385,6 +389,24 @@ async fn check_totp(state: &AppState, user_id: Uuid, code: &str) -> AppResult<bo
     }
 }
 
+/// A complete sign-in: where to go, and the cookie that makes this browser a known device of
+/// the account.
+pub(crate) struct SignedIn {
+    pub destination: String,
+    device: Option<axum::http::HeaderValue>,
+}
+
+impl SignedIn {
+    /// `response` with the device cookie set.
+    pub fn known_device(&self, mut response: Response) -> Response {
+        if let Some(cookie) = &self.device {
+            let headers = response.headers_mut();
+            headers.append(axum::http::header::SET_COOKIE, cookie.clone());
+        }
+        response
+    }
+}
+
 /// The second factor is done: new session id, signed in, recorded.
 pub(crate) async fn complete_sign_in(
     state: &AppState,
@@ -394,7 +416,7 @@ pub(crate) async fn complete_sign_in(
     next: Option<String>,
     ip: std::net::IpAddr,
     headers: &HeaderMap,
-) -> AppResult<String> {
+) -> AppResult<SignedIn> {
     let user = store::load_signed_in(&state.db, user_id)
         .await?
         .ok_or(AppError::Forbidden)?;
@@ -424,11 +446,15 @@ pub(crate) async fn complete_sign_in(
     } else {
         "/"
     };
-    Ok(next
-        .as_deref()
-        .and_then(safe_next)
-        .unwrap_or(home)
-        .to_string())
+    let now = time::OffsetDateTime::now_utc();
+    Ok(SignedIn {
+        destination: next
+            .as_deref()
+            .and_then(safe_next)
+            .unwrap_or(home)
+            .to_string(),
+        device: device::issue(&state.secrets, &state.config, user_id, now),
+    })
 }
 
 // ---------------------------------------------------------------- sign-out

@@ -27,12 +27,22 @@ pub const PASSWORD_ACCOUNT: Policy = Policy {
     base_lock_secs: 60,
     max_lock_secs: 15 * 60,
 };
-/// Password failures for one account from anywhere (slow, distributed guessing).
-pub const PASSWORD_ACCOUNT_GLOBAL: Policy = Policy {
-    scope: "password_account_global",
-    max_failures: 30,
+/// Password failures for one account from every client that never signed in to it (slow,
+/// distributed guessing): a browser holding the account's device cookie is not counted here,
+/// so strangers cannot lock the owner out.
+pub const PASSWORD_ACCOUNT_STRANGERS: Policy = Policy {
+    scope: "password_account_strangers",
+    max_failures: 10,
     window_secs: 60 * 60,
     base_lock_secs: 5 * 60,
+    max_lock_secs: 15 * 60,
+};
+/// Password failures for one account from one of its known devices (`auth::device`).
+pub const PASSWORD_DEVICE: Policy = Policy {
+    scope: "password_device",
+    max_failures: 5,
+    window_secs: 15 * 60,
+    base_lock_secs: 60,
     max_lock_secs: 15 * 60,
 };
 /// Password failures from one address, across accounts.
@@ -157,30 +167,45 @@ pub async fn clear(db: impl PgExecutor<'_>, policy: Policy, key: &str) -> sqlx::
     Ok(())
 }
 
-/// The keys a password attempt counts against: the address, the account from this address,
-/// and the account from anywhere.
+/// The keys a password attempt counts against: the address, and the account either from this
+/// known device (a browser that signed in to it before) or, for everyone else, from this
+/// address and from all strangers together.
 pub struct PasswordKeys {
     address: String,
-    account: String,
-    anywhere: String,
+    /// The account from this device, or from this address.
+    account: (Policy, String),
+    /// The account from all strangers (none for a known device).
+    strangers: Option<String>,
 }
 
 impl PasswordKeys {
-    pub fn new(email: &str, ip: IpAddr) -> Self {
+    /// The keys of an attempt on `email` from `ip`, by the device `device` (its key, when the
+    /// browser holds the account's device cookie).
+    pub fn new(email: &str, ip: IpAddr, device: Option<&str>) -> Self {
         let email = email.to_lowercase();
-        Self {
-            address: ip.to_string(),
-            account: format!("{email}|{ip}"),
-            anywhere: email,
+        match device {
+            Some(device) => Self {
+                address: ip.to_string(),
+                account: (PASSWORD_DEVICE, format!("{email}|{device}")),
+                strangers: None,
+            },
+            None => Self {
+                address: ip.to_string(),
+                account: (PASSWORD_ACCOUNT, format!("{email}|{ip}")),
+                strangers: Some(email),
+            },
         }
     }
 
-    fn each(&self) -> [(Policy, &str); 3] {
-        [
+    fn each(&self) -> Vec<(Policy, &str)> {
+        let mut keys = vec![
             (PASSWORD_ADDRESS, self.address.as_str()),
-            (PASSWORD_ACCOUNT, self.account.as_str()),
-            (PASSWORD_ACCOUNT_GLOBAL, self.anywhere.as_str()),
-        ]
+            (self.account.0, self.account.1.as_str()),
+        ];
+        if let Some(email) = &self.strangers {
+            keys.push((PASSWORD_ACCOUNT_STRANGERS, email.as_str()));
+        }
+        keys
     }
 
     /// Counts a password attempt against every key before the password is checked:
@@ -206,18 +231,24 @@ impl PasswordKeys {
         Ok(Ok(longest))
     }
 
-    /// After the right password: this address's failures on the account are forgotten, and the
-    /// attempt comes off the other counts.
+    /// After the right password: the account's failures from this device or address are
+    /// forgotten, and the attempt comes off the other counts.
     pub async fn signed_in(&self, db: &PgPool) -> sqlx::Result<()> {
-        clear(db, PASSWORD_ACCOUNT, &self.account).await?;
+        clear(db, self.account.0, &self.account.1).await?;
         succeeded(db, PASSWORD_ADDRESS, &self.address).await?;
-        succeeded(db, PASSWORD_ACCOUNT_GLOBAL, &self.anywhere).await
+        if let Some(email) = &self.strangers {
+            succeeded(db, PASSWORD_ACCOUNT_STRANGERS, email).await?;
+        }
+        Ok(())
     }
 
-    /// After a password reset: the account's failures are forgotten, from here and anywhere.
+    /// After a password reset: the account's failures are forgotten, from here and from
+    /// strangers.
     pub async fn reset(&self, db: &PgPool) -> sqlx::Result<()> {
-        clear(db, PASSWORD_ACCOUNT_GLOBAL, &self.anywhere).await?;
-        clear(db, PASSWORD_ACCOUNT, &self.account).await
+        if let Some(email) = &self.strangers {
+            clear(db, PASSWORD_ACCOUNT_STRANGERS, email).await?;
+        }
+        clear(db, self.account.0, &self.account.1).await
     }
 }
 

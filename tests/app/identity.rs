@@ -700,6 +700,65 @@ async fn repeated_wrong_passwords_lock_for_minutes_per_account_and_address_only(
 }
 
 #[tokio::test]
+async fn strangers_cannot_guess_past_ten_nor_lock_out_a_browser_that_signed_in_before() {
+    let app = TestApp::spawn_with(Options {
+        env: vec![("PORTAL_TRUSTED_PROXIES", "127.0.0.1".into())],
+    })
+    .await;
+    let staff = app.staff("staff@distri.example").await;
+    // The owner's browser signs in once (and out again): it is a known device of the account.
+    let (owner, _) = app.new_agent();
+    app.sign_in_with(&owner, &staff).await;
+    let page = app.get_with(&owner, "/").await;
+    app.submit_with(&owner, &page.form("form[action='/logout']"))
+        .await;
+    let attempt = |client: reqwest::Client, forwarded: String, password: &'static str| {
+        let app = &app;
+        let email = staff.email.clone();
+        async move {
+            let page = app.get_with(&client, "/login").await;
+            let form = page
+                .form("form[action='/login']")
+                .set("email", &email)
+                .set("password", password);
+            let response = client
+                .post(app.url("/login"))
+                .header("x-forwarded-for", forwarded)
+                .header("origin", &app.base)
+                .form(&form.fields)
+                .send()
+                .await
+                .unwrap();
+            Page::read(response).await
+        }
+    };
+    // Ten strangers' guesses, each from an address of its own (below every address's limit):
+    // the tenth starts the strangers' lock.
+    for n in 1..=10 {
+        let (stranger, _) = app.new_agent();
+        let p = attempt(stranger, format!("203.0.113.{n}"), "wrong wrong wrong").await;
+        let expected = if n < 10 {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(p.status, expected, "guess {n}");
+    }
+    // The eleventh stranger waits, even with the right password.
+    let (stranger, _) = app.new_agent();
+    let p = attempt(stranger, "203.0.113.50".into(), PASSWORD).await;
+    assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+    // The owner's browser is not locked out by them.
+    let p = attempt(owner.clone(), "198.51.100.7".into(), PASSWORD).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(p.header("location").as_deref(), Some("/login/mfa"));
+    // A device cookie names one account: another browser copying nothing is a stranger.
+    let (copy, _) = app.new_agent();
+    let p = attempt(copy, "198.51.100.8".into(), PASSWORD).await;
+    assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
 async fn repeated_wrong_codes_lock_the_second_factor() {
     let app = TestApp::spawn().await;
     let staff = app.staff("staff@distri.example").await;
