@@ -28,6 +28,9 @@ pub struct Config {
     pub log_json: bool,
     /// `PORTAL_DATA_DIR`: the embedded database and mail files live here.
     pub data_dir: PathBuf,
+    /// Whether `PORTAL_DATA_DIR` was set (else the default `var`, which the embedded database
+    /// may leave for a place its account can reach).
+    pub data_dir_chosen: bool,
     /// `PORTAL_TRUSTED_PROXIES`: addresses whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
     /// `PORTAL_SESSION_IDLE_MINUTES`: a session ends after this long without a request.
@@ -181,6 +184,7 @@ impl Config {
             Some(other) => return Err(bad("PORTAL_LOG_FORMAT", other, "expected text or json")),
         };
 
+        let data_dir_chosen = get("PORTAL_DATA_DIR").is_some();
         let data_dir = PathBuf::from(get("PORTAL_DATA_DIR").unwrap_or_else(|| "var".into()));
 
         let mut trusted_proxies = Vec::new();
@@ -249,6 +253,7 @@ impl Config {
             log_filter,
             log_json,
             data_dir,
+            data_dir_chosen,
             trusted_proxies,
             session_idle_minutes,
             max_body_bytes,

@@ -57,7 +57,9 @@ impl Database {
             Some(url) => (url.clone(), None),
             None => {
                 let root = config.data_dir.join("postgres");
+                let chosen = config.data_dir_chosen;
                 let cluster = tokio::task::spawn_blocking(move || {
+                    let root = EmbeddedPostgres::place(&root, chosen)?;
                     EmbeddedPostgres::start(&root, Durability::Safe)
                 })
                 .await??;

@@ -47,6 +47,33 @@ struct Account {
 const SUPERUSER: &str = "portal";
 
 impl EmbeddedPostgres {
+    /// Where the cluster of `root` goes: `root` itself, unless the portal runs as root, `root`
+    /// was not chosen (`chosen`: `PORTAL_DATA_DIR` was set) and the account PostgreSQL runs as
+    /// cannot reach it (a checkout in root's closed home folder, as in containers and on fresh
+    /// cloud machines): then a directory of that account's own under `/var/tmp`, named after
+    /// `root` (the same one on every start from this checkout).
+    pub fn place(root: &Path, chosen: bool) -> anyhow::Result<PathBuf> {
+        if chosen || !is_root() {
+            return Ok(root.to_path_buf());
+        }
+        let account = unprivileged_account()?;
+        fs::create_dir_all(root)
+            .with_context(|| format!("cannot create the database directory {}", root.display()))?;
+        let root = root.canonicalize()?;
+        if check_reachable(&root, &account).is_ok() {
+            return Ok(root);
+        }
+        let elsewhere = elsewhere(&root);
+        tracing::warn!(
+            account = %account.name,
+            moved_to = %elsewhere.display(),
+            "the database's account cannot reach {}: the embedded database lives in {} instead",
+            root.display(),
+            elsewhere.display()
+        );
+        Ok(elsewhere)
+    }
+
     /// Starts (or reuses) the cluster under `root`, e.g. `./var/postgres`.
     pub fn start(root: &Path, durability: Durability) -> anyhow::Result<Self> {
         let bin_dir = find_bin_dir().ok_or_else(|| anyhow!(missing_binaries_message()))?;
@@ -361,6 +388,14 @@ fn unprivileged_account() -> anyhow::Result<Account> {
          Do one of these:\n  run the portal as an ordinary user;\n  create the account: useradd --system postgres;\n  \
          set PORTAL_PG_USER to an existing unprivileged account;\n  or set DATABASE_URL to a PostgreSQL server you already run."
     )
+}
+
+/// The cluster directory of `root` under `/var/tmp` (open to every account to walk through).
+fn elsewhere(root: &Path) -> PathBuf {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(root.as_os_str().as_encoded_bytes());
+    let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    PathBuf::from("/var/tmp").join(format!("portal-{short}"))
 }
 
 /// The unprivileged account must be able to walk down to the data directory.

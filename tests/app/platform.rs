@@ -714,3 +714,42 @@ async fn a_running_worker_queues_the_days_renewals_and_reminders_once_and_runs_t
         2
     );
 }
+
+/// As root with the checkout in a folder closed to other users (root's home in containers and on
+/// fresh cloud machines), the embedded database goes where its own account can reach, the same
+/// place on every start, and runs there.
+#[tokio::test]
+async fn as_root_in_a_closed_folder_the_embedded_database_moves_where_its_account_reaches() {
+    use portal::db::embedded::{Durability, EmbeddedPostgres};
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 || portal::db::embedded::find_bin_dir().is_none() {
+        eprintln!("skipped: needs root and PostgreSQL's server programs");
+        return;
+    }
+    let closed = std::env::temp_dir().join(format!("portal-closed-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(closed.join("checkout")).unwrap();
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let root = closed.join("checkout/var/postgres");
+    let placed = EmbeddedPostgres::place(&root, false).unwrap();
+    assert!(
+        placed.starts_with("/var/tmp") && !placed.starts_with(&closed),
+        "{}",
+        placed.display()
+    );
+    assert_eq!(EmbeddedPostgres::place(&root, false).unwrap(), placed);
+    // A folder the user chose is kept (and the start says what to do if it cannot be used).
+    assert_eq!(EmbeddedPostgres::place(&root, true).unwrap(), root);
+    let start = placed.clone();
+    let cluster =
+        tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&start, Durability::Fast))
+            .await
+            .unwrap()
+            .expect("the cluster starts where its account reaches");
+    let pool = PgPool::connect(&cluster.url("postgres")).await.unwrap();
+    assert_eq!(count(&pool, "SELECT 1::bigint").await, 1);
+    pool.close().await;
+    cluster.stop();
+    let _ = std::fs::remove_dir_all(&placed);
+    let _ = std::fs::remove_dir_all(&closed);
+}
