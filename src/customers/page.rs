@@ -28,7 +28,6 @@ use crate::web::client_ip::ClientIp;
 use crate::web::flash;
 use crate::web::forms::Form;
 use crate::web::page;
-use crate::web::paging::Page;
 use crate::web::path::Path;
 
 pub fn router() -> Router<AppState> {
@@ -83,9 +82,14 @@ async fn show_page(
         .ok_or(AppError::NotFound)?;
     let tenants = store::tenants(&mut tx, me.reseller_id, id).await?;
     let of_customer = crate::orders::store::OrderFilter::of_customer(id);
-    let latest = Page::parse(None, LATEST_ORDERS);
-    let (orders, orders_total) =
-        crate::orders::store::orders(&mut tx, me.reseller_id, &of_customer, latest).await?;
+    let orders = crate::orders::store::orders(
+        &mut tx,
+        me.reseller_id,
+        &of_customer,
+        &Default::default(),
+        LATEST_ORDERS,
+    )
+    .await?;
     let subs_filter = crate::subscriptions::store::Filter {
         customer: Some(id),
         ..Default::default()
@@ -120,8 +124,8 @@ async fn show_page(
         ),
         can_edit: EDITORS.contains(&me.user.role),
         can_order: BUYERS.contains(&me.user.role) && active,
-        orders: crate::orders::view::order_rows(&ctx, orders),
-        orders_total: orders_total.rows(),
+        orders_total: orders.total.rows(),
+        orders: crate::orders::view::order_rows(&ctx, orders.rows),
         subscriptions_total: subscriptions.total.rows(),
         subscriptions: crate::subscriptions::view::rows(&ctx, subscriptions.rows),
         tenant_domain: tf.domain.chars().take(253).collect(),

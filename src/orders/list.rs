@@ -23,7 +23,7 @@ use crate::web::PageCtx;
 use crate::web::download;
 use crate::web::forms::Choice;
 use crate::web::page;
-use crate::web::paging::{Page, Pager};
+use crate::web::paging::{Cursor, Keyset, Pager, TABLE_ROWS};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -48,7 +48,9 @@ struct ListParams {
     #[serde(default)]
     sort: String,
     #[serde(default)]
-    page: Option<String>,
+    after: String,
+    #[serde(default)]
+    before: String,
 }
 
 impl ListParams {
@@ -101,8 +103,9 @@ impl Fields {
         }
     }
 
-    /// The list (or its export, at `path`) with these filters, at `page`.
-    fn link(&self, path: &str, page: Option<i64>) -> String {
+    /// The list (or its export, at `path`) with these filters, and the page after or before a
+    /// row.
+    fn link(&self, path: &str, at: Option<(&str, Cursor)>) -> String {
         let mut qs = url::form_urlencoded::Serializer::new(String::new());
         qs.append_pair("q", &self.q)
             .append_pair("status", self.status)
@@ -111,8 +114,8 @@ impl Fields {
             .append_pair("from", &self.from)
             .append_pair("to", &self.to)
             .append_pair("sort", self.sort);
-        if let Some(n) = page {
-            qs.append_pair("page", &n.to_string());
+        if let Some((key, cursor)) = at {
+            qs.append_pair(key, &cursor.encode());
         }
         format!("{path}?{}", qs.finish())
     }
@@ -142,9 +145,9 @@ async fn list(
     Query(p): Query<ListParams>,
 ) -> AppResult<Response> {
     let (filter, errors) = p.filter(&ctx);
-    let page = Page::of_table(p.page.as_deref());
+    let at = Keyset::parse(&p.after, &p.before);
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    let (orders, total) = store::orders(&mut tx, me.reseller_id, &filter, page).await?;
+    let found = store::orders(&mut tx, me.reseller_id, &filter, &at, TABLE_ROWS).await?;
     let customer_name = match filter.customer {
         Some(id) => crate::customers::store::name(&mut tx, me.reseller_id, id).await?,
         None => None,
@@ -161,10 +164,12 @@ async fn list(
             "orders.count",
             "orders.count_one",
             "orders.count_about",
-            total,
+            found.total,
         ),
-        pager: page.links(total.rows(), |n| fields.link("/orders", Some(n))),
-        export_link: (total.rows() > 0).then(|| fields.link("/orders/export.csv", None)),
+        pager: at.pager(&found.rows, found.more, |key, row| {
+            fields.link("/orders", Some((key, store::cursor(filter.sort, row))))
+        }),
+        export_link: (found.total.rows() > 0).then(|| fields.link("/orders/export.csv", None)),
         can_order: BUYERS.contains(&me.user.role),
         vendors: Choice::list(VendorCode::ALL, filter.vendor, VendorCode::code, |v| {
             ctx.t(v.key())
@@ -178,7 +183,7 @@ async fn list(
             })
             .collect(),
         statuses: status_options(&ctx, filter.status),
-        rows: order_rows(&ctx, orders),
+        rows: order_rows(&ctx, found.rows),
         fields,
         customer_name,
         errors,

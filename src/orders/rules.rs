@@ -346,13 +346,20 @@ impl OrderSort {
         Self::from_code(raw).unwrap_or_default()
     }
 
-    /// The ORDER BY clause (ties broken by id, so pages never overlap).
-    pub fn sql(self) -> &'static str {
-        match self {
-            OrderSort::Newest => "o.created_at DESC, o.id DESC",
-            OrderSort::Oldest => "o.created_at ASC, o.id ASC",
-            OrderSort::TotalDesc => "o.total_price DESC, o.created_at DESC, o.id DESC",
-            OrderSort::TotalAsc => "o.total_price ASC, o.created_at DESC, o.id DESC",
+    /// The ORDER BY clause, or its reverse to read a page backwards (ties broken by id, so
+    /// pages never overlap).
+    pub fn sql(self, backwards: bool) -> &'static str {
+        match (self, backwards) {
+            (OrderSort::Newest, false) | (OrderSort::Oldest, true) => {
+                "o.created_at DESC, o.id DESC"
+            }
+            (OrderSort::Oldest, false) | (OrderSort::Newest, true) => "o.created_at ASC, o.id ASC",
+            (OrderSort::TotalDesc, false) | (OrderSort::TotalAsc, true) => {
+                "o.total_price DESC, o.id DESC"
+            }
+            (OrderSort::TotalAsc, false) | (OrderSort::TotalDesc, true) => {
+                "o.total_price ASC, o.id ASC"
+            }
         }
     }
 }
@@ -537,7 +544,17 @@ mod tests {
         assert_eq!(OrderSort::parse("; drop"), OrderSort::Newest);
         for &s in OrderSort::ALL {
             assert_eq!(OrderSort::parse(s.code()), s);
-            assert!(s.sql().ends_with("o.id DESC") || s.sql().ends_with("o.id ASC"));
+            for back in [false, true] {
+                assert!(s.sql(back).ends_with("o.id DESC") || s.sql(back).ends_with("o.id ASC"));
+            }
+            // Backwards is the exact reverse: every DESC an ASC.
+            assert_eq!(
+                s.sql(true),
+                s.sql(false)
+                    .replace("DESC", "X")
+                    .replace("ASC", "DESC")
+                    .replace('X', "ASC")
+            );
         }
         assert_eq!(date_filter(" "), Ok(None));
         assert_eq!(date_filter("2026-11-24"), Ok(Some(date!(2026 - 11 - 24))));

@@ -13,10 +13,9 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::catalog::rules::{Billing, Term};
-use crate::db::Total;
 use crate::i18n::Locale;
 use crate::subscriptions::rules::{SubscriptionSort, SubscriptionStatus};
-use crate::web::paging::{Cursor, Keyset};
+use crate::web::paging::{Cursor, Keyset, Listing};
 
 #[derive(Debug)]
 pub struct SubscriptionRow {
@@ -262,14 +261,6 @@ const JOINED: &str =
     ") s JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
         JOIN products p ON p.id = s.product_id";
 
-/// A page of the list: its rows in display order, whether rows follow them in the direction of
-/// travel, and how many the filters find in all (estimated beyond 10,000).
-pub struct Listing {
-    pub rows: Vec<SubscriptionRow>,
-    pub more: bool,
-    pub total: Total,
-}
-
 /// `size` subscriptions that `f` finds, from the position `at` (keyset paging: a deep page
 /// costs what the first one does).
 pub async fn list(
@@ -278,11 +269,10 @@ pub async fn list(
     f: &Filter,
     at: &Keyset,
     size: i64,
-) -> sqlx::Result<Listing> {
+) -> sqlx::Result<Listing<SubscriptionRow>> {
     let found = search(&mut *tx, &f.q).await?;
     let total = crate::db::total(&mut *tx, |b| push_filter(b, reseller_id, f, &found)).await?;
-    let backwards = at.backwards();
-    let (order, op) = order_by(f.sort, backwards);
+    let (order, op) = order_by(f.sort, at.backwards());
     let mut b = QueryBuilder::new(LISTED);
     push_filter(&mut b, reseller_id, f, &found);
     if let Some(c) = at.cursor() {
@@ -300,16 +290,8 @@ pub async fn list(
         .persistent(false)
         .fetch_all(tx)
         .await?;
-    let more = rows.len() as i64 > size;
-    let mut rows: Vec<SubscriptionRow> = rows
-        .into_iter()
-        .take(size as usize)
-        .map(Listed::into_row)
-        .collect();
-    if backwards {
-        rows.reverse();
-    }
-    Ok(Listing { rows, more, total })
+    let rows = rows.into_iter().map(Listed::into_row).collect();
+    Ok(Listing::of(rows, size, at, total))
 }
 
 impl Listed {

@@ -81,6 +81,28 @@ impl Cursor {
     }
 }
 
+/// A page of a list read by keyset: its rows in display order, whether rows follow them in the
+/// direction of travel, and how many the filters find in all (estimated beyond 10,000).
+#[derive(Debug)]
+pub struct Listing<T> {
+    pub rows: Vec<T>,
+    pub more: bool,
+    pub total: crate::db::Total,
+}
+
+impl<T> Listing<T> {
+    /// The page of `rows` read with one row more than `size` (to know whether more follow),
+    /// put back in display order.
+    pub fn of(mut rows: Vec<T>, size: i64, at: &Keyset, total: crate::db::Total) -> Self {
+        let more = rows.len() as i64 > size;
+        rows.truncate(size.max(0) as usize);
+        if at.backwards() {
+            rows.reverse();
+        }
+        Self { rows, more, total }
+    }
+}
+
 /// Keyset paging: the page after or before a row (late pages cost what early ones do).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Keyset {

@@ -1098,6 +1098,59 @@ async fn a_rejection_committed_while_the_worker_starts_wins_and_nothing_reaches_
 }
 
 #[tokio::test]
+async fn the_orders_list_pages_by_keyset_in_each_sort_forwards_and_back() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, first) = placed_order(&app).await;
+    // 60 more orders of the same customer, a minute apart, their totals in ties of seven.
+    sqlx::query(
+        "INSERT INTO carts (reseller_id, id, user_id, customer_id, status)
+         SELECT o.reseller_id, md5(o.id::text || g)::uuid, o.placed_by, o.customer_id, 'ordered'
+         FROM orders o, generate_series(1, 60) g WHERE o.id = $1",
+    )
+    .bind(first)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO orders (reseller_id, id, cart_id, customer_id, placed_by, status, currency,
+                             total_cost, total_price, vendors, created_at)
+         SELECT o.reseller_id, md5('o' || o.id::text || g)::uuid, md5(o.id::text || g)::uuid,
+                o.customer_id, o.placed_by, 'completed', o.currency, g % 7, g % 7, o.vendors,
+                o.created_at - make_interval(mins => g)
+         FROM orders o, generate_series(1, 60) g WHERE o.id = $1",
+    )
+    .bind(first)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    for sort in ["newest", "oldest", "total_desc", "total_asc"] {
+        let (pages, links) = app
+            .walk_pages(
+                &format!("/orders?sort={sort}"),
+                "#orders tbody tr td:first-child a",
+            )
+            .await;
+        let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [25, 25, 11], "sort {sort}");
+        let mut all: Vec<&String> = pages.iter().flatten().collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 61, "no order twice, none left out (sort {sort})");
+        let last = app.get(&links[2]).await;
+        let back = app.get(&last.attr("a[rel=prev]", "href").unwrap()).await;
+        assert_eq!(
+            back.texts("#orders tbody tr td:first-child a"),
+            pages[1],
+            "{sort}"
+        );
+    }
+    // A cursor that is not one of ours is the first page.
+    let page = app.get("/orders?after=YWJj&sort=total_desc").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.texts("#orders tbody tr").len(), 25);
+}
+
+#[tokio::test]
 async fn a_long_job_keeps_its_lease_while_it_runs_and_is_never_run_twice_at_once() {
     let app = TestApp::spawn_with(no_worker()).await;
     let (_, order) = placed_order(&app).await;

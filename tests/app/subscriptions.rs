@@ -1401,20 +1401,8 @@ async fn copies(app: &TestApp, n: i32) {
     .unwrap();
 }
 
-/// The subscriptions' vendor ids on every page of `path`, following its "next" links, and the
-/// pages' addresses.
-async fn walk(app: &TestApp, path: &str) -> (Vec<Vec<String>>, Vec<String>) {
-    let (mut pages, mut links, mut at) = (vec![], vec![], Some(path.to_string()));
-    while let Some(link) = at {
-        let page = app.get(&link).await;
-        assert_eq!(page.status, StatusCode::OK, "{link}");
-        pages.push(page.texts("#subscriptions tbody tr td:nth-child(2) span"));
-        links.push(link);
-        at = page.attr("a[rel=next]", "href");
-        assert!(pages.len() < 10, "the pager goes on for ever");
-    }
-    (pages, links)
-}
+/// The vendor ids of the subscriptions a page lists.
+const ROWS: &str = "#subscriptions tbody tr td:nth-child(2) span";
 
 #[tokio::test]
 async fn the_list_pages_by_keyset_in_each_sort_forwards_and_back() {
@@ -1422,7 +1410,9 @@ async fn the_list_pages_by_keyset_in_each_sort_forwards_and_back() {
     demo(&app).await;
     copies(&app, 60).await;
     for sort in ["", "renews", "seats"] {
-        let (pages, links) = walk(&app, &format!("/subscriptions?sort={sort}")).await;
+        let (pages, links) = app
+            .walk_pages(&format!("/subscriptions?sort={sort}"), ROWS)
+            .await;
         let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
         assert_eq!(sizes, [25, 25, 15], "sort {sort:?}");
         let mut all: Vec<&String> = pages.iter().flatten().collect();
@@ -1432,19 +1422,13 @@ async fn the_list_pages_by_keyset_in_each_sort_forwards_and_back() {
         // "Previous" from the last page leads back to the second one, row for row.
         let last = app.get(&links[2]).await;
         let back = app.get(&last.attr("a[rel=prev]", "href").unwrap()).await;
-        assert_eq!(
-            back.texts("#subscriptions tbody tr td:nth-child(2) span"),
-            pages[1]
-        );
+        assert_eq!(back.texts(ROWS), pages[1]);
         let first = app.get(&back.attr("a[rel=prev]", "href").unwrap()).await;
-        assert_eq!(
-            first.texts("#subscriptions tbody tr td:nth-child(2) span"),
-            pages[0]
-        );
+        assert_eq!(first.texts(ROWS), pages[0]);
         assert!(first.attr("a[rel=prev]", "href").is_none(), "{sort:?}");
     }
     // Most seats first, across pages: 60, 59, … and the demo's own in their place.
-    let (pages, _) = walk(&app, "/subscriptions?sort=seats").await;
+    let (pages, _) = app.walk_pages("/subscriptions?sort=seats", ROWS).await;
     let page = app.get("/subscriptions?sort=seats").await;
     let seats: Vec<i32> = page
         .texts("#subscriptions tbody tr td:nth-child(3)")
@@ -1455,7 +1439,9 @@ async fn the_list_pages_by_keyset_in_each_sort_forwards_and_back() {
     assert_eq!(seats[0], 60);
     assert!(pages[2].len() == 15);
     // A search pages the same way; a cursor that is not one of ours is the first page.
-    let (pages, _) = walk(&app, "/subscriptions?q=business+basic").await;
+    let (pages, _) = app
+        .walk_pages("/subscriptions?q=business+basic", ROWS)
+        .await;
     assert_eq!(pages.iter().map(Vec::len).sum::<usize>(), 61);
     for bad in ["after=%%%", "before=abc", "after=YWJj", "after=eHgAeHg"] {
         let page = app.get(&format!("/subscriptions?{bad}")).await;

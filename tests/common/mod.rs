@@ -433,6 +433,21 @@ impl TestApp {
         page
     }
 
+    /// The texts of `cells` on every page of the list at `path`, following its "next" links,
+    /// and the pages' addresses.
+    pub async fn walk_pages(&self, path: &str, cells: &str) -> (Vec<Vec<String>>, Vec<String>) {
+        let (mut pages, mut links, mut at) = (vec![], vec![], Some(path.to_string()));
+        while let Some(link) = at {
+            let page = self.get(&link).await;
+            assert_eq!(page.status, StatusCode::OK, "{link}");
+            pages.push(page.texts(cells));
+            links.push(link);
+            at = page.attr("a[rel=next]", "href");
+            assert!(pages.len() < 10, "the pager goes on for ever");
+        }
+        (pages, links)
+    }
+
     pub async fn sign_in(&self, user: &TestUser) -> Page {
         self.sign_in_with(&self.client, user).await
     }

@@ -4,13 +4,13 @@ use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::catalog::rules::{Billing, Term};
-use crate::db::Total;
 use crate::orders::rules::{LineStatus, OrderSort, OrderStatus};
 use crate::vendors::{VendorCode, VendorErrorCode};
-use crate::web::paging::Page;
+use crate::web::paging::{Cursor, Keyset, Listing};
 
 #[derive(Debug)]
 pub struct OrderRow {
@@ -138,29 +138,75 @@ fn push_filter(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, f: &OrderF
     }
 }
 
-/// A page of the orders `f` finds, and how many it finds in all (estimated beyond 10,000).
+/// `size` orders that `f` finds, from the position `at` (keyset paging: a deep page costs what
+/// the first one does), and how many it finds in all (estimated beyond 10,000).
 pub async fn orders(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     f: &OrderFilter,
-    page: Page,
-) -> sqlx::Result<(Vec<OrderRow>, Total)> {
+    at: &Keyset,
+    size: i64,
+) -> sqlx::Result<Listing<OrderRow>> {
     let total = crate::db::total(&mut *tx, |b| {
         b.push(" FROM orders o");
         push_filter(b, reseller_id, f);
     })
     .await?;
+    let backwards = at.backwards();
     let mut b = QueryBuilder::new(ORDER_COLUMNS);
     b.push(ORDER_FROM);
     push_filter(&mut b, reseller_id, f);
+    if let Some(c) = at.cursor() {
+        push_after(&mut b, f.sort, c, backwards);
+    }
     b.push(" ORDER BY ")
-        .push(f.sort.sql())
+        .push(f.sort.sql(backwards))
         .push(" LIMIT ")
-        .push_bind(page.size)
-        .push(" OFFSET ")
-        .push_bind(page.offset());
+        .push_bind(size + 1);
     let rows = b.build_query_as::<ListedOrder>().fetch_all(tx).await?;
-    Ok((rows.into_iter().map(ListedOrder::into_row).collect(), total))
+    let rows = rows.into_iter().map(ListedOrder::into_row).collect();
+    Ok(Listing::of(rows, size, at, total))
+}
+
+/// Where `row` is in the list sorted by `sort` (the key of a keyset link).
+pub fn cursor(sort: OrderSort, row: &OrderRow) -> Cursor {
+    let key = match sort {
+        OrderSort::Newest | OrderSort::Oldest => {
+            row.created_at.format(&Rfc3339).unwrap_or_default()
+        }
+        OrderSort::TotalDesc | OrderSort::TotalAsc => row.total_price.to_string(),
+    };
+    Cursor { key, id: row.id }
+}
+
+/// Keeps the orders after the cursor `c` in the order of `sort` (read backwards: before it);
+/// nothing, from the first row, when the cursor's key is not one of ours.
+fn push_after(b: &mut QueryBuilder<'_, Postgres>, sort: OrderSort, c: &Cursor, backwards: bool) {
+    let descending = matches!(sort, OrderSort::Newest | OrderSort::TotalDesc);
+    let op = if descending != backwards {
+        " < "
+    } else {
+        " > "
+    };
+    match sort {
+        OrderSort::Newest | OrderSort::Oldest => match OffsetDateTime::parse(&c.key, &Rfc3339) {
+            Ok(at) => b
+                .push(" AND (o.created_at, o.id)")
+                .push(op)
+                .push("(")
+                .push_bind(at),
+            Err(_) => return,
+        },
+        OrderSort::TotalDesc | OrderSort::TotalAsc => match c.key.parse::<Decimal>() {
+            Ok(total) => b
+                .push(" AND (o.total_price, o.id)")
+                .push(op)
+                .push("(")
+                .push_bind(total),
+            Err(_) => return,
+        },
+    };
+    b.push(", ").push_bind(c.id).push(")");
 }
 
 /// An order as the list query reads it (the built query is not checked at compile time, so its
@@ -234,7 +280,7 @@ where
     );
     b.push(ORDER_FROM);
     push_filter(&mut b, reseller_id, f);
-    b.push(" ORDER BY ").push(f.sort.sql());
+    b.push(" ORDER BY ").push(f.sort.sql(false));
     let mut rows = b.build_query_as::<ExportedOrder>().fetch(tx);
     while let Some(r) = rows.try_next().await? {
         let row = ExportRow {
