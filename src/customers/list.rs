@@ -137,9 +137,8 @@ async fn list(
 ) -> AppResult<Response> {
     let query = params.to_query();
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    let found = store::found(&mut tx, &query).await?;
-    let total = store::count(&mut tx, me.reseller_id, &query, &found).await?;
-    let (rows, more) = store::page(&mut tx, me.reseller_id, &query, &found).await?;
+    let total = store::count(&mut tx, me.reseller_id, &query).await?;
+    let (rows, more) = store::page(&mut tx, me.reseller_id, &query).await?;
     tx.commit().await?;
     let pager = pager(&query, &rows, more);
     let rows = rows

@@ -37,58 +37,16 @@ pub struct Listed {
     pub sort_name: String,
 }
 
-/// The customers a text search finds, looked up once for the count and the page (the search
-/// function is most of a search's cost): their ids when at most [`FEW`], else the search
-/// itself, run as a subquery.
-#[derive(Debug)]
-pub enum Found {
-    Everyone,
-    Ids(Vec<Uuid>),
-    Many(String),
-}
-
-/// At most this many matches are bound as a list of ids.
-const FEW: usize = 2_000;
-
-/// Name, tax id, e-mails and tenant domains, through the indexed search function
-/// (migrations/0008_customer_search.sql explains why it is a function).
-pub async fn found(tx: &mut PgConnection, q: &ListQuery) -> sqlx::Result<Found> {
-    let text = q.q.trim();
-    if text.is_empty() {
-        return Ok(Found::Everyone);
-    }
-    let ids = sqlx::query_scalar!(
-        r#"SELECT id AS "id!" FROM portal_customer_matches($1) LIMIT $2"#,
-        text,
-        FEW as i64 + 1
-    )
-    .fetch_all(tx)
-    .await?;
-    Ok(if ids.len() <= FEW {
-        Found::Ids(ids)
-    } else {
-        Found::Many(text.to_string())
-    })
-}
-
-fn push_filters(
-    b: &mut QueryBuilder<'_, Postgres>,
-    reseller_id: Uuid,
-    q: &ListQuery,
-    found: &Found,
-) {
+fn push_filters(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, q: &ListQuery) {
     b.push(" FROM customers c WHERE c.reseller_id = ")
         .push_bind(reseller_id);
-    match found {
-        Found::Everyone => {}
-        Found::Ids(ids) => {
-            b.push(" AND c.id = ANY(").push_bind(ids.clone()).push(")");
-        }
-        Found::Many(text) => {
-            b.push(" AND c.id IN (SELECT id FROM portal_customer_matches(")
-                .push_bind(text.clone())
-                .push("))");
-        }
+    let text = q.q.trim();
+    if !text.is_empty() {
+        // Name, tax id, e-mails and tenant domains, through the indexed search function
+        // (migrations/0008_customer_search.sql explains why it is a function).
+        b.push(" AND c.id IN (SELECT id FROM portal_customer_matches(")
+            .push_bind(text.to_string())
+            .push("))");
     }
     if !q.country.is_empty() {
         b.push(" AND c.country = ").push_bind(q.country.clone());
@@ -103,9 +61,8 @@ pub async fn count(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     q: &ListQuery,
-    found: &Found,
 ) -> sqlx::Result<crate::db::Total> {
-    crate::db::total(tx, |b| push_filters(b, reseller_id, q, found)).await
+    crate::db::total(tx, |b| push_filters(b, reseller_id, q)).await
 }
 
 /// One page, by keyset (late pages cost what early ones do). Returns the rows in display order
@@ -114,7 +71,6 @@ pub async fn page(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     q: &ListQuery,
-    found: &Found,
 ) -> sqlx::Result<(Vec<Listed>, bool)> {
     let newest = q.sort == CustomerSort::Newest;
     let backwards = q.at.backwards();
@@ -122,7 +78,7 @@ pub async fn page(
         "SELECT c.id, c.legal_name, c.tax_id, c.country::text AS country, c.city,
                 c.contact_email::text AS contact_email, c.status, c.created_at, c.sort_name",
     );
-    push_filters(&mut b, reseller_id, q, found);
+    push_filters(&mut b, reseller_id, q);
     if let Some(cursor) = q.at.cursor() {
         // Rows after (or before) the cursor in the chosen order.
         let later = if newest == backwards { " > (" } else { " < (" };
@@ -147,8 +103,7 @@ pub async fn page(
         (true, true) => " ORDER BY c.created_at ASC, c.id ASC",
     });
     b.push(" LIMIT ").push_bind(PAGE_SIZE + 1);
-    // Planned with this search's ids each time (not a generic plan that guesses them).
-    let mut rows: Vec<Listed> = b.build_query_as().persistent(false).fetch_all(tx).await?;
+    let mut rows: Vec<Listed> = b.build_query_as().fetch_all(tx).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     if backwards {
@@ -175,8 +130,7 @@ where
                 c.billing_email::text AS billing_email, c.address_line1, c.address_line2, c.city,
                 c.region_code, c.region_name, c.postal_code, c.status, c.created_at",
     );
-    let found = found(&mut *tx, q).await?;
-    push_filters(&mut b, reseller_id, q, &found);
+    push_filters(&mut b, reseller_id, q);
     b.push(" ORDER BY c.sort_name, c.id");
     let mut rows = b.build_query_as().fetch(tx);
     while let Some(row) = rows.try_next().await? {
