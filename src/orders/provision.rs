@@ -85,6 +85,7 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
             sku: &line.sku,
             quantity: line.quantity,
             term: line.term,
+            billing: line.billing,
             request_key: &request_key,
             partner_id: &partner_id,
             transfer_token: line.transfer_token.as_deref(),

@@ -88,6 +88,7 @@ pub struct SubscriptionRequest<'a> {
     pub sku: &'a str,
     pub quantity: i32,
     pub term: crate::catalog::rules::Term,
+    pub billing: Billing,
     /// Idempotency: the same key answers the subscription created the first time.
     pub request_key: &'a str,
     /// The reseller's public id, which the vendor knows it by.

@@ -522,8 +522,8 @@ impl Vendor for Sandbox {
         sqlx::query!(
             "WITH created AS (
                  INSERT INTO sandbox_subscriptions (vendor_ref, vendor, tenant_ref, sku, quantity,
-                                                    request_key, term)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_key) DO NOTHING
+                                                    request_key, term, billing)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (request_key) DO NOTHING
                  RETURNING vendor_ref, quantity)
              INSERT INTO sandbox_seat_batches (vendor_ref, quantity)
              SELECT vendor_ref, quantity FROM created",
@@ -534,6 +534,7 @@ impl Vendor for Sandbox {
             request.quantity,
             request.request_key,
             request.term.code(),
+            request.billing.code(),
         )
         .execute(&self.db)
         .await
