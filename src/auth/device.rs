@@ -4,7 +4,7 @@
 //! from everyone else's, so a stranger guessing the password can neither get past the
 //! strangers' limit nor lock the owner out (`throttle::PasswordKeys`, decision 0014).
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -61,15 +61,7 @@ pub fn known(
     user_id: Uuid,
     now: OffsetDateTime,
 ) -> Option<String> {
-    let name = name(user_id);
-    let value = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)?;
+    let value = crate::web::cookies::value(headers, &name(user_id))?;
     let sealed = URL_SAFE_NO_PAD.decode(value.as_bytes()).ok()?;
     let plain = secrets.open(&sealed).ok()?;
     let (user, issued) = plain.split_at_checked(16)?;
@@ -84,6 +76,7 @@ pub fn known(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     fn cookie_header(set_cookie: &HeaderValue) -> HeaderMap {
         let pair = set_cookie.to_str().unwrap().split(';').next().unwrap();

@@ -4,6 +4,7 @@
 //! the job queue (`changes`) and kept in the subscription's history (`page`).
 
 pub mod changes;
+pub mod form;
 pub mod page;
 pub mod planner;
 pub mod proration;

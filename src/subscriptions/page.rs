@@ -17,11 +17,11 @@ use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::identity::ResellerUser;
 use crate::subscriptions::changes::{self, CHANGERS, Requested};
+use crate::subscriptions::form::{ChangeForm, FormProblem};
 use crate::subscriptions::rules::{ChangeKind, Refusal};
 use crate::subscriptions::store::{self, Detail};
 use crate::subscriptions::view::{
-    self, BatchView, ChangeForm, Facts, FormProblem, HistoryView, Placed, PlanView, Problem,
-    Targets,
+    self, BatchView, Facts, HistoryView, Placed, PlanView, Problem, Targets,
 };
 use crate::web::PageCtx;
 use crate::web::client_ip::ClientIp;

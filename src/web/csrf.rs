@@ -86,20 +86,11 @@ fn visitor_cookie(config: &Config) -> &'static str {
 
 /// The visitor's token cookie, if the request has a well-formed one.
 fn visitor_cookie_value<'h>(headers: &'h HeaderMap, config: &Config) -> Option<&'h str> {
-    let name = visitor_cookie(config);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-        .filter(|v| {
-            v.len() == 43
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+    crate::web::cookies::value(headers, visitor_cookie(config)).filter(|v| {
+        v.len() == 43
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 /// The middleware that gives pages the visitor's token, and sets its cookie when a page made

@@ -26,14 +26,7 @@ pub fn resolve(headers: &HeaderMap, session_locale: Option<Locale>) -> Locale {
 }
 
 fn cookie_locale(headers: &HeaderMap) -> Option<Locale> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .and_then(|(_, value)| Locale::from_code(value.trim()))
+    crate::web::cookies::value(headers, COOKIE).and_then(|v| Locale::from_code(v.trim()))
 }
 
 /// The selector's link to `locale`, coming back to `current` (a path on this site).

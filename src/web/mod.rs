@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod client_ip;
+pub mod cookies;
 pub mod csrf;
 pub mod download;
 pub mod errors;
