@@ -14,6 +14,12 @@ use url::Url;
 pub struct Config {
     /// `DATABASE_URL`: a PostgreSQL server to use. `None` starts the embedded cluster.
     pub database_url: Option<String>,
+    /// `PORTAL_SERVING_DATABASE_URL`: the login role requests and jobs use, created beforehand
+    /// by whoever runs the server. `None`: the portal creates [`Config::serving_role`] itself.
+    pub serving_database_url: Option<String>,
+    /// `PORTAL_SERVING_ROLE`: the name of the serving role the portal creates (default
+    /// `portal_serve`; one per installation when several share a PostgreSQL server).
+    pub serving_role: String,
     /// `PORTAL_BIND`: the address the web server listens on.
     pub bind: SocketAddr,
     /// `PORTAL_BASE_URL`: the public address; every link in an e-mail is built from it.
@@ -98,16 +104,25 @@ impl Config {
             problem: problem.to_string(),
         };
 
-        let database_url = match get("DATABASE_URL") {
+        let postgres_url = |name: &'static str, example: &str| match get(name) {
             Some(v) if !(v.starts_with("postgres://") || v.starts_with("postgresql://")) => {
-                return Err(bad(
-                    "DATABASE_URL",
-                    &v,
-                    "expected a URL such as postgres://user@127.0.0.1:5432/portal",
-                ));
+                Err(bad(name, &v, &format!("expected a URL such as {example}")))
             }
-            other => other,
+            other => Ok(other),
         };
+        let database_url = postgres_url("DATABASE_URL", "postgres://user@127.0.0.1:5432/portal")?;
+        let serving_database_url = postgres_url(
+            "PORTAL_SERVING_DATABASE_URL",
+            "postgres://portal_serve:password@127.0.0.1:5432/portal",
+        )?;
+        let serving_role = get("PORTAL_SERVING_ROLE").unwrap_or_else(|| "portal_serve".into());
+        if !crate::db::roles::is_role_name(&serving_role) {
+            return Err(bad(
+                "PORTAL_SERVING_ROLE",
+                &serving_role,
+                "expected a name of lower-case letters, digits and _ (at most 63), not starting with a digit or pg_",
+            ));
+        }
 
         let bind_text = get("PORTAL_BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
         let bind: SocketAddr = bind_text.parse().map_err(|_| {
@@ -246,6 +261,8 @@ impl Config {
         Ok(Self {
             secret_key: secret_key.map(SecretKey),
             database_url,
+            serving_database_url,
+            serving_role,
             bind,
             base_url,
             smtp_url,
@@ -346,6 +363,18 @@ mod tests {
         assert_eq!(
             config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().name,
             "DATABASE_URL"
+        );
+        assert_eq!(
+            config(&[("PORTAL_SERVING_DATABASE_URL", "x")])
+                .unwrap_err()
+                .name,
+            "PORTAL_SERVING_DATABASE_URL"
+        );
+        assert_eq!(
+            config(&[("PORTAL_SERVING_ROLE", "postgres\"; --")])
+                .unwrap_err()
+                .name,
+            "PORTAL_SERVING_ROLE"
         );
         assert_eq!(
             config(&[("PORTAL_BASE_URL", "ftp://x")]).unwrap_err().name,

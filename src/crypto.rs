@@ -17,13 +17,29 @@ use sha2::{Digest, Sha256};
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
+    /// The root of [`SecretBox::derive`]d secrets, apart from the encryption key itself.
+    derivation: [u8; 32],
 }
 
 impl SecretBox {
     pub fn new(key: &[u8; 32]) -> Self {
+        let mut root = Sha256::new();
+        root.update(b"portal key derivation\0");
+        root.update(key);
         Self {
             cipher: XChaCha20Poly1305::new(key.into()),
+            derivation: root.finalize().into(),
         }
+    }
+
+    /// A secret for `purpose` (such as the serving role's database password) that every
+    /// instance of this installation computes alike and nobody can compute without its key: 256
+    /// bits, URL-safe base64.
+    pub fn derive(&self, purpose: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(self.derivation);
+        h.update(purpose.as_bytes());
+        URL_SAFE_NO_PAD.encode(h.finalize())
     }
 
     /// The key from `PORTAL_SECRET_KEY` (base64 or hex of 32 bytes), else from
@@ -125,6 +141,19 @@ mod tests {
         assert!(b.open(&sealed).is_err());
         assert!(a.open(&sealed[..10]).is_err());
         assert_ne!(a.seal(b"x"), a.seal(b"x"), "fresh nonce each time");
+    }
+
+    #[test]
+    fn derived_secrets_depend_on_the_key_and_the_purpose_only() {
+        let a = SecretBox::new(&[7u8; 32]);
+        assert_eq!(a.derive("role"), SecretBox::new(&[7u8; 32]).derive("role"));
+        assert_ne!(a.derive("role"), SecretBox::new(&[8u8; 32]).derive("role"));
+        assert_ne!(a.derive("role"), a.derive("other"));
+        assert_eq!(a.derive("role").len(), 43);
+        assert!(
+            !a.derive("role")
+                .contains(&URL_SAFE_NO_PAD.encode([7u8; 32]))
+        );
     }
 
     #[test]

@@ -46,7 +46,10 @@ use crate::mail::Mailer;
 
 /// The database the portal works on, and the embedded cluster behind it when there is one.
 pub struct Database {
+    /// The owner's pool: migrations, demo data, admin commands.
     pub pool: PgPool,
+    /// The owner's URL, on which the serving role connects when the portal made it.
+    pub url: String,
     pub embedded: Option<EmbeddedPostgres>,
 }
 
@@ -76,7 +79,24 @@ impl Database {
                 return Err(e);
             }
         };
-        Ok(Self { pool, embedded })
+        Ok(Self {
+            pool,
+            url,
+            embedded,
+        })
+    }
+
+    /// The pool requests and jobs use: the serving role, made or checked (decision 0017).
+    /// Call after migrating.
+    pub async fn serving(&self, config: &Config) -> anyhow::Result<PgPool> {
+        let secrets =
+            crypto::SecretBox::from_config(config.secret_key.as_deref(), &config.data_dir)?;
+        db::roles::serving_pool(
+            &self.pool,
+            &self.url,
+            db::roles::Serving::from_config(config, &secrets),
+        )
+        .await
     }
 
     /// Closes the pool and stops the embedded cluster if this process started it.
@@ -237,7 +257,8 @@ async fn serve_on(config: &Config, database: &Database) -> anyhow::Result<()> {
             println!("{}", seed::how_to_log_in());
         }
     }
-    let portal = start(config.clone(), database.pool.clone()).await?;
+    let serving = database.serving(config).await?;
+    let portal = start(config.clone(), serving.clone()).await?;
     println!(
         "Cloud portal on {} (listening on {})",
         config.base_url, portal.addr
@@ -248,6 +269,7 @@ async fn serve_on(config: &Config, database: &Database) -> anyhow::Result<()> {
         _ = stop.cancelled() => {}
     }
     portal.shutdown().await;
+    serving.close().await;
     Ok(())
 }
 
@@ -255,15 +277,17 @@ async fn serve_on(config: &Config, database: &Database) -> anyhow::Result<()> {
 pub async fn run_worker(config: Config) -> anyhow::Result<()> {
     let database = Database::open(&config).await?;
     db::migrate(&database.pool).await?;
+    let serving = database.serving(&config).await?;
     let stop = CancellationToken::new();
     let vendor: Arc<dyn vendors::Vendor> =
-        Arc::new(vendors::Sandbox::new(database.pool.clone()).with_latency(config.sandbox_latency));
-    let worker = jobs::Worker::new(database.pool.clone(), Mailer::from_config(&config)?)
+        Arc::new(vendors::Sandbox::new(serving.clone()).with_latency(config.sandbox_latency));
+    let worker = jobs::Worker::new(serving.clone(), Mailer::from_config(&config)?)
         .with_vendor(vendor, Arc::new(config.clone()));
     let task = tokio::spawn(worker.run(stop.clone()));
     shutdown_signal().await;
     stop.cancel();
     let _ = task.await;
+    serving.close().await;
     database.close().await;
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 pub mod embedded;
 pub mod enums;
+pub mod roles;
 
 use std::time::Duration;
 
@@ -26,6 +27,11 @@ pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
     let options: PgConnectOptions = url
         .parse()
         .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+    connect_with(options).await
+}
+
+/// Opens a pool with `options` (the serving role's user and password set on the owner's URL).
+pub async fn connect_with(options: PgConnectOptions) -> anyhow::Result<PgPool> {
     let options = options.application_name("portal");
     PgPoolOptions::new()
         .max_connections(20)

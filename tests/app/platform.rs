@@ -57,9 +57,11 @@ async fn reseller(db: &PgPool, name: &str, tax_id: &str) -> Uuid {
 #[tokio::test]
 async fn an_unfiltered_query_in_a_tenant_transaction_sees_one_tenant_only() {
     let database = TestDatabase::create().await;
-    let db = portal::db::connect(&database.url).await.unwrap();
-    let a = reseller(&db, "Alfa", "alfa").await;
-    let b = reseller(&db, "Beta", "beta").await;
+    let owner = portal::db::connect(&database.url).await.unwrap();
+    let a = reseller(&owner, "Alfa", "alfa").await;
+    let b = reseller(&owner, "Beta", "beta").await;
+    // As the app serves requests: the serving role, not the owner.
+    let db = crate::common::serving_pool(&owner, &database.url).await;
 
     let mut tx = portal::db::tenant_tx(&db, a).await.unwrap();
     // No WHERE clause: row-level security still limits it to reseller A.
@@ -90,9 +92,68 @@ async fn an_unfiltered_query_in_a_tenant_transaction_sees_one_tenant_only() {
     assert_eq!(moved.rows_affected(), 0);
     tx.commit().await.unwrap();
 
+    // Resetting the role does not leave the tenant: the serving role itself is held to it.
+    let mut tx = portal::db::tenant_tx(&db, a).await.unwrap();
+    sqlx::query("RESET ROLE").execute(&mut *tx).await.unwrap();
+    assert_eq!(count(&mut *tx, "SELECT count(*) FROM users").await, 2);
+    assert_eq!(count(&mut *tx, "SELECT count(*) FROM resellers").await, 1);
+    tx.rollback().await.unwrap();
+
+    // A tenant transaction reads no secret and no other tenant's state: sign-in tokens, the
+    // job queue's payloads, sessions.
+    for table in [
+        "auth_tokens",
+        "recovery_codes",
+        "sessions",
+        "auth_throttle",
+        "jobs",
+    ] {
+        let mut tx = portal::db::tenant_tx(&db, a).await.unwrap();
+        let err = sqlx::query(&format!("SELECT * FROM {table}"))
+            .execute(&mut *tx)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("permission denied"),
+            "{table}: {err}"
+        );
+    }
+
     // Outside a tenant transaction (staff and system work) every row is visible.
     assert_eq!(count(&db, "SELECT count(*) FROM users").await, 4);
+
+    // The serving role is no superuser, owns nothing and cannot undo the policies.
+    for statement in [
+        "ALTER TABLE users DISABLE ROW LEVEL SECURITY",
+        "ALTER TABLE customers NO FORCE ROW LEVEL SECURITY",
+        "DROP POLICY tenant_isolation ON users",
+        "SET ROLE postgres",
+        "SELECT * FROM _sqlx_migrations",
+        "SET row_security = off; SELECT * FROM users",
+    ] {
+        let err = sqlx::raw_sql(statement).execute(&db).await;
+        assert!(err.is_err(), "{statement} was allowed");
+    }
+    // Every table with row-level security forces it on its owner too.
+    assert_eq!(
+        count(
+            &owner,
+            "SELECT count(*) FROM pg_class WHERE relrowsecurity AND NOT relforcerowsecurity"
+        )
+        .await,
+        0
+    );
+    // The portal refuses to serve as a role the policies do not hold (here the owner).
+    let refused = portal::db::roles::serving_pool(
+        &owner,
+        &database.url,
+        portal::db::roles::Serving::Url(database.url.clone()),
+    )
+    .await
+    .expect_err("serving as the owner is refused");
+    assert!(refused.to_string().contains("superuser"), "{refused}");
     db.close().await;
+    owner.close().await;
 }
 
 /// A request cancelled while its tenant transaction opens (the client gone, a timeout) must not

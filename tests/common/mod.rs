@@ -74,7 +74,8 @@ impl TestApp {
             portal::crypto::SecretBox::from_config(config.secret_key.as_deref(), &data_dir)
                 .unwrap();
         let pool = portal::db::connect(&database.url).await.unwrap();
-        let portal = portal::start_on(listener, config.clone(), pool.clone())
+        let serving = serving_pool(&pool, &database.url).await;
+        let portal = portal::start_on(listener, config.clone(), serving)
             .await
             .expect("the portal starts");
         let (client, jar) = new_agent();
@@ -225,6 +226,24 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
+}
+
+/// The serving role of every test app (decision 0017): made once on the test server, with a
+/// password of its own (the apps' keys differ, and they share the role).
+pub const SERVING_ROLE: &str = "portal_test_serve";
+
+/// A pool on `url`'s database as the tests' serving role, the way `portal serve` opens its own.
+pub async fn serving_pool(owner: &sqlx::PgPool, url: &str) -> sqlx::PgPool {
+    portal::db::roles::serving_pool(
+        owner,
+        url,
+        portal::db::roles::Serving::Create {
+            role: SERVING_ROLE.to_string(),
+            password: "test-serving-role-password".to_string(),
+        },
+    )
+    .await
+    .expect("the serving role connects")
 }
 
 fn hex_key() -> String {
