@@ -46,6 +46,9 @@ pub struct Config {
     /// `PORTAL_SHUTDOWN_GRACE_SECS`: how long a shutdown waits for requests in flight (a
     /// streamed export included) before it closes them.
     pub shutdown_grace: std::time::Duration,
+    /// `PORTAL_JOB_LEASE_SECS`: how long a claimed job is held without its worker's heartbeat
+    /// (a crashed worker's job is taken up again this long after; decision 0015).
+    pub job_lease: std::time::Duration,
     /// `PORTAL_WORKER`: run the background worker inside `serve` (default `true`).
     pub run_worker: bool,
     /// `PORTAL_LOG_MAIL_LINKS`: without SMTP, also log the links of each mail written to a file
@@ -231,6 +234,13 @@ impl Config {
             1..=600,
         )? as u64);
 
+        let job_lease = std::time::Duration::from_secs(parse_number(
+            &get,
+            "PORTAL_JOB_LEASE_SECS",
+            crate::jobs::DEFAULT_LEASE.as_secs() as i64,
+            3..=3600,
+        )? as u64);
+
         let sandbox_latency = std::time::Duration::from_millis(parse_number(
             &get,
             "PORTAL_SANDBOX_LATENCY_MS",
@@ -276,6 +286,7 @@ impl Config {
             max_body_bytes,
             shutdown_grace,
             run_worker,
+            job_lease,
             mail_links_in_log,
             sandbox_latency,
         })

@@ -34,7 +34,20 @@ pub enum AppError {
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for AppError {
+    /// A failure of a step that returns `anyhow` (queueing a job, the vendor) is still a 503
+    /// when a database out of reach is its cause.
+    fn from(e: anyhow::Error) -> Self {
+        let cause = e.chain().find_map(|c| c.downcast_ref::<sqlx::Error>());
+        if cause.is_some_and(unavailable) {
+            AppError::Unavailable(format!("{e:#}"))
+        } else {
+            AppError::Internal(e)
+        }
+    }
 }
 
 impl From<sqlx::Error> for AppError {
@@ -249,6 +262,16 @@ mod tests {
         assert_eq!(
             AppError::from(down).status(),
             StatusCode::SERVICE_UNAVAILABLE
+        );
+        let queued = anyhow::Error::from(sqlx::Error::PoolTimedOut).context("cannot queue a job");
+        assert_eq!(
+            AppError::from(queued).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let failed = anyhow::anyhow!("the vendor refused");
+        assert_eq!(
+            AppError::from(failed).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
         );
         let wrong = AppError::from(sqlx::Error::RowNotFound).into_response();
         assert_eq!(wrong.status(), StatusCode::INTERNAL_SERVER_ERROR);

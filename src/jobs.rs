@@ -173,6 +173,7 @@ impl Worker {
         config: std::sync::Arc<crate::config::Config>,
     ) -> Self {
         self.vendor = Some(vendor);
+        self.lease = config.job_lease;
         self.config = Some(config);
         self
     }

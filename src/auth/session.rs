@@ -10,7 +10,7 @@
 
 use axum::extract::Request;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tower_sessions::Session;
 
 use crate::auth::session_store::LOADED_USER;
@@ -46,7 +46,8 @@ pub async fn load_user(mut request: Request, next: Next) -> Response {
             // The store could not read the session: the database is out of reach.
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the session");
-                return AppError::Unavailable(e.to_string()).into_response();
+                let unavailable = AppError::Unavailable(e.to_string());
+                return crate::web::errors::page_for(&request, unavailable).await;
             }
         };
         if let Some(LoginState::SignedIn { user_id, epoch }) = login {
@@ -67,7 +68,7 @@ pub async fn load_user(mut request: Request, next: Next) -> Response {
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "cannot load the signed-in user");
-                    return AppError::from(e).into_response();
+                    return crate::web::errors::page_for(&request, AppError::from(e)).await;
                 }
             }
         }

@@ -123,9 +123,23 @@ impl EmbeddedPostgres {
         }
 
         cluster.port = free_port()?;
-        let log = root.join("server.log");
-        let options = format!("-p {} -c listen_addresses=127.0.0.1", cluster.port);
-        let status = cluster
+        cluster.launch()?;
+        cluster.started_here = true;
+        tracing::info!(port = cluster.port, dir = %root.display(), "embedded PostgreSQL started");
+        Ok(cluster)
+    }
+
+    /// Starts the cluster again on the same port after [`EmbeddedPostgres::stop`] (tests of a
+    /// database restart under load).
+    pub fn start_again(&self) -> anyhow::Result<()> {
+        self.launch()
+    }
+
+    fn launch(&self) -> anyhow::Result<()> {
+        let data = self.root.join("data");
+        let log = self.root.join("server.log");
+        let options = format!("-p {} -c listen_addresses=127.0.0.1", self.port);
+        let status = self
             .pg_ctl()
             .arg("-D")
             .arg(&data)
@@ -144,9 +158,7 @@ impl EmbeddedPostgres {
                 log.display()
             );
         }
-        cluster.started_here = true;
-        tracing::info!(port = cluster.port, dir = %root.display(), "embedded PostgreSQL started");
-        Ok(cluster)
+        Ok(())
     }
 
     /// A URL for `database` on this cluster.

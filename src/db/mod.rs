@@ -36,7 +36,7 @@ pub async fn connect_with(options: PgConnectOptions) -> anyhow::Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(20)
         .min_connections(0)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .idle_timeout(Duration::from_secs(300))
         // sqlx pings a connection on every acquire by default: a round trip per query for a
         // connection used a moment ago. Ping only one that has sat idle (it may have been cut by
@@ -94,6 +94,10 @@ pub async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<()> 
     pool.close().await;
     Ok(())
 }
+
+/// How long a request waits for a connection before it is told the service is unavailable (a
+/// 503 to retry): with the database down, a request gives up after this long, not a minute.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A pooled connection idle at least this long is pinged before it is handed out.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(2);

@@ -26,22 +26,48 @@ pub struct ErrorPage {
 
 pub async fn render(request: Request, next: Next) -> Response {
     // Keep what the page needs before the request is consumed.
-    let (parts, body) = request.into_parts();
-    let session = parts.extensions.get::<Session>().cloned();
-    let request_id = parts
-        .headers
+    let (page_parts, request_id) = keep(&request);
+    let session = request.extensions().get::<Session>().cloned();
+    let response = next.run(request).await;
+    replace(response, page_parts, session.as_ref(), request_id).await
+}
+
+/// The error page of `error` for a layer outside [`render`]: the session layer, when the
+/// session cannot be read (the database out of reach). Without a session, in the language of
+/// the request's cookie or browser.
+pub fn page_for(
+    request: &Request,
+    error: crate::error::AppError,
+) -> impl std::future::Future<Output = Response> + Send + 'static {
+    // What the page needs is taken now: the request itself is not held across an await.
+    let (page_parts, request_id) = keep(request);
+    async move { replace(error.into_response(), page_parts, None, request_id).await }
+}
+
+/// What an error page needs of the request: its address, headers and signed-in user, and its id.
+fn keep(request: &Request) -> (axum::http::request::Parts, String) {
+    let request_id = request
+        .headers()
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
     let mut page_parts = Request::new(Body::empty()).into_parts().0;
-    page_parts.uri = parts.uri.clone();
-    page_parts.headers = parts.headers.clone();
-    if let Some(user) = parts.extensions.get::<crate::identity::CurrentUser>() {
+    page_parts.uri = request.uri().clone();
+    page_parts.headers = request.headers().clone();
+    if let Some(user) = request.extensions().get::<crate::identity::CurrentUser>() {
         page_parts.extensions.insert(user.clone());
     }
-    let response = next.run(Request::from_parts(parts, body)).await;
+    (page_parts, request_id)
+}
 
+/// `response` itself, or, for an error that is not a rendered page yet, the localized page.
+async fn replace(
+    response: Response,
+    page_parts: axum::http::request::Parts,
+    session: Option<&Session>,
+    request_id: String,
+) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error())
         || response.extensions().get::<Rendered>().is_some()
@@ -53,7 +79,7 @@ pub async fn render(request: Request, next: Next) -> Response {
         .get::<ErrorKind>()
         .copied()
         .unwrap_or_else(|| ErrorKind::from_status(status));
-    let ctx = PageCtx::build(&page_parts, session.as_ref()).await;
+    let ctx = PageCtx::build(&page_parts, session).await;
     let page = ErrorPage {
         status: status.as_u16(),
         title: ctx.t(kind.title_key()),

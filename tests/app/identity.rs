@@ -646,6 +646,7 @@ async fn totp_secrets_are_encrypted_at_rest() {
 async fn repeated_wrong_passwords_lock_for_minutes_per_account_and_address_only() {
     let app = TestApp::spawn_with(Options {
         env: vec![("PORTAL_TRUSTED_PROXIES", "127.0.0.1".into())],
+        ..Default::default()
     })
     .await;
     let staff = app.staff("staff@distri.example").await;
@@ -703,6 +704,7 @@ async fn repeated_wrong_passwords_lock_for_minutes_per_account_and_address_only(
 async fn strangers_cannot_guess_past_ten_nor_lock_out_a_browser_that_signed_in_before() {
     let app = TestApp::spawn_with(Options {
         env: vec![("PORTAL_TRUSTED_PROXIES", "127.0.0.1".into())],
+        ..Default::default()
     })
     .await;
     let staff = app.staff("staff@distri.example").await;

@@ -13,4 +13,5 @@ mod identity;
 mod orders;
 mod platform;
 mod programs;
+mod reliability;
 mod subscriptions;

@@ -1046,6 +1046,7 @@ async fn placed_order(app: &TestApp) -> (TestUser, Uuid) {
 pub(crate) fn no_worker() -> crate::common::Options {
     crate::common::Options {
         env: vec![("PORTAL_WORKER", "false".into())],
+        ..Default::default()
     }
 }
 

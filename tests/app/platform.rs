@@ -386,22 +386,12 @@ async fn a_job_whose_worker_died_is_run_again_and_failures_are_retried_with_back
 async fn shutdown_lets_a_request_in_flight_finish() {
     let app = TestApp::spawn().await;
     // A slow client: the request is sent in two halves around the shutdown signal.
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-    socket
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-        .await
-        .unwrap();
+    let socket = crate::common::half_sent_request(app.addr).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let addr = app.addr;
     let stopping = tokio::spawn(app.stop());
     tokio::time::sleep(Duration::from_millis(100)).await;
-    socket
-        .write_all(b"Connection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    socket.read_to_string(&mut answer).await.unwrap();
+    let answer = crate::common::finish_request(socket).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     tokio::time::timeout(Duration::from_secs(30), stopping)
         .await
@@ -415,6 +405,7 @@ async fn shutdown_lets_a_request_in_flight_finish() {
 async fn a_request_that_never_finishes_holds_shutdown_for_the_grace_period_only() {
     let app = TestApp::spawn_with(Options {
         env: vec![("PORTAL_SHUTDOWN_GRACE_SECS", "1".into())],
+        ..Default::default()
     })
     .await;
     // A client that sends half a request and never the rest.
@@ -692,6 +683,7 @@ async fn failed_mail_loses_its_message_after_the_retention_period() {
 async fn staff_see_a_mail_that_gave_up_and_send_it_again_once() {
     let app = TestApp::spawn_with(Options {
         env: vec![("PORTAL_WORKER", "false".into())],
+        ..Default::default()
     })
     .await;
     let mailer = Mailer::from_config(&app.config).unwrap();

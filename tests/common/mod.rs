@@ -31,13 +31,17 @@ pub struct TestApp {
     pub secrets: portal::crypto::SecretBox,
     portal: Option<portal::RunningPortal>,
     data_dir: std::path::PathBuf,
-    _database: TestDatabase,
+    /// The database of its own, dropped with the app (none on a database the test manages, or
+    /// for a second instance beside another).
+    _database: Option<TestDatabase>,
 }
 
 /// Extra settings for a test app.
 #[derive(Default)]
 pub struct Options {
     pub env: Vec<(&'static str, String)>,
+    /// A migrated database the test manages (its own PostgreSQL), instead of a fresh one.
+    pub database_url: Option<String>,
 }
 
 impl TestApp {
@@ -46,7 +50,31 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> Self {
-        let database = TestDatabase::create().await;
+        let (database, url) = match options.database_url.clone() {
+            Some(url) => (None, url),
+            None => {
+                let database = TestDatabase::create().await;
+                let url = database.url.clone();
+                (Some(database), url)
+            }
+        };
+        Self::launch(database, url, options.env, hex_key()).await
+    }
+
+    /// A second instance of the portal on this one's database, with its worker, its own port and
+    /// the same installation key, as two instances behind a load balancer.
+    pub async fn beside(&self) -> Self {
+        let key = self.config.secret_key.as_deref().unwrap().to_string();
+        let url = self.config.database_url.clone().unwrap();
+        Self::launch(None, url, Vec::new(), key).await
+    }
+
+    async fn launch(
+        database: Option<TestDatabase>,
+        url: String,
+        overrides: Vec<(&'static str, String)>,
+        key: String,
+    ) -> Self {
         let smtp = SmtpCapture::start().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -54,7 +82,7 @@ impl TestApp {
         let data_dir =
             std::env::temp_dir().join(format!("portal-test-{}", uuid::Uuid::new_v4().simple()));
         let mut env: HashMap<&str, String> = HashMap::from([
-            ("DATABASE_URL", database.url.clone()),
+            ("DATABASE_URL", url.clone()),
             ("PORTAL_BIND", addr.to_string()),
             ("PORTAL_BASE_URL", base.clone()),
             ("SMTP_URL", smtp.url()),
@@ -63,18 +91,18 @@ impl TestApp {
                 "Portal Test <no-reply@portal.example>".to_string(),
             ),
             ("PORTAL_DATA_DIR", data_dir.display().to_string()),
-            ("PORTAL_SECRET_KEY", hex_key()),
+            ("PORTAL_SECRET_KEY", key),
             ("PORTAL_SANDBOX_LATENCY_MS", "0".to_string()),
         ]);
-        for (k, v) in options.env {
+        for (k, v) in overrides {
             env.insert(k, v);
         }
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");
         let secrets =
             portal::crypto::SecretBox::from_config(config.secret_key.as_deref(), &data_dir)
                 .unwrap();
-        let pool = portal::db::connect(&database.url).await.unwrap();
-        let serving = serving_pool(&pool, &database.url).await;
+        let pool = portal::db::connect(&url).await.unwrap();
+        let serving = serving_pool(&pool, &url).await;
         let portal = portal::start_on(listener, config.clone(), serving)
             .await
             .expect("the portal starts");
@@ -231,6 +259,7 @@ impl Drop for TestApp {
 /// The serving role of every test app (decision 0017): made once on the test server, with a
 /// password of its own (the apps' keys differ, and they share the role).
 pub const SERVING_ROLE: &str = "portal_test_serve";
+pub const SERVING_PASSWORD: &str = "test-serving-role-password";
 
 /// A pool on `url`'s database as the tests' serving role, the way `portal serve` opens its own.
 pub async fn serving_pool(owner: &sqlx::PgPool, url: &str) -> sqlx::PgPool {
@@ -239,7 +268,7 @@ pub async fn serving_pool(owner: &sqlx::PgPool, url: &str) -> sqlx::PgPool {
         url,
         portal::db::roles::Serving::Create {
             role: SERVING_ROLE.to_string(),
-            password: "test-serving-role-password".to_string(),
+            password: SERVING_PASSWORD.to_string(),
         },
     )
     .await
@@ -511,6 +540,30 @@ where
 }
 
 /// A port nothing listens on (yet).
+/// A slow client: the first half of a `GET /healthz` is sent now; [`finish_request`] sends the
+/// rest and reads the answer.
+pub async fn half_sent_request(addr: impl tokio::net::ToSocketAddrs) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    socket
+}
+
+/// Sends the rest of a [`half_sent_request`] and reads the whole answer.
+pub async fn finish_request(mut socket: tokio::net::TcpStream) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    socket
+        .write_all(b"Connection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).await.unwrap();
+    answer
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
