@@ -87,6 +87,7 @@ pub fn app(state: AppState, store: crate::auth::session_store::PgSessions) -> Ro
         .merge(crate::customers::router())
         .merge(crate::orders::router())
         .merge(crate::subscriptions::router())
+        .merge(crate::licences::routes::router())
         .merge(crate::staff::router())
         .fallback(|| async { StatusCode::NOT_FOUND });
 

@@ -63,6 +63,7 @@ crate::text_enum! {
         ResellerReactivated = "reseller_reactivated" => "audit.reseller_reactivated",
         JobRetried = "job_retried" => "audit.job_retried",
         SubscriptionChangeRequested = "subscription_change_requested" => "audit.subscription_change_requested",
+        TenantUserChangeRequested = "tenant_user_change_requested" => "audit.tenant_user_change_requested",
     }
 }
 

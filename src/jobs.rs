@@ -103,6 +103,7 @@ crate::text_enum! {
         SendEmail = "send_email" => "jobs.kind_send_email",
         ProvisionOrder = "provision_order" => "jobs.kind_provision_order",
         ChangeSubscription = "change_subscription" => "jobs.kind_change_subscription",
+        ChangeLicences = "change_licences" => "jobs.kind_change_licences",
         RenewSubscriptions = "renew_subscriptions" => "jobs.kind_renew_subscriptions",
         SendReminders = "send_reminders" => "jobs.kind_send_reminders",
     }
@@ -413,6 +414,10 @@ impl Worker {
                 Ok(data) => crate::subscriptions::changes::abandon(self, data).await,
                 Err(e) => Err(e),
             },
+            Some(JobKind::ChangeLicences) => match parse(payload) {
+                Ok(data) => crate::licences::changes::abandon(self, data).await,
+                Err(e) => Err(e),
+            },
             Some(JobKind::SendEmail | JobKind::RenewSubscriptions | JobKind::SendReminders)
             | None => Ok(()),
         };
@@ -439,6 +444,10 @@ impl Worker {
             Some(JobKind::ChangeSubscription) => {
                 let data: crate::subscriptions::changes::Job = parse(payload)?;
                 crate::subscriptions::changes::run(self, data, last_attempt).await
+            }
+            Some(JobKind::ChangeLicences) => {
+                let data: crate::licences::changes::Job = parse(payload)?;
+                crate::licences::changes::run(self, data, last_attempt).await
             }
             Some(JobKind::SendReminders) => {
                 let data: crate::subscriptions::reminders::Job = parse(payload)?;

@@ -19,6 +19,7 @@ pub mod fields;
 pub mod i18n;
 pub mod identity;
 pub mod jobs;
+pub mod licences;
 pub mod mail;
 pub mod orders;
 pub mod partners;

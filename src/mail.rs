@@ -48,6 +48,12 @@ enum Transport {
 }
 
 impl Mailer {
+    /// The installation's key, which seals queued mail: the worker seals other secrets it
+    /// keeps with it (a new tenant user's temporary password until it is shown).
+    pub fn secrets(&self) -> &crate::crypto::SecretBox {
+        &self.seal
+    }
+
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         let transport = match &config.smtp_url {
             Some(url) => Transport::Smtp(

@@ -18,6 +18,11 @@ use crate::vendors::{
 /// Who may change subscriptions (billing users read them).
 pub const CHANGERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];
 
+/// Whether `me` may change subscriptions and licences now (a suspended reseller reads only).
+pub fn may_change(me: &crate::identity::ResellerUser) -> bool {
+    CHANGERS.contains(&me.user.role) && me.user.reseller_suspended.is_none()
+}
+
 /// The vendor job of one change.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Job {
@@ -92,6 +97,7 @@ pub fn current<'a>(s: &Detail, context: &'a Context) -> Current<'a> {
         billing: s.billing,
         status: s.status,
         quantity: s.quantity,
+        assigned: s.assigned,
         min_seats: s.min_seats,
         max_seats: s.max_seats,
         unit_price: s.unit_price,
@@ -202,14 +208,8 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
             _ => VendorChange::Quantity(change.seats_after),
         },
     };
-    let refusal = match vendor.change_subscription(&request).await {
-        Ok(()) => None,
-        Err(VendorError::Transient(message)) if !last_attempt => {
-            return Err(JobError::Transient(anyhow::anyhow!("vendor: {message}")));
-        }
-        Err(VendorError::Transient(_)) => Some(VendorErrorCode::Unavailable),
-        Err(VendorError::Permanent { code, .. }) => Some(code),
-    };
+    let answer = vendor.change_subscription(&request).await;
+    let refusal = VendorError::settle(answer, last_attempt)?.err();
     let mut tx = crate::db::tenant_tx(&worker.db, job.reseller_id)
         .await
         .map_err(JobError::transient)?;

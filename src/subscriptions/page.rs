@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::identity::ResellerUser;
-use crate::subscriptions::changes::{self, CHANGERS, Requested};
+use crate::subscriptions::changes::{self, Requested};
 use crate::subscriptions::form::{ChangeForm, FormProblem};
 use crate::subscriptions::rules::{ChangeKind, Refusal};
 use crate::subscriptions::store::{self, Detail};
@@ -90,9 +90,7 @@ async fn show_page(
 
 /// Whether this user may change subscriptions now (billing users read; a suspended reseller
 /// changes nothing).
-fn may_change(me: &ResellerUser) -> bool {
-    CHANGERS.contains(&me.user.role) && me.user.reseller_suspended.is_none()
-}
+use crate::subscriptions::changes::may_change;
 
 async fn show(
     State(state): State<AppState>,

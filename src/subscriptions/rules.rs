@@ -111,6 +111,8 @@ pub struct Current<'a> {
     pub billing: Billing,
     pub status: SubscriptionStatus,
     pub quantity: i32,
+    /// Licences assigned to the tenant's users: seats never go below them.
+    pub assigned: i32,
     pub min_seats: i32,
     pub max_seats: i32,
     pub unit_price: Decimal,
@@ -243,6 +245,8 @@ pub enum Refusal {
     NoPrice,
     /// Nothing is scheduled for renewal.
     NothingScheduled,
+    /// Fewer seats than licences assigned: this many must be unassigned first.
+    BelowAssigned { assigned: i32, unassign: i32 },
     /// The vendor's rules refuse it.
     Vendor(VendorErrorCode),
 }
@@ -261,9 +265,21 @@ impl Refusal {
             Refusal::NotOnPath => "subscriptions.refused_not_on_path",
             Refusal::NoPrice => "subscriptions.refused_no_price",
             Refusal::NothingScheduled => "subscriptions.refused_nothing_scheduled",
+            Refusal::BelowAssigned { .. } => "subscriptions.refused_below_assigned",
             Refusal::Vendor(code) => code.key(),
         }
     }
+}
+
+/// Seats are never fewer than the licences assigned: the user unassigns first.
+fn seats_cover_licences(current: &Current<'_>, seats: i32) -> Result<(), Refusal> {
+    if seats < current.assigned {
+        return Err(Refusal::BelowAssigned {
+            assigned: current.assigned,
+            unassign: current.assigned - seats,
+        });
+    }
+    Ok(())
 }
 
 /// The plan of `asked` on `current` at `now`, or why it is refused. Money is prorated from
@@ -339,6 +355,7 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
             let after = before - seats;
             vendor_rules::seats_allowed(after, current.min_seats, current.max_seats)
                 .map_err(Refusal::Vendor)?;
+            seats_cover_licences(current, after)?;
             Ok(Plan {
                 kind: ChangeKind::RemoveSeats,
                 seats_after: after,
@@ -457,6 +474,7 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
                 .find(|o| o.product_id == product && o.term == term && o.billing == billing)
                 .ok_or(Refusal::NoPrice)?;
             vendor_rules::seats_allowed(seats, min, max).map_err(Refusal::Vendor)?;
+            seats_cover_licences(current, seats)?;
             let same_offer = term == current.term && billing == current.billing;
             if product == current.product_id && seats == before && same_offer {
                 return Err(Refusal::Unchanged);

@@ -56,6 +56,8 @@ pub struct Facts {
     pub tenant_domain: String,
     pub vendor_ref: String,
     pub quantity: i32,
+    /// "7 of 10 seats assigned".
+    pub assigned: String,
     pub term: String,
     pub dates: String,
     pub renewal: String,
@@ -94,6 +96,13 @@ pub fn facts(ctx: &PageCtx, s: &Detail) -> Facts {
         tenant_domain: s.tenant_domain.clone(),
         vendor_ref: s.vendor_ref.clone(),
         quantity: s.quantity,
+        assigned: {
+            let n = |v: i32| crate::i18n::format_integer(ctx.locale, v as i64);
+            ctx.t_with(
+                "subscriptions.assigned_of",
+                &[("assigned", &n(s.assigned)), ("seats", &n(s.quantity))],
+            )
+        },
         term: format!("{} · {}", ctx.t(s.term.key()), ctx.t(s.billing.key())),
         dates: format!("{} – {}", date(s.start_date), date(s.end_date)),
         renewal: ctx.t(if s.auto_renew {
@@ -604,6 +613,13 @@ impl Problem {
                     &crate::i18n::format_integer(ctx.locale, left as i64),
                 )],
             ),
+            Refusal::BelowAssigned { assigned, unassign } => {
+                let n = |v: i32| crate::i18n::format_integer(ctx.locale, v as i64);
+                ctx.t_with(
+                    refusal.key(),
+                    &[("assigned", &n(assigned)), ("unassign", &n(unassign))],
+                )
+            }
             _ => ctx.t(refusal.key()),
         };
         Self {

@@ -4,6 +4,7 @@
 //! plug in behind the same trait: tenants (with the customer data the vendor requires),
 //! subscriptions, and Google Workspace transfers with the customer's transfer token.
 
+pub mod directory;
 pub mod rules;
 pub mod sandbox;
 
@@ -53,6 +54,14 @@ crate::text_enum! {
         TermNotLonger = "term_not_longer" => "vendor_error.term_not_longer",
         /// The vendor did not answer after every attempt.
         Unavailable = "unavailable" => "vendor_error.unavailable",
+        /// A user of the tenant already has this name.
+        UserNameTaken = "user_name_taken" => "vendor_error.user_name_taken",
+        /// A user name outside the tenant's domains.
+        UserNameDomain = "user_name_domain" => "vendor_error.user_name_domain",
+        /// Every seat of the subscription has its licence assigned.
+        NoFreeSeat = "no_free_seat" => "vendor_error.no_free_seat",
+        /// The user does not exist in the tenant (any more).
+        NoSuchUser = "no_such_user" => "vendor_error.no_such_user",
     }
 }
 
@@ -77,6 +86,25 @@ pub enum VendorError {
         code: VendorErrorCode,
         message: String,
     },
+}
+
+impl VendorError {
+    /// What a job does with a vendor's answer: a transient failure is tried again unless this
+    /// was the last attempt (then the vendor counts as unavailable); a refusal is final, with
+    /// its reason.
+    pub fn settle<T>(
+        answer: Result<T, VendorError>,
+        last_attempt: bool,
+    ) -> Result<Result<T, VendorErrorCode>, crate::jobs::JobError> {
+        match answer {
+            Ok(value) => Ok(Ok(value)),
+            Err(VendorError::Transient(message)) if !last_attempt => Err(
+                crate::jobs::JobError::Transient(anyhow::anyhow!("vendor: {message}")),
+            ),
+            Err(VendorError::Transient(_)) => Ok(Err(VendorErrorCode::Unavailable)),
+            Err(VendorError::Permanent { code, .. }) => Ok(Err(code)),
+        }
+    }
 }
 
 /// A subscription to create at the vendor.
@@ -267,6 +295,19 @@ pub trait Vendor: Send + Sync {
     /// Changes a subscription (its seats, its renewal setting), by the vendor's rules
     /// (`vendors::rules`): a refusal is permanent, with the vendor's reason.
     async fn change_subscription(&self, request: &ChangeRequest<'_>) -> Result<(), VendorError>;
+
+    /// Creates a user in a customer's tenant; the vendor's reference for it and a temporary
+    /// password. Asking again with the same key answers the same user.
+    async fn create_user(
+        &self,
+        user: &directory::NewUser<'_>,
+    ) -> Result<directory::CreatedUser, VendorError>;
+
+    /// Blocks, unblocks or deletes a tenant's user, or assigns or removes one of its licences.
+    async fn change_user(
+        &self,
+        request: &directory::UserChangeRequest<'_>,
+    ) -> Result<(), VendorError>;
 }
 
 #[cfg(test)]

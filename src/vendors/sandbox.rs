@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::catalog::rules::{Billing, Term};
+use crate::vendors::directory::{self, CreatedUser, NewUser, UserChangeRequest};
 use crate::vendors::{
     ChangeRequest, Claim, IssuedToken, SubscriptionRequest, SuspensionReason, TenantOwner,
     TenantProfile, Vendor, VendorChange, VendorCode, VendorError, VendorErrorCode, check_token,
@@ -546,6 +547,19 @@ impl Vendor for Sandbox {
         .fetch_one(&self.db)
         .await
         .map_err(internal)
+    }
+
+    async fn create_user(&self, user: &NewUser<'_>) -> Result<CreatedUser, VendorError> {
+        tokio::time::sleep(self.latency).await;
+        self.inject(user.tenant_domain, user.request_key).await?;
+        directory::create_user(&self.db, user).await
+    }
+
+    async fn change_user(&self, request: &UserChangeRequest<'_>) -> Result<(), VendorError> {
+        tokio::time::sleep(self.latency).await;
+        self.inject(request.tenant_domain, request.request_key)
+            .await?;
+        directory::change_user(&self.db, request).await
     }
 
     async fn change_subscription(&self, request: &ChangeRequest<'_>) -> Result<(), VendorError> {

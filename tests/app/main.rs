@@ -10,6 +10,7 @@ mod catalog;
 mod customers;
 mod foundation;
 mod identity;
+mod licences;
 mod orders;
 mod platform;
 mod programs;

@@ -1021,6 +1021,22 @@ impl portal::vendors::Vendor for Scripted {
         }
         answer
     }
+    async fn create_user(
+        &self,
+        user: &portal::vendors::directory::NewUser<'_>,
+    ) -> Result<portal::vendors::directory::CreatedUser, portal::vendors::VendorError> {
+        self.sandbox.create_user(user).await
+    }
+    async fn change_user(
+        &self,
+        request: &portal::vendors::directory::UserChangeRequest<'_>,
+    ) -> Result<(), portal::vendors::VendorError> {
+        let answer = self.sandbox.change_user(request).await;
+        if self.script == Script::DiesAfterTheVendorAnswers {
+            return std::future::pending().await;
+        }
+        answer
+    }
 }
 
 /// A worker of `app`'s queue with `vendor`.

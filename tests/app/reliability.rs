@@ -105,6 +105,9 @@ async fn a_database_restart_under_load_is_a_503_then_all_recovers_and_jobs_compl
     // A PostgreSQL of this test's own, to stop and start again on the same port.
     let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("portal-restart-{}", Uuid::new_v4().simple()));
+    // As root with the target directory in a closed home folder (CI), the cluster goes where
+    // its account can reach, as `portal serve`'s does.
+    let root = EmbeddedPostgres::place(&root, false).expect("a place for this test's PostgreSQL");
     let cluster = {
         let root = root.clone();
         tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&root, Durability::Fast))

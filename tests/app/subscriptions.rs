@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 /// Runs the queue (provisioning, vendor changes, mail) until it is empty.
-async fn drain(app: &TestApp) {
+pub(crate) async fn drain(app: &TestApp) {
     let mailer = portal::mail::Mailer::from_config(&app.config).unwrap();
     let worker = portal::jobs::Worker::new(app.db.clone(), mailer).with_vendor(
         Arc::new(portal::vendors::Sandbox::new(app.db.clone())),
@@ -25,7 +25,7 @@ async fn drain(app: &TestApp) {
 
 /// A reseller's owner, signed in, whose customer bought `seats` seats of Business Standard
 /// (yearly, billed monthly, US$ 13.20 a seat); the subscription's id.
-async fn bought(app: &TestApp, seats: &str) -> (TestUser, Uuid) {
+pub(crate) async fn bought(app: &TestApp, seats: &str) -> (TestUser, Uuid) {
     let (_, owner, customer) = setup(app, "contoso.onmicrosoft.com").await;
     app.sign_in(&owner).await;
     let page = add_to_cart(app, &app.client, customer, "CFQ7TTC0LDPB", seats).await;
@@ -39,7 +39,12 @@ async fn bought(app: &TestApp, seats: &str) -> (TestUser, Uuid) {
 }
 
 /// The preview of a change asked from the page's form `selector` with `quantity`.
-async fn preview(app: &TestApp, id: Uuid, selector: &str, quantity: Option<&str>) -> Page {
+pub(crate) async fn preview(
+    app: &TestApp,
+    id: Uuid,
+    selector: &str,
+    quantity: Option<&str>,
+) -> Page {
     let page = app.get(&format!("/subscriptions/{id}")).await;
     let mut form = page.form(selector);
     if let Some(q) = quantity {

@@ -75,6 +75,13 @@ impl TestApp {
         overrides: Vec<(&'static str, String)>,
         key: String,
     ) -> Self {
+        // `PORTAL_TEST_LOG=portal=debug cargo test …` shows the apps' logs (to debug a test).
+        if let Ok(filter) = std::env::var("PORTAL_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
         let smtp = SmtpCapture::start().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -24,6 +24,7 @@ fn business_standard(batches: &[Batch]) -> Current<'_> {
         billing: Billing::Monthly,
         status: SubscriptionStatus::Active,
         quantity: batches.iter().map(|b| b.quantity).sum(),
+        assigned: 0,
         min_seats: 1,
         max_seats: 300,
         unit_price: d("12.50"),
@@ -442,5 +443,41 @@ fn google_annual_seats_go_up_never_down() {
     assert_eq!(
         plan(&google, remove, now),
         Err(Refusal::Vendor(VendorErrorCode::CommitmentLocked))
+    );
+}
+
+#[test]
+fn seats_never_go_below_the_licences_assigned_now_or_at_renewal() {
+    let now = datetime!(2026-06-03 12:00 UTC);
+    let batches = [batch(10, datetime!(2026-06-01 12:00 UTC))];
+    let current = Current {
+        assigned: 7,
+        ..business_standard(&batches)
+    };
+    let remove = |seats| Asked::RemoveSeats {
+        batch: batches[0].id,
+        seats,
+    };
+    // Down to the seven assigned is fine; one more says how many to unassign first.
+    assert_eq!(plan(&current, remove(3), now).unwrap().seats_after, 7);
+    assert_eq!(
+        plan(&current, remove(5), now).unwrap_err(),
+        Refusal::BelowAssigned {
+            assigned: 7,
+            unassign: 2
+        }
+    );
+    let schedule = |seats| Asked::Schedule {
+        product: current.product_id,
+        seats,
+        offer: None,
+    };
+    assert!(plan(&current, schedule(7), now).is_ok());
+    assert_eq!(
+        plan(&current, schedule(6), now).unwrap_err(),
+        Refusal::BelowAssigned {
+            assigned: 7,
+            unassign: 1
+        }
     );
 }

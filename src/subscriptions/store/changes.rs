@@ -26,6 +26,8 @@ pub struct Detail {
     pub vendor: VendorCode,
     pub tenant_domain: String,
     pub quantity: i32,
+    /// Licences assigned (or being assigned) to the tenant's users.
+    pub assigned: i32,
     pub term: Term,
     pub billing: Billing,
     pub start_date: time::Date,
@@ -80,7 +82,7 @@ pub async fn detail(
         Detail,
         r#"SELECT s.id, s.customer_id, c.legal_name AS customer, p.sku, p.name_es, p.name_en,
                   p.name_pt, p.min_seats, p.max_seats, s.vendor AS "vendor: VendorCode",
-                  s.tenant_domain, s.quantity, s.term AS "term: Term",
+                  s.tenant_domain, s.quantity, s.assigned, s.term AS "term: Term",
                   s.billing AS "billing: Billing", s.start_date, s.end_date, s.auto_renew,
                   s.status AS "status: SubscriptionStatus",
                   s.suspension_reason AS "suspension: SuspensionReason", s.vendor_ref, s.unit_price,

@@ -1,0 +1,382 @@
+//! Users and licences in a customer's tenant (J6, "Users and licenses"): users created at the
+//! vendor with a temporary password shown once, licences assigned and removed, never more than
+//! the seats, blocked, unblocked and deleted; other resellers find nothing.
+
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+use crate::common::{FormData, Page, TestApp};
+use crate::orders::no_worker;
+use crate::subscriptions::{bought, drain, preview};
+
+/// The tenant of the subscription `bought` made, and its users' page address.
+async fn tenant_users(app: &TestApp) -> (Uuid, String) {
+    let (customer, tenant) = tenant_of(app).await;
+    (
+        tenant,
+        format!("/customers/{customer}/tenants/{tenant}/users"),
+    )
+}
+
+async fn tenant_of(app: &TestApp) -> (Uuid, Uuid) {
+    sqlx::query_as("SELECT customer_id, id FROM customer_tenants")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+/// Creates a user through the form and lets the vendor make it; its page, once made.
+async fn create_user(app: &TestApp, users: &str, name: &str, user_name: &str) -> (Uuid, Page) {
+    let page = app.get(users).await;
+    let created = app
+        .submit(
+            &page
+                .form("#new-user")
+                .set("display_name", name)
+                .set("user_name", user_name),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text("main"));
+    let id: Uuid = created.path().rsplit('/').next().unwrap().parse().unwrap();
+    drain(app).await;
+    let page = app.get(&created.path()).await;
+    (id, page)
+}
+
+#[tokio::test]
+async fn j6_a_user_is_created_given_a_licence_blocked_and_deleted_through_the_vendor() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, subscription) = bought(&app, "10").await;
+    let (_, users) = tenant_users(&app).await;
+
+    // From the customer's page to the tenant's users.
+    let (customer, _) = tenant_of(&app).await;
+    let customer = app.get(&format!("/customers/{customer}")).await;
+    assert_eq!(
+        customer.attr("a.tenant-users", "href").as_deref(),
+        Some(users.as_str())
+    );
+    let empty = app.get(&users).await;
+    assert_eq!(empty.text(".empty"), "Aún no hay usuarios.");
+
+    // A new user: made by the vendor, its temporary password shown once, then never again.
+    let (ana, page) = create_user(&app, &users, "Ana López", "Ana.Lopez").await;
+    assert_eq!(page.text("#user-name"), "ana.lopez@contoso.onmicrosoft.com");
+    assert_eq!(page.text("#user-status"), "Activo");
+    let password = page.text("#password-value");
+    assert_eq!(password.chars().count(), 16);
+    let again = app.get(&page.path()).await;
+    assert!(again.texts("#temporary-password").is_empty());
+    assert!(!again.body.contains(&password));
+    assert_eq!(
+        app.count("SELECT count(*) FROM licence_changes WHERE secret IS NOT NULL")
+            .await,
+        0,
+        "the password is erased once shown"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_tenant_users").await,
+        1
+    );
+
+    // A licence of the tenant's subscription: asked, then applied by the vendor.
+    let row = format!("#licence-{subscription}");
+    let asked = app.submit(&again.form(&format!("{row} form.assign"))).await;
+    assert_eq!(asked.text(&format!("{row} .held")), "Asignándose");
+    assert_eq!(
+        asked.text(&format!("{row} .seats")),
+        "1 de 10 licencias asignadas"
+    );
+    drain(&app).await;
+    let page = app.get(&asked.path()).await;
+    assert_eq!(page.text(&format!("{row} .held")), "Asignada");
+    let shown = app.get(&format!("/subscriptions/{subscription}")).await;
+    assert_eq!(shown.text("#assigned"), "1 de 10 licencias asignadas");
+    assert_eq!(app.count("SELECT count(*) FROM sandbox_licences").await, 1);
+    let list = app.get(&users).await;
+    assert_eq!(
+        list.text(&format!("#user-{ana} .licences")),
+        "Microsoft 365 Business Standard"
+    );
+
+    // Blocked and unblocked at the vendor.
+    let blocked = app.submit(&page.form("#block")).await;
+    assert!(blocked.texts("#block").is_empty(), "one change at a time");
+    drain(&app).await;
+    let page = app.get(&blocked.path()).await;
+    assert_eq!(page.text("#user-status"), "Bloqueado");
+    app.submit(&page.form("#unblock")).await;
+    drain(&app).await;
+    let page = app.get(&blocked.path()).await;
+    assert_eq!(page.text("#user-status"), "Activo");
+
+    // Deleted: its licence is freed, at the vendor and here.
+    app.submit(&page.form("#delete-user")).await;
+    drain(&app).await;
+    assert_eq!(
+        app.get_raw(&page.path()).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let shown = app.get(&format!("/subscriptions/{subscription}")).await;
+    assert_eq!(shown.text("#assigned"), "0 de 10 licencias asignadas");
+    assert_eq!(app.count("SELECT count(*) FROM sandbox_licences").await, 0);
+    assert_eq!(
+        app.count("SELECT count(*) FROM sandbox_tenant_users").await,
+        0
+    );
+    assert_eq!(app.audited("tenant_user_change_requested").await, 5);
+}
+
+#[tokio::test]
+async fn user_names_outside_the_domain_malformed_or_taken_are_refused_keeping_what_was_typed() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    bought(&app, "10").await;
+    let (_, users) = tenant_users(&app).await;
+    create_user(&app, &users, "Ana López", "ana").await;
+    let page = app.get(&users).await;
+    for (typed, message) in [
+        (
+            "ana@fabrikam.com",
+            "El nombre de usuario debe estar en el dominio del tenant.",
+        ),
+        (
+            "ana lopez",
+            "Usa letras, dígitos, puntos, guiones o guiones bajos antes de la @ (máximo 64).",
+        ),
+        (
+            "ANA@contoso.onmicrosoft.com",
+            "Ya hay un usuario con este nombre en el tenant.",
+        ),
+    ] {
+        let refused = app
+            .submit(
+                &page
+                    .form("#new-user")
+                    .set("display_name", "Otra Ana")
+                    .set("user_name", typed),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{typed}");
+        assert_eq!(refused.text("#e-user_name"), message);
+        assert_eq!(
+            refused.attr("#f-user_name", "value").as_deref(),
+            Some(typed)
+        );
+        assert_eq!(
+            refused.attr("#f-display_name", "value").as_deref(),
+            Some("Otra Ana")
+        );
+    }
+    let nameless = app
+        .submit(&page.form("#new-user").set("user_name", "luis"))
+        .await;
+    assert_eq!(nameless.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("SELECT count(*) FROM tenant_users").await, 1);
+}
+
+/// A user of the tenant the vendor has made, straight in the database (for the seat rules).
+async fn made_user(app: &TestApp, tenant: Uuid, name: &str) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO tenant_users (reseller_id, tenant_id, user_name, display_name,
+                                   usage_location, status, vendor_ref)
+         SELECT reseller_id, id, $2 || '@' || domain, $2, 'MX', 'active', 'ref-' || $2
+         FROM customer_tenants WHERE id = $1 RETURNING id",
+    )
+    .bind(tenant)
+    .bind(name)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn two_assignments_at_once_never_take_more_licences_than_seats() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, subscription) = bought(&app, "1").await;
+    let (tenant, users) = tenant_users(&app).await;
+    let a = made_user(&app, tenant, "ana").await;
+    let b = made_user(&app, tenant, "luis").await;
+    let form = |page: &Page| page.form(&format!("#licence-{subscription} form.assign"));
+    let (pa, pb) = (
+        app.get(&format!("{users}/{a}")).await,
+        app.get(&format!("{users}/{b}")).await,
+    );
+    let (fa, fb) = (form(&pa), form(&pb));
+    let (ra, rb) = tokio::join!(app.submit(&fa), app.submit(&fb));
+    let mut statuses = [ra.status, rb.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let refused = if ra.status == StatusCode::CONFLICT {
+        &ra
+    } else {
+        &rb
+    };
+    assert_eq!(
+        refused.text("#change-problem"),
+        "Todas las licencias de esta suscripción están asignadas: agrega licencias o quita una asignación primero."
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM licence_assignments").await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT assigned::bigint FROM subscriptions")
+            .await,
+        1
+    );
+    // With every seat taken, the other user's page offers no assignment.
+    let holder: Uuid = sqlx::query_scalar("SELECT tenant_user_id FROM licence_assignments")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let other = if holder == a { b } else { a };
+    let full = app.get(&format!("{users}/{other}")).await;
+    assert!(
+        full.texts(&format!("#licence-{subscription} form.assign"))
+            .is_empty()
+    );
+    assert_eq!(
+        full.text(&format!("#licence-{subscription} .seats")),
+        "1 de 1 licencias asignadas"
+    );
+}
+
+#[tokio::test]
+async fn seats_are_not_reduced_below_the_licences_assigned() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, subscription) = bought(&app, "10").await;
+    let (tenant, _) = tenant_users(&app).await;
+    for n in 0..7 {
+        let user = made_user(&app, tenant, &format!("user{n}")).await;
+        sqlx::query(
+            "INSERT INTO licence_assignments (reseller_id, subscription_id, tenant_user_id, status)
+             SELECT reseller_id, $1, $2, 'assigned' FROM subscriptions WHERE id = $1",
+        )
+        .bind(subscription)
+        .bind(user)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    let batch: Uuid = sqlx::query_scalar("SELECT id FROM seat_batches")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let refused = preview(
+        &app,
+        subscription,
+        &format!("#batch-{batch} form"),
+        Some("5"),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text("main")
+            .contains("Hay 7 licencias asignadas a usuarios: quita primero 2"),
+        "{}",
+        refused.text("main")
+    );
+    let fine = preview(
+        &app,
+        subscription,
+        &format!("#batch-{batch} form"),
+        Some("3"),
+    )
+    .await;
+    assert_eq!(fine.status, StatusCode::OK);
+    // Straight in the database, five more than the three free seats: never beyond ten.
+    for n in 7..12 {
+        let user = made_user(&app, tenant, &format!("user{n}")).await;
+        let _ = sqlx::query(
+            "INSERT INTO licence_assignments (reseller_id, subscription_id, tenant_user_id)
+             SELECT reseller_id, $1, $2 FROM subscriptions WHERE id = $1",
+        )
+        .bind(subscription)
+        .bind(user)
+        .execute(&app.db)
+        .await;
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM licence_assignments").await,
+        10
+    );
+}
+
+#[tokio::test]
+async fn another_resellers_tenant_users_and_subscriptions_answer_404_and_billing_only_reads() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, subscription) = bought(&app, "10").await;
+    let (tenant, users) = tenant_users(&app).await;
+    let ana = made_user(&app, tenant, "ana").await;
+    let user_page = format!("{users}/{ana}");
+
+    let (_, beta, landed) = app.beta_owner_elsewhere().await;
+    for path in [users.as_str(), user_page.as_str()] {
+        let p = app.get_with(&beta, path).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let forged = FormData {
+        action: format!("{user_page}/changes"),
+        fields: vec![
+            ("csrf_token".into(), landed.csrf_token()),
+            ("kind".into(), "assign".into()),
+            ("subscription".into(), subscription.to_string()),
+        ],
+    };
+    assert_eq!(
+        app.submit_with(&beta, &forged).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Its own user, with another tenant's subscription id: not one of the tenant's.
+    let mine = app.get(&user_page).await;
+    let foreign = FormData {
+        action: format!("{user_page}/changes"),
+        fields: vec![
+            ("csrf_token".into(), mine.csrf_token()),
+            ("kind".into(), "assign".into()),
+            ("subscription".into(), Uuid::new_v4().to_string()),
+        ],
+    };
+    assert_eq!(app.submit(&foreign).await.status, StatusCode::NOT_FOUND);
+    let nonsense = FormData {
+        action: format!("{user_page}/changes"),
+        fields: vec![
+            ("csrf_token".into(), mine.csrf_token()),
+            ("kind".into(), "promote".into()),
+        ],
+    };
+    assert_eq!(app.submit(&nonsense).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.count("SELECT count(*) FROM licence_changes").await, 0);
+
+    // A billing user reads the users but is offered no change, and cannot post one.
+    let r: Uuid = sqlx::query_scalar("SELECT reseller_id FROM customer_tenants")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let billing = app.user(Some(r), "billing@alfa.example", "billing").await;
+    let (reader, _) = app.sign_in_elsewhere(&billing).await;
+    let page = app.get_with(&reader, &user_page).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.texts("form.assign").is_empty());
+    assert!(
+        app.get_with(&reader, &users)
+            .await
+            .texts("#new-user")
+            .is_empty()
+    );
+    let token = page.csrf_token();
+    let attempt = FormData {
+        action: format!("{user_page}/changes"),
+        fields: vec![
+            ("csrf_token".into(), token),
+            ("kind".into(), "assign".into()),
+            ("subscription".into(), subscription.to_string()),
+        ],
+    };
+    assert_eq!(
+        app.submit_with(&reader, &attempt).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
