@@ -96,7 +96,16 @@ pub struct ResellerUser {
     pub reseller_id: Uuid,
 }
 
+/// Who may change subscriptions and their licences (billing users read them).
+pub const CHANGERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];
+
 impl ResellerUser {
+    /// Whether this user may change subscriptions and licences now (a suspended reseller's
+    /// users read only).
+    pub fn may_change(&self) -> bool {
+        CHANGERS.contains(&self.user.role) && self.user.reseller_suspended.is_none()
+    }
+
     /// Whose a download is (its fair share of the instance's streamed exports).
     pub fn download_owner(&self) -> crate::web::download::Owner {
         crate::web::download::Owner {

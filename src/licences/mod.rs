@@ -8,3 +8,21 @@ pub mod routes;
 pub mod rules;
 pub mod store;
 pub mod view;
+
+/// The licences section of subscription `id`'s page (none when its tenant is not known).
+pub async fn on_subscription(
+    tx: &mut sqlx::PgConnection,
+    ctx: &crate::web::PageCtx,
+    reseller_id: uuid::Uuid,
+    id: uuid::Uuid,
+    full: bool,
+) -> sqlx::Result<Option<view::SubscriptionLicences>> {
+    let Some(tenant) = store::tenant_of_subscription(tx, reseller_id, id).await? else {
+        return Ok(None);
+    };
+    let holders = store::holders(tx, reseller_id, id).await?;
+    let candidates = store::candidates(tx, reseller_id, tenant.id, id).await?;
+    Ok(Some(view::subscription_licences(
+        ctx, &tenant, holders, candidates, full,
+    )))
+}

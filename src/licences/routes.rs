@@ -21,7 +21,6 @@ use crate::licences::rules::{self, LicenceChangeKind};
 use crate::licences::store::{self, Refused, Tenant};
 use crate::licences::{changes, view};
 use crate::partners::rules::required;
-use crate::subscriptions::changes::may_change;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash;
 use crate::web::forms::{Choice, Form};
@@ -42,6 +41,7 @@ pub fn router() -> Router<AppState> {
             "/customers/{customer}/tenants/{tenant}/users/{user}/changes",
             post(change),
         )
+        .route("/subscriptions/{id}/licences", post(change_holder))
 }
 
 #[derive(Deserialize, Default)]
@@ -126,7 +126,7 @@ async fn render_list(
         rows: view::lines(&ctx, found.rows),
         ready: tenant.tenant_ref.is_some(),
         tenant: view::tenant(&ctx, &tenant),
-        can_change: may_change(me),
+        can_change: me.may_change(),
         locations: locations(&ctx, chosen.or(Some(tenant.country.as_str()))),
         q,
         form,
@@ -195,7 +195,7 @@ async fn create(
     Path((customer, tenant_id)): Path<(Uuid, Uuid)>,
     Form(form): Form<NewUserForm>,
 ) -> AppResult<Response> {
-    if !may_change(&me) {
+    if !me.may_change() {
         return Err(AppError::Forbidden);
     }
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
@@ -293,13 +293,19 @@ async fn render_user(
     let user = found.ok_or(AppError::NotFound)?;
     let licensable = store::licensable(&mut tx, me.reseller_id, &tenant, user.id).await?;
     let history = store::history(&mut tx, me.reseller_id, user.id).await?;
-    let sealed = store::take_password(&mut tx, me.reseller_id, user.id, me.user.id).await?;
+    // Taken only once the user read here is made (its password was sealed in the same
+    // transaction): a page that still says "being created" reloads and would lose it.
+    let sealed = if user.status == rules::UserStatus::Creating {
+        None
+    } else {
+        store::take_password(&mut tx, me.reseller_id, user.id, me.user.id).await?
+    };
     tx.commit().await?;
     let password = match sealed {
         Some(s) => Some(String::from_utf8_lossy(&state.secrets.open(&s)?).into_owned()),
         None => None,
     };
-    let can_change = may_change(me);
+    let can_change = me.may_change();
     let (status, problem) = problem.map_or((StatusCode::OK, None), |(s, p)| (s, Some(p)));
     let page = UserPage {
         licences: view::licences(
@@ -344,7 +350,7 @@ async fn change(
     Path(ids): Path<(Uuid, Uuid, Uuid)>,
     Form(form): Form<ChangeForm>,
 ) -> AppResult<Response> {
-    if !may_change(&me) {
+    if !me.may_change() {
         return Err(AppError::Forbidden);
     }
     let kind = LicenceChangeKind::from_code(&form.kind)
@@ -388,4 +394,59 @@ fn refusal_key(refused: Refused) -> &'static str {
         Refused::NoFreeSeat => "vendor_error.no_free_seat",
         Refused::NotLicensable => "licences.refused_not_licensable",
     }
+}
+
+#[derive(Deserialize)]
+struct HolderForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    user: String,
+}
+
+/// A licence given or taken back from the subscription's page.
+async fn change_holder(
+    State(state): State<AppState>,
+    session: Session,
+    me: ResellerUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<Uuid>,
+    Form(form): Form<HolderForm>,
+) -> AppResult<Response> {
+    if !me.may_change() {
+        return Err(AppError::Forbidden);
+    }
+    let kind = LicenceChangeKind::from_code(&form.kind)
+        .filter(|k| matches!(k, LicenceChangeKind::Assign | LicenceChangeKind::Unassign))
+        .ok_or(AppError::BadRequest)?;
+    let user_id = Uuid::parse_str(&form.user).map_err(|_| AppError::BadRequest)?;
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let tenant = store::tenant_of_subscription(&mut tx, me.reseller_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let found = store::user(&mut tx, me.reseller_id, tenant.id, user_id, true).await?;
+    let user = found.ok_or(AppError::NotFound)?;
+    let back = format!("/subscriptions/{id}");
+    let recorded = store::record(
+        &mut tx,
+        me.reseller_id,
+        &tenant,
+        &user,
+        kind,
+        Some(id),
+        me.user.id,
+    )
+    .await?;
+    let change_id = match recorded {
+        Ok(change_id) => change_id,
+        Err(Refused::NotLicensable) => return Err(AppError::NotFound),
+        Err(refused) => {
+            drop(tx);
+            flash::push(&session, flash::Level::Error, refusal_key(refused), &[]).await;
+            return Ok(page::see_other(&back));
+        }
+    };
+    changes::queue(&mut tx, me.reseller_id, change_id).await?;
+    let entry = entry(&me, ip, user.id, change_id, kind, Some(id));
+    flash::done(tx, &session, entry, "licences.sent", &[], &back).await
 }

@@ -50,6 +50,97 @@ pub async fn tenant(
     .await
 }
 
+/// The tenant whose users hold the licences of subscription `id`.
+pub async fn tenant_of_subscription(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Tenant>> {
+    sqlx::query_as!(
+        Tenant,
+        r#"SELECT t.id, t.customer_id, c.legal_name AS customer, c.country::text AS "country!",
+                  t.vendor AS "vendor: VendorCode", t.domain, t.tenant_ref
+           FROM subscriptions s
+           JOIN customer_tenants t ON t.reseller_id = s.reseller_id
+                AND t.customer_id = s.customer_id AND t.vendor = s.vendor
+                AND t.domain = s.tenant_domain
+           JOIN customers c ON c.reseller_id = t.reseller_id AND c.id = t.customer_id
+           WHERE s.reseller_id = $1 AND s.id = $2"#,
+        reseller_id,
+        id,
+    )
+    .fetch_optional(tx)
+    .await
+}
+
+/// A user holding (or being given, or losing) a licence of a subscription.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub id: Uuid,
+    pub display_name: String,
+    pub user_name: String,
+    pub status: AssignmentStatus,
+}
+
+/// The users holding a licence of subscription `id`, by name.
+pub async fn holders(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Vec<Holder>> {
+    sqlx::query_as!(
+        Holder,
+        r#"SELECT u.id, u.display_name, u.user_name::text AS "user_name!",
+                  a.status AS "status: AssignmentStatus"
+           FROM licence_assignments a
+           JOIN tenant_users u ON u.reseller_id = a.reseller_id AND u.id = a.tenant_user_id
+           WHERE a.reseller_id = $1 AND a.subscription_id = $2
+           ORDER BY u.display_name, u.id"#,
+        reseller_id,
+        id,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// A user of the tenant who could be given a licence of a subscription.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: Uuid,
+    pub display_name: String,
+    pub user_name: String,
+}
+
+/// How many users the "add a user" choice offers at most (more: from the users' page).
+pub const CANDIDATES: i64 = 500;
+
+/// The tenant's users the vendor has made, with no change waiting and no licence of
+/// subscription `id`, by name.
+pub async fn candidates(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Vec<Candidate>> {
+    sqlx::query_as!(
+        Candidate,
+        r#"SELECT u.id, u.display_name, u.user_name::text AS "user_name!"
+           FROM tenant_users u
+           WHERE u.reseller_id = $1 AND u.tenant_id = $2 AND u.status IN ('active', 'blocked')
+             AND u.pending_change IS NULL
+             AND NOT EXISTS (SELECT 1 FROM licence_assignments a
+                             WHERE a.reseller_id = u.reseller_id AND a.tenant_user_id = u.id
+                               AND a.subscription_id = $3)
+           ORDER BY u.display_name, u.id LIMIT $4"#,
+        reseller_id,
+        tenant_id,
+        id,
+        CANDIDATES,
+    )
+    .fetch_all(tx)
+    .await
+}
+
 /// A user on the tenant's list.
 #[derive(Debug, Clone)]
 pub struct UserRow {

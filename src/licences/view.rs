@@ -171,3 +171,58 @@ pub fn history(ctx: &PageCtx, rows: Vec<HistoryRow>) -> Vec<HistoryLine> {
         })
         .collect()
 }
+
+/// The licences section of a subscription's page: who holds them, and who could.
+pub struct SubscriptionLicences {
+    pub users_link: String,
+    pub holders: Vec<HolderLine>,
+    pub candidates: Vec<CandidateLine>,
+    /// Every seat has its licence.
+    pub full: bool,
+}
+
+pub struct HolderLine {
+    pub id: Uuid,
+    pub link: String,
+    pub display_name: String,
+    pub user_name: String,
+    pub status_label: String,
+    pub removable: bool,
+}
+
+pub struct CandidateLine {
+    pub id: Uuid,
+    pub label: String,
+}
+
+pub fn subscription_licences(
+    ctx: &PageCtx,
+    tenant: &Tenant,
+    holders: Vec<crate::licences::store::Holder>,
+    candidates: Vec<crate::licences::store::Candidate>,
+    full: bool,
+) -> SubscriptionLicences {
+    let users_link = users_link(tenant);
+    SubscriptionLicences {
+        holders: holders
+            .into_iter()
+            .map(|h| HolderLine {
+                link: format!("{users_link}/{}", h.id),
+                id: h.id,
+                status_label: ctx.t(h.status.key()),
+                removable: h.status == AssignmentStatus::Assigned,
+                display_name: h.display_name,
+                user_name: h.user_name,
+            })
+            .collect(),
+        candidates: candidates
+            .into_iter()
+            .map(|c| CandidateLine {
+                id: c.id,
+                label: format!("{} ({})", c.display_name, c.user_name),
+            })
+            .collect(),
+        full,
+        users_link,
+    }
+}

@@ -7,21 +7,12 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::identity::Role;
 use crate::jobs::{JobError, JobKind, Worker};
 use crate::subscriptions::rules::{self, Asked, ChangeKind, ChangeStatus, Current, Plan, Refusal};
 use crate::subscriptions::store::{self, Detail};
 use crate::vendors::{
     ChangeRequest, VendorChange, VendorError, VendorErrorCode, rules as vendor_rules,
 };
-
-/// Who may change subscriptions (billing users read them).
-pub const CHANGERS: [Role; 3] = [Role::Owner, Role::Admin, Role::Sales];
-
-/// Whether `me` may change subscriptions and licences now (a suspended reseller reads only).
-pub fn may_change(me: &crate::identity::ResellerUser) -> bool {
-    CHANGERS.contains(&me.user.role) && me.user.reseller_suspended.is_none()
-}
 
 /// The vendor job of one change.
 #[derive(Debug, Serialize, Deserialize)]

@@ -50,6 +50,7 @@ struct ShowPage {
     can_change: bool,
     placed: Placed,
     targets: Targets,
+    licences: Option<crate::licences::view::SubscriptionLicences>,
 }
 
 /// The subscription's page, with `problem` (and what was typed) when a change was refused.
@@ -68,8 +69,11 @@ async fn show_page(
     let now = time::OffsetDateTime::now_utc();
     let context = changes::context(&mut tx, me.reseller_id, &subscription, now.date()).await?;
     let history = store::history(&mut tx, me.reseller_id, id, HISTORY).await?;
+    let full = subscription.assigned >= subscription.quantity;
+    let licences =
+        crate::licences::on_subscription(&mut tx, &ctx, me.reseller_id, id, full).await?;
     tx.commit().await?;
-    let can_change = may_change(me);
+    let can_change = me.may_change();
     let (status, problem) = match problem {
         Some((status, p)) => (status, Some(p)),
         None => (StatusCode::OK, None),
@@ -83,14 +87,11 @@ async fn show_page(
         facts: view::facts(&ctx, &subscription),
         can_change,
         placed,
+        licences,
         ctx,
     };
     Ok(page::render(status, &page))
 }
-
-/// Whether this user may change subscriptions now (billing users read; a suspended reseller
-/// changes nothing).
-use crate::subscriptions::changes::may_change;
 
 async fn show(
     State(state): State<AppState>,
@@ -117,7 +118,7 @@ async fn preview(
     Path(id): Path<Uuid>,
     Query(form): Query<ChangeForm>,
 ) -> AppResult<Response> {
-    if !may_change(&me) {
+    if !me.may_change() {
         return Err(AppError::Forbidden);
     }
     let asked = match form.asked() {
@@ -176,7 +177,7 @@ async fn change(
     Path(id): Path<Uuid>,
     Form(form): Form<ChangeForm>,
 ) -> AppResult<Response> {
-    if !may_change(&me) {
+    if !me.may_change() {
         return Err(AppError::Forbidden);
     }
     let (asked, version) = match (form.asked(), form.version()) {

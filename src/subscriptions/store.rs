@@ -27,6 +27,8 @@ pub struct SubscriptionRow {
     pub name_en: String,
     pub name_pt: String,
     pub quantity: i32,
+    /// Licences assigned to the tenant's users.
+    pub assigned: i32,
     pub term: Term,
     pub billing: Billing,
     pub start_date: time::Date,
@@ -243,6 +245,7 @@ struct Listed {
     name_en: String,
     name_pt: String,
     quantity: i32,
+    assigned: i32,
     term: Term,
     billing: Billing,
     start_date: time::Date,
@@ -254,7 +257,7 @@ struct Listed {
 }
 
 const LISTED: &str = "SELECT s.id, s.customer_id, c.legal_name AS customer, p.sku, p.name_es,
-        p.name_en, p.name_pt, s.quantity, s.term, s.billing, s.start_date, s.end_date,
+        p.name_en, p.name_pt, s.quantity, s.assigned, s.term, s.billing, s.start_date, s.end_date,
         s.auto_renew, s.status, s.vendor_ref, s.created_at FROM (SELECT s.*";
 
 const JOINED: &str =
@@ -305,6 +308,7 @@ impl Listed {
             name_en: self.name_en,
             name_pt: self.name_pt,
             quantity: self.quantity,
+            assigned: self.assigned,
             term: self.term,
             billing: self.billing,
             start_date: self.start_date,

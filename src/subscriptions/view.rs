@@ -21,6 +21,8 @@ pub struct SubscriptionView {
     pub dates: String,
     pub status: String,
     pub renewal: String,
+    /// "7 assigned".
+    pub assigned: String,
 }
 
 pub fn rows(ctx: &PageCtx, subs: Vec<SubscriptionRow>) -> Vec<SubscriptionView> {
@@ -34,6 +36,13 @@ pub fn rows(ctx: &PageCtx, subs: Vec<SubscriptionRow>) -> Vec<SubscriptionView> 
                 crate::i18n::format_date(ctx.locale, s.end_date)
             ),
             status: ctx.t(s.status.key()),
+            assigned: ctx.t_with(
+                "licences.assigned_short",
+                &[(
+                    "assigned",
+                    &crate::i18n::format_integer(ctx.locale, s.assigned as i64),
+                )],
+            ),
             renewal: ctx.t(if s.auto_renew {
                 "subscriptions.auto_renew_on"
             } else {

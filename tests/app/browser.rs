@@ -646,20 +646,27 @@ async fn failed_order_is_explained_and_staff_retry_it_in_english() {
     assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 1);
 }
 
+/// A reseller's owner whose customer bought 10 seats of Business Standard (the worker
+/// provisioned them): the owner, the customer and the subscription.
+async fn ten_seats_bought(app: &TestApp) -> (TestUser, uuid::Uuid, uuid::Uuid) {
+    let (_, owner, customer) = crate::orders::setup(app, "contoso.onmicrosoft.com").await;
+    app.sign_in(&owner).await;
+    let cart = crate::orders::add_to_cart(app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
+    let order = crate::orders::order_id(&app.submit(&cart.form("form.place-order")).await);
+    crate::orders::wait_status(app, order, "completed").await;
+    let id = sqlx::query_scalar("SELECT id FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    (owner, customer, id)
+}
+
 /// J6 in a browser: five seats added (the preview's charge and deadline read before
 /// confirming), two of them reduced the same day for a refund, auto-renew turned off, each
 /// step in the history once the vendor answered (the page updates itself meanwhile).
 async fn manage_subscription(lang: &str, seats: &str, history: &[&str]) {
     let app = TestApp::spawn().await;
-    let (_, owner, customer) = crate::orders::setup(&app, "contoso.onmicrosoft.com").await;
-    app.sign_in(&owner).await;
-    let cart = crate::orders::add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
-    let order = crate::orders::order_id(&app.submit(&cart.form("form.place-order")).await);
-    crate::orders::wait_status(&app, order, "completed").await;
-    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM subscriptions")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let (owner, _, id) = ten_seats_bought(&app).await;
     let Some(browser) = Browser::start(lang).await else {
         return;
     };
@@ -731,4 +738,56 @@ async fn j6_manage_a_subscription_in_english() {
         ],
     )
     .await;
+}
+
+/// J6 "Users and licenses" in a browser: from the customer's tenant, a new user (its temporary
+/// password shown once the vendor made it) gets a licence of the tenant's subscription, which
+/// the subscription's page counts.
+async fn users_and_licences(lang: &str, texts: [&str; 3]) {
+    let app = TestApp::spawn().await;
+    let (owner, customer, id) = ten_seats_bought(&app).await;
+    let Some(browser) = Browser::start(lang).await else {
+        return;
+    };
+    sign_in(&app, &browser, &owner).await;
+    browser
+        .goto(&app.url(&format!("/customers/{customer}")))
+        .await;
+    browser.click("a.tenant-users").await;
+    browser.wait_url("/users").await;
+    browser.fill("#f-display_name", "Ana López").await;
+    browser.fill("#f-user_name", "ana").await;
+    browser.snap(&format!("licences-{lang}-1-new-user")).await;
+    browser.submit("#new-user").await;
+    // The page updates itself until the vendor made the user, then shows its password once.
+    browser.wait_text("#user-status", |t| t == texts[0]).await;
+    let password = browser
+        .wait_text("#password-value", |t| t.chars().count() == 16)
+        .await;
+    assert_eq!(password.chars().count(), 16);
+    browser.snap(&format!("licences-{lang}-2-created")).await;
+    browser.submit(&format!("#licence-{id} form.assign")).await;
+    browser
+        .wait_text(&format!("#licence-{id} .held"), |t| t == texts[1])
+        .await;
+    browser
+        .goto(&app.url(&format!("/subscriptions/{id}")))
+        .await;
+    let assigned = browser.wait_text("#assigned", |t| t == texts[2]).await;
+    assert_eq!(assigned, texts[2]);
+    browser.scroll_to("#licence-holders").await;
+    browser
+        .snap(&format!("licences-{lang}-3-subscription"))
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn j6_users_and_licences_in_spanish() {
+    users_and_licences("es", ["Activo", "Asignada", "1 de 10 licencias asignadas"]).await;
+}
+
+#[tokio::test]
+async fn j6_users_and_licences_in_english() {
+    users_and_licences("en", ["Active", "Assigned", "1 of 10 seats assigned"]).await;
 }

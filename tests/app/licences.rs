@@ -98,6 +98,31 @@ async fn j6_a_user_is_created_given_a_licence_blocked_and_deleted_through_the_ve
         list.text(&format!("#user-{ana} .licences")),
         "Microsoft 365 Business Standard"
     );
+    // The subscription's page lists who holds its licences; the list says how many.
+    assert_eq!(
+        shown.text(&format!("#holder-{ana} td:nth-child(2)")),
+        "ana.lopez@contoso.onmicrosoft.com"
+    );
+    let listed = app.get("/subscriptions").await;
+    assert_eq!(listed.text("#subscriptions .assigned"), "Asignadas: 1");
+
+    // From the subscription's page: a second user gets a licence, then gives it back.
+    let (luis, _) = create_user(&app, &users, "Luis Pérez", "luis").await;
+    let shown = app.get(&format!("/subscriptions/{subscription}")).await;
+    let given = app
+        .submit(&shown.form("#add-holder").set("user", &luis.to_string()))
+        .await;
+    assert_eq!(given.path(), format!("/subscriptions/{subscription}"));
+    drain(&app).await;
+    let shown = app.get(&given.path()).await;
+    assert_eq!(shown.text("#assigned"), "2 de 10 licencias asignadas");
+    let back = app
+        .submit(&shown.form(&format!("#holder-{luis} form.unassign")))
+        .await;
+    drain(&app).await;
+    let shown = app.get(&back.path()).await;
+    assert_eq!(shown.text("#assigned"), "1 de 10 licencias asignadas");
+    assert!(shown.texts(&format!("#holder-{luis}")).is_empty());
 
     // Blocked and unblocked at the vendor.
     let blocked = app.submit(&page.form("#block")).await;
@@ -122,9 +147,9 @@ async fn j6_a_user_is_created_given_a_licence_blocked_and_deleted_through_the_ve
     assert_eq!(app.count("SELECT count(*) FROM sandbox_licences").await, 0);
     assert_eq!(
         app.count("SELECT count(*) FROM sandbox_tenant_users").await,
-        0
+        1
     );
-    assert_eq!(app.audited("tenant_user_change_requested").await, 5);
+    assert_eq!(app.audited("tenant_user_change_requested").await, 8);
 }
 
 #[tokio::test]

@@ -1436,7 +1436,7 @@ async fn the_list_pages_by_keyset_in_each_sort_forwards_and_back() {
     let (pages, _) = app.walk_pages("/subscriptions?sort=seats", ROWS).await;
     let page = app.get("/subscriptions?sort=seats").await;
     let seats: Vec<i32> = page
-        .texts("#subscriptions tbody tr td:nth-child(3)")
+        .texts("#subscriptions tbody tr td:nth-child(3) .seats")
         .iter()
         .map(|n| n.parse().unwrap())
         .collect();
