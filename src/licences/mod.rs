@@ -9,6 +9,9 @@ pub mod rules;
 pub mod store;
 pub mod view;
 
+/// How many licence changes a subscription's page shows (the latest).
+const SUBSCRIPTION_HISTORY: i64 = 20;
+
 /// The licences section of subscription `id`'s page (none when its tenant is not known).
 pub async fn on_subscription(
     tx: &mut sqlx::PgConnection,
@@ -22,7 +25,8 @@ pub async fn on_subscription(
     };
     let holders = store::holders(tx, reseller_id, id).await?;
     let candidates = store::candidates(tx, reseller_id, tenant.id, id).await?;
+    let history = store::subscription_history(tx, reseller_id, id, SUBSCRIPTION_HISTORY).await?;
     Ok(Some(view::subscription_licences(
-        ctx, &tenant, holders, candidates, full,
+        ctx, &tenant, holders, candidates, history, full,
     )))
 }

@@ -43,6 +43,40 @@ crate::text_enum! {
     }
 }
 
+/// How long seats stay unassigned before the portal suggests fewer at renewal.
+pub const IDLE_SEATS_AFTER: time::Duration = time::Duration::days(30);
+
+/// Where a subscription's licences stand against its seats, when it needs the reseller's eye.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alignment {
+    /// More licences assigned than seats (the vendor reduced them): remove `by` or add seats.
+    Over { by: i32 },
+    /// `seats` seats unassigned, with nothing assigned, removed or added for
+    /// [`IDLE_SEATS_AFTER`]: fewer at renewal?
+    Idle { seats: i32 },
+}
+
+/// The alignment of `assigned` licences on `seats` seats whose licences and seats last changed
+/// at `quiet_since`, at `now`.
+pub fn alignment(
+    seats: i32,
+    assigned: i32,
+    quiet_since: time::OffsetDateTime,
+    now: time::OffsetDateTime,
+) -> Option<Alignment> {
+    if assigned > seats {
+        return Some(Alignment::Over {
+            by: assigned - seats,
+        });
+    }
+    if assigned < seats && now - quiet_since >= IDLE_SEATS_AFTER {
+        return Some(Alignment::Idle {
+            seats: seats - assigned,
+        });
+    }
+    None
+}
+
 /// The longest local part of a user name (before the `@`), as in an e-mail address.
 const LOCAL_PART_MAX: usize = 64;
 
@@ -74,6 +108,28 @@ pub fn user_name(typed: &str, domain: &str) -> Result<String, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn seats_idle_for_thirty_days_or_fewer_than_the_licences_are_pointed_out() {
+        let now = datetime!(2026-12-01 12:00 UTC);
+        let long_ago = datetime!(2026-10-31 12:00 UTC);
+        let lately = datetime!(2026-11-20 12:00 UTC);
+        assert_eq!(
+            alignment(10, 7, long_ago, now),
+            Some(Alignment::Idle { seats: 3 })
+        );
+        assert_eq!(alignment(10, 7, lately, now), None);
+        assert_eq!(alignment(10, 10, long_ago, now), None);
+        assert_eq!(
+            alignment(10, 12, lately, now),
+            Some(Alignment::Over { by: 2 })
+        );
+        assert_eq!(
+            alignment(10, 0, datetime!(2026-11-01 12:00 UTC), now),
+            Some(Alignment::Idle { seats: 10 })
+        );
+    }
 
     #[test]
     fn a_user_name_is_in_the_tenants_domain_and_well_formed() {

@@ -371,6 +371,42 @@ pub async fn history(
     .await
 }
 
+/// The latest licence changes of subscription `id` (who got or lost one), for its page.
+pub async fn subscription_history(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    id: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<SubscriptionHistoryRow>> {
+    sqlx::query_as!(
+        SubscriptionHistoryRow,
+        r#"SELECT c.kind AS "kind: LicenceChangeKind", c.status AS "status: LicenceChangeStatus",
+                  c.error AS "error: VendorErrorCode", u.display_name AS "user?",
+                  a.name AS "actor?", c.requested_at
+           FROM licence_changes c
+           LEFT JOIN tenant_users u ON u.reseller_id = c.reseller_id AND u.id = c.tenant_user_id
+           LEFT JOIN users a ON a.id = c.actor_id
+           WHERE c.reseller_id = $1 AND c.subscription_id = $2
+           ORDER BY c.requested_at DESC LIMIT $3"#,
+        reseller_id,
+        id,
+        limit,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct SubscriptionHistoryRow {
+    pub kind: LicenceChangeKind,
+    pub status: LicenceChangeStatus,
+    pub error: Option<VendorErrorCode>,
+    /// None once the user was deleted.
+    pub user: Option<String>,
+    pub actor: Option<String>,
+    pub requested_at: OffsetDateTime,
+}
+
 /// A new user of the tenant, as the form gave it.
 pub struct NewUser<'a> {
     pub user_name: &'a str,

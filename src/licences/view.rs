@@ -179,6 +179,8 @@ pub struct SubscriptionLicences {
     pub candidates: Vec<CandidateLine>,
     /// Every seat has its licence.
     pub full: bool,
+    /// The latest licences given and taken back.
+    pub history: Vec<HistoryLine>,
 }
 
 pub struct HolderLine {
@@ -200,10 +202,25 @@ pub fn subscription_licences(
     tenant: &Tenant,
     holders: Vec<crate::licences::store::Holder>,
     candidates: Vec<crate::licences::store::Candidate>,
+    history: Vec<crate::licences::store::SubscriptionHistoryRow>,
     full: bool,
 ) -> SubscriptionLicences {
     let users_link = users_link(tenant);
     SubscriptionLicences {
+        history: history
+            .into_iter()
+            .map(|h| {
+                let who = h.user.unwrap_or_else(|| ctx.t("licences.deleted_user"));
+                HistoryLine {
+                    at: ctx.moment(h.requested_at),
+                    what: format!("{} · {who}", ctx.t(h.kind.key())),
+                    status: h.status.code(),
+                    status_label: ctx.t(h.status.key()),
+                    reason: h.error.map(|e| ctx.t(e.key())),
+                    actor: h.actor.unwrap_or_else(|| "—".into()),
+                }
+            })
+            .collect(),
         holders: holders
             .into_iter()
             .map(|h| HolderLine {

@@ -29,6 +29,8 @@ pub struct SubscriptionRow {
     pub quantity: i32,
     /// Licences assigned to the tenant's users.
     pub assigned: i32,
+    /// When its seats or licences last changed.
+    pub quiet_since: OffsetDateTime,
     pub term: Term,
     pub billing: Billing,
     pub start_date: time::Date,
@@ -246,6 +248,7 @@ struct Listed {
     name_pt: String,
     quantity: i32,
     assigned: i32,
+    quiet_since: OffsetDateTime,
     term: Term,
     billing: Billing,
     start_date: time::Date,
@@ -257,7 +260,13 @@ struct Listed {
 }
 
 const LISTED: &str = "SELECT s.id, s.customer_id, c.legal_name AS customer, p.sku, p.name_es,
-        p.name_en, p.name_pt, s.quantity, s.assigned, s.term, s.billing, s.start_date, s.end_date,
+        p.name_en, p.name_pt, s.quantity, s.assigned,
+        greatest(s.created_at,
+            (SELECT max(b.added_at) FROM seat_batches b
+             WHERE b.reseller_id = s.reseller_id AND b.subscription_id = s.id),
+            (SELECT max(x.requested_at) FROM licence_changes x
+             WHERE x.reseller_id = s.reseller_id AND x.subscription_id = s.id)) AS quiet_since,
+        s.term, s.billing, s.start_date, s.end_date,
         s.auto_renew, s.status, s.vendor_ref, s.created_at FROM (SELECT s.*";
 
 const JOINED: &str =
@@ -309,6 +318,7 @@ impl Listed {
             name_pt: self.name_pt,
             quantity: self.quantity,
             assigned: self.assigned,
+            quiet_since: self.quiet_since,
             term: self.term,
             billing: self.billing,
             start_date: self.start_date,

@@ -21,8 +21,26 @@ pub struct SubscriptionView {
     pub dates: String,
     pub status: String,
     pub renewal: String,
-    /// "7 assigned".
+    /// "Assigned: 7".
     pub assigned: String,
+    /// Seats idle for a month, or fewer than the licences.
+    pub alignment: Option<String>,
+}
+
+/// What the reseller should know about a subscription's licences against its seats.
+pub fn alignment(
+    ctx: &PageCtx,
+    seats: i32,
+    assigned: i32,
+    quiet_since: time::OffsetDateTime,
+) -> Option<String> {
+    use crate::licences::rules::Alignment;
+    let now = time::OffsetDateTime::now_utc();
+    let n = |v: i32| crate::i18n::format_integer(ctx.locale, v as i64);
+    crate::licences::rules::alignment(seats, assigned, quiet_since, now).map(|a| match a {
+        Alignment::Over { by } => ctx.t_with("licences.over_assigned", &[("by", &n(by))]),
+        Alignment::Idle { seats } => ctx.t_with("licences.idle_seats", &[("seats", &n(seats))]),
+    })
 }
 
 pub fn rows(ctx: &PageCtx, subs: Vec<SubscriptionRow>) -> Vec<SubscriptionView> {
@@ -36,6 +54,7 @@ pub fn rows(ctx: &PageCtx, subs: Vec<SubscriptionRow>) -> Vec<SubscriptionView> 
                 crate::i18n::format_date(ctx.locale, s.end_date)
             ),
             status: ctx.t(s.status.key()),
+            alignment: alignment(ctx, s.quantity, s.assigned, s.quiet_since),
             assigned: ctx.t_with(
                 "licences.assigned_short",
                 &[(
@@ -67,6 +86,8 @@ pub struct Facts {
     pub quantity: i32,
     /// "7 of 10 seats assigned".
     pub assigned: String,
+    /// Seats idle for a month, or fewer than the licences.
+    pub alignment: Option<String>,
     pub term: String,
     pub dates: String,
     pub renewal: String,
@@ -105,6 +126,7 @@ pub fn facts(ctx: &PageCtx, s: &Detail) -> Facts {
         tenant_domain: s.tenant_domain.clone(),
         vendor_ref: s.vendor_ref.clone(),
         quantity: s.quantity,
+        alignment: alignment(ctx, s.quantity, s.assigned, s.quiet_since),
         assigned: {
             let n = |v: i32| crate::i18n::format_integer(ctx.locale, v as i64);
             ctx.t_with(

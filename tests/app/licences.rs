@@ -123,6 +123,15 @@ async fn j6_a_user_is_created_given_a_licence_blocked_and_deleted_through_the_ve
     let shown = app.get(&back.path()).await;
     assert_eq!(shown.text("#assigned"), "1 de 10 licencias asignadas");
     assert!(shown.texts(&format!("#holder-{luis}")).is_empty());
+    let changes = shown.texts("#licence-history tbody tr td:nth-child(2)");
+    assert_eq!(
+        changes,
+        [
+            "Licencia quitada · Luis Pérez",
+            "Licencia asignada · Luis Pérez",
+            "Licencia asignada · Ana López"
+        ]
+    );
 
     // Blocked and unblocked at the vendor.
     let blocked = app.submit(&page.form("#block")).await;
@@ -267,6 +276,44 @@ async fn two_assignments_at_once_never_take_more_licences_than_seats() {
 }
 
 #[tokio::test]
+async fn seats_left_unassigned_for_thirty_days_are_pointed_out() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, subscription) = bought(&app, "10").await;
+    let page = format!("/subscriptions/{subscription}");
+    assert!(
+        app.get(&page).await.texts("#alignment").is_empty(),
+        "bought today"
+    );
+    for sql in [
+        "UPDATE subscriptions SET created_at = now() - interval '40 days'",
+        "UPDATE seat_batches SET added_at = now() - interval '40 days'",
+    ] {
+        sqlx::query(sql).execute(&app.db).await.unwrap();
+    }
+    let idle = "10 licencias sin asignar hace 30 días: ¿reducir en la renovación?";
+    assert_eq!(app.get(&page).await.text("#alignment"), idle);
+    assert_eq!(
+        app.get("/subscriptions")
+            .await
+            .text("#subscriptions .alignment"),
+        idle
+    );
+    // A licence given lately: not idle any more.
+    let (tenant, _) = tenant_users(&app).await;
+    let user = made_user(&app, tenant, "ana").await;
+    sqlx::query(
+        "INSERT INTO licence_changes (reseller_id, tenant_id, tenant_user_id, subscription_id, kind)
+         SELECT reseller_id, $1, $2, id, 'assign' FROM subscriptions",
+    )
+    .bind(tenant)
+    .bind(user)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    assert!(app.get(&page).await.texts("#alignment").is_empty());
+}
+
+#[tokio::test]
 async fn seats_are_not_reduced_below_the_licences_assigned() {
     let app = TestApp::spawn_with(no_worker()).await;
     let (_, subscription) = bought(&app, "10").await;
@@ -326,6 +373,17 @@ async fn seats_are_not_reduced_below_the_licences_assigned() {
         app.count("SELECT count(*) FROM licence_assignments").await,
         10
     );
+
+    // The vendor took seats back (a change made there): the page and the list say so.
+    sqlx::query("UPDATE subscriptions SET quantity = 8")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let shown = app.get(&format!("/subscriptions/{subscription}")).await;
+    let over = "2 licencias asignadas de más: quítalas o agrega licencias.";
+    assert_eq!(shown.text("#alignment"), over);
+    let listed = app.get("/subscriptions").await;
+    assert_eq!(listed.text("#subscriptions .alignment"), over);
 }
 
 #[tokio::test]

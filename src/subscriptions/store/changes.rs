@@ -28,6 +28,8 @@ pub struct Detail {
     pub quantity: i32,
     /// Licences assigned (or being assigned) to the tenant's users.
     pub assigned: i32,
+    /// When its seats or licences last changed (for seats that stay unassigned).
+    pub quiet_since: time::OffsetDateTime,
     pub term: Term,
     pub billing: Billing,
     pub start_date: time::Date,
@@ -82,7 +84,14 @@ pub async fn detail(
         Detail,
         r#"SELECT s.id, s.customer_id, c.legal_name AS customer, p.sku, p.name_es, p.name_en,
                   p.name_pt, p.min_seats, p.max_seats, s.vendor AS "vendor: VendorCode",
-                  s.tenant_domain, s.quantity, s.assigned, s.term AS "term: Term",
+                  s.tenant_domain, s.quantity, s.assigned,
+                  greatest(s.created_at,
+                      (SELECT max(b.added_at) FROM seat_batches b
+                       WHERE b.reseller_id = s.reseller_id AND b.subscription_id = s.id),
+                      (SELECT max(x.requested_at) FROM licence_changes x
+                       WHERE x.reseller_id = s.reseller_id AND x.subscription_id = s.id))
+                      AS "quiet_since!",
+                  s.term AS "term: Term",
                   s.billing AS "billing: Billing", s.start_date, s.end_date, s.auto_renew,
                   s.status AS "status: SubscriptionStatus",
                   s.suspension_reason AS "suspension: SuspensionReason", s.vendor_ref, s.unit_price,
