@@ -3,6 +3,7 @@
 //! delete, and licences of the tenant's subscriptions assigned and removed, never more than the
 //! seats (the database decides). Every change goes to the vendor through the job queue.
 
+pub mod bulk;
 pub mod changes;
 pub mod routes;
 pub mod rules;
