@@ -64,6 +64,7 @@ crate::text_enum! {
         JobRetried = "job_retried" => "audit.job_retried",
         SubscriptionChangeRequested = "subscription_change_requested" => "audit.subscription_change_requested",
         TenantUserChangeRequested = "tenant_user_change_requested" => "audit.tenant_user_change_requested",
+        LicenceBatchApplied = "licence_batch_applied" => "audit.licence_batch_applied",
     }
 }
 

@@ -104,6 +104,7 @@ crate::text_enum! {
         ProvisionOrder = "provision_order" => "jobs.kind_provision_order",
         ChangeSubscription = "change_subscription" => "jobs.kind_change_subscription",
         ChangeLicences = "change_licences" => "jobs.kind_change_licences",
+        ApplyLicenceBatch = "apply_licence_batch" => "jobs.kind_apply_licence_batch",
         RenewSubscriptions = "renew_subscriptions" => "jobs.kind_renew_subscriptions",
         SendReminders = "send_reminders" => "jobs.kind_send_reminders",
     }
@@ -418,6 +419,10 @@ impl Worker {
                 Ok(data) => crate::licences::changes::abandon(self, data).await,
                 Err(e) => Err(e),
             },
+            Some(JobKind::ApplyLicenceBatch) => match parse(payload) {
+                Ok(data) => crate::licences::bulk::job::abandon(self, data).await,
+                Err(e) => Err(e),
+            },
             Some(JobKind::SendEmail | JobKind::RenewSubscriptions | JobKind::SendReminders)
             | None => Ok(()),
         };
@@ -448,6 +453,10 @@ impl Worker {
             Some(JobKind::ChangeLicences) => {
                 let data: crate::licences::changes::Job = parse(payload)?;
                 crate::licences::changes::run(self, data, last_attempt).await
+            }
+            Some(JobKind::ApplyLicenceBatch) => {
+                let data: crate::licences::bulk::job::Job = parse(payload)?;
+                crate::licences::bulk::job::run(self, data, last_attempt).await
             }
             Some(JobKind::SendReminders) => {
                 let data: crate::subscriptions::reminders::Job = parse(payload)?;

@@ -41,19 +41,28 @@ enum Answer {
 
 /// Asks the vendor for the change and records its answer.
 pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), JobError> {
+    decide(worker, job.reseller_id, job.change_id, last_attempt).await
+}
+
+/// Asks the vendor for change `change_id`, unless it is decided already, and records its
+/// answer (a bulk change's job asks for each of its changes so).
+pub async fn decide(
+    worker: &Worker,
+    reseller_id: Uuid,
+    change_id: Uuid,
+    last_attempt: bool,
+) -> Result<(), JobError> {
     let vendor = worker
         .vendor
         .clone()
         .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("no vendor configured")))?;
-    let mut tx = crate::db::tenant_tx(&worker.db, job.reseller_id)
+    let mut tx = crate::db::tenant_tx(&worker.db, reseller_id)
         .await
         .map_err(JobError::transient)?;
-    let change = store::change(&mut tx, job.reseller_id, job.change_id)
+    let change = store::change(&mut tx, reseller_id, change_id)
         .await
         .map_err(JobError::transient)?
-        .ok_or_else(|| {
-            JobError::Permanent(anyhow::anyhow!("change {} not found", job.change_id))
-        })?;
+        .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("change {change_id} not found")))?;
     tx.commit().await.map_err(JobError::transient)?;
     if change.status != LicenceChangeStatus::Pending {
         return Ok(());
@@ -61,7 +70,7 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
     let key = change.id.to_string();
     let answer = ask(vendor.as_ref(), &change, &key).await;
     let asked = VendorError::settle(answer, last_attempt)?.unwrap_or_else(Answer::Refused);
-    let mut tx = crate::db::tenant_tx(&worker.db, job.reseller_id)
+    let mut tx = crate::db::tenant_tx(&worker.db, reseller_id)
         .await
         .map_err(JobError::transient)?;
     let recorded = match asked {
@@ -73,9 +82,9 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
                 )
             });
             let created = sealed.as_ref().map(|(r, s)| (*r, s.as_slice()));
-            store::apply(&mut tx, job.reseller_id, &change, created).await
+            store::apply(&mut tx, reseller_id, &change, created).await
         }
-        Answer::Refused(code) => store::fail(&mut tx, job.reseller_id, &change, code).await,
+        Answer::Refused(code) => store::fail(&mut tx, reseller_id, &change, code).await,
     }
     .map_err(JobError::transient)?;
     if !recorded {
@@ -137,18 +146,23 @@ pub async fn abandon(worker: &Worker, job: Job) -> Result<(), JobError> {
     let mut tx = crate::db::tenant_tx(&worker.db, job.reseller_id)
         .await
         .map_err(JobError::transient)?;
-    if let Some(change) = store::change(&mut tx, job.reseller_id, job.change_id)
+    give_up(&mut tx, job.reseller_id, job.change_id).await?;
+    tx.commit().await.map_err(JobError::transient)
+}
+
+/// Fails change `change_id` as the vendor unreachable, if it still waits.
+pub async fn give_up(
+    tx: &mut sqlx::PgConnection,
+    reseller_id: Uuid,
+    change_id: Uuid,
+) -> Result<(), JobError> {
+    if let Some(change) = store::change(&mut *tx, reseller_id, change_id)
         .await
         .map_err(JobError::transient)?
     {
-        store::fail(
-            &mut tx,
-            job.reseller_id,
-            &change,
-            VendorErrorCode::Unavailable,
-        )
-        .await
-        .map_err(JobError::transient)?;
+        store::fail(tx, reseller_id, &change, VendorErrorCode::Unavailable)
+            .await
+            .map_err(JobError::transient)?;
     }
-    tx.commit().await.map_err(JobError::transient)
+    Ok(())
 }

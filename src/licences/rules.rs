@@ -43,6 +43,15 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// A file of bulk changes: previewed until applied, then sent to the vendor, then done.
+    pub enum BatchStatus {
+        Draft = "draft" => "licences.batch_draft",
+        Applying = "applying" => "licences.batch_applying",
+        Done = "done" => "licences.batch_done",
+    }
+}
+
 /// How long seats stay unassigned before the portal suggests fewer at renewal.
 pub const IDLE_SEATS_AFTER: time::Duration = time::Duration::days(30);
 

@@ -32,6 +32,19 @@ pub fn attachment(filename: &str, content_type: &'static str, body: impl Into<Bo
     response
 }
 
+/// A CSV file named `filename` with `header` and `rows` (a small one, made whole).
+pub fn csv(
+    filename: &str,
+    header: &[String],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> AppResult<Response> {
+    Ok(attachment(
+        filename,
+        "text/csv; charset=utf-8",
+        csv_bytes(header, rows)?,
+    ))
+}
+
 /// The bytes of a CSV file with `header` and `rows`, as spreadsheets read it.
 fn csv_bytes(header: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<Vec<u8>> {
     // A byte-order mark makes spreadsheets read the file as UTF-8 (accents intact).

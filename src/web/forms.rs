@@ -80,6 +80,33 @@ fn valid_utf8(body: &[u8]) -> bool {
     })
 }
 
+/// The file of a multipart form's `file` field: its name as the browser gave it and its bytes
+/// (none when no file, or an empty one, was sent). A body beyond the route's limit is a 413.
+pub async fn uploaded_file(
+    mut multipart: axum::extract::Multipart,
+) -> Result<Option<(String, bytes::Bytes)>, AppError> {
+    let refused = |status: axum::http::StatusCode| {
+        if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::BadRequest
+        }
+    };
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| refused(e.status()))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or_default().to_string();
+            let bytes = field.bytes().await.map_err(|e| refused(e.status()))?;
+            file = Some((name, bytes));
+        }
+    }
+    Ok(file.filter(|(_, b)| !b.is_empty()))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

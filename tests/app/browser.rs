@@ -743,7 +743,7 @@ async fn j6_manage_a_subscription_in_english() {
 /// J6 "Users and licenses" in a browser: from the customer's tenant, a new user (its temporary
 /// password shown once the vendor made it) gets a licence of the tenant's subscription, which
 /// the subscription's page counts.
-async fn users_and_licences(lang: &str, texts: [&str; 3]) {
+async fn users_and_licences(lang: &str, texts: [&str; 5]) {
     let app = TestApp::spawn().await;
     let (owner, customer, id) = ten_seats_bought(&app).await;
     let Some(browser) = Browser::start(lang).await else {
@@ -779,15 +779,86 @@ async fn users_and_licences(lang: &str, texts: [&str; 3]) {
     browser
         .snap(&format!("licences-{lang}-3-subscription"))
         .await;
+
+    // A file of two rows, one of them for another domain: the preview says which and why,
+    // and offers nothing to apply; the corrected file applies and its progress is followed.
+    browser
+        .goto(&app.url(&format!("/customers/{customer}")))
+        .await;
+    browser.click("a.tenant-users").await;
+    browser.wait_url("/users").await;
+    browser.click("#bulk-link").await;
+    browser.wait_url("/bulk").await;
+    let dir = std::env::temp_dir().join(format!("portal-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("team.csv");
+    std::fs::write(
+        &file,
+        "user_name;display_name;licence;action
+         luis;Luis Pérez;CFQ7TTC0LDPB;add
+         marta@fabrikam.com;Marta Gil;CFQ7TTC0LDPB;add
+",
+    )
+    .unwrap();
+    browser.attach("#f-file", &file).await;
+    browser.snap(&format!("licences-{lang}-4-bulk")).await;
+    browser.submit("#bulk-upload").await;
+    let problem = browser
+        .wait_text("#batch-problems tbody tr", |t| t.starts_with('3'))
+        .await;
+    assert!(problem.contains(texts[3]), "{problem}");
+    assert!(browser.text("#not-applicable").await.len() > 10);
+    browser.snap(&format!("licences-{lang}-5-preview")).await;
+    std::fs::write(
+        &file,
+        "user_name;display_name;licence;action
+luis;Luis Pérez;CFQ7TTC0LDPB;add
+",
+    )
+    .unwrap();
+    browser.click("a[href$='/bulk'].button").await;
+    browser.wait_url("/bulk").await;
+    browser.attach("#f-file", &file).await;
+    browser.submit("#bulk-upload").await;
+    browser
+        .wait_text("#batch-steps", |t| t.contains("luis@"))
+        .await;
+    browser.submit("#apply-batch").await;
+    let done = browser
+        .wait_text("#batch-progress", |t| t.starts_with(texts[4]))
+        .await;
+    assert!(done.starts_with(texts[4]), "{done}");
+    browser.snap(&format!("licences-{lang}-6-applied")).await;
+    std::fs::remove_dir_all(&dir).ok();
     browser.close().await;
 }
 
 #[tokio::test]
 async fn j6_users_and_licences_in_spanish() {
-    users_and_licences("es", ["Activo", "Asignada", "1 de 10 licencias asignadas"]).await;
+    users_and_licences(
+        "es",
+        [
+            "Activo",
+            "Asignada",
+            "1 de 10 licencias asignadas",
+            "El nombre de usuario debe estar en el dominio del tenant.",
+            "2 de 2 cambios hechos",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn j6_users_and_licences_in_english() {
-    users_and_licences("en", ["Active", "Assigned", "1 of 10 seats assigned"]).await;
+    users_and_licences(
+        "en",
+        [
+            "Active",
+            "Assigned",
+            "1 of 10 seats assigned",
+            "The user name must be in the tenant's domain.",
+            "2 of 2 changes done",
+        ],
+    )
+    .await;
 }

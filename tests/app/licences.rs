@@ -10,7 +10,7 @@ use crate::orders::no_worker;
 use crate::subscriptions::{bought, drain, preview};
 
 /// The tenant of the subscription `bought` made, and its users' page address.
-async fn tenant_users(app: &TestApp) -> (Uuid, String) {
+pub(crate) async fn tenant_users(app: &TestApp) -> (Uuid, String) {
     let (customer, tenant) = tenant_of(app).await;
     (
         tenant,
@@ -18,7 +18,7 @@ async fn tenant_users(app: &TestApp) -> (Uuid, String) {
     )
 }
 
-async fn tenant_of(app: &TestApp) -> (Uuid, Uuid) {
+pub(crate) async fn tenant_of(app: &TestApp) -> (Uuid, Uuid) {
     sqlx::query_as("SELECT customer_id, id FROM customer_tenants")
         .fetch_one(&app.db)
         .await
@@ -26,7 +26,12 @@ async fn tenant_of(app: &TestApp) -> (Uuid, Uuid) {
 }
 
 /// Creates a user through the form and lets the vendor make it; its page, once made.
-async fn create_user(app: &TestApp, users: &str, name: &str, user_name: &str) -> (Uuid, Page) {
+pub(crate) async fn create_user(
+    app: &TestApp,
+    users: &str,
+    name: &str,
+    user_name: &str,
+) -> (Uuid, Page) {
     let page = app.get(users).await;
     let created = app
         .submit(
@@ -209,7 +214,7 @@ async fn user_names_outside_the_domain_malformed_or_taken_are_refused_keeping_wh
 }
 
 /// A user of the tenant the vendor has made, straight in the database (for the seat rules).
-async fn made_user(app: &TestApp, tenant: Uuid, name: &str) -> Uuid {
+pub(crate) async fn made_user(app: &TestApp, tenant: Uuid, name: &str) -> Uuid {
     sqlx::query_scalar(
         "INSERT INTO tenant_users (reseller_id, tenant_id, user_name, display_name,
                                    usage_location, status, vendor_ref)
@@ -221,6 +226,26 @@ async fn made_user(app: &TestApp, tenant: Uuid, name: &str) -> Uuid {
     .fetch_one(&app.db)
     .await
     .unwrap()
+}
+
+/// A user made straight in the database holding a licence of `subscription` (a seat taken).
+pub(crate) async fn licensed_user(
+    app: &TestApp,
+    tenant: Uuid,
+    subscription: Uuid,
+    name: &str,
+) -> Uuid {
+    let user = made_user(app, tenant, name).await;
+    sqlx::query(
+        "INSERT INTO licence_assignments (reseller_id, subscription_id, tenant_user_id, status)
+         SELECT reseller_id, $1, $2, 'assigned' FROM subscriptions WHERE id = $1",
+    )
+    .bind(subscription)
+    .bind(user)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    user
 }
 
 #[tokio::test]
@@ -319,16 +344,7 @@ async fn seats_are_not_reduced_below_the_licences_assigned() {
     let (_, subscription) = bought(&app, "10").await;
     let (tenant, _) = tenant_users(&app).await;
     for n in 0..7 {
-        let user = made_user(&app, tenant, &format!("user{n}")).await;
-        sqlx::query(
-            "INSERT INTO licence_assignments (reseller_id, subscription_id, tenant_user_id, status)
-             SELECT reseller_id, $1, $2, 'assigned' FROM subscriptions WHERE id = $1",
-        )
-        .bind(subscription)
-        .bind(user)
-        .execute(&app.db)
-        .await
-        .unwrap();
+        licensed_user(&app, tenant, subscription, &format!("user{n}")).await;
     }
     let batch: Uuid = sqlx::query_scalar("SELECT id FROM seat_batches")
         .fetch_one(&app.db)

@@ -10,6 +10,7 @@ mod catalog;
 mod customers;
 mod foundation;
 mod identity;
+mod licence_files;
 mod licences;
 mod orders;
 mod platform;

@@ -186,6 +186,15 @@ impl Browser {
         element.send_keys(value).await.unwrap();
     }
 
+    /// Chooses the file at `path` in the file input `css`.
+    pub async fn attach(&self, css: &str, path: &std::path::Path) {
+        let element = self.element(css).await;
+        element
+            .send_keys(&path.display().to_string())
+            .await
+            .unwrap();
+    }
+
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
         self.client
             .find(Locator::Css(css))

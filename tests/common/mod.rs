@@ -226,6 +226,11 @@ impl TestApp {
     }
 
     /// Follows the redirects of a response received on the main client.
+    /// Follows `response`'s redirects with `client`, as a browser does.
+    pub async fn follow_with(&self, client: &reqwest::Client, response: reqwest::Response) -> Page {
+        self.follow(client, response).await
+    }
+
     pub async fn follow_response(&self, response: reqwest::Response) -> Page {
         self.follow(&self.client, response).await
     }

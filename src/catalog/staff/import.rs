@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::audit::{self, Action};
 use crate::catalog::import::{self, Rejection};
 use crate::catalog::routes::today;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::identity::StaffUser;
 use crate::web::PageCtx;
 use crate::web::client_ip::ClientIp;
@@ -72,28 +72,6 @@ fn describe(ctx: &PageCtx, rejected: Vec<Rejection>) -> Vec<RejectedRow> {
         .collect()
 }
 
-/// The uploaded file's bytes (none when no file was sent).
-async fn uploaded_file(mut multipart: Multipart) -> AppResult<Option<bytes::Bytes>> {
-    let too_large = |status: StatusCode| {
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge
-        } else {
-            AppError::BadRequest
-        }
-    };
-    let mut bytes = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| too_large(e.status()))?
-    {
-        if field.name() == Some("file") {
-            bytes = Some(field.bytes().await.map_err(|e| too_large(e.status()))?);
-        }
-    }
-    Ok(bytes.filter(|b| !b.is_empty()))
-}
-
 async fn import_submit(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -111,7 +89,7 @@ async fn import_submit(
         };
         Ok(page::render(StatusCode::UNPROCESSABLE_ENTITY, &page))
     };
-    let Some(bytes) = uploaded_file(multipart).await? else {
+    let Some((_, bytes)) = crate::web::forms::uploaded_file(multipart).await? else {
         return fail(ctx, "import.no_file", Vec::new());
     };
     let (mut lines, rejected) = match import::parse(&bytes) {

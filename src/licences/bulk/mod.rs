@@ -7,6 +7,11 @@
 //! goes before the `@`); `display_name` is needed for a user to create; `licence` is a product's
 //! SKU or name; `action` is `add` or `remove`.
 
+pub mod job;
+pub mod routes;
+pub mod store;
+pub mod view;
+
 use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
@@ -82,6 +87,8 @@ pub struct Licence {
 pub struct Existing {
     pub id: Uuid,
     pub licences: HashSet<Uuid>,
+    /// A change of it waits for the vendor, or the vendor has not made it: its rows wait.
+    pub busy: bool,
 }
 
 /// The tenant as it is.
@@ -212,6 +219,11 @@ pub fn plan(text: &str, tenant: &Tenant<'_>) -> Result<Plan, &'static str> {
             continue;
         }
         let existing = tenant.users.get(&user_name);
+        if existing.is_some_and(|u| u.busy) {
+            plan.problems
+                .push(problem(line, "licences.csv_user_busy", &user_name));
+            continue;
+        }
         let held = existing.is_some_and(|u| u.licences.contains(&licence.subscription_id));
         let mut display_name = None;
         match (action, existing) {
@@ -238,8 +250,7 @@ pub fn plan(text: &str, tenant: &Tenant<'_>) -> Result<Plan, &'static str> {
                     ));
                     continue;
                 }
-                if created.insert(user_name.clone()) {
-                    plan.creates.push((user_name.clone(), name.to_string()));
+                if !created.contains(&user_name) {
                     display_name = Some(name.to_string());
                 }
             }
@@ -253,6 +264,11 @@ pub fn plan(text: &str, tenant: &Tenant<'_>) -> Result<Plan, &'static str> {
                     .push(problem(line, "licences.csv_no_seat", &licence.sku));
                 continue;
             }
+        }
+        // A new user is created with the first of its rows that can be applied.
+        if let Some(name) = &display_name {
+            created.insert(user_name.clone());
+            plan.creates.push((user_name.clone(), name.clone()));
         }
         plan.steps.push(Step {
             line,
@@ -291,13 +307,24 @@ mod tests {
     }
 
     fn users() -> HashMap<String, Existing> {
-        HashMap::from([(
-            "ana@contoso.onmicrosoft.com".to_string(),
-            Existing {
-                id: Uuid::from_u128(10),
-                licences: HashSet::from([Uuid::from_u128(1)]),
-            },
-        )])
+        HashMap::from([
+            (
+                "ana@contoso.onmicrosoft.com".to_string(),
+                Existing {
+                    id: Uuid::from_u128(10),
+                    licences: HashSet::from([Uuid::from_u128(1)]),
+                    busy: false,
+                },
+            ),
+            (
+                "marco@contoso.onmicrosoft.com".to_string(),
+                Existing {
+                    id: Uuid::from_u128(11),
+                    licences: HashSet::new(),
+                    busy: true,
+                },
+            ),
+        ])
     }
 
     fn planned(text: &str, free: i32) -> Plan {
@@ -345,6 +372,11 @@ mod tests {
         }
         let plan = planned(&text, 8);
         assert_eq!(plan.steps.len(), 8);
+        assert_eq!(
+            plan.creates.len(),
+            8,
+            "the user of the refused row is not created"
+        );
         assert_eq!(plan.problems.len(), 1);
         assert_eq!(plan.problems[0].key, "licences.csv_no_seat");
         assert_eq!(plan.problems[0].line, 10);
@@ -363,7 +395,8 @@ mod tests {
              luis,Luis,CFQ7TTC0LDPB,promote\n\
              marta,,CFQ7TTC0LDPB,add\n\
              pedro,,CFQ7TTC0LDPB,remove\n\
-             only,two\n",
+             only,two\n\
+             marco,,CFQ7TTC0LDPB,add\n",
             5,
         );
         let keys: Vec<_> = plan.problems.iter().map(|p| (p.line, p.key)).collect();
@@ -377,6 +410,7 @@ mod tests {
                 (6, "licences.csv_display_name_required"),
                 (7, "licences.csv_no_such_user"),
                 (8, "licences.csv_wrong_columns"),
+                (9, "licences.csv_user_busy"),
             ]
         );
         assert!(plan.steps.is_empty());
