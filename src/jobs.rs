@@ -105,6 +105,7 @@ crate::text_enum! {
         ChangeSubscription = "change_subscription" => "jobs.kind_change_subscription",
         ChangeLicences = "change_licences" => "jobs.kind_change_licences",
         ApplyLicenceBatch = "apply_licence_batch" => "jobs.kind_apply_licence_batch",
+        ReadTenantUsers = "read_tenant_users" => "jobs.kind_read_tenant_users",
         RenewSubscriptions = "renew_subscriptions" => "jobs.kind_renew_subscriptions",
         SendReminders = "send_reminders" => "jobs.kind_send_reminders",
     }
@@ -423,7 +424,12 @@ impl Worker {
                 Ok(data) => crate::licences::bulk::job::abandon(self, data).await,
                 Err(e) => Err(e),
             },
-            Some(JobKind::SendEmail | JobKind::RenewSubscriptions | JobKind::SendReminders)
+            Some(
+                JobKind::SendEmail
+                | JobKind::RenewSubscriptions
+                | JobKind::SendReminders
+                | JobKind::ReadTenantUsers,
+            )
             | None => Ok(()),
         };
         if let Err(e) = closed {
@@ -457,6 +463,10 @@ impl Worker {
             Some(JobKind::ApplyLicenceBatch) => {
                 let data: crate::licences::bulk::job::Job = parse(payload)?;
                 crate::licences::bulk::job::run(self, data, last_attempt).await
+            }
+            Some(JobKind::ReadTenantUsers) => {
+                let data: crate::licences::read::Job = parse(payload)?;
+                crate::licences::read::run(self, data).await
             }
             Some(JobKind::SendReminders) => {
                 let data: crate::subscriptions::reminders::Job = parse(payload)?;

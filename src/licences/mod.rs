@@ -5,13 +5,14 @@
 
 pub mod bulk;
 pub mod changes;
+pub mod read;
 pub mod routes;
 pub mod rules;
 pub mod store;
 pub mod view;
 
 /// How many licence changes a subscription's page shows (the latest).
-const SUBSCRIPTION_HISTORY: i64 = 20;
+const SUBSCRIPTION_HISTORY: i64 = 100;
 
 /// The licences section of subscription `id`'s page (none when its tenant is not known).
 pub async fn on_subscription(

@@ -19,7 +19,7 @@ use crate::fields::FieldErrors;
 use crate::identity::ResellerUser;
 use crate::licences::rules::{self, LicenceChangeKind};
 use crate::licences::store::{self, Refused, Tenant};
-use crate::licences::{changes, view};
+use crate::licences::{changes, read, view};
 use crate::partners::rules::required;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash;
@@ -32,6 +32,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/customers/{customer}/tenants/{tenant}/users",
             get(list).post(create),
+        )
+        .route(
+            "/customers/{customer}/tenants/{tenant}/users/read",
+            post(read_again),
         )
         .route(
             "/customers/{customer}/tenants/{tenant}/users/{user}",
@@ -79,6 +83,8 @@ struct UsersPage {
     form: NewUserForm,
     errors: FieldErrors,
     locations: Vec<Choice>,
+    /// When the users were last read from the vendor ("being read" until the first time).
+    read_at: String,
 }
 
 async fn tenant_of(
@@ -106,6 +112,10 @@ async fn render_list(
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let tenant = tenant_of(&mut tx, me, customer, tenant).await?;
     let found = store::users(&mut tx, me.reseller_id, tenant.id, &q, &at, ctx.locale).await?;
+    if tenant.users_read_at.is_none() && tenant.tenant_ref.is_some() {
+        // Users made outside the portal are read the first time the page is shown.
+        read::queue(&mut tx, me.reseller_id, &tenant, "first").await?;
+    }
     tx.commit().await?;
     let base = view::users_link(&tenant);
     let link = |key: &str, row: &store::UserRow| {
@@ -128,6 +138,10 @@ async fn render_list(
         tenant: view::tenant(&ctx, &tenant),
         can_change: me.may_change(),
         locations: locations(&ctx, chosen.or(Some(tenant.country.as_str()))),
+        read_at: match tenant.users_read_at {
+            Some(at) => ctx.t_with("licences.read_at", &[("at", &ctx.moment(at))]),
+            None => ctx.t("licences.being_read"),
+        },
         q,
         form,
         errors,
@@ -241,6 +255,32 @@ async fn create(
         "licences.user_requested",
         &[("name", &user_name)],
         &to,
+    )
+    .await
+}
+
+/// Reads the tenant's users from the vendor again (what was made or changed outside the
+/// portal); twice within a minute reads once.
+async fn read_again(
+    State(state): State<AppState>,
+    session: Session,
+    me: ResellerUser,
+    Path(ids): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let tenant = tenant_of(&mut tx, &me, ids.0, ids.1).await?;
+    if tenant.tenant_ref.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let minute = time::OffsetDateTime::now_utc().unix_timestamp() / 60;
+    read::queue(&mut tx, me.reseller_id, &tenant, &minute.to_string()).await?;
+    flash::done(
+        tx,
+        &session,
+        None,
+        "licences.reading",
+        &[],
+        &view::users_link(&tenant),
     )
     .await
 }

@@ -179,8 +179,9 @@ pub struct SubscriptionLicences {
     pub candidates: Vec<CandidateLine>,
     /// Every seat has its licence.
     pub full: bool,
-    /// The latest licences given and taken back.
-    pub history: Vec<HistoryLine>,
+    /// The latest licences given and taken back, with when they were asked (the subscription's
+    /// history shows them among its own changes).
+    pub history: Vec<(time::OffsetDateTime, HistoryLine)>,
 }
 
 pub struct HolderLine {
@@ -211,14 +212,15 @@ pub fn subscription_licences(
             .into_iter()
             .map(|h| {
                 let who = h.user.unwrap_or_else(|| ctx.t("licences.deleted_user"));
-                HistoryLine {
+                let line = HistoryLine {
                     at: ctx.moment(h.requested_at),
                     what: format!("{} · {who}", ctx.t(h.kind.key())),
                     status: h.status.code(),
                     status_label: ctx.t(h.status.key()),
                     reason: h.error.map(|e| ctx.t(e.key())),
                     actor: h.actor.unwrap_or_else(|| "—".into()),
-                }
+                };
+                (h.requested_at, line)
             })
             .collect(),
         holders: holders

@@ -70,8 +70,12 @@ async fn show_page(
     let context = changes::context(&mut tx, me.reseller_id, &subscription, now.date()).await?;
     let history = store::history(&mut tx, me.reseller_id, id, HISTORY).await?;
     let full = subscription.assigned >= subscription.quantity;
-    let licences =
+    let mut licences =
         crate::licences::on_subscription(&mut tx, &ctx, me.reseller_id, id, full).await?;
+    let given = licences
+        .as_mut()
+        .map(|l| std::mem::take(&mut l.history))
+        .unwrap_or_default();
     tx.commit().await?;
     let can_change = me.may_change();
     let (status, problem) = match problem {
@@ -83,7 +87,7 @@ async fn show_page(
     let page = ShowPage {
         targets: view::targets(&ctx, &subscription, &context),
         batches,
-        history: view::history(&ctx, history),
+        history: view::history(&ctx, history, given, HISTORY as usize),
         facts: view::facts(&ctx, &subscription),
         can_change,
         placed,

@@ -371,9 +371,35 @@ pub struct HistoryView {
     pub reason: Option<String>,
 }
 
-pub fn history(ctx: &PageCtx, rows: Vec<HistoryRow>) -> Vec<HistoryView> {
-    rows.into_iter()
-        .map(|h| HistoryView {
+/// The subscription's changes and its licences' (`licences`), latest first, `limit` at most.
+pub fn history(
+    ctx: &PageCtx,
+    rows: Vec<HistoryRow>,
+    licences: Vec<(time::OffsetDateTime, crate::licences::view::HistoryLine)>,
+    limit: usize,
+) -> Vec<HistoryView> {
+    let own = rows.into_iter().map(|h| (h.requested_at, own_line(ctx, h)));
+    let given = licences.into_iter().map(|(at, l)| {
+        let line = HistoryView {
+            when: l.at,
+            actor: l.actor,
+            what: l.what,
+            money: String::new(),
+            status: l.status,
+            status_label: l.status_label,
+            reason: l.reason,
+        };
+        (at, line)
+    });
+    let mut all: Vec<_> = own.chain(given).collect();
+    // Stable: what happened at the same moment keeps its order (the subscription's first).
+    all.sort_by_key(|line| std::cmp::Reverse(line.0));
+    all.into_iter().take(limit).map(|(_, line)| line).collect()
+}
+
+fn own_line(ctx: &PageCtx, h: HistoryRow) -> HistoryView {
+    {
+        HistoryView {
             when: ctx.moment(h.requested_at),
             actor: match h.actor.as_deref() {
                 None | Some("system") => ctx.t("subscriptions.actor_system"),
@@ -400,8 +426,8 @@ pub fn history(ctx: &PageCtx, rows: Vec<HistoryRow>) -> Vec<HistoryView> {
             status: h.status.code(),
             status_label: ctx.t(h.status.key()),
             reason: h.error.map(|code| ctx.t(code.key())),
-        })
-        .collect()
+        }
+    }
 }
 
 /// "+5 seats (10 → 15)", "−2 seats (15 → 13)", "Auto-renew turned off".

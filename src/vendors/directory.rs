@@ -52,6 +52,18 @@ pub struct UserChangeRequest<'a> {
     pub change: UserChange<'a>,
 }
 
+/// A tenant's user as the vendor has it, with the subscriptions it holds a licence of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendorUser {
+    pub vendor_ref: String,
+    pub user_name: String,
+    pub display_name: String,
+    pub usage_location: String,
+    pub blocked: bool,
+    /// The vendor's references of the subscriptions.
+    pub licences: Vec<String>,
+}
+
 fn refused(code: VendorErrorCode, message: &str) -> VendorError {
     VendorError::Permanent {
         code,
@@ -138,6 +150,30 @@ pub(crate) async fn create_user(
         vendor_ref,
         temporary_password: temporary_password(),
     })
+}
+
+pub(crate) async fn list_users(
+    db: &PgPool,
+    vendor: VendorCode,
+    tenant_ref: &str,
+) -> Result<Vec<VendorUser>, VendorError> {
+    sqlx::query_as!(
+        VendorUser,
+        r#"SELECT u.vendor_ref, u.user_name::text AS "user_name!", u.display_name,
+                  u.usage_location::text AS "usage_location!", u.blocked,
+                  coalesce(array_agg(l.subscription_ref ORDER BY l.subscription_ref)
+                           FILTER (WHERE l.subscription_ref IS NOT NULL), '{}') AS "licences!"
+           FROM sandbox_tenant_users u
+           LEFT JOIN sandbox_licences l ON l.user_ref = u.vendor_ref
+           WHERE u.vendor = $1 AND u.tenant_ref = $2
+           GROUP BY u.vendor, u.tenant_ref, u.user_name
+           ORDER BY u.user_name"#,
+        vendor.code(),
+        tenant_ref,
+    )
+    .fetch_all(db)
+    .await
+    .map_err(internal)
 }
 
 pub(crate) async fn change_user(

@@ -308,6 +308,15 @@ pub trait Vendor: Send + Sync {
         &self,
         request: &directory::UserChangeRequest<'_>,
     ) -> Result<(), VendorError>;
+
+    /// The users of a customer's tenant (`tenant_domain` for the failure injection), each with
+    /// its licences, as the vendor has them now (made in the portal or outside it).
+    async fn list_users(
+        &self,
+        vendor: VendorCode,
+        tenant_ref: &str,
+        tenant_domain: &str,
+    ) -> Result<Vec<directory::VendorUser>, VendorError>;
 }
 
 #[cfg(test)]

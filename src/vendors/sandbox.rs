@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::catalog::rules::{Billing, Term};
-use crate::vendors::directory::{self, CreatedUser, NewUser, UserChangeRequest};
+use crate::vendors::directory::{self, CreatedUser, NewUser, UserChangeRequest, VendorUser};
 use crate::vendors::{
     ChangeRequest, Claim, IssuedToken, SubscriptionRequest, SuspensionReason, TenantOwner,
     TenantProfile, Vendor, VendorChange, VendorCode, VendorError, VendorErrorCode, check_token,
@@ -560,6 +560,17 @@ impl Vendor for Sandbox {
         self.inject(request.tenant_domain, request.request_key)
             .await?;
         directory::change_user(&self.db, request).await
+    }
+
+    async fn list_users(
+        &self,
+        vendor: VendorCode,
+        tenant_ref: &str,
+        tenant_domain: &str,
+    ) -> Result<Vec<VendorUser>, VendorError> {
+        tokio::time::sleep(self.latency).await;
+        self.inject(tenant_domain, tenant_ref).await?;
+        directory::list_users(&self.db, vendor, tenant_ref).await
     }
 
     async fn change_subscription(&self, request: &ChangeRequest<'_>) -> Result<(), VendorError> {

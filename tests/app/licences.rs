@@ -128,13 +128,15 @@ async fn j6_a_user_is_created_given_a_licence_blocked_and_deleted_through_the_ve
     let shown = app.get(&back.path()).await;
     assert_eq!(shown.text("#assigned"), "1 de 10 licencias asignadas");
     assert!(shown.texts(&format!("#holder-{luis}")).is_empty());
-    let changes = shown.texts("#licence-history tbody tr td:nth-child(2)");
+    // The licences given and taken back are in the subscription's history, among its changes.
+    let changes = shown.texts("#history tbody tr td:nth-child(3)");
     assert_eq!(
         changes,
         [
             "Licencia quitada · Luis Pérez",
             "Licencia asignada · Luis Pérez",
-            "Licencia asignada · Ana López"
+            "Licencia asignada · Ana López",
+            "Comprada con 10 licencias"
         ]
     );
 
@@ -213,8 +215,20 @@ async fn user_names_outside_the_domain_malformed_or_taken_are_refused_keeping_wh
     assert_eq!(app.count("SELECT count(*) FROM tenant_users").await, 1);
 }
 
-/// A user of the tenant the vendor has made, straight in the database (for the seat rules).
+/// A user of the tenant the vendor has made, straight in the database, at the vendor and in
+/// the portal's copy (for the seat rules).
 pub(crate) async fn made_user(app: &TestApp, tenant: Uuid, name: &str) -> Uuid {
+    sqlx::query(
+        "INSERT INTO sandbox_tenant_users (vendor, tenant_ref, user_name, display_name,
+                                           usage_location, request_key, vendor_ref)
+         SELECT vendor, tenant_ref, $2 || '@' || domain, $2, 'MX', 'made-' || $2, 'ref-' || $2
+         FROM customer_tenants WHERE id = $1",
+    )
+    .bind(tenant)
+    .bind(name)
+    .execute(&app.db)
+    .await
+    .unwrap();
     sqlx::query_scalar(
         "INSERT INTO tenant_users (reseller_id, tenant_id, user_name, display_name,
                                    usage_location, status, vendor_ref)
@@ -242,6 +256,15 @@ pub(crate) async fn licensed_user(
     )
     .bind(subscription)
     .bind(user)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO sandbox_licences (subscription_ref, user_ref)
+         SELECT vendor_ref, 'ref-' || $2 FROM subscriptions WHERE id = $1",
+    )
+    .bind(subscription)
+    .bind(name)
     .execute(&app.db)
     .await
     .unwrap();
@@ -477,5 +500,93 @@ async fn another_resellers_tenant_users_and_subscriptions_answer_404_and_billing
     assert_eq!(
         app.submit_with(&reader, &attempt).await.status,
         StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn users_and_licences_made_or_removed_outside_the_portal_are_read_back_from_the_vendor() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_, subscription) = bought(&app, "3").await;
+    let (tenant, users) = tenant_users(&app).await;
+    // The first view of the page reads the tenant's users from the vendor, once.
+    let first = app.get(&users).await;
+    assert_eq!(first.text("#read-at"), "Leyendo del proveedor…");
+    app.get(&users).await;
+    let reads = "SELECT count(*) FROM jobs WHERE kind = 'read_tenant_users'";
+    assert_eq!(app.count(reads).await, 1);
+    drain(&app).await;
+    assert!(
+        app.get(&users)
+            .await
+            .text("#read-at")
+            .starts_with("Leído del proveedor el")
+    );
+    let (ana, _) = create_user(&app, &users, "Ana López", "ana").await;
+    let luis = licensed_user(&app, tenant, subscription, "luis").await;
+
+    // In the vendor's admin centre: Ana deleted, Luis blocked and his licence removed, and
+    // two users made there, each given a licence.
+    sqlx::query("DELETE FROM sandbox_tenant_users WHERE user_name LIKE 'ana@%'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sandbox_tenant_users SET blocked = true WHERE vendor_ref = 'ref-luis'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM sandbox_licences WHERE user_ref = 'ref-luis'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    for name in ["externo", "otra"] {
+        sqlx::query(
+            "WITH made AS (
+                 INSERT INTO sandbox_tenant_users (vendor, tenant_ref, user_name, display_name,
+                                                   usage_location, request_key, vendor_ref)
+                 SELECT vendor, tenant_ref, $1 || '@' || domain, initcap($1), 'MX',
+                        'outside-' || $1, 'outside-' || $1
+                 FROM customer_tenants RETURNING vendor_ref)
+             INSERT INTO sandbox_licences (subscription_ref, user_ref)
+             SELECT s.vendor_ref, made.vendor_ref FROM subscriptions s, made",
+        )
+        .bind(name)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+
+    let page = app.get(&users).await;
+    let read = app.submit(&page.form("#read-users")).await;
+    assert_eq!(read.path(), users);
+    assert!(
+        read.text(".flash").contains("fuera del portal"),
+        "{}",
+        read.text(".flash")
+    );
+    drain(&app).await;
+    let list = app.get(&users).await;
+    let mut names = list.texts("#tenant-users tbody td:nth-child(2)");
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "externo@contoso.onmicrosoft.com",
+            "luis@contoso.onmicrosoft.com",
+            "otra@contoso.onmicrosoft.com"
+        ]
+    );
+    assert_eq!(list.text(&format!("#user-{luis} .badge")), "Bloqueado");
+    assert_eq!(list.text(&format!("#user-{luis} .licences")), "—");
+    assert!(app.get(&format!("{users}/{ana}")).await.status == StatusCode::NOT_FOUND);
+    let shown = app.get(&format!("/subscriptions/{subscription}")).await;
+    assert_eq!(shown.text("#assigned"), "2 de 3 licencias asignadas");
+    // Reading again changes nothing more.
+    let again = app.get(&users).await;
+    app.submit(&again.form("#read-users")).await;
+    drain(&app).await;
+    assert_eq!(app.count("SELECT count(*) FROM tenant_users").await, 3);
+    assert_eq!(
+        app.count("SELECT count(*) FROM licence_assignments").await,
+        2
     );
 }

@@ -1037,6 +1037,16 @@ impl portal::vendors::Vendor for Scripted {
         }
         answer
     }
+    async fn list_users(
+        &self,
+        vendor: portal::vendors::VendorCode,
+        tenant_ref: &str,
+        tenant_domain: &str,
+    ) -> Result<Vec<portal::vendors::directory::VendorUser>, portal::vendors::VendorError> {
+        self.sandbox
+            .list_users(vendor, tenant_ref, tenant_domain)
+            .await
+    }
 }
 
 /// A worker of `app`'s queue with `vendor`.

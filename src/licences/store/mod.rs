@@ -27,6 +27,8 @@ pub struct Tenant {
     /// The vendor's reference: none while the tenant is still to be created (with its first
     /// order).
     pub tenant_ref: Option<String>,
+    /// When its users were last read from the vendor (none: never).
+    pub users_read_at: Option<OffsetDateTime>,
 }
 
 pub async fn tenant(
@@ -39,7 +41,7 @@ pub async fn tenant(
         Tenant,
         r#"SELECT t.id, t.customer_id, c.legal_name AS customer, c.country::text AS "country!",
                   t.vendor AS "vendor: VendorCode",
-                  t.domain, t.tenant_ref
+                  t.domain, t.tenant_ref, t.users_read_at
            FROM customer_tenants t
            JOIN customers c ON c.reseller_id = t.reseller_id AND c.id = t.customer_id
            WHERE t.reseller_id = $1 AND t.customer_id = $2 AND t.id = $3"#,
@@ -60,7 +62,7 @@ pub async fn tenant_of_subscription(
     sqlx::query_as!(
         Tenant,
         r#"SELECT t.id, t.customer_id, c.legal_name AS customer, c.country::text AS "country!",
-                  t.vendor AS "vendor: VendorCode", t.domain, t.tenant_ref
+                  t.vendor AS "vendor: VendorCode", t.domain, t.tenant_ref, t.users_read_at
            FROM subscriptions s
            JOIN customer_tenants t ON t.reseller_id = s.reseller_id
                 AND t.customer_id = s.customer_id AND t.vendor = s.vendor
@@ -410,3 +412,6 @@ pub struct SubscriptionHistoryRow {
 
 mod changes;
 pub use changes::*;
+
+mod sync;
+pub use sync::{Synced, follow_vendor};
