@@ -305,13 +305,15 @@ async fn generate(
         tx.commit().await?;
         sqlx::raw_sql("ANALYZE").execute(&pool).await?;
         println!(
-            "Generated in {:.0?}: {} more resellers, {} customers, {} orders, {} lines, {} subscriptions.",
+            "Generated in {:.0?}: {} more resellers, {} customers, {} orders, {} lines, {} subscriptions, {} tenant users holding {} licences.",
             started.elapsed(),
             done.resellers,
             done.customers,
             done.orders,
             done.lines,
-            done.subscriptions
+            done.subscriptions,
+            done.tenant_users,
+            done.licences
         );
         Ok(())
     })

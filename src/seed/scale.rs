@@ -1,7 +1,8 @@
 //! `portal generate`: a large reseller's data, to measure the portal at scale. The demo
 //! reseller (whose accounts sign in with the demo passwords) becomes the big one, and smaller
 //! resellers share the tables, as in production: customers with a tenant each, orders with
-//! their lines (placed over the last two years), and a subscription per completed line.
+//! their lines (placed over the last two years), a subscription per completed line, and the
+//! tenants' users with their licences.
 //!
 //! Set-based SQL (one `INSERT … SELECT` per table and reseller), deterministic from a seed: ids
 //! are derived from the seed and the row's number, and every choice from a hash of them, so the
@@ -46,6 +47,8 @@ pub struct Generated {
     pub orders: i64,
     pub lines: i64,
     pub subscriptions: i64,
+    pub tenant_users: i64,
+    pub licences: i64,
 }
 
 /// Generates `scale` on top of the demo data (which must be loaded: the catalog, the demo
@@ -82,6 +85,18 @@ pub async fn generate(tx: &mut PgConnection, scale: Scale) -> anyhow::Result<Gen
         done.resellers += 1;
     }
     Ok(done)
+}
+
+/// Refreshes the planner's statistics of `tables`, just filled in this transaction (ANALYZE
+/// counts the transaction's own rows). Without it the planner still takes them for empty and a
+/// foreign key's check on the next insert may scan a whole reseller's rows for each row
+/// (minutes become hours at a million subscriptions).
+async fn analyze(tx: &mut PgConnection, tables: &str) -> anyhow::Result<()> {
+    // Unchecked: ANALYZE cannot be prepared; `tables` is a constant of this module.
+    sqlx::raw_sql(&format!("ANALYZE {tables}"))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// A generated reseller with an owner (who places its orders), approved in every program.
@@ -178,7 +193,69 @@ async fn add(
     )
     .execute(&mut *tx)
     .await?;
-    add_orders(tx, done, reseller, owner, &key, customers, orders, lines).await
+    analyze(tx, "customers, customer_tenants").await?;
+    add_orders(tx, done, reseller, owner, &key, customers, orders, lines).await?;
+    add_tenant_users(tx, done, reseller, &key).await
+}
+
+/// How many users a generated tenant has: the first customer's is a large company's.
+const LARGE_TENANT_USERS: i32 = 20_000;
+
+/// The tenants' users (two to five each; the first customer's tenant twenty thousand), one in
+/// twenty-three blocked, each holding a licence of its customer's latest active subscription
+/// while there are seats.
+async fn add_tenant_users(
+    tx: &mut PgConnection,
+    done: &mut Generated,
+    reseller: Uuid,
+    key: &str,
+) -> anyhow::Result<()> {
+    let added = sqlx::query!(
+        "INSERT INTO tenant_users (reseller_id, id, tenant_id, user_name, display_name,
+                                   usage_location, status, vendor_ref, created_at, updated_at)
+         SELECT t.reseller_id, md5($2 || '-u-' || t.id || '-' || n)::uuid, t.id,
+                'usuario' || n || '@' || t.domain,
+                (ARRAY['Ana','Luis','María','José','Lucía','Jorge','Sofía','Andrés','Valeria','Óscar'])[1 + n % 10]
+                || ' ' || (ARRAY['García','Pérez','López','Núñez','Martínez','Sánchez','Ramírez','Torres','Flores','Díaz'])[1 + (n / 10) % 10]
+                || ' ' || n,
+                'MX', CASE WHEN n % 23 = 0 THEN 'blocked' ELSE 'active' END,
+                'user-' || md5($2 || '-u-' || t.id || '-' || n), c.created_at, c.created_at
+         FROM customer_tenants t
+         JOIN customers c ON c.reseller_id = t.reseller_id AND c.id = t.customer_id
+         CROSS JOIN LATERAL generate_series(1, CASE WHEN t.customer_id = md5($2 || '-c-1')::uuid
+                                                    THEN $3 ELSE 2 + abs(hashtext(t.id::text)) % 4 END) AS n
+         WHERE t.reseller_id = $1
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        LARGE_TENANT_USERS,
+    )
+    .execute(&mut *tx)
+    .await?;
+    done.tenant_users += added.rows_affected() as i64;
+    analyze(tx, "tenant_users").await?;
+    // 'assigned' (as read from the vendor): counted on the subscription by the seat trigger.
+    let added = sqlx::query!(
+        "INSERT INTO licence_assignments (reseller_id, subscription_id, tenant_user_id, status)
+         SELECT t.reseller_id, s.id, md5($2 || '-u-' || t.id || '-' || n)::uuid, 'assigned'
+         FROM customer_tenants t
+         JOIN LATERAL (SELECT s.id, s.quantity FROM subscriptions s
+                       WHERE s.reseller_id = t.reseller_id AND s.customer_id = t.customer_id
+                         AND s.tenant_domain = t.domain AND s.status = 'active'
+                       ORDER BY s.created_at DESC LIMIT 1) s ON true
+         CROSS JOIN LATERAL generate_series(1, least(s.quantity,
+             CASE WHEN t.customer_id = md5($2 || '-c-1')::uuid
+                  THEN $3 ELSE 2 + abs(hashtext(t.id::text)) % 4 END)) AS n
+         WHERE t.reseller_id = $1
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        LARGE_TENANT_USERS,
+    )
+    .execute(&mut *tx)
+    .await?;
+    done.licences += added.rows_affected() as i64;
+    analyze(tx, "licence_assignments, subscriptions").await
 }
 
 /// Orders (one cart each) spread over two years, 96 % completed, with `lines` lines of active
@@ -230,6 +307,7 @@ async fn add_orders(
     .execute(&mut *tx)
     .await?;
     done.orders += added.rows_affected() as i64;
+    analyze(tx, "carts, orders").await?;
     // The lines: active products of the order's vendors, with their first offer.
     let added = sqlx::query!(
         "WITH catalog AS (
@@ -261,6 +339,7 @@ async fn add_orders(
     .execute(&mut *tx)
     .await?;
     done.lines += added.rows_affected() as i64;
+    analyze(tx, "order_lines").await?;
     let added = sqlx::query!(
         "INSERT INTO subscriptions (reseller_id, id, customer_id, product_id, order_line_id,
                                     quantity, term, billing, start_date, end_date, vendor_ref,
@@ -283,6 +362,7 @@ async fn add_orders(
     )
     .execute(&mut *tx)
     .await?;
+    analyze(tx, "subscriptions").await?;
     // Each subscription's purchase batch and history; one in seven later turned auto-renew off.
     sqlx::query!(
         "INSERT INTO seat_batches (reseller_id, id, subscription_id, added, quantity, added_at,
@@ -296,6 +376,7 @@ async fn add_orders(
     )
     .execute(&mut *tx)
     .await?;
+    analyze(tx, "seat_batches").await?;
     sqlx::query!(
         "INSERT INTO subscription_changes (reseller_id, id, subscription_id, kind, seats_before,
                                            seats_after, auto_renew, amount, currency, status,
