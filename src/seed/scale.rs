@@ -255,7 +255,14 @@ async fn add_tenant_users(
     .execute(&mut *tx)
     .await?;
     done.licences += added.rows_affected() as i64;
-    analyze(tx, "licence_assignments, subscriptions").await
+    // As read from the vendor: the users' page does not queue its first reading.
+    sqlx::query!(
+        "UPDATE customer_tenants SET users_read_at = now() WHERE reseller_id = $1",
+        reseller
+    )
+    .execute(&mut *tx)
+    .await?;
+    analyze(tx, "licence_assignments, subscriptions, customer_tenants").await
 }
 
 /// Orders (one cart each) spread over two years, 96 % completed, with `lines` lines of active

@@ -90,14 +90,13 @@ async fn render_bulk(
 ) -> AppResult<Response> {
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let tenant = tenant_of(&mut tx, me, ids).await?;
-    let snapshot = store::snapshot(&mut tx, me.reseller_id, &tenant, false).await?;
+    let (licences, _) = store::licences(&mut tx, me.reseller_id, &tenant).await?;
     let batches = store::batches(&mut tx, me.reseller_id, tenant.id).await?;
     tx.commit().await?;
     let link = bulk_link(&tenant);
     let (status, error) = error.map_or((StatusCode::OK, None), |(s, key)| (s, Some(ctx.t(key))));
     let page = BulkPage {
-        licences: snapshot
-            .licences
+        licences: licences
             .into_iter()
             .map(|l| LicenceLine {
                 name: ctx

@@ -222,8 +222,22 @@ pub async fn snapshot(
         (u.user_name.to_lowercase(), existing)
     })
     .collect();
+    let (licences, prices) = licences(tx, reseller_id, tenant).await?;
+    Ok(Snapshot {
+        users,
+        licences,
+        prices,
+    })
+}
+
+/// The licences of the tenant's active subscriptions, with their free seats and prices.
+pub async fn licences(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    tenant: &Tenant,
+) -> sqlx::Result<(Vec<Licence>, HashMap<Uuid, SeatPrice>)> {
     // The free seats: below the seats after a reduction waiting for the vendor, as the
-    // database's seat rule counts them (migration 0029).
+    // database's seat rule counts them (migration 0032).
     let rows = sqlx::query!(
         r#"SELECT s.id, p.sku, p.name_es, p.name_en, p.name_pt, s.unit_price, s.currency::text AS "currency!",
                   s.billing AS "billing: Billing",
@@ -260,11 +274,7 @@ pub async fn snapshot(
             free: r.free.max(0),
         });
     }
-    Ok(Snapshot {
-        users,
-        licences,
-        prices,
-    })
+    Ok((licences, prices))
 }
 
 /// The changes of a plan, in the order the vendor is asked: users created first, then the
