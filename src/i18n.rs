@@ -177,7 +177,20 @@ pub fn format_integer(locale: Locale, value: i64) -> String {
 
 /// An amount of money with its currency, e.g. `US$ 1.234,50`, `$1,234.50`, `R$ 1.234,50`.
 pub fn format_money(locale: Locale, amount: Decimal, currency: &str) -> String {
-    let number = format_decimal(locale, amount.abs(), 2);
+    money_to(locale, amount, currency, 2)
+}
+
+/// A unit price (decision 0019): to the cent, or with up to four decimals when it is not a whole
+/// number of cents (`US$ 0,015`), so that what a line's amount is computed from is what is shown.
+pub fn format_unit_price(locale: Locale, amount: Decimal, currency: &str) -> String {
+    let shown = amount
+        .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .normalize();
+    money_to(locale, shown, currency, shown.scale().max(2))
+}
+
+fn money_to(locale: Locale, amount: Decimal, currency: &str, decimals: u32) -> String {
+    let number = format_decimal(locale, amount.abs(), decimals);
     let sign = if amount.is_sign_negative() && !amount.round_dp(2).is_zero() {
         "-"
     } else {
@@ -385,6 +398,15 @@ mod tests {
         );
         assert_eq!(format_money(Locale::En, dec("-3.2"), "USD"), "-$3.20");
         assert_eq!(format_money(Locale::En, dec("7"), "MXN"), "MXN\u{a0}7.00");
+        assert_eq!(format_unit_price(Locale::En, dec("13.2"), "USD"), "$13.20");
+        assert_eq!(
+            format_unit_price(Locale::Es, dec("0.015"), "USD"),
+            "US$\u{a0}0,015"
+        );
+        assert_eq!(
+            format_unit_price(Locale::En, dec("3.833295"), "USD"),
+            "$3.8333"
+        );
     }
 
     #[test]

@@ -109,7 +109,7 @@ async fn list(
     let programs = store::programs(&mut *tx).await?;
     tx.commit().await?;
 
-    let money = |d: Decimal| ctx.money(d, &currency);
+    let money = |d: Decimal| ctx.unit_price(d, &currency);
     let cards = rows
         .iter()
         .map(|r| Card {
@@ -207,7 +207,7 @@ fn price_lines(
     currency: &str,
     day: time::Date,
 ) -> Vec<PriceLine> {
-    let money = |d: Decimal| ctx.money(d, currency);
+    let money = |d: Decimal| ctx.unit_price(d, currency);
     prices
         .iter()
         .map(|p| {

@@ -123,10 +123,10 @@ pub fn price_on(periods: &[PricePeriod], day: Date) -> Option<&PricePeriod> {
     periods.iter().find(|p| p.covers(day))
 }
 
-/// The reseller's own price: cost plus the markup percentage, rounded to the cent.
+/// The reseller's own unit price: cost plus the markup percentage, exact (decision 0019: only a
+/// line's amount is rounded, once, to the cent).
 pub fn your_price(cost: Decimal, markup_percent: Decimal) -> Decimal {
-    (cost * (Decimal::ONE + markup_percent / Decimal::ONE_HUNDRED))
-        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    cost * (Decimal::ONE + markup_percent / Decimal::ONE_HUNDRED)
 }
 
 /// What the reseller earns per unit at its own price and at the suggested retail price.
@@ -242,7 +242,7 @@ mod tests {
         assert_eq!(m.margin, d("2.00"));
         assert_eq!(m.retail_margin, d("2.50"));
         assert_eq!(m.retail_margin_percent, Some(d("20.0")));
-        assert_eq!(your_price(d("3.3333"), d("15")), d("3.83"));
+        assert_eq!(your_price(d("3.3333"), d("15")), d("3.833295"));
         assert_eq!(margins(d("0"), d("0"), d("10")).retail_margin_percent, None);
     }
 

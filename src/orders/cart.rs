@@ -194,7 +194,7 @@ pub(crate) async fn priced_lines(
         // The price when the line was added, if it changed since (same currency only).
         let was = match (line.quoted_cost, line.cost) {
             (Some(quoted), Some(now)) if same_currency && quoted != now => {
-                Some(ctx.money(your_price(quoted, markup), currency))
+                Some(ctx.unit_price(your_price(quoted, markup), currency))
             }
             _ => None,
         };
@@ -202,8 +202,8 @@ pub(crate) async fn priced_lines(
             name: line.name(ctx.locale).to_string(),
             term: ctx.t(line.term.key()),
             billing: ctx.t(line.billing.key()),
-            unit_cost: ctx.money(cost, currency),
-            unit_price: ctx.money(price, currency),
+            unit_cost: ctx.unit_price(cost, currency),
+            unit_price: ctx.unit_price(price, currency),
             total_price: ctx.money(rules::line_total(price, line.quantity), currency),
             problem: verdict.err().map(|r| ctx.t(r.key())),
             was,

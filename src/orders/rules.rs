@@ -393,7 +393,39 @@ pub fn order_number_query(q: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use time::macros::date;
+
+    #[test]
+    fn a_unit_price_is_not_rounded_before_it_is_multiplied() {
+        // 0.0125 at 20 % is 0.015 a unit: 100 000 units are 1 500.00, not 0.02 × 100 000.
+        let unit = crate::catalog::rules::your_price(Decimal::new(125, 4), Decimal::from(20));
+        assert_eq!(unit, Decimal::new(15, 3));
+        assert_eq!(line_total(unit, 100_000), Decimal::new(150_000, 2));
+        assert_eq!(
+            line_total(Decimal::new(3_833_295, 6), 3),
+            Decimal::new(1150, 2)
+        );
+    }
+
+    proptest! {
+        /// A line is its exact amount rounded once to the cent: never more than half a cent
+        /// away, whatever the cost (4 decimals), the markup (2) and the quantity.
+        #[test]
+        fn a_line_is_its_exact_amount_rounded_once(
+            cost in 0i64..100_000_000,
+            markup in 0i64..50_000,
+            quantity in 1i32..300_000,
+        ) {
+            let (cost, markup) = (Decimal::new(cost, 4), Decimal::new(markup, 2));
+            let unit = crate::catalog::rules::your_price(cost, markup);
+            let exact = cost * (Decimal::ONE + markup / Decimal::ONE_HUNDRED) * Decimal::from(quantity);
+            let line = line_total(unit, quantity);
+            prop_assert_eq!(line.scale() <= 2, true);
+            prop_assert!((line - exact).abs() <= Decimal::new(5, 3));
+            prop_assert_eq!(line, cents(exact));
+        }
+    }
 
     fn ok_facts() -> LineFacts {
         LineFacts {

@@ -95,7 +95,7 @@ pub fn line_views(ctx: &PageCtx, currency: &str, lines: Vec<OrderLine>) -> Vec<L
         .map(|l| LineView {
             term: ctx.t(l.term.key()),
             billing: ctx.t(l.billing.key()),
-            unit_price: ctx.money(l.unit_price, currency),
+            unit_price: ctx.unit_price(l.unit_price, currency),
             total: ctx.money(line_total(l.unit_price, l.quantity), currency),
             status_label: ctx.t(l.status.key()),
             error: l.error.map(|code| ctx.t(code.key())),

@@ -144,7 +144,7 @@ pub fn facts(ctx: &PageCtx, s: &Detail) -> Facts {
         auto_renew: s.auto_renew,
         status: s.status.code(),
         status_label: ctx.t(s.status.key()),
-        unit_price: ctx.money(s.unit_price, &s.currency),
+        unit_price: ctx.unit_price(s.unit_price, &s.currency),
         price_locked: ctx.t_with(
             "subscriptions.price_locked_until",
             &[("date", &date(s.end_date))],

@@ -83,6 +83,11 @@ impl PageCtx {
         i18n::format_money(self.locale, amount, currency)
     }
 
+    /// A unit price, with the decimals it has beyond the cent (up to four).
+    pub fn unit_price(&self, amount: rust_decimal::Decimal, currency: &str) -> String {
+        i18n::format_unit_price(self.locale, amount, currency)
+    }
+
     /// The date of a moment in the viewer's time zone.
     pub fn day(&self, at: time::OffsetDateTime) -> String {
         i18n::format_date(self.locale, i18n::local_date(at, self.time_zone()))

@@ -119,7 +119,8 @@ async fn a_product_page_shows_cost_suggested_retail_and_your_price() {
     app.sign_in(&owner).await;
     let page = app.choose_language("en", "/catalog/CFQ7TTC0LH18").await;
     assert_eq!(page.text("h1"), "Microsoft 365 Business Basic");
-    // Yearly term billed monthly: list 6.00, cost 88 % = 5.28, your price +10 % = 5.81.
+    // Yearly term billed monthly: list 6.00, cost 88 % = 5.28, your price +10 % = 5.808, shown
+    // exact (decision 0019: only a line's amount is rounded).
     let rows = page.texts("#prices tbody tr");
     let row = rows
         .iter()
@@ -127,8 +128,8 @@ async fn a_product_page_shows_cost_suggested_retail_and_your_price() {
         .unwrap();
     assert!(row.contains("$5.28"), "{row}");
     assert!(row.contains("$6.00"), "{row}");
-    assert!(row.contains("$5.81"), "{row}");
-    assert!(row.contains("$0.53"), "{row}");
+    assert!(row.contains("$5.808"), "{row}");
+    assert!(row.contains("$0.528"), "{row}");
     assert!(row.contains("$0.72 (12.0 %)"), "{row}");
     // Upgrade paths and add-ons.
     assert!(page.texts("a[href='/catalog/CFQ7TTC0LDPB']").len() == 1);

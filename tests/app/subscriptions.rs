@@ -82,6 +82,12 @@ fn money(amount: Decimal) -> String {
     shown.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A unit price as the pages show it (exact, decision 0019).
+fn unit(amount: Decimal) -> String {
+    let shown = portal::i18n::format_unit_price(Locale::Es, amount, "USD");
+    shown.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[tokio::test]
 async fn j6_five_seats_are_added_with_the_prorated_charge_and_the_new_window_shown_first() {
     let app = TestApp::spawn_with(no_worker()).await;
@@ -1031,7 +1037,7 @@ async fn at_term_end_a_subscription_renews_with_its_scheduled_change_or_expires_
     assert_eq!(page.text("#seats"), "8");
     assert!(
         page.text("#subscription-facts")
-            .contains(&money(basic_price))
+            .contains(&unit(basic_price))
     );
     assert!(page.texts("#scheduled").is_empty());
     let (start, end): (time::Date, time::Date) =
