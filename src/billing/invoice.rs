@@ -1,0 +1,106 @@
+//! An invoice's figures, without I/O: its number, and its totals from its lines (each line
+//! already rounded once to the cent, decision 0019): the subtotal is the sum of the lines, the
+//! totals per customer add up to it, and nothing is rounded again.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+/// An invoice's number: `INV-2026-000123`, the year it was issued and its place in the
+/// installation's sequence.
+pub fn number(year: i32, sequence: i64) -> String {
+    format!("INV-{year:04}-{sequence:06}")
+}
+
+/// What a line of an invoice adds up: its amount (the reseller's price), its cost (what the
+/// distributor bills the reseller) and whose it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub customer_id: Uuid,
+    pub amount: Decimal,
+    pub cost: Decimal,
+}
+
+/// Sums of lines: price, cost and margin.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sums {
+    pub amount: Decimal,
+    pub cost: Decimal,
+    pub margin: Decimal,
+}
+
+impl Sums {
+    fn add(&mut self, line: &Line) {
+        self.amount += line.amount;
+        self.cost += line.cost;
+        self.margin += line.amount - line.cost;
+    }
+}
+
+/// An invoice's totals: the whole, and per customer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub subtotal: Sums,
+    pub tax: Decimal,
+    pub total: Decimal,
+    pub customers: BTreeMap<Uuid, Sums>,
+}
+
+/// The totals of `lines`, with `tax` as the vendor states it (zero when it states none).
+pub fn totals(lines: &[Line], tax: Decimal) -> Totals {
+    let mut totals = Totals {
+        tax,
+        ..Totals::default()
+    };
+    for line in lines {
+        totals.subtotal.add(line);
+        totals
+            .customers
+            .entry(line.customer_id)
+            .or_default()
+            .add(line);
+    }
+    totals.total = totals.subtotal.amount + tax;
+    totals
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn numbers_carry_the_year_and_six_digits_at_least() {
+        assert_eq!(number(2026, 123), "INV-2026-000123");
+        assert_eq!(number(2027, 1_234_567), "INV-2027-1234567");
+    }
+
+    proptest! {
+        /// The subtotal is the sum of the lines and the customers' totals add up to it, to the
+        /// cent, whatever the lines.
+        #[test]
+        fn customers_add_up_to_the_invoice(
+            lines in proptest::collection::vec((0u128..5, -500_000i64..5_000_000, 0i64..4_000_000), 0..200),
+            tax in 0i64..1_000_000,
+        ) {
+            let lines: Vec<Line> = lines
+                .into_iter()
+                .map(|(c, amount, cost)| Line {
+                    customer_id: Uuid::from_u128(c),
+                    amount: Decimal::new(amount, 2),
+                    cost: Decimal::new(cost, 2),
+                })
+                .collect();
+            let t = totals(&lines, Decimal::new(tax, 2));
+            let sum: Decimal = lines.iter().map(|l| l.amount).sum();
+            prop_assert_eq!(t.subtotal.amount, sum);
+            prop_assert_eq!(t.total, sum + Decimal::new(tax, 2));
+            let by_customer: Decimal = t.customers.values().map(|s| s.amount).sum();
+            let margins: Decimal = t.customers.values().map(|s| s.margin).sum();
+            prop_assert_eq!(by_customer, t.subtotal.amount);
+            prop_assert_eq!(margins, t.subtotal.amount - t.subtotal.cost);
+            prop_assert!(t.subtotal.amount.scale() <= 2);
+        }
+    }
+}
