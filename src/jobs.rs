@@ -466,7 +466,7 @@ impl Worker {
             }
             Some(JobKind::ReadTenantUsers) => {
                 let data: crate::licences::read::Job = parse(payload)?;
-                crate::licences::read::run(self, data).await
+                crate::licences::read::run(self, data, last_attempt).await
             }
             Some(JobKind::SendReminders) => {
                 let data: crate::subscriptions::reminders::Job = parse(payload)?;

@@ -32,7 +32,7 @@ pub async fn queue(
     crate::jobs::enqueue_once(&mut *tx, JobKind::ReadTenantUsers.code(), &job, &key).await
 }
 
-pub async fn run(worker: &Worker, job: Job) -> Result<(), JobError> {
+pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), JobError> {
     let vendor = worker
         .vendor
         .clone()
@@ -52,15 +52,17 @@ pub async fn run(worker: &Worker, job: Job) -> Result<(), JobError> {
         // Not made at the vendor yet: nothing to read.
         return Ok(());
     };
-    let users = vendor
+    let answer = vendor
         .list_users(tenant.vendor, tenant_ref, &tenant.domain)
-        .await
-        .map_err(|e| match e {
-            crate::vendors::VendorError::Permanent { code, message } => {
-                JobError::Permanent(anyhow::anyhow!("{}: {message}", code.code()))
-            }
-            other => JobError::transient(anyhow::anyhow!("{other:?}")),
-        })?;
+        .await;
+    let users = match crate::vendors::VendorError::settle(answer, last_attempt)? {
+        Ok(users) => users,
+        Err(code) => {
+            // The copy stays as it was; the next reading (the page's button) tries again.
+            tracing::warn!(tenant = %tenant.id, code = code.code(), "the vendor did not list the tenant's users");
+            return Ok(());
+        }
+    };
     let mut tx = crate::db::tenant_tx(&worker.db, job.reseller_id)
         .await
         .map_err(JobError::transient)?;

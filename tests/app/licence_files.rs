@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use uuid::Uuid;
 
 use crate::common::{FormData, Page, TestApp};
-use crate::licences::{create_user, licensed_user, tenant_users};
+use crate::licences::{billing_reader, create_user, licensed_user, tenant_users};
 use crate::orders::no_worker;
 use crate::subscriptions::{bought, drain};
 
@@ -451,12 +451,7 @@ async fn another_reseller_finds_no_file_of_this_tenant_and_billing_users_only_re
     assert_eq!(app.get(&elsewhere).await.status, StatusCode::NOT_FOUND);
     assert!(batch.contains(&tenant.to_string()));
 
-    let r: Uuid = sqlx::query_scalar("SELECT reseller_id FROM customer_tenants")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    let billing = app.user(Some(r), "billing@alfa.example", "billing").await;
-    let (reader, _) = app.sign_in_elsewhere(&billing).await;
+    let reader = billing_reader(&app).await;
     let read = app.get_with(&reader, &bulk).await;
     assert_eq!(read.status, StatusCode::OK);
     assert!(read.texts("#bulk-upload").is_empty());

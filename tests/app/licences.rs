@@ -242,6 +242,17 @@ pub(crate) async fn made_user(app: &TestApp, tenant: Uuid, name: &str) -> Uuid {
     .unwrap()
 }
 
+/// A billing user of the reseller whose customer owns the tenant, signed in on a client of its
+/// own (billing users read users and licences, and change nothing).
+pub(crate) async fn billing_reader(app: &TestApp) -> reqwest::Client {
+    let r: Uuid = sqlx::query_scalar("SELECT reseller_id FROM customer_tenants")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let billing = app.user(Some(r), "billing@alfa.example", "billing").await;
+    app.sign_in_elsewhere(&billing).await.0
+}
+
 /// A user made straight in the database holding a licence of `subscription` (a seat taken).
 pub(crate) async fn licensed_user(
     app: &TestApp,
@@ -473,12 +484,7 @@ async fn another_resellers_tenant_users_and_subscriptions_answer_404_and_billing
     assert_eq!(app.count("SELECT count(*) FROM licence_changes").await, 0);
 
     // A billing user reads the users but is offered no change, and cannot post one.
-    let r: Uuid = sqlx::query_scalar("SELECT reseller_id FROM customer_tenants")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    let billing = app.user(Some(r), "billing@alfa.example", "billing").await;
-    let (reader, _) = app.sign_in_elsewhere(&billing).await;
+    let reader = billing_reader(&app).await;
     let page = app.get_with(&reader, &user_page).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.texts("form.assign").is_empty());

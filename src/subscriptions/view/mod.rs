@@ -1,5 +1,5 @@
 //! How subscriptions read on a page: the list and the customer page's section, and one
-//! subscription's facts, seat batches, history, change previews and refusals.
+//! subscription's facts, seat batches, change previews and refusals; its history in `history`.
 
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -9,9 +9,13 @@ use crate::subscriptions::changes::Context;
 use crate::subscriptions::form::{ChangeForm, offer_code};
 use crate::subscriptions::proration;
 use crate::subscriptions::rules::{Batch, ChangeKind, Plan, Refusal, SubscriptionStatus};
-use crate::subscriptions::store::{Detail, HistoryRow, SubscriptionRow};
+use crate::subscriptions::store::{Detail, SubscriptionRow};
 use crate::web::PageCtx;
 use crate::web::forms::Choice;
+
+mod history;
+use history::{Described, describe, offer_label, with_offer};
+pub use history::{HistoryView, history};
 
 /// A subscription with its product name, term, dates and status in the page's language.
 pub struct SubscriptionView {
@@ -358,190 +362,6 @@ pub fn time_left(ctx: &PageCtx, left: time::Duration) -> String {
             &[("hours", &n(hours)), ("minutes", &n(mins))],
         )
     }
-}
-
-/// A change of the history as the page shows it.
-pub struct HistoryView {
-    pub when: String,
-    pub actor: String,
-    pub what: String,
-    pub money: String,
-    pub status: &'static str,
-    pub status_label: String,
-    pub reason: Option<String>,
-}
-
-/// The subscription's changes and its licences' (`licences`), latest first, `limit` at most.
-pub fn history(
-    ctx: &PageCtx,
-    rows: Vec<HistoryRow>,
-    licences: Vec<(time::OffsetDateTime, crate::licences::view::HistoryLine)>,
-    limit: usize,
-) -> Vec<HistoryView> {
-    let own = rows.into_iter().map(|h| (h.requested_at, own_line(ctx, h)));
-    let given = licences.into_iter().map(|(at, l)| {
-        let line = HistoryView {
-            when: l.at,
-            actor: l.actor,
-            what: l.what,
-            money: String::new(),
-            status: l.status,
-            status_label: l.status_label,
-            reason: l.reason,
-        };
-        (at, line)
-    });
-    let mut all: Vec<_> = own.chain(given).collect();
-    // Stable: what happened at the same moment keeps its order (the subscription's first).
-    all.sort_by_key(|line| std::cmp::Reverse(line.0));
-    all.into_iter().take(limit).map(|(_, line)| line).collect()
-}
-
-fn own_line(ctx: &PageCtx, h: HistoryRow) -> HistoryView {
-    {
-        HistoryView {
-            when: ctx.moment(h.requested_at),
-            actor: match h.actor.as_deref() {
-                None | Some("system") => ctx.t("subscriptions.actor_system"),
-                Some(name) => name.to_string(),
-            },
-            what: describe(
-                ctx,
-                Described {
-                    kind: h.kind,
-                    before: h.seats_before,
-                    after: h.seats_after,
-                    auto_renew: h.auto_renew,
-                    product: h.product(ctx.locale),
-                    next_quantity: h.next_quantity,
-                    offer: h.term_after.zip(h.billing_after),
-                    until: h.end_after,
-                },
-            ),
-            money: if h.amount.is_zero() {
-                String::new()
-            } else {
-                signed_money(ctx, h.amount, &h.currency)
-            },
-            status: h.status.code(),
-            status_label: ctx.t(h.status.key()),
-            reason: h.error.map(|code| ctx.t(code.key())),
-        }
-    }
-}
-
-/// "+5 seats (10 → 15)", "−2 seats (15 → 13)", "Auto-renew turned off".
-fn describe(ctx: &PageCtx, change: Described<'_>) -> String {
-    let Described {
-        kind,
-        before,
-        after,
-        auto_renew,
-        product,
-        next_quantity,
-        offer,
-        until,
-    } = change;
-    let n = |v: i32| crate::i18n::format_integer(ctx.locale, v as i64);
-    match kind {
-        ChangeKind::Purchase => ctx.t_with("subscriptions.what_purchase", &[("seats", &n(after))]),
-        ChangeKind::AddSeats | ChangeKind::RemoveSeats => {
-            let key = if kind == ChangeKind::AddSeats {
-                "subscriptions.what_add"
-            } else {
-                "subscriptions.what_remove"
-            };
-            let args = [
-                ("seats", n((after - before).abs())),
-                ("before", n(before)),
-                ("after", n(after)),
-            ];
-            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            ctx.t_with(key, &args)
-        }
-        ChangeKind::AutoRenew => ctx.t(if auto_renew == Some(false) {
-            "subscriptions.what_auto_renew_off"
-        } else {
-            "subscriptions.what_auto_renew_on"
-        }),
-        ChangeKind::Suspend => ctx.t("subscriptions.what_suspend"),
-        ChangeKind::Reactivate => ctx.t("subscriptions.what_reactivate"),
-        ChangeKind::Cancel => ctx.t("subscriptions.what_cancel"),
-        ChangeKind::Upgrade => ctx.t_with("subscriptions.what_upgrade", &[("product", product)]),
-        ChangeKind::Term => ctx.t_with(
-            "subscriptions.what_term",
-            &[
-                (
-                    "offer",
-                    &offer.map(|o| offer_label(ctx, o)).unwrap_or_default(),
-                ),
-                (
-                    "date",
-                    &until
-                        .map(|d| crate::i18n::format_date(ctx.locale, d))
-                        .unwrap_or_default(),
-                ),
-            ],
-        ),
-        ChangeKind::Schedule => with_offer(
-            ctx,
-            ctx.t_with(
-                "subscriptions.what_schedule",
-                &[
-                    ("product", product),
-                    ("seats", &n(next_quantity.unwrap_or(after))),
-                ],
-            ),
-            offer,
-        ),
-        ChangeKind::Unschedule => ctx.t("subscriptions.what_unschedule"),
-        ChangeKind::Renewal => with_offer(
-            ctx,
-            ctx.t_with(
-                "subscriptions.what_renewal",
-                &[("product", product), ("seats", &n(after))],
-            ),
-            offer,
-        ),
-        ChangeKind::Expiry => ctx.t("subscriptions.what_expiry"),
-    }
-}
-
-/// A change as [`describe`] words it.
-struct Described<'a> {
-    kind: ChangeKind,
-    before: i32,
-    after: i32,
-    auto_renew: Option<bool>,
-    product: &'a str,
-    next_quantity: Option<i32>,
-    /// The term and billing a schedule, a renewal or a longer term takes (unknown for older
-    /// changes), and a longer term's last day.
-    offer: Option<(Term, Billing)>,
-    until: Option<time::Date>,
-}
-
-/// "Yearly · Monthly billing".
-fn offer_label(ctx: &PageCtx, (term, billing): (Term, Billing)) -> String {
-    format!("{} · {}", ctx.t(term.key()), ctx.t(billing.key()))
-}
-
-/// `text` followed by the term and billing, when known.
-fn with_offer(ctx: &PageCtx, text: String, offer: Option<(Term, Billing)>) -> String {
-    match offer {
-        Some(offer) => format!("{text}, {}", offer_label(ctx, offer)),
-        None => text,
-    }
-}
-
-/// "charge US$ 31.25" or "refund US$ 12.50".
-fn signed_money(ctx: &PageCtx, amount: Decimal, currency: &str) -> String {
-    let key = if amount < Decimal::ZERO {
-        "subscriptions.refund_of"
-    } else {
-        "subscriptions.charge_of"
-    };
-    ctx.t_with(key, &[("amount", &ctx.money(amount.abs(), currency))])
 }
 
 /// A change's plan as the preview shows it.
