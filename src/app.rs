@@ -88,6 +88,7 @@ pub fn app(state: AppState, store: crate::auth::session_store::PgSessions) -> Ro
         .merge(crate::orders::router())
         .merge(crate::subscriptions::router())
         .merge(crate::licences::routes::router())
+        .merge(crate::billing::routes::router())
         .merge(crate::licences::bulk::routes::router())
         .merge(crate::staff::router())
         .fallback(|| async { StatusCode::NOT_FOUND });

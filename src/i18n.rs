@@ -285,6 +285,44 @@ pub fn format_datetime(locale: Locale, at: OffsetDateTime, offset: UtcOffset) ->
     }
 }
 
+/// A calendar month: `November 2026`, `noviembre de 2026`, `novembro de 2026`.
+pub fn format_month(locale: Locale, day: Date) -> String {
+    const ES: [&str; 12] = [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ];
+    const PT: [&str; 12] = [
+        "janeiro",
+        "fevereiro",
+        "março",
+        "abril",
+        "maio",
+        "junho",
+        "julho",
+        "agosto",
+        "setembro",
+        "outubro",
+        "novembro",
+        "dezembro",
+    ];
+    let m = usize::from(u8::from(day.month())) - 1;
+    match locale {
+        Locale::En => format!("{} {}", month_name_en(day.month()), day.year()),
+        Locale::Es => format!("{} de {}", ES[m], day.year()),
+        Locale::PtBr => format!("{} de {}", PT[m], day.year()),
+    }
+}
+
 fn month_name_en(month: time::Month) -> &'static str {
     use time::Month::*;
     match month {

@@ -24,6 +24,11 @@ impl Role {
     pub fn manages_users(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)
     }
+
+    /// Owners, admins and billing users see invoices, costs and margins.
+    pub fn sees_billing(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin | Role::Billing)
+    }
 }
 
 crate::text_enum! {

@@ -108,6 +108,7 @@ crate::text_enum! {
         ReadTenantUsers = "read_tenant_users" => "jobs.kind_read_tenant_users",
         RenewSubscriptions = "renew_subscriptions" => "jobs.kind_renew_subscriptions",
         SendReminders = "send_reminders" => "jobs.kind_send_reminders",
+        BillingRun = "billing_run" => "jobs.kind_billing_run",
     }
 }
 
@@ -428,7 +429,8 @@ impl Worker {
                 JobKind::SendEmail
                 | JobKind::RenewSubscriptions
                 | JobKind::SendReminders
-                | JobKind::ReadTenantUsers,
+                | JobKind::ReadTenantUsers
+                | JobKind::BillingRun,
             )
             | None => Ok(()),
         };
@@ -504,6 +506,17 @@ impl Worker {
                 }
                 Ok(())
             }
+            Some(JobKind::BillingRun) => {
+                let data: crate::billing::run::Job = parse(payload)?;
+                let month = crate::billing::charges::Month::parse(&data.period)
+                    .map_err(|e| JobError::Permanent(anyhow::anyhow!("{e}: {}", data.period)))?;
+                let now = time::OffsetDateTime::now_utc();
+                let ran = crate::billing::run::run(&self.db, month, now)
+                    .await
+                    .map_err(JobError::Transient)?;
+                tracing::info!(period = %data.period, issued = ran.issued.len(), "billing run");
+                Ok(())
+            }
             None => Err(JobError::Permanent(anyhow::anyhow!(
                 "unknown job kind {kind}"
             ))),
@@ -514,7 +527,8 @@ impl Worker {
 /// Queues the jobs that run once a day (renewals, then reminders), unless queued already.
 async fn daily(db: &PgPool, today: time::Date) -> anyhow::Result<()> {
     crate::subscriptions::renewals::queue(db, today).await?;
-    crate::subscriptions::reminders::queue(db, today).await
+    crate::subscriptions::reminders::queue(db, today).await?;
+    crate::billing::run::queue(db, today).await
 }
 
 /// The default lease: a job whose worker died is taken up again within a minute.

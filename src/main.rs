@@ -43,6 +43,13 @@ enum Command {
     },
     /// Load realistic demo data (safe to run again).
     SeedDemo,
+    /// Bill a month that is over: one invoice per reseller not billed for it yet (running a
+    /// month again bills nothing twice).
+    BillingRun {
+        /// The month, as 2026-11.
+        #[arg(long)]
+        period: String,
+    },
     /// Add generated products (with prices) to measure the catalog at scale.
     GenerateCatalog {
         /// How many products to add.
@@ -193,6 +200,33 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::BenchBaseline { database_url, bind } => {
             portal::bench::serve(&database_url, bind).await
+        }
+        Command::BillingRun { period } => {
+            let month = portal::billing::charges::Month::parse(&period).map_err(|_| {
+                anyhow::anyhow!("--period: expected a month as 2026-11, got {period:?}")
+            })?;
+            with_database(&config, |pool| async move {
+                let now = time::OffsetDateTime::now_utc();
+                if !month.closed(now.date()) {
+                    anyhow::bail!(
+                        "{} is not over yet: it can be billed from {}",
+                        month.code(),
+                        month.end()
+                    );
+                }
+                let ran = portal::billing::run::run(&pool, month, now).await?;
+                for (reseller, number) in &ran.issued {
+                    println!("{number}: reseller {reseller}");
+                }
+                println!(
+                    "{}: {} invoices issued, {} resellers with nothing to bill",
+                    month.code(),
+                    ran.issued.len(),
+                    ran.empty
+                );
+                Ok(())
+            })
+            .await
         }
         Command::SeedDemo => {
             let secrets = portal::crypto::SecretBox::from_config(

@@ -12,9 +12,11 @@
 
 use rust_decimal::Decimal;
 use time::{Date, Month as CalendarMonth};
+use uuid::Uuid;
 
 use crate::catalog::rules::Billing;
 use crate::subscriptions::proration::{self, Period};
+use crate::subscriptions::rules::ChangeKind;
 
 /// A calendar month of billing (UTC), written `2026-11`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -81,12 +83,14 @@ impl Month {
     }
 }
 
-/// What a subscription held from a day on: its seats at a unit price.
+/// What a subscription held from a day on: its product and seats at a unit price and cost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Held {
     pub from: Date,
+    pub product_id: Uuid,
     pub seats: i32,
     pub unit_price: Decimal,
+    pub unit_cost: Decimal,
 }
 
 /// One term of a subscription, as its history tells it.
@@ -97,8 +101,10 @@ pub struct Term {
     pub billing: Billing,
     /// By day, the first on or before `start`.
     pub held: Vec<Held>,
-    /// The day it stopped being billed within the term (cancelled, expired), if it did.
+    /// The day it stopped being billed within the term (cancelled, replaced by a new term).
     pub stopped: Option<Date>,
+    /// Its first billing period was charged by the change that started it (a longer term now).
+    pub first_charged: bool,
 }
 
 impl Term {
@@ -106,28 +112,37 @@ impl Term {
     fn held_on(&self, day: Date) -> Option<Held> {
         self.held.iter().rev().find(|h| h.from <= day).copied()
     }
+
+    /// The billing period of the term that contains `day`.
+    fn period_of(&self, day: Date) -> Period {
+        proration::period_containing(self.start, self.billing, self.end, day)
+    }
 }
 
-/// A recurring charge: one billing period's seats at its unit price, rounded once.
+/// A recurring charge: one billing period's seats at its unit price and cost, each rounded once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Recurring {
     pub period: Period,
+    pub product_id: Uuid,
     pub seats: i32,
     pub unit_price: Decimal,
-    pub amount: Decimal,
+    pub unit_cost: Decimal,
+    pub price: Decimal,
+    pub cost: Decimal,
 }
 
 /// The recurring charges of `term` for `month`: one for each billing period that starts in the
-/// month while the term runs and has not stopped.
+/// month while the term runs and had not stopped before it (a period stopped on its first day is
+/// charged, and refunded whole by the change that stopped it).
 pub fn recurring(term: &Term, month: Month) -> Vec<Recurring> {
     let months = proration::period_months(term.billing);
     let mut charges = Vec::new();
     for k in 0.. {
         let start = proration::add_months(term.start, k * months);
-        if start >= term.end || start >= month.end() || term.stopped.is_some_and(|s| s <= start) {
+        if start >= term.end || start >= month.end() || term.stopped.is_some_and(|s| s < start) {
             break;
         }
-        if start < month.first_day() {
+        if start < month.first_day() || (k == 0 && term.first_charged) {
             continue;
         }
         let Some(held) = term.held_on(start) else {
@@ -138,19 +153,213 @@ pub fn recurring(term: &Term, month: Month) -> Vec<Recurring> {
             end: proration::add_months(term.start, (k + 1) * months),
         };
         let end = whole.end.min(term.end);
-        let per_period = held.unit_price * Decimal::from(held.seats);
-        let amount = if end < whole.end {
-            proration::prorate(per_period, whole, start, end)
-        } else {
-            proration::cents(per_period)
+        let of = |unit: Decimal| {
+            let per_period = unit * Decimal::from(held.seats);
+            if end < whole.end {
+                proration::prorate(per_period, whole, start, end)
+            } else {
+                proration::cents(per_period)
+            }
         };
         charges.push(Recurring {
             period: Period { start, end },
+            product_id: held.product_id,
             seats: held.seats,
             unit_price: held.unit_price,
-            amount,
+            unit_cost: held.unit_cost,
+            price: of(held.unit_price),
+            cost: of(held.unit_cost),
         });
     }
+    charges
+}
+
+/// An applied change of a subscription, as its history recorded it.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub id: Uuid,
+    pub kind: ChangeKind,
+    /// The day it was applied (UTC).
+    pub day: Date,
+    pub seats_before: i32,
+    pub seats_after: i32,
+    /// Its money effect, prorated when it was previewed: the reseller's price and its cost.
+    pub amount: Decimal,
+    pub cost: Decimal,
+    pub product_after: Option<Uuid>,
+    pub unit_price_after: Option<Decimal>,
+    pub unit_cost_after: Option<Decimal>,
+    pub billing_after: Option<Billing>,
+    pub start_after: Option<Date>,
+    pub end_after: Option<Date>,
+    /// Its line is on an invoice already.
+    pub billed: bool,
+}
+
+/// What caused a charge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// A billing period of the subscription.
+    Period,
+    /// A change (its id): seats added or reduced, an upgrade, a cancellation, a new term.
+    Change(Uuid),
+}
+
+/// One charge of a subscription for a month: an invoice line before it is numbered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Charge {
+    pub cause: Cause,
+    pub product_id: Uuid,
+    /// The days it covers.
+    pub period: Period,
+    /// Seats (a change: the seats it added, negative when it removed some).
+    pub quantity: i32,
+    /// Per seat and billing period (an upgrade: the difference).
+    pub unit_price: Decimal,
+    pub unit_cost: Decimal,
+    pub price: Decimal,
+    pub cost: Decimal,
+    /// Caused in an earlier month (applied after that month was billed, or never billed).
+    pub adjustment: bool,
+}
+
+/// The terms a subscription had, from its history in the order it happened (a purchase first).
+pub fn terms(events: &[Event]) -> Vec<Term> {
+    walk(events, |_, _, _| {})
+}
+
+/// Walks the history, building the terms; `money` sees each change with a money effect, the
+/// term it fell in once applied, and what that term held after it.
+fn walk(events: &[Event], mut money: impl FnMut(&Event, &Term, Held)) -> Vec<Term> {
+    let mut terms: Vec<Term> = Vec::new();
+    for e in events {
+        match e.kind {
+            ChangeKind::Purchase | ChangeKind::Renewal | ChangeKind::Term => {
+                let (Some(product_id), Some(unit_price), Some(unit_cost)) =
+                    (e.product_after, e.unit_price_after, e.unit_cost_after)
+                else {
+                    continue;
+                };
+                let before = terms.last_mut();
+                let start = match (e.kind, before) {
+                    (ChangeKind::Renewal, Some(t)) => e.start_after.unwrap_or(t.end),
+                    (ChangeKind::Term, Some(t)) => {
+                        t.stopped = Some(t.stopped.map_or(e.day, |s| s.min(e.day)));
+                        e.start_after.unwrap_or(e.day)
+                    }
+                    _ => e.start_after.unwrap_or(e.day),
+                };
+                let billing = e.billing_after.unwrap_or(Billing::Monthly);
+                let end = e
+                    .end_after
+                    .unwrap_or_else(|| proration::add_months(start, 12))
+                    .max(start);
+                terms.push(Term {
+                    start,
+                    end,
+                    billing,
+                    held: vec![Held {
+                        from: start,
+                        product_id,
+                        seats: e.seats_after,
+                        unit_price,
+                        unit_cost,
+                    }],
+                    stopped: None,
+                    first_charged: e.kind == ChangeKind::Term,
+                });
+            }
+            ChangeKind::AddSeats | ChangeKind::RemoveSeats | ChangeKind::Upgrade => {
+                let Some(t) = terms.last_mut() else { continue };
+                let Some(now) = t.held_on(e.day).or(t.held.last().copied()) else {
+                    continue;
+                };
+                t.held.push(Held {
+                    from: e.day.max(t.start),
+                    seats: e.seats_after,
+                    product_id: e.product_after.unwrap_or(now.product_id),
+                    unit_price: e.unit_price_after.unwrap_or(now.unit_price),
+                    unit_cost: e.unit_cost_after.unwrap_or(now.unit_cost),
+                });
+            }
+            ChangeKind::Cancel => {
+                if let Some(t) = terms.last_mut() {
+                    t.stopped = Some(e.day);
+                }
+            }
+            _ => {}
+        }
+        if e.amount.is_zero() && e.cost.is_zero() {
+            continue;
+        }
+        if let Some(t) = terms.last()
+            && let Some(held) = t.held_on(e.day).or(t.held.last().copied())
+        {
+            money(e, t, held);
+        }
+    }
+    terms
+}
+
+/// What a subscription is charged on the invoice of `month`: the billing periods that start in
+/// it, and each change applied before its end that no invoice has billed yet (those applied in
+/// an earlier month are adjustments).
+pub fn for_month(events: &[Event], month: Month) -> Vec<Charge> {
+    let mut charges = Vec::new();
+    let terms = walk(events, |e, term, held| {
+        if e.billed || e.day >= month.end() {
+            return;
+        }
+        let period = term.period_of(e.day.max(term.start));
+        let (quantity, unit_price, unit_cost) = match e.kind {
+            ChangeKind::Upgrade => (
+                e.seats_after,
+                e.unit_price_after.unwrap_or(held.unit_price),
+                e.unit_cost_after.unwrap_or(held.unit_cost),
+            ),
+            ChangeKind::Term => (e.seats_after, held.unit_price, held.unit_cost),
+            _ => (
+                e.seats_after - e.seats_before,
+                held.unit_price,
+                held.unit_cost,
+            ),
+        };
+        let quantity = if e.kind == ChangeKind::Cancel {
+            -e.seats_before
+        } else {
+            quantity
+        };
+        charges.push(Charge {
+            cause: Cause::Change(e.id),
+            product_id: held.product_id,
+            period: Period {
+                start: e.day.clamp(period.start, period.end),
+                end: period.end,
+            },
+            quantity,
+            unit_price,
+            unit_cost,
+            price: e.amount,
+            cost: e.cost,
+            adjustment: e.day < month.first_day(),
+        });
+    });
+    for term in &terms {
+        for r in recurring(term, month) {
+            charges.push(Charge {
+                cause: Cause::Period,
+                product_id: r.product_id,
+                period: r.period,
+                quantity: r.seats,
+                unit_price: r.unit_price,
+                unit_cost: r.unit_cost,
+                price: r.price,
+                cost: r.cost,
+                adjustment: false,
+            });
+        }
+    }
+    charges.sort_by_key(|c| (c.period.start, matches!(c.cause, Cause::Change(_))));
     charges
 }
 
@@ -173,12 +382,178 @@ mod tests {
                 .iter()
                 .map(|&(from, seats, price)| Held {
                     from,
+                    product_id: PRODUCT,
                     seats,
                     unit_price: price.parse().unwrap(),
+                    unit_cost: Decimal::ZERO,
                 })
                 .collect(),
             stopped: None,
+            first_charged: false,
         }
+    }
+
+    const PRODUCT: Uuid = Uuid::from_u128(7);
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn event(kind: ChangeKind, day: Date, before: i32, after: i32) -> Event {
+        Event {
+            id: Uuid::from_u128(u128::from(day.ordinal()) * 1000 + after as u128),
+            kind,
+            day,
+            seats_before: before,
+            seats_after: after,
+            amount: Decimal::ZERO,
+            cost: Decimal::ZERO,
+            product_after: None,
+            unit_price_after: None,
+            unit_cost_after: None,
+            billing_after: None,
+            start_after: None,
+            end_after: None,
+            billed: false,
+        }
+    }
+
+    /// A purchase of `seats` at 12.50 (cost 10.00) on `day`, a year billed monthly.
+    fn purchase(day: Date, seats: i32) -> Event {
+        Event {
+            product_after: Some(PRODUCT),
+            unit_price_after: Some(d("12.50")),
+            unit_cost_after: Some(d("10.00")),
+            billing_after: Some(Billing::Monthly),
+            start_after: Some(day),
+            end_after: Some(proration::add_months(day, 12)),
+            ..event(ChangeKind::Purchase, day, 0, seats)
+        }
+    }
+
+    /// Seats added on `day` as the subscription's preview prices them.
+    fn add_seats(day: Date, before: i32, seats: i32, term_start: Date) -> Event {
+        let end = proration::add_months(term_start, 12);
+        let period = proration::period_containing(term_start, Billing::Monthly, end, day);
+        Event {
+            amount: proration::seat_change(d("12.50"), seats, period, day),
+            cost: proration::seat_change(d("10.00"), seats, period, day),
+            ..event(ChangeKind::AddSeats, day, before, before + seats)
+        }
+    }
+
+    #[test]
+    fn a_month_bills_its_periods_and_the_changes_applied_in_it() {
+        let bought = date!(2026 - 10 - 10);
+        let history = [
+            purchase(bought, 10),
+            add_seats(date!(2026 - 11 - 25), 10, 5, bought),
+        ];
+        let nov = for_month(&history, month("2026-11"));
+        assert_eq!(nov.len(), 2);
+        // The period of 10 Nov – 10 Dec at the ten seats held on its first day…
+        assert_eq!(nov[0].cause, Cause::Period);
+        assert_eq!(
+            (nov[0].quantity, nov[0].price, nov[0].cost),
+            (10, d("125.00"), d("100.00"))
+        );
+        assert_eq!(nov[0].period.start, date!(2026 - 11 - 10));
+        // …and the five seats added on the 25th for the 15 of its 30 days left.
+        assert_eq!(nov[1].cause, Cause::Change(history[1].id));
+        assert_eq!(
+            (nov[1].quantity, nov[1].price, nov[1].cost),
+            (5, d("31.25"), d("25.00"))
+        );
+        assert_eq!(
+            (nov[1].period.start, nov[1].period.end),
+            (date!(2026 - 11 - 25), date!(2026 - 12 - 10))
+        );
+        assert!(!nov[1].adjustment);
+        // December's period is charged for fifteen; a change billed already is not billed again.
+        let mut billed = history.clone();
+        billed[1].billed = true;
+        let dec = for_month(&billed, month("2026-12"));
+        assert_eq!(dec.len(), 1);
+        assert_eq!((dec[0].quantity, dec[0].price), (15, d("187.50")));
+        // One that was never billed comes on the next invoice as an adjustment.
+        let late = for_month(&history, month("2026-12"));
+        assert_eq!(late.len(), 2);
+        assert!(
+            late.iter()
+                .any(|c| c.adjustment && c.cause == Cause::Change(history[1].id))
+        );
+        // Nothing before it was bought.
+        assert_eq!(for_month(&history, month("2026-09")), []);
+    }
+
+    #[test]
+    fn a_renewal_starts_a_term_at_its_new_price_and_a_cancellation_stops_the_charges() {
+        let bought = date!(2025 - 12 - 01);
+        let renewal = Event {
+            product_after: Some(PRODUCT),
+            unit_price_after: Some(d("13.00")),
+            unit_cost_after: Some(d("10.40")),
+            billing_after: Some(Billing::Monthly),
+            end_after: Some(date!(2027 - 12 - 01)),
+            ..event(ChangeKind::Renewal, date!(2026 - 12 - 01), 4, 4)
+        };
+        let history = [purchase(bought, 4), renewal];
+        let t = terms(&history);
+        assert_eq!(t.len(), 2);
+        assert_eq!(
+            (t[1].start, t[1].end),
+            (date!(2026 - 12 - 01), date!(2027 - 12 - 01))
+        );
+        let dec = for_month(&history, month("2026-12"));
+        assert_eq!(dec.len(), 1);
+        assert_eq!((dec[0].price, dec[0].cost), (d("52.00"), d("41.60")));
+        // Cancelled on 5 January: the refund is the change's own, and February is not charged.
+        let cancel = Event {
+            amount: d("-44.00"),
+            cost: d("-35.20"),
+            ..event(ChangeKind::Cancel, date!(2027 - 01 - 05), 4, 4)
+        };
+        let history = [history[0].clone(), history[1].clone(), cancel];
+        let jan = for_month(&history, month("2027-01"));
+        assert_eq!(
+            jan.iter().map(|c| c.price).collect::<Vec<_>>(),
+            [d("52.00"), d("-44.00")]
+        );
+        assert_eq!(jan[1].quantity, -4);
+        let mut billed = history.clone();
+        billed[2].billed = true;
+        assert_eq!(for_month(&billed, month("2027-02")), []);
+    }
+
+    #[test]
+    fn a_longer_term_now_is_charged_by_its_change_and_then_monthly() {
+        let bought = date!(2026 - 06 - 01);
+        let longer = Event {
+            amount: d("300.00"),
+            cost: d("240.00"),
+            product_after: Some(PRODUCT),
+            unit_price_after: Some(d("11.00")),
+            unit_cost_after: Some(d("8.80")),
+            billing_after: Some(Billing::Monthly),
+            start_after: Some(date!(2026 - 09 - 15)),
+            end_after: Some(date!(2029 - 09 - 15)),
+            ..event(ChangeKind::Term, date!(2026 - 09 - 15), 10, 10)
+        };
+        let history = [purchase(bought, 10), longer];
+        let sep = for_month(&history, month("2026-09"));
+        // 1 Sep's period of the old term, and the change (its refund and the new first period).
+        assert_eq!(
+            sep.iter().map(|c| c.price).collect::<Vec<_>>(),
+            [d("125.00"), d("300.00")]
+        );
+        let mut billed = history.clone();
+        billed[1].billed = true;
+        let oct = for_month(&billed, month("2026-10"));
+        assert_eq!(oct.len(), 1);
+        assert_eq!(
+            (oct[0].period.start, oct[0].price),
+            (date!(2026 - 10 - 15), d("110.00"))
+        );
     }
 
     #[test]
@@ -211,7 +586,7 @@ mod tests {
         assert_eq!(recurring(&t, month("2025-12")), []);
         let jan = recurring(&t, month("2026-01"));
         assert_eq!(jan.len(), 1);
-        assert_eq!(jan[0].amount, "132.00".parse().unwrap());
+        assert_eq!(jan[0].price, "132.00".parse().unwrap());
         // Periods count from the start: 31 Jan, 28 Feb, 31 Mar.
         let feb = recurring(&t, month("2026-02"));
         assert_eq!(feb[0].period.start, date!(2026 - 02 - 28));
@@ -220,7 +595,7 @@ mod tests {
         // period is charged for fifteen.
         let apr = recurring(&t, month("2026-03"));
         assert_eq!(apr[0].seats, 15);
-        assert_eq!(apr[0].amount, "198.00".parse().unwrap());
+        assert_eq!(apr[0].price, "198.00".parse().unwrap());
         assert_eq!(recurring(&t, month("2027-01")), []);
     }
 
@@ -233,12 +608,12 @@ mod tests {
             &[(date!(2026 - 05 - 15), 3, "0.015")],
         );
         assert_eq!(
-            recurring(&t, month("2026-05"))[0].amount,
+            recurring(&t, month("2026-05"))[0].price,
             "0.05".parse().unwrap()
         );
         assert_eq!(recurring(&t, month("2026-06")), []);
         assert_eq!(recurring(&t, month("2027-05")).len(), 1);
-        t.stopped = Some(date!(2027 - 05 - 15));
+        t.stopped = Some(date!(2027 - 05 - 14));
         assert_eq!(recurring(&t, month("2027-05")), []);
         // A last period cut short by the term's end is charged for its days.
         let short = term(
@@ -248,7 +623,7 @@ mod tests {
             &[(date!(2026 - 01 - 01), 1, "365")],
         );
         assert_eq!(
-            recurring(&short, month("2026-01"))[0].amount,
+            recurring(&short, month("2026-01"))[0].price,
             "182.00".parse().unwrap()
         );
     }
@@ -268,7 +643,8 @@ mod tests {
             let end = proration::add_months(start, 36);
             let price = Decimal::new(cents_price, 2);
             let t = term(start, end, billing, &[]);
-            let t = Term { held: vec![Held { from: start, seats, unit_price: price }], ..t };
+            let held = Held { from: start, product_id: PRODUCT, seats, unit_price: price, unit_cost: price };
+            let t = Term { held: vec![held], ..t };
             let mut m = Month::of(start);
             let mut periods = Vec::new();
             let mut total = Decimal::ZERO;
@@ -276,7 +652,7 @@ mod tests {
                 for c in recurring(&t, m) {
                     prop_assert!(m.contains(c.period.start));
                     periods.push(c.period);
-                    total += c.amount;
+                    total += c.price;
                 }
                 m = m.next();
             }
@@ -288,6 +664,41 @@ mod tests {
             prop_assert_eq!(periods[0].start, start);
             prop_assert_eq!(periods.last().map(|p| p.end), Some(end));
             prop_assert_eq!(total, proration::cents(price * Decimal::from(seats)) * Decimal::from(expected));
+        }
+
+        /// Bought and cancelled within its first month, a subscription is charged its price for
+        /// the days it was active, to the cent: the period's charge less the change's refund.
+        #[test]
+        fn a_cancelled_subscription_is_charged_for_the_days_it_was_active(
+            start_day in 0i64..1500,
+            active in 0i64..28,
+            seats in 1i32..500,
+            cents_price in 1i64..1_000_000,
+        ) {
+            let bought = date!(2025 - 01 - 01) + time::Duration::days(start_day);
+            let price = Decimal::new(cents_price, 4);
+            let cancelled = bought + time::Duration::days(active);
+            let period = proration::period_containing(bought, Billing::Monthly, proration::add_months(bought, 12), bought);
+            let refund = proration::seat_change(price, -seats, period, cancelled);
+            let mut history = [
+                Event { unit_price_after: Some(price), unit_cost_after: Some(price), ..purchase(bought, seats) },
+                Event { amount: refund, cost: refund, ..event(ChangeKind::Cancel, cancelled, seats, seats) },
+            ];
+            let mut m = Month::of(bought);
+            let mut total = Decimal::ZERO;
+            for _ in 0..3 {
+                for c in for_month(&history, m) {
+                    total += c.price;
+                    if let Cause::Change(id) = c.cause {
+                        history.iter_mut().filter(|e| e.id == id).for_each(|e| e.billed = true);
+                    }
+                }
+                m = m.next();
+            }
+            let expected = proration::cents(
+                price * Decimal::from(seats) * Decimal::from(active) / Decimal::from(period.days()),
+            );
+            prop_assert_eq!(total, expected);
         }
     }
 }

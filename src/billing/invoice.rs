@@ -1,6 +1,10 @@
 //! An invoice's figures, without I/O: its number, and its totals from its lines (each line
 //! already rounded once to the cent, decision 0019): the subtotal is the sum of the lines, the
 //! totals per customer add up to it, and nothing is rounded again.
+//!
+//! An invoice is what the distributor bills a reseller: its amounts are the reseller's cost.
+//! Each line also carries the reseller's price for it (what it charges its customer, with its
+//! markup), so that the invoice shows the margin.
 
 use std::collections::BTreeMap;
 
@@ -13,32 +17,32 @@ pub fn number(year: i32, sequence: i64) -> String {
     format!("INV-{year:04}-{sequence:06}")
 }
 
-/// What a line of an invoice adds up: its amount (the reseller's price), its cost (what the
-/// distributor bills the reseller) and whose it is.
+/// What a line of an invoice adds up: its cost (what the distributor bills the reseller), its
+/// price (what the reseller charges its customer) and whose it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Line {
     pub customer_id: Uuid,
-    pub amount: Decimal,
     pub cost: Decimal,
+    pub price: Decimal,
 }
 
-/// Sums of lines: price, cost and margin.
+/// Sums of lines: cost, price and margin.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sums {
-    pub amount: Decimal,
     pub cost: Decimal,
+    pub price: Decimal,
     pub margin: Decimal,
 }
 
 impl Sums {
-    fn add(&mut self, line: &Line) {
-        self.amount += line.amount;
+    pub fn add(&mut self, line: &Line) {
         self.cost += line.cost;
-        self.margin += line.amount - line.cost;
+        self.price += line.price;
+        self.margin += line.price - line.cost;
     }
 }
 
-/// An invoice's totals: the whole, and per customer.
+/// An invoice's totals: the whole (the total is the cost with its tax), and per customer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
     pub subtotal: Sums,
@@ -47,22 +51,32 @@ pub struct Totals {
     pub customers: BTreeMap<Uuid, Sums>,
 }
 
-/// The totals of `lines`, with `tax` as the vendor states it (zero when it states none).
-pub fn totals(lines: &[Line], tax: Decimal) -> Totals {
-    let mut totals = Totals {
-        tax,
-        ..Totals::default()
-    };
-    for line in lines {
-        totals.subtotal.add(line);
-        totals
-            .customers
+impl Totals {
+    /// Adds a line.
+    pub fn add(&mut self, line: &Line) {
+        self.subtotal.add(line);
+        self.customers
             .entry(line.customer_id)
             .or_default()
             .add(line);
+        self.total = self.subtotal.cost + self.tax;
     }
-    totals.total = totals.subtotal.amount + tax;
-    totals
+
+    /// Sets the tax, as the vendor states it.
+    pub fn with_tax(mut self, tax: Decimal) -> Self {
+        self.tax = tax;
+        self.total = self.subtotal.cost + tax;
+        self
+    }
+}
+
+/// The totals of `lines`, with `tax` as the vendor states it (zero when it states none).
+pub fn totals(lines: &[Line], tax: Decimal) -> Totals {
+    let mut totals = Totals::default();
+    for line in lines {
+        totals.add(line);
+    }
+    totals.with_tax(tax)
 }
 
 #[cfg(test)]
@@ -86,21 +100,23 @@ mod tests {
         ) {
             let lines: Vec<Line> = lines
                 .into_iter()
-                .map(|(c, amount, cost)| Line {
+                .map(|(c, price, cost)| Line {
                     customer_id: Uuid::from_u128(c),
-                    amount: Decimal::new(amount, 2),
                     cost: Decimal::new(cost, 2),
+                    price: Decimal::new(price, 2),
                 })
                 .collect();
             let t = totals(&lines, Decimal::new(tax, 2));
-            let sum: Decimal = lines.iter().map(|l| l.amount).sum();
-            prop_assert_eq!(t.subtotal.amount, sum);
+            let sum: Decimal = lines.iter().map(|l| l.cost).sum();
+            prop_assert_eq!(t.subtotal.cost, sum);
             prop_assert_eq!(t.total, sum + Decimal::new(tax, 2));
-            let by_customer: Decimal = t.customers.values().map(|s| s.amount).sum();
+            let by_customer: Decimal = t.customers.values().map(|s| s.cost).sum();
+            let resale: Decimal = t.customers.values().map(|s| s.price).sum();
             let margins: Decimal = t.customers.values().map(|s| s.margin).sum();
-            prop_assert_eq!(by_customer, t.subtotal.amount);
-            prop_assert_eq!(margins, t.subtotal.amount - t.subtotal.cost);
-            prop_assert!(t.subtotal.amount.scale() <= 2);
+            prop_assert_eq!(by_customer, t.subtotal.cost);
+            prop_assert_eq!(resale, t.subtotal.price);
+            prop_assert_eq!(margins, t.subtotal.price - t.subtotal.cost);
+            prop_assert!(t.subtotal.cost.scale() <= 2);
         }
     }
 }

@@ -1,6 +1,11 @@
-//! Billing (J7): monthly invoices from what really happened. Without I/O so far: `charges` says
-//! what a subscription is charged for a calendar month, `invoice` numbers an invoice and adds up
-//! its lines; the billing run, the invoices' tables and their pages build on them (issue 18).
+//! Billing (J7): monthly invoices from what really happened. `charges` says what a
+//! subscription is charged for a calendar month from its history, `invoice` numbers an invoice
+//! and adds up its lines, `run` bills a month (one invoice per reseller, once), `routes` and
+//! `view` show the invoices and their files (issue 18).
 
 pub mod charges;
 pub mod invoice;
+pub mod routes;
+pub mod run;
+pub mod store;
+pub mod view;

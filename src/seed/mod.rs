@@ -104,6 +104,18 @@ pub async fn seed_demo(
     .await?;
     tx.commit().await?;
 
+    // Three months of invoices, each issued early on the 1st of the next month.
+    let now = time::OffsetDateTime::now_utc();
+    let mut month = crate::billing::charges::Month::of(now.date());
+    for _ in 0..3 {
+        month = month.previous();
+    }
+    for _ in 0..3 {
+        let at = month.end().midnight().assume_utc() + time::Duration::hours(6);
+        crate::billing::run::run(pool, month, at.min(now)).await?;
+        month = month.next();
+    }
+
     // Fabrikam moves its Google Workspace to the demo reseller: its admin generated a token.
     let public_id = crate::partners::store::public_id(pool, reseller_id).await?;
     let token = crate::vendors::Sandbox::new(pool.clone())

@@ -387,13 +387,22 @@ async fn add_orders(
     sqlx::query!(
         "INSERT INTO subscription_changes (reseller_id, id, subscription_id, kind, seats_before,
                                            seats_after, auto_renew, amount, currency, status,
-                                           actor_label, actor_id, requested_at, decided_at)
+                                           actor_label, actor_id, requested_at, decided_at,
+                                           start_after, end_after, term_after, billing_after,
+                                           product_after, unit_price_after, unit_cost_after)
          SELECT s.reseller_id, md5($2 || '-h-' || s.id || '-' || k.kind)::uuid, s.id, k.kind,
                 CASE k.kind WHEN 'purchase' THEN 0 ELSE s.quantity END, s.quantity,
                 CASE k.kind WHEN 'auto_renew' THEN false END, 0, s.currency, 'applied',
                 CASE k.kind WHEN 'purchase' THEN 'system' END,
                 CASE k.kind WHEN 'auto_renew' THEN $3::uuid END,
-                s.created_at + k.after, s.created_at + k.after
+                s.created_at + k.after, s.created_at + k.after,
+                CASE k.kind WHEN 'purchase' THEN s.start_date END,
+                CASE k.kind WHEN 'purchase' THEN s.end_date END,
+                CASE k.kind WHEN 'purchase' THEN s.term END,
+                CASE k.kind WHEN 'purchase' THEN s.billing END,
+                CASE k.kind WHEN 'purchase' THEN s.product_id END,
+                CASE k.kind WHEN 'purchase' THEN s.unit_price END,
+                CASE k.kind WHEN 'purchase' THEN s.unit_cost END
          FROM subscriptions s
          CROSS JOIN (VALUES ('purchase', interval '0'), ('auto_renew', interval '20 days')) AS k(kind, after)
          WHERE s.reseller_id = $1 AND (k.kind = 'purchase' OR NOT s.auto_renew)

@@ -18,6 +18,8 @@ struct Bought {
     vendor: &'static str,
     domain: &'static str,
     suspended: bool,
+    /// Seats added later: how many, and how many days ago.
+    added: Option<(i32, i32)>,
 }
 
 const BOUGHT: &[Bought] = &[
@@ -29,6 +31,7 @@ const BOUGHT: &[Bought] = &[
         vendor: "microsoft",
         domain: "papeleriaesperanza.onmicrosoft.com",
         suspended: false,
+        added: None,
     },
     Bought {
         key: "basic-4-months",
@@ -38,6 +41,7 @@ const BOUGHT: &[Bought] = &[
         vendor: "microsoft",
         domain: "papeleriaesperanza.onmicrosoft.com",
         suspended: false,
+        added: Some((5, 45)),
     },
     Bought {
         key: "premium-renews-10-days",
@@ -47,6 +51,7 @@ const BOUGHT: &[Bought] = &[
         vendor: "microsoft",
         domain: "papeleriaesperanza.onmicrosoft.com",
         suspended: false,
+        added: None,
     },
     Bought {
         key: "workspace-standard",
@@ -56,6 +61,7 @@ const BOUGHT: &[Bought] = &[
         vendor: "google",
         domain: "contoso-mx.example",
         suspended: false,
+        added: Some((4, 33)),
     },
     Bought {
         key: "workspace-starter-suspended",
@@ -65,6 +71,7 @@ const BOUGHT: &[Bought] = &[
         vendor: "google",
         domain: "contoso-mx.example",
         suspended: true,
+        added: None,
     },
 ];
 
@@ -175,7 +182,7 @@ async fn buy(
                   CASE WHEN $11 THEN 'suspended' ELSE 'active' END,
                   CASE WHEN $11 THEN 'reseller' END
            FROM line, at
-           RETURNING id, created_at"#,
+           RETURNING id, created_at, start_date, end_date, product_id, unit_price, unit_cost"#,
         reseller,
         owner,
         customer,
@@ -202,14 +209,21 @@ async fn buy(
                      CASE WHEN $5 THEN $4::timestamptz + interval '168 hours' END))
          INSERT INTO subscription_changes (reseller_id, subscription_id, kind, seats_before,
                                            seats_after, amount, currency, status, actor_label,
-                                           requested_at, decided_at)
+                                           requested_at, decided_at, start_after, end_after,
+                                           term_after, billing_after, product_after,
+                                           unit_price_after, unit_cost_after)
          VALUES ($1, $2, 'purchase', 0, $3, 0, 'USD', 'applied', 'system', $4::timestamptz,
-                 $4::timestamptz)",
+                 $4::timestamptz, $6, $7, 'P1Y', 'monthly', $8, $9, $10)",
         reseller,
         created.id,
         b.seats,
         created.created_at,
         windowed,
+        created.start_date,
+        created.end_date,
+        created.product_id,
+        created.unit_price,
+        created.unit_cost,
     )
     .execute(&mut *tx)
     .await?;
@@ -247,6 +261,92 @@ async fn buy(
         b.suspended,
         reseller,
         key,
+    )
+    .execute(&mut *tx)
+    .await?;
+    if let Some((seats, days_ago)) = b.added {
+        add_seats(
+            tx,
+            reseller,
+            owner,
+            created.id,
+            &vendor_ref,
+            seats,
+            days_ago,
+            windowed,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Seats added `days_ago`, charged as the subscription's page would have previewed them, with
+/// their batch, the change in the history, and the vendor's side.
+#[allow(clippy::too_many_arguments)]
+async fn add_seats(
+    tx: &mut PgConnection,
+    reseller: Uuid,
+    owner: Uuid,
+    subscription: Uuid,
+    vendor_ref: &str,
+    seats: i32,
+    days_ago: i32,
+    windowed: bool,
+) -> sqlx::Result<()> {
+    use crate::subscriptions::proration;
+    let s = sqlx::query!(
+        "SELECT start_date, end_date, quantity, unit_price, unit_cost, now() - make_interval(days => $3) AS \"at!\"
+         FROM subscriptions WHERE reseller_id = $1 AND id = $2",
+        reseller,
+        subscription,
+        days_ago,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let day = s.at.date();
+    let period = proration::period_containing(
+        s.start_date,
+        crate::catalog::rules::Billing::Monthly,
+        s.end_date,
+        day,
+    );
+    let amount = proration::seat_change(s.unit_price, seats, period, day);
+    let cost = proration::seat_change(s.unit_cost, seats, period, day);
+    sqlx::query!(
+        "WITH batch AS (
+             INSERT INTO seat_batches (reseller_id, subscription_id, added, quantity, added_at,
+                                       window_closes_at)
+             VALUES ($1, $2, $3, $3, $4::timestamptz,
+                     CASE WHEN $5 THEN $4::timestamptz + interval '168 hours' END)
+             RETURNING id),
+         grown AS (
+             UPDATE subscriptions SET quantity = quantity + $3, version = version + 1
+             WHERE reseller_id = $1 AND id = $2)
+         INSERT INTO subscription_changes (reseller_id, subscription_id, kind, seats_before,
+                                           seats_after, batch_id, amount, cost, currency, status,
+                                           actor_id, requested_at, decided_at)
+         SELECT $1, $2, 'add_seats', $6, $6 + $3, batch.id, $7, $8, 'USD', 'applied', $9,
+                $4::timestamptz, $4::timestamptz
+         FROM batch",
+        reseller,
+        subscription,
+        seats,
+        s.at,
+        windowed,
+        s.quantity,
+        amount,
+        cost,
+        owner,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "WITH grown AS (
+             UPDATE sandbox_subscriptions SET quantity = quantity + $2 WHERE vendor_ref = $1)
+         INSERT INTO sandbox_seat_batches (vendor_ref, quantity, added_at) VALUES ($1, $2, $3)",
+        vendor_ref,
+        seats,
+        s.at,
     )
     .execute(&mut *tx)
     .await?;

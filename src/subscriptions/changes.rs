@@ -92,6 +92,7 @@ pub fn current<'a>(s: &Detail, context: &'a Context) -> Current<'a> {
         min_seats: s.min_seats,
         max_seats: s.max_seats,
         unit_price: s.unit_price,
+        unit_cost: s.unit_cost,
         start_date: s.start_date,
         end_date: s.end_date,
         auto_renew: s.auto_renew,

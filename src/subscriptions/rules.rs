@@ -116,6 +116,8 @@ pub struct Current<'a> {
     pub min_seats: i32,
     pub max_seats: i32,
     pub unit_price: Decimal,
+    /// What the distributor bills the reseller for a seat.
+    pub unit_cost: Decimal,
     pub start_date: time::Date,
     pub end_date: time::Date,
     pub auto_renew: bool,
@@ -176,6 +178,8 @@ pub struct Plan {
     /// The charge now (positive) or the refund (negative), prorated by day to the end of the
     /// billing period.
     pub amount: Decimal,
+    /// The same for the reseller's cost (what the distributor bills it), by the same rule.
+    pub cost: Decimal,
     pub period: Period,
     /// The price per billing period before and after.
     pub per_period_before: Decimal,
@@ -195,7 +199,8 @@ pub struct Plan {
     pub next_quantity: Option<i32>,
     pub term_after: Option<Term>,
     pub billing_after: Option<Billing>,
-    /// A new term's last day (a longer term now starts today).
+    /// A new term's first and last day (a longer term now starts today).
+    pub start_after: Option<time::Date>,
     pub end_after: Option<time::Date>,
 }
 
@@ -300,12 +305,14 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
     let period =
         proration::period_containing(current.start_date, current.billing, current.end_date, today);
     let unit = current.unit_price;
+    let unit_cost = current.unit_cost;
     let before = current.quantity;
     let base = Plan {
         kind: ChangeKind::AddSeats,
         seats_before: before,
         seats_after: before,
         amount: Decimal::ZERO,
+        cost: Decimal::ZERO,
         period,
         per_period_before: proration::per_period(unit, before),
         per_period_after: proration::per_period(unit, before),
@@ -319,6 +326,7 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
         next_quantity: None,
         term_after: None,
         billing_after: None,
+        start_after: None,
         end_after: None,
     };
     match asked {
@@ -332,6 +340,7 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
             Ok(Plan {
                 seats_after: after,
                 amount: proration::seat_change(unit, seats, period, today),
+                cost: proration::seat_change(unit_cost, seats, period, today),
                 per_period_after: proration::per_period(unit, after),
                 window_closes: vendor_rules::window_closes(current.vendor, now),
                 ..base
@@ -360,6 +369,7 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
                 kind: ChangeKind::RemoveSeats,
                 seats_after: after,
                 amount: proration::seat_change(unit, -seats, period, today),
+                cost: proration::seat_change(unit_cost, -seats, period, today),
                 per_period_after: proration::per_period(unit, after),
                 batch: Some(batch),
                 ..base
@@ -393,6 +403,7 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
             Ok(Plan {
                 kind: ChangeKind::Cancel,
                 amount: proration::seat_change(unit, -before, period, today),
+                cost: proration::seat_change(unit_cost, -before, period, today),
                 per_period_after: Decimal::ZERO,
                 status_after: Some(SubscriptionStatus::Cancelled),
                 ..base
@@ -413,6 +424,7 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
             Ok(Plan {
                 kind: ChangeKind::Upgrade,
                 amount: proration::seat_change(price - unit, before, period, today),
+                cost: proration::seat_change(cost - unit_cost, before, period, today),
                 per_period_after: proration::per_period(price, before),
                 product_after: Some(product),
                 unit_price_after: Some(price),
@@ -435,14 +447,18 @@ pub fn plan(current: &Current<'_>, asked: Asked, now: OffsetDateTime) -> Result<
             let first = proration::period_containing(today, billing, end, today);
             let refund = proration::seat_change(unit, -before, period, today);
             let charge = proration::seat_change(offer.unit_price, before, first, today);
+            let cost = proration::seat_change(unit_cost, -before, period, today)
+                + proration::seat_change(offer.unit_cost, before, first, today);
             Ok(Plan {
                 kind: ChangeKind::Term,
                 amount: refund + charge,
+                cost,
                 per_period_after: proration::per_period(offer.unit_price, before),
                 unit_price_after: Some(offer.unit_price),
                 unit_cost_after: Some(offer.unit_cost),
                 term_after: Some(term),
                 billing_after: Some(billing),
+                start_after: Some(today),
                 end_after: Some(end),
                 ..base
             })

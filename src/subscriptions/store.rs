@@ -393,15 +393,19 @@ pub async fn create_from_line(
                                         created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
              ON CONFLICT (reseller_id, order_line_id) DO NOTHING
-             RETURNING id),
+             RETURNING id, start_date, end_date, term, billing, product_id, unit_price, unit_cost),
          batch AS (
              INSERT INTO seat_batches (reseller_id, subscription_id, added, quantity, added_at,
                                        window_closes_at)
              SELECT $1, id, $5, $5, $16, $17 FROM created)
          INSERT INTO subscription_changes (reseller_id, subscription_id, kind, seats_before,
                                            seats_after, amount, currency, status, actor_label,
-                                           requested_at, decided_at)
-         SELECT $1, id, 'purchase', 0, $5, 0, $15, 'applied', 'system', $16, $16 FROM created",
+                                           requested_at, decided_at, start_after, end_after,
+                                           term_after, billing_after, product_after,
+                                           unit_price_after, unit_cost_after)
+         SELECT $1, id, 'purchase', 0, $5, 0, $15, 'applied', 'system', $16, $16, start_date,
+                end_date, term, billing, product_id, unit_price, unit_cost
+         FROM created",
         reseller_id,
         s.customer_id,
         s.product_id,

@@ -84,6 +84,14 @@ impl PageCtx {
     }
 
     /// A unit price, with the decimals it has beyond the cent (up to four).
+    pub fn month(&self, day: time::Date) -> String {
+        crate::i18n::format_month(self.locale, day)
+    }
+
+    pub fn date(&self, day: time::Date) -> String {
+        crate::i18n::format_date(self.locale, day)
+    }
+
     pub fn unit_price(&self, amount: rust_decimal::Decimal, currency: &str) -> String {
         i18n::format_unit_price(self.locale, amount, currency)
     }
@@ -206,6 +214,9 @@ impl PageCtx {
             entries.push(("/orders", "menu.orders"));
             entries.push(("/subscriptions", "menu.subscriptions"));
             entries.push(("/catalog", "menu.catalog"));
+            if user.role.sees_billing() {
+                entries.push(("/billing", "menu.billing"));
+            }
             entries.push(("/partner/programs", "menu.programs"));
             entries.push(("/partner", "menu.account"));
             if user.role.manages_users() {

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod billing;
 mod browser;
 mod catalog;
 mod customers;

@@ -538,10 +538,25 @@ async fn the_demo_data_loads_twice_without_doubling_and_its_transfer_token_works
         .await,
         5
     );
-    assert_eq!(count(&db, "SELECT count(*) FROM seat_batches").await, 5);
+    // Two of them had seats added later (their own batch).
+    assert_eq!(count(&db, "SELECT count(*) FROM seat_batches").await, 7);
     assert_eq!(
         count(&db, "SELECT count(*) FROM subscriptions s JOIN sandbox_subscriptions v USING (vendor_ref) WHERE v.quantity = s.quantity AND v.status = s.status").await,
         5
+    );
+    // Three months of invoices, each the sum of its lines, the seats added billed prorated.
+    assert_eq!(count(&db, "SELECT count(*) FROM invoices").await, 3);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM invoices i WHERE subtotal <> (SELECT sum(cost) FROM invoice_lines l WHERE l.invoice_id = i.id)").await,
+        0
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM invoice_lines WHERE kind = 'change'"
+        )
+        .await,
+        2
     );
     assert_eq!(
         count(

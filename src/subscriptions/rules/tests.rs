@@ -28,6 +28,7 @@ fn business_standard(batches: &[Batch]) -> Current<'_> {
         min_seats: 1,
         max_seats: 300,
         unit_price: d("12.50"),
+        unit_cost: d("10.00"),
         start_date: date!(2026 - 06 - 01),
         end_date: date!(2027 - 06 - 01),
         auto_renew: true,
@@ -235,6 +236,8 @@ fn adding_seats_charges_the_days_left_of_the_period_and_opens_a_window() {
     assert_eq!((plan.seats_before, plan.seats_after), (10, 15));
     // 1 Nov – 1 Dec: 15 of 30 days left, for 5 × 12.50.
     assert_eq!(plan.amount, d("31.25"));
+    // The reseller's cost by the same rule: 15 of 30 days for 5 × 10.00.
+    assert_eq!(plan.cost, d("25.00"));
     assert_eq!(plan.per_period_before, d("125.00"));
     assert_eq!(plan.per_period_after, d("187.50"));
     assert_eq!(plan.window_closes, Some(datetime!(2026-11-23 09:30 UTC)));
@@ -400,6 +403,7 @@ fn cancelling_refunds_every_seat_only_while_every_window_is_open() {
     assert_eq!(cancel.status_after, Some(SubscriptionStatus::Cancelled));
     // 15 seats × 12.50, 15 of 30 days left.
     assert_eq!(cancel.amount, d("-93.75"));
+    assert_eq!(cancel.cost, d("-75.00"));
     assert_eq!(cancel.per_period_after, Decimal::ZERO);
     // A week after the purchase its window closed: no cancellation until renewal.
     assert_eq!(

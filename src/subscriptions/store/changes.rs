@@ -39,6 +39,7 @@ pub struct Detail {
     pub suspension: Option<SuspensionReason>,
     pub vendor_ref: String,
     pub unit_price: Decimal,
+    pub unit_cost: Decimal,
     pub currency: String,
     pub version: i32,
     pub pending_change: Option<Uuid>,
@@ -94,7 +95,7 @@ pub async fn detail(
                   s.term AS "term: Term",
                   s.billing AS "billing: Billing", s.start_date, s.end_date, s.auto_renew,
                   s.status AS "status: SubscriptionStatus",
-                  s.suspension_reason AS "suspension: SuspensionReason", s.vendor_ref, s.unit_price,
+                  s.suspension_reason AS "suspension: SuspensionReason", s.vendor_ref, s.unit_price, s.unit_cost,
                   s.currency AS "currency!", s.version, s.pending_change, l.order_id,
                   s.product_id, s.next_product_id, n.name_es AS "next_name_es?",
                   n.name_en AS "next_name_en?", n.name_pt AS "next_name_pt?", s.next_quantity,
@@ -329,9 +330,10 @@ pub async fn record_change(
                                            seats_after, batch_id, auto_renew, amount, currency,
                                            actor_id, status_after, product_after,
                                            unit_price_after, unit_cost_after, next_quantity,
-                                           term_after, billing_after, end_after)
+                                           term_after, billing_after, end_after, cost,
+                                           start_after)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19)",
+                 $18, $19, $20, $21)",
         reseller_id,
         change_id,
         subscription.id,
@@ -351,6 +353,8 @@ pub async fn record_change(
         plan.term_after.map(Term::code),
         plan.billing_after.map(Billing::code),
         plan.end_after,
+        plan.cost,
+        plan.start_after,
     )
     .execute(&mut *tx)
     .await?;

@@ -96,9 +96,9 @@ pub async fn renew(
                                            seats_after, product_after, unit_price_after,
                                            unit_cost_after, amount, currency, status,
                                            actor_label, requested_at, decided_at, term_after,
-                                           billing_after)
+                                           billing_after, start_after, end_after)
          VALUES ($1, $2, 'renewal', $3, $4, $5, $6, $7, 0, $8, 'applied', 'system', $9, $9,
-                 $10, $11)",
+                 $10, $11, $12, $13)",
         reseller_id,
         subscription_id,
         r.seats_before,
@@ -110,6 +110,8 @@ pub async fn renew(
         r.at,
         r.term.code(),
         r.billing.code(),
+        r.start,
+        r.end,
     )
     .execute(&mut *tx)
     .await?;

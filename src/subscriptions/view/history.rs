@@ -11,6 +11,8 @@ use crate::web::PageCtx;
 
 /// A change of the history as the page shows it.
 pub struct HistoryView {
+    /// The row's id in the page (`change-…`), which an invoice line links to.
+    pub anchor: Option<String>,
     pub when: String,
     pub actor: String,
     pub what: String,
@@ -30,6 +32,7 @@ pub fn history(
     let own = rows.into_iter().map(|h| (h.requested_at, own_line(ctx, h)));
     let given = licences.into_iter().map(|(at, l)| {
         let line = HistoryView {
+            anchor: None,
             when: l.at,
             actor: l.actor,
             what: l.what,
@@ -49,6 +52,7 @@ pub fn history(
 fn own_line(ctx: &PageCtx, h: HistoryRow) -> HistoryView {
     {
         HistoryView {
+            anchor: Some(format!("change-{}", h.id)),
             when: ctx.moment(h.requested_at),
             actor: match h.actor.as_deref() {
                 None | Some("system") => ctx.t("subscriptions.actor_system"),

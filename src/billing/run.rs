@@ -1,0 +1,151 @@
+//! The billing run of a month: one invoice per reseller, from what its subscriptions did
+//! (`charges`). Each reseller is billed in one transaction of its own, under a lock of its own
+//! for the month: a second run waits and then finds the invoice issued, a run that crashed
+//! part-way left nothing of the reseller it was billing and bills it again, and the resellers
+//! billed before the crash are not billed twice. A reseller with nothing to bill gets no invoice.
+//!
+//! It runs from the CLI (`portal billing-run --period 2026-11`), and as a job of the queue that
+//! the worker queues once for each month that ends (`queue`).
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::billing::charges::{self, Event, Month};
+use crate::billing::invoice::{Line, Totals};
+use crate::billing::store::{self, NewInvoice, NewLine, Reseller};
+
+/// The job: the run of one month.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Job {
+    /// `2026-11`.
+    pub period: String,
+}
+
+/// What a run did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Ran {
+    /// The invoices it issued: the reseller and the number.
+    pub issued: Vec<(Uuid, String)>,
+    /// Resellers with nothing to bill.
+    pub empty: usize,
+}
+
+/// Why a run does not start; each is a message key.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("billing.period_open")]
+    PeriodOpen,
+}
+
+/// How many subscriptions one batch reads.
+const BATCH: i64 = 2_000;
+
+/// Bills `month` for every reseller not billed for it yet, issuing its invoices `at` (now; the
+/// demo data issues its history's at the start of each next month); only a month that is over
+/// by then is billed.
+pub async fn run(db: &sqlx::PgPool, month: Month, at: OffsetDateTime) -> anyhow::Result<Ran> {
+    if !month.closed(at.date()) {
+        return Err(Refused::PeriodOpen.into());
+    }
+    let mut ran = Ran::default();
+    for reseller in store::unbilled(db, month.first_day(), month.end()).await? {
+        match bill(db, &reseller, month, at).await? {
+            Some(number) => ran.issued.push((reseller.id, number)),
+            None => ran.empty += 1,
+        }
+    }
+    Ok(ran)
+}
+
+/// Bills one reseller for `month`: the invoice's number, or `None` when it was billed already
+/// or had nothing to bill.
+pub async fn bill(
+    db: &sqlx::PgPool,
+    reseller: &Reseller,
+    month: Month,
+    at: OffsetDateTime,
+) -> anyhow::Result<Option<String>> {
+    let period = month.first_day();
+    let mut tx = crate::db::tenant_tx(db, reseller.id).await?;
+    store::lock(&mut tx, reseller.id, period).await?;
+    if store::issued(&mut tx, reseller.id, period).await?.is_some() {
+        return Ok(None);
+    }
+    let invoice_id = Uuid::new_v4();
+    let mut totals = Totals::default();
+    let mut lines = 0i32;
+    let mut after = Uuid::nil();
+    loop {
+        let subs = store::subscriptions(&mut tx, reseller.id, month.end(), after, BATCH).await?;
+        let Some(last) = subs.last() else { break };
+        after = last.id;
+        let ids: Vec<Uuid> = subs.iter().map(|s| s.id).collect();
+        let histories = store::histories(&mut tx, reseller.id, &ids, month.end()).await?;
+        let mut batch = Vec::new();
+        let mut rest = histories.as_slice();
+        for s in &subs {
+            let n = rest.iter().take_while(|(id, _)| *id == s.id).count();
+            let (own, tail) = rest.split_at(n);
+            rest = tail;
+            let events: Vec<Event> = own.iter().map(|(_, e)| e.clone()).collect();
+            for charge in charges::for_month(&events, month) {
+                lines += 1;
+                totals.add(&Line {
+                    customer_id: s.customer_id,
+                    cost: charge.cost,
+                    price: charge.price,
+                });
+                batch.push(NewLine {
+                    line_no: lines,
+                    customer_id: s.customer_id,
+                    subscription_id: s.id,
+                    charge,
+                });
+            }
+        }
+        store::insert_lines(&mut tx, reseller.id, invoice_id, &batch).await?;
+    }
+    if lines == 0 {
+        return Ok(None);
+    }
+    // No vendor states a tax yet: zero, shown as such.
+    let totals = totals.with_tax(Decimal::ZERO);
+    let invoice = NewInvoice {
+        id: invoice_id,
+        period,
+        currency: reseller.currency.clone(),
+        subtotal: totals.subtotal.cost,
+        tax: totals.tax,
+        total: totals.total,
+        resale: totals.subtotal.price,
+        lines,
+    };
+    let number = store::issue(&mut tx, reseller.id, &invoice, at).await?;
+    tx.commit().await?;
+    tracing::info!(reseller = %reseller.id, period = %month.code(), %number, lines, "invoice issued");
+    Ok(Some(number))
+}
+
+/// The key that makes a month's run one job.
+pub fn job_key(month: Month) -> String {
+    format!("billing:{}", month.code())
+}
+
+/// Queues the run of the month before `today`'s, unless queued already (the worker calls it
+/// every day: on the 1st it queues the month just ended, and a worker that was down then queues
+/// it when it is back).
+pub async fn queue(db: &sqlx::PgPool, today: Date) -> anyhow::Result<()> {
+    let month = Month::of(today).previous();
+    crate::jobs::enqueue_once(
+        db,
+        crate::jobs::JobKind::BillingRun.code(),
+        &Job {
+            period: month.code(),
+        },
+        &job_key(month),
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! The invoices' pages and downloads: their SQL, in the reseller's tenant transaction.
+
+use futures_util::TryStreamExt;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::catalog::rules::{Billing, Term};
+use crate::subscriptions::rules::ChangeKind;
+
+/// An invoice's header.
+#[derive(Debug, Clone)]
+pub struct Invoice {
+    pub id: Uuid,
+    pub number: String,
+    pub period: Date,
+    pub currency: String,
+    pub subtotal: Decimal,
+    pub tax: Decimal,
+    pub total: Decimal,
+    pub resale: Decimal,
+    pub lines: i32,
+    pub issued_at: OffsetDateTime,
+}
+
+/// What the list of invoices is filtered by.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Part of the number.
+    pub q: String,
+    pub period: Option<Date>,
+    /// Invoices with lines of this customer.
+    pub customer: Option<Uuid>,
+}
+
+/// The most invoices one list shows (one a month: ten years).
+pub const LIST_LIMIT: i64 = 120;
+
+/// The reseller's invoices the filter finds, the newest month first.
+pub async fn list(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    f: &Filter,
+) -> sqlx::Result<Vec<Invoice>> {
+    sqlx::query_as!(
+        Invoice,
+        r#"SELECT i.id, i.number, i.period, i.currency AS "currency!", i.subtotal, i.tax, i.total,
+                  i.resale, i.lines, i.issued_at
+           FROM invoices i
+           WHERE i.reseller_id = $1
+             AND ($2::date IS NULL OR i.period = $2)
+             AND ($3 = '' OR i.number ILIKE '%' || $3 || '%')
+             AND ($4::uuid IS NULL OR EXISTS (
+                     SELECT 1 FROM invoice_lines l
+                     WHERE l.reseller_id = i.reseller_id AND l.invoice_id = i.id
+                       AND l.customer_id = $4))
+           ORDER BY i.period DESC
+           LIMIT $5"#,
+        reseller_id,
+        f.period,
+        crate::text::like_escape(&f.q),
+        f.customer,
+        LIST_LIMIT,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// One invoice of the reseller.
+pub async fn invoice(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Invoice>> {
+    sqlx::query_as!(
+        Invoice,
+        r#"SELECT id, number, period, currency AS "currency!", subtotal, tax, total, resale,
+                  lines, issued_at
+           FROM invoices WHERE reseller_id = $1 AND id = $2"#,
+        reseller_id,
+        id,
+    )
+    .fetch_optional(tx)
+    .await
+}
+
+/// The reseller's name (for the files' names).
+pub async fn reseller_name(tx: &mut PgConnection, reseller_id: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar!(
+        "SELECT legal_name FROM resellers WHERE id = $1",
+        reseller_id
+    )
+    .fetch_one(tx)
+    .await
+}
+
+/// The name of a customer with lines on the invoice; none when it has none there.
+pub async fn customer_of(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    invoice_id: Uuid,
+    customer_id: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "SELECT c.legal_name FROM customers c
+         WHERE c.reseller_id = $1 AND c.id = $3
+           AND EXISTS (SELECT 1 FROM invoice_lines l
+                       WHERE l.reseller_id = c.reseller_id AND l.invoice_id = $2
+                         AND l.customer_id = c.id)",
+        reseller_id,
+        invoice_id,
+        customer_id,
+    )
+    .fetch_optional(tx)
+    .await
+}
+
+/// A customer's part of an invoice.
+#[derive(Debug, Clone)]
+pub struct CustomerPart {
+    pub customer_id: Uuid,
+    pub name: String,
+    pub lines: i64,
+    pub cost: Decimal,
+    pub price: Decimal,
+}
+
+/// The customers of an invoice with their sums, by name.
+pub async fn customers(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    invoice_id: Uuid,
+) -> sqlx::Result<Vec<CustomerPart>> {
+    sqlx::query_as!(
+        CustomerPart,
+        r#"SELECT l.customer_id, c.legal_name AS name, count(*) AS "lines!",
+                  sum(l.cost) AS "cost!", sum(l.price) AS "price!"
+           FROM invoice_lines l
+           JOIN customers c ON c.reseller_id = l.reseller_id AND c.id = l.customer_id
+           WHERE l.reseller_id = $1 AND l.invoice_id = $2
+           GROUP BY l.customer_id, c.legal_name
+           ORDER BY c.legal_name, l.customer_id"#,
+        reseller_id,
+        invoice_id,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// A line as the invoice page shows it.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub line_no: i32,
+    pub customer_id: Uuid,
+    pub subscription_id: Uuid,
+    pub change_id: Option<Uuid>,
+    pub change_kind: Option<ChangeKind>,
+    pub name_es: String,
+    pub name_en: String,
+    pub name_pt: String,
+    pub sku: String,
+    pub charge_start: Date,
+    pub charge_end: Date,
+    pub quantity: i32,
+    pub unit_cost: Decimal,
+    pub unit_price: Decimal,
+    pub cost: Decimal,
+    pub price: Decimal,
+    pub adjustment: bool,
+}
+
+/// The lines of an invoice (of one customer, or all), in their order, at most `limit`.
+pub async fn lines(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    invoice_id: Uuid,
+    customer: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<Line>> {
+    sqlx::query_as!(
+        Line,
+        r#"SELECT l.line_no, l.customer_id, l.subscription_id, l.change_id,
+                  c.kind AS "change_kind?: ChangeKind", p.name_es, p.name_en, p.name_pt, p.sku,
+                  l.charge_start, l.charge_end, l.quantity, l.unit_cost, l.unit_price, l.cost,
+                  l.price, l.adjustment
+           FROM invoice_lines l
+           JOIN products p ON p.id = l.product_id
+           LEFT JOIN subscription_changes c ON c.reseller_id = l.reseller_id AND c.id = l.change_id
+           WHERE l.reseller_id = $1 AND l.invoice_id = $2
+             AND ($3::uuid IS NULL OR l.customer_id = $3)
+           ORDER BY l.customer_id, l.line_no
+           LIMIT $4"#,
+        reseller_id,
+        invoice_id,
+        customer,
+        limit,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// A line of the reconciliation file.
+#[derive(Debug, Clone)]
+pub struct Reconciled {
+    pub line_no: i32,
+    pub kind: String,
+    pub customer: String,
+    pub customer_id: Uuid,
+    pub country: String,
+    pub domain: String,
+    pub order_id: Uuid,
+    pub subscription_id: Uuid,
+    pub vendor_ref: String,
+    pub product_id: Uuid,
+    pub sku: String,
+    pub name_es: String,
+    pub name_en: String,
+    pub name_pt: String,
+    pub change_id: Option<Uuid>,
+    pub change_kind: Option<ChangeKind>,
+    pub charge_start: Date,
+    pub charge_end: Date,
+    pub quantity: i32,
+    pub unit_cost: Decimal,
+    pub unit_price: Decimal,
+    pub cost: Decimal,
+    pub price: Decimal,
+    pub adjustment: bool,
+    pub term: Term,
+    pub billing: Billing,
+}
+
+/// Sends each line of an invoice (of one customer, or all) to `each`, as the database returns
+/// them (until `each` says stop): memory stays flat however many lines there are.
+pub async fn reconciliation<F, Fut>(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    invoice_id: Uuid,
+    customer: Option<Uuid>,
+    mut each: F,
+) -> sqlx::Result<()>
+where
+    F: FnMut(Reconciled) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut rows = sqlx::query_as!(
+        Reconciled,
+        r#"SELECT l.line_no, l.kind, cu.legal_name AS customer, l.customer_id,
+                  cu.country AS "country!", s.tenant_domain AS domain, ol.order_id,
+                  l.subscription_id, s.vendor_ref, l.product_id, p.sku, p.name_es, p.name_en,
+                  p.name_pt, l.change_id, c.kind AS "change_kind?: ChangeKind",
+                  l.charge_start, l.charge_end, l.quantity, l.unit_cost, l.unit_price,
+                  l.cost, l.price, l.adjustment, s.term AS "term: Term",
+                  s.billing AS "billing: Billing"
+           FROM invoice_lines l
+           JOIN customers cu ON cu.reseller_id = l.reseller_id AND cu.id = l.customer_id
+           JOIN subscriptions s ON s.reseller_id = l.reseller_id AND s.id = l.subscription_id
+           JOIN order_lines ol ON ol.reseller_id = s.reseller_id AND ol.id = s.order_line_id
+           JOIN products p ON p.id = l.product_id
+           LEFT JOIN subscription_changes c
+                  ON c.reseller_id = l.reseller_id AND c.id = l.change_id
+           WHERE l.reseller_id = $1 AND l.invoice_id = $2
+             AND ($3::uuid IS NULL OR l.customer_id = $3)
+           ORDER BY l.customer_id, l.line_no"#,
+        reseller_id,
+        invoice_id,
+        customer,
+    )
+    .fetch(tx);
+    while let Some(row) = rows.try_next().await? {
+        if !each(row).await {
+            break;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,423 @@
+//! J7, invoices: a month billed once from what the subscriptions did (their periods and their
+//! prorated changes), each line traced to its cause, the reconciliation file adding up to the
+//! invoice to the cent, late changes billed the next month as adjustments, runs repeated,
+//! concurrent or resumed billing nothing twice; and nobody else's invoices.
+
+use crate::common::TestApp;
+use crate::orders::{add_to_cart, no_worker};
+use crate::subscriptions::{bought, drain, preview};
+use portal::billing::charges::Month;
+use portal::catalog::rules::Billing;
+use portal::subscriptions::proration;
+use reqwest::StatusCode;
+use rust_decimal::Decimal;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn last_month() -> Month {
+    Month::of(OffsetDateTime::now_utc().date()).previous()
+}
+
+/// A moment of `day` (10:00 UTC).
+fn at(day: Date) -> OffsetDateTime {
+    day.with_hms(10, 0, 0).unwrap().assume_utc()
+}
+
+/// Moves the subscription's purchase to `bought` and each of its other changes to `changed`,
+/// their money effect priced again for that day (as its preview would have priced it then).
+async fn happened(app: &TestApp, id: Uuid, bought: Date, changed: Date) {
+    let end = proration::add_months(bought, 12);
+    sqlx::query(
+        "UPDATE subscriptions SET start_date = $2, end_date = $3, created_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(bought)
+    .bind(end)
+    .bind(at(bought))
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE subscription_changes SET requested_at = $2, decided_at = $2, start_after = $3,
+                end_after = $4
+         WHERE subscription_id = $1 AND kind = 'purchase'",
+    )
+    .bind(id)
+    .bind(at(bought))
+    .bind(bought)
+    .bind(end)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let period = proration::period_containing(bought, Billing::Monthly, end, changed);
+    let rows: Vec<(Uuid, i32, i32)> = sqlx::query_as(
+        "SELECT id, seats_before, seats_after FROM subscription_changes
+         WHERE subscription_id = $1 AND kind <> 'purchase'",
+    )
+    .bind(id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    for (change, before, after) in rows {
+        let seats = after - before;
+        sqlx::query(
+            "UPDATE subscription_changes SET requested_at = $2, decided_at = $2, amount = $3,
+                    cost = $4
+             WHERE id = $1",
+        )
+        .bind(change)
+        .bind(at(changed))
+        .bind(proration::seat_change(d("13.20"), seats, period, changed))
+        .bind(proration::seat_change(d("11.00"), seats, period, changed))
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+}
+
+/// A subscription of 10 seats bought on the 3rd of last month, with 5 seats added through its
+/// page, moved to the 18th; its id and the seat change's.
+async fn billed_history(app: &TestApp) -> (crate::common::TestUser, Uuid, Uuid) {
+    let (owner, id) = bought(app, "10").await;
+    let shown = preview(app, id, "#add-seats", Some("5")).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text("main"));
+    app.submit(&shown.form("#confirm-change")).await;
+    drain(app).await;
+    let (change, cost): (Uuid, Decimal) = sqlx::query_as(
+        "SELECT id, cost FROM subscription_changes
+         WHERE subscription_id = $1 AND kind = 'add_seats' AND status = 'applied'",
+    )
+    .bind(id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(cost > Decimal::ZERO, "the change records its cost");
+    let first = last_month().first_day();
+    happened(
+        app,
+        id,
+        first + time::Duration::days(2),
+        first + time::Duration::days(17),
+    )
+    .await;
+    (owner, id, change)
+}
+
+/// Beta, a second reseller, whose customer Fabrikam bought `seats` of Business Standard; the
+/// subscription's id.
+async fn beta_bought(app: &TestApp, seats: &str) -> Uuid {
+    let b = app.reseller("Beta", "BET180512AB1").await;
+    let owner = app.user(Some(b), "owner@beta.example", "owner").await;
+    app.demo_catalog(Some(b)).await;
+    let customer: Uuid = sqlx::query_scalar(
+        "INSERT INTO customers (reseller_id, legal_name, tax_id, country, contact_name, contact_email,
+                                contact_phone, billing_email, address_line1, city, region_code,
+                                region_name, postal_code, creation_key)
+         VALUES ($1, 'Fabrikam', 'FAB180512AB1', 'MX', 'Eva', 'eva@fabrikam.example',
+                 '+52 55 5555 5556', 'fact@fabrikam.example', 'Reforma 2', 'Ciudad de México',
+                 'CMX', 'Ciudad de México', '06600', gen_random_uuid())
+         RETURNING id",
+    )
+    .bind(b)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    app.vendor_tenant(
+        b,
+        customer,
+        "microsoft",
+        "reserved",
+        "fabrikam.onmicrosoft.com",
+        "ms-tenant-2",
+    )
+    .await;
+    let (client, _) = app.sign_in_elsewhere(&owner).await;
+    let page = add_to_cart(app, &client, customer, "CFQ7TTC0LDPB", seats).await;
+    app.submit_with(&client, &page.form("form.place-order"))
+        .await;
+    drain(app).await;
+    sqlx::query_scalar("SELECT id FROM subscriptions WHERE reseller_id = $1")
+        .bind(b)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn run(app: &TestApp, month: Month) -> portal::billing::run::Ran {
+    portal::billing::run::run(
+        &app.db,
+        month,
+        OffsetDateTime::now_utc().max(at(month.end())),
+    )
+    .await
+    .unwrap()
+}
+
+/// The sum of a column of a reconciliation file (`;` or `,` separated), by its header.
+fn column_sum(csv: &str, header: &str) -> Decimal {
+    let body = csv.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let at = headers
+        .iter()
+        .position(|h| h == header)
+        .unwrap_or_else(|| panic!("no column {header} in {headers:?}"));
+    reader
+        .records()
+        .map(|r| r.unwrap()[at].parse::<Decimal>().unwrap())
+        .sum()
+}
+
+#[tokio::test]
+async fn j7_last_month_is_billed_once_and_each_line_leads_to_what_caused_it() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_owner, id, change) = billed_history(&app).await;
+    let month = last_month();
+
+    let ran = run(&app, month).await;
+    assert_eq!(ran.issued.len(), 1, "{ran:?}");
+    let number = ran.issued[0].1.clone();
+    assert!(
+        number.starts_with("INV-20") && number.len() == 15,
+        "{number}"
+    );
+    // Again, and twice at once: nothing more.
+    let (a, b) = tokio::join!(run(&app, month), run(&app, month));
+    assert!(a.issued.is_empty() && b.issued.is_empty());
+    assert_eq!(app.count("SELECT count(*) FROM invoices").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM invoice_lines").await, 2);
+
+    // The period of the 10 seats held on its first day, and the 5 seats for the days left.
+    let first = month.first_day() + time::Duration::days(2);
+    let end = proration::add_months(first, 12);
+    let period = proration::period_containing(first, Billing::Monthly, end, first);
+    let added = month.first_day() + time::Duration::days(17);
+    let prorated = proration::seat_change(d("13.20"), 5, period, added);
+    let prorated_cost = proration::seat_change(d("11.00"), 5, period, added);
+    let (subtotal, resale): (Decimal, Decimal) =
+        sqlx::query_as("SELECT subtotal, resale FROM invoices")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(subtotal, d("110.00") + prorated_cost);
+    assert_eq!(resale, d("132.00") + prorated);
+
+    let list = app.get("/billing").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.text("#invoices tbody tr td a"), number);
+    let invoice_link = list.attr("#invoices tbody tr td a", "href").unwrap();
+    let page = app.get(&invoice_link).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text("h1").contains(&number));
+    assert!(
+        page.text("#total").contains("US$"),
+        "{}",
+        page.text("#total")
+    );
+    // The prorated line names its cause and leads to it in the subscription's history.
+    let cause = page.attr(".invoice-lines a.cause", "href").unwrap();
+    assert_eq!(cause, format!("/subscriptions/{id}#change-{change}"));
+    let lines = page.text(".invoice-lines");
+    assert!(lines.contains("Período de facturación"), "{lines}");
+    let subscription = app.get(cause.split('#').next().unwrap()).await;
+    assert_eq!(subscription.texts(&format!("#change-{change}")).len(), 1);
+
+    // The reconciliation file adds up to the invoice, to the cent, and so does each customer's.
+    let response = app
+        .get_raw(&format!("{invoice_link}/reconciliation.csv"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(disposition.contains(&month.code()), "{disposition}");
+    let csv = response.text().await.unwrap();
+    assert_eq!(column_sum(&csv, "Subtotal"), subtotal, "{csv}");
+    assert_eq!(column_sum(&csv, "Total"), subtotal);
+    assert_eq!(column_sum(&csv, "Tu precio"), resale);
+    assert_eq!(column_sum(&csv, "Margen"), resale - subtotal);
+    assert!(
+        csv.contains(&change.to_string()),
+        "the line names the change that caused it"
+    );
+    let customer = page
+        .attr("#invoice-customers tbody a[download]", "href")
+        .unwrap();
+    let theirs = app.get_raw(&customer).await.text().await.unwrap();
+    assert_eq!(column_sum(&theirs, "Subtotal"), subtotal);
+}
+
+#[tokio::test]
+async fn a_change_recorded_after_its_month_was_billed_comes_on_the_next_invoice_as_an_adjustment() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_owner, id, _) = billed_history(&app).await;
+    let month = last_month();
+    run(&app, month).await;
+    // A change dated last month, recorded only now.
+    let late: Uuid = sqlx::query_scalar(
+        "INSERT INTO subscription_changes (reseller_id, subscription_id, kind, seats_before,
+                                           seats_after, amount, cost, currency, status,
+                                           requested_at, decided_at)
+         SELECT reseller_id, id, 'add_seats', 15, 16, 5.28, 4.40, 'USD', 'applied', $2, $2
+         FROM subscriptions WHERE id = $1 RETURNING id",
+    )
+    .bind(id)
+    .bind(at(month.first_day() + time::Duration::days(20)))
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE subscriptions SET quantity = 16 WHERE id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let next = run(&app, month.next()).await;
+    assert_eq!(next.issued.len(), 1);
+    let lines: Vec<(String, Option<Uuid>, bool, Decimal)> = sqlx::query_as(
+        "SELECT l.kind, l.change_id, l.adjustment, l.price FROM invoice_lines l
+         JOIN invoices i ON i.id = l.invoice_id WHERE i.period = $1 ORDER BY l.line_no",
+    )
+    .bind(month.next().first_day())
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        lines.contains(&("change".into(), Some(late), true, d("5.28"))),
+        "{lines:?}"
+    );
+    // This month's period is charged for the 16 seats held on its first day.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.0 == "recurring" && l.3 == d("211.20")),
+        "{lines:?}"
+    );
+    // An issued invoice is never changed.
+    let mut tx = app.db.begin().await.unwrap();
+    sqlx::query("SET LOCAL ROLE portal_system")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let refused = sqlx::query("UPDATE invoices SET total = 0")
+        .execute(&mut *tx)
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+}
+
+#[tokio::test]
+async fn a_run_that_stopped_part_way_bills_the_rest_and_a_month_not_over_is_refused() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_owner, _id, _) = billed_history(&app).await;
+    let month = last_month();
+    let this_month = Month::of(OffsetDateTime::now_utc().date());
+    let open = portal::billing::run::run(&app.db, this_month, OffsetDateTime::now_utc()).await;
+    assert_eq!(
+        open.unwrap_err().to_string(),
+        "billing.period_open",
+        "the month is not over"
+    );
+    // A second reseller with a subscription of its own.
+    let other_id = beta_bought(&app, "3").await;
+    let first = month.first_day() + time::Duration::days(5);
+    happened(&app, other_id, first, first).await;
+    // The run stopped after billing the first reseller (as if it had crashed then) …
+    let resellers = portal::billing::store::unbilled(&app.db, month.first_day(), month.end())
+        .await
+        .unwrap();
+    assert_eq!(resellers.len(), 2);
+    portal::billing::run::bill(&app.db, &resellers[0], month, at(month.end()))
+        .await
+        .unwrap()
+        .unwrap();
+    // … and run again, it bills the other one only, numbered next.
+    let again = run(&app, month).await;
+    assert_eq!(again.issued.len(), 1);
+    assert_eq!(again.issued[0].0, resellers[1].id);
+    let numbers: Vec<String> = sqlx::query_scalar("SELECT number FROM invoices ORDER BY number")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(numbers.len(), 2);
+    let seq = |n: &str| n[9..].parse::<i64>().unwrap();
+    assert_eq!(
+        seq(&numbers[1]),
+        seq(&numbers[0]) + 1,
+        "no gap: {numbers:?}"
+    );
+}
+
+#[tokio::test]
+async fn nobody_else_sees_an_invoice_and_sales_users_see_none() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_owner, _id, _) = billed_history(&app).await;
+    run(&app, last_month()).await;
+    let invoice: Uuid = sqlx::query_scalar("SELECT id FROM invoices")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let customer: Uuid = sqlx::query_scalar("SELECT customer_id FROM invoice_lines LIMIT 1")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    // The owner's own: a customer that is not on it, or no id, is not found.
+    let not_on_it = app
+        .get(&format!("/billing/{invoice}?customer={}", Uuid::new_v4()))
+        .await;
+    assert_eq!(not_on_it.status, StatusCode::NOT_FOUND);
+    let bad = app.get("/billing?period=2026-13").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.text(".field-error").contains("2026-11"),
+        "{}",
+        bad.text("main")
+    );
+    assert_eq!(bad.attr("#f-period", "value").as_deref(), Some("2026-13"));
+    assert_eq!(
+        app.get("/billing/not-an-id").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Another reseller's owner.
+    let (_, client, _) = app.beta_owner_elsewhere().await;
+    for path in [
+        format!("/billing/{invoice}"),
+        format!("/billing/{invoice}?customer={customer}"),
+        format!("/billing/{invoice}/reconciliation.csv"),
+        format!("/billing/{invoice}/reconciliation.csv?customer={customer}"),
+    ] {
+        let page = app.get_with(&client, &path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let theirs = app.get_with(&client, "/billing").await;
+    assert!(theirs.texts("#invoices tbody tr").is_empty());
+    let filtered = app
+        .get_with(&client, &format!("/billing?customer={customer}"))
+        .await;
+    assert!(filtered.texts("#invoices tbody tr").is_empty());
+
+    // A sales user of the same reseller: no invoices, no menu entry.
+    let reseller: Uuid = sqlx::query_scalar("SELECT reseller_id FROM invoices")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let sales = app
+        .user(Some(reseller), "ventas@alfa.example", "sales")
+        .await;
+    let (client, home) = app.sign_in_elsewhere(&sales).await;
+    assert!(!home.body.contains("href=\"/billing\""));
+    assert_eq!(
+        app.get_with(&client, "/billing").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get_with(&client, &format!("/billing/{invoice}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
