@@ -18,7 +18,7 @@ fn d(s: &str) -> Decimal {
     s.parse().unwrap()
 }
 
-fn last_month() -> Month {
+pub(crate) fn last_month() -> Month {
     Month::of(OffsetDateTime::now_utc().date()).previous()
 }
 
@@ -81,7 +81,7 @@ async fn happened(app: &TestApp, id: Uuid, bought: Date, changed: Date) {
 
 /// A subscription of 10 seats bought on the 3rd of last month, with 5 seats added through its
 /// page, moved to the 18th; its id and the seat change's.
-async fn billed_history(app: &TestApp) -> (crate::common::TestUser, Uuid, Uuid) {
+pub(crate) async fn billed_history(app: &TestApp) -> (crate::common::TestUser, Uuid, Uuid) {
     let (owner, id) = bought(app, "10").await;
     let shown = preview(app, id, "#add-seats", Some("5")).await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.text("main"));
@@ -147,7 +147,7 @@ async fn beta_bought(app: &TestApp, seats: &str) -> Uuid {
         .unwrap()
 }
 
-async fn run(app: &TestApp, month: Month) -> portal::billing::run::Ran {
+pub(crate) async fn run(app: &TestApp, month: Month) -> portal::billing::run::Ran {
     portal::billing::run::run(
         &app.db,
         month,
@@ -158,7 +158,7 @@ async fn run(app: &TestApp, month: Month) -> portal::billing::run::Ran {
 }
 
 /// The sum of a column of a reconciliation file (`;` or `,` separated), by its header.
-fn column_sum(csv: &str, header: &str) -> Decimal {
+pub(crate) fn column_sum(csv: &str, header: &str) -> Decimal {
     let body = csv.trim_start_matches('\u{feff}');
     let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
     let headers = reader.headers().unwrap().clone();

@@ -862,3 +862,61 @@ async fn j6_users_and_licences_in_english() {
     )
     .await;
 }
+
+/// J7 in a browser: last month's invoice, its prorated line followed to the seat change that
+/// caused it, and one customer's part of the invoice with its reconciliation file, which adds
+/// up to the invoice.
+async fn invoices(lang: &str, texts: [&str; 3]) {
+    let app = TestApp::spawn_with(crate::orders::no_worker()).await;
+    let (owner, id, change) = crate::billing::billed_history(&app).await;
+    crate::billing::run(&app, crate::billing::last_month()).await;
+    let Some(browser) = Browser::start(lang).await else {
+        return;
+    };
+    sign_in(&app, &browser, &owner).await;
+    browser.click("nav.main-nav a[href='/billing']").await;
+    browser.wait_path("/billing").await;
+    browser.snap(&format!("billing-{lang}-1-list")).await;
+    browser.click("#invoices tbody a").await;
+    let title = browser.wait_text("h1", |t| t.starts_with(texts[0])).await;
+    assert!(title.contains("INV-"), "{title}");
+    let cause = browser.text(".invoice-lines a.cause").await;
+    assert_eq!(cause, texts[1]);
+    browser.snap(&format!("billing-{lang}-2-invoice")).await;
+    browser.scroll_to(".invoice-lines").await;
+    browser.snap(&format!("billing-{lang}-2-lines")).await;
+    browser.click(".invoice-lines a.cause").await;
+    let url = browser.wait_url(&format!("#change-{change}")).await;
+    assert!(url.contains(&format!("/subscriptions/{id}")), "{url}");
+    let row = browser.text(&format!("#change-{change}")).await;
+    assert!(row.contains(texts[2]), "{row}");
+    browser.snap(&format!("billing-{lang}-3-change")).await;
+    browser.goto(&app.url("/billing")).await;
+    browser.click("#invoices tbody a").await;
+    browser.wait_text("h1", |t| t.starts_with(texts[0])).await;
+    browser
+        .click("#invoice-customers tbody td:first-child a")
+        .await;
+    browser.wait_url("customer=").await;
+    let file = browser.attr("#reconciliation-csv", "href").await.unwrap();
+    assert!(file.contains("customer="), "{file}");
+    browser.snap(&format!("billing-{lang}-4-customer")).await;
+    browser.close().await;
+    // The file the button downloads adds up to the invoice.
+    let csv = app.get_raw(&file).await.text().await.unwrap();
+    let subtotal: rust_decimal::Decimal = sqlx::query_scalar("SELECT subtotal FROM invoices")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(crate::billing::column_sum(&csv, "Subtotal"), subtotal);
+}
+
+#[tokio::test]
+async fn j7_invoices_in_spanish() {
+    invoices("es", ["Factura", "Licencias agregadas", "+5"]).await;
+}
+
+#[tokio::test]
+async fn j7_invoices_in_english() {
+    invoices("en", ["Invoice", "Seats added", "+5 seats"]).await;
+}
