@@ -109,6 +109,7 @@ crate::text_enum! {
         RenewSubscriptions = "renew_subscriptions" => "jobs.kind_renew_subscriptions",
         SendReminders = "send_reminders" => "jobs.kind_send_reminders",
         BillingRun = "billing_run" => "jobs.kind_billing_run",
+        ImportUsage = "import_usage" => "jobs.kind_import_usage",
     }
 }
 
@@ -430,7 +431,8 @@ impl Worker {
                 | JobKind::RenewSubscriptions
                 | JobKind::SendReminders
                 | JobKind::ReadTenantUsers
-                | JobKind::BillingRun,
+                | JobKind::BillingRun
+                | JobKind::ImportUsage,
             )
             | None => Ok(()),
         };
@@ -506,6 +508,19 @@ impl Worker {
                 }
                 Ok(())
             }
+            Some(JobKind::ImportUsage) => {
+                let data: crate::billing::usage::Job = parse(payload)?;
+                let vendor = self
+                    .vendor
+                    .clone()
+                    .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("no vendor configured")))?;
+                let done = crate::billing::usage::import(&self.db, vendor.as_ref(), data.date)
+                    .await
+                    .map_err(|e| JobError::Transient(anyhow::anyhow!("{e:?}")))?;
+                tracing::info!(date = %data.date, records = done.records,
+                    unmatched = done.unmatched, "usage imported");
+                Ok(())
+            }
             Some(JobKind::BillingRun) => {
                 let data: crate::billing::run::Job = parse(payload)?;
                 let month = crate::billing::charges::Month::parse(&data.period)
@@ -528,6 +543,7 @@ impl Worker {
 async fn daily(db: &PgPool, today: time::Date) -> anyhow::Result<()> {
     crate::subscriptions::renewals::queue(db, today).await?;
     crate::subscriptions::reminders::queue(db, today).await?;
+    crate::billing::usage::queue(db, today).await?;
     crate::billing::run::queue(db, today).await
 }
 

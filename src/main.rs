@@ -43,6 +43,12 @@ enum Command {
     },
     /// Load realistic demo data (safe to run again).
     SeedDemo,
+    /// Import the vendors' rated usage of a day (a day imported again counts once).
+    ImportUsage {
+        /// The day, as 2026-11-30.
+        #[arg(long)]
+        date: String,
+    },
     /// Bill a month that is over: one invoice per reseller not billed for it yet (running a
     /// month again bills nothing twice).
     BillingRun {
@@ -223,6 +229,24 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     month.code(),
                     ran.issued.len(),
                     ran.empty
+                );
+                Ok(())
+            })
+            .await
+        }
+        Command::ImportUsage { date } => {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            let day = time::Date::parse(&date, &format).map_err(|_| {
+                anyhow::anyhow!("--date: expected a day as 2026-11-30, got {date:?}")
+            })?;
+            with_database(&config, |pool| async move {
+                let vendor = portal::vendors::Sandbox::new(pool.clone());
+                let done = portal::billing::usage::import(&pool, &vendor, day)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("the vendor did not answer: {e:?}"))?;
+                println!(
+                    "{day}: {} usage rows recorded, {} kept aside",
+                    done.records, done.unmatched
                 );
                 Ok(())
             })

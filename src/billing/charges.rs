@@ -161,14 +161,19 @@ pub fn recurring(term: &Term, month: Month) -> Vec<Recurring> {
                 proration::cents(per_period)
             }
         };
+        let (price, cost) = (of(held.unit_price), of(held.unit_cost));
+        if price.is_zero() && cost.is_zero() {
+            // A consumption plan's own period costs nothing: only its usage is billed.
+            continue;
+        }
         charges.push(Recurring {
             period: Period { start, end },
             product_id: held.product_id,
             seats: held.seats,
             unit_price: held.unit_price,
             unit_cost: held.unit_cost,
-            price: of(held.unit_price),
-            cost: of(held.unit_cost),
+            price,
+            cost,
         });
     }
     charges

@@ -11,6 +11,15 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+crate::text_enum! {
+    /// What caused a line: a billing period, a change, or usage.
+    pub enum LineKind {
+        Recurring = "recurring" => "billing.kind_recurring",
+        Change = "change" => "billing.kind_change",
+        Usage = "usage" => "billing.kind_usage",
+    }
+}
+
 /// An invoice's number: `INV-2026-000123`, the year it was issued and its place in the
 /// installation's sequence.
 pub fn number(year: i32, sequence: i64) -> String {

@@ -8,4 +8,5 @@ pub mod invoice;
 pub mod routes;
 pub mod run;
 pub mod store;
+pub mod usage;
 pub mod view;

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::billing::charges::Month;
 use crate::billing::store::invoices::{self, Filter, Invoice};
+use crate::billing::store::usage as usage_store;
 use crate::billing::view::{self, CustomerRow, InvoiceRow, LineGroup, Totals};
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/billing", get(list))
         .route("/billing/{id}", get(show))
         .route("/billing/{id}/reconciliation.csv", get(reconciliation))
+        .route("/subscriptions/{id}/usage", get(usage))
 }
 
 /// Refuses (403) users who do not see billing.
@@ -200,6 +202,61 @@ async fn show(
             None => format!("/billing/{id}/reconciliation.csv"),
         },
         customers,
+        ctx,
+    };
+    Ok(page::render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize, Default)]
+struct UsageParams {
+    #[serde(default)]
+    period: String,
+}
+
+#[derive(Template)]
+#[template(path = "billing/usage.html")]
+struct UsagePage {
+    ctx: PageCtx,
+    id: Uuid,
+    product: String,
+    customer: String,
+    month: String,
+    previous: String,
+    next: Option<String>,
+    meters: Vec<view::MeterRow>,
+    days: Vec<view::UsageRow>,
+}
+
+/// A consumption subscription's usage of a month (this month by default), by meter and day.
+async fn usage(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: ResellerUser,
+    Path(id): Path<Uuid>,
+    Query(p): Query<UsageParams>,
+) -> AppResult<Response> {
+    may_see(&me)?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let month = match p.period.trim() {
+        "" => Month::of(today),
+        given => Month::parse(given).map_err(|_| AppError::BadRequest)?,
+    };
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let s = crate::subscriptions::store::detail(&mut tx, me.reseller_id, id, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let days =
+        usage_store::days(&mut tx, me.reseller_id, id, month.first_day(), month.end()).await?;
+    tx.commit().await?;
+    let page = UsagePage {
+        id,
+        product: s.name(ctx.locale).to_string(),
+        customer: s.customer.clone(),
+        month: ctx.month(month.first_day()),
+        previous: month.previous().code(),
+        next: (month < Month::of(today)).then(|| month.next().code()),
+        meters: view::meter_rows(&ctx, &days, &s.currency),
+        days: view::usage_rows(&ctx, days, &s.currency),
         ctx,
     };
     Ok(page::render(StatusCode::OK, &page))

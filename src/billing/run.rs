@@ -107,6 +107,16 @@ pub async fn bill(
         }
         store::insert_lines(&mut tx, reseller.id, invoice_id, &batch).await?;
     }
+    let usage =
+        store::usage::bill(&mut tx, reseller.id, invoice_id, period, month.end(), lines).await?;
+    for u in &usage {
+        totals.add(&Line {
+            customer_id: u.customer_id,
+            cost: u.cost,
+            price: u.price,
+        });
+    }
+    lines += usage.len() as i32;
     if lines == 0 {
         return Ok(None);
     }

@@ -7,10 +7,12 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::billing::charges::{Cause, Charge, Event};
+use crate::billing::invoice::LineKind;
 use crate::catalog::rules::Billing;
 use crate::subscriptions::rules::ChangeKind;
 
 pub mod invoices;
+pub mod usage;
 
 /// A reseller to bill.
 #[derive(Debug, Clone)]
@@ -201,17 +203,17 @@ pub async fn insert_lines(
         let c = &l.charge;
         line_no.push(l.line_no);
         let (k, id) = match c.cause {
-            Cause::Period => ("recurring", None),
-            Cause::Change(id) => ("change", Some(id)),
+            Cause::Period => (LineKind::Recurring, None),
+            Cause::Change(id) => (LineKind::Change, Some(id)),
         };
-        kind.push(k);
+        kind.push(k.code());
         change.push(id);
         customer.push(l.customer_id);
         subscription.push(l.subscription_id);
         product.push(c.product_id);
         start.push(c.period.start);
         end.push(c.period.end);
-        quantity.push(c.quantity);
+        quantity.push(Decimal::from(c.quantity));
         unit_cost.push(c.unit_cost);
         unit_price.push(c.unit_price);
         cost.push(c.cost);
@@ -224,7 +226,7 @@ pub async fn insert_lines(
                                     charge_end, quantity, unit_cost, unit_price, cost, price,
                                     adjustment)
          SELECT $1, $2, * FROM UNNEST($3::int[], $4::text[], $5::uuid[], $6::uuid[], $7::uuid[],
-                                      $8::uuid[], $9::date[], $10::date[], $11::int[],
+                                      $8::uuid[], $9::date[], $10::date[], $11::numeric[],
                                       $12::numeric[], $13::numeric[], $14::numeric[],
                                       $15::numeric[], $16::bool[])",
         reseller_id,

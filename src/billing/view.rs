@@ -4,7 +4,9 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::billing::charges::Month;
+use crate::billing::invoice::LineKind;
 use crate::billing::store::invoices::{CustomerPart, Invoice, Line, Reconciled};
+use crate::billing::store::usage::Day;
 use crate::web::PageCtx;
 
 /// An invoice in the list.
@@ -138,10 +140,20 @@ pub fn line_groups(
 
 fn line_row(ctx: &PageCtx, l: Line, currency: &str) -> LineRow {
     let subscription_link = format!("/subscriptions/{}", l.subscription_id);
-    let (cause, cause_link) = match (l.change_id, l.change_kind) {
-        (Some(id), Some(kind)) => (
+    let (cause, cause_link) = match (l.kind, l.change_id, l.change_kind) {
+        (LineKind::Change, Some(id), Some(kind)) => (
             ctx.t(kind.key()),
             Some(format!("{subscription_link}#change-{id}")),
+        ),
+        (LineKind::Usage, _, _) => (
+            ctx.t_with(
+                "billing.cause_usage",
+                &[("meter", l.meter_name.as_deref().unwrap_or_default())],
+            ),
+            Some(format!(
+                "{subscription_link}/usage?period={}",
+                Month::of(l.charge_start).code()
+            )),
         ),
         _ => (ctx.t("billing.cause_period"), None),
     };
@@ -157,7 +169,7 @@ fn line_row(ctx: &PageCtx, l: Line, currency: &str) -> LineRow {
         cause_link,
         adjustment: l.adjustment,
         dates: dates(ctx, l.charge_start, l.charge_end),
-        quantity: crate::i18n::format_integer(ctx.locale, i64::from(l.quantity)),
+        quantity: quantity(ctx, l.quantity, l.unit.as_deref()),
         unit_cost: ctx.unit_price(l.unit_cost, currency),
         cost: ctx.money(l.cost, currency),
         price: ctx.money(l.price, currency),
@@ -165,10 +177,82 @@ fn line_row(ctx: &PageCtx, l: Line, currency: &str) -> LineRow {
     }
 }
 
+/// A quantity as exact as it was measured (`1.234,5 GB`), with its unit when it has one.
+pub fn quantity(ctx: &PageCtx, q: Decimal, unit: Option<&str>) -> String {
+    let q = q.normalize();
+    let shown = crate::i18n::format_decimal(ctx.locale, q, q.scale());
+    match unit {
+        Some(u) => format!("{shown} {u}"),
+        None => shown,
+    }
+}
+
 /// The days a charge covers: its first and its last (the day before its end).
 fn dates(ctx: &PageCtx, start: time::Date, end: time::Date) -> String {
     let last = end.previous_day().unwrap_or(end).max(start);
     format!("{} – {}", ctx.date(start), ctx.date(last))
+}
+
+/// A meter's month, as the usage page sums it (exact, then rounded once for the page).
+pub struct MeterRow {
+    pub meter: String,
+    pub category: String,
+    pub quantity: String,
+    pub cost: String,
+    pub price: String,
+}
+
+pub fn meter_rows(ctx: &PageCtx, days: &[Day], currency: &str) -> Vec<MeterRow> {
+    let mut sums: Vec<(&Day, Decimal, Decimal, Decimal)> = Vec::new();
+    for d in days {
+        let at = match sums.iter().position(|s| s.0.meter_id == d.meter_id) {
+            Some(at) => at,
+            None => {
+                sums.push((d, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO));
+                sums.len() - 1
+            }
+        };
+        let s = &mut sums[at];
+        s.1 += d.quantity;
+        s.2 += d.quantity * d.unit_cost;
+        s.3 += d.quantity * d.unit_price;
+    }
+    sums.into_iter()
+        .map(|(d, q, cost, price)| MeterRow {
+            meter: d.meter_name.clone(),
+            category: d.category.clone(),
+            quantity: quantity(ctx, q, Some(&d.unit)),
+            cost: ctx.money(cost, currency),
+            price: ctx.money(price, currency),
+        })
+        .collect()
+}
+
+/// A day of a meter.
+pub struct UsageRow {
+    pub date: String,
+    pub meter: String,
+    pub region: String,
+    pub quantity: String,
+    pub unit_cost: String,
+    pub cost: String,
+    pub price: String,
+    pub billed: Option<Uuid>,
+}
+
+pub fn usage_rows(ctx: &PageCtx, days: Vec<Day>, currency: &str) -> Vec<UsageRow> {
+    days.into_iter()
+        .map(|d| UsageRow {
+            date: ctx.date(d.usage_date),
+            meter: d.meter_name.clone(),
+            region: d.region.clone(),
+            quantity: quantity(ctx, d.quantity, Some(&d.unit)),
+            unit_cost: ctx.unit_price(d.unit_cost, currency),
+            cost: ctx.unit_price(d.quantity * d.unit_cost, currency),
+            price: ctx.unit_price(d.quantity * d.unit_price, currency),
+            billed: d.invoice_id,
+        })
+        .collect()
 }
 
 /// A download's name: the reseller, the month, and the customer when it is one customer's
@@ -185,7 +269,7 @@ pub fn file_name(reseller: &str, period: time::Date, customer: Option<&str>, ext
 
 /// The columns of the reconciliation file, modelled on Partner Center's, then the reseller's
 /// price, the margin and what caused each line.
-pub const RECONCILIATION_COLUMNS: [&str; 29] = [
+pub const RECONCILIATION_COLUMNS: [&str; 31] = [
     "billing.csv_customer",
     "billing.csv_customer_id",
     "billing.csv_domain",
@@ -197,6 +281,8 @@ pub const RECONCILIATION_COLUMNS: [&str; 29] = [
     "billing.csv_product_id",
     "billing.csv_sku",
     "billing.csv_product",
+    "billing.csv_meter",
+    "billing.csv_unit",
     "billing.csv_charge_type",
     "billing.csv_unit_price",
     "billing.csv_effective_unit_price",
@@ -220,14 +306,18 @@ pub const RECONCILIATION_COLUMNS: [&str; 29] = [
 /// A line of the reconciliation file. Numbers are written plainly (a dot for decimals), dates
 /// as ISO dates, so that any spreadsheet or program reads them the same.
 pub fn reconciliation_row(ctx: &PageCtx, invoice: &Invoice, r: Reconciled) -> Vec<String> {
-    let charge_type = match r.change_kind {
-        Some(kind) => ctx.t(kind.key()),
-        None => ctx.t("billing.cause_period"),
+    let charge_type = match (r.kind, r.change_kind) {
+        (LineKind::Change, Some(kind)) => ctx.t(kind.key()),
+        (LineKind::Usage, _) => ctx.t_with(
+            "billing.cause_usage",
+            &[("meter", r.meter_name.as_deref().unwrap_or_default())],
+        ),
+        _ => ctx.t("billing.cause_period"),
     };
-    let effective = if r.quantity == 0 {
+    let effective = if r.quantity.is_zero() {
         Decimal::ZERO
     } else {
-        (r.cost / Decimal::from(r.quantity)).round_dp(4)
+        (r.cost / r.quantity).round_dp(4)
     };
     let last = r
         .charge_end
@@ -248,11 +338,13 @@ pub fn reconciliation_row(ctx: &PageCtx, invoice: &Invoice, r: Reconciled) -> Ve
         ctx.locale
             .pick(&r.name_es, &r.name_en, &r.name_pt)
             .to_string(),
+        r.meter_name.clone().unwrap_or_default(),
+        r.unit.clone().unwrap_or_default(),
         charge_type,
         r.unit_cost.normalize().to_string(),
         effective.normalize().to_string(),
-        r.quantity.to_string(),
-        r.quantity.to_string(),
+        r.quantity.normalize().to_string(),
+        r.quantity.normalize().to_string(),
         r.cost.to_string(),
         "0.00".into(),
         r.cost.to_string(),
@@ -264,9 +356,13 @@ pub fn reconciliation_row(ctx: &PageCtx, invoice: &Invoice, r: Reconciled) -> Ve
         r.unit_price.normalize().to_string(),
         r.price.to_string(),
         (r.price - r.cost).to_string(),
-        r.change_id
-            .map(|id| id.to_string())
-            .unwrap_or_else(|| format!("{}:{}", r.subscription_id, r.charge_start)),
+        match (r.change_id, &r.meter_id) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(meter)) => {
+                format!("usage:{}:{meter}:{}", r.subscription_id, r.charge_start)
+            }
+            (None, None) => format!("period:{}:{}", r.subscription_id, r.charge_start),
+        },
         if r.adjustment {
             ctx.t("billing.yes")
         } else {

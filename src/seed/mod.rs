@@ -104,8 +104,16 @@ pub async fn seed_demo(
     .await?;
     tx.commit().await?;
 
-    // Three months of invoices, each issued early on the 1st of the next month.
+    // The Azure plan's usage until yesterday, as the daily import would have read it.
     let now = time::OffsetDateTime::now_utc();
+    let vendor = crate::vendors::Sandbox::new(pool.clone());
+    for days_ago in (1..=100).rev() {
+        let day = now.date() - time::Duration::days(days_ago);
+        crate::billing::usage::import(pool, &vendor, day)
+            .await
+            .map_err(|e| anyhow::anyhow!("usage of {day}: {e:?}"))?;
+    }
+    // Three months of invoices, each issued early on the 1st of the next month.
     let mut month = crate::billing::charges::Month::of(now.date());
     for _ in 0..3 {
         month = month.previous();

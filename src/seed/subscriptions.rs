@@ -1,7 +1,9 @@
 //! Demo subscriptions of different ages, so that every rule of J6 can be seen on a fresh start:
 //! Business Standard bought three days ago (its window open), Business Basic bought months ago
 //! (its window closed, upgrades available), Business Premium renewing in ten days, and two
-//! Google Workspace subscriptions (one active, one suspended by the reseller). Each comes with
+//! Google Workspace subscriptions (one active, one suspended by the reseller), and an Azure plan
+//! whose usage the demo imports (issue 18). Seats were added to two of them later, so that
+//! invoices show prorated lines. Each comes with
 //! the completed order it was bought in, its seat batch, its history, and the vendor's side in
 //! the sandbox, so that every change works on it.
 
@@ -20,6 +22,8 @@ struct Bought {
     suspended: bool,
     /// Seats added later: how many, and how many days ago.
     added: Option<(i32, i32)>,
+    /// P1Y, or P1M (a consumption plan).
+    term: &'static str,
 }
 
 const BOUGHT: &[Bought] = &[
@@ -32,6 +36,7 @@ const BOUGHT: &[Bought] = &[
         domain: "papeleriaesperanza.onmicrosoft.com",
         suspended: false,
         added: None,
+        term: "P1Y",
     },
     Bought {
         key: "basic-4-months",
@@ -42,6 +47,7 @@ const BOUGHT: &[Bought] = &[
         domain: "papeleriaesperanza.onmicrosoft.com",
         suspended: false,
         added: Some((5, 45)),
+        term: "P1Y",
     },
     Bought {
         key: "premium-renews-10-days",
@@ -52,6 +58,7 @@ const BOUGHT: &[Bought] = &[
         domain: "papeleriaesperanza.onmicrosoft.com",
         suspended: false,
         added: None,
+        term: "P1Y",
     },
     Bought {
         key: "workspace-standard",
@@ -62,6 +69,7 @@ const BOUGHT: &[Bought] = &[
         domain: "contoso-mx.example",
         suspended: false,
         added: Some((4, 33)),
+        term: "P1Y",
     },
     Bought {
         key: "workspace-starter-suspended",
@@ -72,6 +80,18 @@ const BOUGHT: &[Bought] = &[
         domain: "contoso-mx.example",
         suspended: true,
         added: None,
+        term: "P1Y",
+    },
+    Bought {
+        key: "azure-plan",
+        sku: "DZH318Z0BPS6",
+        seats: 1,
+        days_ago: 100,
+        vendor: "microsoft",
+        domain: "papeleriaesperanza.onmicrosoft.com",
+        suspended: false,
+        added: None,
+        term: "P1M",
     },
 ];
 
@@ -101,6 +121,22 @@ pub async fn seed(
          ON CONFLICT DO NOTHING",
         reseller,
         customer_google,
+    )
+    .execute(&mut *tx)
+    .await?;
+    // The Azure plan's program, approved and its terms accepted.
+    sqlx::query!(
+        "WITH azure AS (SELECT id FROM programs WHERE code = 'microsoft-azure'),
+              enrolled AS (
+                  INSERT INTO program_enrollments (reseller_id, program_id, status, domain,
+                                                   decided_at)
+                  SELECT $1, id, 'approved', 'nubeandina.onmicrosoft.com', now() FROM azure
+                  ON CONFLICT DO NOTHING)
+         INSERT INTO program_terms_acceptances (reseller_id, program_id, version, user_id)
+         SELECT $1, id, 1, $2 FROM azure
+         ON CONFLICT DO NOTHING",
+        reseller,
+        owner,
     )
     .execute(&mut *tx)
     .await?;
@@ -139,7 +175,7 @@ async fn buy(
                       x.cost, round(x.cost * (1 + r.markup_percent / 100), 4) AS price
                FROM products p JOIN prices x ON x.product_id = p.id
                CROSS JOIN resellers r
-               WHERE p.sku = $5 AND r.id = $1 AND x.term = 'P1Y' AND x.billing = 'monthly'
+               WHERE p.sku = $5 AND r.id = $1 AND x.term = $12 AND x.billing = 'monthly'
                  AND x.currency = 'USD' AND x.valid_from <= current_date
                  AND (x.valid_to IS NULL OR x.valid_to > current_date)),
            at AS (SELECT now() - make_interval(days => $7) AS t),
@@ -167,7 +203,7 @@ async fn buy(
                                         vendor, term, billing, quantity, unit_cost, unit_price,
                                         tenant_domain, tenant_ref, status)
                SELECT $1, md5($4 || '-line')::uuid, placed.id, product.id, product.sku,
-                      product.name_en, $8, 'P1Y', 'monthly', $6::integer, product.cost, product.price,
+                      product.name_en, $8, $12, 'monthly', $6::integer, product.cost, product.price,
                       $9, t.tenant_ref, 'completed'
                FROM placed, product, customer_tenants t
                WHERE t.reseller_id = $1 AND t.customer_id = $3 AND t.vendor = $8 AND t.domain = $9
@@ -176,13 +212,19 @@ async fn buy(
                                       quantity, term, billing, start_date, end_date, vendor_ref,
                                       created_at, vendor, tenant_domain, unit_price, unit_cost,
                                       currency, status, suspension_reason)
-           SELECT $1, md5($4 || '-subscription')::uuid, $3, line.product_id, line.id, $6::integer, 'P1Y',
-                  'monthly', at.t::date, (at.t + interval '1 year')::date, $10, at.t, $8, $9,
+           SELECT $1, md5($4 || '-subscription')::uuid, $3, line.product_id, line.id, $6::integer, $12,
+                  'monthly', term.start, (term.start + term.length)::date, $10, at.t, $8, $9,
                   line.unit_price, line.unit_cost, 'USD',
                   CASE WHEN $11 THEN 'suspended' ELSE 'active' END,
                   CASE WHEN $11 THEN 'reseller' END
-           FROM line, at
-           RETURNING id, created_at, start_date, end_date, product_id, unit_price, unit_cost"#,
+           FROM line, at,
+                -- A monthly term renews every month: the current one began on the last
+                -- monthly anniversary of the purchase.
+                LATERAL (SELECT CASE $12 WHEN 'P1M' THEN current_date - ($7::integer % 30)
+                                         ELSE at.t::date END AS start,
+                                CASE $12 WHEN 'P1M' THEN interval '1 month'
+                                         ELSE interval '1 year' END AS length) AS term
+           RETURNING id, created_at, start_date, end_date, term, product_id, unit_price, unit_cost"#,
         reseller,
         owner,
         customer,
@@ -194,6 +236,7 @@ async fn buy(
         b.domain,
         vendor_ref,
         b.suspended,
+        b.term,
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -213,7 +256,7 @@ async fn buy(
                                            term_after, billing_after, product_after,
                                            unit_price_after, unit_cost_after)
          VALUES ($1, $2, 'purchase', 0, $3, 0, 'USD', 'applied', 'system', $4::timestamptz,
-                 $4::timestamptz, $6, $7, 'P1Y', 'monthly', $8, $9, $10)",
+                 $4::timestamptz, $6, $7, $11, 'monthly', $8, $9, $10)",
         reseller,
         created.id,
         b.seats,
@@ -224,6 +267,7 @@ async fn buy(
         created.product_id,
         created.unit_price,
         created.unit_cost,
+        created.term,
     )
     .execute(&mut *tx)
     .await?;
@@ -248,7 +292,7 @@ async fn buy(
              INSERT INTO sandbox_subscriptions (vendor_ref, vendor, tenant_ref, sku, quantity,
                                                 request_key, created_at, term, status,
                                                 suspension_reason)
-             SELECT $1, $2, l.tenant_ref, l.sku, l.quantity, l.id::text, $3, 'P1Y',
+             SELECT $1, $2, l.tenant_ref, l.sku, l.quantity, l.id::text, $3, l.term,
                     CASE WHEN $4 THEN 'suspended' ELSE 'active' END,
                     CASE WHEN $4 THEN 'reseller' END
              FROM order_lines l WHERE l.reseller_id = $5 AND l.id = md5($6 || '-line')::uuid

@@ -7,6 +7,7 @@
 pub mod directory;
 pub mod rules;
 pub mod sandbox;
+pub mod usage;
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -317,6 +318,14 @@ pub trait Vendor: Send + Sync {
         tenant_ref: &str,
         tenant_domain: &str,
     ) -> Result<Vec<directory::VendorUser>, VendorError>;
+
+    /// The rated usage of `day` at `vendor`: every consumption subscription of the partner's
+    /// (the distributor's), each meter it used that day. Asking again answers the same.
+    async fn daily_usage(
+        &self,
+        vendor: VendorCode,
+        day: time::Date,
+    ) -> Result<Vec<usage::UsageRecord>, VendorError>;
 }
 
 #[cfg(test)]

@@ -573,6 +573,17 @@ impl Vendor for Sandbox {
         directory::list_users(&self.db, vendor, tenant_ref).await
     }
 
+    async fn daily_usage(
+        &self,
+        vendor: VendorCode,
+        day: time::Date,
+    ) -> Result<Vec<crate::vendors::usage::UsageRecord>, VendorError> {
+        tokio::time::sleep(self.latency).await;
+        crate::vendors::usage::sandbox_day(&self.db, vendor, day)
+            .await
+            .map_err(|e| VendorError::Transient(format!("{e:#}")))
+    }
+
     async fn change_subscription(&self, request: &ChangeRequest<'_>) -> Result<(), VendorError> {
         tokio::time::sleep(self.latency).await;
         self.inject(request.tenant_domain, request.request_key)

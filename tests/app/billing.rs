@@ -421,3 +421,228 @@ async fn nobody_else_sees_an_invoice_and_sales_users_see_none() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// An Azure plan bought through the pages for Contoso (its own tenant), moved to the 3rd of last
+/// month at the vendor too; the subscription's id.
+async fn azure_plan(app: &TestApp) -> Uuid {
+    let (reseller, owner, customer) = crate::orders::setup(app, "contoso.onmicrosoft.com").await;
+    sqlx::query(
+        "WITH azure AS (SELECT id FROM programs WHERE code = 'microsoft-azure'),
+              enrolled AS (
+                  INSERT INTO program_enrollments (reseller_id, program_id, status, domain, decided_at)
+                  SELECT $1, id, 'approved', 'alfa.onmicrosoft.com', now() FROM azure)
+         INSERT INTO program_terms_acceptances (reseller_id, program_id, version, user_id)
+         SELECT $1, id, 1, $2 FROM azure",
+    )
+    .bind(reseller)
+    .bind(owner.id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    app.sign_in(&owner).await;
+    let page = app
+        .get(&format!("/orders/new?customer={customer}&q=DZH318Z0BPS6"))
+        .await;
+    let form = page
+        .form("form#add-DZH318Z0BPS6")
+        .set("offer", "P1M:monthly")
+        .set("quantity", "1");
+    let cart = app.submit(&form).await;
+    app.submit(&cart.form("form.place-order")).await;
+    drain(app).await;
+    let (id, vendor_ref): (Uuid, String) =
+        sqlx::query_as("SELECT id, vendor_ref FROM subscriptions")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let bought = last_month().first_day() + time::Duration::days(2);
+    happened(app, id, bought, bought).await;
+    sqlx::query("UPDATE sandbox_subscriptions SET created_at = $2 WHERE vendor_ref = $1")
+        .bind(&vendor_ref)
+        .bind(at(bought))
+        .execute(&app.db)
+        .await
+        .unwrap();
+    id
+}
+
+/// Imports every day of `month` up to `until` (excluded) from the sandbox.
+async fn import_days(app: &TestApp, month: Month, until: Date) -> portal::billing::usage::Imported {
+    let vendor = portal::vendors::Sandbox::new(app.db.clone());
+    let mut all = portal::billing::usage::Imported::default();
+    let mut day = month.first_day();
+    while day < until.min(month.end()) {
+        let got = portal::billing::usage::import(&app.db, &vendor, day)
+            .await
+            .unwrap();
+        all.records += got.records;
+        all.unmatched += got.unmatched;
+        day = day.next_day().unwrap();
+    }
+    all
+}
+
+#[tokio::test]
+async fn j7_usage_is_imported_once_rated_with_the_markup_and_billed_by_meter_to_the_cent() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let id = azure_plan(&app).await;
+    let month = last_month();
+    // A subscription the vendor knows and the portal does not.
+    sqlx::query(
+        "INSERT INTO sandbox_subscriptions (vendor_ref, vendor, tenant_ref, sku, quantity,
+                                            request_key, created_at, term)
+         VALUES ('ms-sub-outside', 'microsoft', 'ms-tenant-x', 'DZH318Z0BPS6', 1, 'outside',
+                 $1, 'P1M')",
+    )
+    .bind(at(month.first_day()))
+    .execute(&app.db)
+    .await
+    .unwrap();
+
+    let first = import_days(&app, month, month.end()).await;
+    // Three meters a day from the 3rd; the unknown subscription's days kept aside.
+    let days = (month.end() - month.first_day()).whole_days() as u64;
+    assert_eq!(first.records, 3 * (days - 2));
+    assert_eq!(first.unmatched, 3 * days);
+    let again = import_days(&app, month, month.end()).await;
+    assert_eq!(
+        again,
+        portal::billing::usage::Imported::default(),
+        "a day counts once"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM usage_unmatched WHERE reason = 'no_subscription'")
+            .await,
+        3 * days as i64
+    );
+    // A quantity that is no quantity is refused, kept aside with its reason.
+    let odd = portal::vendors::usage::UsageRecord {
+        subscription_ref: sqlx::query_scalar("SELECT vendor_ref FROM subscriptions")
+            .fetch_one(&app.db)
+            .await
+            .unwrap(),
+        usage_date: month.first_day() + time::Duration::days(4),
+        meter_id: "az-odd".into(),
+        meter_name: "Odd".into(),
+        category: "Odd".into(),
+        region: "eastus2".into(),
+        unit: "1 Hour".into(),
+        quantity: d("-3"),
+        unit_cost: d("0.1"),
+    };
+    let (kept, aside) = portal::billing::store::usage::record(
+        &app.db,
+        portal::vendors::VendorCode::Microsoft,
+        odd.usage_date,
+        &[odd],
+    )
+    .await
+    .unwrap();
+    assert_eq!((kept, aside), (0, 1));
+    // Rated: the reseller's price is the cost with its 20 % markup, exactly.
+    assert_eq!(
+        app.count("SELECT count(*) FROM usage_records WHERE unit_price <> unit_cost * 1.2")
+            .await,
+        0
+    );
+
+    run(&app, month).await;
+    let lines: Vec<(String, Decimal, Decimal, bool)> = sqlx::query_as(
+        "SELECT meter_id, cost, price, adjustment FROM invoice_lines WHERE kind = 'usage'
+         ORDER BY meter_id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(lines.len(), 3, "one line per meter: {lines:?}");
+    for (meter, cost, price, adjustment) in &lines {
+        let (exact_cost, exact_price): (Decimal, Decimal) = sqlx::query_as(
+            "SELECT sum(quantity * unit_cost), sum(quantity * unit_price) FROM usage_records
+             WHERE meter_id = $1",
+        )
+        .bind(meter)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(*cost, proration::cents(exact_cost), "{meter}");
+        assert_eq!(*price, proration::cents(exact_price), "{meter}");
+        assert!(!adjustment);
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM invoice_lines WHERE kind = 'recurring'")
+            .await,
+        0,
+        "the plan itself costs nothing"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM usage_records WHERE invoice_id IS NULL")
+            .await,
+        0
+    );
+    let subtotal: Decimal = sqlx::query_scalar("SELECT subtotal FROM invoices")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(subtotal, lines.iter().map(|l| l.1).sum::<Decimal>());
+
+    // A record of last month that arrives late goes on next month's invoice, as an adjustment.
+    let late = portal::vendors::usage::UsageRecord {
+        meter_id: "az-late".into(),
+        meter_name: "Late meter".into(),
+        quantity: d("10"),
+        unit_cost: d("0.5"),
+        ..portal::vendors::usage::day_of("x", "DZH318Z0BPS6", month.first_day()).remove(0)
+    };
+    let late = portal::vendors::usage::UsageRecord {
+        subscription_ref: sqlx::query_scalar("SELECT vendor_ref FROM subscriptions")
+            .fetch_one(&app.db)
+            .await
+            .unwrap(),
+        usage_date: month.first_day() + time::Duration::days(27),
+        ..late
+    };
+    portal::billing::store::usage::record(
+        &app.db,
+        portal::vendors::VendorCode::Microsoft,
+        late.usage_date,
+        &[late],
+    )
+    .await
+    .unwrap();
+    run(&app, month.next()).await;
+    let adjusted: Vec<(Decimal, bool)> = sqlx::query_as(
+        "SELECT l.cost, l.adjustment FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+         WHERE i.period = $1 AND l.meter_id = 'az-late'",
+    )
+    .bind(month.next().first_day())
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(adjusted, [(d("5.00"), true)]);
+
+    // The usage page shows the month by meter and day, and the line links to it.
+    let invoice: Uuid = sqlx::query_scalar("SELECT id FROM invoices WHERE period = $1")
+        .bind(month.first_day())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let page = app.get(&format!("/billing/{invoice}")).await;
+    let link = page.attr(".invoice-lines a.cause", "href").unwrap();
+    assert_eq!(
+        link,
+        format!("/subscriptions/{id}/usage?period={}", month.code())
+    );
+    let usage = app.get(&link).await;
+    assert_eq!(usage.status, StatusCode::OK);
+    // Three meters a day, and the late record's.
+    assert_eq!(usage.texts("#usage-meters tbody tr").len(), 4);
+    assert_eq!(
+        usage.texts("#usage-days tbody tr").len() as u64,
+        3 * (days - 2) + 1
+    );
+    let (_, client, _) = app.beta_owner_elsewhere().await;
+    assert_eq!(
+        app.get_with(&client, &link).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

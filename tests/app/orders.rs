@@ -1047,6 +1047,13 @@ impl portal::vendors::Vendor for Scripted {
             .list_users(vendor, tenant_ref, tenant_domain)
             .await
     }
+    async fn daily_usage(
+        &self,
+        vendor: portal::vendors::VendorCode,
+        day: time::Date,
+    ) -> Result<Vec<portal::vendors::usage::UsageRecord>, portal::vendors::VendorError> {
+        self.sandbox.daily_usage(vendor, day).await
+    }
 }
 
 /// A worker of `app`'s queue with `vendor`.

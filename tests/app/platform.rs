@@ -529,20 +529,30 @@ async fn the_demo_data_loads_twice_without_doubling_and_its_transfer_token_works
     }
     assert_eq!(count(&db, "SELECT count(*) FROM customer_tenants").await, 2);
     // Subscriptions of every age J6 needs, each with its order, batch, history and vendor side.
-    assert_eq!(count(&db, "SELECT count(*) FROM subscriptions").await, 5);
+    // And an Azure plan, with its usage.
+    assert_eq!(count(&db, "SELECT count(*) FROM subscriptions").await, 6);
     assert_eq!(
         count(
             &db,
             "SELECT count(*) FROM orders WHERE status = 'completed'"
         )
         .await,
-        5
+        6
     );
     // Two of them had seats added later (their own batch).
-    assert_eq!(count(&db, "SELECT count(*) FROM seat_batches").await, 7);
+    assert_eq!(count(&db, "SELECT count(*) FROM seat_batches").await, 8);
     assert_eq!(
         count(&db, "SELECT count(*) FROM subscriptions s JOIN sandbox_subscriptions v USING (vendor_ref) WHERE v.quantity = s.quantity AND v.status = s.status").await,
-        5
+        6
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM usage_records").await, 300);
+    assert!(
+        count(
+            &db,
+            "SELECT count(*) FROM invoice_lines WHERE kind = 'usage'"
+        )
+        .await
+            >= 9
     );
     // Three months of invoices, each the sum of its lines, the seats added billed prorated.
     assert_eq!(count(&db, "SELECT count(*) FROM invoices").await, 3);

@@ -6,6 +6,7 @@ use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::billing::invoice::LineKind;
 use crate::catalog::rules::{Billing, Term};
 use crate::subscriptions::rules::ChangeKind;
 
@@ -152,6 +153,7 @@ pub async fn customers(
 #[derive(Debug, Clone)]
 pub struct Line {
     pub line_no: i32,
+    pub kind: LineKind,
     pub customer_id: Uuid,
     pub subscription_id: Uuid,
     pub change_id: Option<Uuid>,
@@ -162,12 +164,14 @@ pub struct Line {
     pub sku: String,
     pub charge_start: Date,
     pub charge_end: Date,
-    pub quantity: i32,
+    pub quantity: Decimal,
     pub unit_cost: Decimal,
     pub unit_price: Decimal,
     pub cost: Decimal,
     pub price: Decimal,
     pub adjustment: bool,
+    pub meter_name: Option<String>,
+    pub unit: Option<String>,
 }
 
 /// The lines of an invoice (of one customer, or all), in their order, at most `limit`.
@@ -180,10 +184,10 @@ pub async fn lines(
 ) -> sqlx::Result<Vec<Line>> {
     sqlx::query_as!(
         Line,
-        r#"SELECT l.line_no, l.customer_id, l.subscription_id, l.change_id,
-                  c.kind AS "change_kind?: ChangeKind", p.name_es, p.name_en, p.name_pt, p.sku,
-                  l.charge_start, l.charge_end, l.quantity, l.unit_cost, l.unit_price, l.cost,
-                  l.price, l.adjustment
+        r#"SELECT l.line_no, l.kind AS "kind: LineKind", l.customer_id, l.subscription_id,
+                  l.change_id, c.kind AS "change_kind?: ChangeKind", p.name_es, p.name_en,
+                  p.name_pt, p.sku, l.charge_start, l.charge_end, l.quantity, l.unit_cost,
+                  l.unit_price, l.cost, l.price, l.adjustment, l.meter_name, l.unit
            FROM invoice_lines l
            JOIN products p ON p.id = l.product_id
            LEFT JOIN subscription_changes c ON c.reseller_id = l.reseller_id AND c.id = l.change_id
@@ -204,7 +208,7 @@ pub async fn lines(
 #[derive(Debug, Clone)]
 pub struct Reconciled {
     pub line_no: i32,
-    pub kind: String,
+    pub kind: LineKind,
     pub customer: String,
     pub customer_id: Uuid,
     pub country: String,
@@ -221,12 +225,15 @@ pub struct Reconciled {
     pub change_kind: Option<ChangeKind>,
     pub charge_start: Date,
     pub charge_end: Date,
-    pub quantity: i32,
+    pub quantity: Decimal,
     pub unit_cost: Decimal,
     pub unit_price: Decimal,
     pub cost: Decimal,
     pub price: Decimal,
     pub adjustment: bool,
+    pub meter_id: Option<String>,
+    pub meter_name: Option<String>,
+    pub unit: Option<String>,
     pub term: Term,
     pub billing: Billing,
 }
@@ -246,12 +253,13 @@ where
 {
     let mut rows = sqlx::query_as!(
         Reconciled,
-        r#"SELECT l.line_no, l.kind, cu.legal_name AS customer, l.customer_id,
+        r#"SELECT l.line_no, l.kind AS "kind: LineKind", cu.legal_name AS customer, l.customer_id,
                   cu.country AS "country!", s.tenant_domain AS domain, ol.order_id,
                   l.subscription_id, s.vendor_ref, l.product_id, p.sku, p.name_es, p.name_en,
                   p.name_pt, l.change_id, c.kind AS "change_kind?: ChangeKind",
                   l.charge_start, l.charge_end, l.quantity, l.unit_cost, l.unit_price,
-                  l.cost, l.price, l.adjustment, s.term AS "term: Term",
+                  l.cost, l.price, l.adjustment, l.meter_id, l.meter_name, l.unit,
+                  s.term AS "term: Term",
                   s.billing AS "billing: Billing"
            FROM invoice_lines l
            JOIN customers cu ON cu.reseller_id = l.reseller_id AND cu.id = l.customer_id
