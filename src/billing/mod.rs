@@ -4,6 +4,7 @@
 //! `view` show the invoices and their files (issue 18).
 
 pub mod charges;
+pub mod files;
 pub mod invoice;
 pub mod routes;
 pub mod run;

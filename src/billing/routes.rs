@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::billing::charges::Month;
+use crate::billing::files::{self, File, Format};
 use crate::billing::store::invoices::{self, Filter, Invoice};
 use crate::billing::store::usage as usage_store;
 use crate::billing::view::{self, CustomerRow, InvoiceRow, LineGroup, Totals};
@@ -27,7 +28,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/billing", get(list))
         .route("/billing/{id}", get(show))
-        .route("/billing/{id}/reconciliation.csv", get(reconciliation))
+        .route("/billing/{id}/{file}", get(file))
         .route("/subscriptions/{id}/usage", get(usage))
 }
 
@@ -160,7 +161,8 @@ struct ShowPage {
     /// Lines are shown only per customer (a large invoice), and none is chosen.
     choose_customer: bool,
     more_lines: bool,
-    csv_link: String,
+    /// The files' query: one customer's, or the whole invoice's.
+    files_query: String,
 }
 
 async fn show(
@@ -197,10 +199,7 @@ async fn show(
         chosen: customers.iter().find(|c| c.selected).cloned(),
         choose_customer: !all && chosen.is_none(),
         more_lines,
-        csv_link: match chosen {
-            Some(c) => format!("/billing/{id}/reconciliation.csv?customer={c}"),
-            None => format!("/billing/{id}/reconciliation.csv"),
-        },
+        files_query: chosen.map(|c| format!("?customer={c}")).unwrap_or_default(),
         customers,
         ctx,
     };
@@ -262,52 +261,136 @@ async fn usage(
     Ok(page::render(StatusCode::OK, &page))
 }
 
-/// The reconciliation file of an invoice (or of one customer's part), streamed as the database
-/// returns its lines.
-async fn reconciliation(
+#[derive(Deserialize, Default)]
+struct FileParams {
+    #[serde(default)]
+    customer: String,
+    /// The CSV's separator: `comma` or `semicolon` (the default for Spanish and Portuguese).
+    #[serde(default)]
+    sep: String,
+}
+
+/// A file of an invoice (or of one customer's part): its licence summary, its consumption
+/// summary or its reconciliation file, as CSV or XLSX, streamed as the database returns its
+/// lines.
+async fn file(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: ResellerUser,
-    Path(id): Path<Uuid>,
-    Query(p): Query<ShowParams>,
+    Path((id, name)): Path<(Uuid, String)>,
+    Query(p): Query<FileParams>,
 ) -> AppResult<Response> {
+    let (file, format) = File::parse(&name).ok_or(AppError::NotFound)?;
+    let chosen = ShowParams {
+        customer: p.customer.clone(),
+    }
+    .customer()?;
     let (mut tx, invoice) = opened(&state, &me, id).await?;
     let reseller = invoices::reseller_name(&mut tx, me.reseller_id).await?;
-    let customer = match p.customer()? {
-        Some(c) => Some((
-            c,
+    let customer = match chosen {
+        Some(c) => Some(
             invoices::customer_of(&mut tx, me.reseller_id, id, c)
                 .await?
                 .ok_or(AppError::NotFound)?,
-        )),
+        ),
         None => None,
     };
     tx.commit().await?;
-    let filename = view::file_name(
-        &reseller,
-        invoice.period,
-        customer.as_ref().map(|c| c.1.as_str()),
-        "csv",
-    );
-    let header = view::RECONCILIATION_COLUMNS
-        .iter()
-        .map(|k| ctx.t(k))
+    let filename = file.name(&reseller, &invoice, customer.as_deref(), format);
+    let sent = Sent {
+        file,
+        invoice,
+        customer: chosen,
+        filename,
+    };
+    match format {
+        Format::Csv => Ok(send_csv(&state, ctx, &me, sent, &p.sep)),
+        Format::Xlsx => send_xlsx(&state, ctx, &me, sent).await,
+    }
+}
+
+/// A file being sent: which, of which invoice, for whom, named how.
+struct Sent {
+    file: File,
+    invoice: Invoice,
+    customer: Option<Uuid>,
+    filename: String,
+}
+
+/// The file as CSV, separated by `sep` (`comma`, `semicolon`; by default a comma for English
+/// readers and a semicolon for the others, whose spreadsheets expect it).
+fn send_csv(state: &AppState, ctx: PageCtx, me: &ResellerUser, sent: Sent, sep: &str) -> Response {
+    let delimiter = match (sep, ctx.locale) {
+        ("comma", _) => b',',
+        ("semicolon", _) => b';',
+        (_, crate::i18n::Locale::En) => b',',
+        _ => b';',
+    };
+    let header = sent
+        .file
+        .header(&ctx)
+        .into_iter()
+        .map(|c| c.header)
         .collect();
     let owner = me.download_owner();
-    let chosen = customer.map(|c| c.0);
-    Ok(download::tenant_csv(
+    let filename = sent.filename.clone();
+    download::tenant_csv_with(
         state.db.clone(),
         owner,
         &filename,
+        delimiter,
         header,
         move |tx, rows| {
             Box::pin(async move {
-                let (ctx, invoice) = (&ctx, &invoice);
-                invoices::reconciliation(tx, owner.reseller_id, id, chosen, |r| async move {
-                    rows.send(view::reconciliation_row(ctx, invoice, r)).await
-                })
+                let (ctx, sent) = (&ctx, &sent);
+                invoices::reconciliation(
+                    tx,
+                    owner.reseller_id,
+                    sent.invoice.id,
+                    sent.customer,
+                    sent.file.kinds(),
+                    |r| async move {
+                        let row = sent.file.row(ctx, &sent.invoice, r);
+                        rows.send(row.into_iter().map(files::csv_text).collect())
+                            .await
+                    },
+                )
                 .await
             })
         },
-    ))
+    )
+}
+
+/// The file as a spreadsheet.
+async fn send_xlsx(
+    state: &AppState,
+    ctx: PageCtx,
+    me: &ResellerUser,
+    sent: Sent,
+) -> AppResult<Response> {
+    let (sheet, header) = (sent.file.title(&ctx), sent.file.header(&ctx));
+    let owner = me.download_owner();
+    let filename = sent.filename.clone();
+    download::tenant_xlsx(
+        state.db.clone(),
+        owner,
+        &filename,
+        sheet,
+        header,
+        move |tx, rows| {
+            Box::pin(async move {
+                let (ctx, sent) = (&ctx, &sent);
+                invoices::reconciliation(
+                    tx,
+                    owner.reseller_id,
+                    sent.invoice.id,
+                    sent.customer,
+                    sent.file.kinds(),
+                    |r| async move { rows.send(sent.file.row(ctx, &sent.invoice, r)).await },
+                )
+                .await
+            })
+        },
+    )
+    .await
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::billing::charges::Month;
 use crate::billing::invoice::LineKind;
-use crate::billing::store::invoices::{CustomerPart, Invoice, Line, Reconciled};
+use crate::billing::store::invoices::{CustomerPart, Invoice, Line};
 use crate::billing::store::usage::Day;
 use crate::web::PageCtx;
 
@@ -253,120 +253,4 @@ pub fn usage_rows(ctx: &PageCtx, days: Vec<Day>, currency: &str) -> Vec<UsageRow
             billed: d.invoice_id,
         })
         .collect()
-}
-
-/// A download's name: the reseller, the month, and the customer when it is one customer's
-/// (`nube-andina_2026-11_papeleria-la-esperanza.csv`).
-pub fn file_name(reseller: &str, period: time::Date, customer: Option<&str>, ext: &str) -> String {
-    let month = Month::of(period).code();
-    let mut name = format!("{}_{month}", crate::text::file_part(reseller));
-    if let Some(c) = customer {
-        name.push('_');
-        name.push_str(&crate::text::file_part(c));
-    }
-    format!("{}.{ext}", name.trim_start_matches('_'))
-}
-
-/// The columns of the reconciliation file, modelled on Partner Center's, then the reseller's
-/// price, the margin and what caused each line.
-pub const RECONCILIATION_COLUMNS: [&str; 31] = [
-    "billing.csv_customer",
-    "billing.csv_customer_id",
-    "billing.csv_domain",
-    "billing.csv_country",
-    "billing.csv_invoice",
-    "billing.csv_order",
-    "billing.csv_subscription",
-    "billing.csv_vendor_subscription",
-    "billing.csv_product_id",
-    "billing.csv_sku",
-    "billing.csv_product",
-    "billing.csv_meter",
-    "billing.csv_unit",
-    "billing.csv_charge_type",
-    "billing.csv_unit_price",
-    "billing.csv_effective_unit_price",
-    "billing.csv_quantity",
-    "billing.csv_billable_quantity",
-    "billing.csv_subtotal",
-    "billing.csv_tax",
-    "billing.csv_total",
-    "billing.csv_currency",
-    "billing.csv_charge_start",
-    "billing.csv_charge_end",
-    "billing.csv_term",
-    "billing.csv_billing_cycle",
-    "billing.csv_your_unit_price",
-    "billing.csv_your_price",
-    "billing.csv_margin",
-    "billing.csv_event",
-    "billing.csv_adjustment",
-];
-
-/// A line of the reconciliation file. Numbers are written plainly (a dot for decimals), dates
-/// as ISO dates, so that any spreadsheet or program reads them the same.
-pub fn reconciliation_row(ctx: &PageCtx, invoice: &Invoice, r: Reconciled) -> Vec<String> {
-    let charge_type = match (r.kind, r.change_kind) {
-        (LineKind::Change, Some(kind)) => ctx.t(kind.key()),
-        (LineKind::Usage, _) => ctx.t_with(
-            "billing.cause_usage",
-            &[("meter", r.meter_name.as_deref().unwrap_or_default())],
-        ),
-        _ => ctx.t("billing.cause_period"),
-    };
-    let effective = if r.quantity.is_zero() {
-        Decimal::ZERO
-    } else {
-        (r.cost / r.quantity).round_dp(4)
-    };
-    let last = r
-        .charge_end
-        .previous_day()
-        .unwrap_or(r.charge_end)
-        .max(r.charge_start);
-    vec![
-        r.customer,
-        r.customer_id.to_string(),
-        r.domain,
-        r.country,
-        invoice.number.clone(),
-        r.order_id.to_string(),
-        r.subscription_id.to_string(),
-        r.vendor_ref,
-        r.product_id.to_string(),
-        r.sku,
-        ctx.locale
-            .pick(&r.name_es, &r.name_en, &r.name_pt)
-            .to_string(),
-        r.meter_name.clone().unwrap_or_default(),
-        r.unit.clone().unwrap_or_default(),
-        charge_type,
-        r.unit_cost.normalize().to_string(),
-        effective.normalize().to_string(),
-        r.quantity.normalize().to_string(),
-        r.quantity.normalize().to_string(),
-        r.cost.to_string(),
-        "0.00".into(),
-        r.cost.to_string(),
-        invoice.currency.clone(),
-        r.charge_start.to_string(),
-        last.to_string(),
-        ctx.t(r.term.key()),
-        ctx.t(r.billing.key()),
-        r.unit_price.normalize().to_string(),
-        r.price.to_string(),
-        (r.price - r.cost).to_string(),
-        match (r.change_id, &r.meter_id) {
-            (Some(id), _) => id.to_string(),
-            (None, Some(meter)) => {
-                format!("usage:{}:{meter}:{}", r.subscription_id, r.charge_start)
-            }
-            (None, None) => format!("period:{}:{}", r.subscription_id, r.charge_start),
-        },
-        if r.adjustment {
-            ctx.t("billing.yes")
-        } else {
-            String::new()
-        },
-    ]
 }

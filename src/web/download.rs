@@ -47,16 +47,29 @@ pub fn csv(
 
 /// The bytes of a CSV file with `header` and `rows`, as spreadsheets read it.
 fn csv_bytes(header: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<Vec<u8>> {
+    csv_bytes_with(b',', header, rows)
+}
+
+fn csv_bytes_with(
+    delimiter: u8,
+    header: &[String],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> AppResult<Vec<u8>> {
     // A byte-order mark makes spreadsheets read the file as UTF-8 (accents intact).
     let mut bytes = "\u{feff}".as_bytes().to_vec();
-    bytes.extend(csv_records(std::iter::once(header.to_vec()).chain(rows))?);
+    bytes.extend(csv_records(
+        delimiter,
+        std::iter::once(header.to_vec()).chain(rows),
+    )?);
     Ok(bytes)
 }
 
 /// CSV records for `rows`, every cell formula-safe.
-fn csv_records(rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<Vec<u8>> {
+fn csv_records(delimiter: u8, rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<Vec<u8>> {
     let csv_err = |e: csv::Error| AppError::Internal(e.into());
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(Vec::new());
     for row in rows {
         let cells = row.iter().map(|v| neutralise_formula(v));
         writer.write_record(cells).map_err(csv_err)?;
@@ -157,7 +170,25 @@ where
         + Send
         + 'static,
 {
-    csv_streamed(filename, header, owner, move |rows| async move {
+    tenant_csv_with(pool, owner, filename, b',', header, read)
+}
+
+/// The same, with cells separated by `delimiter` (`;` for the spreadsheets of Spanish and
+/// Portuguese users, whose decimal separator is the comma).
+pub fn tenant_csv_with<F>(
+    pool: PgPool,
+    owner: Owner,
+    filename: &str,
+    delimiter: u8,
+    header: Vec<String>,
+    read: F,
+) -> Response
+where
+    F: for<'t> FnOnce(&'t mut PgConnection, &'t Rows) -> BoxFuture<'t, sqlx::Result<()>>
+        + Send
+        + 'static,
+{
+    csv_streamed(filename, delimiter, header, owner, move |rows| async move {
         let mut tx = crate::db::tenant_tx(&pool, owner.reseller_id).await?;
         read(&mut tx, &rows).await?;
         tx.commit().await?;
@@ -168,7 +199,13 @@ where
 /// A CSV download named `filename` with `header`, whose rows `produce` sends as it reads them
 /// (in a task of its own): memory stays flat however many rows there are. If `produce` fails
 /// half-way, the download breaks off (the browser reports it) instead of ending as if complete.
-fn csv_streamed<F, Fut>(filename: &str, header: Vec<String>, owner: Owner, produce: F) -> Response
+fn csv_streamed<F, Fut>(
+    filename: &str,
+    delimiter: u8,
+    header: Vec<String>,
+    owner: Owner,
+    produce: F,
+) -> Response
 where
     F: FnOnce(Rows) -> Fut,
     Fut: std::future::Future<Output = AppResult<()>> + Send + 'static,
@@ -205,18 +242,89 @@ where
             let _ = sender.send(Err(())).await;
         }
     });
-    let body = Body::from_stream(csv_chunks(header, receiver));
+    let body = Body::from_stream(csv_chunks(delimiter, header, receiver));
     attachment(filename, "text/csv; charset=utf-8", body)
+}
+
+/// Where a spreadsheet download's rows go.
+pub struct SheetRows {
+    sender: mpsc::Sender<Vec<crate::web::spreadsheet::Cell>>,
+}
+
+impl SheetRows {
+    /// Sends one row; false when the writer has stopped.
+    pub async fn send(&self, row: Vec<crate::web::spreadsheet::Cell>) -> bool {
+        self.sender.send(row).await.is_ok()
+    }
+}
+
+/// The content type of an XLSX file.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A spreadsheet download of `owner`'s rows read in a tenant transaction of its reseller:
+/// `read` sends each row as the database returns them to a writer in constant-memory mode (on a
+/// blocking thread, through a temporary file), and the finished file is sent from the disk.
+/// Memory stays flat whatever the rows; the file exists only until it is opened for sending.
+pub async fn tenant_xlsx<F>(
+    pool: PgPool,
+    owner: Owner,
+    filename: &str,
+    sheet: String,
+    columns: Vec<crate::web::spreadsheet::Column>,
+    read: F,
+) -> AppResult<Response>
+where
+    F: for<'t> FnOnce(&'t mut PgConnection, &'t SheetRows) -> BoxFuture<'t, sqlx::Result<()>>
+        + Send
+        + 'static,
+{
+    let failed = |e: String| AppError::Internal(anyhow::anyhow!("a spreadsheet failed: {e}"));
+    let _user = PER_USER.turn(owner.user_id).await;
+    let _reseller = PER_RESELLER.turn(owner.reseller_id).await;
+    let _turn = STREAMS.acquire().await.map_err(|e| failed(e.to_string()))?;
+    let path = std::env::temp_dir().join(format!("portal-{}.xlsx", Uuid::new_v4()));
+    let (sender, receiver) = mpsc::channel(1024);
+    let target = path.clone();
+    let writer = tokio::task::spawn_blocking(move || {
+        crate::web::spreadsheet::write(&target, &sheet, &columns, receiver)
+    });
+    let rows = SheetRows { sender };
+    let reading = async {
+        let mut tx = crate::db::tenant_tx(&pool, owner.reseller_id).await?;
+        read(&mut tx, &rows).await?;
+        tx.commit().await
+    };
+    let read = tokio::time::timeout(STREAM_LIMIT, reading).await;
+    drop(rows);
+    let written = writer.await;
+    let outcome = match (read, written) {
+        (Ok(Ok(())), Ok(Ok(_))) => Ok(()),
+        (Err(_), _) => Err(failed(format!("took longer than {STREAM_LIMIT:?}"))),
+        (Ok(Err(e)), _) => Err(AppError::from(e)),
+        (_, Ok(Err(e))) => Err(failed(e.to_string())),
+        (_, Err(e)) => Err(failed(e.to_string())),
+    };
+    let file = match outcome {
+        Ok(()) => tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| failed(e.to_string())),
+        Err(e) => Err(e),
+    };
+    // Open (or failed), the file needs no name any more.
+    let _ = tokio::fs::remove_file(&path).await;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file?));
+    Ok(attachment(filename, XLSX, body))
 }
 
 /// The bytes of a streamed CSV: the byte-order mark and header first, then the rows in chunks
 /// of whatever has arrived (up to 256 rows).
 fn csv_chunks(
+    delimiter: u8,
     header: Vec<String>,
     receiver: mpsc::Receiver<Result<Vec<String>, ()>>,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
     let broken = || std::io::Error::other("the rows of the download could not be read");
-    let first = csv_bytes(&header, []).map_err(|_| broken());
+    let first = csv_bytes_with(delimiter, &header, []).map_err(|_| broken());
     let head = futures_util::stream::once(async move { first.map(Bytes::from) });
     let rows = futures_util::stream::unfold(Some(receiver), move |state| async move {
         let mut receiver = state?;
@@ -228,7 +336,7 @@ fn csv_chunks(
             }
         }
         let rows: Result<Vec<_>, ()> = batch.into_iter().collect();
-        match rows.map(csv_records) {
+        match rows.map(|rows| csv_records(delimiter, rows)) {
             Ok(Ok(bytes)) => Some((Ok(Bytes::from(bytes)), Some(receiver))),
             // Nothing more after a failure: the body ends with an error.
             _ => Some((Err(broken()), None)),
@@ -254,7 +362,7 @@ mod tests {
     /// A download whose client never reads: its rows fill the channel and it waits, holding
     /// its turn.
     fn stalled(owner: Owner) -> Response {
-        csv_streamed("a.csv", vec!["h".into()], owner, |rows| async move {
+        csv_streamed("a.csv", b',', vec!["h".into()], owner, |rows| async move {
             while rows.send(vec!["row".into()]).await {}
             Ok(())
         })
@@ -271,7 +379,7 @@ mod tests {
             reseller_id: Uuid::from_u128(20),
             user_id: Uuid::from_u128(21),
         };
-        let response = csv_streamed("b.csv", vec!["h".into()], b, |rows| async move {
+        let response = csv_streamed("b.csv", b',', vec!["h".into()], b, |rows| async move {
             rows.send(vec!["b's row".into()]).await;
             Ok(())
         });
@@ -349,7 +457,7 @@ mod tests {
                 sender.send(Ok(row)).await.unwrap();
             }
         });
-        let (text, failed) = collect(csv_chunks(header.clone(), receiver)).await;
+        let (text, failed) = collect(csv_chunks(b',', header.clone(), receiver)).await;
         producer.await.unwrap();
         assert!(!failed);
         assert!(text.starts_with("\u{feff}Pedido,Cliente\n"));
@@ -365,7 +473,7 @@ mod tests {
                 .unwrap();
             sender.send(Err(())).await.unwrap();
         });
-        let (text, failed) = collect(csv_chunks(header, receiver)).await;
+        let (text, failed) = collect(csv_chunks(b';', header, receiver)).await;
         assert!(
             failed,
             "a failure must not look like a complete file: {text}"

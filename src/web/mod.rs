@@ -18,6 +18,7 @@ pub mod paging;
 pub mod path;
 pub mod redirect;
 pub mod security;
+pub mod spreadsheet;
 pub mod user;
 
 use std::net::SocketAddr;

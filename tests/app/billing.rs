@@ -157,10 +157,14 @@ pub(crate) async fn run(app: &TestApp, month: Month) -> portal::billing::run::Ra
     .unwrap()
 }
 
-/// The sum of a column of a reconciliation file (`;` or `,` separated), by its header.
+/// The sum of a column of a CSV file (`;` or `,` separated), by its header.
 pub(crate) fn column_sum(csv: &str, header: &str) -> Decimal {
     let body = csv.trim_start_matches('\u{feff}');
-    let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+    let first = body.lines().next().unwrap_or_default();
+    let delimiter = if first.contains(';') { b';' } else { b',' };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_reader(body.as_bytes());
     let headers = reader.headers().unwrap().clone();
     let at = headers
         .iter()
@@ -170,6 +174,31 @@ pub(crate) fn column_sum(csv: &str, header: &str) -> Decimal {
         .records()
         .map(|r| r.unwrap()[at].parse::<Decimal>().unwrap())
         .sum()
+}
+
+/// The sum of a column of an XLSX file's first sheet, by its header; and its rows.
+pub(crate) fn sheet_sum(bytes: &[u8], header: &str) -> (Decimal, usize) {
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let mut rows = sheet.rows();
+    let headers: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+    let at = headers
+        .iter()
+        .position(|h| h == header)
+        .unwrap_or_else(|| panic!("no column {header} in {headers:?}"));
+    let mut sum = Decimal::ZERO;
+    let mut n = 0;
+    for row in rows {
+        n += 1;
+        let value = match &row[at] {
+            calamine::Data::Float(f) => Decimal::try_from(*f).unwrap().round_dp(2),
+            calamine::Data::Int(i) => Decimal::from(*i),
+            other => panic!("{header} is not a number: {other:?}"),
+        };
+        sum += value;
+    }
+    (sum, n)
 }
 
 #[tokio::test]
@@ -389,6 +418,9 @@ async fn nobody_else_sees_an_invoice_and_sales_users_see_none() {
         format!("/billing/{invoice}?customer={customer}"),
         format!("/billing/{invoice}/reconciliation.csv"),
         format!("/billing/{invoice}/reconciliation.csv?customer={customer}"),
+        format!("/billing/{invoice}/licences.xlsx"),
+        format!("/billing/{invoice}/consumption.xlsx?customer={customer}"),
+        format!("/billing/{invoice}/consumption.csv"),
     ] {
         let page = app.get_with(&client, &path).await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
@@ -585,6 +617,62 @@ async fn j7_usage_is_imported_once_rated_with_the_markup_and_billed_by_meter_to_
         .unwrap();
     assert_eq!(subtotal, lines.iter().map(|l| l.1).sum::<Decimal>());
 
+    // The consumption summary, as a spreadsheet and as CSV, adds up to the invoice to the cent;
+    // the licence summary has nothing to add (the plan costs nothing).
+    let invoice: Uuid = sqlx::query_scalar("SELECT id FROM invoices")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let response = app
+        .get_raw(&format!("/billing/{invoice}/consumption.xlsx"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.contains("consumption.xlsx") && disposition.contains(&month.code()),
+        "{disposition}"
+    );
+    let xlsx = response.bytes().await.unwrap();
+    assert_eq!(sheet_sum(&xlsx, "Subtotal"), (subtotal, 3));
+    let csv = app
+        .get_raw(&format!("/billing/{invoice}/consumption.csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.lines().next().unwrap().contains(';'),
+        "Spanish users get `;`"
+    );
+    assert_eq!(column_sum(&csv, "Subtotal"), subtotal);
+    let comma = app
+        .get_raw(&format!("/billing/{invoice}/consumption.csv?sep=comma"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(column_sum(&comma, "Subtotal"), subtotal);
+    let licences = app
+        .get_raw(&format!("/billing/{invoice}/licences.xlsx"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(sheet_sum(&licences, "Subtotal"), (Decimal::ZERO, 0));
+    assert_eq!(
+        app.get(&format!("/billing/{invoice}/usage.pdf"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
     // A record of last month that arrives late goes on next month's invoice, as an adjustment.
     let late = portal::vendors::usage::UsageRecord {
         meter_id: "az-late".into(),
@@ -621,11 +709,6 @@ async fn j7_usage_is_imported_once_rated_with_the_markup_and_billed_by_meter_to_
     assert_eq!(adjusted, [(d("5.00"), true)]);
 
     // The usage page shows the month by meter and day, and the line links to it.
-    let invoice: Uuid = sqlx::query_scalar("SELECT id FROM invoices WHERE period = $1")
-        .bind(month.first_day())
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
     let page = app.get(&format!("/billing/{invoice}")).await;
     let link = page.attr(".invoice-lines a.cause", "href").unwrap();
     assert_eq!(

@@ -245,6 +245,7 @@ pub async fn reconciliation<F, Fut>(
     reseller_id: Uuid,
     invoice_id: Uuid,
     customer: Option<Uuid>,
+    kinds: &[LineKind],
     mut each: F,
 ) -> sqlx::Result<()>
 where
@@ -269,11 +270,15 @@ where
            LEFT JOIN subscription_changes c
                   ON c.reseller_id = l.reseller_id AND c.id = l.change_id
            WHERE l.reseller_id = $1 AND l.invoice_id = $2
-             AND ($3::uuid IS NULL OR l.customer_id = $3)
+             AND ($3::uuid IS NULL OR l.customer_id = $3) AND l.kind = ANY($4)
            ORDER BY l.customer_id, l.line_no"#,
         reseller_id,
         invoice_id,
         customer,
+        &kinds
+            .iter()
+            .map(|k| k.code().to_string())
+            .collect::<Vec<_>>(),
     )
     .fetch(tx);
     while let Some(row) = rows.try_next().await? {

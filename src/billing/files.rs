@@ -1,0 +1,354 @@
+//! An invoice's files, for the whole invoice or one customer's part: the licence summary (its
+//! billing periods and changes), the consumption summary (its usage by meter) and the
+//! reconciliation file (every line, its columns modelled on Partner Center's), each as CSV or
+//! XLSX. The rows are typed cells, written as numbers and dates in the spreadsheet and plainly
+//! in the CSV (a dot for decimals, ISO dates), so that any program reads them the same.
+
+use rust_decimal::Decimal;
+
+use crate::billing::charges::Month;
+use crate::billing::invoice::LineKind;
+use crate::billing::store::invoices::{Invoice, Reconciled};
+use crate::web::PageCtx;
+use crate::web::spreadsheet::{Cell, Column};
+
+/// Which file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum File {
+    Licences,
+    Consumption,
+    Reconciliation,
+}
+
+/// In which format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+impl File {
+    /// `licences.xlsx` and the like; none for another name.
+    pub fn parse(name: &str) -> Option<(File, Format)> {
+        let (stem, ext) = name.rsplit_once('.')?;
+        let file = match stem {
+            "licences" => File::Licences,
+            "consumption" => File::Consumption,
+            "reconciliation" => File::Reconciliation,
+            _ => return None,
+        };
+        let format = match ext {
+            "csv" => Format::Csv,
+            "xlsx" => Format::Xlsx,
+            _ => return None,
+        };
+        Some((file, format))
+    }
+
+    /// The lines it holds.
+    pub fn kinds(self) -> &'static [LineKind] {
+        match self {
+            File::Licences => &[LineKind::Recurring, LineKind::Change],
+            File::Consumption => &[LineKind::Usage],
+            File::Reconciliation => LineKind::ALL,
+        }
+    }
+
+    fn stem(self) -> &'static str {
+        match self {
+            File::Licences => "licences",
+            File::Consumption => "consumption",
+            File::Reconciliation => "reconciliation",
+        }
+    }
+
+    /// The sheet's name, in the reader's language.
+    pub fn title(self, ctx: &PageCtx) -> String {
+        ctx.t(match self {
+            File::Licences => "billing.file_licences",
+            File::Consumption => "billing.file_consumption",
+            File::Reconciliation => "billing.file_reconciliation",
+        })
+    }
+
+    /// Its columns: the message key of each header and its width.
+    fn columns(self) -> &'static [(&'static str, f64)] {
+        match self {
+            File::Licences => &LICENCE_COLUMNS,
+            File::Consumption => &CONSUMPTION_COLUMNS,
+            File::Reconciliation => &RECONCILIATION_COLUMNS,
+        }
+    }
+
+    /// Its columns in the reader's language.
+    pub fn header(self, ctx: &PageCtx) -> Vec<Column> {
+        self.columns()
+            .iter()
+            .map(|(key, width)| Column {
+                header: ctx.t(key),
+                width: *width,
+            })
+            .collect()
+    }
+
+    /// A download's name: the reseller, the month, the customer when it is one customer's, and
+    /// the file (`nube-andina_2026-11_papeleria-la-esperanza_consumption.xlsx`).
+    pub fn name(
+        self,
+        reseller: &str,
+        invoice: &Invoice,
+        customer: Option<&str>,
+        f: Format,
+    ) -> String {
+        let mut name = format!(
+            "{}_{}",
+            crate::text::file_part(reseller),
+            Month::of(invoice.period).code()
+        );
+        if let Some(c) = customer {
+            name.push('_');
+            name.push_str(&crate::text::file_part(c));
+        }
+        let ext = match f {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        };
+        format!("{}_{}.{ext}", name.trim_start_matches('_'), self.stem())
+    }
+
+    /// A line as a row of this file.
+    pub fn row(self, ctx: &PageCtx, invoice: &Invoice, r: Reconciled) -> Vec<Cell> {
+        match self {
+            File::Licences => licence_row(ctx, r),
+            File::Consumption => consumption_row(ctx, r),
+            File::Reconciliation => reconciliation_row(ctx, invoice, r),
+        }
+    }
+}
+
+const LICENCE_COLUMNS: [(&str, f64); 14] = [
+    ("billing.csv_customer", 28.0),
+    ("billing.csv_domain", 28.0),
+    ("billing.csv_product", 32.0),
+    ("billing.csv_sku", 16.0),
+    ("billing.csv_charge_type", 22.0),
+    ("billing.csv_charge_start", 12.0),
+    ("billing.csv_charge_end", 12.0),
+    ("billing.csv_quantity", 10.0),
+    ("billing.csv_unit_price", 12.0),
+    ("billing.csv_subtotal", 12.0),
+    ("billing.csv_your_unit_price", 12.0),
+    ("billing.csv_your_price", 12.0),
+    ("billing.csv_margin", 12.0),
+    ("billing.csv_adjustment", 10.0),
+];
+
+const CONSUMPTION_COLUMNS: [(&str, f64); 14] = [
+    ("billing.csv_customer", 28.0),
+    ("billing.csv_domain", 28.0),
+    ("billing.csv_product", 20.0),
+    ("billing.csv_meter", 40.0),
+    ("billing.csv_unit", 12.0),
+    ("billing.csv_charge_start", 12.0),
+    ("billing.csv_charge_end", 12.0),
+    ("billing.csv_quantity", 14.0),
+    ("billing.csv_unit_price", 12.0),
+    ("billing.csv_subtotal", 12.0),
+    ("billing.csv_your_unit_price", 12.0),
+    ("billing.csv_your_price", 12.0),
+    ("billing.csv_margin", 12.0),
+    ("billing.csv_adjustment", 10.0),
+];
+
+/// The columns of the reconciliation file, modelled on Partner Center's, then the reseller's
+/// price, the margin and what caused each line.
+const RECONCILIATION_COLUMNS: [(&str, f64); 31] = [
+    ("billing.csv_customer", 28.0),
+    ("billing.csv_customer_id", 38.0),
+    ("billing.csv_domain", 28.0),
+    ("billing.csv_country", 8.0),
+    ("billing.csv_invoice", 18.0),
+    ("billing.csv_order", 38.0),
+    ("billing.csv_subscription", 38.0),
+    ("billing.csv_vendor_subscription", 30.0),
+    ("billing.csv_product_id", 38.0),
+    ("billing.csv_sku", 16.0),
+    ("billing.csv_product", 32.0),
+    ("billing.csv_meter", 32.0),
+    ("billing.csv_unit", 10.0),
+    ("billing.csv_charge_type", 22.0),
+    ("billing.csv_unit_price", 12.0),
+    ("billing.csv_effective_unit_price", 12.0),
+    ("billing.csv_quantity", 10.0),
+    ("billing.csv_billable_quantity", 10.0),
+    ("billing.csv_subtotal", 12.0),
+    ("billing.csv_tax", 10.0),
+    ("billing.csv_total", 12.0),
+    ("billing.csv_currency", 8.0),
+    ("billing.csv_charge_start", 12.0),
+    ("billing.csv_charge_end", 12.0),
+    ("billing.csv_term", 16.0),
+    ("billing.csv_billing_cycle", 16.0),
+    ("billing.csv_your_unit_price", 12.0),
+    ("billing.csv_your_price", 12.0),
+    ("billing.csv_margin", 12.0),
+    ("billing.csv_event", 38.0),
+    ("billing.csv_adjustment", 10.0),
+];
+
+/// What caused a line, in the reader's language.
+fn charge_type(ctx: &PageCtx, r: &Reconciled) -> String {
+    match (r.kind, r.change_kind) {
+        (LineKind::Change, Some(kind)) => ctx.t(kind.key()),
+        (LineKind::Usage, _) => ctx.t_with(
+            "billing.cause_usage",
+            &[("meter", r.meter_name.as_deref().unwrap_or_default())],
+        ),
+        _ => ctx.t("billing.cause_period"),
+    }
+}
+
+/// The last day a line covers (its end is the day after).
+fn last_day(r: &Reconciled) -> time::Date {
+    r.charge_end
+        .previous_day()
+        .unwrap_or(r.charge_end)
+        .max(r.charge_start)
+}
+
+fn adjustment(ctx: &PageCtx, r: &Reconciled) -> Cell {
+    if r.adjustment {
+        Cell::Text(ctx.t("billing.yes"))
+    } else {
+        Cell::Empty
+    }
+}
+
+fn product(ctx: &PageCtx, r: &Reconciled) -> String {
+    ctx.locale
+        .pick(&r.name_es, &r.name_en, &r.name_pt)
+        .to_string()
+}
+
+fn licence_row(ctx: &PageCtx, r: Reconciled) -> Vec<Cell> {
+    vec![
+        Cell::Text(r.customer.clone()),
+        Cell::Text(r.domain.clone()),
+        Cell::Text(product(ctx, &r)),
+        Cell::Text(r.sku.clone()),
+        Cell::Text(charge_type(ctx, &r)),
+        Cell::Date(r.charge_start),
+        Cell::Date(last_day(&r)),
+        Cell::Number(r.quantity),
+        Cell::Number(r.unit_cost),
+        Cell::Money(r.cost),
+        Cell::Number(r.unit_price),
+        Cell::Money(r.price),
+        Cell::Money(r.price - r.cost),
+        adjustment(ctx, &r),
+    ]
+}
+
+fn consumption_row(ctx: &PageCtx, r: Reconciled) -> Vec<Cell> {
+    vec![
+        Cell::Text(r.customer.clone()),
+        Cell::Text(r.domain.clone()),
+        Cell::Text(product(ctx, &r)),
+        Cell::Text(r.meter_name.clone().unwrap_or_default()),
+        Cell::Text(r.unit.clone().unwrap_or_default()),
+        Cell::Date(r.charge_start),
+        Cell::Date(last_day(&r)),
+        Cell::Number(r.quantity),
+        Cell::Number(r.unit_cost),
+        Cell::Money(r.cost),
+        Cell::Number(r.unit_price),
+        Cell::Money(r.price),
+        Cell::Money(r.price - r.cost),
+        adjustment(ctx, &r),
+    ]
+}
+
+fn reconciliation_row(ctx: &PageCtx, invoice: &Invoice, r: Reconciled) -> Vec<Cell> {
+    let effective = if r.quantity.is_zero() {
+        Decimal::ZERO
+    } else {
+        (r.cost / r.quantity).round_dp(4)
+    };
+    let event = match (r.change_id, &r.meter_id) {
+        (Some(id), _) => id.to_string(),
+        (None, Some(meter)) => format!("usage:{}:{meter}:{}", r.subscription_id, r.charge_start),
+        (None, None) => format!("period:{}:{}", r.subscription_id, r.charge_start),
+    };
+    vec![
+        Cell::Text(r.customer.clone()),
+        Cell::Text(r.customer_id.to_string()),
+        Cell::Text(r.domain.clone()),
+        Cell::Text(r.country.clone()),
+        Cell::Text(invoice.number.clone()),
+        Cell::Text(r.order_id.to_string()),
+        Cell::Text(r.subscription_id.to_string()),
+        Cell::Text(r.vendor_ref.clone()),
+        Cell::Text(r.product_id.to_string()),
+        Cell::Text(r.sku.clone()),
+        Cell::Text(product(ctx, &r)),
+        Cell::Text(r.meter_name.clone().unwrap_or_default()),
+        Cell::Text(r.unit.clone().unwrap_or_default()),
+        Cell::Text(charge_type(ctx, &r)),
+        Cell::Number(r.unit_cost),
+        Cell::Number(effective),
+        Cell::Number(r.quantity),
+        Cell::Number(r.quantity),
+        Cell::Money(r.cost),
+        Cell::Money(Decimal::ZERO),
+        Cell::Money(r.cost),
+        Cell::Text(invoice.currency.clone()),
+        Cell::Date(r.charge_start),
+        Cell::Date(last_day(&r)),
+        Cell::Text(ctx.t(r.term.key())),
+        Cell::Text(ctx.t(r.billing.key())),
+        Cell::Number(r.unit_price),
+        Cell::Money(r.price),
+        Cell::Money(r.price - r.cost),
+        Cell::Text(event),
+        adjustment(ctx, &r),
+    ]
+}
+
+/// A cell as CSV text: numbers plainly (a dot for decimals), amounts with two decimals, ISO
+/// dates.
+pub fn csv_text(cell: Cell) -> String {
+    match cell {
+        Cell::Text(t) => t,
+        Cell::Money(m) => format!("{:.2}", crate::subscriptions::proration::cents(m)),
+        Cell::Number(n) => n.normalize().to_string(),
+        Cell::Date(d) => d.to_string(),
+        Cell::Empty => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_named_and_parsed() {
+        assert_eq!(
+            File::parse("licences.xlsx"),
+            Some((File::Licences, Format::Xlsx))
+        );
+        assert_eq!(
+            File::parse("consumption.csv"),
+            Some((File::Consumption, Format::Csv))
+        );
+        assert_eq!(
+            File::parse("reconciliation.csv"),
+            Some((File::Reconciliation, Format::Csv))
+        );
+        for bad in ["licences", "licences.pdf", "../x.csv", "usage.csv", ""] {
+            assert_eq!(File::parse(bad), None, "{bad}");
+        }
+        assert_eq!(csv_text(Cell::Money("12.5".parse().unwrap())), "12.50");
+        assert_eq!(csv_text(Cell::Number("1.500000".parse().unwrap())), "1.5");
+        assert_eq!(csv_text(Cell::Money("-0.125".parse().unwrap())), "-0.13");
+    }
+}
