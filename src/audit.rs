@@ -65,6 +65,7 @@ crate::text_enum! {
         SubscriptionChangeRequested = "subscription_change_requested" => "audit.subscription_change_requested",
         TenantUserChangeRequested = "tenant_user_change_requested" => "audit.tenant_user_change_requested",
         LicenceBatchApplied = "licence_batch_applied" => "audit.licence_batch_applied",
+        BillingRunStarted = "billing_run_started" => "audit.billing_run_started",
     }
 }
 

@@ -523,10 +523,8 @@ impl Worker {
             }
             Some(JobKind::BillingRun) => {
                 let data: crate::billing::run::Job = parse(payload)?;
-                let month = crate::billing::charges::Month::parse(&data.period)
-                    .map_err(|e| JobError::Permanent(anyhow::anyhow!("{e}: {}", data.period)))?;
                 let now = time::OffsetDateTime::now_utc();
-                let ran = crate::billing::run::run(&self.db, month, now)
+                let ran = crate::billing::run::run_job(&self.db, &data, now)
                     .await
                     .map_err(JobError::Transient)?;
                 tracing::info!(period = %data.period, issued = ran.issued.len(), "billing run");

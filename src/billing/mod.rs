@@ -8,6 +8,7 @@ pub mod files;
 pub mod invoice;
 pub mod routes;
 pub mod run;
+pub mod staff;
 pub mod store;
 pub mod usage;
 pub mod view;

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/billing/{id}", get(show))
         .route("/billing/{id}/{file}", get(file))
         .route("/subscriptions/{id}/usage", get(usage))
+        .merge(crate::billing::staff::router())
 }
 
 /// Refuses (403) users who do not see billing.

@@ -21,6 +21,9 @@ use crate::billing::store::{self, NewInvoice, NewLine, Reseller};
 pub struct Job {
     /// `2026-11`.
     pub period: String,
+    /// The run staff started (`billing_runs`); none for the schedule's, which records one.
+    #[serde(default)]
+    pub run: Option<Uuid>,
 }
 
 /// What a run did.
@@ -46,17 +49,53 @@ const BATCH: i64 = 2_000;
 /// demo data issues its history's at the start of each next month); only a month that is over
 /// by then is billed.
 pub async fn run(db: &sqlx::PgPool, month: Month, at: OffsetDateTime) -> anyhow::Result<Ran> {
+    run_as(db, month, at, None).await
+}
+
+/// The same, recording its progress in the run `tracked` (staff follow it on its page).
+pub async fn run_as(
+    db: &sqlx::PgPool,
+    month: Month,
+    at: OffsetDateTime,
+    tracked: Option<Uuid>,
+) -> anyhow::Result<Ran> {
     if !month.closed(at.date()) {
         return Err(Refused::PeriodOpen.into());
     }
+    let resellers = store::unbilled(db, month.first_day(), month.end()).await?;
+    if let Some(id) = tracked {
+        store::runs::started(db, id, resellers.len() as i32).await?;
+    }
     let mut ran = Ran::default();
-    for reseller in store::unbilled(db, month.first_day(), month.end()).await? {
-        match bill(db, &reseller, month, at).await? {
+    for reseller in resellers {
+        let number = bill_as(db, &reseller, month, at, tracked).await?;
+        if let Some(id) = tracked {
+            store::runs::progressed(db, id, number.is_some()).await?;
+        }
+        match number {
             Some(number) => ran.issued.push((reseller.id, number)),
             None => ran.empty += 1,
         }
     }
+    if let Some(id) = tracked {
+        store::runs::finished(db, id, None).await?;
+    }
     Ok(ran)
+}
+
+/// The job: a staff run, or the schedule's (recorded as a run of its own unless one of the month
+/// is already queued or running); a failure is recorded on the run before it is retried.
+pub async fn run_job(db: &sqlx::PgPool, job: &Job, at: OffsetDateTime) -> anyhow::Result<Ran> {
+    let month = Month::parse(&job.period).map_err(|e| anyhow::anyhow!("{e}: {}", job.period))?;
+    let tracked = match job.run {
+        Some(id) => Some(id),
+        None => store::runs::queue(db, month.first_day(), None).await?,
+    };
+    let ran = run_as(db, month, at, tracked).await;
+    if let (Err(e), Some(id)) = (&ran, tracked) {
+        store::runs::finished(db, id, Some(&format!("{e:#}"))).await?;
+    }
+    ran
 }
 
 /// Bills one reseller for `month`: the invoice's number, or `None` when it was billed already
@@ -66,6 +105,16 @@ pub async fn bill(
     reseller: &Reseller,
     month: Month,
     at: OffsetDateTime,
+) -> anyhow::Result<Option<String>> {
+    bill_as(db, reseller, month, at, None).await
+}
+
+async fn bill_as(
+    db: &sqlx::PgPool,
+    reseller: &Reseller,
+    month: Month,
+    at: OffsetDateTime,
+    run: Option<Uuid>,
 ) -> anyhow::Result<Option<String>> {
     let period = month.first_day();
     let mut tx = crate::db::tenant_tx(db, reseller.id).await?;
@@ -132,7 +181,7 @@ pub async fn bill(
         resale: totals.subtotal.price,
         lines,
     };
-    let number = store::issue(&mut tx, reseller.id, &invoice, at).await?;
+    let number = store::issue(&mut tx, reseller.id, &invoice, at, run).await?;
     tx.commit().await?;
     tracing::info!(reseller = %reseller.id, period = %month.code(), %number, lines, "invoice issued");
     Ok(Some(number))
@@ -153,6 +202,7 @@ pub async fn queue(db: &sqlx::PgPool, today: Date) -> anyhow::Result<()> {
         crate::jobs::JobKind::BillingRun.code(),
         &Job {
             period: month.code(),
+            run: None,
         },
         &job_key(month),
     )

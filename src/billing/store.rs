@@ -12,6 +12,7 @@ use crate::catalog::rules::Billing;
 use crate::subscriptions::rules::ChangeKind;
 
 pub mod invoices;
+pub mod runs;
 pub mod usage;
 
 /// A reseller to bill.
@@ -271,6 +272,7 @@ pub async fn issue(
     reseller_id: Uuid,
     invoice: &NewInvoice,
     at: OffsetDateTime,
+    run: Option<Uuid>,
 ) -> sqlx::Result<String> {
     let year = at.year();
     let sequence = sqlx::query_scalar!(
@@ -284,8 +286,8 @@ pub async fn issue(
     let number = crate::billing::invoice::number(year, sequence);
     sqlx::query!(
         "INSERT INTO invoices (reseller_id, id, period, number, currency, subtotal, tax, total,
-                               resale, lines, issued_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                               resale, lines, issued_at, run_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         reseller_id,
         invoice.id,
         invoice.period,
@@ -297,6 +299,7 @@ pub async fn issue(
         invoice.resale,
         invoice.lines,
         at,
+        run,
     )
     .execute(&mut *tx)
     .await?;

@@ -208,6 +208,7 @@ impl PageCtx {
             entries.push(("/staff/resellers", "menu.resellers"));
             entries.push(("/staff/orders", "menu.staff_orders"));
             entries.push(("/staff/catalog", "menu.staff_catalog"));
+            entries.push(("/staff/billing", "menu.staff_billing"));
         } else {
             entries.push(("/", "menu.home"));
             entries.push(("/customers", "menu.customers"));

@@ -729,3 +729,78 @@ async fn j7_usage_is_imported_once_rated_with_the_markup_and_billed_by_meter_to_
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn staff_run_a_month_twice_and_one_invoice_results() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_owner, _id, _) = billed_history(&app).await;
+    let month = last_month();
+    let staff = app.staff("ops@distribuidor.example").await;
+    let (client, _) = app.sign_in_elsewhere(&staff).await;
+    let page = app.get_with(&client, "/staff/billing").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.attr("#f-run-period", "value"), Some(month.code()));
+
+    // A month not over, and one that is no month: refused beside the field, as typed.
+    let this_month = Month::of(OffsetDateTime::now_utc().date()).code();
+    for (typed, says) in [
+        (this_month.as_str(), "aún no termina"),
+        ("2026-13", "2026-11"),
+    ] {
+        let form = page.form("#start-run").set("period", typed);
+        let refused = app.submit_with(&client, &form).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{typed}");
+        assert!(
+            refused.text("#e-run-period").contains(says),
+            "{}",
+            refused.text("main")
+        );
+        assert_eq!(
+            refused.attr("#f-run-period", "value").as_deref(),
+            Some(typed)
+        );
+    }
+    assert_eq!(app.count("SELECT count(*) FROM billing_runs").await, 0);
+
+    // Started: queued, then done by the worker; its page shows what it issued.
+    let started = app.submit_with(&client, &page.form("#start-run")).await;
+    assert!(
+        started.path().starts_with("/staff/billing/runs/"),
+        "{}",
+        started.path()
+    );
+    assert!(started.text(".flash").contains("Se inició la facturación"));
+    // A second start while the first is queued is refused.
+    let again = app.submit_with(&client, &page.form("#start-run")).await;
+    assert!(
+        again.text(".flash").contains("ya se está facturando"),
+        "{}",
+        again.text("main")
+    );
+    assert_eq!(app.count("SELECT count(*) FROM billing_runs").await, 1);
+    drain(&app).await;
+    let done = app.get_with(&client, &started.path()).await;
+    assert_eq!(done.text("#run-status"), "Terminada");
+    assert_eq!(done.texts("#run-invoices tbody tr").len(), 1);
+    assert!(
+        done.text("#run-progress").starts_with("1 de 1"),
+        "{}",
+        done.text("#run-progress")
+    );
+
+    // Run again: done too, nothing new issued, still one invoice.
+    let second = app.submit_with(&client, &page.form("#start-run")).await;
+    drain(&app).await;
+    let second = app.get_with(&client, &second.path()).await;
+    assert_eq!(second.text("#run-status"), "Terminada");
+    assert!(second.text("#run-none").contains("Nada nuevo"));
+    assert_eq!(app.count("SELECT count(*) FROM invoices").await, 1);
+    assert_eq!(app.audited("billing_run_started").await, 2);
+    let home = app.get_with(&client, "/staff/billing").await;
+    assert_eq!(home.texts("#runs tbody tr").len(), 2);
+    assert_eq!(home.texts("#staff-invoices tbody tr").len(), 1);
+
+    // Not for resellers' users.
+    let owner_page = app.get("/staff/billing").await;
+    assert_ne!(owner_page.status, StatusCode::OK);
+}
