@@ -515,7 +515,10 @@ mod tests {
                     && !literal.ends_with('.');
                 let section = literal.split('.').next().unwrap_or("");
                 let is_file = literal.rsplit('.').next().is_some_and(|ext| {
-                    ["html", "txt", "css", "js", "svg", "yml", "csv"].contains(&ext)
+                    [
+                        "html", "txt", "css", "js", "svg", "yml", "csv", "xlsx", "pdf",
+                    ]
+                    .contains(&ext)
                 });
                 if looks_like_key
                     && !is_file

@@ -524,7 +524,14 @@ impl Worker {
             Some(JobKind::BillingRun) => {
                 let data: crate::billing::run::Job = parse(payload)?;
                 let now = time::OffsetDateTime::now_utc();
-                let ran = crate::billing::run::run_job(&self.db, &data, now)
+                let notify = self
+                    .config
+                    .as_deref()
+                    .map(|config| crate::billing::mail::Notify {
+                        mailer: &self.mailer,
+                        config,
+                    });
+                let ran = crate::billing::run::run_job(&self.db, &data, now, notify)
                     .await
                     .map_err(JobError::Transient)?;
                 tracing::info!(period = %data.period, issued = ran.issued.len(), "billing run");

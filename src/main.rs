@@ -211,6 +211,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let month = portal::billing::charges::Month::parse(&period).map_err(|_| {
                 anyhow::anyhow!("--period: expected a month as 2026-11, got {period:?}")
             })?;
+            let mailer = portal::mail::Mailer::from_config(&config)?;
+            let settings = config.clone();
             with_database(&config, |pool| async move {
                 let now = time::OffsetDateTime::now_utc();
                 if !month.closed(now.date()) {
@@ -220,7 +222,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                         month.end()
                     );
                 }
-                let ran = portal::billing::run::run(&pool, month, now).await?;
+                // Each reseller's billing users are told of its invoice.
+                let issue = portal::billing::run::Issue {
+                    at: now,
+                    run: None,
+                    notify: Some(portal::billing::mail::Notify {
+                        mailer: &mailer,
+                        config: &settings,
+                    }),
+                };
+                let ran = portal::billing::run::run_with(&pool, month, &issue).await?;
                 for (reseller, number) in &ran.issued {
                     println!("{number}: reseller {reseller}");
                 }

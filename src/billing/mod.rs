@@ -6,6 +6,7 @@
 pub mod charges;
 pub mod files;
 pub mod invoice;
+pub mod mail;
 pub mod routes;
 pub mod run;
 pub mod staff;

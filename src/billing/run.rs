@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::billing::charges::{self, Event, Month};
 use crate::billing::invoice::{Line, Totals};
+use crate::billing::mail::Notify;
 use crate::billing::store::{self, NewInvoice, NewLine, Reseller};
 
 /// The job: the run of one month.
@@ -49,16 +50,28 @@ const BATCH: i64 = 2_000;
 /// demo data issues its history's at the start of each next month); only a month that is over
 /// by then is billed.
 pub async fn run(db: &sqlx::PgPool, month: Month, at: OffsetDateTime) -> anyhow::Result<Ran> {
-    run_as(db, month, at, None).await
+    let issue = Issue {
+        at,
+        run: None,
+        notify: None,
+    };
+    run_with(db, month, &issue).await
 }
 
-/// The same, recording its progress in the run `tracked` (staff follow it on its page).
-pub async fn run_as(
-    db: &sqlx::PgPool,
-    month: Month,
-    at: OffsetDateTime,
-    tracked: Option<Uuid>,
-) -> anyhow::Result<Ran> {
+/// How a run issues its invoices.
+#[derive(Clone, Copy)]
+pub struct Issue<'a> {
+    /// When (now; the demo data issues its history's at the start of each next month).
+    pub at: OffsetDateTime,
+    /// The run it records its progress in (staff follow it on its page).
+    pub run: Option<Uuid>,
+    /// Whom it tells: each reseller's billing users get an e-mail per invoice.
+    pub notify: Option<Notify<'a>>,
+}
+
+/// Bills `month` as `issue` says.
+pub async fn run_with(db: &sqlx::PgPool, month: Month, issue: &Issue<'_>) -> anyhow::Result<Ran> {
+    let (at, tracked) = (issue.at, issue.run);
     if !month.closed(at.date()) {
         return Err(Refused::PeriodOpen.into());
     }
@@ -68,7 +81,7 @@ pub async fn run_as(
     }
     let mut ran = Ran::default();
     for reseller in resellers {
-        let number = bill_as(db, &reseller, month, at, tracked).await?;
+        let number = bill_as(db, &reseller, month, issue).await?;
         if let Some(id) = tracked {
             store::runs::progressed(db, id, number.is_some()).await?;
         }
@@ -85,13 +98,23 @@ pub async fn run_as(
 
 /// The job: a staff run, or the schedule's (recorded as a run of its own unless one of the month
 /// is already queued or running); a failure is recorded on the run before it is retried.
-pub async fn run_job(db: &sqlx::PgPool, job: &Job, at: OffsetDateTime) -> anyhow::Result<Ran> {
+pub async fn run_job(
+    db: &sqlx::PgPool,
+    job: &Job,
+    at: OffsetDateTime,
+    notify: Option<Notify<'_>>,
+) -> anyhow::Result<Ran> {
     let month = Month::parse(&job.period).map_err(|e| anyhow::anyhow!("{e}: {}", job.period))?;
     let tracked = match job.run {
         Some(id) => Some(id),
         None => store::runs::queue(db, month.first_day(), None).await?,
     };
-    let ran = run_as(db, month, at, tracked).await;
+    let issue = Issue {
+        at,
+        run: tracked,
+        notify,
+    };
+    let ran = run_with(db, month, &issue).await;
     if let (Err(e), Some(id)) = (&ran, tracked) {
         store::runs::finished(db, id, Some(&format!("{e:#}"))).await?;
     }
@@ -106,15 +129,19 @@ pub async fn bill(
     month: Month,
     at: OffsetDateTime,
 ) -> anyhow::Result<Option<String>> {
-    bill_as(db, reseller, month, at, None).await
+    let issue = Issue {
+        at,
+        run: None,
+        notify: None,
+    };
+    bill_as(db, reseller, month, &issue).await
 }
 
 async fn bill_as(
     db: &sqlx::PgPool,
     reseller: &Reseller,
     month: Month,
-    at: OffsetDateTime,
-    run: Option<Uuid>,
+    issue: &Issue<'_>,
 ) -> anyhow::Result<Option<String>> {
     let period = month.first_day();
     let mut tx = crate::db::tenant_tx(db, reseller.id).await?;
@@ -181,7 +208,18 @@ async fn bill_as(
         resale: totals.subtotal.price,
         lines,
     };
-    let number = store::issue(&mut tx, reseller.id, &invoice, at, run).await?;
+    let number = store::issue(&mut tx, reseller.id, &invoice, issue.at, issue.run).await?;
+    if let Some(notify) = issue.notify {
+        let issued = crate::billing::mail::Issued {
+            id: invoice_id,
+            number: &number,
+            period,
+            total: invoice.total,
+            resale: invoice.resale,
+            currency: &invoice.currency,
+        };
+        crate::billing::mail::invoice_issued(&mut tx, notify, reseller.id, &issued).await?;
+    }
     tx.commit().await?;
     tracing::info!(reseller = %reseller.id, period = %month.code(), %number, lines, "invoice issued");
     Ok(Some(number))

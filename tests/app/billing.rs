@@ -733,7 +733,7 @@ async fn j7_usage_is_imported_once_rated_with_the_markup_and_billed_by_meter_to_
 #[tokio::test]
 async fn staff_run_a_month_twice_and_one_invoice_results() {
     let app = TestApp::spawn_with(no_worker()).await;
-    let (_owner, _id, _) = billed_history(&app).await;
+    let (owner, _id, _) = billed_history(&app).await;
     let month = last_month();
     let staff = app.staff("ops@distribuidor.example").await;
     let (client, _) = app.sign_in_elsewhere(&staff).await;
@@ -788,6 +788,15 @@ async fn staff_run_a_month_twice_and_one_invoice_results() {
         done.text("#run-progress")
     );
 
+    // The reseller's owner is told (after the mail of the order), with a link to the invoice.
+    let invoice: Uuid = sqlx::query_scalar("SELECT id FROM invoices")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let mail = app.smtp.wait_for_nth(&owner.email, 2).await;
+    assert!(mail.subject.starts_with("Factura INV-"), "{}", mail.subject);
+    assert!(mail.link_to(&format!("/billing/{invoice}")).is_some());
+
     // Run again: done too, nothing new issued, still one invoice.
     let second = app.submit_with(&client, &page.form("#start-run")).await;
     drain(&app).await;
@@ -795,6 +804,11 @@ async fn staff_run_a_month_twice_and_one_invoice_results() {
     assert_eq!(second.text("#run-status"), "Terminada");
     assert!(second.text("#run-none").contains("Nada nuevo"));
     assert_eq!(app.count("SELECT count(*) FROM invoices").await, 1);
+    assert_eq!(
+        app.smtp.count_to(&owner.email),
+        2,
+        "one order mail, one invoice mail"
+    );
     assert_eq!(app.audited("billing_run_started").await, 2);
     let home = app.get_with(&client, "/staff/billing").await;
     assert_eq!(home.texts("#runs tbody tr").len(), 2);
