@@ -110,6 +110,7 @@ crate::text_enum! {
         SendReminders = "send_reminders" => "jobs.kind_send_reminders",
         BillingRun = "billing_run" => "jobs.kind_billing_run",
         ImportUsage = "import_usage" => "jobs.kind_import_usage",
+        EstimateBilling = "estimate_billing" => "jobs.kind_estimate_billing",
     }
 }
 
@@ -432,7 +433,8 @@ impl Worker {
                 | JobKind::SendReminders
                 | JobKind::ReadTenantUsers
                 | JobKind::BillingRun
-                | JobKind::ImportUsage,
+                | JobKind::ImportUsage
+                | JobKind::EstimateBilling,
             )
             | None => Ok(()),
         };
@@ -520,6 +522,14 @@ impl Worker {
                 tracing::info!(date = %data.date, records = done.records,
                     unmatched = done.unmatched, "usage imported");
                 Ok(())
+            }
+            Some(JobKind::EstimateBilling) => {
+                let data: crate::billing::run::EstimateJob = parse(payload)?;
+                let month = crate::billing::charges::Month::parse(&data.period)
+                    .map_err(|e| JobError::Permanent(anyhow::anyhow!("{e}: {}", data.period)))?;
+                crate::billing::run::estimate(&self.db, data.reseller_id, month)
+                    .await
+                    .map_err(JobError::Transient)
             }
             Some(JobKind::BillingRun) => {
                 let data: crate::billing::run::Job = parse(payload)?;

@@ -62,7 +62,11 @@ struct ListPage {
     customer: String,
     customer_name: Option<String>,
     errors: FieldErrors,
+    unbilled: view::Unbilled,
 }
+
+/// An estimate older than this is made again when the list is seen.
+const ESTIMATE_FOR: time::Duration = time::Duration::hours(1);
 
 async fn list(
     State(state): State<AppState>,
@@ -90,7 +94,17 @@ async fn list(
         Some(id) => crate::customers::store::name(&mut tx, me.reseller_id, id).await?,
         None => None,
     };
+    let estimate = crate::billing::store::estimates::latest(&mut tx, me.reseller_id).await?;
     tx.commit().await?;
+    let now = time::OffsetDateTime::now_utc();
+    let this_month = Month::of(now.date());
+    let current = estimate.filter(|e| e.period == this_month.first_day());
+    if current
+        .as_ref()
+        .is_none_or(|e| now - e.computed_at > ESTIMATE_FOR)
+    {
+        crate::billing::run::queue_estimate(&state.db, me.reseller_id, this_month, now).await?;
+    }
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -103,6 +117,7 @@ async fn list(
         customer: filter.customer.map(|c| c.to_string()).unwrap_or_default(),
         customer_name,
         errors,
+        unbilled: view::unbilled(&ctx, this_month, current),
         ctx,
     };
     Ok(page::render(status, &page))

@@ -150,49 +150,7 @@ async fn bill_as(
         return Ok(None);
     }
     let invoice_id = Uuid::new_v4();
-    let mut totals = Totals::default();
-    let mut lines = 0i32;
-    let mut after = Uuid::nil();
-    loop {
-        let subs = store::subscriptions(&mut tx, reseller.id, month.end(), after, BATCH).await?;
-        let Some(last) = subs.last() else { break };
-        after = last.id;
-        let ids: Vec<Uuid> = subs.iter().map(|s| s.id).collect();
-        let histories = store::histories(&mut tx, reseller.id, &ids, month.end()).await?;
-        let mut batch = Vec::new();
-        let mut rest = histories.as_slice();
-        for s in &subs {
-            let n = rest.iter().take_while(|(id, _)| *id == s.id).count();
-            let (own, tail) = rest.split_at(n);
-            rest = tail;
-            let events: Vec<Event> = own.iter().map(|(_, e)| e.clone()).collect();
-            for charge in charges::for_month(&events, month) {
-                lines += 1;
-                totals.add(&Line {
-                    customer_id: s.customer_id,
-                    cost: charge.cost,
-                    price: charge.price,
-                });
-                batch.push(NewLine {
-                    line_no: lines,
-                    customer_id: s.customer_id,
-                    subscription_id: s.id,
-                    charge,
-                });
-            }
-        }
-        store::insert_lines(&mut tx, reseller.id, invoice_id, &batch).await?;
-    }
-    let usage =
-        store::usage::bill(&mut tx, reseller.id, invoice_id, period, month.end(), lines).await?;
-    for u in &usage {
-        totals.add(&Line {
-            customer_id: u.customer_id,
-            cost: u.cost,
-            price: u.price,
-        });
-    }
-    lines += usage.len() as i32;
+    let (totals, lines) = write_lines(&mut tx, reseller.id, month, invoice_id).await?;
     if lines == 0 {
         return Ok(None);
     }
@@ -223,6 +181,105 @@ async fn bill_as(
     tx.commit().await?;
     tracing::info!(reseller = %reseller.id, period = %month.code(), %number, lines, "invoice issued");
     Ok(Some(number))
+}
+
+/// Writes the month's lines of `invoice_id` (its subscriptions' periods and changes, then its
+/// usage) and adds them up.
+async fn write_lines(
+    tx: &mut sqlx::PgConnection,
+    reseller_id: Uuid,
+    month: Month,
+    invoice_id: Uuid,
+) -> anyhow::Result<(Totals, i32)> {
+    let period = month.first_day();
+    let mut totals = Totals::default();
+    let mut lines = 0i32;
+    let mut after = Uuid::nil();
+    loop {
+        let subs = store::subscriptions(tx, reseller_id, month.end(), after, BATCH).await?;
+        let Some(last) = subs.last() else { break };
+        after = last.id;
+        let ids: Vec<Uuid> = subs.iter().map(|s| s.id).collect();
+        let histories = store::histories(tx, reseller_id, &ids, month.end()).await?;
+        let mut batch = Vec::new();
+        let mut rest = histories.as_slice();
+        for s in &subs {
+            let n = rest.iter().take_while(|(id, _)| *id == s.id).count();
+            let (own, tail) = rest.split_at(n);
+            rest = tail;
+            let events: Vec<Event> = own.iter().map(|(_, e)| e.clone()).collect();
+            for charge in charges::for_month(&events, month) {
+                lines += 1;
+                totals.add(&Line {
+                    customer_id: s.customer_id,
+                    cost: charge.cost,
+                    price: charge.price,
+                });
+                batch.push(NewLine {
+                    line_no: lines,
+                    customer_id: s.customer_id,
+                    subscription_id: s.id,
+                    charge,
+                });
+            }
+        }
+        store::insert_lines(tx, reseller_id, invoice_id, &batch).await?;
+    }
+    let usage = store::usage::bill(tx, reseller_id, invoice_id, period, month.end(), lines).await?;
+    for u in &usage {
+        totals.add(&Line {
+            customer_id: u.customer_id,
+            cost: u.cost,
+            price: u.price,
+        });
+    }
+    lines += usage.len() as i32;
+    Ok((totals, lines))
+}
+
+/// What the run would bill the reseller for `month` if it ran now (the current month, so far):
+/// the same computation, in a transaction rolled back. Recorded as the reseller's estimate.
+pub async fn estimate(db: &sqlx::PgPool, reseller_id: Uuid, month: Month) -> anyhow::Result<()> {
+    let mut tx = crate::db::tenant_tx(db, reseller_id).await?;
+    let (totals, lines) = write_lines(&mut tx, reseller_id, month, Uuid::new_v4()).await?;
+    tx.rollback().await?;
+    let mut tx = crate::db::tenant_tx(db, reseller_id).await?;
+    store::estimates::record(&mut tx, reseller_id, month.first_day(), &totals, lines).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The job that refreshes a reseller's estimate.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EstimateJob {
+    pub reseller_id: Uuid,
+    /// `2026-12`.
+    pub period: String,
+}
+
+/// Queues a refresh of the reseller's estimate of `month`, at most one per hour.
+pub async fn queue_estimate(
+    db: &sqlx::PgPool,
+    reseller_id: Uuid,
+    month: Month,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
+    let hour = now
+        .replace_minute(0)
+        .unwrap_or(now)
+        .replace_second(0)
+        .unwrap_or(now);
+    let key = format!(
+        "estimate:{reseller_id}:{}:{}",
+        month.code(),
+        hour.unix_timestamp()
+    );
+    let job = EstimateJob {
+        reseller_id,
+        period: month.code(),
+    };
+    crate::jobs::enqueue_once(db, crate::jobs::JobKind::EstimateBilling.code(), &job, &key).await?;
+    Ok(())
 }
 
 /// The key that makes a month's run one job.

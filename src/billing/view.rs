@@ -34,6 +34,32 @@ pub fn invoice_row(ctx: &PageCtx, i: &Invoice) -> InvoiceRow {
     }
 }
 
+/// The unbilled estimate of the current month, as the list shows it.
+pub struct Unbilled {
+    pub title: String,
+    /// The cost, the reseller's price and what the estimate says it is; none while it is made.
+    pub figures: Option<(String, String, String)>,
+}
+
+pub fn unbilled(
+    ctx: &PageCtx,
+    month: crate::billing::charges::Month,
+    estimate: Option<crate::billing::store::estimates::Estimate>,
+) -> Unbilled {
+    let month = ctx.month(month.first_day());
+    Unbilled {
+        title: ctx.t_with("billing.unbilled_title", &[("month", &month)]),
+        figures: estimate.map(|e| {
+            let at = ctx.moment(e.computed_at);
+            (
+                ctx.money(e.cost, &e.currency),
+                ctx.money(e.price, &e.currency),
+                ctx.t_with("billing.unbilled_estimate", &[("at", &at)]),
+            )
+        }),
+    }
+}
+
 /// The figures of an invoice's header.
 pub struct Totals {
     pub subtotal: String,

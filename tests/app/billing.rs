@@ -279,6 +279,33 @@ async fn j7_last_month_is_billed_once_and_each_line_leads_to_what_caused_it() {
         .unwrap();
     let theirs = app.get_raw(&customer).await.text().await.unwrap();
     assert_eq!(column_sum(&theirs, "Subtotal"), subtotal);
+
+    // This month so far: estimated by the worker once the list was seen, labelled as such.
+    assert_eq!(
+        list.texts("#unbilled-wait").len(),
+        1,
+        "{}",
+        list.text("#unbilled")
+    );
+    drain(&app).await;
+    let list = app.get("/billing").await;
+    // The period of the 15 seats that starts this month, at cost.
+    let shown = list
+        .text("#unbilled-cost")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(shown, "US$ 165,00");
+    assert!(
+        list.text("#unbilled").contains("estimación"),
+        "{}",
+        list.text("#unbilled")
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM invoices").await,
+        1,
+        "an estimate issues nothing"
+    );
 }
 
 #[tokio::test]

@@ -1272,7 +1272,7 @@ async fn listed(app: &TestApp, query: &str) -> Vec<String> {
 async fn the_list_filters_sorts_and_exports_what_a_reseller_looks_for() {
     let app = TestApp::spawn_with(no_worker()).await;
     demo(&app).await;
-    assert_eq!(listed(&app, "").await.len(), 5);
+    assert_eq!(listed(&app, "").await.len(), 6);
     let google = listed(&app, "vendor=google").await;
     assert!(
         google.len() == 2 && google.iter().all(|n| n.starts_with("Google Workspace")),
@@ -1282,10 +1282,10 @@ async fn the_list_filters_sorts_and_exports_what_a_reseller_looks_for() {
         listed(&app, "status=suspended").await,
         ["Google Workspace Business Starter"]
     );
-    assert_eq!(
-        listed(&app, "renews=30").await,
-        ["Microsoft 365 Business Premium"]
-    );
+    // Premium ends in ten days, the Azure plan's monthly term within the month.
+    let mut soon = listed(&app, "renews=30").await;
+    soon.sort();
+    assert_eq!(soon, ["Azure plan", "Microsoft 365 Business Premium"]);
     assert_eq!(
         listed(&app, "window=open").await,
         ["Microsoft 365 Business Standard"]
@@ -1307,8 +1307,8 @@ async fn the_list_filters_sorts_and_exports_what_a_reseller_looks_for() {
     assert!(!listed(&app, "q=contosso").await.is_empty());
     assert!(listed(&app, "renewal=manual").await.is_empty());
     assert_eq!(listed(&app, "term=P1Y").await.len(), 5);
-    assert!(listed(&app, "term=P1M").await.is_empty());
-    // Renews soonest: the one ending in ten days first; most seats: Basic's 25.
+    assert_eq!(listed(&app, "term=P1M").await, ["Azure plan"]);
+    // Renews soonest: the one ending in ten days first; most seats: Basic's 30.
     assert_eq!(
         listed(&app, "sort=renews").await[0],
         "Microsoft 365 Business Premium"
@@ -1322,7 +1322,7 @@ async fn the_list_filters_sorts_and_exports_what_a_reseller_looks_for() {
         listed(&app, "vendor=nope&status=x&renews=45&sort=zzz&window=maybe")
             .await
             .len(),
-        5
+        6
     );
     // The filters are kept in the form and in the export link.
     let page = app
@@ -1425,11 +1425,11 @@ async fn the_list_pages_by_keyset_in_each_sort_forwards_and_back() {
             .walk_pages(&format!("/subscriptions?sort={sort}"), ROWS)
             .await;
         let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
-        assert_eq!(sizes, [25, 25, 15], "sort {sort:?}");
+        assert_eq!(sizes, [25, 25, 16], "sort {sort:?}");
         let mut all: Vec<&String> = pages.iter().flatten().collect();
         all.sort();
         all.dedup();
-        assert_eq!(all.len(), 65, "no row twice, none left out (sort {sort:?})");
+        assert_eq!(all.len(), 66, "no row twice, none left out (sort {sort:?})");
         // "Previous" from the last page leads back to the second one, row for row.
         let last = app.get(&links[2]).await;
         let back = app.get(&last.attr("a[rel=prev]", "href").unwrap()).await;
@@ -1448,7 +1448,7 @@ async fn the_list_pages_by_keyset_in_each_sort_forwards_and_back() {
         .collect();
     assert!(seats.windows(2).all(|w| w[0] >= w[1]), "{seats:?}");
     assert_eq!(seats[0], 60);
-    assert!(pages[2].len() == 15);
+    assert!(pages[2].len() == 16);
     // A search pages the same way; a cursor that is not one of ours is the first page.
     let (pages, _) = app
         .walk_pages("/subscriptions?q=business+basic", ROWS)
@@ -1556,12 +1556,12 @@ async fn the_renewal_planner_lists_the_next_90_days_with_what_each_renews_as_and
     assert_eq!(page.status, StatusCode::OK);
     assert!(
         page.text("main")
-            .contains("2 renovaciones en los próximos 90 días"),
+            .contains("3 renovaciones en los próximos 90 días"),
         "{}",
         page.text("main")
     );
     let rows = page.texts("#renewals tbody tr");
-    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows.len(), 3, "{rows:?}");
     let (_, premium_price) = priced(&app, "CFQ7TTC0LCHC").await;
     let premium = money(proration::per_period(premium_price, 5));
     assert!(
@@ -1569,8 +1569,10 @@ async fn the_renewal_planner_lists_the_next_90_days_with_what_each_renews_as_and
             && rows[0].contains(&format!("{premium} por mes")),
         "{rows:?}"
     );
+    // The Azure plan renews each month (its usage is billed apart).
+    assert!(rows[1].contains("Azure plan"), "{rows:?}");
     assert!(
-        rows[1].contains("Microsoft 365 Business Basic") && rows[1].contains("Vence"),
+        rows[2].contains("Microsoft 365 Business Basic") && rows[2].contains("Vence"),
         "{rows:?}"
     );
     // Another reseller's planner is its own.
