@@ -866,31 +866,46 @@ async fn j6_users_and_licences_in_english() {
 /// J7 in a browser: last month's invoice, its prorated line followed to the seat change that
 /// caused it, and one customer's part of the invoice with its reconciliation file, which adds
 /// up to the invoice.
-async fn invoices(lang: &str, texts: [&str; 3]) {
+async fn invoices(lang: &str, texts: [&str; 3], size: (u32, u32)) {
     let app = TestApp::spawn_with(crate::orders::no_worker()).await;
     let (owner, id, change) = crate::billing::billed_history(&app).await;
     crate::billing::run(&app, crate::billing::last_month()).await;
-    let Some(browser) = Browser::start(lang).await else {
+    let Some(browser) = Browser::start_sized(lang, size).await else {
         return;
     };
     sign_in(&app, &browser, &owner).await;
-    browser.click("nav.main-nav a[href='/billing']").await;
+    browser.goto(&app.url("/billing")).await;
     browser.wait_path("/billing").await;
-    browser.snap(&format!("billing-{lang}-1-list")).await;
+    assert_eq!(
+        browser
+            .attr("nav.main-nav a[href='/billing']", "aria-current")
+            .await
+            .as_deref(),
+        Some("page")
+    );
+    browser
+        .snap(&format!("billing-{lang}-{}-1-list", size.0))
+        .await;
     browser.click("#invoices tbody a").await;
     let title = browser.wait_text("h1", |t| t.starts_with(texts[0])).await;
     assert!(title.contains("INV-"), "{title}");
     let cause = browser.text(".invoice-lines a.cause").await;
     assert_eq!(cause, texts[1]);
-    browser.snap(&format!("billing-{lang}-2-invoice")).await;
+    browser
+        .snap(&format!("billing-{lang}-{}-2-invoice", size.0))
+        .await;
     browser.scroll_to(".invoice-lines").await;
-    browser.snap(&format!("billing-{lang}-2-lines")).await;
+    browser
+        .snap(&format!("billing-{lang}-{}-2-lines", size.0))
+        .await;
     browser.click(".invoice-lines a.cause").await;
     let url = browser.wait_url(&format!("#change-{change}")).await;
     assert!(url.contains(&format!("/subscriptions/{id}")), "{url}");
     let row = browser.text(&format!("#change-{change}")).await;
     assert!(row.contains(texts[2]), "{row}");
-    browser.snap(&format!("billing-{lang}-3-change")).await;
+    browser
+        .snap(&format!("billing-{lang}-{}-3-change", size.0))
+        .await;
     browser.goto(&app.url("/billing")).await;
     browser.click("#invoices tbody a").await;
     browser.wait_text("h1", |t| t.starts_with(texts[0])).await;
@@ -900,7 +915,9 @@ async fn invoices(lang: &str, texts: [&str; 3]) {
     browser.wait_url("customer=").await;
     let file = browser.attr("#reconciliation-csv", "href").await.unwrap();
     assert!(file.contains("customer="), "{file}");
-    browser.snap(&format!("billing-{lang}-4-customer")).await;
+    browser
+        .snap(&format!("billing-{lang}-{}-4-customer", size.0))
+        .await;
     browser.close().await;
     // The file the button downloads adds up to the invoice.
     let csv = app.get_raw(&file).await.text().await.unwrap();
@@ -913,10 +930,20 @@ async fn invoices(lang: &str, texts: [&str; 3]) {
 
 #[tokio::test]
 async fn j7_invoices_in_spanish() {
-    invoices("es", ["Factura", "Licencias agregadas", "+5"]).await;
+    invoices("es", ["Factura", "Licencias agregadas", "+5"], (1280, 900)).await;
 }
 
 #[tokio::test]
 async fn j7_invoices_in_english() {
-    invoices("en", ["Invoice", "Seats added", "+5 seats"]).await;
+    invoices("en", ["Invoice", "Seats added", "+5 seats"], (1280, 900)).await;
+}
+
+#[tokio::test]
+async fn j7_invoices_in_portuguese_on_a_phone() {
+    invoices(
+        "pt-BR",
+        ["Fatura", "Licenças adicionadas", "+5"],
+        (390, 844),
+    )
+    .await;
 }

@@ -35,6 +35,11 @@ impl Browser {
     /// Starts ChromeDriver and a headless Chromium; `None` (after saying why) when they are
     /// not installed and this is not CI.
     pub async fn start(lang: &str) -> Option<Self> {
+        Self::start_sized(lang, (1280, 900)).await
+    }
+
+    /// The same with a window of `size` (width, height): 390 wide is a phone.
+    pub async fn start_sized(lang: &str, size: (u32, u32)) -> Option<Self> {
         let driver_bin = find(&["chromedriver"]);
         let chrome_bin = find(&["chromium", "chromium-browser", "google-chrome"]);
         let (Some(driver_bin), Some(chrome_bin)) = (driver_bin, chrome_bin) else {
@@ -67,7 +72,8 @@ impl Browser {
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                    "--disable-component-update", "--disable-sync",
+                    format!("--window-size={},{}", size.0, size.1),
                     format!("--lang={lang}"),
                     format!("--user-data-dir={}", profile.display()),
                 ],
