@@ -66,6 +66,7 @@ crate::text_enum! {
         TenantUserChangeRequested = "tenant_user_change_requested" => "audit.tenant_user_change_requested",
         LicenceBatchApplied = "licence_batch_applied" => "audit.licence_batch_applied",
         BillingRunStarted = "billing_run_started" => "audit.billing_run_started",
+        BillingCreditGranted = "billing_credit_granted" => "audit.billing_credit_granted",
     }
 }
 

@@ -48,7 +48,7 @@ impl File {
     /// The lines it holds.
     pub fn kinds(self) -> &'static [LineKind] {
         match self {
-            File::Licences => &[LineKind::Recurring, LineKind::Change],
+            File::Licences => &[LineKind::Recurring, LineKind::Change, LineKind::Credit],
             File::Consumption => &[LineKind::Usage],
             File::Reconciliation => LineKind::ALL,
         }
@@ -204,8 +204,14 @@ fn charge_type(ctx: &PageCtx, r: &Reconciled) -> String {
             "billing.cause_usage",
             &[("meter", r.meter_name.as_deref().unwrap_or_default())],
         ),
+        (LineKind::Credit, _) => ctx.t("billing.kind_credit"),
         _ => ctx.t("billing.cause_period"),
     }
+}
+
+/// An id, or nothing (a credit has no subscription).
+fn id(id: Option<uuid::Uuid>) -> Cell {
+    id.map_or(Cell::Empty, |id| Cell::Text(id.to_string()))
 }
 
 /// The last day a line covers (its end is the day after).
@@ -224,10 +230,15 @@ fn adjustment(ctx: &PageCtx, r: &Reconciled) -> Cell {
     }
 }
 
+/// The product, or a credit's reason.
 fn product(ctx: &PageCtx, r: &Reconciled) -> String {
-    ctx.locale
-        .pick(&r.name_es, &r.name_en, &r.name_pt)
-        .to_string()
+    match &r.reason {
+        Some(reason) => reason.clone(),
+        None => ctx
+            .locale
+            .pick(&r.name_es, &r.name_en, &r.name_pt)
+            .to_string(),
+    }
 }
 
 fn licence_row(ctx: &PageCtx, r: Reconciled) -> Vec<Cell> {
@@ -274,10 +285,12 @@ fn reconciliation_row(ctx: &PageCtx, invoice: &Invoice, r: Reconciled) -> Vec<Ce
     } else {
         (r.cost / r.quantity).round_dp(4)
     };
-    let event = match (r.change_id, &r.meter_id) {
-        (Some(id), _) => id.to_string(),
-        (None, Some(meter)) => format!("usage:{}:{meter}:{}", r.subscription_id, r.charge_start),
-        (None, None) => format!("period:{}:{}", r.subscription_id, r.charge_start),
+    let subscription = r.subscription_id.map(|s| s.to_string()).unwrap_or_default();
+    let event = match (r.change_id, &r.meter_id, r.credit_id) {
+        (Some(id), _, _) => id.to_string(),
+        (_, _, Some(id)) => format!("credit:{id}"),
+        (None, Some(meter), _) => format!("usage:{subscription}:{meter}:{}", r.charge_start),
+        (None, None, None) => format!("period:{subscription}:{}", r.charge_start),
     };
     vec![
         Cell::Text(r.customer.clone()),
@@ -285,10 +298,10 @@ fn reconciliation_row(ctx: &PageCtx, invoice: &Invoice, r: Reconciled) -> Vec<Ce
         Cell::Text(r.domain.clone()),
         Cell::Text(r.country.clone()),
         Cell::Text(invoice.number.clone()),
-        Cell::Text(r.order_id.to_string()),
-        Cell::Text(r.subscription_id.to_string()),
+        id(r.order_id),
+        id(r.subscription_id),
         Cell::Text(r.vendor_ref.clone()),
-        Cell::Text(r.product_id.to_string()),
+        id(r.product_id),
         Cell::Text(r.sku.clone()),
         Cell::Text(product(ctx, &r)),
         Cell::Text(r.meter_name.clone().unwrap_or_default()),
@@ -304,8 +317,9 @@ fn reconciliation_row(ctx: &PageCtx, invoice: &Invoice, r: Reconciled) -> Vec<Ce
         Cell::Text(invoice.currency.clone()),
         Cell::Date(r.charge_start),
         Cell::Date(last_day(&r)),
-        Cell::Text(ctx.t(r.term.key())),
-        Cell::Text(ctx.t(r.billing.key())),
+        r.term.map_or(Cell::Empty, |t| Cell::Text(ctx.t(t.key()))),
+        r.billing
+            .map_or(Cell::Empty, |b| Cell::Text(ctx.t(b.key()))),
         Cell::Number(r.unit_price),
         Cell::Money(r.price),
         Cell::Money(r.price - r.cost),

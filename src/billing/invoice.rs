@@ -17,6 +17,7 @@ crate::text_enum! {
         Recurring = "recurring" => "billing.kind_recurring",
         Change = "change" => "billing.kind_change",
         Usage = "usage" => "billing.kind_usage",
+        Credit = "credit" => "billing.kind_credit",
     }
 }
 

@@ -4,12 +4,14 @@
 //! `view` show the invoices and their files (issue 18).
 
 pub mod charges;
+pub mod credits;
 pub mod files;
 pub mod invoice;
 pub mod mail;
 pub mod routes;
 pub mod run;
 pub mod staff;
+pub mod staff_credits;
 pub mod store;
 pub mod usage;
 pub mod view;

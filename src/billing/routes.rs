@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/billing/{id}/{file}", get(file))
         .route("/subscriptions/{id}/usage", get(usage))
         .merge(crate::billing::staff::router())
+        .merge(crate::billing::staff_credits::router())
 }
 
 /// Refuses (403) users who do not see billing.

@@ -234,6 +234,15 @@ async fn write_lines(
         });
     }
     lines += usage.len() as i32;
+    let credits = store::credits::bill(tx, reseller_id, invoice_id, month.end(), lines).await?;
+    for c in &credits {
+        totals.add(&Line {
+            customer_id: c.customer_id,
+            cost: c.cost,
+            price: c.price,
+        });
+    }
+    lines += credits.len() as i32;
     Ok((totals, lines))
 }
 

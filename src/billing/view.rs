@@ -165,7 +165,10 @@ pub fn line_groups(
 }
 
 fn line_row(ctx: &PageCtx, l: Line, currency: &str) -> LineRow {
-    let subscription_link = format!("/subscriptions/{}", l.subscription_id);
+    let subscription_link = l
+        .subscription_id
+        .map(|id| format!("/subscriptions/{id}"))
+        .unwrap_or_default();
     let (cause, cause_link) = match (l.kind, l.change_id, l.change_kind) {
         (LineKind::Change, Some(id), Some(kind)) => (
             ctx.t(kind.key()),
@@ -181,14 +184,19 @@ fn line_row(ctx: &PageCtx, l: Line, currency: &str) -> LineRow {
                 Month::of(l.charge_start).code()
             )),
         ),
+        (LineKind::Credit, _, _) => (ctx.t("billing.kind_credit"), None),
         _ => (ctx.t("billing.cause_period"), None),
     };
-    LineRow {
-        line_no: l.line_no,
-        product: ctx
+    let product = match &l.reason {
+        Some(reason) => reason.clone(),
+        None => ctx
             .locale
             .pick(&l.name_es, &l.name_en, &l.name_pt)
             .to_string(),
+    };
+    LineRow {
+        line_no: l.line_no,
+        product,
         sku: l.sku,
         subscription_link,
         cause,

@@ -81,7 +81,13 @@ fn csv_records(delimiter: u8, rows: impl IntoIterator<Item = Vec<String>>) -> Ap
 
 /// A spreadsheet cell that starts like a formula is neutralised with a leading apostrophe.
 pub fn neutralise_formula(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    // A negative number (`-25.50`, a credit) is a number to a spreadsheet, not a formula.
+    let number = cell.len() > 1
+        && cell.starts_with('-')
+        && cell[1..].chars().all(|c| c.is_ascii_digit() || c == '.')
+        && cell[1..].chars().filter(|&c| c == '.').count() <= 1
+        && cell[1..].starts_with(|c: char| c.is_ascii_digit());
+    if !number && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {
         cell.to_string()
@@ -416,6 +422,10 @@ mod tests {
         assert_eq!(neutralise_formula("+1"), "'+1");
         assert_eq!(neutralise_formula("@SUM"), "'@SUM");
         assert_eq!(neutralise_formula("Office 365"), "Office 365");
+        assert_eq!(neutralise_formula("-25.50"), "-25.50");
+        assert_eq!(neutralise_formula("-1+2"), "'-1+2");
+        assert_eq!(neutralise_formula("-.5"), "'-.5");
+        assert_eq!(neutralise_formula("-"), "'-");
     }
 
     use super::*;

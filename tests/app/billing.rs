@@ -845,3 +845,125 @@ async fn staff_run_a_month_twice_and_one_invoice_results() {
     let owner_page = app.get("/staff/billing").await;
     assert_ne!(owner_page.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn staff_credit_a_customer_with_a_reason_and_the_next_invoice_carries_it() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_owner, _id, _) = billed_history(&app).await;
+    let (reseller, customer): (Uuid, Uuid) =
+        sqlx::query_as("SELECT reseller_id, customer_id FROM subscriptions")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let staff = app.staff("ops@distribuidor.example").await;
+    let (client, _) = app.sign_in_elsewhere(&staff).await;
+    let page = app
+        .get_with(
+            &client,
+            &format!("/staff/billing/credits?reseller={reseller}"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let form = page
+        .form("#grant-credit")
+        .set("customer", &customer.to_string());
+    // An amount that is no amount, and no reason: refused, what was typed kept.
+    for (amount, reason, field) in [
+        ("0", "Outage", "#e-amount"),
+        ("12,345", "Outage", "#e-amount"),
+        ("-3", "Outage", "#e-amount"),
+        ("25,50", "", "#e-reason"),
+    ] {
+        let refused = app
+            .submit_with(
+                &client,
+                &form.clone().set("amount", amount).set("reason", reason),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{amount}");
+        assert!(!refused.text(field).is_empty(), "{amount} {reason}");
+        assert_eq!(refused.attr("#f-amount", "value").as_deref(), Some(amount));
+    }
+    // Another reseller's customer is not this reseller's.
+    let other = app
+        .submit_with(
+            &client,
+            &form
+                .clone()
+                .set("customer", &Uuid::new_v4().to_string())
+                .set("amount", "10")
+                .set("reason", "Outage"),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("SELECT count(*) FROM billing_credits").await, 0);
+
+    let granted = app
+        .submit_with(
+            &client,
+            &form
+                .set("amount", "25,50")
+                .set("reason", "Service outage on the 3rd"),
+        )
+        .await;
+    assert!(
+        granted.text(".flash").contains("Crédito otorgado"),
+        "{}",
+        granted.text("main")
+    );
+    assert_eq!(granted.texts("#credits tbody tr").len(), 1);
+    assert_eq!(app.audited("billing_credit_granted").await, 1);
+
+    // Granted during last month (moved there), it is on last month's invoice, a negative line.
+    sqlx::query("UPDATE billing_credits SET created_at = $1")
+        .bind(at(last_month().first_day() + time::Duration::days(20)))
+        .execute(&app.db)
+        .await
+        .unwrap();
+    run(&app, last_month()).await;
+    let (subtotal, resale): (Decimal, Decimal) =
+        sqlx::query_as("SELECT subtotal, resale FROM invoices")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let lines: Decimal =
+        sqlx::query_scalar("SELECT sum(cost) FROM invoice_lines WHERE kind <> 'credit'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(subtotal, lines - d("25.50"));
+    assert!(resale > subtotal);
+    let invoice: Uuid = sqlx::query_scalar("SELECT id FROM invoices")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let shown = app.get(&format!("/billing/{invoice}")).await;
+    assert!(
+        shown
+            .text(".invoice-lines")
+            .contains("Service outage on the 3rd")
+    );
+    assert!(shown.text(".invoice-lines").contains("Crédito puntual"));
+    // The licence summary carries it, and still adds up to the invoice.
+    let csv = app
+        .get_raw(&format!("/billing/{invoice}/licences.csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(column_sum(&csv, "Subtotal"), subtotal);
+    let reconciliation = app
+        .get_raw(&format!("/billing/{invoice}/reconciliation.xlsx"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(sheet_sum(&reconciliation, "Subtotal"), (subtotal, 3));
+    // Billed once: the next month does not carry it again.
+    run(&app, last_month().next()).await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM invoice_lines WHERE kind = 'credit'")
+            .await,
+        1
+    );
+}

@@ -155,9 +155,12 @@ pub struct Line {
     pub line_no: i32,
     pub kind: LineKind,
     pub customer_id: Uuid,
-    pub subscription_id: Uuid,
+    /// None for a credit.
+    pub subscription_id: Option<Uuid>,
     pub change_id: Option<Uuid>,
     pub change_kind: Option<ChangeKind>,
+    /// A credit's reason.
+    pub reason: Option<String>,
     pub name_es: String,
     pub name_en: String,
     pub name_pt: String,
@@ -185,11 +188,13 @@ pub async fn lines(
     sqlx::query_as!(
         Line,
         r#"SELECT l.line_no, l.kind AS "kind: LineKind", l.customer_id, l.subscription_id,
-                  l.change_id, c.kind AS "change_kind?: ChangeKind", p.name_es, p.name_en,
-                  p.name_pt, p.sku, l.charge_start, l.charge_end, l.quantity, l.unit_cost,
-                  l.unit_price, l.cost, l.price, l.adjustment, l.meter_name, l.unit
+                  l.change_id, c.kind AS "change_kind?: ChangeKind", l.reason,
+                  coalesce(p.name_es, '') AS "name_es!", coalesce(p.name_en, '') AS "name_en!",
+                  coalesce(p.name_pt, '') AS "name_pt!", coalesce(p.sku, '') AS "sku!",
+                  l.charge_start, l.charge_end, l.quantity, l.unit_cost, l.unit_price, l.cost,
+                  l.price, l.adjustment, l.meter_name, l.unit
            FROM invoice_lines l
-           JOIN products p ON p.id = l.product_id
+           LEFT JOIN products p ON p.id = l.product_id
            LEFT JOIN subscription_changes c ON c.reseller_id = l.reseller_id AND c.id = l.change_id
            WHERE l.reseller_id = $1 AND l.invoice_id = $2
              AND ($3::uuid IS NULL OR l.customer_id = $3)
@@ -213,10 +218,10 @@ pub struct Reconciled {
     pub customer_id: Uuid,
     pub country: String,
     pub domain: String,
-    pub order_id: Uuid,
-    pub subscription_id: Uuid,
+    pub order_id: Option<Uuid>,
+    pub subscription_id: Option<Uuid>,
     pub vendor_ref: String,
-    pub product_id: Uuid,
+    pub product_id: Option<Uuid>,
     pub sku: String,
     pub name_es: String,
     pub name_en: String,
@@ -234,8 +239,10 @@ pub struct Reconciled {
     pub meter_id: Option<String>,
     pub meter_name: Option<String>,
     pub unit: Option<String>,
-    pub term: Term,
-    pub billing: Billing,
+    pub credit_id: Option<Uuid>,
+    pub reason: Option<String>,
+    pub term: Option<Term>,
+    pub billing: Option<Billing>,
 }
 
 /// Sends each line of an invoice (of one customer, or all) to `each`, as the database returns
@@ -255,18 +262,20 @@ where
     let mut rows = sqlx::query_as!(
         Reconciled,
         r#"SELECT l.line_no, l.kind AS "kind: LineKind", cu.legal_name AS customer, l.customer_id,
-                  cu.country AS "country!", s.tenant_domain AS domain, ol.order_id,
-                  l.subscription_id, s.vendor_ref, l.product_id, p.sku, p.name_es, p.name_en,
-                  p.name_pt, l.change_id, c.kind AS "change_kind?: ChangeKind",
+                  cu.country AS "country!", coalesce(s.tenant_domain, '') AS "domain!",
+                  ol.order_id AS "order_id?", l.subscription_id,
+                  coalesce(s.vendor_ref, '') AS "vendor_ref!", l.product_id,
+                  coalesce(p.sku, '') AS "sku!", coalesce(p.name_es, '') AS "name_es!",
+                  coalesce(p.name_en, '') AS "name_en!", coalesce(p.name_pt, '') AS "name_pt!",
+                  l.change_id, c.kind AS "change_kind?: ChangeKind",
                   l.charge_start, l.charge_end, l.quantity, l.unit_cost, l.unit_price,
-                  l.cost, l.price, l.adjustment, l.meter_id, l.meter_name, l.unit,
-                  s.term AS "term: Term",
-                  s.billing AS "billing: Billing"
+                  l.cost, l.price, l.adjustment, l.meter_id, l.meter_name, l.unit, l.credit_id,
+                  l.reason, s.term AS "term?: Term", s.billing AS "billing?: Billing"
            FROM invoice_lines l
            JOIN customers cu ON cu.reseller_id = l.reseller_id AND cu.id = l.customer_id
-           JOIN subscriptions s ON s.reseller_id = l.reseller_id AND s.id = l.subscription_id
-           JOIN order_lines ol ON ol.reseller_id = s.reseller_id AND ol.id = s.order_line_id
-           JOIN products p ON p.id = l.product_id
+           LEFT JOIN subscriptions s ON s.reseller_id = l.reseller_id AND s.id = l.subscription_id
+           LEFT JOIN order_lines ol ON ol.reseller_id = s.reseller_id AND ol.id = s.order_line_id
+           LEFT JOIN products p ON p.id = l.product_id
            LEFT JOIN subscription_changes c
                   ON c.reseller_id = l.reseller_id AND c.id = l.change_id
            WHERE l.reseller_id = $1 AND l.invoice_id = $2
