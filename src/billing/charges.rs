@@ -239,6 +239,8 @@ fn walk(events: &[Event], mut money: impl FnMut(&Event, &Term, Held)) -> Vec<Ter
     let mut terms: Vec<Term> = Vec::new();
     for e in events {
         match e.kind {
+            // A subscription is bought once: a second purchase in its history is no new term.
+            ChangeKind::Purchase if !terms.is_empty() => continue,
             ChangeKind::Purchase | ChangeKind::Renewal | ChangeKind::Term => {
                 let (Some(product_id), Some(unit_price), Some(unit_cost)) =
                     (e.product_after, e.unit_price_after, e.unit_cost_after)
@@ -489,6 +491,9 @@ mod tests {
         );
         // Nothing before it was bought.
         assert_eq!(for_month(&history, month("2026-09")), []);
+        // A purchase recorded twice is bought once.
+        let twice = [purchase(bought, 10), purchase(bought, 10)];
+        assert_eq!(for_month(&twice, month("2026-11")).len(), 1);
     }
 
     #[test]

@@ -80,8 +80,19 @@ pub async fn run_with(db: &sqlx::PgPool, month: Month, issue: &Issue<'_>) -> any
         store::runs::started(db, id, resellers.len() as i32).await?;
     }
     let mut ran = Ran::default();
+    // One reseller that cannot be billed does not stop the others; the run fails after them
+    // (its job is tried again, and bills only who is still unbilled).
+    let mut failed: Vec<(Uuid, anyhow::Error)> = Vec::new();
     for reseller in resellers {
-        let number = bill_as(db, &reseller, month, issue).await?;
+        let number = match bill_as(db, &reseller, month, issue).await {
+            Ok(number) => number,
+            Err(e) => {
+                tracing::error!(reseller = %reseller.id, period = %month.code(),
+                    error = format!("{e:#}"), "a reseller could not be billed");
+                failed.push((reseller.id, e));
+                continue;
+            }
+        };
         if let Some(id) = tracked {
             store::runs::progressed(db, id, number.is_some()).await?;
         }
@@ -89,6 +100,12 @@ pub async fn run_with(db: &sqlx::PgPool, month: Month, issue: &Issue<'_>) -> any
             Some(number) => ran.issued.push((reseller.id, number)),
             None => ran.empty += 1,
         }
+    }
+    if let Some((reseller, e)) = failed.first() {
+        return Err(anyhow::anyhow!(
+            "{} resellers could not be billed (the first, {reseller}: {e:#})",
+            failed.len()
+        ));
     }
     if let Some(id) = tracked {
         store::runs::finished(db, id, None).await?;

@@ -406,6 +406,10 @@ async fn add_orders(
          FROM subscriptions s
          CROSS JOIN (VALUES ('purchase', interval '0'), ('auto_renew', interval '20 days')) AS k(kind, after)
          WHERE s.reseller_id = $1 AND (k.kind = 'purchase' OR NOT s.auto_renew)
+           -- The generated ones: the demo's own have their history already.
+           AND NOT EXISTS (SELECT 1 FROM subscription_changes h
+                           WHERE h.reseller_id = s.reseller_id AND h.subscription_id = s.id
+                             AND h.kind = 'purchase' AND h.id <> md5($2 || '-h-' || s.id || '-purchase')::uuid)
          ON CONFLICT DO NOTHING",
         reseller,
         key,

@@ -20,8 +20,9 @@ struct Bought {
     vendor: &'static str,
     domain: &'static str,
     suspended: bool,
-    /// Seats added later: how many, and how many days ago.
-    added: Option<(i32, i32)>,
+    /// Seats added later: how many, and how many days ago (none: on the 12th of last month, so
+    /// that last month's invoice shows a prorated line).
+    added: Option<(i32, Option<i32>)>,
     /// P1Y, or P1M (a consumption plan).
     term: &'static str,
 }
@@ -46,7 +47,7 @@ const BOUGHT: &[Bought] = &[
         vendor: "microsoft",
         domain: "papeleriaesperanza.onmicrosoft.com",
         suspended: false,
-        added: Some((5, 45)),
+        added: Some((5, None)),
         term: "P1Y",
     },
     Bought {
@@ -68,7 +69,7 @@ const BOUGHT: &[Bought] = &[
         vendor: "google",
         domain: "contoso-mx.example",
         suspended: false,
-        added: Some((4, 33)),
+        added: Some((4, Some(33))),
         term: "P1Y",
     },
     Bought {
@@ -309,6 +310,14 @@ async fn buy(
     .execute(&mut *tx)
     .await?;
     if let Some((seats, days_ago)) = b.added {
+        let days_ago = days_ago.unwrap_or_else(|| {
+            let today = time::OffsetDateTime::now_utc().date();
+            let twelfth = crate::billing::charges::Month::of(today)
+                .previous()
+                .first_day()
+                + time::Duration::days(11);
+            (today - twelfth).whole_days() as i32
+        });
         add_seats(
             tx,
             reseller,

@@ -947,3 +947,79 @@ async fn j7_invoices_in_portuguese_on_a_phone() {
     )
     .await;
 }
+
+/// J7's "done when", on a fresh start with the demo data: the owner opens last month's invoice,
+/// follows a prorated line to the seat change that caused it, takes one customer's consumption
+/// summary as XLSX and the reconciliation CSV, whose totals match the invoice to the cent; staff
+/// run the month again and it still has one invoice.
+#[tokio::test]
+async fn j7_done_when_on_the_demo_data() {
+    use rust_decimal::Decimal;
+    let app = TestApp::spawn_with(crate::orders::no_worker()).await;
+    let owner = crate::subscriptions::demo(&app).await;
+    let month = crate::billing::last_month();
+    let Some(browser) = Browser::start("es").await else {
+        return;
+    };
+    sign_in(&app, &browser, &owner).await;
+    browser.goto(&app.url("/billing")).await;
+    browser.click("#invoices tbody tr:first-child a").await;
+    let title = browser.wait_text("h1", |t| t.starts_with("Factura")).await;
+    let number = title.trim_start_matches("Factura ").to_string();
+    let invoice_url = browser.path().await;
+    let (invoice, subtotal): (uuid::Uuid, Decimal) =
+        sqlx::query_as("SELECT id, subtotal FROM invoices WHERE number = $1 AND period = $2")
+            .bind(&number)
+            .bind(month.first_day())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    // The prorated line leads to the seat change in the subscription's history.
+    let prorated = ".invoice-lines a.cause[href*='#change-']";
+    let cause = browser.text(prorated).await;
+    assert_eq!(cause, "Licencias agregadas");
+    browser.click(prorated).await;
+    let url = browser.wait_url("#change-").await;
+    let change = url.rsplit('#').next().unwrap().to_string();
+    let row = browser.text(&format!("#{change}")).await;
+    assert!(row.contains("+5"), "{row}");
+    browser.snap("j7-demo-1-change").await;
+
+    // One customer's consumption summary (XLSX) and the reconciliation file (CSV).
+    browser.goto(&app.url(&invoice_url)).await;
+    let papeleria = "#invoice-customers tbody tr:nth-child(2)";
+    assert!(browser.text(papeleria).await.contains("Papelería"));
+    let xlsx_link = browser
+        .attr(&format!("{papeleria} a[href*='consumption.xlsx']"), "href")
+        .await
+        .unwrap();
+    let csv_link = browser.attr("#reconciliation-csv", "href").await.unwrap();
+    browser.snap("j7-demo-2-invoice").await;
+    browser.close().await;
+    // (The demo's owner is signed in on the test's own client too.)
+    let xlsx = app.get_raw(&xlsx_link).await.bytes().await.unwrap();
+    let customer = xlsx_link.rsplit('=').next().unwrap().to_string();
+    let usage: Decimal = sqlx::query_scalar(
+        "SELECT sum(cost) FROM invoice_lines WHERE invoice_id = $1 AND kind = 'usage' AND customer_id = $2::uuid",
+    )
+    .bind(invoice)
+    .bind(&customer)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let (sum, rows) = crate::billing::sheet_sum(&xlsx, "Subtotal");
+    assert!(rows >= 3, "{rows}");
+    assert_eq!(sum, usage);
+    let csv = app.get_raw(&csv_link).await.text().await.unwrap();
+    assert_eq!(crate::billing::column_sum(&csv, "Subtotal"), subtotal);
+
+    // Staff run the month again: still one invoice.
+    crate::billing::run(&app, month).await;
+    crate::billing::run(&app, month).await;
+    let invoices: i64 = sqlx::query_scalar("SELECT count(*) FROM invoices WHERE period = $1")
+        .bind(month.first_day())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(invoices, 1);
+}

@@ -1109,7 +1109,7 @@ async fn at_term_end_a_subscription_renews_with_its_scheduled_change_or_expires_
 }
 
 /// The demo data loaded into `app`'s database, and its owner signed in.
-async fn demo(app: &TestApp) -> TestUser {
+pub(crate) async fn demo(app: &TestApp) -> TestUser {
     let hasher = portal::auth::password::PasswordHasher::default();
     portal::seed::seed_demo(&app.db, &hasher, &app.secrets)
         .await
