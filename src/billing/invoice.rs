@@ -39,6 +39,7 @@ pub struct Line {
 /// Sums of lines: cost, price and margin.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sums {
+    pub lines: i64,
     pub cost: Decimal,
     pub price: Decimal,
     pub margin: Decimal,
@@ -46,6 +47,7 @@ pub struct Sums {
 
 impl Sums {
     pub fn add(&mut self, line: &Line) {
+        self.lines += 1;
         self.cost += line.cost;
         self.price += line.price;
         self.margin += line.price - line.cost;

@@ -175,6 +175,8 @@ struct ShowPage {
     customers: Vec<CustomerRow>,
     groups: Vec<LineGroup>,
     chosen: Option<CustomerRow>,
+    /// "The first 500 of 50,000 customers", when not all are listed.
+    more_customers: Option<String>,
     /// Lines are shown only per customer (a large invoice), and none is chosen.
     choose_customer: bool,
     more_lines: bool,
@@ -190,11 +192,16 @@ async fn show(
     Query(p): Query<ShowParams>,
 ) -> AppResult<Response> {
     let (mut tx, invoice) = opened(&state, &me, id).await?;
-    let parts = invoices::customers(&mut tx, me.reseller_id, id).await?;
+    let mut parts = invoices::customers(&mut tx, me.reseller_id, id).await?;
     let chosen = p.customer()?;
-    if chosen.is_some_and(|c| !parts.iter().any(|x| x.customer_id == c)) {
-        return Err(AppError::NotFound);
+    if let Some(c) = chosen
+        && !parts.iter().any(|x| x.customer_id == c)
+    {
+        // Beyond the first customers listed, or not on this invoice at all.
+        let part = invoices::customer_part(&mut tx, me.reseller_id, id, c).await?;
+        parts.push(part.ok_or(AppError::NotFound)?);
     }
+    let customer_count = invoices::customer_count(&mut tx, me.reseller_id, id).await?;
     let all = invoice.lines <= ALL_LINES_UP_TO;
     let lines = if all || chosen.is_some() {
         invoices::lines(&mut tx, me.reseller_id, id, chosen, CUSTOMER_LINES + 1).await?
@@ -214,6 +221,15 @@ async fn show(
         totals: view::totals(&ctx, &invoice),
         groups: view::line_groups(&ctx, lines, &parts, &invoice.currency),
         chosen: customers.iter().find(|c| c.selected).cloned(),
+        more_customers: (customer_count > invoices::CUSTOMERS_LISTED).then(|| {
+            ctx.t_with(
+                "billing.more_customers",
+                &[
+                    ("listed", &invoices::CUSTOMERS_LISTED.to_string()),
+                    ("all", &customer_count.to_string()),
+                ],
+            )
+        }),
         choose_customer: !all && chosen.is_none(),
         more_lines,
         files_query: chosen.map(|c| format!("?customer={c}")).unwrap_or_default(),

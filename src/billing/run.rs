@@ -184,6 +184,7 @@ async fn bill_as(
         lines,
     };
     let number = store::issue(&mut tx, reseller.id, &invoice, issue.at, issue.run).await?;
+    store::insert_customers(&mut tx, reseller.id, invoice_id, &totals.customers).await?;
     if let Some(notify) = issue.notify {
         let issued = crate::billing::mail::Issued {
             id: invoice_id,

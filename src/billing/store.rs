@@ -254,6 +254,33 @@ pub async fn insert_lines(
     Ok(())
 }
 
+/// Writes each customer's part of invoice `invoice_id` (checked against it when the transaction
+/// commits).
+pub async fn insert_customers(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    invoice_id: Uuid,
+    customers: &std::collections::BTreeMap<Uuid, crate::billing::invoice::Sums>,
+) -> sqlx::Result<()> {
+    let ids: Vec<Uuid> = customers.keys().copied().collect();
+    let lines: Vec<i32> = customers.values().map(|s| s.lines as i32).collect();
+    let costs: Vec<Decimal> = customers.values().map(|s| s.cost).collect();
+    let prices: Vec<Decimal> = customers.values().map(|s| s.price).collect();
+    sqlx::query!(
+        "INSERT INTO invoice_customers (reseller_id, invoice_id, customer_id, lines, cost, price)
+         SELECT $1, $2, * FROM UNNEST($3::uuid[], $4::int[], $5::numeric[], $6::numeric[])",
+        reseller_id,
+        invoice_id,
+        &ids,
+        &lines,
+        &costs,
+        &prices,
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// An invoice's header, its totals added up from its lines.
 #[derive(Debug, Clone)]
 pub struct NewInvoice {

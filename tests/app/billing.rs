@@ -234,6 +234,13 @@ async fn j7_last_month_is_billed_once_and_each_line_leads_to_what_caused_it() {
             .unwrap();
     assert_eq!(subtotal, d("110.00") + prorated_cost);
     assert_eq!(resale, d("132.00") + prorated);
+    // Each customer's part, kept with the invoice, adds up to it.
+    let parts: (Decimal, Decimal, i64) =
+        sqlx::query_as("SELECT sum(cost), sum(price), sum(lines) FROM invoice_customers")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(parts, (subtotal, resale, 2));
 
     let list = app.get("/billing").await;
     assert_eq!(list.status, StatusCode::OK);

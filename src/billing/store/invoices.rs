@@ -127,7 +127,10 @@ pub struct CustomerPart {
     pub price: Decimal,
 }
 
-/// The customers of an invoice with their sums, by name.
+/// The most customers an invoice's page lists (the files have them all).
+pub const CUSTOMERS_LISTED: i64 = 500;
+
+/// The customers of an invoice with their sums, by name (at most [`CUSTOMERS_LISTED`]).
 pub async fn customers(
     tx: &mut PgConnection,
     reseller_id: Uuid,
@@ -135,17 +138,55 @@ pub async fn customers(
 ) -> sqlx::Result<Vec<CustomerPart>> {
     sqlx::query_as!(
         CustomerPart,
-        r#"SELECT l.customer_id, c.legal_name AS name, count(*) AS "lines!",
-                  sum(l.cost) AS "cost!", sum(l.price) AS "price!"
-           FROM invoice_lines l
-           JOIN customers c ON c.reseller_id = l.reseller_id AND c.id = l.customer_id
-           WHERE l.reseller_id = $1 AND l.invoice_id = $2
-           GROUP BY l.customer_id, c.legal_name
-           ORDER BY c.legal_name, l.customer_id"#,
+        r#"SELECT p.customer_id, c.legal_name AS name, p.lines::bigint AS "lines!", p.cost,
+                  p.price
+           FROM invoice_customers p
+           JOIN customers c ON c.reseller_id = p.reseller_id AND c.id = p.customer_id
+           WHERE p.reseller_id = $1 AND p.invoice_id = $2
+           ORDER BY c.legal_name, p.customer_id
+           LIMIT $3"#,
+        reseller_id,
+        invoice_id,
+        CUSTOMERS_LISTED,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// One customer's part of an invoice; none when it has no line on it.
+pub async fn customer_part(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    invoice_id: Uuid,
+    customer_id: Uuid,
+) -> sqlx::Result<Option<CustomerPart>> {
+    sqlx::query_as!(
+        CustomerPart,
+        r#"SELECT p.customer_id, c.legal_name AS name, p.lines::bigint AS "lines!", p.cost,
+                  p.price
+           FROM invoice_customers p
+           JOIN customers c ON c.reseller_id = p.reseller_id AND c.id = p.customer_id
+           WHERE p.reseller_id = $1 AND p.invoice_id = $2 AND p.customer_id = $3"#,
+        reseller_id,
+        invoice_id,
+        customer_id,
+    )
+    .fetch_optional(tx)
+    .await
+}
+
+/// How many customers an invoice has.
+pub async fn customer_count(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    invoice_id: Uuid,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM invoice_customers WHERE reseller_id = $1 AND invoice_id = $2"#,
         reseller_id,
         invoice_id,
     )
-    .fetch_all(tx)
+    .fetch_one(tx)
     .await
 }
 
