@@ -350,6 +350,33 @@ struct Sent {
     filename: String,
 }
 
+impl Sent {
+    /// Reads the file's rows in the reseller's transaction `tx`, each to `each` (until it says
+    /// stop).
+    async fn rows<F, Fut>(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        reseller_id: Uuid,
+        ctx: &PageCtx,
+        mut each: F,
+    ) -> sqlx::Result<()>
+    where
+        F: FnMut(Vec<crate::web::spreadsheet::Cell>) -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let kinds = self.file.kinds();
+        invoices::reconciliation(
+            tx,
+            reseller_id,
+            self.invoice.id,
+            self.customer,
+            kinds,
+            |r| each(self.file.row(ctx, &self.invoice, r)),
+        )
+        .await
+    }
+}
+
 /// The file as CSV, separated by `sep` (`comma`, `semicolon`; by default a comma for English
 /// readers and a semicolon for the others, whose spreadsheets expect it).
 fn send_csv(state: &AppState, ctx: PageCtx, me: &ResellerUser, sent: Sent, sep: &str) -> Response {
@@ -375,19 +402,9 @@ fn send_csv(state: &AppState, ctx: PageCtx, me: &ResellerUser, sent: Sent, sep: 
         header,
         move |tx, rows| {
             Box::pin(async move {
-                let (ctx, sent) = (&ctx, &sent);
-                invoices::reconciliation(
-                    tx,
-                    owner.reseller_id,
-                    sent.invoice.id,
-                    sent.customer,
-                    sent.file.kinds(),
-                    |r| async move {
-                        let row = sent.file.row(ctx, &sent.invoice, r);
-                        rows.send(row.into_iter().map(files::csv_text).collect())
-                            .await
-                    },
-                )
+                sent.rows(tx, owner.reseller_id, &ctx, |row| {
+                    rows.send(row.into_iter().map(files::csv_text).collect())
+                })
                 .await
             })
         },
@@ -412,16 +429,8 @@ async fn send_xlsx(
         header,
         move |tx, rows| {
             Box::pin(async move {
-                let (ctx, sent) = (&ctx, &sent);
-                invoices::reconciliation(
-                    tx,
-                    owner.reseller_id,
-                    sent.invoice.id,
-                    sent.customer,
-                    sent.file.kinds(),
-                    |r| async move { rows.send(sent.file.row(ctx, &sent.invoice, r)).await },
-                )
-                .await
+                sent.rows(tx, owner.reseller_id, &ctx, |row| rows.send(row))
+                    .await
             })
         },
     )

@@ -136,6 +136,17 @@ pub async fn customers(
     reseller_id: Uuid,
     invoice_id: Uuid,
 ) -> sqlx::Result<Vec<CustomerPart>> {
+    parts(tx, reseller_id, invoice_id, None, CUSTOMERS_LISTED).await
+}
+
+/// The customers' parts of an invoice (or one customer's), by name, at most `limit`.
+async fn parts(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    invoice_id: Uuid,
+    only: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<CustomerPart>> {
     sqlx::query_as!(
         CustomerPart,
         r#"SELECT p.customer_id, c.legal_name AS name, p.lines::bigint AS "lines!", p.cost,
@@ -143,11 +154,13 @@ pub async fn customers(
            FROM invoice_customers p
            JOIN customers c ON c.reseller_id = p.reseller_id AND c.id = p.customer_id
            WHERE p.reseller_id = $1 AND p.invoice_id = $2
+             AND ($3::uuid IS NULL OR p.customer_id = $3)
            ORDER BY c.legal_name, p.customer_id
-           LIMIT $3"#,
+           LIMIT $4"#,
         reseller_id,
         invoice_id,
-        CUSTOMERS_LISTED,
+        only,
+        limit,
     )
     .fetch_all(tx)
     .await
@@ -160,19 +173,9 @@ pub async fn customer_part(
     invoice_id: Uuid,
     customer_id: Uuid,
 ) -> sqlx::Result<Option<CustomerPart>> {
-    sqlx::query_as!(
-        CustomerPart,
-        r#"SELECT p.customer_id, c.legal_name AS name, p.lines::bigint AS "lines!", p.cost,
-                  p.price
-           FROM invoice_customers p
-           JOIN customers c ON c.reseller_id = p.reseller_id AND c.id = p.customer_id
-           WHERE p.reseller_id = $1 AND p.invoice_id = $2 AND p.customer_id = $3"#,
-        reseller_id,
-        invoice_id,
-        customer_id,
-    )
-    .fetch_optional(tx)
-    .await
+    Ok(parts(tx, reseller_id, invoice_id, Some(customer_id), 1)
+        .await?
+        .pop())
 }
 
 /// How many customers an invoice has.
