@@ -67,6 +67,7 @@ crate::text_enum! {
         LicenceBatchApplied = "licence_batch_applied" => "audit.licence_batch_applied",
         BillingRunStarted = "billing_run_started" => "audit.billing_run_started",
         BillingCreditGranted = "billing_credit_granted" => "audit.billing_credit_granted",
+        CreditNoteIssued = "credit_note_issued" => "audit.credit_note_issued",
     }
 }
 

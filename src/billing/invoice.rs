@@ -21,6 +21,29 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// Where an issued invoice stands: as issued, or corrected by credit notes (in part, or
+    /// for all it billed).
+    pub enum Status {
+        Issued = "issued" => "billing.status_issued",
+        PartlyCredited = "partly_credited" => "billing.status_partly_credited",
+        Credited = "credited" => "billing.status_credited",
+    }
+}
+
+impl Status {
+    /// The status of an invoice of `total` whose credit notes add up to `credited`.
+    pub fn of(total: Decimal, credited: Decimal) -> Self {
+        if credited <= Decimal::ZERO {
+            Status::Issued
+        } else if credited < total {
+            Status::PartlyCredited
+        } else {
+            Status::Credited
+        }
+    }
+}
+
 /// An invoice's number: `INV-2026-000123`, the year it was issued and its place in the
 /// installation's sequence.
 pub fn number(year: i32, sequence: i64) -> String {
@@ -100,6 +123,17 @@ mod tests {
     fn numbers_carry_the_year_and_six_digits_at_least() {
         assert_eq!(number(2026, 123), "INV-2026-000123");
         assert_eq!(number(2027, 1_234_567), "INV-2027-1234567");
+    }
+
+    #[test]
+    fn credit_notes_credit_an_invoice_in_part_or_whole() {
+        let d = |c| Decimal::new(c, 2);
+        assert_eq!(Status::of(d(10_000), d(0)), Status::Issued);
+        assert_eq!(Status::of(d(10_000), d(1)), Status::PartlyCredited);
+        assert_eq!(Status::of(d(10_000), d(9_999)), Status::PartlyCredited);
+        assert_eq!(Status::of(d(10_000), d(10_000)), Status::Credited);
+        // A whole invoice credited that held negative lines: its positive lines were credited.
+        assert_eq!(Status::of(d(10_000), d(12_000)), Status::Credited);
     }
 
     proptest! {

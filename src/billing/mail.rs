@@ -42,7 +42,66 @@ pub async fn invoice_issued(
     reseller_id: Uuid,
     invoice: &Issued<'_>,
 ) -> anyhow::Result<usize> {
-    let recipients = sqlx::query_as!(
+    let recipients = recipients(tx, reseller_id).await?;
+    for to in &recipients {
+        let email = message(notify.config, to, invoice)?;
+        notify.mailer.queue(&mut *tx, &email).await?;
+    }
+    Ok(recipients.len())
+}
+
+/// What the e-mail says of a credit note.
+pub struct Credited<'a> {
+    pub invoice_id: Uuid,
+    pub invoice: &'a str,
+    pub number: &'a str,
+    pub total: Decimal,
+    pub currency: &'a str,
+    pub reason: &'a str,
+}
+
+/// Queues the e-mail of a credit note to each active billing user of `reseller_id`.
+pub async fn credit_note_issued(
+    tx: &mut PgConnection,
+    notify: Notify<'_>,
+    reseller_id: Uuid,
+    note: &Credited<'_>,
+) -> anyhow::Result<usize> {
+    let recipients = recipients(tx, reseller_id).await?;
+    for to in &recipients {
+        let locale = to.locale.unwrap_or_default();
+        let total = format_money(locale, note.total, note.currency);
+        let args = [
+            ("number", note.number),
+            ("invoice", note.invoice),
+            ("total", total.as_str()),
+            ("reason", note.reason),
+        ];
+        let email = Compose {
+            locale,
+            to: &to.email,
+            subject: t_with(locale, "mail.credit_note.subject", &args),
+            greeting: t_with(locale, "mail.greeting", &[("name", &to.name)]),
+            paragraphs: vec![
+                t_with(locale, "mail.credit_note.body", &args),
+                t_with(locale, "mail.credit_note.reason", &args),
+            ],
+            action: Some((
+                t(locale, "mail.credit_note.action"),
+                notify
+                    .config
+                    .link(&format!("/billing/{}#credit-notes", note.invoice_id)),
+            )),
+        }
+        .render()?;
+        notify.mailer.queue(&mut *tx, &email).await?;
+    }
+    Ok(recipients.len())
+}
+
+/// The reseller's active users who see billing, the first made first.
+async fn recipients(tx: &mut PgConnection, reseller_id: Uuid) -> sqlx::Result<Vec<Recipient>> {
+    sqlx::query_as!(
         Recipient,
         r#"SELECT u.email::text AS "email!", u.name,
                   coalesce(u.locale, r.default_locale) AS "locale: Locale"
@@ -52,13 +111,8 @@ pub async fn invoice_issued(
            ORDER BY u.created_at"#,
         reseller_id,
     )
-    .fetch_all(&mut *tx)
-    .await?;
-    for to in &recipients {
-        let email = message(notify.config, to, invoice)?;
-        notify.mailer.queue(&mut *tx, &email).await?;
-    }
-    Ok(recipients.len())
+    .fetch_all(tx)
+    .await
 }
 
 fn message(config: &Config, to: &Recipient, i: &Issued<'_>) -> anyhow::Result<OutgoingEmail> {

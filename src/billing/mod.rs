@@ -4,14 +4,17 @@
 //! `view` show the invoices and their files (issue 18).
 
 pub mod charges;
+pub mod credit_notes;
 pub mod credits;
 pub mod files;
 pub mod invoice;
 pub mod mail;
+pub mod pdf;
 pub mod routes;
 pub mod run;
 pub mod staff;
 pub mod staff_credits;
+pub mod staff_invoices;
 pub mod store;
 pub mod usage;
 pub mod view;

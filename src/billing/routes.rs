@@ -13,6 +13,9 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::billing::charges::Month;
 use crate::billing::files::{self, File, Format};
+use crate::billing::invoice::Status;
+use crate::billing::pdf;
+use crate::billing::store::credit_notes;
 use crate::billing::store::invoices::{self, Filter, Invoice};
 use crate::billing::store::usage as usage_store;
 use crate::billing::view::{self, CustomerRow, InvoiceRow, LineGroup, Totals};
@@ -21,6 +24,7 @@ use crate::fields::FieldErrors;
 use crate::identity::ResellerUser;
 use crate::web::PageCtx;
 use crate::web::download;
+use crate::web::forms::Choice;
 use crate::web::page;
 use crate::web::path::Path;
 
@@ -28,10 +32,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/billing", get(list))
         .route("/billing/{id}", get(show))
+        .route("/billing/{id}/invoice.pdf", get(pdf))
         .route("/billing/{id}/{file}", get(file))
         .route("/subscriptions/{id}/usage", get(usage))
         .merge(crate::billing::staff::router())
         .merge(crate::billing::staff_credits::router())
+        .merge(crate::billing::staff_invoices::router())
 }
 
 /// Refuses (403) users who do not see billing.
@@ -51,6 +57,9 @@ struct ListParams {
     period: String,
     #[serde(default)]
     customer: String,
+    /// An invoice status's code; an unknown one lists every invoice.
+    #[serde(default)]
+    status: String,
 }
 
 #[derive(Template)]
@@ -61,6 +70,9 @@ struct ListPage {
     q: String,
     period: String,
     customer: String,
+    statuses: Vec<Choice>,
+    /// Whether any filter is set (an empty list then says nothing matched).
+    filtered: bool,
     customer_name: Option<String>,
     errors: FieldErrors,
     unbilled: view::Unbilled,
@@ -88,6 +100,7 @@ async fn list(
         q: p.q.trim().chars().take(40).collect(),
         period,
         customer: Uuid::parse_str(&p.customer).ok(),
+        status: Status::from_code(p.status.trim()),
     };
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let found = invoices::list(&mut tx, me.reseller_id, &filter).await?;
@@ -113,6 +126,11 @@ async fn list(
     };
     let page = ListPage {
         rows: found.iter().map(|i| view::invoice_row(&ctx, i)).collect(),
+        statuses: Choice::list(Status::ALL, filter.status, Status::code, |s| ctx.t(s.key())),
+        filtered: !filter.q.is_empty()
+            || !p.period.trim().is_empty()
+            || filter.customer.is_some()
+            || filter.status.is_some(),
         q: filter.q,
         period: p.period.trim().chars().take(7).collect(),
         customer: filter.customer.map(|c| c.to_string()).unwrap_or_default(),
@@ -173,6 +191,7 @@ struct ShowPage {
     lines: i32,
     totals: Totals,
     customers: Vec<CustomerRow>,
+    credit_notes: Vec<view::CreditNoteRow>,
     groups: Vec<LineGroup>,
     chosen: Option<CustomerRow>,
     /// "The first 500 of 50,000 customers", when not all are listed.
@@ -202,6 +221,7 @@ async fn show(
         parts.push(part.ok_or(AppError::NotFound)?);
     }
     let customer_count = invoices::customer_count(&mut tx, me.reseller_id, id).await?;
+    let notes = credit_notes::of_invoice(&mut tx, me.reseller_id, id).await?;
     let all = invoice.lines <= ALL_LINES_UP_TO;
     let lines = if all || chosen.is_some() {
         invoices::lines(&mut tx, me.reseller_id, id, chosen, CUSTOMER_LINES + 1).await?
@@ -219,6 +239,7 @@ async fn show(
         issued: ctx.moment(invoice.issued_at),
         lines: invoice.lines,
         totals: view::totals(&ctx, &invoice),
+        credit_notes: view::credit_note_rows(&ctx, notes, &invoice.currency),
         groups: view::line_groups(&ctx, lines, &parts, &invoice.currency),
         chosen: customers.iter().find(|c| c.selected).cloned(),
         more_customers: (customer_count > invoices::CUSTOMERS_LISTED).then(|| {
@@ -237,6 +258,37 @@ async fn show(
         ctx,
     };
     Ok(page::render(StatusCode::OK, &page))
+}
+
+/// The invoice as a PDF (its first lines; the reconciliation file has them all).
+async fn pdf(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: ResellerUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let (mut tx, invoice) = opened(&state, &me, id).await?;
+    let to = invoices::billed_to(&mut tx, me.reseller_id).await?;
+    let parts = invoices::customers(&mut tx, me.reseller_id, id).await?;
+    let customers = invoices::customer_count(&mut tx, me.reseller_id, id).await?;
+    let lines = invoices::lines(&mut tx, me.reseller_id, id, None, pdf::LINES).await?;
+    let notes = credit_notes::of_invoice(&mut tx, me.reseller_id, id).await?;
+    tx.commit().await?;
+    let filename = format!(
+        "{}_{}.pdf",
+        crate::text::file_part(&to.legal_name),
+        invoice.number
+    );
+    let bytes = pdf::InvoicePdf {
+        invoice: &invoice,
+        to: &to,
+        parts: &parts,
+        customers,
+        lines,
+        notes,
+    }
+    .render(&ctx);
+    Ok(download::attachment(&filename, "application/pdf", bytes))
 }
 
 #[derive(Deserialize, Default)]

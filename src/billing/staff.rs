@@ -6,7 +6,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
@@ -82,6 +81,7 @@ fn run_row(ctx: &PageCtx, r: Run) -> RunRow {
 
 /// An invoice across resellers, as the page shows it.
 pub struct InvoiceRow {
+    pub id: Uuid,
     pub number: String,
     pub reseller: String,
     pub reseller_id: Uuid,
@@ -93,6 +93,7 @@ pub struct InvoiceRow {
 
 fn invoice_row(ctx: &PageCtx, i: StaffInvoice) -> InvoiceRow {
     InvoiceRow {
+        id: i.id,
         number: i.number,
         reseller: i.reseller,
         reseller_id: i.reseller_id,
@@ -148,11 +149,7 @@ async fn render_home(
     let invoices = runs::invoices(&state.db, Some(month.first_day()), None, INVOICES).await?;
     let imports = runs::imports(&state.db, LISTED).await?;
     let (unmatched, unmatched_count) = runs::unmatched(&state.db, LISTED).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = page::form_status(&errors);
     let page = HomePage {
         period: typed.chars().take(7).collect(),
         period_label: ctx.month(month.first_day()),

@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
@@ -111,11 +110,7 @@ async fn render(
         Err(_) => Vec::new(),
     };
     let credits = store::latest(&state.db, LISTED).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = page::form_status(&errors);
     let page = CreditsPage {
         credits: credits.into_iter().map(|c| credit_row(&ctx, c)).collect(),
         resellers,

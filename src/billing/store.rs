@@ -11,6 +11,7 @@ use crate::billing::invoice::LineKind;
 use crate::catalog::rules::Billing;
 use crate::subscriptions::rules::ChangeKind;
 
+pub mod credit_notes;
 pub mod credits;
 pub mod estimates;
 pub mod invoices;

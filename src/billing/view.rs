@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::billing::charges::Month;
 use crate::billing::invoice::LineKind;
+use crate::billing::store::credit_notes::CreditNote;
 use crate::billing::store::invoices::{CustomerPart, Invoice, Line};
 use crate::billing::store::usage::Day;
 use crate::web::PageCtx;
@@ -19,10 +20,14 @@ pub struct InvoiceRow {
     pub total: String,
     pub resale: String,
     pub margin: String,
+    pub status: &'static str,
+    pub status_label: String,
 }
 
 pub fn invoice_row(ctx: &PageCtx, i: &Invoice) -> InvoiceRow {
     InvoiceRow {
+        status: i.status().code(),
+        status_label: ctx.t(i.status().key()),
         id: i.id,
         number: i.number.clone(),
         period: ctx.month(i.period),
@@ -67,16 +72,59 @@ pub struct Totals {
     pub total: String,
     pub resale: String,
     pub margin: String,
+    /// What credit notes credited (shown negative) and the total after them, when any did.
+    pub credited: Option<(String, String)>,
+    pub status: &'static str,
+    pub status_label: String,
 }
 
 pub fn totals(ctx: &PageCtx, i: &Invoice) -> Totals {
+    let status = i.status();
     Totals {
         subtotal: ctx.money(i.subtotal, &i.currency),
         tax: ctx.money(i.tax, &i.currency),
         total: ctx.money(i.total, &i.currency),
         resale: ctx.money(i.resale, &i.currency),
         margin: ctx.money(i.resale - i.subtotal, &i.currency),
+        credited: (i.credited > Decimal::ZERO).then(|| {
+            (
+                ctx.money(-i.credited, &i.currency),
+                ctx.money(i.total - i.credited, &i.currency),
+            )
+        }),
+        status: status.code(),
+        status_label: ctx.t(status.key()),
     }
+}
+
+/// A credit note of an invoice, as its page lists it.
+pub struct CreditNoteRow {
+    pub id: Uuid,
+    pub number: String,
+    pub issued: String,
+    pub reason: String,
+    pub lines: String,
+    pub total: String,
+    pub resale: String,
+}
+
+pub fn credit_note_rows(
+    ctx: &PageCtx,
+    notes: Vec<CreditNote>,
+    currency: &str,
+) -> Vec<CreditNoteRow> {
+    notes
+        .into_iter()
+        .map(|n| CreditNoteRow {
+            id: n.id,
+            issued: ctx.moment(n.issued_at),
+            lines: crate::i18n::format_integer(ctx.locale, i64::from(n.lines)),
+            total: ctx.money(-n.total, currency),
+            resale: ctx.money(-n.resale, currency),
+            number: n.number,
+            reason: n.reason,
+        })
+        .collect()
 }
 
 /// A customer's part of an invoice.
@@ -134,6 +182,10 @@ pub struct LineRow {
     pub cost: String,
     pub price: String,
     pub margin: String,
+    /// The credit note that credited it.
+    pub credited_by: Option<String>,
+    /// Whether a credit note may still credit it (it charges, and no note credited it yet).
+    pub creditable: bool,
 }
 
 pub fn line_groups(
@@ -195,6 +247,8 @@ fn line_row(ctx: &PageCtx, l: Line, currency: &str) -> LineRow {
             .to_string(),
     };
     LineRow {
+        creditable: l.credited_by.is_none() && l.cost > Decimal::ZERO,
+        credited_by: l.credited_by,
         line_no: l.line_no,
         product,
         sku: l.sku,

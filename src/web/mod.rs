@@ -16,6 +16,7 @@ pub mod locale;
 pub mod page;
 pub mod paging;
 pub mod path;
+pub mod pdf;
 pub mod redirect;
 pub mod security;
 pub mod spreadsheet;

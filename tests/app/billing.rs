@@ -455,6 +455,7 @@ async fn nobody_else_sees_an_invoice_and_sales_users_see_none() {
         format!("/billing/{invoice}/licences.xlsx"),
         format!("/billing/{invoice}/consumption.xlsx?customer={customer}"),
         format!("/billing/{invoice}/consumption.csv"),
+        format!("/billing/{invoice}/invoice.pdf"),
     ] {
         let page = app.get_with(&client, &path).await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
@@ -480,12 +481,16 @@ async fn nobody_else_sees_an_invoice_and_sales_users_see_none() {
         app.get_with(&client, "/billing").await.status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(
-        app.get_with(&client, &format!("/billing/{invoice}"))
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+    for path in [
+        format!("/billing/{invoice}"),
+        format!("/billing/{invoice}/invoice.pdf"),
+    ] {
+        assert_eq!(
+            app.get_with(&client, &path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
 }
 
 /// An Azure plan bought through the pages for Contoso (its own tenant), moved to the 3rd of last

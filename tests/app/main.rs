@@ -8,6 +8,7 @@ mod common;
 mod billing;
 mod browser;
 mod catalog;
+mod credit_notes;
 mod customers;
 mod foundation;
 mod identity;

@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::billing::invoice::LineKind;
+use crate::billing::invoice::{LineKind, Status};
 use crate::catalog::rules::{Billing, Term};
 use crate::subscriptions::rules::ChangeKind;
 
@@ -23,6 +23,14 @@ pub struct Invoice {
     pub resale: Decimal,
     pub lines: i32,
     pub issued_at: OffsetDateTime,
+    /// What its credit notes credit, together.
+    pub credited: Decimal,
+}
+
+impl Invoice {
+    pub fn status(&self) -> Status {
+        Status::of(self.total, self.credited)
+    }
 }
 
 /// What the list of invoices is filtered by.
@@ -33,6 +41,7 @@ pub struct Filter {
     pub period: Option<Date>,
     /// Invoices with lines of this customer.
     pub customer: Option<Uuid>,
+    pub status: Option<Status>,
 }
 
 /// The most invoices one list shows (one a month: ten years).
@@ -47,8 +56,11 @@ pub async fn list(
     sqlx::query_as!(
         Invoice,
         r#"SELECT i.id, i.number, i.period, i.currency AS "currency!", i.subtotal, i.tax, i.total,
-                  i.resale, i.lines, i.issued_at
+                  i.resale, i.lines, i.issued_at, k.credited AS "credited!"
            FROM invoices i
+           CROSS JOIN LATERAL (
+               SELECT coalesce(sum(n.total), 0) AS credited FROM credit_notes n
+               WHERE n.reseller_id = i.reseller_id AND n.invoice_id = i.id) k
            WHERE i.reseller_id = $1
              AND ($2::date IS NULL OR i.period = $2)
              AND ($3 = '' OR i.number ILIKE '%' || $3 || '%')
@@ -56,6 +68,10 @@ pub async fn list(
                      SELECT 1 FROM invoice_lines l
                      WHERE l.reseller_id = i.reseller_id AND l.invoice_id = i.id
                        AND l.customer_id = $4))
+             -- Status::of, in SQL.
+             AND ($6::text IS NULL OR $6 = CASE WHEN k.credited <= 0 THEN 'issued'
+                                                WHEN k.credited < i.total THEN 'partly_credited'
+                                                ELSE 'credited' END)
            ORDER BY i.period DESC
            LIMIT $5"#,
         reseller_id,
@@ -63,6 +79,7 @@ pub async fn list(
         crate::text::like_escape(&f.q),
         f.customer,
         LIST_LIMIT,
+        f.status.map(Status::code),
     )
     .fetch_all(tx)
     .await
@@ -76,9 +93,12 @@ pub async fn invoice(
 ) -> sqlx::Result<Option<Invoice>> {
     sqlx::query_as!(
         Invoice,
-        r#"SELECT id, number, period, currency AS "currency!", subtotal, tax, total, resale,
-                  lines, issued_at
-           FROM invoices WHERE reseller_id = $1 AND id = $2"#,
+        r#"SELECT i.id, i.number, i.period, i.currency AS "currency!", i.subtotal, i.tax, i.total,
+                  i.resale, i.lines, i.issued_at,
+                  coalesce((SELECT sum(n.total) FROM credit_notes n
+                            WHERE n.reseller_id = i.reseller_id AND n.invoice_id = i.id), 0)
+                      AS "credited!"
+           FROM invoices i WHERE i.reseller_id = $1 AND i.id = $2"#,
         reseller_id,
         id,
     )
@@ -219,6 +239,8 @@ pub struct Line {
     pub adjustment: bool,
     pub meter_name: Option<String>,
     pub unit: Option<String>,
+    /// The credit note that credited it.
+    pub credited_by: Option<String>,
 }
 
 /// The lines of an invoice (of one customer, or all), in their order, at most `limit`.
@@ -236,10 +258,14 @@ pub async fn lines(
                   coalesce(p.name_es, '') AS "name_es!", coalesce(p.name_en, '') AS "name_en!",
                   coalesce(p.name_pt, '') AS "name_pt!", coalesce(p.sku, '') AS "sku!",
                   l.charge_start, l.charge_end, l.quantity, l.unit_cost, l.unit_price, l.cost,
-                  l.price, l.adjustment, l.meter_name, l.unit
+                  l.price, l.adjustment, l.meter_name, l.unit, n.number AS "credited_by?"
            FROM invoice_lines l
            LEFT JOIN products p ON p.id = l.product_id
            LEFT JOIN subscription_changes c ON c.reseller_id = l.reseller_id AND c.id = l.change_id
+           LEFT JOIN credit_note_lines cl
+                  ON cl.reseller_id = l.reseller_id AND cl.invoice_id = l.invoice_id
+                 AND cl.line_no = l.line_no
+           LEFT JOIN credit_notes n ON n.reseller_id = cl.reseller_id AND n.id = cl.credit_note_id
            WHERE l.reseller_id = $1 AND l.invoice_id = $2
              AND ($3::uuid IS NULL OR l.customer_id = $3)
            ORDER BY l.customer_id, l.line_no
@@ -340,4 +366,23 @@ where
         }
     }
     Ok(())
+}
+
+/// Whom an invoice bills.
+#[derive(Debug, Clone)]
+pub struct BilledTo {
+    pub legal_name: String,
+    pub tax_id: String,
+    pub country: String,
+}
+
+/// Whom the reseller's invoices bill.
+pub async fn billed_to(tx: &mut PgConnection, reseller_id: Uuid) -> sqlx::Result<BilledTo> {
+    sqlx::query_as!(
+        BilledTo,
+        r#"SELECT legal_name, tax_id, country AS "country!" FROM resellers WHERE id = $1"#,
+        reseller_id
+    )
+    .fetch_one(tx)
+    .await
 }

@@ -210,3 +210,21 @@ pub async fn unmatched(db: &PgPool, limit: i64) -> sqlx::Result<(Vec<Unmatched>,
         .await?;
     Ok((rows, count))
 }
+
+/// An invoice's reseller, by the invoice's id alone (staff pages).
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub reseller_id: Uuid,
+    pub reseller: String,
+}
+
+pub async fn invoice_owner(db: &PgPool, invoice_id: Uuid) -> sqlx::Result<Option<Owner>> {
+    sqlx::query_as!(
+        Owner,
+        "SELECT i.reseller_id, r.legal_name AS reseller
+         FROM invoices i JOIN resellers r ON r.id = i.reseller_id WHERE i.id = $1",
+        invoice_id,
+    )
+    .fetch_optional(db)
+    .await
+}
