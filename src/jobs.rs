@@ -111,6 +111,7 @@ crate::text_enum! {
         BillingRun = "billing_run" => "jobs.kind_billing_run",
         ImportUsage = "import_usage" => "jobs.kind_import_usage",
         EstimateBilling = "estimate_billing" => "jobs.kind_estimate_billing",
+        CountVendorSeats = "count_vendor_seats" => "jobs.kind_count_vendor_seats",
     }
 }
 
@@ -434,7 +435,8 @@ impl Worker {
                 | JobKind::ReadTenantUsers
                 | JobKind::BillingRun
                 | JobKind::ImportUsage
-                | JobKind::EstimateBilling,
+                | JobKind::EstimateBilling
+                | JobKind::CountVendorSeats,
             )
             | None => Ok(()),
         };
@@ -530,6 +532,26 @@ impl Worker {
                 crate::billing::run::estimate(&self.db, data.reseller_id, month)
                     .await
                     .map_err(JobError::Transient)
+            }
+            Some(JobKind::CountVendorSeats) => {
+                let data: crate::billing::vendor_seats::Job = parse(payload)?;
+                let month = crate::billing::charges::Month::parse(&data.period)
+                    .map_err(|e| JobError::Permanent(anyhow::anyhow!("{e}: {}", data.period)))?;
+                let vendor = self
+                    .vendor
+                    .clone()
+                    .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("no vendor configured")))?;
+                let counted = crate::billing::vendor_seats::count(
+                    &self.db,
+                    vendor.as_ref(),
+                    data.reseller_id,
+                    month,
+                )
+                .await
+                .map_err(JobError::Transient)?;
+                tracing::info!(reseller = %data.reseller_id, period = %data.period, counted,
+                    "vendor seats counted");
+                Ok(())
             }
             Some(JobKind::BillingRun) => {
                 let data: crate::billing::run::Job = parse(payload)?;

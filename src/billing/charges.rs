@@ -308,6 +308,19 @@ fn walk(events: &[Event], mut money: impl FnMut(&Event, &Term, Held)) -> Vec<Ter
     terms
 }
 
+/// The seats a subscription's history charges for on `day`: those its term held that day, none
+/// when no term covered it (not bought yet, cancelled, ended) or when its seats cost nothing (a
+/// consumption subscription, billed by its usage).
+pub fn seats_on(events: &[Event], day: Date) -> Option<i32> {
+    terms(events)
+        .iter()
+        .rev()
+        .find(|t| t.start <= day && day < t.end && t.stopped.is_none_or(|s| day < s))
+        .and_then(|t| t.held_on(day))
+        .filter(|h| !(h.unit_price.is_zero() && h.unit_cost.is_zero()))
+        .map(|h| h.seats)
+}
+
 /// What a subscription is charged on the invoice of `month`: the billing periods that start in
 /// it, and each change applied before its end that no invoice has billed yet (those applied in
 /// an earlier month are adjustments).
@@ -447,6 +460,32 @@ mod tests {
             cost: proration::seat_change(d("10.00"), seats, period, day),
             ..event(ChangeKind::AddSeats, day, before, before + seats)
         }
+    }
+
+    #[test]
+    fn the_seats_charged_on_a_day_follow_the_history() {
+        let bought = date!(2026 - 10 - 03);
+        let added = date!(2026 - 11 - 18);
+        let history = [purchase(bought, 10), add_seats(added, 10, 5, bought)];
+        assert_eq!(seats_on(&history, date!(2026 - 10 - 02)), None);
+        assert_eq!(seats_on(&history, bought), Some(10));
+        assert_eq!(seats_on(&history, date!(2026 - 11 - 17)), Some(10));
+        assert_eq!(seats_on(&history, date!(2026 - 11 - 30)), Some(15));
+        // After its term ends (it did not renew), and after a cancellation: none.
+        assert_eq!(seats_on(&history, date!(2027 - 10 - 03)), None);
+        let cancelled = [
+            purchase(bought, 10),
+            event(ChangeKind::Cancel, date!(2026 - 10 - 05), 10, 10),
+        ];
+        assert_eq!(seats_on(&cancelled, date!(2026 - 10 - 04)), Some(10));
+        assert_eq!(seats_on(&cancelled, date!(2026 - 10 - 05)), None);
+        // Seats that cost nothing (a consumption plan) are not counted.
+        let free = [Event {
+            unit_price_after: Some(Decimal::ZERO),
+            unit_cost_after: Some(Decimal::ZERO),
+            ..purchase(bought, 1)
+        }];
+        assert_eq!(seats_on(&free, date!(2026 - 10 - 20)), None);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use crate::billing::charges::Month;
 use crate::billing::invoice::LineKind;
 use crate::billing::store::invoices::{Invoice, Reconciled};
+use crate::billing::store::seats::Counted;
 use crate::web::PageCtx;
 use crate::web::spreadsheet::{Cell, Column};
 
@@ -18,6 +19,8 @@ pub enum File {
     Licences,
     Consumption,
     Reconciliation,
+    /// Seat reconciliation: per subscription, the seats billed, assigned and at the vendor.
+    Seats,
 }
 
 /// In which format.
@@ -35,6 +38,7 @@ impl File {
             "licences" => File::Licences,
             "consumption" => File::Consumption,
             "reconciliation" => File::Reconciliation,
+            "seats" => File::Seats,
             _ => return None,
         };
         let format = match ext {
@@ -51,6 +55,7 @@ impl File {
             File::Licences => &[LineKind::Recurring, LineKind::Change, LineKind::Credit],
             File::Consumption => &[LineKind::Usage],
             File::Reconciliation => LineKind::ALL,
+            File::Seats => &[],
         }
     }
 
@@ -59,6 +64,7 @@ impl File {
             File::Licences => "licences",
             File::Consumption => "consumption",
             File::Reconciliation => "reconciliation",
+            File::Seats => "seats",
         }
     }
 
@@ -68,6 +74,7 @@ impl File {
             File::Licences => "billing.file_licences",
             File::Consumption => "billing.file_consumption",
             File::Reconciliation => "billing.file_reconciliation",
+            File::Seats => "billing.file_seats",
         })
     }
 
@@ -77,6 +84,7 @@ impl File {
             File::Licences => &LICENCE_COLUMNS,
             File::Consumption => &CONSUMPTION_COLUMNS,
             File::Reconciliation => &RECONCILIATION_COLUMNS,
+            File::Seats => &SEAT_COLUMNS,
         }
     }
 
@@ -116,14 +124,53 @@ impl File {
         format!("{}_{}.{ext}", name.trim_start_matches('_'), self.stem())
     }
 
-    /// A line as a row of this file.
+    /// A line as a row of this file (the seat reconciliation has rows of its own).
     pub fn row(self, ctx: &PageCtx, invoice: &Invoice, r: Reconciled) -> Vec<Cell> {
         match self {
             File::Licences => licence_row(ctx, r),
             File::Consumption => consumption_row(ctx, r),
-            File::Reconciliation => reconciliation_row(ctx, invoice, r),
+            File::Reconciliation | File::Seats => reconciliation_row(ctx, invoice, r),
         }
     }
+}
+
+const SEAT_COLUMNS: [(&str, f64); 10] = [
+    ("billing.csv_customer", 28.0),
+    ("billing.csv_customer_id", 38.0),
+    ("billing.csv_subscription", 38.0),
+    ("billing.csv_vendor_subscription", 30.0),
+    ("billing.csv_sku", 16.0),
+    ("billing.csv_product", 32.0),
+    ("billing.seats_billed", 12.0),
+    ("billing.seats_assigned", 12.0),
+    ("billing.seats_vendor", 12.0),
+    ("billing.seats_differences", 40.0),
+];
+
+/// A reconciled subscription as a row of the seat reconciliation.
+pub fn seat_row(ctx: &PageCtx, c: Counted) -> Vec<Cell> {
+    let differences = crate::billing::seats::flags(c.billed, c.assigned, c.vendor)
+        .into_iter()
+        .map(|f| ctx.t(f.key()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    vec![
+        Cell::Text(c.customer),
+        Cell::Text(c.customer_id.to_string()),
+        Cell::Text(c.subscription_id.to_string()),
+        Cell::Text(c.vendor_ref),
+        Cell::Text(c.sku),
+        Cell::Text(
+            ctx.locale
+                .pick(&c.name_es, &c.name_en, &c.name_pt)
+                .to_string(),
+        ),
+        Cell::Number(Decimal::from(c.billed)),
+        Cell::Number(Decimal::from(c.assigned)),
+        c.vendor
+            .map_or(Cell::Empty, |v| Cell::Number(Decimal::from(v))),
+        Cell::Text(differences),
+    ]
 }
 
 const LICENCE_COLUMNS: [(&str, f64); 14] = [

@@ -17,6 +17,7 @@ use crate::billing::invoice::Status;
 use crate::billing::pdf;
 use crate::billing::store::credit_notes;
 use crate::billing::store::invoices::{self, Filter, Invoice};
+use crate::billing::store::seats;
 use crate::billing::store::usage as usage_store;
 use crate::billing::view::{self, CustomerRow, InvoiceRow, LineGroup, Totals};
 use crate::error::{AppError, AppResult};
@@ -175,6 +176,8 @@ async fn opened(
     Ok((tx, invoice))
 }
 
+/// The subscriptions whose seats differ the page lists (the report has them all).
+const SEATS_LISTED: i64 = 100;
 /// Up to this many lines, an invoice shows them all; beyond, one customer's at a time.
 const ALL_LINES_UP_TO: i32 = 300;
 /// The most lines of one customer the page shows (the file has them all).
@@ -192,6 +195,7 @@ struct ShowPage {
     totals: Totals,
     customers: Vec<CustomerRow>,
     credit_notes: Vec<view::CreditNoteRow>,
+    seats: view::SeatSummary,
     groups: Vec<LineGroup>,
     chosen: Option<CustomerRow>,
     /// "The first 500 of 50,000 customers", when not all are listed.
@@ -222,6 +226,21 @@ async fn show(
     }
     let customer_count = invoices::customer_count(&mut tx, me.reseller_id, id).await?;
     let notes = credit_notes::of_invoice(&mut tx, me.reseller_id, id).await?;
+    let seat_summary = seats::summary(&mut tx, me.reseller_id, id).await?;
+    let mut differing = Vec::new();
+    seats::each(
+        &mut tx,
+        me.reseller_id,
+        id,
+        chosen,
+        true,
+        SEATS_LISTED,
+        |c| {
+            differing.push(c);
+            std::future::ready(true)
+        },
+    )
+    .await?;
     let all = invoice.lines <= ALL_LINES_UP_TO;
     let lines = if all || chosen.is_some() {
         invoices::lines(&mut tx, me.reseller_id, id, chosen, CUSTOMER_LINES + 1).await?
@@ -240,6 +259,7 @@ async fn show(
         lines: invoice.lines,
         totals: view::totals(&ctx, &invoice),
         credit_notes: view::credit_note_rows(&ctx, notes, &invoice.currency),
+        seats: view::seat_summary(&ctx, seat_summary, differing),
         groups: view::line_groups(&ctx, lines, &parts, &invoice.currency),
         chosen: customers.iter().find(|c| c.selected).cloned(),
         more_customers: (customer_count > invoices::CUSTOMERS_LISTED).then(|| {
@@ -416,6 +436,18 @@ impl Sent {
         F: FnMut(Vec<crate::web::spreadsheet::Cell>) -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
+        if self.file == File::Seats {
+            return seats::each(
+                tx,
+                reseller_id,
+                self.invoice.id,
+                self.customer,
+                false,
+                i64::MAX,
+                |c| each(files::seat_row(ctx, c)),
+            )
+            .await;
+        }
         let kinds = self.file.kinds();
         invoices::reconciliation(
             tx,

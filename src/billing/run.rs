@@ -185,6 +185,7 @@ async fn bill_as(
     };
     let number = store::issue(&mut tx, reseller.id, &invoice, issue.at, issue.run).await?;
     store::insert_customers(&mut tx, reseller.id, invoice_id, &totals.customers).await?;
+    crate::billing::vendor_seats::queue(&mut tx, reseller.id, month).await?;
     if let Some(notify) = issue.notify {
         let issued = crate::billing::mail::Issued {
             id: invoice_id,
@@ -210,6 +211,7 @@ async fn write_lines(
     invoice_id: Uuid,
 ) -> anyhow::Result<(Totals, i32)> {
     let period = month.first_day();
+    let last_day = month.end().previous_day().unwrap_or(period);
     let mut totals = Totals::default();
     let mut lines = 0i32;
     let mut after = Uuid::nil();
@@ -220,12 +222,16 @@ async fn write_lines(
         let ids: Vec<Uuid> = subs.iter().map(|s| s.id).collect();
         let histories = store::histories(tx, reseller_id, &ids, month.end()).await?;
         let mut batch = Vec::new();
+        let mut seats = Vec::new();
         let mut rest = histories.as_slice();
         for s in &subs {
             let n = rest.iter().take_while(|(id, _)| *id == s.id).count();
             let (own, tail) = rest.split_at(n);
             rest = tail;
             let events: Vec<Event> = own.iter().map(|(_, e)| e.clone()).collect();
+            if let Some(n) = charges::seats_on(&events, last_day) {
+                seats.push((s.id, n));
+            }
             for charge in charges::for_month(&events, month) {
                 lines += 1;
                 totals.add(&Line {
@@ -242,6 +248,7 @@ async fn write_lines(
             }
         }
         store::insert_lines(tx, reseller_id, invoice_id, &batch).await?;
+        store::seats::insert(tx, reseller_id, period, invoice_id, &seats).await?;
     }
     let usage = store::usage::bill(tx, reseller_id, invoice_id, period, month.end(), lines).await?;
     for u in &usage {

@@ -7,6 +7,7 @@ use crate::billing::charges::Month;
 use crate::billing::invoice::LineKind;
 use crate::billing::store::credit_notes::CreditNote;
 use crate::billing::store::invoices::{CustomerPart, Invoice, Line};
+use crate::billing::store::seats::{Counted, Summary};
 use crate::billing::store::usage::Day;
 use crate::web::PageCtx;
 
@@ -341,4 +342,67 @@ pub fn usage_rows(ctx: &PageCtx, days: Vec<Day>, currency: &str) -> Vec<UsageRow
             billed: d.invoice_id,
         })
         .collect()
+}
+
+/// An invoice's seat reconciliation, as its page shows it.
+pub struct SeatSummary {
+    /// "42 subscriptions reconciled, 3 differ", or none when the invoice has none.
+    pub said: Option<String>,
+    /// The vendor's counts are still being asked.
+    pub pending: bool,
+    pub rows: Vec<SeatRow>,
+}
+
+/// A subscription whose seats differ.
+pub struct SeatRow {
+    pub subscription_id: Uuid,
+    pub customer: String,
+    pub product: String,
+    pub billed: i32,
+    pub assigned: i32,
+    pub vendor: String,
+    pub flags: Vec<String>,
+}
+
+pub fn seat_summary(ctx: &PageCtx, s: Summary, differing: Vec<Counted>) -> SeatSummary {
+    let said = (s.subscriptions > 0).then(|| {
+        ctx.t_with(
+            "billing.seats_said",
+            &[
+                (
+                    "all",
+                    &crate::i18n::format_integer(ctx.locale, s.subscriptions),
+                ),
+                (
+                    "differ",
+                    &crate::i18n::format_integer(ctx.locale, s.differing),
+                ),
+            ],
+        )
+    });
+    SeatSummary {
+        said,
+        pending: s.pending > 0,
+        rows: differing
+            .into_iter()
+            .map(|c| SeatRow {
+                flags: crate::billing::seats::flags(c.billed, c.assigned, c.vendor)
+                    .into_iter()
+                    .map(|f| ctx.t(f.key()))
+                    .collect(),
+                subscription_id: c.subscription_id,
+                product: ctx
+                    .locale
+                    .pick(&c.name_es, &c.name_en, &c.name_pt)
+                    .to_string(),
+                customer: c.customer,
+                billed: c.billed,
+                assigned: c.assigned,
+                vendor: c
+                    .vendor
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "…".into()),
+            })
+            .collect(),
+    }
 }

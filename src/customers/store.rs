@@ -1,7 +1,6 @@
 //! SQL for customers and their vendor tenants. Every function runs in a tenant transaction and
 //! takes the reseller explicitly as well.
 
-use futures_util::TryStreamExt;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -118,7 +117,7 @@ pub async fn all<F, Fut>(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     q: &ListQuery,
-    mut each: F,
+    each: F,
 ) -> sqlx::Result<()>
 where
     F: FnMut(Customer) -> Fut,
@@ -132,13 +131,8 @@ where
     );
     push_filters(&mut b, reseller_id, q);
     b.push(" ORDER BY c.sort_name, c.id");
-    let mut rows = b.build_query_as().fetch(tx);
-    while let Some(row) = rows.try_next().await? {
-        if !each(row).await {
-            break;
-        }
-    }
-    Ok(())
+    let rows = b.build_query_as().fetch(tx);
+    crate::db::each_row(rows, each).await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

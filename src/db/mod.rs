@@ -258,3 +258,22 @@ impl<T> OnConstraint<T> for Result<T, SaveError> {
         }
     }
 }
+
+/// Sends each row of `rows` (a query's stream) to `each` as the database returns it, until
+/// `each` says stop: a download's rows in flat memory.
+pub async fn each_row<T, F, Fut>(
+    mut rows: impl futures_util::Stream<Item = sqlx::Result<T>> + Unpin,
+    mut each: F,
+) -> sqlx::Result<()>
+where
+    F: FnMut(T) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    use futures_util::TryStreamExt;
+    while let Some(row) = rows.try_next().await? {
+        if !each(row).await {
+            break;
+        }
+    }
+    Ok(())
+}

@@ -319,6 +319,14 @@ pub trait Vendor: Send + Sync {
         tenant_domain: &str,
     ) -> Result<Vec<directory::VendorUser>, VendorError>;
 
+    /// The seats `vendor` holds now on each subscription of `refs` (its references); one it does
+    /// not know is left out.
+    async fn seat_counts(
+        &self,
+        vendor: VendorCode,
+        refs: &[String],
+    ) -> Result<Vec<(String, i32)>, VendorError>;
+
     /// The rated usage of `day` at `vendor`: every consumption subscription of the partner's
     /// (the distributor's), each meter it used that day. Asking again answers the same.
     async fn daily_usage(

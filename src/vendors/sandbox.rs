@@ -584,6 +584,27 @@ impl Vendor for Sandbox {
             .map_err(|e| VendorError::Transient(format!("{e:#}")))
     }
 
+    async fn seat_counts(
+        &self,
+        vendor: VendorCode,
+        refs: &[String],
+    ) -> Result<Vec<(String, i32)>, VendorError> {
+        tokio::time::sleep(self.latency).await;
+        let rows = sqlx::query!(
+            "SELECT vendor_ref, quantity FROM sandbox_subscriptions
+             WHERE vendor = $1 AND vendor_ref = ANY($2)",
+            vendor.code(),
+            refs,
+        )
+        .fetch_all(&self.db)
+        .await
+        .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.vendor_ref, r.quantity))
+            .collect())
+    }
+
     async fn change_subscription(&self, request: &ChangeRequest<'_>) -> Result<(), VendorError> {
         tokio::time::sleep(self.latency).await;
         self.inject(request.tenant_domain, request.request_key)

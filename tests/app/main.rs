@@ -18,4 +18,5 @@ mod orders;
 mod platform;
 mod programs;
 mod reliability;
+mod seats;
 mod subscriptions;

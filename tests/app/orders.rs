@@ -1054,6 +1054,14 @@ impl portal::vendors::Vendor for Scripted {
     ) -> Result<Vec<portal::vendors::usage::UsageRecord>, portal::vendors::VendorError> {
         self.sandbox.daily_usage(vendor, day).await
     }
+
+    async fn seat_counts(
+        &self,
+        vendor: portal::vendors::VendorCode,
+        refs: &[String],
+    ) -> Result<Vec<(String, i32)>, portal::vendors::VendorError> {
+        self.sandbox.seat_counts(vendor, refs).await
+    }
 }
 
 /// A worker of `app`'s queue with `vendor`.

@@ -1,6 +1,5 @@
 //! The invoices' pages and downloads: their SQL, in the reseller's tenant transaction.
 
-use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
@@ -323,13 +322,13 @@ pub async fn reconciliation<F, Fut>(
     invoice_id: Uuid,
     customer: Option<Uuid>,
     kinds: &[LineKind],
-    mut each: F,
+    each: F,
 ) -> sqlx::Result<()>
 where
     F: FnMut(Reconciled) -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let mut rows = sqlx::query_as!(
+    let rows = sqlx::query_as!(
         Reconciled,
         r#"SELECT l.line_no, l.kind AS "kind: LineKind", cu.legal_name AS customer, l.customer_id,
                   cu.country AS "country!", coalesce(s.tenant_domain, '') AS "domain!",
@@ -360,12 +359,7 @@ where
             .collect::<Vec<_>>(),
     )
     .fetch(tx);
-    while let Some(row) = rows.try_next().await? {
-        if !each(row).await {
-            break;
-        }
-    }
-    Ok(())
+    crate::db::each_row(rows, each).await
 }
 
 /// Whom an invoice bills.

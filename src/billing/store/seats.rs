@@ -1,0 +1,179 @@
+//! Seat reconciliation's SQL, in the reseller's tenant transaction: the counts the run records
+//! with the invoice, the vendor's counts recorded after, and the rows the page and the report
+//! read.
+
+use sqlx::PgConnection;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::vendors::VendorCode;
+
+/// Records the seats billed of each `(subscription, seats)` for the month `period` on
+/// `invoice_id`, with the licences each has assigned now.
+pub async fn insert(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    period: Date,
+    invoice_id: Uuid,
+    billed: &[(Uuid, i32)],
+) -> sqlx::Result<()> {
+    if billed.is_empty() {
+        return Ok(());
+    }
+    let (ids, seats): (Vec<Uuid>, Vec<i32>) = billed.iter().copied().unzip();
+    sqlx::query!(
+        "INSERT INTO seat_counts (reseller_id, period, subscription_id, invoice_id, billed,
+                                  assigned)
+         SELECT $1, $2, s.id, $3, b.seats, s.assigned
+         FROM unnest($4::uuid[], $5::int[]) AS b (id, seats)
+         JOIN subscriptions s ON s.reseller_id = $1 AND s.id = b.id",
+        reseller_id,
+        period,
+        invoice_id,
+        &ids,
+        &seats,
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// A subscription whose vendor count is still to be asked.
+#[derive(Debug, Clone)]
+pub struct Uncounted {
+    pub subscription_id: Uuid,
+    pub vendor: VendorCode,
+    pub vendor_ref: String,
+}
+
+/// The month's subscriptions without the vendor's count, by vendor.
+pub async fn uncounted(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    period: Date,
+) -> sqlx::Result<Vec<Uncounted>> {
+    sqlx::query_as!(
+        Uncounted,
+        r#"SELECT k.subscription_id, v.code AS "vendor: VendorCode", s.vendor_ref
+           FROM seat_counts k
+           JOIN subscriptions s ON s.reseller_id = k.reseller_id AND s.id = k.subscription_id
+           JOIN products p ON p.id = s.product_id
+           JOIN programs g ON g.id = p.program_id
+           JOIN vendors v ON v.id = g.vendor_id
+           WHERE k.reseller_id = $1 AND k.period = $2 AND k.vendor IS NULL
+           ORDER BY v.code, k.subscription_id"#,
+        reseller_id,
+        period,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// Records the vendor's count of each subscription of `ids` (`counts`, in the same order).
+pub async fn record_vendor(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    period: Date,
+    ids: &[Uuid],
+    counts: &[i32],
+    at: OffsetDateTime,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE seat_counts k SET vendor = c.seats, vendor_at = $5
+         FROM unnest($3::uuid[], $4::int[]) AS c (id, seats)
+         WHERE k.reseller_id = $1 AND k.period = $2 AND k.subscription_id = c.id",
+        reseller_id,
+        period,
+        ids,
+        counts,
+        at,
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// What an invoice's reconciliation found.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Summary {
+    pub subscriptions: i64,
+    pub differing: i64,
+    /// Subscriptions the vendor has not counted yet.
+    pub pending: i64,
+}
+
+/// How many of an invoice's subscriptions were reconciled, differ (`billing::seats::flags` is
+/// not empty, the same rule in SQL) and wait for the vendor's count.
+pub async fn summary(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    invoice_id: Uuid,
+) -> sqlx::Result<Summary> {
+    sqlx::query_as!(
+        Summary,
+        r#"SELECT count(*) AS "subscriptions!",
+                  count(*) FILTER (WHERE (k.vendor IS NOT NULL AND k.vendor <> k.billed)
+                                      OR k.assigned <> k.billed) AS "differing!",
+                  count(*) FILTER (WHERE k.vendor IS NULL) AS "pending!"
+           FROM seat_counts k WHERE k.reseller_id = $1 AND k.invoice_id = $2"#,
+        reseller_id,
+        invoice_id,
+    )
+    .fetch_one(tx)
+    .await
+}
+
+/// A reconciled subscription, as the page and the report show it.
+#[derive(Debug, Clone)]
+pub struct Counted {
+    pub subscription_id: Uuid,
+    pub customer_id: Uuid,
+    pub customer: String,
+    pub vendor_ref: String,
+    pub sku: String,
+    pub name_es: String,
+    pub name_en: String,
+    pub name_pt: String,
+    pub billed: i32,
+    pub assigned: i32,
+    pub vendor: Option<i32>,
+}
+
+/// The reconciled subscriptions of an invoice (of one customer, or all; those that differ by
+/// `billing::seats::flags`, or all), by customer, sent to `each` as the database returns them, at most `limit`.
+pub async fn each<F, Fut>(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    invoice_id: Uuid,
+    customer: Option<Uuid>,
+    only_differing: bool,
+    limit: i64,
+    each: F,
+) -> sqlx::Result<()>
+where
+    F: FnMut(Counted) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let rows = sqlx::query_as!(
+        Counted,
+        r#"SELECT k.subscription_id, s.customer_id, c.legal_name AS customer, s.vendor_ref,
+                  p.sku, p.name_es, p.name_en, p.name_pt, k.billed, k.assigned, k.vendor
+           FROM seat_counts k
+           JOIN subscriptions s ON s.reseller_id = k.reseller_id AND s.id = k.subscription_id
+           JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
+           JOIN products p ON p.id = s.product_id
+           WHERE k.reseller_id = $1 AND k.invoice_id = $2
+             AND ($3::uuid IS NULL OR s.customer_id = $3)
+             AND (NOT $4 OR (k.vendor IS NOT NULL AND k.vendor <> k.billed)
+                         OR k.assigned <> k.billed)
+           ORDER BY s.customer_id, k.subscription_id
+           LIMIT $5"#,
+        reseller_id,
+        invoice_id,
+        customer,
+        only_differing,
+        limit,
+    )
+    .fetch(tx);
+    crate::db::each_row(rows, each).await
+}
