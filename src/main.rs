@@ -374,7 +374,7 @@ async fn generate(
         tx.commit().await?;
         sqlx::raw_sql("ANALYZE").execute(&pool).await?;
         println!(
-            "Generated in {:.0?}: {} more resellers, {} customers, {} orders, {} lines, {} subscriptions, {} tenant users holding {} licences.",
+            "Generated in {:.0?}: {} more resellers, {} customers, {} orders, {} lines, {} subscriptions, {} tenant users holding {} licences, {} usage rows.",
             started.elapsed(),
             done.resellers,
             done.customers,
@@ -382,7 +382,8 @@ async fn generate(
             done.lines,
             done.subscriptions,
             done.tenant_users,
-            done.licences
+            done.licences,
+            done.usage
         );
         Ok(())
     })

@@ -1,8 +1,9 @@
 //! `portal generate`: a large reseller's data, to measure the portal at scale. The demo
 //! reseller (whose accounts sign in with the demo passwords) becomes the big one, and smaller
 //! resellers share the tables, as in production: customers with a tenant each, orders with
-//! their lines (placed over the last two years), a subscription per completed line, and the
-//! tenants' users with their licences.
+//! their lines (placed over the last two years), a subscription per completed line (renewed to
+//! the term holding last month when it renews), an Azure plan for one customer in 25 with last
+//! month's daily usage, and the tenants' users with their licences.
 //!
 //! Set-based SQL (one `INSERT … SELECT` per table and reseller), deterministic from a seed: ids
 //! are derived from the seed and the row's number, and every choice from a hash of them, so the
@@ -49,6 +50,7 @@ pub struct Generated {
     pub subscriptions: i64,
     pub tenant_users: i64,
     pub licences: i64,
+    pub usage: i64,
 }
 
 /// Generates `scale` on top of the demo data (which must be loaded: the catalog, the demo
@@ -346,6 +348,7 @@ async fn add_orders(
     .execute(&mut *tx)
     .await?;
     done.lines += added.rows_affected() as i64;
+    add_azure_plans(tx, done, reseller, owner, key, customers).await?;
     analyze(tx, "order_lines").await?;
     let added = sqlx::query!(
         "INSERT INTO subscriptions (reseller_id, id, customer_id, product_id, order_line_id,
@@ -418,5 +421,167 @@ async fn add_orders(
     .execute(&mut *tx)
     .await?;
     done.subscriptions += added.rows_affected() as i64;
+    analyze(tx, "subscription_changes").await?;
+    renew(tx, reseller, key).await?;
+    done.usage += add_usage(tx, reseller, key).await?;
     Ok(())
+}
+
+/// One customer in [`AZURE_EVERY`]: an Azure plan (consumption, billed by its usage), ordered
+/// with an order of its own.
+const AZURE_EVERY: i64 = 25;
+
+async fn add_azure_plans(
+    tx: &mut PgConnection,
+    done: &mut Generated,
+    reseller: Uuid,
+    owner: Uuid,
+    key: &str,
+    customers: i64,
+) -> anyhow::Result<()> {
+    sqlx::query!(
+        "INSERT INTO carts (reseller_id, id, user_id, customer_id, status)
+         SELECT $1, md5($2 || '-acart-' || c)::uuid, $3, md5($2 || '-c-' || c)::uuid, 'ordered'
+         FROM generate_series(1, $4::bigint, $5::bigint) AS c
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        owner,
+        customers,
+        AZURE_EVERY,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let added = sqlx::query!(
+        "INSERT INTO orders (reseller_id, id, cart_id, customer_id, placed_by, status, currency,
+                             total_cost, total_price, vendors, created_at)
+         SELECT $1, md5($2 || '-ao-' || c)::uuid, md5($2 || '-acart-' || c)::uuid,
+                md5($2 || '-c-' || c)::uuid, $3, 'completed', 'USD', 0, 0, ARRAY['microsoft'],
+                now() - make_interval(secs => (abs(hashtext($2 || 'aat' || c)) % (700 * 86400))::double precision)
+         FROM generate_series(1, $4::bigint, $5::bigint) AS c
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        owner,
+        customers,
+        AZURE_EVERY,
+    )
+    .execute(&mut *tx)
+    .await?;
+    done.orders += added.rows_affected() as i64;
+    let added = sqlx::query!(
+        "INSERT INTO order_lines (reseller_id, id, order_id, product_id, sku, product_name, vendor,
+                                  term, billing, quantity, unit_cost, unit_price, tenant_domain,
+                                  tenant_ref, status)
+         SELECT $1, md5($2 || '-al-' || c)::uuid, md5($2 || '-ao-' || c)::uuid, p.id, p.sku,
+                p.name_en, 'microsoft', 'P1M', 'monthly', 1, 0, 0,
+                'cliente' || c || '-' || left(md5($2), 6) || '.onmicrosoft.com',
+                'ms-' || md5($2 || '-t-' || c), 'completed'
+         FROM generate_series(1, $3::bigint, $4::bigint) AS c
+         JOIN products p ON p.sku = 'DZH318Z0BPS6'
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        customers,
+        AZURE_EVERY,
+    )
+    .execute(&mut *tx)
+    .await?;
+    done.lines += added.rows_affected() as i64;
+    Ok(())
+}
+
+/// Each generated subscription that renews and whose first term ended before the last day of
+/// last month: renewed (one renewal recorded, to the term holding that day), so that last
+/// month bills it as a real reseller's month would.
+async fn renew(tx: &mut PgConnection, reseller: Uuid, key: &str) -> anyhow::Result<()> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let day = crate::billing::charges::Month::of(today)
+        .first_day()
+        .previous_day()
+        .unwrap_or(today);
+    sqlx::query!(
+        "WITH due AS (
+             SELECT s.reseller_id, s.id, s.quantity, s.currency, s.term, s.billing, s.product_id,
+                    s.unit_price, s.unit_cost, m.n,
+                    (s.start_date + make_interval(months => k.terms * m.n))::date AS start
+             FROM subscriptions s
+             CROSS JOIN LATERAL (SELECT CASE s.term WHEN 'P1M' THEN 1 WHEN 'P3Y' THEN 36
+                                                    ELSE 12 END AS n) m
+             -- Whole terms from the first day to $3: by calendar months, one less when the
+             -- last of them would start after $3.
+             CROSS JOIN LATERAL (
+                 SELECT ((date_part('year', $3::date) - date_part('year', s.start_date)) * 12
+                         + date_part('month', $3::date) - date_part('month', s.start_date))::int
+                        / m.n AS whole) w
+             CROSS JOIN LATERAL (
+                 SELECT CASE WHEN s.start_date + make_interval(months => w.whole * m.n) > $3::date
+                             THEN w.whole - 1 ELSE w.whole END AS terms) k
+             WHERE s.reseller_id = $1 AND s.auto_renew AND s.end_date <= $3::date
+               AND k.terms >= 1
+               AND EXISTS (SELECT 1 FROM subscription_changes h
+                           WHERE h.reseller_id = s.reseller_id AND h.subscription_id = s.id
+                             AND h.id = md5($2 || '-h-' || s.id || '-purchase')::uuid)),
+         renewed AS (
+             INSERT INTO subscription_changes (reseller_id, id, subscription_id, kind,
+                                               seats_before, seats_after, amount, currency,
+                                               status, actor_label, requested_at, decided_at,
+                                               start_after, end_after, term_after,
+                                               billing_after, product_after, unit_price_after,
+                                               unit_cost_after)
+             SELECT reseller_id, md5($2 || '-renew-' || id)::uuid, id, 'renewal', quantity,
+                    quantity, 0, currency, 'applied', 'system', start, start, start,
+                    (start + make_interval(months => n))::date, term, billing, product_id,
+                    unit_price, unit_cost
+             FROM due
+             ON CONFLICT DO NOTHING
+             RETURNING subscription_id, start_after, end_after)
+         UPDATE subscriptions s SET start_date = r.start_after, end_date = r.end_after
+         FROM renewed r WHERE s.reseller_id = $1 AND s.id = r.subscription_id",
+        reseller,
+        key,
+        day,
+    )
+    .execute(&mut *tx)
+    .await?;
+    analyze(tx, "subscriptions, subscription_changes").await?;
+    Ok(())
+}
+
+/// Last month's daily usage of each generated Azure plan: four meters a day, rated with the
+/// reseller's 20 % markup; how many rows.
+async fn add_usage(tx: &mut PgConnection, reseller: Uuid, key: &str) -> anyhow::Result<i64> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let month = crate::billing::charges::Month::of(today).previous();
+    let added = sqlx::query!(
+        "INSERT INTO usage_records (reseller_id, subscription_id, customer_id, usage_date,
+                                    meter_id, meter_name, category, region, unit, quantity,
+                                    unit_cost, unit_price)
+         SELECT s.reseller_id, s.id, s.customer_id, d::date, m.id, m.name, m.category,
+                'brazilsouth', m.unit,
+                round(((abs(hashtext($2 || s.id || d || m.id)) % 10000) / 100.0)::numeric, 6),
+                m.cost, m.cost * 1.2
+         FROM subscriptions s
+         JOIN products p ON p.id = s.product_id AND p.sku = 'DZH318Z0BPS6'
+         CROSS JOIN generate_series($3::date, $4::date - 1, interval '1 day') AS d
+         CROSS JOIN (VALUES ('vm-d2s-v5', 'Virtual Machines D2s v5', 'Compute', '1 Hour', 0.096),
+                            ('storage-lrs', 'Standard LRS Data Stored', 'Storage', '1 GB/Month', 0.0208),
+                            ('bandwidth-out', 'Data Transfer Out', 'Bandwidth', '1 GB', 0.087),
+                            ('sql-s0', 'SQL Database S0', 'Databases', '1 Day', 0.4839))
+                    AS m (id, name, category, unit, cost)
+         WHERE s.reseller_id = $1 AND s.created_at < $3::date
+           -- The generated ones: the demo's has its usage already.
+           AND EXISTS (SELECT 1 FROM subscription_changes h
+                       WHERE h.reseller_id = s.reseller_id AND h.subscription_id = s.id
+                         AND h.id = md5($2 || '-h-' || s.id || '-purchase')::uuid)
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        month.first_day(),
+        month.end(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    analyze(tx, "usage_records").await?;
+    Ok(added.rows_affected() as i64)
 }

@@ -979,3 +979,111 @@ async fn staff_credit_a_customer_with_a_reason_and_the_next_invoice_carries_it()
         1
     );
 }
+
+/// The generator's data bills as a real reseller's month would: every generated subscription
+/// that renews holds last month (one renewal recorded), so each monthly one has its period on
+/// last month's invoice; the Azure plans' usage of last month is billed per meter; and the same
+/// seed gives the same rows. (The demo reseller's last month is billed by the demo data already:
+/// the other reseller's invoice is the one looked at.)
+#[tokio::test]
+async fn generated_data_bills_last_month_for_every_subscription_that_renewed() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    crate::subscriptions::demo(&app).await;
+    let scale = portal::seed::scale::Scale {
+        seed: 3,
+        customers: 50,
+        orders: 100,
+        lines_per_order: 2,
+        other_resellers: 1,
+        other_customers: 60,
+        other_orders: 300,
+    };
+    let mut tx = app.db.begin().await.unwrap();
+    let done = portal::seed::scale::generate(&mut tx, scale).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(done.subscriptions > 500 && done.usage > 0, "{done:?}");
+    let other: Uuid = sqlx::query_scalar(
+        "SELECT id FROM resellers WHERE tax_id <> 'NAS180512AB6' ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let month = last_month();
+    let last_day = month.end().previous_day().unwrap();
+    let generated = "EXISTS (SELECT 1 FROM subscription_changes h
+        WHERE h.subscription_id = s.id
+          AND h.id = md5('3-' || s.reseller_id || '-h-' || s.id || '-purchase')::uuid)";
+    let count = |sql: String| {
+        let app = &app;
+        async move {
+            sqlx::query_scalar::<_, i64>(&sql)
+                .bind(other)
+                .bind(last_day)
+                .fetch_one(&app.db)
+                .await
+                .unwrap()
+        }
+    };
+    // Every generated subscription that renews holds last month's last day.
+    let stale = count(format!(
+        "SELECT count(*) FROM subscriptions s
+         WHERE s.reseller_id = $1 AND s.auto_renew AND s.created_at::date <= $2
+           AND NOT (s.start_date <= $2 AND $2 < s.end_date) AND {generated}"
+    ))
+    .await;
+    assert_eq!(stale, 0, "subscriptions left without last month's term");
+    let renewed = count(
+        "SELECT count(*) FROM subscription_changes
+         WHERE reseller_id = $1 AND kind = 'renewal' AND decided_at <= $2::date + 1"
+            .into(),
+    )
+    .await;
+    assert!(renewed > 100, "{renewed}");
+
+    let ran = run(&app, month).await;
+    assert_eq!(ran.issued.len(), 1, "the other reseller's: {ran:?}");
+    // Each monthly generated subscription holding last month has its period billed.
+    let unbilled = count(format!(
+        "SELECT count(*) FROM subscriptions s
+         WHERE s.reseller_id = $1 AND s.billing = 'monthly' AND s.unit_cost > 0
+           AND s.start_date <= $2 AND $2 < s.end_date
+           AND s.created_at::date < date_trunc('month', $2::date) AND {generated}
+           AND NOT EXISTS (SELECT 1 FROM invoice_lines l
+                           WHERE l.subscription_id = s.id AND l.kind = 'recurring')"
+    ))
+    .await;
+    assert_eq!(unbilled, 0);
+    // The Azure plans' usage: one line per subscription and meter, each record billed.
+    let lines = count(
+        "SELECT count(*) FROM invoice_lines WHERE reseller_id = $1 AND kind = 'usage'
+           AND charge_start <= $2"
+            .into(),
+    )
+    .await;
+    let meters = count(
+        "SELECT count(DISTINCT (subscription_id, meter_id)) FROM usage_records
+         WHERE reseller_id = $1 AND usage_date <= $2"
+            .into(),
+    )
+    .await;
+    assert!(lines > 0);
+    assert_eq!(lines, meters);
+    let left = count(
+        "SELECT count(*) FROM usage_records
+         WHERE reseller_id = $1 AND usage_date <= $2 AND invoice_id IS NULL"
+            .into(),
+    )
+    .await;
+    assert_eq!(left, 0, "every usage record of last month is billed");
+
+    // The same seed again adds nothing: the same ids.
+    let before = app.count("SELECT count(*) FROM subscription_changes").await;
+    let mut tx = app.db.begin().await.unwrap();
+    let again = portal::seed::scale::generate(&mut tx, scale).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((again.subscriptions, again.usage), (0, 0));
+    assert_eq!(
+        app.count("SELECT count(*) FROM subscription_changes").await,
+        before
+    );
+}
