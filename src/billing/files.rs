@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use crate::billing::charges::Month;
 use crate::billing::invoice::LineKind;
-use crate::billing::store::invoices::{Invoice, Reconciled};
+use crate::billing::store::invoices::{Invoice, Line};
 use crate::billing::store::seats::Counted;
 use crate::web::PageCtx;
 use crate::web::spreadsheet::{Cell, Column};
@@ -125,7 +125,7 @@ impl File {
     }
 
     /// A line as a row of this file (the seat reconciliation has rows of its own).
-    pub fn row(self, ctx: &PageCtx, invoice: &Invoice, r: Reconciled) -> Vec<Cell> {
+    pub fn row(self, ctx: &PageCtx, invoice: &Invoice, r: Line) -> Vec<Cell> {
         match self {
             File::Licences => licence_row(ctx, r),
             File::Consumption => consumption_row(ctx, r),
@@ -244,7 +244,7 @@ const RECONCILIATION_COLUMNS: [(&str, f64); 31] = [
 ];
 
 /// What caused a line, in the reader's language.
-fn charge_type(ctx: &PageCtx, r: &Reconciled) -> String {
+fn charge_type(ctx: &PageCtx, r: &Line) -> String {
     match (r.kind, r.change_kind) {
         (LineKind::Change, Some(kind)) => ctx.t(kind.key()),
         (LineKind::Usage, _) => ctx.t_with(
@@ -262,14 +262,14 @@ fn id(id: Option<uuid::Uuid>) -> Cell {
 }
 
 /// The last day a line covers (its end is the day after).
-fn last_day(r: &Reconciled) -> time::Date {
+fn last_day(r: &Line) -> time::Date {
     r.charge_end
         .previous_day()
         .unwrap_or(r.charge_end)
         .max(r.charge_start)
 }
 
-fn adjustment(ctx: &PageCtx, r: &Reconciled) -> Cell {
+fn adjustment(ctx: &PageCtx, r: &Line) -> Cell {
     if r.adjustment {
         Cell::Text(ctx.t("billing.yes"))
     } else {
@@ -278,7 +278,7 @@ fn adjustment(ctx: &PageCtx, r: &Reconciled) -> Cell {
 }
 
 /// The product, or a credit's reason.
-fn product(ctx: &PageCtx, r: &Reconciled) -> String {
+fn product(ctx: &PageCtx, r: &Line) -> String {
     match &r.reason {
         Some(reason) => reason.clone(),
         None => ctx
@@ -288,32 +288,29 @@ fn product(ctx: &PageCtx, r: &Reconciled) -> String {
     }
 }
 
-fn licence_row(ctx: &PageCtx, r: Reconciled) -> Vec<Cell> {
-    vec![
-        Cell::Text(r.customer.clone()),
-        Cell::Text(r.domain.clone()),
-        Cell::Text(product(ctx, &r)),
-        Cell::Text(r.sku.clone()),
-        Cell::Text(charge_type(ctx, &r)),
-        Cell::Date(r.charge_start),
-        Cell::Date(last_day(&r)),
-        Cell::Number(r.quantity),
-        Cell::Number(r.unit_cost),
-        Cell::Money(r.cost),
-        Cell::Number(r.unit_price),
-        Cell::Money(r.price),
-        Cell::Money(r.price - r.cost),
-        adjustment(ctx, &r),
-    ]
+fn licence_row(ctx: &PageCtx, r: Line) -> Vec<Cell> {
+    let what = [Cell::Text(r.sku.clone()), Cell::Text(charge_type(ctx, &r))];
+    summary_row(ctx, r, what)
 }
 
-fn consumption_row(ctx: &PageCtx, r: Reconciled) -> Vec<Cell> {
-    vec![
-        Cell::Text(r.customer.clone()),
-        Cell::Text(r.domain.clone()),
-        Cell::Text(product(ctx, &r)),
+fn consumption_row(ctx: &PageCtx, r: Line) -> Vec<Cell> {
+    let what = [
         Cell::Text(r.meter_name.clone().unwrap_or_default()),
         Cell::Text(r.unit.clone().unwrap_or_default()),
+    ];
+    summary_row(ctx, r, what)
+}
+
+/// A row of a summary (licences or consumption): the customer, its domain and the product,
+/// `what` the summary says of the line, then its dates, quantity and money.
+fn summary_row(ctx: &PageCtx, r: Line, what: [Cell; 2]) -> Vec<Cell> {
+    let mut row = vec![
+        Cell::Text(r.customer.clone()),
+        Cell::Text(r.domain.clone()),
+        Cell::Text(product(ctx, &r)),
+    ];
+    row.extend(what);
+    row.extend([
         Cell::Date(r.charge_start),
         Cell::Date(last_day(&r)),
         Cell::Number(r.quantity),
@@ -323,10 +320,11 @@ fn consumption_row(ctx: &PageCtx, r: Reconciled) -> Vec<Cell> {
         Cell::Money(r.price),
         Cell::Money(r.price - r.cost),
         adjustment(ctx, &r),
-    ]
+    ]);
+    row
 }
 
-fn reconciliation_row(ctx: &PageCtx, invoice: &Invoice, r: Reconciled) -> Vec<Cell> {
+fn reconciliation_row(ctx: &PageCtx, invoice: &Invoice, r: Line) -> Vec<Cell> {
     let effective = if r.quantity.is_zero() {
         Decimal::ZERO
     } else {

@@ -226,12 +226,12 @@ async fn show(
     }
     let customer_count = invoices::customer_count(&mut tx, me.reseller_id, id).await?;
     let notes = credit_notes::of_invoice(&mut tx, me.reseller_id, id).await?;
-    let seat_summary = seats::summary(&mut tx, me.reseller_id, id).await?;
+    let seat_summary = seats::summary(&mut tx, me.reseller_id, invoice.period).await?;
     let mut differing = Vec::new();
     seats::each(
         &mut tx,
         me.reseller_id,
-        id,
+        invoice.period,
         chosen,
         true,
         SEATS_LISTED,
@@ -440,7 +440,7 @@ impl Sent {
             return seats::each(
                 tx,
                 reseller_id,
-                self.invoice.id,
+                self.invoice.period,
                 self.customer,
                 false,
                 i64::MAX,

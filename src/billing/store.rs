@@ -133,8 +133,11 @@ pub async fn histories(
                   c.decided_at AS "decided_at!", c.seats_before, c.seats_after, c.amount, c.cost,
                   c.product_after, c.unit_price_after, c.unit_cost_after,
                   c.billing_after AS "billing_after: Billing", c.start_after, c.end_after,
-                  EXISTS (SELECT 1 FROM invoice_lines l
-                          WHERE l.reseller_id = c.reseller_id AND l.change_id = c.id) AS "billed!"
+                  -- A change without money is never billed: no line to look for.
+                  (c.amount <> 0 OR c.cost <> 0)
+                  AND EXISTS (SELECT 1 FROM invoice_lines l
+                              WHERE l.reseller_id = c.reseller_id AND l.change_id = c.id)
+                      AS "billed!"
            FROM subscription_changes c
            WHERE c.reseller_id = $1 AND c.subscription_id = ANY($2) AND c.status = 'applied'
              AND c.decided_at < $3::date

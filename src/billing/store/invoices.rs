@@ -212,37 +212,8 @@ pub async fn customer_count(
     .await
 }
 
-/// A line as the invoice page shows it.
-#[derive(Debug, Clone)]
-pub struct Line {
-    pub line_no: i32,
-    pub kind: LineKind,
-    pub customer_id: Uuid,
-    /// None for a credit.
-    pub subscription_id: Option<Uuid>,
-    pub change_id: Option<Uuid>,
-    pub change_kind: Option<ChangeKind>,
-    /// A credit's reason.
-    pub reason: Option<String>,
-    pub name_es: String,
-    pub name_en: String,
-    pub name_pt: String,
-    pub sku: String,
-    pub charge_start: Date,
-    pub charge_end: Date,
-    pub quantity: Decimal,
-    pub unit_cost: Decimal,
-    pub unit_price: Decimal,
-    pub cost: Decimal,
-    pub price: Decimal,
-    pub adjustment: bool,
-    pub meter_name: Option<String>,
-    pub unit: Option<String>,
-    /// The credit note that credited it.
-    pub credited_by: Option<String>,
-}
-
-/// The lines of an invoice (of one customer, or all), in their order, at most `limit`.
+/// The lines of an invoice (of one customer, or all), in their order, at most `limit`: the
+/// page's and the PDF's, read as the reconciliation file reads them.
 pub async fn lines(
     tx: &mut PgConnection,
     reseller_id: Uuid,
@@ -250,37 +221,19 @@ pub async fn lines(
     customer: Option<Uuid>,
     limit: i64,
 ) -> sqlx::Result<Vec<Line>> {
-    sqlx::query_as!(
-        Line,
-        r#"SELECT l.line_no, l.kind AS "kind: LineKind", l.customer_id, l.subscription_id,
-                  l.change_id, c.kind AS "change_kind?: ChangeKind", l.reason,
-                  coalesce(p.name_es, '') AS "name_es!", coalesce(p.name_en, '') AS "name_en!",
-                  coalesce(p.name_pt, '') AS "name_pt!", coalesce(p.sku, '') AS "sku!",
-                  l.charge_start, l.charge_end, l.quantity, l.unit_cost, l.unit_price, l.cost,
-                  l.price, l.adjustment, l.meter_name, l.unit, n.number AS "credited_by?"
-           FROM invoice_lines l
-           LEFT JOIN products p ON p.id = l.product_id
-           LEFT JOIN subscription_changes c ON c.reseller_id = l.reseller_id AND c.id = l.change_id
-           LEFT JOIN credit_note_lines cl
-                  ON cl.reseller_id = l.reseller_id AND cl.invoice_id = l.invoice_id
-                 AND cl.line_no = l.line_no
-           LEFT JOIN credit_notes n ON n.reseller_id = cl.reseller_id AND n.id = cl.credit_note_id
-           WHERE l.reseller_id = $1 AND l.invoice_id = $2
-             AND ($3::uuid IS NULL OR l.customer_id = $3)
-           ORDER BY l.customer_id, l.line_no
-           LIMIT $4"#,
-        reseller_id,
-        invoice_id,
-        customer,
-        limit,
-    )
-    .fetch_all(tx)
-    .await
+    let mut lines = Vec::new();
+    let most = usize::try_from(limit).unwrap_or(0);
+    reconciliation(tx, reseller_id, invoice_id, customer, LineKind::ALL, |l| {
+        lines.push(l);
+        std::future::ready(lines.len() < most)
+    })
+    .await?;
+    Ok(lines)
 }
 
-/// A line of the reconciliation file.
+/// A line of an invoice, with what its page, its PDF and its files show of it.
 #[derive(Debug, Clone)]
-pub struct Reconciled {
+pub struct Line {
     pub line_no: i32,
     pub kind: LineKind,
     pub customer: String,
@@ -312,6 +265,8 @@ pub struct Reconciled {
     pub reason: Option<String>,
     pub term: Option<Term>,
     pub billing: Option<Billing>,
+    /// The credit note that credited it.
+    pub credited_by: Option<String>,
 }
 
 /// Sends each line of an invoice (of one customer, or all) to `each`, as the database returns
@@ -325,11 +280,11 @@ pub async fn reconciliation<F, Fut>(
     each: F,
 ) -> sqlx::Result<()>
 where
-    F: FnMut(Reconciled) -> Fut,
+    F: FnMut(Line) -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
     let rows = sqlx::query_as!(
-        Reconciled,
+        Line,
         r#"SELECT l.line_no, l.kind AS "kind: LineKind", cu.legal_name AS customer, l.customer_id,
                   cu.country AS "country!", coalesce(s.tenant_domain, '') AS "domain!",
                   ol.order_id AS "order_id?", l.subscription_id,
@@ -339,7 +294,8 @@ where
                   l.change_id, c.kind AS "change_kind?: ChangeKind",
                   l.charge_start, l.charge_end, l.quantity, l.unit_cost, l.unit_price,
                   l.cost, l.price, l.adjustment, l.meter_id, l.meter_name, l.unit, l.credit_id,
-                  l.reason, s.term AS "term?: Term", s.billing AS "billing?: Billing"
+                  l.reason, s.term AS "term?: Term", s.billing AS "billing?: Billing",
+                  n.number AS "credited_by?"
            FROM invoice_lines l
            JOIN customers cu ON cu.reseller_id = l.reseller_id AND cu.id = l.customer_id
            LEFT JOIN subscriptions s ON s.reseller_id = l.reseller_id AND s.id = l.subscription_id
@@ -347,6 +303,10 @@ where
            LEFT JOIN products p ON p.id = l.product_id
            LEFT JOIN subscription_changes c
                   ON c.reseller_id = l.reseller_id AND c.id = l.change_id
+           LEFT JOIN credit_note_lines cl
+                  ON cl.reseller_id = l.reseller_id AND cl.invoice_id = l.invoice_id
+                 AND cl.line_no = l.line_no
+           LEFT JOIN credit_notes n ON n.reseller_id = cl.reseller_id AND n.id = cl.credit_note_id
            WHERE l.reseller_id = $1 AND l.invoice_id = $2
              AND ($3::uuid IS NULL OR l.customer_id = $3) AND l.kind = ANY($4)
            ORDER BY l.customer_id, l.line_no"#,

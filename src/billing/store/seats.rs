@@ -102,12 +102,12 @@ pub struct Summary {
     pub pending: i64,
 }
 
-/// How many of an invoice's subscriptions were reconciled, differ (`billing::seats::flags` is
+/// How many of the subscriptions of an invoice's month `period` were reconciled, differ (`billing::seats::flags` is
 /// not empty, the same rule in SQL) and wait for the vendor's count.
 pub async fn summary(
     tx: &mut PgConnection,
     reseller_id: Uuid,
-    invoice_id: Uuid,
+    period: Date,
 ) -> sqlx::Result<Summary> {
     sqlx::query_as!(
         Summary,
@@ -115,9 +115,9 @@ pub async fn summary(
                   count(*) FILTER (WHERE (k.vendor IS NOT NULL AND k.vendor <> k.billed)
                                       OR k.assigned <> k.billed) AS "differing!",
                   count(*) FILTER (WHERE k.vendor IS NULL) AS "pending!"
-           FROM seat_counts k WHERE k.reseller_id = $1 AND k.invoice_id = $2"#,
+           FROM seat_counts k WHERE k.reseller_id = $1 AND k.period = $2"#,
         reseller_id,
-        invoice_id,
+        period,
     )
     .fetch_one(tx)
     .await
@@ -139,12 +139,12 @@ pub struct Counted {
     pub vendor: Option<i32>,
 }
 
-/// The reconciled subscriptions of an invoice (of one customer, or all; those that differ by
+/// The reconciled subscriptions of an invoice's month `period` (of one customer, or all; those that differ by
 /// `billing::seats::flags`, or all), by customer, sent to `each` as the database returns them, at most `limit`.
 pub async fn each<F, Fut>(
     tx: &mut PgConnection,
     reseller_id: Uuid,
-    invoice_id: Uuid,
+    period: Date,
     customer: Option<Uuid>,
     only_differing: bool,
     limit: i64,
@@ -162,14 +162,14 @@ where
            JOIN subscriptions s ON s.reseller_id = k.reseller_id AND s.id = k.subscription_id
            JOIN customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
            JOIN products p ON p.id = s.product_id
-           WHERE k.reseller_id = $1 AND k.invoice_id = $2
+           WHERE k.reseller_id = $1 AND k.period = $2
              AND ($3::uuid IS NULL OR s.customer_id = $3)
              AND (NOT $4 OR (k.vendor IS NOT NULL AND k.vendor <> k.billed)
                          OR k.assigned <> k.billed)
            ORDER BY s.customer_id, k.subscription_id
            LIMIT $5"#,
         reseller_id,
-        invoice_id,
+        period,
         customer,
         only_differing,
         limit,
