@@ -1023,3 +1023,61 @@ async fn j7_done_when_on_the_demo_data() {
         .unwrap();
     assert_eq!(invoices, 1);
 }
+
+/// Credit notes in a browser: staff open an issued invoice from the billing console, tick a
+/// line and credit it with a reason (English); the reseller's owner sees the note and the
+/// invoice partly credited (Portuguese, on a phone).
+#[tokio::test]
+async fn a_credit_note_from_the_staff_console_to_the_reseller() {
+    let app = TestApp::spawn_with(crate::orders::no_worker()).await;
+    let (owner, _, _) = crate::billing::billed_history(&app).await;
+    crate::billing::run(&app, crate::billing::last_month()).await;
+    let staff = app.staff("ops@distribuidor.example").await;
+    let Some(browser) = Browser::start("en").await else {
+        return;
+    };
+    sign_in(&app, &browser, &staff).await;
+    browser.goto(&app.url("/staff/billing")).await;
+    browser
+        .click("#staff-invoices tbody tr:first-child a")
+        .await;
+    browser
+        .wait_text("h1", |t| t.starts_with("Invoice INV-"))
+        .await;
+    browser.snap("credit-note-en-1280-1-staff-invoice").await;
+    browser.click("#f-line-1").await;
+    browser
+        .fill("#f-reason", "Seats billed twice in November")
+        .await;
+    browser.submit("#issue-credit-note").await;
+    let flash = browser.wait_text(".flash", |t| t.contains("CN-")).await;
+    assert!(flash.contains("issued"), "{flash}");
+    assert_eq!(browser.text("#invoice-status").await, "Partly credited");
+    browser.snap("credit-note-en-1280-2-issued").await;
+    browser.close().await;
+
+    let Some(browser) = Browser::start_sized("pt-BR", (390, 844)).await else {
+        return;
+    };
+    sign_in(&app, &browser, &owner).await;
+    browser
+        .goto(&app.url("/billing?status=partly_credited"))
+        .await;
+    browser.click("#invoices tbody tr:first-child a").await;
+    browser
+        .wait_text("h1", |t| t.starts_with("Fatura INV-"))
+        .await;
+    assert_eq!(
+        browser.text("#invoice-status").await,
+        "Parcialmente creditada"
+    );
+    assert!(
+        browser
+            .text("#credit-notes")
+            .await
+            .contains("Seats billed twice in November")
+    );
+    browser.scroll_to("#credit-notes").await;
+    browser.snap("credit-note-pt-BR-390-3-reseller").await;
+    browser.close().await;
+}
