@@ -4,7 +4,7 @@
 //! reconciliation file has every line. So the PDF stays a bounded document in memory, however
 //! large the invoice.
 
-use crate::billing::store::credit_notes::CreditNote;
+use crate::billing::store::credit_notes::{CreditNote, Credited};
 use crate::billing::store::invoices::{BilledTo, CustomerPart, Invoice, Line};
 use crate::billing::view;
 use crate::web::PageCtx;
@@ -79,7 +79,7 @@ impl InvoicePdf<'_> {
                     &ctx.t("billing.amount"),
                 ],
             );
-            for n in view::credit_note_rows(ctx, self.notes, &i.currency) {
+            for n in view::credit_note_rows(ctx, self.notes, i) {
                 doc.row(
                     &columns,
                     &[&n.number, &n.issued, &n.reason, &n.total],
@@ -182,6 +182,93 @@ impl InvoicePdf<'_> {
                 &[("shown", &shown.to_string()), ("all", &i.lines.to_string())],
             ));
         }
+        doc.finish()
+    }
+}
+
+/// What the PDF of a credit note shows: the note, the invoice it corrects, whom it credits and
+/// each line it credits.
+pub struct CreditNotePdf<'a> {
+    pub note: &'a CreditNote,
+    pub invoice: &'a Invoice,
+    pub to: &'a BilledTo,
+    pub lines: Vec<Credited>,
+}
+
+impl CreditNotePdf<'_> {
+    pub fn render(self, ctx: &PageCtx) -> Vec<u8> {
+        let (n, i) = (self.note, self.invoice);
+        let title = format!("{} {}", ctx.t("billing.credit_note"), n.number);
+        let mut doc = Document::new(&title, &format!("{} · {}", ctx.t("app.name"), n.number));
+        doc.title(&title);
+        let tax_id = format!("{} ({})", self.to.tax_id, self.to.country);
+        let corrects = format!("{} ({})", i.number, ctx.month(i.period));
+        let issued = ctx.moment(n.issued_at);
+        doc.facts(
+            &[
+                (&ctx.t("billing.pdf_issuer"), &ctx.t("app.name")),
+                (&ctx.t("billing.pdf_credited_to"), &self.to.legal_name),
+                (&ctx.t("billing.pdf_tax_id"), &tax_id),
+                (&ctx.t("billing.pdf_corrects"), &corrects),
+                (&ctx.t("billing.issued"), &issued),
+                (&ctx.t("billing.pdf_currency"), &i.currency),
+            ],
+            Align::Left,
+        );
+        doc.paragraph(&format!("{}: {}", ctx.t("billing.credit_reason"), n.reason));
+        doc.heading(&ctx.t("billing.pdf_totals"));
+        let (subtotal, total) = (
+            ctx.money(n.total, &i.currency),
+            ctx.money(n.total, &i.currency),
+        );
+        let tax = ctx.money(rust_decimal::Decimal::ZERO, &i.currency);
+        doc.facts(
+            &[
+                (&ctx.t("billing.subtotal"), &subtotal),
+                (&ctx.t("billing.tax"), &tax),
+                (&ctx.t("billing.pdf_credited_total"), &total),
+            ],
+            Align::Right,
+        );
+        doc.heading(&ctx.t("billing.pdf_credited_lines"));
+        let columns = [
+            Column::left(40.0),
+            Column::left(150.0),
+            Column::left(155.0),
+            Column::left(110.0),
+            Column::right(60.0),
+        ];
+        doc.table(
+            &columns,
+            &[
+                &ctx.t("billing.pdf_invoice_line"),
+                &ctx.t("orders.customer"),
+                &ctx.t("catalog.product"),
+                &ctx.t("billing.covers"),
+                &ctx.t("billing.amount"),
+            ],
+        );
+        for l in self.lines {
+            let product = match &l.reason {
+                Some(reason) => reason.clone(),
+                None => ctx
+                    .locale
+                    .pick(&l.name_es, &l.name_en, &l.name_pt)
+                    .to_string(),
+            };
+            doc.row(
+                &columns,
+                &[
+                    &l.line_no.to_string(),
+                    &l.customer,
+                    &product,
+                    &view::dates(ctx, l.charge_start, l.charge_end),
+                    &ctx.money(l.cost, &i.currency),
+                ],
+                false,
+            );
+        }
+        doc.end_table();
         doc.finish()
     }
 }

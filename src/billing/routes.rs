@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/billing", get(list))
         .route("/billing/{id}", get(show))
         .route("/billing/{id}/invoice.pdf", get(pdf))
+        .route("/billing/{id}/credit-notes/{note}", get(credit_note_pdf))
         .route("/billing/{id}/{file}", get(file))
         .route("/subscriptions/{id}/usage", get(usage))
         .merge(crate::billing::staff::router())
@@ -258,7 +259,7 @@ async fn show(
         issued: ctx.moment(invoice.issued_at),
         lines: invoice.lines,
         totals: view::totals(&ctx, &invoice),
-        credit_notes: view::credit_note_rows(&ctx, notes, &invoice.currency),
+        credit_notes: view::credit_note_rows(&ctx, notes, &invoice),
         seats: view::seat_summary(&ctx, seat_summary, differing),
         groups: view::line_groups(&ctx, lines, &parts, &invoice.currency),
         chosen: customers.iter().find(|c| c.selected).cloned(),
@@ -306,6 +307,35 @@ async fn pdf(
         customers,
         lines,
         notes,
+    }
+    .render(&ctx);
+    Ok(download::attachment(&filename, "application/pdf", bytes))
+}
+
+/// A credit note of the invoice as a PDF.
+async fn credit_note_pdf(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: ResellerUser,
+    Path((id, note)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    let (mut tx, invoice) = opened(&state, &me, id).await?;
+    let found = credit_notes::get(&mut tx, me.reseller_id, id, note)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let to = invoices::billed_to(&mut tx, me.reseller_id).await?;
+    let lines = credit_notes::credited(&mut tx, me.reseller_id, note).await?;
+    tx.commit().await?;
+    let filename = format!(
+        "{}_{}.pdf",
+        crate::text::file_part(&to.legal_name),
+        found.number
+    );
+    let bytes = pdf::CreditNotePdf {
+        note: &found,
+        invoice: &invoice,
+        to: &to,
+        lines,
     }
     .render(&ctx);
     Ok(download::attachment(&filename, "application/pdf", bytes))

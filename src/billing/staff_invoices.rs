@@ -131,7 +131,7 @@ async fn render(
         issued: ctx.moment(invoice.issued_at),
         lines: invoice.lines,
         totals: view::totals(&ctx, &invoice),
-        credit_notes: view::credit_note_rows(&ctx, notes, &invoice.currency),
+        credit_notes: view::credit_note_rows(&ctx, notes, &invoice),
         creditable: more_lines || rows.iter().any(|r| r.creditable),
         rows,
         more_lines,

@@ -101,6 +101,7 @@ pub fn totals(ctx: &PageCtx, i: &Invoice) -> Totals {
 /// A credit note of an invoice, as its page lists it.
 pub struct CreditNoteRow {
     pub id: Uuid,
+    pub invoice_id: Uuid,
     pub number: String,
     pub issued: String,
     pub reason: String,
@@ -112,12 +113,14 @@ pub struct CreditNoteRow {
 pub fn credit_note_rows(
     ctx: &PageCtx,
     notes: Vec<CreditNote>,
-    currency: &str,
+    invoice: &Invoice,
 ) -> Vec<CreditNoteRow> {
+    let currency = invoice.currency.as_str();
     notes
         .into_iter()
         .map(|n| CreditNoteRow {
             id: n.id,
+            invoice_id: invoice.id,
             issued: ctx.moment(n.issued_at),
             lines: crate::i18n::format_integer(ctx.locale, i64::from(n.lines)),
             total: ctx.money(-n.total, currency),
@@ -277,7 +280,7 @@ pub fn quantity(ctx: &PageCtx, q: Decimal, unit: Option<&str>) -> String {
 }
 
 /// The days a charge covers: its first and its last (the day before its end).
-fn dates(ctx: &PageCtx, start: time::Date, end: time::Date) -> String {
+pub fn dates(ctx: &PageCtx, start: time::Date, end: time::Date) -> String {
     let last = end.previous_day().unwrap_or(end).max(start);
     format!("{} – {}", ctx.date(start), ctx.date(last))
 }

@@ -170,6 +170,36 @@ async fn staff_credit_lines_of_an_issued_invoice_once_and_the_reseller_sees_the_
         money(total - first)
     );
     assert!(text.contains(&money(first)), "the line credited");
+    // The note's own PDF, linked from the invoice: what it corrects, why, and the line.
+    let link = shown
+        .attr(&format!("#credit-note-{number} a"), "href")
+        .expect("a link to the note's PDF");
+    let note_pdf = app.get_raw(&link).await;
+    assert_eq!(note_pdf.status(), StatusCode::OK);
+    let note_bytes = note_pdf.bytes().await.unwrap();
+    if let Ok(dir) = std::env::var("PORTAL_SCREENSHOTS") {
+        std::fs::write(format!("{dir}/credit-note.pdf"), &note_bytes).unwrap();
+    }
+    let note_text = pdf_texts(&note_bytes).join("\n");
+    assert!(
+        note_text.contains(&format!("Nota de crédito {number}")),
+        "{note_text}"
+    );
+    assert!(note_text.contains(&invoice_number));
+    assert!(note_text.contains("Seats billed twice"));
+    assert!(note_text.contains(&money(first)));
+    // Another note id, or this one under another invoice's path, is not found.
+    let other = app
+        .get_raw(&format!(
+            "/billing/{}/credit-notes/{}",
+            Uuid::new_v4(),
+            link.rsplit('/').next().unwrap()
+        ))
+        .await;
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    let (_, beta, _) = app.beta_owner_elsewhere().await;
+    let theirs = app.get_with(&beta, &link).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     for (status, listed) in [
         ("partly_credited", 1),
         ("issued", 0),

@@ -178,3 +178,63 @@ pub async fn of_invoice(
     .fetch_all(tx)
     .await
 }
+
+/// A credit note of the invoice, by its id.
+pub async fn get(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    invoice_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<CreditNote>> {
+    sqlx::query_as!(
+        CreditNote,
+        "SELECT id, number, reason, total, resale, lines, issued_at FROM credit_notes
+         WHERE reseller_id = $1 AND invoice_id = $2 AND id = $3",
+        reseller_id,
+        invoice_id,
+        id,
+    )
+    .fetch_optional(tx)
+    .await
+}
+
+/// A line a credit note credits, as its PDF lists it.
+#[derive(Debug, Clone)]
+pub struct Credited {
+    pub line_no: i32,
+    pub customer: String,
+    pub name_es: String,
+    pub name_en: String,
+    pub name_pt: String,
+    /// A one-off credit's reason, for a line that is one.
+    pub reason: Option<String>,
+    pub charge_start: time::Date,
+    pub charge_end: time::Date,
+    pub quantity: Decimal,
+    pub cost: Decimal,
+}
+
+/// The lines a credit note credits, by customer and number.
+pub async fn credited(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Vec<Credited>> {
+    sqlx::query_as!(
+        Credited,
+        r#"SELECT cl.line_no, c.legal_name AS customer, coalesce(p.name_es, '') AS "name_es!",
+                  coalesce(p.name_en, '') AS "name_en!", coalesce(p.name_pt, '') AS "name_pt!",
+                  l.reason, l.charge_start, l.charge_end, l.quantity, cl.cost
+           FROM credit_note_lines cl
+           JOIN invoice_lines l ON l.reseller_id = cl.reseller_id AND l.invoice_id = cl.invoice_id
+                               AND l.line_no = cl.line_no
+           JOIN customers c ON c.reseller_id = l.reseller_id AND c.id = l.customer_id
+           LEFT JOIN products p ON p.id = l.product_id
+           WHERE cl.reseller_id = $1 AND cl.credit_note_id = $2
+           ORDER BY c.legal_name, cl.line_no"#,
+        reseller_id,
+        id,
+    )
+    .fetch_all(tx)
+    .await
+}
