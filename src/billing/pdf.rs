@@ -249,13 +249,8 @@ impl CreditNotePdf<'_> {
             ],
         );
         for l in self.lines {
-            let product = match &l.reason {
-                Some(reason) => reason.clone(),
-                None => ctx
-                    .locale
-                    .pick(&l.name_es, &l.name_en, &l.name_pt)
-                    .to_string(),
-            };
+            let names = [l.name_es.as_str(), &l.name_en, &l.name_pt];
+            let product = view::line_product(ctx, l.reason.as_deref(), names);
             doc.row(
                 &columns,
                 &[

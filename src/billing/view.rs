@@ -243,13 +243,11 @@ fn line_row(ctx: &PageCtx, l: Line, currency: &str) -> LineRow {
         (LineKind::Credit, _, _) => (ctx.t("billing.kind_credit"), None),
         _ => (ctx.t("billing.cause_period"), None),
     };
-    let product = match &l.reason {
-        Some(reason) => reason.clone(),
-        None => ctx
-            .locale
-            .pick(&l.name_es, &l.name_en, &l.name_pt)
-            .to_string(),
-    };
+    let product = line_product(
+        ctx,
+        l.reason.as_deref(),
+        [&l.name_es, &l.name_en, &l.name_pt],
+    );
     LineRow {
         creditable: l.credited_by.is_none() && l.cost > Decimal::ZERO,
         credited_by: l.credited_by,
@@ -266,6 +264,14 @@ fn line_row(ctx: &PageCtx, l: Line, currency: &str) -> LineRow {
         cost: ctx.money(l.cost, currency),
         price: ctx.money(l.price, currency),
         margin: ctx.money(l.price - l.cost, currency),
+    }
+}
+
+/// What a line bills, in the reader's language: its product, or a one-off credit's reason.
+pub fn line_product(ctx: &PageCtx, reason: Option<&str>, names: [&str; 3]) -> String {
+    match reason {
+        Some(reason) => reason.to_string(),
+        None => ctx.locale.pick(names[0], names[1], names[2]).to_string(),
     }
 }
 
