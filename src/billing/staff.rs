@@ -108,6 +108,9 @@ fn invoice_row(ctx: &PageCtx, i: StaffInvoice) -> InvoiceRow {
 struct HomeParams {
     #[serde(default)]
     period: String,
+    /// Part of an invoice's number: found in any month.
+    #[serde(default)]
+    q: String,
 }
 
 #[derive(Template)]
@@ -116,6 +119,8 @@ struct HomePage {
     ctx: PageCtx,
     period: String,
     period_label: String,
+    /// The number searched, when the list is a search rather than a month.
+    q: String,
     errors: FieldErrors,
     runs: Vec<RunRow>,
     invoices: Vec<InvoiceRow>,
@@ -135,24 +140,39 @@ async fn home(
         "" => last,
         given => Month::parse(given).map_err(|_| AppError::BadRequest)?,
     };
-    render_home(&state, ctx, month, &month.code(), FieldErrors::new()).await
+    let q: String = p.q.trim().chars().take(40).collect();
+    let shown = Shown {
+        month,
+        typed: &month.code(),
+        q: &q,
+    };
+    render_home(&state, ctx, shown, FieldErrors::new()).await
+}
+
+/// What the home lists: a month's invoices (as typed), or those whose number has `q`.
+struct Shown<'a> {
+    month: Month,
+    typed: &'a str,
+    q: &'a str,
 }
 
 async fn render_home(
     state: &AppState,
     ctx: PageCtx,
-    month: Month,
-    typed: &str,
+    shown: Shown<'_>,
     errors: FieldErrors,
 ) -> AppResult<Response> {
+    let (month, typed) = (shown.month, shown.typed);
     let runs = runs::list(&state.db, LISTED).await?;
-    let invoices = runs::invoices(&state.db, Some(month.first_day()), None, INVOICES).await?;
+    let period = shown.q.is_empty().then(|| month.first_day());
+    let invoices = runs::invoices(&state.db, period, None, shown.q, INVOICES).await?;
     let imports = runs::imports(&state.db, LISTED).await?;
     let (unmatched, unmatched_count) = runs::unmatched(&state.db, LISTED).await?;
     let status = page::form_status(&errors);
     let page = HomePage {
         period: typed.chars().take(7).collect(),
         period_label: ctx.month(month.first_day()),
+        q: shown.q.to_string(),
         runs: runs.into_iter().map(|r| run_row(&ctx, r)).collect(),
         invoices: invoices.into_iter().map(|i| invoice_row(&ctx, i)).collect(),
         imports,
@@ -227,11 +247,16 @@ async fn start(
 async fn refuse(
     state: &AppState,
     ctx: PageCtx,
-    shown: Month,
+    month: Month,
     typed: &str,
     key: &'static str,
 ) -> AppResult<Response> {
-    render_home(state, ctx, shown, typed, FieldErrors::one("period", key)).await
+    let shown = Shown {
+        month,
+        typed,
+        q: "",
+    };
+    render_home(state, ctx, shown, FieldErrors::one("period", key)).await
 }
 
 #[derive(Template)]
@@ -250,7 +275,7 @@ async fn run_page(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let run = runs::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let invoices = runs::invoices(&state.db, None, Some(id), INVOICES).await?;
+    let invoices = runs::invoices(&state.db, None, Some(id), "", INVOICES).await?;
     let page = RunPage {
         run: run_row(&ctx, run),
         invoices: invoices.into_iter().map(|i| invoice_row(&ctx, i)).collect(),

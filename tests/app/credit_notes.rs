@@ -54,6 +54,19 @@ async fn staff_credit_lines_of_an_issued_invoice_once_and_the_reseller_sees_the_
     let staff = app.staff("ops@distribuidor.example").await;
     let (client, _) = app.sign_in_elsewhere(&staff).await;
     let path = format!("/staff/billing/invoices/{id}");
+    // Staff find it by part of its number, whatever the month shown.
+    let number_of_invoice: String = sqlx::query_scalar("SELECT number FROM invoices")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let part = &number_of_invoice[number_of_invoice.len() - 4..];
+    let found = app
+        .get_with(&client, &format!("/staff/billing?q={part}&period=2020-01"))
+        .await;
+    assert_eq!(found.texts("#staff-invoices tbody tr").len(), 1);
+    assert!(found.text("#staff-invoices").contains(&number_of_invoice));
+    let none = app.get_with(&client, "/staff/billing?q=INV-1999").await;
+    assert!(none.texts("#staff-invoices tbody tr").is_empty());
     let page = app.get_with(&client, &path).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text("main"));
     assert_eq!(page.text("#invoice-status"), "Emitida");

@@ -129,11 +129,13 @@ pub struct StaffInvoice {
     pub issued_at: OffsetDateTime,
 }
 
-/// The invoices of a month (or issued by a run), across resellers, by number.
+/// The invoices of a month (or issued by a run, or whose number has `number`), across
+/// resellers, by number.
 pub async fn invoices(
     db: &PgPool,
     period: Option<Date>,
     run: Option<Uuid>,
+    number: &str,
     limit: i64,
 ) -> sqlx::Result<Vec<StaffInvoice>> {
     sqlx::query_as!(
@@ -142,10 +144,12 @@ pub async fn invoices(
                   i.currency AS "currency!", i.total, i.resale, i.lines, i.issued_at
            FROM invoices i JOIN resellers r ON r.id = i.reseller_id
            WHERE ($1::date IS NULL OR i.period = $1) AND ($2::uuid IS NULL OR i.run_id = $2)
+             AND ($4 = '' OR i.number ILIKE '%' || $4 || '%')
            ORDER BY i.number DESC LIMIT $3"#,
         period,
         run,
         limit,
+        crate::text::like_escape(number),
     )
     .fetch_all(db)
     .await
