@@ -217,14 +217,12 @@ impl CreditNotePdf<'_> {
         );
         doc.paragraph(&format!("{}: {}", ctx.t("billing.credit_reason"), n.reason));
         doc.heading(&ctx.t("billing.pdf_totals"));
-        let (subtotal, total) = (
-            ctx.money(n.total, &i.currency),
-            ctx.money(n.total, &i.currency),
-        );
+        // A note credits no tax (invoices state none yet): its total is its subtotal.
+        let total = ctx.money(n.total, &i.currency);
         let tax = ctx.money(rust_decimal::Decimal::ZERO, &i.currency);
         doc.facts(
             &[
-                (&ctx.t("billing.subtotal"), &subtotal),
+                (&ctx.t("billing.subtotal"), &total),
                 (&ctx.t("billing.tax"), &tax),
                 (&ctx.t("billing.pdf_credited_total"), &total),
             ],

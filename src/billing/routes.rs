@@ -228,18 +228,12 @@ async fn show(
     let customer_count = invoices::customer_count(&mut tx, me.reseller_id, id).await?;
     let notes = credit_notes::of_invoice(&mut tx, me.reseller_id, id).await?;
     let seat_summary = seats::summary(&mut tx, me.reseller_id, invoice.period).await?;
-    let mut differing = Vec::new();
-    seats::each(
+    let differing = seats::differing(
         &mut tx,
         me.reseller_id,
         invoice.period,
         chosen,
-        true,
         SEATS_LISTED,
-        |c| {
-            differing.push(c);
-            std::future::ready(true)
-        },
     )
     .await?;
     let all = invoice.lines <= ALL_LINES_UP_TO;

@@ -3,6 +3,8 @@
 //! the seats billed and the licences assigned (`store::seats`). A subscription the vendor does
 //! not know counts zero seats there. Asking again (a retry) asks only for what is still missing.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -58,17 +60,16 @@ pub async fn count(
         let code: VendorCode = chunk[0].vendor;
         for part in chunk.chunks(ASKED_AT_ONCE) {
             let refs: Vec<String> = part.iter().map(|u| u.vendor_ref.clone()).collect();
-            let answered = vendor
+            let answered: HashMap<String, i32> = vendor
                 .seat_counts(code, &refs)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?
+                .into_iter()
+                .collect();
             let (ids, counts): (Vec<Uuid>, Vec<i32>) = part
                 .iter()
                 .map(|u| {
-                    let held = answered
-                        .iter()
-                        .find(|(r, _)| *r == u.vendor_ref)
-                        .map_or(0, |(_, n)| *n);
+                    let held = answered.get(&u.vendor_ref).copied().unwrap_or(0);
                     (u.subscription_id, held)
                 })
                 .unzip();

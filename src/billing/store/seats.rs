@@ -177,3 +177,21 @@ where
     .fetch(tx);
     crate::db::each_row(rows, each).await
 }
+
+/// The first `limit` subscriptions of the month `period` whose counts differ (of one customer,
+/// or all), by customer.
+pub async fn differing(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    period: Date,
+    customer: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<Counted>> {
+    let mut rows = Vec::new();
+    each(tx, reseller_id, period, customer, true, limit, |c| {
+        rows.push(c);
+        std::future::ready(true)
+    })
+    .await?;
+    Ok(rows)
+}
