@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::billing::charges::{self, Event, Month};
 use crate::billing::invoice::{Line, Totals};
 use crate::billing::mail::Notify;
-use crate::billing::store::{self, NewInvoice, NewLine, Reseller};
+use crate::billing::store::{self, Entry, NewInvoice, NewLine, Reseller, Subscription};
 
 /// The job: the run of one month.
 #[derive(Debug, Serialize, Deserialize)]
@@ -44,7 +44,7 @@ pub enum Refused {
 }
 
 /// How many subscriptions one batch reads.
-const BATCH: i64 = 2_000;
+const BATCH: usize = 2_000;
 
 /// Bills `month` for every reseller not billed for it yet, issuing its invoices `at` (now; the
 /// demo data issues its history's at the start of each next month); only a month that is over
@@ -167,7 +167,7 @@ async fn bill_as(
         return Ok(None);
     }
     let invoice_id = Uuid::new_v4();
-    let (totals, lines) = write_lines(&mut tx, reseller.id, month, invoice_id).await?;
+    let (totals, lines) = write_lines(db, &mut tx, reseller.id, month, invoice_id).await?;
     if lines == 0 {
         return Ok(None);
     }
@@ -203,53 +203,58 @@ async fn bill_as(
 }
 
 /// Writes the month's lines of `invoice_id` (its subscriptions' periods and changes, then its
-/// usage) and adds them up.
+/// usage and credits) and adds them up. The subscriptions and their histories are read in one
+/// pass on a connection of their own, while the lines read so far are written on `tx`.
 async fn write_lines(
+    db: &sqlx::PgPool,
     tx: &mut sqlx::PgConnection,
     reseller_id: Uuid,
     month: Month,
     invoice_id: Uuid,
 ) -> anyhow::Result<(Totals, i32)> {
+    use futures_util::TryStreamExt;
     let period = month.first_day();
-    let last_day = month.end().previous_day().unwrap_or(period);
-    let mut totals = Totals::default();
-    let mut lines = 0i32;
-    let mut after = Uuid::nil();
-    loop {
-        let subs = store::subscriptions(tx, reseller_id, month.end(), after, BATCH).await?;
-        let Some(last) = subs.last() else { break };
-        after = last.id;
-        let ids: Vec<Uuid> = subs.iter().map(|s| s.id).collect();
-        let histories = store::histories(tx, reseller_id, &ids, month.end()).await?;
-        let mut batch = Vec::new();
-        let mut seats = Vec::new();
-        let mut rest = histories.as_slice();
-        for s in &subs {
-            let n = rest.iter().take_while(|(id, _)| *id == s.id).count();
-            let (own, tail) = rest.split_at(n);
-            rest = tail;
-            let events: Vec<Event> = own.iter().map(|(_, e)| e.clone()).collect();
-            if let Some(n) = charges::seats_on(&events, last_day) {
-                seats.push((s.id, n));
-            }
-            for charge in charges::for_month(&events, month) {
-                lines += 1;
-                totals.add(&Line {
-                    customer_id: s.customer_id,
-                    cost: charge.cost,
-                    price: charge.price,
-                });
-                batch.push(NewLine {
-                    line_no: lines,
-                    customer_id: s.customer_id,
-                    subscription_id: s.id,
-                    charge,
-                });
+    let mut read = crate::db::tenant_tx(db, reseller_id).await?;
+    store::reading_at_scale(&mut read).await?;
+    let mut walk = Walk::new(month);
+    {
+        let mut entries = std::pin::pin!(store::entries(&mut read, reseller_id, month.end()));
+        let mut pending = Batch::default();
+        loop {
+            let reading = async {
+                let mut batch = Batch::default();
+                while batch.subscriptions < BATCH {
+                    match entries.try_next().await? {
+                        Some(entry) => walk.push(entry, &mut batch),
+                        None => {
+                            walk.finish(&mut batch);
+                            return Ok((batch, true));
+                        }
+                    }
+                }
+                Ok::<_, sqlx::Error>((batch, false))
+            };
+            let writing = write(
+                tx,
+                reseller_id,
+                period,
+                invoice_id,
+                std::mem::take(&mut pending),
+            );
+            let ((batch, done), ()) = tokio::try_join!(reading, writing)?;
+            pending = batch;
+            if done {
+                break;
             }
         }
-        store::insert_lines(tx, reseller_id, invoice_id, &batch).await?;
-        store::seats::insert(tx, reseller_id, period, invoice_id, &seats).await?;
+        write(tx, reseller_id, period, invoice_id, pending).await?;
     }
+    read.rollback().await?;
+    let Walk {
+        mut totals,
+        mut lines,
+        ..
+    } = walk;
     let usage = store::usage::bill(tx, reseller_id, invoice_id, period, month.end(), lines).await?;
     for u in &usage {
         totals.add(&Line {
@@ -271,11 +276,93 @@ async fn write_lines(
     Ok((totals, lines))
 }
 
+/// The lines and seat counts of some subscriptions, to write.
+#[derive(Default)]
+struct Batch {
+    subscriptions: usize,
+    lines: Vec<NewLine>,
+    seats: Vec<store::seats::Billed>,
+}
+
+async fn write(
+    tx: &mut sqlx::PgConnection,
+    reseller_id: Uuid,
+    period: Date,
+    invoice_id: Uuid,
+    batch: Batch,
+) -> sqlx::Result<()> {
+    store::insert_lines(tx, reseller_id, invoice_id, &batch.lines).await?;
+    store::seats::insert(tx, reseller_id, period, invoice_id, &batch.seats).await
+}
+
+/// The run's walk through the subscriptions as they are read: each subscription's history
+/// gathered, then charged for the month, its lines numbered from 1 and added up.
+struct Walk {
+    month: Month,
+    last_day: Date,
+    totals: Totals,
+    lines: i32,
+    current: Option<(Subscription, Vec<Event>)>,
+}
+
+impl Walk {
+    fn new(month: Month) -> Self {
+        let last_day = month.end().previous_day().unwrap_or(month.first_day());
+        Walk {
+            month,
+            last_day,
+            totals: Totals::default(),
+            lines: 0,
+            current: None,
+        }
+    }
+
+    /// Takes the next row read (rows come by subscription, each one's changes in order).
+    fn push(&mut self, entry: Entry, batch: &mut Batch) {
+        match &mut self.current {
+            Some((s, events)) if s.id == entry.subscription.id => events.extend(entry.event),
+            _ => {
+                self.finish(batch);
+                self.current = Some((entry.subscription, entry.event.into_iter().collect()));
+            }
+        }
+    }
+
+    /// Charges the subscription gathered so far.
+    fn finish(&mut self, batch: &mut Batch) {
+        let Some((s, events)) = self.current.take() else {
+            return;
+        };
+        batch.subscriptions += 1;
+        if let Some(seats) = charges::seats_on(&events, self.last_day) {
+            batch.seats.push(store::seats::Billed {
+                subscription_id: s.id,
+                billed: seats,
+                assigned: s.assigned,
+            });
+        }
+        for charge in charges::for_month(&events, self.month) {
+            self.lines += 1;
+            self.totals.add(&Line {
+                customer_id: s.customer_id,
+                cost: charge.cost,
+                price: charge.price,
+            });
+            batch.lines.push(NewLine {
+                line_no: self.lines,
+                customer_id: s.customer_id,
+                subscription_id: s.id,
+                charge,
+            });
+        }
+    }
+}
+
 /// What the run would bill the reseller for `month` if it ran now (the current month, so far):
 /// the same computation, in a transaction rolled back. Recorded as the reseller's estimate.
 pub async fn estimate(db: &sqlx::PgPool, reseller_id: Uuid, month: Month) -> anyhow::Result<()> {
     let mut tx = crate::db::tenant_tx(db, reseller_id).await?;
-    let (totals, lines) = write_lines(&mut tx, reseller_id, month, Uuid::new_v4()).await?;
+    let (totals, lines) = write_lines(db, &mut tx, reseller_id, month, Uuid::new_v4()).await?;
     tx.rollback().await?;
     let mut tx = crate::db::tenant_tx(db, reseller_id).await?;
     store::estimates::record(&mut tx, reseller_id, month.first_day(), &totals, lines).await?;

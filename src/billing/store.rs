@@ -72,106 +72,125 @@ pub async fn issued(
     .await
 }
 
-/// A subscription to bill.
-#[derive(Debug, Clone, Copy)]
+/// A subscription to bill, with what the run records of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subscription {
     pub id: Uuid,
     pub customer_id: Uuid,
+    /// Its licences assigned now (the seat reconciliation's).
+    pub assigned: i32,
 }
 
-/// The next `limit` subscriptions after `after` (by id) whose first term began before `end`.
-pub async fn subscriptions(
-    tx: &mut PgConnection,
-    reseller_id: Uuid,
-    end: Date,
-    after: Uuid,
-    limit: i64,
-) -> sqlx::Result<Vec<Subscription>> {
-    sqlx::query_as!(
-        Subscription,
-        "SELECT id, customer_id FROM subscriptions
-         WHERE reseller_id = $1 AND id > $3 AND created_at < $2::date
-         ORDER BY id LIMIT $4",
-        reseller_id,
-        end,
-        after,
-        limit,
-    )
-    .fetch_all(tx)
-    .await
+/// A subscription and one of its applied changes, as the run reads them: `event` is none for a
+/// subscription without history.
+pub struct Entry {
+    pub subscription: Subscription,
+    pub event: Option<Event>,
 }
 
-/// One applied change of a subscription, as billing reads it.
+/// One row of the run's read.
 struct Row {
     subscription_id: Uuid,
-    id: Uuid,
-    kind: ChangeKind,
-    decided_at: OffsetDateTime,
-    seats_before: i32,
-    seats_after: i32,
-    amount: Decimal,
-    cost: Decimal,
+    customer_id: Uuid,
+    assigned: i32,
+    id: Option<Uuid>,
+    kind: Option<ChangeKind>,
+    decided_at: Option<OffsetDateTime>,
+    seats_before: Option<i32>,
+    seats_after: Option<i32>,
+    amount: Option<Decimal>,
+    cost: Option<Decimal>,
     product_after: Option<Uuid>,
     unit_price_after: Option<Decimal>,
     unit_cost_after: Option<Decimal>,
     billing_after: Option<Billing>,
     start_after: Option<Date>,
     end_after: Option<Date>,
-    billed: bool,
+    billed: Option<bool>,
 }
 
-/// The applied changes of `ids` before `end`, each subscription's in the order they happened.
-pub async fn histories(
-    tx: &mut PgConnection,
+impl Row {
+    fn entry(self) -> Entry {
+        let subscription = Subscription {
+            id: self.subscription_id,
+            customer_id: self.customer_id,
+            assigned: self.assigned,
+        };
+        let event = match (self.id, self.kind, self.decided_at) {
+            (Some(id), Some(kind), Some(decided_at)) => Some(Event {
+                id,
+                kind,
+                day: decided_at.date(),
+                seats_before: self.seats_before.unwrap_or_default(),
+                seats_after: self.seats_after.unwrap_or_default(),
+                amount: self.amount.unwrap_or_default(),
+                cost: self.cost.unwrap_or_default(),
+                product_after: self.product_after,
+                unit_price_after: self.unit_price_after,
+                unit_cost_after: self.unit_cost_after,
+                billing_after: self.billing_after,
+                start_after: self.start_after,
+                end_after: self.end_after,
+                billed: self.billed.unwrap_or_default(),
+            }),
+            _ => None,
+        };
+        Entry {
+            subscription,
+            event,
+        }
+    }
+}
+
+/// Sets the read's transaction up for one large sorted read: memory to sort it in (the
+/// server's default spills most of it to disk), and no JIT compilation (half a second per
+/// reseller to compile what is read once).
+pub async fn reading_at_scale(read: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query!("SET LOCAL work_mem = '64MB'")
+        .execute(&mut *read)
+        .await?;
+    sqlx::query!("SET LOCAL jit = off")
+        .execute(&mut *read)
+        .await?;
+    Ok(())
+}
+
+/// Every subscription of the reseller whose first term began before `end`, each with its
+/// changes applied before `end` in the order they happened, in one pass: one statement read
+/// as it streams (the caller writes on another connection meanwhile), sorted by subscription
+/// once instead of looked up subscription by subscription.
+pub fn entries<'c>(
+    read: &'c mut PgConnection,
     reseller_id: Uuid,
-    ids: &[Uuid],
     end: Date,
-) -> sqlx::Result<Vec<(Uuid, Event)>> {
-    let rows = sqlx::query_as!(
+) -> impl futures_util::Stream<Item = sqlx::Result<Entry>> + 'c {
+    use futures_util::TryStreamExt;
+    sqlx::query_as!(
         Row,
-        r#"SELECT c.subscription_id, c.id, c.kind AS "kind: ChangeKind",
-                  c.decided_at AS "decided_at!", c.seats_before, c.seats_after, c.amount, c.cost,
-                  c.product_after, c.unit_price_after, c.unit_cost_after,
-                  c.billing_after AS "billing_after: Billing", c.start_after, c.end_after,
+        r#"SELECT s.id AS subscription_id, s.customer_id, s.assigned,
+                  c.id AS "id?", c.kind AS "kind?: ChangeKind", c.decided_at AS "decided_at?",
+                  c.seats_before AS "seats_before?", c.seats_after AS "seats_after?",
+                  c.amount AS "amount?", c.cost AS "cost?", c.product_after AS "product_after?",
+                  c.unit_price_after AS "unit_price_after?",
+                  c.unit_cost_after AS "unit_cost_after?",
+                  c.billing_after AS "billing_after?: Billing", c.start_after AS "start_after?",
+                  c.end_after AS "end_after?",
                   -- A change without money is never billed: no line to look for.
                   (c.amount <> 0 OR c.cost <> 0)
                   AND EXISTS (SELECT 1 FROM invoice_lines l
                               WHERE l.reseller_id = c.reseller_id AND l.change_id = c.id)
-                      AS "billed!"
-           FROM subscription_changes c
-           WHERE c.reseller_id = $1 AND c.subscription_id = ANY($2) AND c.status = 'applied'
-             AND c.decided_at < $3::date
-           ORDER BY c.subscription_id, c.decided_at, c.requested_at, c.id"#,
+                      AS "billed?"
+           FROM subscriptions s
+           LEFT JOIN subscription_changes c
+                  ON c.reseller_id = s.reseller_id AND c.subscription_id = s.id
+                 AND c.status = 'applied' AND c.decided_at < $2::date
+           WHERE s.reseller_id = $1 AND s.created_at < $2::date
+           ORDER BY s.id, c.decided_at, c.requested_at, c.id"#,
         reseller_id,
-        ids,
         end,
     )
-    .fetch_all(tx)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            (
-                r.subscription_id,
-                Event {
-                    id: r.id,
-                    kind: r.kind,
-                    day: r.decided_at.date(),
-                    seats_before: r.seats_before,
-                    seats_after: r.seats_after,
-                    amount: r.amount,
-                    cost: r.cost,
-                    product_after: r.product_after,
-                    unit_price_after: r.unit_price_after,
-                    unit_cost_after: r.unit_cost_after,
-                    billing_after: r.billing_after,
-                    start_after: r.start_after,
-                    end_after: r.end_after,
-                    billed: r.billed,
-                },
-            )
-        })
-        .collect())
+    .fetch(read)
+    .map_ok(Row::entry)
 }
 
 /// A line ready to write.

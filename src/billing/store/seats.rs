@@ -8,30 +8,40 @@ use uuid::Uuid;
 
 use crate::vendors::VendorCode;
 
-/// Records the seats billed of each `(subscription, seats)` for the month `period` on
-/// `invoice_id`, with the licences each has assigned now.
+/// What the run counted of a subscription: the seats its history charges on the month's last
+/// day, and the licences assigned.
+#[derive(Debug, Clone, Copy)]
+pub struct Billed {
+    pub subscription_id: Uuid,
+    pub billed: i32,
+    pub assigned: i32,
+}
+
+/// Records the month's seat counts of invoice `invoice_id`.
 pub async fn insert(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     period: Date,
     invoice_id: Uuid,
-    billed: &[(Uuid, i32)],
+    counted: &[Billed],
 ) -> sqlx::Result<()> {
-    if billed.is_empty() {
+    if counted.is_empty() {
         return Ok(());
     }
-    let (ids, seats): (Vec<Uuid>, Vec<i32>) = billed.iter().copied().unzip();
+    let ids: Vec<Uuid> = counted.iter().map(|c| c.subscription_id).collect();
+    let billed: Vec<i32> = counted.iter().map(|c| c.billed).collect();
+    let assigned: Vec<i32> = counted.iter().map(|c| c.assigned).collect();
     sqlx::query!(
         "INSERT INTO seat_counts (reseller_id, period, subscription_id, invoice_id, billed,
                                   assigned)
-         SELECT $1, $2, s.id, $3, b.seats, s.assigned
-         FROM unnest($4::uuid[], $5::int[]) AS b (id, seats)
-         JOIN subscriptions s ON s.reseller_id = $1 AND s.id = b.id",
+         SELECT $1, $2, b.id, $3, b.billed, b.assigned
+         FROM unnest($4::uuid[], $5::int[], $6::int[]) AS b (id, billed, assigned)",
         reseller_id,
         period,
         invoice_id,
         &ids,
-        &seats,
+        &billed,
+        &assigned,
     )
     .execute(tx)
     .await?;
