@@ -253,8 +253,13 @@ async fn write_lines(
     let Walk {
         mut totals,
         mut lines,
+        counted,
+        differing,
         ..
     } = walk;
+    if counted > 0 {
+        store::seats::record_summary(tx, reseller_id, period, counted, differing).await?;
+    }
     let usage = store::usage::bill(tx, reseller_id, invoice_id, period, month.end(), lines).await?;
     for u in &usage {
         totals.add(&Line {
@@ -302,6 +307,9 @@ struct Walk {
     last_day: Date,
     totals: Totals,
     lines: i32,
+    /// Subscriptions whose seats were counted, and those of them that differ.
+    counted: i64,
+    differing: i64,
     current: Option<(Subscription, Vec<Event>)>,
 }
 
@@ -313,6 +321,8 @@ impl Walk {
             last_day,
             totals: Totals::default(),
             lines: 0,
+            counted: 0,
+            differing: 0,
             current: None,
         }
     }
@@ -335,6 +345,10 @@ impl Walk {
         };
         batch.subscriptions += 1;
         if let Some(seats) = charges::seats_on(&events, self.last_day) {
+            self.counted += 1;
+            if !crate::billing::seats::flags(seats, s.assigned, None).is_empty() {
+                self.differing += 1;
+            }
             batch.seats.push(store::seats::Billed {
                 subscription_id: s.id,
                 billed: seats,

@@ -174,7 +174,9 @@ async fn parts(
            JOIN customers c ON c.reseller_id = p.reseller_id AND c.id = p.customer_id
            WHERE p.reseller_id = $1 AND p.invoice_id = $2
              AND ($3::uuid IS NULL OR p.customer_id = $3)
-           ORDER BY c.legal_name, p.customer_id
+           -- The customers' order of their list (and its index: the first 500 of 50,000 are read
+           -- by name, not all sorted).
+           ORDER BY c.sort_name, c.id
            LIMIT $4"#,
         reseller_id,
         invoice_id,

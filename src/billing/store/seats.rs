@@ -88,10 +88,24 @@ pub async fn record_vendor(
     counts: &[i32],
     at: OffsetDateTime,
 ) -> sqlx::Result<()> {
+    // The month's summary follows: fewer waiting, and the differing counted again for the rows
+    // answered (`was` is each row before this statement; the same rule as `flags`).
     sqlx::query!(
-        "UPDATE seat_counts k SET vendor = c.seats, vendor_at = $5
-         FROM unnest($3::uuid[], $4::int[]) AS c (id, seats)
-         WHERE k.reseller_id = $1 AND k.period = $2 AND k.subscription_id = c.id",
+        "WITH answered AS (
+             UPDATE seat_counts k SET vendor = c.seats, vendor_at = $5
+             FROM unnest($3::uuid[], $4::int[]) AS c (id, seats), seat_counts was
+             WHERE k.reseller_id = $1 AND k.period = $2 AND k.subscription_id = c.id
+               AND was.reseller_id = $1 AND was.period = $2 AND was.subscription_id = c.id
+             RETURNING was.vendor IS NULL AS first,
+                       (was.vendor IS NOT NULL AND was.vendor <> was.billed)
+                       OR was.assigned <> was.billed AS differed,
+                       k.vendor <> k.billed OR k.assigned <> k.billed AS differs)
+         UPDATE seat_summaries
+         SET pending = pending - (SELECT count(*) FILTER (WHERE first) FROM answered),
+             differing = differing
+                 + (SELECT count(*) FILTER (WHERE differs AND NOT differed) FROM answered)
+                 - (SELECT count(*) FILTER (WHERE differed AND NOT differs) FROM answered)
+         WHERE reseller_id = $1 AND period = $2",
         reseller_id,
         period,
         ids,
@@ -112,25 +126,45 @@ pub struct Summary {
     pub pending: i64,
 }
 
-/// How many of the subscriptions of an invoice's month `period` were reconciled, differ (`billing::seats::flags` is
-/// not empty, the same rule in SQL) and wait for the vendor's count.
+/// Records what the run counted of the month `period`: `subscriptions` counted, `differing` of
+/// them by `billing::seats::flags` (before any vendor's answer), all waiting for the vendor.
+pub async fn record_summary(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    period: Date,
+    subscriptions: i64,
+    differing: i64,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO seat_summaries (reseller_id, period, subscriptions, differing, pending)
+         VALUES ($1, $2, $3, $4, $3)",
+        reseller_id,
+        period,
+        subscriptions,
+        differing,
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// How many of the subscriptions of an invoice's month `period` were reconciled, differ and wait
+/// for the vendor's count (kept with the invoice: none for a month without seat counts).
 pub async fn summary(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     period: Date,
 ) -> sqlx::Result<Summary> {
-    sqlx::query_as!(
+    let summary = sqlx::query_as!(
         Summary,
-        r#"SELECT count(*) AS "subscriptions!",
-                  count(*) FILTER (WHERE (k.vendor IS NOT NULL AND k.vendor <> k.billed)
-                                      OR k.assigned <> k.billed) AS "differing!",
-                  count(*) FILTER (WHERE k.vendor IS NULL) AS "pending!"
-           FROM seat_counts k WHERE k.reseller_id = $1 AND k.period = $2"#,
+        "SELECT subscriptions, differing, pending FROM seat_summaries
+         WHERE reseller_id = $1 AND period = $2",
         reseller_id,
         period,
     )
-    .fetch_one(tx)
-    .await
+    .fetch_optional(tx)
+    .await?;
+    Ok(summary.unwrap_or_default())
 }
 
 /// A reconciled subscription, as the page and the report show it.
