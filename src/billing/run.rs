@@ -212,51 +212,14 @@ async fn write_lines(
     month: Month,
     invoice_id: Uuid,
 ) -> anyhow::Result<(Totals, i32)> {
-    use futures_util::TryStreamExt;
     let period = month.first_day();
-    let mut read = crate::db::tenant_tx(db, reseller_id).await?;
-    store::reading_at_scale(&mut read).await?;
-    let mut walk = Walk::new(month);
-    {
-        let mut entries = std::pin::pin!(store::entries(&mut read, reseller_id, month.end()));
-        let mut pending = Batch::default();
-        loop {
-            let reading = async {
-                let mut batch = Batch::default();
-                while batch.subscriptions < BATCH {
-                    match entries.try_next().await? {
-                        Some(entry) => walk.push(entry, &mut batch),
-                        None => {
-                            walk.finish(&mut batch);
-                            return Ok((batch, true));
-                        }
-                    }
-                }
-                Ok::<_, sqlx::Error>((batch, false))
-            };
-            let writing = write(
-                tx,
-                reseller_id,
-                period,
-                invoice_id,
-                std::mem::take(&mut pending),
-            );
-            let ((batch, done), ()) = tokio::try_join!(reading, writing)?;
-            pending = batch;
-            if done {
-                break;
-            }
-        }
-        write(tx, reseller_id, period, invoice_id, pending).await?;
-    }
-    read.rollback().await?;
     let Walk {
         mut totals,
         mut lines,
         counted,
         differing,
         ..
-    } = walk;
+    } = walk(db, tx, reseller_id, month, invoice_id).await?;
     if counted > 0 {
         store::seats::record_summary(tx, reseller_id, period, counted, differing).await?;
     }
@@ -279,6 +242,54 @@ async fn write_lines(
     }
     lines += credits.len() as i32;
     Ok((totals, lines))
+}
+
+/// Reads the reseller's subscriptions with their histories in one pass, on a connection of its
+/// own, and writes each batch's lines and seat counts on `tx` while the next batch is read.
+async fn walk(
+    db: &sqlx::PgPool,
+    tx: &mut sqlx::PgConnection,
+    reseller_id: Uuid,
+    month: Month,
+    invoice_id: Uuid,
+) -> anyhow::Result<Walk> {
+    use futures_util::TryStreamExt;
+    let period = month.first_day();
+    let mut read = crate::db::tenant_tx(db, reseller_id).await?;
+    store::reading_at_scale(&mut read).await?;
+    let mut walk = Walk::new(month);
+    {
+        let mut entries = std::pin::pin!(store::entries(&mut read, reseller_id, month.end()));
+        let mut pending = Batch::default();
+        loop {
+            let reading = async {
+                let mut batch = Batch::default();
+                while batch.subscriptions < BATCH {
+                    let Some(entry) = entries.try_next().await? else {
+                        walk.finish(&mut batch);
+                        return Ok((batch, true));
+                    };
+                    walk.push(entry, &mut batch);
+                }
+                Ok::<_, sqlx::Error>((batch, false))
+            };
+            let writing = write(
+                tx,
+                reseller_id,
+                period,
+                invoice_id,
+                std::mem::take(&mut pending),
+            );
+            let ((batch, done), ()) = tokio::try_join!(reading, writing)?;
+            pending = batch;
+            if done {
+                break;
+            }
+        }
+        write(tx, reseller_id, period, invoice_id, pending).await?;
+    }
+    read.rollback().await?;
+    Ok(walk)
 }
 
 /// The lines and seat counts of some subscriptions, to write.
