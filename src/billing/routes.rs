@@ -80,9 +80,6 @@ struct ListPage {
     unbilled: view::Unbilled,
 }
 
-/// An estimate older than this is made again when the list is seen.
-const ESTIMATE_FOR: time::Duration = time::Duration::hours(1);
-
 async fn list(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -111,15 +108,14 @@ async fn list(
         None => None,
     };
     let estimate = crate::billing::store::estimates::latest(&mut tx, me.reseller_id).await?;
+    let changed = crate::billing::store::estimates::latest_change(&mut tx, me.reseller_id).await?;
     tx.commit().await?;
     let now = time::OffsetDateTime::now_utc();
     let this_month = Month::of(now.date());
     let current = estimate.filter(|e| e.period == this_month.first_day());
-    if current
-        .as_ref()
-        .is_none_or(|e| now - e.computed_at > ESTIMATE_FOR)
-    {
-        crate::billing::run::queue_estimate(&state.db, me.reseller_id, this_month, now).await?;
+    let computed = current.as_ref().map(|e| e.computed_at);
+    if let Some(moment) = crate::billing::run::estimate_due(computed, changed, now) {
+        crate::billing::run::queue_estimate(&state.db, me.reseller_id, this_month, moment).await?;
     }
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -488,12 +484,7 @@ impl Sent {
 /// The file as CSV, separated by `sep` (`comma`, `semicolon`; by default a comma for English
 /// readers and a semicolon for the others, whose spreadsheets expect it).
 fn send_csv(state: &AppState, ctx: PageCtx, me: &ResellerUser, sent: Sent, sep: &str) -> Response {
-    let delimiter = match (sep, ctx.locale) {
-        ("comma", _) => b',',
-        ("semicolon", _) => b';',
-        (_, crate::i18n::Locale::En) => b',',
-        _ => b';',
-    };
+    let delimiter = download::delimiter(ctx.locale, sep);
     let header = sent
         .file
         .header(&ctx)

@@ -185,6 +185,8 @@ async fn bill_as(
     };
     let number = store::issue(&mut tx, reseller.id, &invoice, issue.at, issue.run).await?;
     store::insert_customers(&mut tx, reseller.id, invoice_id, &totals.customers).await?;
+    let figures = store::sales::of_invoice(&mut tx, reseller.id, invoice_id).await?;
+    store::sales::replace(&mut tx, reseller.id, period, false, &figures).await?;
     crate::billing::vendor_seats::queue(&mut tx, reseller.id, month).await?;
     if let Some(notify) = issue.notify {
         let issued = crate::billing::mail::Issued {
@@ -384,13 +386,17 @@ impl Walk {
 }
 
 /// What the run would bill the reseller for `month` if it ran now (the current month, so far):
-/// the same computation, in a transaction rolled back. Recorded as the reseller's estimate.
+/// the same computation, in a transaction rolled back. Recorded as the reseller's estimate, with
+/// the month's sales figures (`store::sales`).
 pub async fn estimate(db: &sqlx::PgPool, reseller_id: Uuid, month: Month) -> anyhow::Result<()> {
     let mut tx = crate::db::tenant_tx(db, reseller_id).await?;
-    let (totals, lines) = write_lines(db, &mut tx, reseller_id, month, Uuid::new_v4()).await?;
+    let invoice_id = Uuid::new_v4();
+    let (totals, lines) = write_lines(db, &mut tx, reseller_id, month, invoice_id).await?;
+    let figures = store::sales::of_invoice(&mut tx, reseller_id, invoice_id).await?;
     tx.rollback().await?;
     let mut tx = crate::db::tenant_tx(db, reseller_id).await?;
     store::estimates::record(&mut tx, reseller_id, month.first_day(), &totals, lines).await?;
+    store::sales::replace(&mut tx, reseller_id, month.first_day(), true, &figures).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -403,22 +409,44 @@ pub struct EstimateJob {
     pub period: String,
 }
 
-/// Queues a refresh of the reseller's estimate of `month`, at most one per hour.
-pub async fn queue_estimate(
-    db: &sqlx::PgPool,
-    reseller_id: Uuid,
-    month: Month,
+/// How long an estimate stands when nothing changed.
+pub const ESTIMATE_FOR: time::Duration = time::Duration::hours(1);
+
+/// Whether the estimate made at `computed` (if any) is out of date at `now`, when the latest
+/// change of a subscription was decided at `changed`: the moment its refresh is keyed by (one
+/// refresh per change, or per hour), or none while it stands.
+pub fn estimate_due(
+    computed: Option<OffsetDateTime>,
+    changed: Option<OffsetDateTime>,
     now: OffsetDateTime,
-) -> anyhow::Result<()> {
+) -> Option<OffsetDateTime> {
     let hour = now
         .replace_minute(0)
         .unwrap_or(now)
         .replace_second(0)
+        .unwrap_or(now)
+        .replace_nanosecond(0)
         .unwrap_or(now);
+    match (computed, changed) {
+        (None, _) => Some(hour),
+        (Some(at), Some(changed)) if changed > at => Some(changed),
+        (Some(at), _) if now - at > ESTIMATE_FOR => Some(hour),
+        _ => None,
+    }
+}
+
+/// Queues a refresh of the reseller's estimate of `month`, once per `moment` (from
+/// [`estimate_due`]).
+pub async fn queue_estimate(
+    db: &sqlx::PgPool,
+    reseller_id: Uuid,
+    month: Month,
+    moment: OffsetDateTime,
+) -> anyhow::Result<()> {
     let key = format!(
         "estimate:{reseller_id}:{}:{}",
         month.code(),
-        hour.unix_timestamp()
+        moment.unix_timestamp_nanos() / 1_000
     );
     let job = EstimateJob {
         reseller_id,
@@ -449,4 +477,35 @@ pub async fn queue(db: &sqlx::PgPool, today: Date) -> anyhow::Result<()> {
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn an_estimate_stands_an_hour_or_until_a_change() {
+        let now = datetime!(2026-12-03 10:25:12 UTC);
+        // None yet: one per hour.
+        assert_eq!(
+            estimate_due(None, None, now),
+            Some(datetime!(2026-12-03 10:00 UTC))
+        );
+        let made = datetime!(2026-12-03 10:00 UTC);
+        assert_eq!(estimate_due(Some(made), None, now), None);
+        // A change decided since: one for that change.
+        let changed = datetime!(2026-12-03 10:20 UTC);
+        assert_eq!(estimate_due(Some(made), Some(changed), now), Some(changed));
+        // A change before it: it stands.
+        let before = datetime!(2026-12-03 09:59 UTC);
+        assert_eq!(estimate_due(Some(made), Some(before), now), None);
+        // Over an hour old: once per hour.
+        let old = datetime!(2026-12-03 09:20 UTC);
+        let earlier = datetime!(2026-12-03 09:00 UTC);
+        assert_eq!(
+            estimate_due(Some(old), Some(earlier), now),
+            Some(datetime!(2026-12-03 10:00 UTC))
+        );
+    }
 }

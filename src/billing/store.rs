@@ -16,6 +16,7 @@ pub mod credits;
 pub mod estimates;
 pub mod invoices;
 pub mod runs;
+pub mod sales;
 pub mod seats;
 pub mod usage;
 

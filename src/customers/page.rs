@@ -56,6 +56,8 @@ struct ShowPage {
     status_label: String,
     tenants: Vec<TenantRow>,
     can_edit: bool,
+    /// Whether the user sees money (the customer's reports).
+    sees_billing: bool,
     tenant_domain: String,
     tenant_google: bool,
     tenant_reserved: bool,
@@ -123,6 +125,7 @@ async fn show_page(
             &[("name", &customer.legal_name)],
         ),
         can_edit: EDITORS.contains(&me.user.role),
+        sees_billing: me.user.role.sees_billing(),
         can_order: BUYERS.contains(&me.user.role) && active,
         orders_total: orders.total.rows(),
         orders: crate::orders::view::order_rows(&ctx, orders.rows),

@@ -123,6 +123,8 @@ pub async fn seed_demo(
         crate::billing::run::run(pool, month, at.min(now)).await?;
         month = month.next();
     }
+    // This month so far, as the dashboard and the invoices list show it.
+    crate::billing::run::estimate(pool, reseller_id, month).await?;
 
     // Fabrikam moves its Google Workspace to the demo reseller: its admin generated a token.
     let public_id = crate::partners::store::public_id(pool, reseller_id).await?;

@@ -49,6 +49,8 @@ struct ListParams {
     #[serde(default)]
     window: String,
     #[serde(default)]
+    pending: String,
+    #[serde(default)]
     sort: String,
     #[serde(default)]
     after: String,
@@ -77,6 +79,8 @@ impl ListParams {
                 .ok()
                 .filter(|d| RENEWS_WITHIN.contains(d)),
             window_open: self.window == "open",
+            window_closing: self.window == "closing",
+            pending: self.pending == "1",
             sort: SubscriptionSort::parse(&self.sort),
         }
     }
@@ -92,6 +96,10 @@ pub struct Fields {
     pub renewal: &'static str,
     pub renews: String,
     pub window: bool,
+    /// Only windows closing within 48 hours, or changes pending for over an hour (the
+    /// dashboard's links; shown as chips).
+    pub window_closing: bool,
+    pub pending: bool,
     pub sort: &'static str,
 }
 
@@ -110,6 +118,8 @@ impl Fields {
             },
             renews: f.renews_within.map(|d| d.to_string()).unwrap_or_default(),
             window: f.window_open,
+            window_closing: f.window_closing,
+            pending: f.pending,
             sort: f.sort.code(),
         }
     }
@@ -125,7 +135,15 @@ impl Fields {
             .append_pair("term", self.term)
             .append_pair("renewal", self.renewal)
             .append_pair("renews", &self.renews)
-            .append_pair("window", if self.window { "open" } else { "" })
+            .append_pair(
+                "window",
+                match (self.window, self.window_closing) {
+                    (true, _) => "open",
+                    (false, true) => "closing",
+                    (false, false) => "",
+                },
+            )
+            .append_pair("pending", if self.pending { "1" } else { "" })
             .append_pair("sort", self.sort);
         if let Some((key, cursor)) = at {
             qs.append_pair(key, &cursor.encode());

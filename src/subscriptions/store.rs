@@ -61,6 +61,10 @@ pub struct Filter {
     pub renews_within: Option<i32>,
     /// Has seats whose cancellation window is still open.
     pub window_open: bool,
+    /// Has seats whose cancellation window closes within [`WINDOW_CLOSING_HOURS`].
+    pub window_closing: bool,
+    /// Has a change sent to the vendor over an hour ago and not answered yet.
+    pub pending: bool,
     pub sort: SubscriptionSort,
 }
 
@@ -120,6 +124,9 @@ pub async fn search(tx: &mut PgConnection, q: &str) -> sqlx::Result<Search> {
     })
 }
 
+/// The hours ahead in which a cancellation window counts as closing (the dashboard's).
+pub const WINDOW_CLOSING_HOURS: i32 = 48;
+
 /// The FROM and WHERE clauses of the list.
 fn push_filter(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, f: &Filter, found: &Search) {
     b.push(" FROM subscriptions s WHERE s.reseller_id = ")
@@ -151,6 +158,18 @@ fn push_filter(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, f: &Filter
         b.push(" AND s.id IN (SELECT w.subscription_id FROM seat_batches w WHERE w.reseller_id = ")
             .push_bind(reseller_id)
             .push(" AND w.quantity > 0 AND w.window_closes_at > now())");
+    }
+    if f.window_closing {
+        b.push(" AND s.status = 'active' AND s.id IN (SELECT w.subscription_id FROM seat_batches w WHERE w.reseller_id = ")
+            .push_bind(reseller_id)
+            .push(" AND w.quantity > 0 AND w.window_closes_at > now() AND w.window_closes_at <= now() + make_interval(hours => ")
+            .push_bind(WINDOW_CLOSING_HOURS)
+            .push("))");
+    }
+    if f.pending {
+        b.push(" AND s.id IN (SELECT c.subscription_id FROM subscription_changes c WHERE c.reseller_id = ")
+            .push_bind(reseller_id)
+            .push(" AND c.status = 'pending' AND c.requested_at < now() - interval '1 hour')");
     }
     if found.q.is_empty() {
         return;

@@ -45,6 +45,31 @@ pub fn csv(
     ))
 }
 
+/// The same, separated by `delimiter`.
+pub fn csv_with(
+    filename: &str,
+    delimiter: u8,
+    header: &[String],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> AppResult<Response> {
+    Ok(attachment(
+        filename,
+        "text/csv; charset=utf-8",
+        csv_bytes_with(delimiter, header, rows)?,
+    ))
+}
+
+/// A CSV file's separator: `sep` when it names one (`comma`, `semicolon`), otherwise a comma
+/// for English readers and a semicolon for the others, whose spreadsheets expect it.
+pub fn delimiter(locale: crate::i18n::Locale, sep: &str) -> u8 {
+    match (sep, locale) {
+        ("comma", _) => b',',
+        ("semicolon", _) => b';',
+        (_, crate::i18n::Locale::En) => b',',
+        _ => b';',
+    }
+}
+
 /// The bytes of a CSV file with `header` and `rows`, as spreadsheets read it.
 fn csv_bytes(header: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<Vec<u8>> {
     csv_bytes_with(b',', header, rows)

@@ -217,6 +217,7 @@ impl PageCtx {
             entries.push(("/catalog", "menu.catalog"));
             if user.role.sees_billing() {
                 entries.push(("/billing", "menu.billing"));
+                entries.push(("/reports", "menu.reports"));
             }
             entries.push(("/partner/programs", "menu.programs"));
             entries.push(("/partner", "menu.account"));

@@ -54,3 +54,18 @@ pub async fn latest(tx: &mut PgConnection, reseller_id: Uuid) -> sqlx::Result<Op
     .fetch_optional(tx)
     .await
 }
+
+/// When the reseller's latest subscription change was decided (an estimate made before it is
+/// out of date).
+pub async fn latest_change(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+) -> sqlx::Result<Option<OffsetDateTime>> {
+    sqlx::query_scalar!(
+        "SELECT max(decided_at) FROM subscription_changes
+         WHERE reseller_id = $1 AND status = 'applied'",
+        reseller_id,
+    )
+    .fetch_one(tx)
+    .await
+}

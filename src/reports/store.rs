@@ -1,0 +1,422 @@
+//! What the dashboard reads: the months' sales figures (kept by the billing run and the
+//! estimate), the subscriptions' totals (kept by triggers), and small indexed counts. No query
+//! here reads a whole large tenant (docs/performance/dashboard.md).
+
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::billing::store::sales::Sales;
+use crate::orders::rules::OrderStatus;
+
+/// A month's sales figures.
+#[derive(Debug, Clone)]
+pub struct MonthSales {
+    pub month: Date,
+    /// From an estimate (the month is not invoiced yet).
+    pub estimate: bool,
+    pub currency: String,
+    pub sales: Sales,
+    pub customers: i32,
+    pub computed_at: OffsetDateTime,
+}
+
+/// The reseller's figures of the months starting on `months`' days (those it has).
+pub async fn months(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    months: &[Date],
+) -> sqlx::Result<Vec<MonthSales>> {
+    let rows = sqlx::query!(
+        r#"SELECT month, estimate, currency AS "currency!", licence_cost, licence_price,
+                  usage_cost, usage_price, customers, computed_at
+           FROM sales_months WHERE reseller_id = $1 AND month = ANY($2)"#,
+        reseller_id,
+        months,
+    )
+    .fetch_all(tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| MonthSales {
+            month: r.month,
+            estimate: r.estimate,
+            currency: r.currency,
+            sales: Sales {
+                licence_cost: r.licence_cost,
+                licence_price: r.licence_price,
+                usage_cost: r.usage_cost,
+                usage_price: r.usage_price,
+            },
+            customers: r.customers,
+            computed_at: r.computed_at,
+        })
+        .collect())
+}
+
+/// One of the month's top customers or products, by what they were charged.
+#[derive(Debug, Clone)]
+pub struct Top {
+    /// What its page is found by: the customer's id, the product's SKU.
+    pub key: String,
+    pub name_es: String,
+    pub name_en: String,
+    pub name_pt: String,
+    pub price: Decimal,
+}
+
+/// The month's `limit` customers charged the most.
+pub async fn top_customers(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    month: Date,
+    limit: i64,
+) -> sqlx::Result<Vec<Top>> {
+    sqlx::query_as!(
+        Top,
+        r#"SELECT f.customer_id::text AS "key!", c.legal_name AS name_es, c.legal_name AS name_en,
+                  c.legal_name AS name_pt, f.licence_price + f.usage_price AS "price!"
+           FROM sales_by_customer f
+           JOIN customers c ON c.reseller_id = f.reseller_id AND c.id = f.customer_id
+           WHERE f.reseller_id = $1 AND f.month = $2
+           ORDER BY f.licence_price + f.usage_price DESC, f.customer_id
+           LIMIT $3"#,
+        reseller_id,
+        month,
+        limit,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// The month's `limit` products charged the most (credits, which have none, are not one).
+pub async fn top_products(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    month: Date,
+    limit: i64,
+) -> sqlx::Result<Vec<Top>> {
+    sqlx::query_as!(
+        Top,
+        r#"SELECT p.sku AS key, p.name_es, p.name_en, p.name_pt,
+                  f.licence_price + f.usage_price AS "price!"
+           FROM sales_by_product f JOIN products p ON p.id = f.product_id
+           WHERE f.reseller_id = $1 AND f.month = $2
+           ORDER BY f.licence_price + f.usage_price DESC, f.product_id
+           LIMIT $3"#,
+        reseller_id,
+        month,
+        limit,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// The subscriptions' figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscriptionFigures {
+    pub active: i64,
+    pub seats: i64,
+    pub unassigned: i64,
+    /// Active subscriptions renewing automatically within the next 30 days, and the amount of
+    /// their next billing period.
+    pub renewing: i64,
+    pub renewal_amount: Decimal,
+}
+
+/// Days ahead that count as "renewing soon" (one of the list's `renews` filters).
+pub const RENEWING_DAYS: i32 = 30;
+
+/// The subscriptions' figures on `today`, from their totals.
+pub async fn subscriptions(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    today: Date,
+) -> sqlx::Result<SubscriptionFigures> {
+    let r = sqlx::query!(
+        r#"SELECT coalesce(sum(subscriptions), 0)::bigint AS "active!",
+                  coalesce(sum(seats), 0)::bigint AS "seats!",
+                  coalesce(sum(seats - assigned), 0)::bigint AS "unassigned!",
+                  coalesce(sum(subscriptions) FILTER (WHERE auto_renew AND end_date >= $2
+                                                       AND end_date <= $2 + $3::int), 0)::bigint
+                      AS "renewing!",
+                  coalesce(sum(amount) FILTER (WHERE auto_renew AND end_date >= $2
+                                               AND end_date <= $2 + $3::int), 0) AS "amount!"
+           FROM subscription_totals WHERE reseller_id = $1 AND status = 'active'"#,
+        reseller_id,
+        today,
+        RENEWING_DAYS,
+    )
+    .fetch_one(tx)
+    .await?;
+    Ok(SubscriptionFigures {
+        active: r.active,
+        seats: r.seats,
+        unassigned: r.unassigned,
+        renewing: r.renewing,
+        renewal_amount: r.amount,
+    })
+}
+
+/// The reseller's active customers, and those added since midnight of `since` in `zone`.
+pub async fn customers(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    since: Date,
+    zone: &str,
+) -> sqlx::Result<(i64, i64)> {
+    let r = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE status = 'active') AS "active!",
+                  count(*) FILTER (WHERE created_at >= $2::date::timestamp AT TIME ZONE $3)
+                      AS "added!"
+           FROM customers WHERE reseller_id = $1"#,
+        reseller_id,
+        since,
+        zone,
+    )
+    .fetch_one(tx)
+    .await?;
+    Ok((r.active, r.added))
+}
+
+/// The reseller's billing currency (the dashboard's amounts are in it).
+pub async fn currency(tx: &mut PgConnection, reseller_id: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar!(
+        r#"SELECT billing_currency AS "currency!" FROM resellers WHERE id = $1"#,
+        reseller_id
+    )
+    .fetch_one(tx)
+    .await
+}
+
+/// What needs the reseller's attention now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attention {
+    pub failed_orders: i64,
+    /// Changes sent to the vendor more than an hour ago and not answered.
+    pub pending_changes: i64,
+    /// Seats whose cancellation window closes in the next 48 hours: how many batches, seats and
+    /// the amount still refundable.
+    pub closing_batches: i64,
+    pub closing_seats: i64,
+    pub refundable: Decimal,
+}
+
+pub async fn attention(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    now: OffsetDateTime,
+) -> sqlx::Result<Attention> {
+    let r = sqlx::query!(
+        r#"SELECT (SELECT count(*) FROM orders
+                   WHERE reseller_id = $1 AND status = 'failed') AS "failed!",
+                  (SELECT count(*) FROM subscription_changes
+                   WHERE reseller_id = $1 AND status = 'pending'
+                     AND requested_at < $2 - interval '1 hour') AS "pending!",
+                  w.batches AS "batches!", w.seats AS "seats!", w.refundable AS "refundable!"
+           FROM (SELECT count(*) AS batches, coalesce(sum(b.quantity), 0)::bigint AS seats,
+                        coalesce(sum(round(b.quantity * s.unit_price, 2)), 0) AS refundable
+                 FROM seat_batches b
+                 JOIN subscriptions s ON s.reseller_id = b.reseller_id AND s.id = b.subscription_id
+                 WHERE b.reseller_id = $1 AND b.quantity > 0
+                   AND b.window_closes_at IS NOT NULL
+                   AND b.window_closes_at > $2 AND b.window_closes_at <= $2 + interval '48 hours'
+                   AND s.status = 'active') w"#,
+        reseller_id,
+        now,
+    )
+    .fetch_one(tx)
+    .await?;
+    Ok(Attention {
+        failed_orders: r.failed,
+        pending_changes: r.pending,
+        closing_batches: r.batches,
+        closing_seats: r.seats,
+        refundable: r.refundable,
+    })
+}
+
+/// One of the latest orders.
+#[derive(Debug, Clone)]
+pub struct RecentOrder {
+    pub id: Uuid,
+    pub number: i64,
+    pub customer: String,
+    pub status: OrderStatus,
+    pub total_price: Decimal,
+    pub currency: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// The reseller's `limit` latest orders.
+pub async fn recent_orders(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<RecentOrder>> {
+    sqlx::query_as!(
+        RecentOrder,
+        r#"SELECT o.id, o.number, c.legal_name AS customer, o.status AS "status: OrderStatus",
+                  o.total_price, o.currency AS "currency!", o.created_at
+           FROM orders o JOIN customers c ON c.reseller_id = o.reseller_id AND c.id = o.customer_id
+           WHERE o.reseller_id = $1
+           ORDER BY o.created_at DESC, o.id DESC LIMIT $2"#,
+        reseller_id,
+        limit,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// One series' sales in one month, as a report reads them (`key` tells the series apart).
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub month: Date,
+    pub key: String,
+    pub name_es: String,
+    pub name_en: String,
+    pub name_pt: String,
+    pub licence_cost: Decimal,
+    pub licence_price: Decimal,
+    pub usage_cost: Decimal,
+    pub usage_price: Decimal,
+    /// Seats billed for licence periods (not kept per customer: zero there).
+    pub quantity: Decimal,
+}
+
+impl Figure {
+    pub fn sales(&self) -> Sales {
+        Sales {
+            licence_cost: self.licence_cost,
+            licence_price: self.licence_price,
+            usage_cost: self.usage_cost,
+            usage_price: self.usage_price,
+        }
+    }
+}
+
+/// The reseller's sales (or one customer's) in each month from `first` to `last`, as one series.
+pub async fn totals(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    first: Date,
+    last: Date,
+    customer: Option<Uuid>,
+) -> sqlx::Result<Vec<Figure>> {
+    sqlx::query_as!(
+        Figure,
+        r#"SELECT m.month AS "month!", '' AS "key!", '' AS "name_es!", '' AS "name_en!",
+                  '' AS "name_pt!",
+                  coalesce(c.licence_cost, m.licence_cost) AS "licence_cost!",
+                  coalesce(c.licence_price, m.licence_price) AS "licence_price!",
+                  coalesce(c.usage_cost, m.usage_cost) AS "usage_cost!",
+                  coalesce(c.usage_price, m.usage_price) AS "usage_price!",
+                  coalesce((SELECT sum(p.quantity) FROM sales_by_product p
+                            WHERE p.reseller_id = m.reseller_id AND p.month = m.month
+                              AND $4::uuid IS NULL), 0) AS "quantity!"
+           FROM sales_months m
+           LEFT JOIN sales_by_customer c
+                  ON c.reseller_id = m.reseller_id AND c.month = m.month AND c.customer_id = $4
+           WHERE m.reseller_id = $1 AND m.month BETWEEN $2 AND $3
+             AND ($4::uuid IS NULL OR c.customer_id IS NOT NULL)
+           ORDER BY m.month"#,
+        reseller_id,
+        first,
+        last,
+        customer,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// The reseller's sales per vendor in each month from `first` to `last` (staff credits, which
+/// have no product, under an empty key).
+pub async fn by_vendor(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    first: Date,
+    last: Date,
+) -> sqlx::Result<Vec<Figure>> {
+    sqlx::query_as!(
+        Figure,
+        r#"SELECT f.month, coalesce(v.code, '') AS "key!", coalesce(v.name, '') AS "name_es!",
+                  coalesce(v.name, '') AS "name_en!", coalesce(v.name, '') AS "name_pt!",
+                  sum(f.licence_cost) AS "licence_cost!", sum(f.licence_price) AS "licence_price!",
+                  sum(f.usage_cost) AS "usage_cost!", sum(f.usage_price) AS "usage_price!",
+                  sum(f.quantity) AS "quantity!"
+           FROM sales_by_product f
+           LEFT JOIN products p ON p.id = f.product_id
+           LEFT JOIN programs g ON g.id = p.program_id
+           LEFT JOIN vendors v ON v.id = g.vendor_id
+           WHERE f.reseller_id = $1 AND f.month BETWEEN $2 AND $3
+           GROUP BY f.month, v.code, v.name"#,
+        reseller_id,
+        first,
+        last,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// The reseller's sales per product in each month from `first` to `last`.
+pub async fn by_product(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    first: Date,
+    last: Date,
+) -> sqlx::Result<Vec<Figure>> {
+    sqlx::query_as!(
+        Figure,
+        r#"SELECT f.month, coalesce(f.product_id::text, '') AS "key!",
+                  coalesce(p.name_es, '') AS "name_es!", coalesce(p.name_en, '') AS "name_en!",
+                  coalesce(p.name_pt, '') AS "name_pt!",
+                  f.licence_cost, f.licence_price, f.usage_cost, f.usage_price, f.quantity
+           FROM sales_by_product f LEFT JOIN products p ON p.id = f.product_id
+           WHERE f.reseller_id = $1 AND f.month BETWEEN $2 AND $3"#,
+        reseller_id,
+        first,
+        last,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// The sales in each month from `first` to `last` of the `limit` customers `measure` ranks
+/// first over those months.
+pub async fn top_customers_over(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    first: Date,
+    last: Date,
+    measure: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<Figure>> {
+    sqlx::query_as!(
+        Figure,
+        r#"WITH top AS (
+               SELECT customer_id FROM sales_by_customer
+               WHERE reseller_id = $1 AND month BETWEEN $2 AND $3
+               GROUP BY customer_id
+               ORDER BY sum(CASE $4 WHEN 'consumption' THEN usage_price
+                                    WHEN 'margin' THEN licence_price + usage_price
+                                                       - licence_cost - usage_cost
+                                    ELSE licence_price END) DESC, customer_id
+               LIMIT $5)
+           SELECT f.month, f.customer_id::text AS "key!", c.legal_name AS name_es,
+                  c.legal_name AS name_en, c.legal_name AS name_pt,
+                  f.licence_cost, f.licence_price, f.usage_cost, f.usage_price,
+                  0::numeric AS "quantity!"
+           FROM sales_by_customer f
+           JOIN top t ON t.customer_id = f.customer_id
+           JOIN customers c ON c.reseller_id = f.reseller_id AND c.id = f.customer_id
+           WHERE f.reseller_id = $1 AND f.month BETWEEN $2 AND $3"#,
+        reseller_id,
+        first,
+        last,
+        measure,
+        limit,
+    )
+    .fetch_all(tx)
+    .await
+}
