@@ -14,8 +14,11 @@ use crate::reports::report::Table;
 pub const WIDTH: u32 = 880;
 pub const HEIGHT: u32 = 340;
 
-/// The series' colours, in order (the last one is "others").
-const COLOURS: [RGBColor; 6] = [
+/// How many colours the series take in turn.
+pub const COLOURS: usize = 6;
+
+/// The series' colours, in order (the last one is "others"; app.css has the same, `.swatch-N`).
+const PALETTE: [RGBColor; COLOURS] = [
     RGBColor(0x1d, 0x4e, 0xd8),
     RGBColor(0xd9, 0x77, 0x06),
     RGBColor(0x05, 0x96, 0x69),
@@ -24,9 +27,9 @@ const COLOURS: [RGBColor; 6] = [
     RGBColor(0x6b, 0x72, 0x80),
 ];
 
-/// The colour of the series at `i` (as the page's legend shows it).
+/// The colour of the series at `i` (the page's legend has a class per colour: `swatch-0`…).
 pub fn colour(i: usize) -> String {
-    let c = COLOURS[i % COLOURS.len()];
+    let c = PALETTE[i % COLOURS];
     format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }
 
@@ -51,6 +54,7 @@ fn draw(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::with_string(out, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE)?;
+    // Segments 0..=last: one per month.
     let n = table.months.len().max(1) as i32;
     let all = table.series.iter().flat_map(|s| s.values.iter());
     let (low, high) = all.fold((0f64, 0f64), |(lo, hi), v| {
@@ -66,7 +70,7 @@ fn draw(
         .margin(12)
         .x_label_area_size(32)
         .y_label_area_size(96)
-        .build_cartesian_2d((0..n).into_segmented(), low..high)?;
+        .build_cartesian_2d((0..n - 1).into_segmented(), low..high)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -92,14 +96,14 @@ fn draw(
                     (SegmentValue::Exact(x), 0.0),
                     (SegmentValue::Exact(x + 1), y),
                 ],
-                COLOURS[0].filled(),
+                PALETTE[0].filled(),
             );
             bar.set_margin(0, 0, 8, 8);
             bar
         }))?;
     } else {
         for (s, series) in table.series.iter().enumerate() {
-            let colour = COLOURS[s % COLOURS.len()];
+            let colour = PALETTE[s % COLOURS];
             let points: Vec<_> = series
                 .values
                 .iter()
@@ -220,5 +224,16 @@ mod tests {
         let empty = super::svg(&table(vec![]), &labels(), &|v| format!("{v}"), "").unwrap();
         assert!(roxmltree::Document::parse(&empty).is_ok());
         assert_eq!(colour(0), "#1d4ed8");
+        // One month: one bar.
+        let mut one = table(vec![vec![42]]);
+        one.months.truncate(1);
+        one.series[0].values.truncate(1);
+        let svg = super::svg(&one, &labels()[..1], &|v| format!("{v:.0}"), "").unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let bars = doc
+            .descendants()
+            .filter(|n| n.tag_name().name() == "rect" && n.attribute("fill") == Some("#1D4ED8"))
+            .count();
+        assert_eq!(bars, 1, "{svg}");
     }
 }

@@ -92,7 +92,8 @@ struct ReportPage {
     customer_name: Option<String>,
     query: String,
     caption: String,
-    legend: Vec<(String, String)>,
+    /// Each series' colour (its index among the chart's) and name.
+    legend: Vec<(usize, String)>,
     head: Vec<String>,
     rows: Vec<(String, Vec<String>, String)>,
     totals: Vec<String>,
@@ -142,7 +143,7 @@ async fn show(
             .series
             .iter()
             .enumerate()
-            .map(|(i, s)| (chart::colour(i), s.name.clone()))
+            .map(|(i, s)| (i % chart::COLOURS, s.name.clone()))
             .collect(),
         head: table.series.iter().map(|s| s.name.clone()).collect(),
         totals: series_totals.map(|t: Decimal| v(t)).collect(),

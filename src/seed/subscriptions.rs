@@ -1,5 +1,6 @@
 //! Demo subscriptions of different ages, so that every rule of J6 can be seen on a fresh start:
-//! Business Standard bought three days ago (its window open), Business Basic bought months ago
+//! Business Standard bought six days ago (its window open, closing tomorrow: the dashboard's
+//! "windows closing"), Business Basic bought months ago
 //! (its window closed, upgrades available), Business Premium renewing in ten days, and two
 //! Google Workspace subscriptions (one active, one suspended by the reseller), and an Azure plan
 //! whose usage the demo imports (issue 18). Seats were added to two of them later, so that
@@ -29,10 +30,12 @@ struct Bought {
 
 const BOUGHT: &[Bought] = &[
     Bought {
+        // (Its key from when it was bought three days before: kept, so that seeding a database
+        // seeded then adds nothing.)
         key: "standard-3-days",
         sku: "CFQ7TTC0LDPB",
         seats: 10,
-        days_ago: 3,
+        days_ago: 6,
         vendor: "microsoft",
         domain: "papeleriaesperanza.onmicrosoft.com",
         suspended: false,

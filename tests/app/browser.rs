@@ -1081,3 +1081,128 @@ async fn a_credit_note_from_the_staff_console_to_the_reseller() {
     browser.snap("credit-note-pt-BR-390-3-reseller").await;
     browser.close().await;
 }
+
+/// J8's "done when", on a fresh start with the demo data: the owner signs in and sees this month
+/// against last with the demo's figures, follows "windows closing" to the subscription it means,
+/// opens one customer's consumption over the last six months from its page, and takes its data
+/// as CSV, which says what the page says.
+async fn dashboard_and_report(lang: &str, size: (u32, u32), texts: [&str; 3]) {
+    use portal::i18n::Locale;
+    use rust_decimal::Decimal;
+    let app = TestApp::spawn_with(crate::orders::no_worker()).await;
+    let owner = crate::subscriptions::demo(&app).await;
+    let locale = Locale::from_tag(lang).unwrap();
+    let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let money = |a: Decimal| flat(&portal::i18n::format_money(locale, a, "USD"));
+    let zone: Option<String> = sqlx::query_scalar("SELECT time_zone FROM resellers WHERE id = $1")
+        .bind(owner.reseller_id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let (this, last) =
+        portal::reports::figures::months(time::OffsetDateTime::now_utc(), zone.as_deref());
+    let licences = |m: portal::billing::charges::Month| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, Decimal>(
+                "SELECT licence_price FROM sales_months WHERE month = $1",
+            )
+            .bind(m.first_day())
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    let Some(browser) = Browser::start_sized(lang, size).await else {
+        return;
+    };
+    sign_in(&app, &browser, &owner).await;
+    browser.goto(&app.url("/")).await;
+    // The demo's owner reads Spanish until they choose otherwise.
+    browser
+        .click(&format!("nav.lang button[lang={lang}]"))
+        .await;
+    browser
+        .wait_text("#kpi-consumption .tile-label", |t| t == texts[1])
+        .await;
+    let shown = browser
+        .wait_text("#kpi-purchases .tile-number", |t| !t.is_empty())
+        .await;
+    assert_eq!(flat(&shown), money(licences(this).await));
+    let kpi = flat(&browser.text("#kpi-purchases").await);
+    assert!(kpi.contains(&money(licences(last).await)), "{kpi}");
+    assert!(kpi.contains(texts[0]), "{kpi}");
+    browser
+        .snap(&format!("j8-{lang}-{}-1-dashboard", size.0))
+        .await;
+
+    // Windows closing: the demo's Business Standard, whose window closes tomorrow.
+    assert_eq!(browser.text("#attention-windows .tile-number").await, "10");
+    browser.click("#attention-windows").await;
+    browser.wait_path("/subscriptions").await;
+    let rows = browser.text("#subscriptions tbody").await;
+    assert!(rows.contains("Business Standard"), "{rows}");
+    browser
+        .click("#subscriptions tbody tr:first-child a[href^='/subscriptions/']")
+        .await;
+    let title = browser
+        .wait_text("h1", |t| t.contains("Business Standard"))
+        .await;
+    assert!(title.contains("Business Standard"));
+    browser
+        .snap(&format!("j8-{lang}-{}-2-subscription", size.0))
+        .await;
+
+    // One customer's consumption over the last six months, from its page.
+    let customer: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM customers WHERE legal_name = 'Papelería La Esperanza'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    browser
+        .goto(&app.url(&format!("/customers/{customer}")))
+        .await;
+    browser.click("#customer-report").await;
+    let caption = browser
+        .wait_text("#report-head", |t| t.contains("Papelería"))
+        .await;
+    assert!(caption.contains(texts[1]), "{caption}");
+    let usage: Decimal = sqlx::query_scalar(
+        "SELECT usage_price FROM sales_by_customer WHERE month = $1 AND customer_id = $2",
+    )
+    .bind(last.first_day())
+    .bind(customer)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(usage > Decimal::ZERO, "the demo's Azure plan is used");
+    let table = flat(&browser.text("#report-data").await);
+    assert!(table.contains(&money(usage)), "{table}");
+    assert!(
+        table.to_lowercase().contains(&texts[2].to_lowercase()),
+        "{table}"
+    );
+    assert!(browser.attr("#chart", "src").await.is_some());
+    browser
+        .snap(&format!("j8-{lang}-{}-3-report", size.0))
+        .await;
+    let csv_link = browser.attr("#report-csv", "href").await.unwrap();
+    browser.close().await;
+    // The CSV says what the page says (the demo's owner is signed in on the test's client too).
+    let csv = app.get_raw(&csv_link).await.text().await.unwrap();
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with(&last.code()))
+        .unwrap_or_else(|| panic!("no {} in {csv}", last.code()));
+    assert!(row.contains(&format!("{:.2}", usage)), "{row}");
+}
+
+#[tokio::test]
+async fn j8_dashboard_and_a_report_in_spanish() {
+    dashboard_and_report("es", (1280, 900), ["el mes pasado", "Consumo", "Total"]).await;
+}
+
+#[tokio::test]
+async fn j8_dashboard_and_a_report_in_english_on_a_phone() {
+    dashboard_and_report("en", (390, 844), ["last month", "Consumption", "Total"]).await;
+}
