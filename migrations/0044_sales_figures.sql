@@ -161,6 +161,10 @@ CREATE TRIGGER subscription_totals_delete AFTER DELETE ON subscriptions
 CREATE INDEX subscription_changes_pending ON subscription_changes (reseller_id, requested_at)
     WHERE status = 'pending';
 
+-- The staff console's figures across resellers: orders of the day, failed orders.
+CREATE INDEX orders_created ON orders (created_at);
+CREATE INDEX orders_failed ON orders (created_at) WHERE status = 'failed';
+
 -- The latest change decided (an estimate made before it is out of date).
 CREATE INDEX subscription_changes_decided ON subscription_changes (reseller_id, decided_at)
     WHERE status = 'applied';

@@ -1,4 +1,5 @@
-//! The staff console's home: the queues that need the distributor's attention. Each feature
+//! The staff console's home: the queues that need the distributor's attention (and how long
+//! they have waited) and the platform's figures. Each feature
 //! keeps its own staff pages (`src/<feature>/…staff.rs`) under `/staff/…`.
 
 use askama::Template;
@@ -13,6 +14,7 @@ use crate::identity::StaffUser;
 use crate::web::page::{self, PageCtx};
 
 mod jobs;
+pub mod store;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,10 +26,11 @@ pub fn router() -> Router<AppState> {
 #[template(path = "staff/home.html")]
 struct HomePage {
     ctx: PageCtx,
-    pending_access: i64,
-    pending_programs: i64,
-    resellers: i64,
-    products: i64,
+    f: store::Figures,
+    /// How long the oldest access and program requests have waited.
+    access_waited: Option<String>,
+    program_waited: Option<String>,
+    resellers_in_all: String,
     jobs: crate::jobs::Counts,
 }
 
@@ -36,21 +39,28 @@ async fn home(
     ctx: PageCtx,
     _staff: StaffUser,
 ) -> AppResult<Response> {
-    let counts = sqlx::query!(
-        r#"SELECT (SELECT count(*) FROM access_requests WHERE status = 'pending') AS "access!",
-                  (SELECT count(*) FROM program_enrollments WHERE status = 'pending') AS "programs!",
-                  (SELECT count(*) FROM resellers) AS "resellers!",
-                  (SELECT count(*) FROM products WHERE status = 'active') AS "products!""#
-    )
-    .fetch_one(&state.db)
-    .await?;
+    let now = time::OffsetDateTime::now_utc();
+    let f = store::figures(&state.db, now.date()).await?;
     let jobs = crate::jobs::counts(&state.db).await?;
+    let waited = |since: Option<time::OffsetDateTime>| {
+        since.map(|at| {
+            let (n, many, one) = store::waited(at, now);
+            ctx.t_with(
+                "staff.oldest_waited",
+                &[("age", &ctx.t_count(many, one, n))],
+            )
+        })
+    };
     Ok(page::ok(&HomePage {
+        access_waited: waited(f.oldest_access),
+        program_waited: waited(f.oldest_program),
+        resellers_in_all: ctx.t_count(
+            "staff.resellers_in_all_many",
+            "staff.resellers_in_all_one",
+            f.resellers,
+        ),
+        f,
         jobs,
         ctx,
-        pending_access: counts.access,
-        pending_programs: counts.programs,
-        resellers: counts.resellers,
-        products: counts.products,
     }))
 }

@@ -320,3 +320,47 @@ async fn the_subscriptions_totals_follow_every_kind_of_change() {
         format_integer(Locale::Es, 0)
     );
 }
+
+#[tokio::test]
+async fn staff_see_the_platforms_figures_across_resellers() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    billed_history(&app).await;
+    beta_bought(&app, "3").await;
+    sqlx::query("UPDATE orders SET status = 'failed'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO access_requests (legal_name, tax_id, country, contact_name, email, phone,
+                                      created_at)
+         VALUES ('Gamma', 'GAM180512AB1', 'MX', 'Ana', 'ana@gamma.example', '+52 55 5555 5557',
+                 now() - interval '3 hours 10 minutes')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let staff = app.staff("ops@distribuidor.example").await;
+    let (client, _) = app.sign_in_elsewhere(&staff).await;
+    let page = app.get_with(&client, "/staff").await;
+    assert_eq!(page.status, StatusCode::OK);
+    // Both resellers' failed orders, and the list they lead to shows them.
+    assert_eq!(number(&page, "tile-failed"), "2");
+    let failed = app
+        .get_with(&client, &page.attr("#tile-failed", "href").unwrap())
+        .await;
+    assert_eq!(failed.status, StatusCode::OK);
+    let today = app
+        .count("SELECT count(*) FROM orders WHERE created_at >= (now() AT TIME ZONE 'UTC')::date::timestamp AT TIME ZONE 'UTC'")
+        .await;
+    assert_eq!(number(&page, "tile-orders-today"), today.to_string());
+    let active = app
+        .count("SELECT count(*) FROM resellers WHERE status = 'active'")
+        .await;
+    assert_eq!(number(&page, "tile-resellers"), active.to_string());
+    assert_eq!(number(&page, "tile-access"), "1");
+    assert!(
+        shown(&page, "#tile-access").contains("3 horas"),
+        "{}",
+        shown(&page, "#tile-access")
+    );
+}
