@@ -374,7 +374,7 @@ async fn generate(
         tx.commit().await?;
         sqlx::raw_sql("ANALYZE").execute(&pool).await?;
         println!(
-            "Generated in {:.0?}: {} more resellers, {} customers, {} orders, {} lines, {} subscriptions, {} tenant users holding {} licences, {} usage rows.",
+            "Generated in {:.0?}: {} more resellers, {} customers, {} orders, {} lines, {} subscriptions, {} tenant users holding {} licences, {} usage rows, {} months of sales figures.",
             started.elapsed(),
             done.resellers,
             done.customers,
@@ -383,7 +383,8 @@ async fn generate(
             done.subscriptions,
             done.tenant_users,
             done.licences,
-            done.usage
+            done.usage,
+            done.sales_months
         );
         Ok(())
     })

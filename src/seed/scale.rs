@@ -51,6 +51,8 @@ pub struct Generated {
     pub tenant_users: i64,
     pub licences: i64,
     pub usage: i64,
+    /// Months of sales figures (the dashboard's and the reports').
+    pub sales_months: i64,
 }
 
 /// Generates `scale` on top of the demo data (which must be loaded: the catalog, the demo
@@ -424,6 +426,7 @@ async fn add_orders(
     analyze(tx, "subscription_changes").await?;
     renew(tx, reseller, key).await?;
     done.usage += add_usage(tx, reseller, key).await?;
+    done.sales_months += add_sales_history(tx, reseller, key).await?;
     Ok(())
 }
 
@@ -584,4 +587,104 @@ async fn add_usage(tx: &mut PgConnection, reseller: Uuid, key: &str) -> anyhow::
     .await?;
     analyze(tx, "usage_records").await?;
     Ok(added.rows_affected() as i64)
+}
+
+/// How many months of sales figures a generated reseller has before last month.
+const HISTORY_MONTHS: i32 = 24;
+
+/// The sales figures of the [`HISTORY_MONTHS`] months before last month, as their invoices
+/// would have kept them (`billing::store::sales`): each month, every subscription bought by
+/// then charged its seats at its price, and each Azure plan a usage of its own; per customer
+/// and per product from the same amounts, so that both add up to the month. (Last month is
+/// billed by the real run; its figures come from that invoice.)
+async fn add_sales_history(
+    tx: &mut PgConnection,
+    reseller: Uuid,
+    key: &str,
+) -> anyhow::Result<i64> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let last = crate::billing::charges::Month::of(today)
+        .previous()
+        .previous();
+    let mut first = last;
+    for _ in 1..HISTORY_MONTHS {
+        first = first.previous();
+    }
+    // Months that have figures already (the demo's invoices) keep them.
+    let kept = sqlx::query_scalar!(
+        "SELECT month FROM sales_months WHERE reseller_id = $1",
+        reseller
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    // Each subscription's charge in each month (in a CTE of each statement: the months first,
+    // which the customers' and products' figures refer to).
+    let months = sqlx::query!(
+        "WITH g AS (SELECT m::date AS month, s.customer_id, s.product_id,
+                           CASE WHEN p.kind = 'license'
+                                THEN round(s.quantity * s.unit_cost, 2) ELSE 0 END AS licence_cost,
+                           CASE WHEN p.kind = 'license'
+                                THEN round(s.quantity * s.unit_price, 2) ELSE 0 END AS licence_price,
+                           CASE WHEN p.kind = 'consumption'
+                                THEN round((abs(hashtext($2 || s.id || m)) % 40000) / 100.0, 2)
+                                ELSE 0 END AS usage_cost
+                    FROM subscriptions s
+                    JOIN products p ON p.id = s.product_id
+                    CROSS JOIN generate_series($3::date, $4::date, interval '1 month') AS m
+                    WHERE s.reseller_id = $1 AND s.created_at < m + interval '1 month'
+                      AND m::date <> ALL($5))
+         INSERT INTO sales_months (reseller_id, month, estimate, currency, licence_cost,
+                                   licence_price, usage_cost, usage_price, customers, computed_at)
+         SELECT $1, g.month, false, r.billing_currency, sum(g.licence_cost), sum(g.licence_price),
+                sum(g.usage_cost), sum(round(g.usage_cost * 1.2, 2)),
+                count(DISTINCT g.customer_id), g.month + interval '1 month 6 hours'
+         FROM g CROSS JOIN resellers r WHERE r.id = $1
+         GROUP BY g.month, r.billing_currency
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        first.first_day(),
+        last.first_day(),
+        &kept,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "WITH g AS (SELECT m::date AS month, s.customer_id, s.product_id,
+                           CASE WHEN p.kind = 'license'
+                                THEN round(s.quantity * s.unit_cost, 2) ELSE 0 END AS licence_cost,
+                           CASE WHEN p.kind = 'license'
+                                THEN round(s.quantity * s.unit_price, 2) ELSE 0 END AS licence_price,
+                           CASE WHEN p.kind = 'consumption'
+                                THEN round((abs(hashtext($2 || s.id || m)) % 40000) / 100.0, 2)
+                                ELSE 0 END AS usage_cost,
+                           CASE WHEN p.kind = 'license' THEN s.quantity ELSE 0 END AS quantity
+                    FROM subscriptions s
+                    JOIN products p ON p.id = s.product_id
+                    CROSS JOIN generate_series($3::date, $4::date, interval '1 month') AS m
+                    WHERE s.reseller_id = $1 AND s.created_at < m + interval '1 month'
+                      AND m::date <> ALL($5)),
+              customers AS (
+                INSERT INTO sales_by_customer (reseller_id, month, customer_id, licence_cost,
+                                               licence_price, usage_cost, usage_price)
+                SELECT $1, month, customer_id, sum(licence_cost), sum(licence_price),
+                       sum(usage_cost), sum(round(usage_cost * 1.2, 2))
+                FROM g GROUP BY month, customer_id
+                ON CONFLICT DO NOTHING RETURNING 1)
+         INSERT INTO sales_by_product (reseller_id, month, product_id, licence_cost,
+                                       licence_price, usage_cost, usage_price, quantity)
+         SELECT $1, month, product_id, sum(licence_cost), sum(licence_price), sum(usage_cost),
+                sum(round(usage_cost * 1.2, 2)), sum(quantity)
+         FROM g GROUP BY month, product_id
+         ON CONFLICT DO NOTHING",
+        reseller,
+        key,
+        first.first_day(),
+        last.first_day(),
+        &kept,
+    )
+    .execute(&mut *tx)
+    .await?;
+    analyze(tx, "sales_months, sales_by_customer, sales_by_product").await?;
+    Ok(months.rows_affected() as i64)
 }

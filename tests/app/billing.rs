@@ -1024,6 +1024,25 @@ async fn generated_data_bills_last_month_for_every_subscription_that_renewed() {
     let done = portal::seed::scale::generate(&mut tx, scale).await.unwrap();
     tx.commit().await.unwrap();
     assert!(done.subscriptions > 500 && done.usage > 0, "{done:?}");
+    // Up to two years of sales figures for each generated reseller (from its first purchase),
+    // whose customers and products add up to each month.
+    assert!(
+        done.sales_months > 24 && done.sales_months <= 2 * 24,
+        "{done:?}"
+    );
+    let apart: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sales_months m
+         WHERE m.licence_price + m.usage_price
+               <> (SELECT coalesce(sum(licence_price + usage_price), 0) FROM sales_by_customer c
+                   WHERE c.reseller_id = m.reseller_id AND c.month = m.month)
+            OR m.licence_price + m.usage_price
+               <> (SELECT coalesce(sum(licence_price + usage_price), 0) FROM sales_by_product p
+                   WHERE p.reseller_id = m.reseller_id AND p.month = m.month)",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(apart, 0);
     let other: Uuid = sqlx::query_scalar(
         "SELECT id FROM resellers WHERE tax_id <> 'NAS180512AB6' ORDER BY created_at DESC LIMIT 1",
     )
