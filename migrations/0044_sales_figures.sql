@@ -36,6 +36,15 @@ CREATE TABLE sales_by_customer (
 CREATE INDEX sales_by_customer_top
     ON sales_by_customer (reseller_id, month, (licence_price + usage_price) DESC, customer_id);
 CREATE INDEX sales_by_customer_months ON sales_by_customer (reseller_id, customer_id, month);
+-- A report's leading customers of a month, by what it measures (read from the top, not sorted).
+CREATE INDEX sales_by_customer_licences
+    ON sales_by_customer (reseller_id, month, licence_price DESC, customer_id);
+CREATE INDEX sales_by_customer_usage
+    ON sales_by_customer (reseller_id, month, usage_price DESC, customer_id);
+CREATE INDEX sales_by_customer_margin
+    ON sales_by_customer (reseller_id, month,
+                          (licence_price + usage_price - licence_cost - usage_cost) DESC,
+                          customer_id);
 
 -- The same, per product (a staff credit has none).
 CREATE TABLE sales_by_product (

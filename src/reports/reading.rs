@@ -54,9 +54,20 @@ pub async fn table(
         Breakdown::Product => store::by_product(tx, reseller_id, first, last).await?,
         Breakdown::Customer => {
             let limit = report::SERIES as i64;
-            let top =
-                store::top_customers_over(tx, reseller_id, first, last, r.measure.code(), limit)
-                    .await?;
+            let top = match store::latest_month(tx, reseller_id, first, last).await? {
+                Some(ranked) => {
+                    store::top_customers_over(
+                        tx,
+                        reseller_id,
+                        ranked,
+                        (first, last),
+                        r.measure,
+                        limit,
+                    )
+                    .await?
+                }
+                None => Vec::new(),
+            };
             let mut table = report::table(&months, &points(top, None), &names.others);
             let all = store::totals(tx, reseller_id, first, last, None).await?;
             let all = report::table(&months, &points(all, Some(&names.total)), &names.others);

@@ -3,12 +3,13 @@
 //! here reads a whole large tenant (docs/performance/dashboard.md).
 
 use rust_decimal::Decimal;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::billing::store::sales::Sales;
 use crate::orders::rules::OrderStatus;
+use crate::reports::report::Measure;
 
 /// A month's sales figures.
 #[derive(Debug, Clone)]
@@ -271,7 +272,7 @@ pub async fn recent_orders(
 }
 
 /// One series' sales in one month, as a report reads them (`key` tells the series apart).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Figure {
     pub month: Date,
     pub key: String,
@@ -383,45 +384,67 @@ pub async fn by_product(
     .await
 }
 
-/// The sales in each month from `first` to `last` of the `limit` customers `measure` ranks
-/// first in the latest of those months that has figures: today's leading customers and their
-/// history (ranking them over the whole range would add up every customer's months: a second
-/// at 50,000 customers and 24 months; the month's ranking reads one month).
-pub async fn top_customers_over(
+/// The latest month from `first` to `last` that has figures.
+pub async fn latest_month(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     first: Date,
     last: Date,
-    measure: &str,
-    limit: i64,
-) -> sqlx::Result<Vec<Figure>> {
-    sqlx::query_as!(
-        Figure,
-        r#"WITH latest AS (
-               SELECT max(month) AS month FROM sales_months
-               WHERE reseller_id = $1 AND month BETWEEN $2 AND $3),
-           top AS (
-               SELECT customer_id FROM sales_by_customer
-               WHERE reseller_id = $1 AND month = (SELECT month FROM latest)
-               ORDER BY CASE $4 WHEN 'consumption' THEN usage_price
-                                WHEN 'margin' THEN licence_price + usage_price
-                                                   - licence_cost - usage_cost
-                                ELSE licence_price END DESC, customer_id
-               LIMIT $5)
-           SELECT f.month, f.customer_id::text AS "key!", c.legal_name AS name_es,
-                  c.legal_name AS name_en, c.legal_name AS name_pt,
-                  f.licence_cost, f.licence_price, f.usage_cost, f.usage_price,
-                  0::numeric AS "quantity!"
-           FROM sales_by_customer f
-           JOIN top t ON t.customer_id = f.customer_id
-           JOIN customers c ON c.reseller_id = f.reseller_id AND c.id = f.customer_id
-           WHERE f.reseller_id = $1 AND f.month BETWEEN $2 AND $3"#,
+) -> sqlx::Result<Option<Date>> {
+    sqlx::query_scalar!(
+        "SELECT max(month) FROM sales_months
+         WHERE reseller_id = $1 AND month BETWEEN $2 AND $3",
         reseller_id,
         first,
         last,
-        measure,
-        limit,
     )
-    .fetch_all(tx)
+    .fetch_one(tx)
     .await
+}
+
+/// The sales in each month from `first` to `last` of the `limit` customers `measure` ranks
+/// first in the month `ranked` (the range's latest with figures): today's leading customers and
+/// their history. Ranking them over the whole range would add up every customer's months (a
+/// second at 50,000 customers and 24 months); a month's ranking is read from the top of its
+/// index (migration 0044), one per measure.
+pub async fn top_customers_over(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    ranked: Date,
+    (first, last): (Date, Date),
+    measure: Measure,
+    limit: i64,
+) -> sqlx::Result<Vec<Figure>> {
+    // The order of each measure's index (constants: nothing of the request is written here).
+    let order = match measure {
+        Measure::Consumption => "usage_price",
+        Measure::Margin => "licence_price + usage_price - licence_cost - usage_cost",
+        Measure::Purchases | Measure::Seats => "licence_price",
+    };
+    let mut b = QueryBuilder::<Postgres>::new(
+        "WITH top AS (SELECT customer_id FROM sales_by_customer WHERE reseller_id = ",
+    );
+    b.push_bind(reseller_id)
+        .push(" AND month = ")
+        .push_bind(ranked)
+        .push(" ORDER BY (")
+        .push(order)
+        .push(") DESC, customer_id LIMIT ")
+        .push_bind(limit)
+        .push(
+            ") SELECT f.month, f.customer_id::text AS key, c.legal_name AS name_es,
+                      c.legal_name AS name_en, c.legal_name AS name_pt,
+                      f.licence_cost, f.licence_price, f.usage_cost, f.usage_price,
+                      0::numeric AS quantity
+               FROM sales_by_customer f
+               JOIN top t ON t.customer_id = f.customer_id
+               JOIN customers c ON c.reseller_id = f.reseller_id AND c.id = f.customer_id
+               WHERE f.reseller_id = ",
+        )
+        .push_bind(reseller_id)
+        .push(" AND f.month BETWEEN ")
+        .push_bind(first)
+        .push(" AND ")
+        .push_bind(last);
+    b.build_query_as::<Figure>().fetch_all(tx).await
 }
