@@ -116,11 +116,13 @@ async fn show(
     } = read(&state, &ctx, &me, &p).await?;
     let v = |x: Decimal| value(&ctx, report.measure, &currency, x);
     let months = table.months.iter().map(|m| ctx.month(m.first_day()));
+    let totals = table.totals();
     let rows = months
+        .zip(&totals)
         .enumerate()
-        .map(|(i, m)| {
+        .map(|(i, (m, total))| {
             let cells = table.series.iter().map(|s| v(s.values[i])).collect();
-            (m, cells, v(table.totals()[i]))
+            (m, cells, v(*total))
         })
         .collect();
     let series_totals = table.series.iter().map(|s| s.values.iter().sum());
@@ -147,7 +149,7 @@ async fn show(
             .collect(),
         head: table.series.iter().map(|s| s.name.clone()).collect(),
         totals: series_totals.map(|t: Decimal| v(t)).collect(),
-        total: v(table.totals().iter().sum()),
+        total: v(totals.iter().sum()),
         empty: table.series.is_empty(),
         rows,
         query: report.query(),

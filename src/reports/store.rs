@@ -44,12 +44,7 @@ pub async fn months(
             month: r.month,
             estimate: r.estimate,
             currency: r.currency,
-            sales: Sales {
-                licence_cost: r.licence_cost,
-                licence_price: r.licence_price,
-                usage_cost: r.usage_cost,
-                usage_price: r.usage_price,
-            },
+            sales: Sales::new(r.licence_cost, r.licence_price, r.usage_cost, r.usage_price),
             customers: r.customers,
             computed_at: r.computed_at,
         })
@@ -289,12 +284,12 @@ pub struct Figure {
 
 impl Figure {
     pub fn sales(&self) -> Sales {
-        Sales {
-            licence_cost: self.licence_cost,
-            licence_price: self.licence_price,
-            usage_cost: self.usage_cost,
-            usage_price: self.usage_price,
-        }
+        Sales::new(
+            self.licence_cost,
+            self.licence_price,
+            self.usage_cost,
+            self.usage_price,
+        )
     }
 }
 

@@ -18,6 +18,20 @@ pub struct Sales {
 }
 
 impl Sales {
+    pub fn new(
+        licence_cost: Decimal,
+        licence_price: Decimal,
+        usage_cost: Decimal,
+        usage_price: Decimal,
+    ) -> Self {
+        Sales {
+            licence_cost,
+            licence_price,
+            usage_cost,
+            usage_price,
+        }
+    }
+
     pub fn cost(&self) -> Decimal {
         self.licence_cost + self.usage_cost
     }
@@ -87,12 +101,7 @@ pub async fn of_invoice(
     .into_iter()
     .map(|r| Part {
         key: r.customer_id,
-        sales: Sales {
-            licence_cost: r.licence_cost,
-            licence_price: r.licence_price,
-            usage_cost: r.usage_cost,
-            usage_price: r.usage_price,
-        },
+        sales: Sales::new(r.licence_cost, r.licence_price, r.usage_cost, r.usage_price),
         quantity: Decimal::ZERO,
     })
     .collect();
@@ -113,12 +122,7 @@ pub async fn of_invoice(
     .into_iter()
     .map(|r| Part {
         key: r.product_id,
-        sales: Sales {
-            licence_cost: r.licence_cost,
-            licence_price: r.licence_price,
-            usage_cost: r.usage_cost,
-            usage_price: r.usage_price,
-        },
+        sales: Sales::new(r.licence_cost, r.licence_price, r.usage_cost, r.usage_price),
         quantity: r.quantity,
     })
     .collect();
