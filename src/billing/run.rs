@@ -409,34 +409,8 @@ pub struct EstimateJob {
     pub period: String,
 }
 
-/// How long an estimate stands when nothing changed.
-pub const ESTIMATE_FOR: time::Duration = time::Duration::hours(1);
-
-/// Whether the estimate made at `computed` (if any) is out of date at `now`, when the latest
-/// change of a subscription was decided at `changed`: the moment its refresh is keyed by (one
-/// refresh per change, or per hour), or none while it stands.
-pub fn estimate_due(
-    computed: Option<OffsetDateTime>,
-    changed: Option<OffsetDateTime>,
-    now: OffsetDateTime,
-) -> Option<OffsetDateTime> {
-    let hour = now
-        .replace_minute(0)
-        .unwrap_or(now)
-        .replace_second(0)
-        .unwrap_or(now)
-        .replace_nanosecond(0)
-        .unwrap_or(now);
-    match (computed, changed) {
-        (None, _) => Some(hour),
-        (Some(at), Some(changed)) if changed > at => Some(changed),
-        (Some(at), _) if now - at > ESTIMATE_FOR => Some(hour),
-        _ => None,
-    }
-}
-
 /// Queues a refresh of the reseller's estimate of `month`, once per `moment` (from
-/// [`estimate_due`]).
+/// [`crate::jobs::refresh_due`]).
 pub async fn queue_estimate(
     db: &sqlx::PgPool,
     reseller_id: Uuid,
@@ -477,35 +451,4 @@ pub async fn queue(db: &sqlx::PgPool, today: Date) -> anyhow::Result<()> {
     )
     .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn an_estimate_stands_an_hour_or_until_a_change() {
-        let now = datetime!(2026-12-03 10:25:12 UTC);
-        // None yet: one per hour.
-        assert_eq!(
-            estimate_due(None, None, now),
-            Some(datetime!(2026-12-03 10:00 UTC))
-        );
-        let made = datetime!(2026-12-03 10:00 UTC);
-        assert_eq!(estimate_due(Some(made), None, now), None);
-        // A change decided since: one for that change.
-        let changed = datetime!(2026-12-03 10:20 UTC);
-        assert_eq!(estimate_due(Some(made), Some(changed), now), Some(changed));
-        // A change before it: it stands.
-        let before = datetime!(2026-12-03 09:59 UTC);
-        assert_eq!(estimate_due(Some(made), Some(before), now), None);
-        // Over an hour old: once per hour.
-        let old = datetime!(2026-12-03 09:20 UTC);
-        let earlier = datetime!(2026-12-03 09:00 UTC);
-        assert_eq!(
-            estimate_due(Some(old), Some(earlier), now),
-            Some(datetime!(2026-12-03 10:00 UTC))
-        );
-    }
 }

@@ -36,6 +36,8 @@ pub struct Dashboard {
     pub currency: String,
     /// When its latest subscription change was decided.
     pub changed: Option<OffsetDateTime>,
+    /// The committed spend, once computed (money).
+    pub commitments: Option<crate::reports::commitments::Totals>,
 }
 
 /// Reads the dashboard of `me`'s reseller at `now`, in one tenant transaction.
@@ -70,6 +72,11 @@ pub async fn load(
     let orders = store::recent_orders(&mut tx, r, TOP).await?;
     let currency = store::currency(&mut tx, r).await?;
     let changed = crate::billing::store::estimates::latest_change(&mut tx, r).await?;
+    let commitments = if money {
+        crate::reports::commitments::totals(&mut tx, r).await?
+    } else {
+        None
+    };
     tx.commit().await?;
     let of = |m: Month| months.iter().find(|s| s.month == m.first_day()).cloned();
     Ok(Dashboard {
@@ -86,6 +93,7 @@ pub async fn load(
         money,
         currency,
         changed,
+        commitments,
     })
 }
 
@@ -138,6 +146,9 @@ pub struct View {
     /// The note under the month's figures ("an estimate as of …").
     pub sales_note: Option<String>,
     pub tiles: Vec<Tile>,
+    /// The committed spend and what can be reduced today, with when they were computed.
+    pub committed: Vec<Tile>,
+    pub committed_note: String,
     pub attention: Vec<Tile>,
     pub top_customers: Vec<TopRow>,
     pub top_products: Vec<TopRow>,
@@ -230,6 +241,7 @@ pub fn view(ctx: &PageCtx, d: &Dashboard) -> View {
             warn: false,
         },
     ];
+    let (committed, committed_note) = commitment_tiles(ctx, d);
     let a = &d.attention;
     let attention = vec![
         Tile {
@@ -297,6 +309,8 @@ pub fn view(ctx: &PageCtx, d: &Dashboard) -> View {
         kpis,
         sales_note,
         tiles,
+        committed,
+        committed_note,
         attention,
         top_customers: top(&d.top_customers, "/customers/"),
         top_products: top(&d.top_products, "/catalog/"),
@@ -314,4 +328,42 @@ pub fn view(ctx: &PageCtx, d: &Dashboard) -> View {
             })
             .collect(),
     }
+}
+
+/// The committed spend's tiles (none for a user who sees no money) and their note.
+fn commitment_tiles(ctx: &PageCtx, d: &Dashboard) -> (Vec<Tile>, String) {
+    if !d.money {
+        return (Vec::new(), String::new());
+    }
+    let Some(t) = &d.commitments else {
+        return (Vec::new(), ctx.t("commitments.pending"));
+    };
+    let c = t.commitment;
+    let tiles = vec![
+        Tile {
+            id: "tile-committed",
+            number: ctx.money(c.committed, &t.currency),
+            label: ctx.t("commitments.committed"),
+            detail: Some(ctx.t_count(
+                "commitments.customers_many",
+                "commitments.customers_one",
+                t.customers.into(),
+            )),
+            href: Some("/reports/commitments".into()),
+            warn: false,
+        },
+        Tile {
+            id: "tile-reducible",
+            number: ctx.money(c.reducible, &t.currency),
+            label: ctx.t("commitments.reducible"),
+            detail: Some(ctx.t("commitments.reducible_detail")),
+            href: Some("/reports/commitments?order=reducible".into()),
+            warn: false,
+        },
+    ];
+    let note = ctx.t_with(
+        "commitments.as_of",
+        &[("moment", &ctx.moment(t.computed_at))],
+    );
+    (tiles, note)
 }

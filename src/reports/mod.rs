@@ -1,6 +1,8 @@
 //! The reseller's dashboard (`/`) and reports; staff go to their console.
 
 pub mod chart;
+pub mod commitments;
+pub mod commitments_page;
 pub mod dashboard;
 pub mod figures;
 pub mod reading;
@@ -22,7 +24,10 @@ use crate::web::PageCtx;
 use crate::web::page;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(home)).merge(routes::router())
+    Router::new()
+        .route("/", get(home))
+        .merge(routes::router())
+        .merge(commitments_page::router())
 }
 
 #[derive(Template)]
@@ -54,9 +59,13 @@ async fn home(
     let computed = d.this_sales.as_ref().map(|m| m.computed_at);
     let billable = d.subscriptions.active > 0 || d.last_sales.is_some() || computed.is_some();
     if d.money && billable && d.this.first_day() == month.first_day() {
-        if let Some(moment) = crate::billing::run::estimate_due(computed, d.changed, now) {
+        if let Some(moment) = crate::jobs::refresh_due(computed, d.changed, now) {
             crate::billing::run::queue_estimate(&state.db, me.reseller_id, month, moment).await?;
         }
+    }
+    if d.money && billable {
+        let computed = d.commitments.as_ref().map(|t| t.computed_at);
+        commitments::refresh_if_due(&state.db, me.reseller_id, computed, d.changed, now).await?;
     }
     let welcome = ctx.t_with("home.welcome", &[("name", &me.user.name)]);
     let d = dashboard::view(&ctx, &d);

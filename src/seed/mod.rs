@@ -125,6 +125,8 @@ pub async fn seed_demo(
     }
     // This month so far, as the dashboard and the invoices list show it.
     crate::billing::run::estimate(pool, reseller_id, month).await?;
+    // And what its subscriptions commit until their terms end.
+    crate::reports::commitments::refresh(pool, reseller_id, now).await?;
 
     // Fabrikam moves its Google Workspace to the demo reseller: its admin generated a token.
     let public_id = crate::partners::store::public_id(pool, reseller_id).await?;

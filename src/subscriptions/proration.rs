@@ -109,6 +109,37 @@ pub fn per_period(unit_price: Decimal, seats: i32) -> Decimal {
     cents(unit_price * Decimal::from(seats))
 }
 
+/// What `seats` seats at `unit_price` (per billing period) cost from `day` to the end of the
+/// term (`term_end`, excluded): the rest of the current period and every later one, each cut
+/// as billing cuts it (a last period shortened by the term's end is prorated over its whole
+/// length). Zero once the term has ended; the whole term before it starts.
+pub fn remaining(
+    unit_price: Decimal,
+    seats: i32,
+    billing: Billing,
+    start: Date,
+    term_end: Date,
+    day: Date,
+) -> Decimal {
+    let amount = unit_price * Decimal::from(seats);
+    let months = period_months(billing);
+    let mut total = Decimal::ZERO;
+    for k in 0.. {
+        let whole = Period {
+            start: add_months(start, k * months),
+            end: add_months(start, (k + 1) * months),
+        };
+        if whole.start >= term_end || whole.end <= whole.start {
+            break;
+        }
+        if whole.end <= day {
+            continue;
+        }
+        total += prorate(amount, whole, day.max(whole.start), whole.end.min(term_end));
+    }
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +148,48 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn remaining_is_the_rest_of_the_period_and_every_later_one() {
+        // 10 seats at 12.00 a month, 12 days left of a 30-day period, then one whole month.
+        let start = date!(2026 - 01 - 15);
+        let end = date!(2027 - 01 - 15);
+        let today = date!(2026 - 12 - 03);
+        assert_eq!(
+            remaining(d("12.00"), 10, Billing::Monthly, start, end, today),
+            d("168.00")
+        );
+        // A year billed once: 182 of its 365 days left (500 less 500 × 183/365 rounded).
+        let start = date!(2026 - 06 - 01);
+        let end = date!(2027 - 06 - 01);
+        let today = date!(2026 - 12 - 01);
+        assert_eq!(
+            remaining(d("100"), 5, Billing::Annual, start, end, today),
+            d("249.32")
+        );
+        // Before it starts: the whole term; on its last day's morning after: nothing.
+        assert_eq!(
+            remaining(
+                d("100"),
+                5,
+                Billing::Annual,
+                start,
+                end,
+                date!(2026 - 01 - 01)
+            ),
+            d("500")
+        );
+        assert_eq!(
+            remaining(d("100"), 5, Billing::Annual, start, end, end),
+            d("0")
+        );
+        // Three years billed monthly, on its first day: 36 months.
+        let end = add_months(start, 36);
+        assert_eq!(
+            remaining(d("7.25"), 4, Billing::Monthly, start, end, start),
+            d("1044.00")
+        );
     }
 
     #[test]
@@ -256,6 +329,38 @@ mod tests {
                 .map(|w| prorate(amount, period, start + time::Duration::days(w[0]), start + time::Duration::days(w[1])))
                 .sum();
             prop_assert_eq!(total, amount);
+        }
+
+        #[test]
+        fn what_remains_of_a_term_is_what_its_days_left_are_charged(
+            start in a_date(),
+            billing in a_billing(),
+            unit in an_amount(),
+            seats in 1i32..5000,
+            offset in 0i64..1200,
+        ) {
+            // A one-year term (three for triennial billing): what remains on a day is what is
+            // left after the part already run, period by period, so the run part and the
+            // remainder add up to the whole term, and a later day never has more left.
+            let years = if billing == Billing::Triennial { 36 } else { 12 };
+            let end = add_months(start, years);
+            let day = start + time::Duration::days(offset % (end - start).whole_days());
+            let whole = remaining(unit, seats, billing, start, end, start);
+            prop_assert_eq!(
+                whole,
+                per_period(unit, seats) * Decimal::from(years / period_months(billing))
+            );
+            let left = remaining(unit, seats, billing, start, end, day);
+            let period = period_containing(start, billing, end, day);
+            let run: Decimal = (0..)
+                .map(|k| add_months(start, k * period_months(billing)))
+                .take_while(|p| *p < period.start)
+                .map(|_| per_period(unit, seats))
+                .sum::<Decimal>()
+                + prorate(unit * Decimal::from(seats), period, period.start, day);
+            prop_assert_eq!(run + left, whole);
+            let tomorrow = remaining(unit, seats, billing, start, end, day + time::Duration::days(1));
+            prop_assert!(tomorrow <= left);
         }
 
         #[test]

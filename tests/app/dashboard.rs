@@ -364,3 +364,135 @@ async fn staff_see_the_platforms_figures_across_resellers() {
         shown(&page, "#tile-access")
     );
 }
+
+#[tokio::test]
+async fn committed_spend_is_the_rest_of_each_term_and_what_open_windows_can_take_off() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_owner, id, _) = billed_history(&app).await;
+    let (beta, _) = beta_owner_bought(&app, "40").await;
+    // A year from today billed monthly, 15 seats at 12.00: twelve whole months of 180.00 from
+    // today; five seats bought with a window open for two more days, the rest closed.
+    sqlx::query(
+        "UPDATE subscriptions SET unit_price = 12.00, quantity = 15, billing = 'monthly',
+                start_date = (now() AT TIME ZONE 'UTC')::date,
+                end_date = ((now() AT TIME ZONE 'UTC')::date + interval '12 months')::date
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE seat_batches SET window_closes_at = CASE WHEN added = 5 THEN now() + interval '2 days'
+                                                         ELSE now() - interval '1 hour' END
+         WHERE subscription_id = $1",
+    )
+    .bind(id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let open: i64 = sqlx::query_scalar(
+        "SELECT sum(quantity)::bigint FROM seat_batches
+         WHERE subscription_id = $1 AND window_closes_at > now()",
+    )
+    .bind(id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(open > 0);
+
+    // Not computed yet: the dashboard says so, and queues it.
+    let page = app.get("/").await;
+    assert!(page.texts("#tile-committed").is_empty());
+    assert!(shown(&page, "#committed-note").contains("calculando"));
+    drain(&app).await;
+    let page = app.get("/").await;
+    let committed = Decimal::from(12 * 15 * 12);
+    let reducible = Decimal::from(12 * 12) * Decimal::from(open);
+    assert_eq!(number(&page, "tile-committed"), money(committed));
+    assert_eq!(number(&page, "tile-reducible"), money(reducible));
+    assert!(shown(&page, "#tile-committed").contains("1 cliente"));
+
+    // Per customer, as the page and its CSV list it; the reducible seats' subscriptions.
+    let list = app
+        .get(&page.attr("#tile-committed", "href").unwrap())
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    let rows = list.texts("#commitments tbody tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(flat(&rows[0]).contains(&money(committed)), "{}", rows[0]);
+    assert!(flat(&rows[0]).contains(&money(reducible)));
+    assert!(!shown(&list, "main").contains("Fabrikam"));
+    let by_reducible = app
+        .get(&page.attr("#tile-reducible", "href").unwrap())
+        .await;
+    assert_eq!(by_reducible.texts("#commitments tbody tr").len(), 1);
+    let windows = app
+        .get(
+            &by_reducible
+                .attr("#commitments td:last-child a", "href")
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(windows.texts("#subscriptions tbody tr").len(), 1);
+    let csv = app.get("/reports/commitments.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body.contains(&format!("{committed}.00")),
+        "{}",
+        csv.body
+    );
+    assert!(csv.body.contains(&format!("{reducible}.00")));
+
+    // Every window closed: nothing to reduce, once computed again (a change decided since
+    // makes the kept figures out of date).
+    sqlx::query("UPDATE seat_batches SET window_closes_at = now() - interval '1 minute'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE subscription_changes SET decided_at = now()
+         WHERE id = (SELECT id FROM subscription_changes WHERE subscription_id = $1
+                       AND status = 'applied' ORDER BY decided_at DESC LIMIT 1)",
+    )
+    .bind(id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    app.get("/").await;
+    drain(&app).await;
+    let page = app.get("/").await;
+    assert_eq!(number(&page, "tile-reducible"), money(Decimal::ZERO));
+    let none = app.get("/reports/commitments?order=reducible").await;
+    assert!(none.texts("#commitments tbody tr").is_empty());
+    assert_eq!(none.texts(".empty").len(), 1);
+
+    // Beta's owner sees Beta's 40 seats only; a sales user sees no commitments.
+    let (client, _) = app.sign_in_elsewhere(&beta).await;
+    app.get_with(&client, "/").await;
+    drain(&app).await;
+    let theirs = app.get_with(&client, "/reports/commitments").await;
+    let rows = theirs.texts("#commitments tbody tr");
+    assert_eq!(rows.len(), 1);
+    assert!(!flat(&rows[0]).contains(&money(committed)));
+    assert!(!shown(&theirs, "main").contains("Contoso"));
+    let reseller: Uuid = sqlx::query_scalar("SELECT reseller_id FROM subscriptions WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let sales = app
+        .user(Some(reseller), "sales@alfa.example", "sales")
+        .await;
+    let (client, _) = app.sign_in_elsewhere(&sales).await;
+    assert_eq!(
+        app.get_with(&client, "/reports/commitments").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        app.get_with(&client, "/")
+            .await
+            .texts("#tile-committed")
+            .is_empty()
+    );
+}
