@@ -278,11 +278,14 @@ pub fn view(ctx: &PageCtx, d: &Dashboard) -> View {
         },
         Tile {
             id: "attention-unassigned",
-            number: count(s.unassigned),
-            label: ctx.t("dashboard.unassigned"),
-            detail: None,
-            href: Some("/subscriptions?status=active".into()),
-            warn: false,
+            number: count(s.idle),
+            label: ctx.t("dashboard.idle_seats"),
+            detail: Some(ctx.t_with(
+                "dashboard.unassigned_in_all",
+                &[("count", &count(s.unassigned))],
+            )),
+            href: Some("/subscriptions?status=active&idle=1".into()),
+            warn: s.idle > 0,
         },
     ];
     let top = |rows: &[Top], base: &str| {

@@ -115,6 +115,9 @@ pub struct SubscriptionFigures {
     pub active: i64,
     pub seats: i64,
     pub unassigned: i64,
+    /// Of those, the seats idle: on subscriptions whose seats and licences have not changed for
+    /// [`crate::subscriptions::store::IDLE_SEATS_DAYS`] days.
+    pub idle: i64,
     /// Active subscriptions renewing automatically within the next 30 days, and the amount of
     /// their next billing period.
     pub renewing: i64,
@@ -138,11 +141,15 @@ pub async fn subscriptions(
                                                        AND end_date <= $2 + $3::int), 0)::bigint
                       AS "renewing!",
                   coalesce(sum(amount) FILTER (WHERE auto_renew AND end_date >= $2
-                                               AND end_date <= $2 + $3::int), 0) AS "amount!"
+                                               AND end_date <= $2 + $3::int), 0) AS "amount!",
+                  (SELECT coalesce(sum(f.seats), 0)::bigint FROM free_seat_totals f
+                   WHERE f.reseller_id = $1 AND f.status = 'active'
+                     AND f.quiet_day <= $2 - $4::int) AS "idle!"
            FROM subscription_totals WHERE reseller_id = $1 AND status = 'active'"#,
         reseller_id,
         today,
         RENEWING_DAYS,
+        crate::subscriptions::store::IDLE_SEATS_DAYS,
     )
     .fetch_one(tx)
     .await?;
@@ -150,6 +157,7 @@ pub async fn subscriptions(
         active: r.active,
         seats: r.seats,
         unassigned: r.unassigned,
+        idle: r.idle,
         renewing: r.renewing,
         renewal_amount: r.amount,
     })

@@ -356,7 +356,7 @@ async fn add_orders(
         "INSERT INTO subscriptions (reseller_id, id, customer_id, product_id, order_line_id,
                                     quantity, term, billing, start_date, end_date, vendor_ref,
                                     created_at, vendor, tenant_domain, unit_price, unit_cost,
-                                    currency, auto_renew)
+                                    currency, auto_renew, quiet_since)
          SELECT l.reseller_id, md5($2 || '-s-' || l.id)::uuid, o.customer_id, l.product_id, l.id,
                 l.quantity, l.term, l.billing,
                 o.created_at::date,
@@ -364,7 +364,7 @@ async fn add_orders(
                                             WHEN 'P1Y' THEN interval '1 year'
                                             ELSE interval '3 years' END)::date,
                 'sub-' || l.id, o.created_at, l.vendor, l.tenant_domain, l.unit_price, l.unit_cost,
-                o.currency, abs(hashtext($2 || 'r' || l.id)) % 7 <> 0
+                o.currency, abs(hashtext($2 || 'r' || l.id)) % 7 <> 0, o.created_at
          FROM order_lines l
          JOIN orders o ON o.reseller_id = l.reseller_id AND o.id = l.order_id
          WHERE l.reseller_id = $1 AND l.status = 'completed'

@@ -215,12 +215,12 @@ async fn buy(
            INSERT INTO subscriptions (reseller_id, id, customer_id, product_id, order_line_id,
                                       quantity, term, billing, start_date, end_date, vendor_ref,
                                       created_at, vendor, tenant_domain, unit_price, unit_cost,
-                                      currency, status, suspension_reason)
+                                      currency, status, suspension_reason, quiet_since)
            SELECT $1, md5($4 || '-subscription')::uuid, $3, line.product_id, line.id, $6::integer, $12,
                   'monthly', term.start, (term.start + term.length)::date, $10, at.t, $8, $9,
                   line.unit_price, line.unit_cost, 'USD',
                   CASE WHEN $11 THEN 'suspended' ELSE 'active' END,
-                  CASE WHEN $11 THEN 'reseller' END
+                  CASE WHEN $11 THEN 'reseller' END, at.t
            FROM line, at,
                 -- A monthly term renews every month: the current one began on the last
                 -- monthly anniversary of the purchase.

@@ -51,6 +51,8 @@ struct ListParams {
     #[serde(default)]
     pending: String,
     #[serde(default)]
+    idle: String,
+    #[serde(default)]
     sort: String,
     #[serde(default)]
     after: String,
@@ -81,6 +83,7 @@ impl ListParams {
             window_open: self.window == "open",
             window_closing: self.window == "closing",
             pending: self.pending == "1",
+            idle: self.idle == "1",
             sort: SubscriptionSort::parse(&self.sort),
         }
     }
@@ -100,6 +103,8 @@ pub struct Fields {
     /// dashboard's links; shown as chips).
     pub window_closing: bool,
     pub pending: bool,
+    /// Only idle seats (the dashboard's link; a chip).
+    pub idle: bool,
     pub sort: &'static str,
 }
 
@@ -120,6 +125,7 @@ impl Fields {
             window: f.window_open,
             window_closing: f.window_closing,
             pending: f.pending,
+            idle: f.idle,
             sort: f.sort.code(),
         }
     }
@@ -144,6 +150,7 @@ impl Fields {
                 },
             )
             .append_pair("pending", if self.pending { "1" } else { "" })
+            .append_pair("idle", if self.idle { "1" } else { "" })
             .append_pair("sort", self.sort);
         if let Some((key, cursor)) = at {
             qs.append_pair(key, &cursor.encode());

@@ -65,6 +65,9 @@ pub struct Filter {
     pub window_closing: bool,
     /// Has a change sent to the vendor over an hour ago and not answered yet.
     pub pending: bool,
+    /// Active, with seats unassigned and its seats and licences unchanged for
+    /// [`IDLE_SEATS_DAYS`] days (counted in whole UTC days, as the dashboard counts them).
+    pub idle: bool,
     pub sort: SubscriptionSort,
 }
 
@@ -124,6 +127,10 @@ pub async fn search(tx: &mut PgConnection, q: &str) -> sqlx::Result<Search> {
     })
 }
 
+/// The days after which unassigned seats of a subscription whose seats and licences have not
+/// changed count as idle (the dashboard's and the list's; [`crate::licences::rules::IDLE_SEATS_AFTER`]).
+pub const IDLE_SEATS_DAYS: i32 = crate::licences::rules::IDLE_SEATS_AFTER.whole_days() as i32;
+
 /// The hours ahead in which a cancellation window counts as closing (the dashboard's).
 pub const WINDOW_CLOSING_HOURS: i32 = 48;
 
@@ -165,6 +172,14 @@ fn push_filter(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, f: &Filter
             .push(" AND w.quantity > 0 AND w.window_closes_at > now() AND w.window_closes_at <= now() + make_interval(hours => ")
             .push_bind(WINDOW_CLOSING_HOURS)
             .push("))");
+    }
+    if f.idle {
+        b.push(
+            " AND s.status = 'active' AND s.quantity > s.assigned
+              AND s.quiet_since < ((now() AT TIME ZONE 'UTC')::date - ",
+        )
+        .push_bind(IDLE_SEATS_DAYS - 1)
+        .push(")::timestamp AT TIME ZONE 'UTC'");
     }
     if f.pending {
         b.push(" AND s.id IN (SELECT c.subscription_id FROM subscription_changes c WHERE c.reseller_id = ")
@@ -280,11 +295,7 @@ struct Listed {
 
 const LISTED: &str = "SELECT s.id, s.customer_id, c.legal_name AS customer, p.sku, p.name_es,
         p.name_en, p.name_pt, s.quantity, s.assigned,
-        greatest(s.created_at,
-            (SELECT max(b.added_at) FROM seat_batches b
-             WHERE b.reseller_id = s.reseller_id AND b.subscription_id = s.id),
-            (SELECT max(x.requested_at) FROM licence_changes x
-             WHERE x.reseller_id = s.reseller_id AND x.subscription_id = s.id)) AS quiet_since,
+        s.quiet_since,
         s.term, s.billing, s.start_date, s.end_date,
         s.auto_renew, s.status, s.vendor_ref, s.created_at FROM (SELECT s.*";
 

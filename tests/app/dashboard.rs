@@ -57,6 +57,27 @@ async fn totals_agree(app: &TestApp) {
     assert_eq!(kept, counted);
 }
 
+/// The free seats' buckets, as the triggers kept them and as counted from the subscriptions.
+async fn free_seats_agree(app: &TestApp) {
+    let query = |sql: &'static str| sqlx::query_as::<_, (Uuid, String, time::Date, i64, i64)>(sql);
+    let kept = query(
+        "SELECT reseller_id, status, quiet_day, subscriptions, seats FROM free_seat_totals
+         WHERE subscriptions <> 0 OR seats <> 0 ORDER BY 1, 2, 3",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let counted = query(
+        "SELECT reseller_id, status, (quiet_since AT TIME ZONE 'UTC')::date, count(*),
+                sum(quantity - assigned)::bigint
+         FROM subscriptions WHERE quantity > assigned GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(kept, counted);
+}
+
 #[tokio::test]
 async fn j8_this_month_against_last_equals_the_invoice_and_the_estimate_and_nobody_elses_counts() {
     let app = TestApp::spawn_with(no_worker()).await;
@@ -299,14 +320,19 @@ async fn the_subscriptions_totals_follow_every_kind_of_change() {
         "UPDATE subscriptions SET end_date = end_date + 365",
         "UPDATE subscriptions SET unit_price = unit_price * 2",
         "UPDATE subscriptions SET version = version + 1",
+        "UPDATE subscriptions SET quiet_since = quiet_since - interval '40 days'",
+        "UPDATE subscriptions SET assigned = quantity",
+        "UPDATE subscriptions SET assigned = 1",
         "UPDATE subscriptions SET status = 'suspended'",
     ] {
         sqlx::query(sql).execute(&app.db).await.unwrap();
         totals_agree(&app).await;
+        free_seats_agree(&app).await;
     }
     // A second subscription, bought through the pages, then cancelled.
     beta_bought(&app, "7").await;
     totals_agree(&app).await;
+    free_seats_agree(&app).await;
     sqlx::query("UPDATE subscriptions SET status = 'cancelled' WHERE id <> $1")
         .bind(id)
         .execute(&app.db)
@@ -495,4 +521,58 @@ async fn committed_spend_is_the_rest_of_each_term_and_what_open_windows_can_take
             .texts("#tile-committed")
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn seats_unassigned_for_30_days_are_those_of_quiet_subscriptions_and_their_list() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (_owner, id, _) = billed_history(&app).await;
+    beta_owner_bought(&app, "40").await;
+    // Bought today: its free seats are not idle yet.
+    let page = app.get("/").await;
+    assert_eq!(number(&page, "attention-unassigned"), "0");
+    assert!(shown(&page, "#attention-unassigned").contains("15"));
+    // Three licences, nothing changed for 40 days: twelve idle seats. Beta's, as quiet, do not
+    // count here.
+    sqlx::query("UPDATE subscriptions SET assigned = 3, quiet_since = now() - interval '40 days'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    free_seats_agree(&app).await;
+    let page = app.get("/").await;
+    assert_eq!(number(&page, "attention-unassigned"), "12");
+    let list = app
+        .get(&page.attr("#attention-unassigned", "href").unwrap())
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.texts("#subscriptions tbody tr").len(), 1);
+    assert_eq!(list.texts("#idle-filter").len(), 1);
+    // 29 days quiet is not yet 30.
+    sqlx::query("UPDATE subscriptions SET quiet_since = now() - interval '29 days'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let page = app.get("/").await;
+    assert_eq!(number(&page, "attention-unassigned"), "0");
+    let list = app.get("/subscriptions?status=active&idle=1").await;
+    assert!(list.texts("#subscriptions tbody tr").is_empty());
+    // Quiet again for 40 days, then seats are added: it is no longer quiet (the trigger on the
+    // seats' batches moves it), and neither figure counts it.
+    sqlx::query("UPDATE subscriptions SET quiet_since = now() - interval '40 days'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO seat_batches (reseller_id, subscription_id, added, quantity, added_at)
+         SELECT reseller_id, id, 1, 1, now() FROM subscriptions WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    free_seats_agree(&app).await;
+    let page = app.get("/").await;
+    assert_eq!(number(&page, "attention-unassigned"), "0");
+    let list = app.get("/subscriptions?status=active&idle=1").await;
+    assert!(list.texts("#subscriptions tbody tr").is_empty());
 }

@@ -346,6 +346,8 @@ async fn seats_left_unassigned_for_thirty_days_are_pointed_out() {
     for sql in [
         "UPDATE subscriptions SET created_at = now() - interval '40 days'",
         "UPDATE seat_batches SET added_at = now() - interval '40 days'",
+        // What the triggers keep from those: unchanged for 40 days.
+        "UPDATE subscriptions SET quiet_since = now() - interval '40 days'",
     ] {
         sqlx::query(sql).execute(&app.db).await.unwrap();
     }

@@ -86,12 +86,7 @@ pub async fn detail(
         r#"SELECT s.id, s.customer_id, c.legal_name AS customer, p.sku, p.name_es, p.name_en,
                   p.name_pt, p.min_seats, p.max_seats, s.vendor AS "vendor: VendorCode",
                   s.tenant_domain, s.quantity, s.assigned,
-                  greatest(s.created_at,
-                      (SELECT max(b.added_at) FROM seat_batches b
-                       WHERE b.reseller_id = s.reseller_id AND b.subscription_id = s.id),
-                      (SELECT max(x.requested_at) FROM licence_changes x
-                       WHERE x.reseller_id = s.reseller_id AND x.subscription_id = s.id))
-                      AS "quiet_since!",
+                  s.quiet_since,
                   s.term AS "term: Term",
                   s.billing AS "billing: Billing", s.start_date, s.end_date, s.auto_renew,
                   s.status AS "status: SubscriptionStatus",
