@@ -8,6 +8,7 @@ pub mod figures;
 pub mod reading;
 pub mod report;
 pub mod routes;
+pub mod staff;
 pub mod store;
 
 use askama::Template;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .merge(routes::router())
         .merge(commitments_page::router())
+        .merge(staff::router())
 }
 
 #[derive(Template)]

@@ -16,10 +16,11 @@ pub struct Names {
     pub credits: String,
 }
 
-/// The table of `report` for the reseller.
+/// The table of `report` for `resellers`: the reader's own (one), or those staff chose. A
+/// breakdown per customer is one reseller's (its customers); per reseller, staff's.
 pub async fn table(
     tx: &mut PgConnection,
-    reseller_id: Uuid,
+    resellers: &[Uuid],
     r: &Report,
     locale: Locale,
     names: &Names,
@@ -43,16 +44,21 @@ pub async fn table(
     };
     let figures = match r.by {
         Breakdown::Total => {
-            let all = store::totals(tx, reseller_id, first, last, r.customer).await?;
+            let all = store::totals(tx, resellers, first, last, r.customer).await?;
             return Ok(report::table(
                 &months,
                 &points(all, Some(&names.total)),
                 &names.others,
             ));
         }
-        Breakdown::Vendor => store::by_vendor(tx, reseller_id, first, last).await?,
-        Breakdown::Product => store::by_product(tx, reseller_id, first, last).await?,
+        Breakdown::Vendor => store::by_vendor(tx, resellers, first, last).await?,
+        Breakdown::Product => store::by_product(tx, resellers, first, last).await?,
+        Breakdown::Reseller => store::by_reseller(tx, resellers, first, last).await?,
         Breakdown::Customer => {
+            let [reseller_id] = resellers else {
+                return Ok(report::table(&months, &[], &names.others));
+            };
+            let reseller_id = *reseller_id;
             let limit = report::SERIES as i64;
             let top = match store::latest_month(tx, reseller_id, first, last).await? {
                 Some(ranked) => {
@@ -69,7 +75,7 @@ pub async fn table(
                 None => Vec::new(),
             };
             let mut table = report::table(&months, &points(top, None), &names.others);
-            let all = store::totals(tx, reseller_id, first, last, None).await?;
+            let all = store::totals(tx, resellers, first, last, None).await?;
             let all = report::table(&months, &points(all, Some(&names.total)), &names.others);
             let rest: Vec<Decimal> = all
                 .totals()

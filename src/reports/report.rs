@@ -43,7 +43,25 @@ crate::text_enum! {
         Vendor = "vendor" => "reports.by_vendor",
         Product = "product" => "reports.by_product",
         Customer = "customer" => "reports.by_customer",
+        Reseller = "reseller" => "reports.by_reseller",
     }
+}
+
+impl Breakdown {
+    /// A reseller's breakdowns (and staff's of one reseller).
+    pub const OF_A_RESELLER: &'static [Breakdown] = &[
+        Breakdown::Total,
+        Breakdown::Vendor,
+        Breakdown::Product,
+        Breakdown::Customer,
+    ];
+    /// Staff's across resellers.
+    pub const ACROSS_RESELLERS: &'static [Breakdown] = &[
+        Breakdown::Total,
+        Breakdown::Vendor,
+        Breakdown::Product,
+        Breakdown::Reseller,
+    ];
 }
 
 /// The month spans offered (besides a range chosen by its first and last month).
@@ -132,6 +150,33 @@ impl Report {
             customer,
         };
         (report, errors)
+    }
+
+    /// The report as one reseller's: per reseller is per customer there.
+    pub fn of_one_reseller(self) -> Self {
+        match self.by {
+            Breakdown::Reseller if self.measure != Measure::Seats => Report {
+                by: Breakdown::Customer,
+                ..self
+            },
+            Breakdown::Reseller => Report {
+                by: Breakdown::Total,
+                ..self
+            },
+            _ => self,
+        }
+    }
+
+    /// The report across resellers: per customer there is per reseller, and no one customer.
+    pub fn across_resellers(self) -> Self {
+        Report {
+            by: match self.by {
+                Breakdown::Customer => Breakdown::Reseller,
+                by => by,
+            },
+            customer: None,
+            ..self
+        }
     }
 
     /// Its months, first to last.

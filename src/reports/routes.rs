@@ -29,13 +29,42 @@ pub fn router() -> Router<AppState> {
         .route("/reports/data.csv", get(csv))
 }
 
+/// Where a report's pages are and what more they filter by.
+pub(super) struct Frame {
+    /// `/reports`, or `/staff/reports`.
+    pub base: &'static str,
+    /// The query beyond the report's own (staff's currency and reseller).
+    pub extra: Vec<(&'static str, String)>,
+    /// Staff's choice of currency and reseller.
+    pub staff: Option<StaffFilters>,
+    /// The breakdowns offered.
+    pub breakdowns: &'static [Breakdown],
+}
+
+/// Staff's choices: the currency (figures in different currencies are never added up) and one
+/// reseller billing in it or all of them; each option's value, label and whether chosen.
+pub(super) struct StaffFilters {
+    pub currencies: Vec<(String, String, bool)>,
+    pub resellers: Vec<(String, String, bool)>,
+}
+
 /// A report as asked, and its table.
-struct Read {
-    report: Report,
-    errors: FieldErrors,
-    table: Table,
-    customer_name: Option<String>,
-    currency: String,
+pub(super) struct Read {
+    pub report: Report,
+    pub errors: FieldErrors,
+    pub table: Table,
+    pub customer_name: Option<String>,
+    pub currency: String,
+    pub frame: Frame,
+}
+
+/// The names of the series that are no vendor, product or customer, in the reader's language.
+pub(super) fn names(ctx: &PageCtx, report: &Report) -> Names {
+    Names {
+        total: ctx.t(report.measure.key()),
+        others: ctx.t("reports.others"),
+        credits: ctx.t("reports.credits"),
+    }
 }
 
 async fn read(state: &AppState, ctx: &PageCtx, me: &ResellerUser, p: &Params) -> AppResult<Read> {
@@ -45,11 +74,7 @@ async fn read(state: &AppState, ctx: &PageCtx, me: &ResellerUser, p: &Params) ->
     let now = time::OffsetDateTime::now_utc();
     let (this, _) = crate::reports::figures::months(now, me.user.time_zone.as_deref());
     let (report, errors) = Report::parse(p, this);
-    let names = Names {
-        total: ctx.t(report.measure.key()),
-        others: ctx.t("reports.others"),
-        credits: ctx.t("reports.credits"),
-    };
+    let report = report.of_one_reseller();
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let customer_name = match report.customer {
         Some(id) => Some(
@@ -59,7 +84,8 @@ async fn read(state: &AppState, ctx: &PageCtx, me: &ResellerUser, p: &Params) ->
         ),
         None => None,
     };
-    let table = reading::table(&mut tx, me.reseller_id, &report, ctx.locale, &names).await?;
+    let names = names(ctx, &report);
+    let table = reading::table(&mut tx, &[me.reseller_id], &report, ctx.locale, &names).await?;
     let currency = crate::reports::store::currency(&mut tx, me.reseller_id).await?;
     tx.commit().await?;
     Ok(Read {
@@ -68,6 +94,12 @@ async fn read(state: &AppState, ctx: &PageCtx, me: &ResellerUser, p: &Params) ->
         table,
         customer_name,
         currency,
+        frame: Frame {
+            base: "/reports",
+            extra: Vec::new(),
+            staff: None,
+            breakdowns: Breakdown::OF_A_RESELLER,
+        },
     })
 }
 
@@ -84,6 +116,8 @@ fn value(ctx: &PageCtx, measure: Measure, currency: &str, v: Decimal) -> String 
 #[template(path = "reports/report.html")]
 struct ReportPage {
     ctx: PageCtx,
+    base: &'static str,
+    staff: Option<StaffFilters>,
     fields: Params,
     errors: FieldErrors,
     measures: Vec<Choice>,
@@ -107,13 +141,20 @@ async fn show(
     me: ResellerUser,
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
+    let read = read(&state, &ctx, &me, &p).await?;
+    Ok(render(ctx, p, read))
+}
+
+/// The report's page: its filters, chart, data table and links.
+pub(super) fn render(ctx: PageCtx, p: Params, read: Read) -> Response {
     let Read {
         report,
         errors,
         table,
         customer_name,
         currency,
-    } = read(&state, &ctx, &me, &p).await?;
+        frame,
+    } = read;
     let v = |x: Decimal| value(&ctx, report.measure, &currency, x);
     let months = table.months.iter().map(|m| ctx.month(m.first_day()));
     let totals = table.totals();
@@ -130,7 +171,7 @@ async fn show(
         measures: Choice::list(Measure::ALL, Some(report.measure), Measure::code, |m| {
             ctx.t(m.key())
         }),
-        breakdowns: Choice::list(Breakdown::ALL, Some(report.by), Breakdown::code, |b| {
+        breakdowns: Choice::list(frame.breakdowns, Some(report.by), Breakdown::code, |b| {
             ctx.t(b.key())
         }),
         spans: SPANS
@@ -152,7 +193,9 @@ async fn show(
         total: v(totals.iter().sum()),
         empty: table.series.is_empty(),
         rows,
-        query: report.query(),
+        query: query(&report, &frame),
+        base: frame.base,
+        staff: frame.staff,
         customer_name,
         errors: errors.clone(),
         fields: p,
@@ -164,7 +207,22 @@ async fn show(
     } else {
         StatusCode::BAD_REQUEST
     };
-    Ok(page::render(status, &page))
+    page::render(status, &page)
+}
+
+/// The query string of the report in `frame` (its page, chart and data).
+fn query(report: &Report, frame: &Frame) -> String {
+    let mut q = report.query();
+    let mut extra = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in &frame.extra {
+        extra.append_pair(key, value);
+    }
+    let extra = extra.finish();
+    if !extra.is_empty() {
+        q.push('&');
+        q.push_str(&extra);
+    }
+    q
 }
 
 /// What the chart shows, in words ("Consumption per month, July 2026 to December 2026").
@@ -192,24 +250,30 @@ async fn svg(
     me: ResellerUser,
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
+    let read = read(&state, &ctx, &me, &p).await?;
+    render_svg(&ctx, read)
+}
+
+/// The report's chart as SVG.
+pub(super) fn render_svg(ctx: &PageCtx, read: Read) -> AppResult<Response> {
     let Read {
         report,
         table,
         customer_name,
         currency,
         ..
-    } = read(&state, &ctx, &me, &p).await?;
+    } = read;
     let labels: Vec<String> = table
         .months
         .iter()
-        .map(|m| short_month(&ctx, m.first_day()))
+        .map(|m| short_month(ctx, m.first_day()))
         .collect();
     let measure = report.measure;
     let axis = |y: f64| {
         let v = Decimal::from_f64(y).unwrap_or_default().round_dp(0);
-        value(&ctx, measure, &currency, v)
+        value(ctx, measure, &currency, v)
     };
-    let description = description(&ctx, &report, &table, customer_name.as_deref(), &currency);
+    let description = description(ctx, &report, &table, customer_name.as_deref(), &currency);
     let svg = chart::svg(&table, &labels, &axis, &description)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("chart: {e}")))?;
     Ok((
@@ -264,7 +328,13 @@ async fn csv(
     me: ResellerUser,
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
-    let Read { report, table, .. } = read(&state, &ctx, &me, &p).await?;
+    let read = read(&state, &ctx, &me, &p).await?;
+    render_csv(&ctx, read)
+}
+
+/// The report's data as CSV.
+pub(super) fn render_csv(ctx: &PageCtx, read: Read) -> AppResult<Response> {
+    let Read { report, table, .. } = read;
     let mut header = vec![ctx.t("reports.csv_month")];
     header.extend(table.series.iter().map(|s| s.name.clone()));
     header.push(ctx.t("reports.csv_total"));

@@ -301,10 +301,11 @@ impl Figure {
     }
 }
 
-/// The reseller's sales (or one customer's) in each month from `first` to `last`, as one series.
+/// The sales of `resellers` (or of one customer of the one reseller) in each month from `first`
+/// to `last`, added up as one series.
 pub async fn totals(
     tx: &mut PgConnection,
-    reseller_id: Uuid,
+    resellers: &[Uuid],
     first: Date,
     last: Date,
     customer: Option<Uuid>,
@@ -313,20 +314,21 @@ pub async fn totals(
         Figure,
         r#"SELECT m.month AS "month!", '' AS "key!", '' AS "name_es!", '' AS "name_en!",
                   '' AS "name_pt!",
-                  coalesce(c.licence_cost, m.licence_cost) AS "licence_cost!",
-                  coalesce(c.licence_price, m.licence_price) AS "licence_price!",
-                  coalesce(c.usage_cost, m.usage_cost) AS "usage_cost!",
-                  coalesce(c.usage_price, m.usage_price) AS "usage_price!",
-                  coalesce((SELECT sum(p.quantity) FROM sales_by_product p
-                            WHERE p.reseller_id = m.reseller_id AND p.month = m.month
-                              AND $4::uuid IS NULL), 0) AS "quantity!"
+                  sum(coalesce(c.licence_cost, m.licence_cost)) AS "licence_cost!",
+                  sum(coalesce(c.licence_price, m.licence_price)) AS "licence_price!",
+                  sum(coalesce(c.usage_cost, m.usage_cost)) AS "usage_cost!",
+                  sum(coalesce(c.usage_price, m.usage_price)) AS "usage_price!",
+                  sum(coalesce((SELECT sum(p.quantity) FROM sales_by_product p
+                                WHERE p.reseller_id = m.reseller_id AND p.month = m.month
+                                  AND $4::uuid IS NULL), 0)) AS "quantity!"
            FROM sales_months m
            LEFT JOIN sales_by_customer c
                   ON c.reseller_id = m.reseller_id AND c.month = m.month AND c.customer_id = $4
-           WHERE m.reseller_id = $1 AND m.month BETWEEN $2 AND $3
+           WHERE m.reseller_id = ANY($1) AND m.month BETWEEN $2 AND $3
              AND ($4::uuid IS NULL OR c.customer_id IS NOT NULL)
+           GROUP BY m.month
            ORDER BY m.month"#,
-        reseller_id,
+        resellers,
         first,
         last,
         customer,
@@ -335,11 +337,11 @@ pub async fn totals(
     .await
 }
 
-/// The reseller's sales per vendor in each month from `first` to `last` (staff credits, which
-/// have no product, under an empty key).
+/// The sales of `resellers` per vendor in each month from `first` to `last` (staff credits,
+/// which have no product, under an empty key).
 pub async fn by_vendor(
     tx: &mut PgConnection,
-    reseller_id: Uuid,
+    resellers: &[Uuid],
     first: Date,
     last: Date,
 ) -> sqlx::Result<Vec<Figure>> {
@@ -354,9 +356,9 @@ pub async fn by_vendor(
            LEFT JOIN products p ON p.id = f.product_id
            LEFT JOIN programs g ON g.id = p.program_id
            LEFT JOIN vendors v ON v.id = g.vendor_id
-           WHERE f.reseller_id = $1 AND f.month BETWEEN $2 AND $3
+           WHERE f.reseller_id = ANY($1) AND f.month BETWEEN $2 AND $3
            GROUP BY f.month, v.code, v.name"#,
-        reseller_id,
+        resellers,
         first,
         last,
     )
@@ -364,10 +366,10 @@ pub async fn by_vendor(
     .await
 }
 
-/// The reseller's sales per product in each month from `first` to `last`.
+/// The sales of `resellers` per product in each month from `first` to `last`.
 pub async fn by_product(
     tx: &mut PgConnection,
-    reseller_id: Uuid,
+    resellers: &[Uuid],
     first: Date,
     last: Date,
 ) -> sqlx::Result<Vec<Figure>> {
@@ -376,15 +378,63 @@ pub async fn by_product(
         r#"SELECT f.month, coalesce(f.product_id::text, '') AS "key!",
                   coalesce(p.name_es, '') AS "name_es!", coalesce(p.name_en, '') AS "name_en!",
                   coalesce(p.name_pt, '') AS "name_pt!",
-                  f.licence_cost, f.licence_price, f.usage_cost, f.usage_price, f.quantity
+                  sum(f.licence_cost) AS "licence_cost!", sum(f.licence_price) AS "licence_price!",
+                  sum(f.usage_cost) AS "usage_cost!", sum(f.usage_price) AS "usage_price!",
+                  sum(f.quantity) AS "quantity!"
            FROM sales_by_product f LEFT JOIN products p ON p.id = f.product_id
-           WHERE f.reseller_id = $1 AND f.month BETWEEN $2 AND $3"#,
-        reseller_id,
+           WHERE f.reseller_id = ANY($1) AND f.month BETWEEN $2 AND $3
+           GROUP BY f.month, f.product_id, p.name_es, p.name_en, p.name_pt"#,
+        resellers,
         first,
         last,
     )
     .fetch_all(tx)
     .await
+}
+
+/// The sales of each of `resellers` in each month from `first` to `last` (staff's reports).
+pub async fn by_reseller(
+    tx: &mut PgConnection,
+    resellers: &[Uuid],
+    first: Date,
+    last: Date,
+) -> sqlx::Result<Vec<Figure>> {
+    sqlx::query_as!(
+        Figure,
+        r#"SELECT m.month, m.reseller_id::text AS "key!", r.legal_name AS name_es,
+                  r.legal_name AS name_en, r.legal_name AS name_pt,
+                  m.licence_cost, m.licence_price, m.usage_cost, m.usage_price,
+                  coalesce((SELECT sum(p.quantity) FROM sales_by_product p
+                            WHERE p.reseller_id = m.reseller_id AND p.month = m.month), 0)
+                      AS "quantity!"
+           FROM sales_months m JOIN resellers r ON r.id = m.reseller_id
+           WHERE m.reseller_id = ANY($1) AND m.month BETWEEN $2 AND $3"#,
+        resellers,
+        first,
+        last,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// The billing currencies of the resellers with sales figures, and each one's resellers (id and
+/// name, by name): what the staff's reports choose from (amounts in different currencies are
+/// never added up).
+pub async fn resellers_by_currency(
+    tx: &mut PgConnection,
+) -> sqlx::Result<Vec<(String, Uuid, String)>> {
+    let rows = sqlx::query!(
+        r#"SELECT r.billing_currency AS "currency!", r.id, r.legal_name
+           FROM resellers r
+           WHERE EXISTS (SELECT 1 FROM sales_months m WHERE m.reseller_id = r.id)
+           ORDER BY r.billing_currency, r.legal_name, r.id"#
+    )
+    .fetch_all(tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.currency, r.id, r.legal_name))
+        .collect())
 }
 
 /// The latest month from `first` to `last` that has figures.

@@ -209,6 +209,7 @@ impl PageCtx {
             entries.push(("/staff/orders", "menu.staff_orders"));
             entries.push(("/staff/catalog", "menu.staff_catalog"));
             entries.push(("/staff/billing", "menu.staff_billing"));
+            entries.push(("/staff/reports", "menu.reports"));
         } else {
             entries.push(("/", "menu.home"));
             entries.push(("/customers", "menu.customers"));

@@ -237,3 +237,111 @@ async fn nobody_elses_figures_and_only_the_roles_that_see_money() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn staff_read_the_reports_across_resellers_of_a_currency_or_of_one_reseller() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    billed_history(&app).await;
+    let (beta_owner, _) = beta_owner_bought(&app, "40").await;
+    run(&app, last_month()).await;
+    // This month's estimates of both (each made when its owner opens the dashboard).
+    app.get("/").await;
+    let (beta_client, _) = app.sign_in_elsewhere(&beta_owner).await;
+    app.get_with(&beta_client, "/").await;
+    drain(&app).await;
+    let this = last_month().next();
+    let month = |tax_id: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, Decimal>(
+                "SELECT m.licence_price FROM sales_months m JOIN resellers r ON r.id = m.reseller_id
+                 WHERE r.tax_id = $1 AND m.month = $2",
+            )
+            .bind(tax_id)
+            .bind(this.first_day())
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    let beta_id: Uuid =
+        sqlx::query_scalar("SELECT id FROM resellers WHERE tax_id = 'BET180512AB1'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let beta = month("BET180512AB1").await;
+    let all: Decimal =
+        sqlx::query_scalar("SELECT sum(licence_price) FROM sales_months WHERE month = $1")
+            .bind(this.first_day())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(beta > Decimal::ZERO && all > beta);
+    let label = portal::i18n::format_month(Locale::Es, this.first_day());
+
+    let staff = app.staff("ops@distribuidor.example").await;
+    let (client, _) = app.sign_in_elsewhere(&staff).await;
+    // Across resellers: the month is both invoices.
+    let page = app
+        .get_with(&client, "/staff/reports?measure=purchases&months=6")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(row(&page, &label)[1], money(all));
+    assert_eq!(
+        page.texts("#f-reseller option").len(),
+        3,
+        "all, and the two"
+    );
+    // Per reseller: one series each, adding up to the same.
+    let page = app
+        .get_with(
+            &client,
+            "/staff/reports?measure=purchases&months=6&by=reseller",
+        )
+        .await;
+    let head = flat(&page.text("#report-data thead"));
+    assert!(head.contains("Beta"), "{head}");
+    let cells = row(&page, &label);
+    assert!(cells.contains(&money(beta)), "{cells:?}");
+    assert_eq!(cells.last().unwrap(), &money(all));
+    // One reseller: its invoice only, and its customers can be the breakdown.
+    let one = format!("/staff/reports?measure=purchases&months=6&reseller={beta_id}&by=customer");
+    let page = app.get_with(&client, &one).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(row(&page, &label).last().unwrap(), &money(beta));
+    assert!(flat(&page.text("#report-data thead")).contains("Fabrikam"));
+    assert!(!flat(&page.text("#report-data")).contains("Contoso"));
+    // Its chart and data at the same query.
+    let query = page
+        .attr("#report-csv", "href")
+        .unwrap()
+        .split_once('?')
+        .unwrap()
+        .1
+        .to_string();
+    assert!(query.contains(&beta_id.to_string()), "{query}");
+    let svg = app
+        .get_with(&client, &format!("/staff/reports/chart.svg?{query}"))
+        .await;
+    assert_eq!(svg.status, StatusCode::OK);
+    roxmltree::Document::parse(&svg.body).expect("the chart is XML");
+    let csv = app
+        .get_with(&client, &format!("/staff/reports/data.csv?{query}"))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.contains(&format!("{beta:.2}")), "{}", csv.body);
+    // A reseller that is not one of the list: the error on its field, and all of them read.
+    let page = app
+        .get_with(
+            &client,
+            &format!("/staff/reports?reseller={}", Uuid::new_v4()),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(page.texts("#f-reseller ~ .field-error").len(), 1);
+    // Resellers do not read staff's reports.
+    assert_eq!(
+        app.get("/staff/reports").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
