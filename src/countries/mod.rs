@@ -3,6 +3,7 @@
 //! digits of every tax id and public holidays are added here as features need them.
 
 pub mod address;
+pub mod holidays;
 mod regions;
 pub mod tax_id;
 
