@@ -105,8 +105,5 @@ CREATE TRIGGER free_seat_totals_update AFTER UPDATE ON subscriptions
 CREATE TRIGGER free_seat_totals_delete AFTER DELETE ON subscriptions
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION free_seat_totals_add();
 
-ALTER TABLE free_seat_totals ENABLE ROW LEVEL SECURITY;
-ALTER TABLE free_seat_totals FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON free_seat_totals USING (reseller_id = portal_current_reseller()) WITH CHECK (reseller_id = portal_current_reseller());
-CREATE POLICY cross_tenant ON free_seat_totals TO portal_system USING (portal_current_reseller() IS NULL) WITH CHECK (portal_current_reseller() IS NULL);
+SELECT portal_tenant_table('free_seat_totals');
 GRANT SELECT, INSERT, UPDATE ON free_seat_totals TO portal_app;

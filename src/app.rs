@@ -91,6 +91,7 @@ pub fn app(state: AppState, store: crate::auth::session_store::PgSessions) -> Ro
         .merge(crate::billing::routes::router())
         .merge(crate::licences::bulk::routes::router())
         .merge(crate::staff::router())
+        .merge(crate::support::router())
         .fallback(|| async { StatusCode::NOT_FOUND });
 
     let trace = TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

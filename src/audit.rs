@@ -11,6 +11,14 @@ crate::text_enum! {
     /// What was done: one value per kind of change the log records.
     pub enum Action {
         OrderPlaced = "order_placed" => "audit.order_placed",
+        TicketOpened = "ticket_opened" => "audit.ticket_opened",
+        TicketReplied = "ticket_replied" => "audit.ticket_replied",
+        TicketClosed = "ticket_closed" => "audit.ticket_closed",
+        TicketReopened = "ticket_reopened" => "audit.ticket_reopened",
+        TicketAnswered = "ticket_answered" => "audit.ticket_answered",
+        TicketNoteAdded = "ticket_note_added" => "audit.ticket_note_added",
+        TicketAssigned = "ticket_assigned" => "audit.ticket_assigned",
+        TicketStatusChanged = "ticket_status_changed" => "audit.ticket_status_changed",
         OrderRetried = "order_retried" => "audit.order_retried",
         OrderRejected = "order_rejected" => "audit.order_rejected",
         OrderTenantConfigured = "order_tenant_configured" => "audit.order_tenant_configured",

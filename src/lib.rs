@@ -28,6 +28,7 @@ pub mod reports;
 pub mod seed;
 pub mod staff;
 pub mod subscriptions;
+pub mod support;
 pub mod text;
 pub mod vendors;
 pub mod web;

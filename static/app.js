@@ -41,3 +41,16 @@
     setTimeout(function () { window.location.reload(); }, 3000);
   }
 })();
+// A select marked data-shows="value:id" shows the element `id` while `value` is chosen (the
+// new ticket's public id, shown at once for "request the reseller public id").
+(function () {
+  "use strict";
+  document.querySelectorAll("select[data-shows]").forEach(function (select) {
+    var parts = select.getAttribute("data-shows").split(":");
+    var target = document.getElementById(parts[1]);
+    if (!target) return;
+    var update = function () { target.hidden = select.value !== parts[0]; };
+    select.addEventListener("change", update);
+    update();
+  });
+})();

@@ -17,6 +17,8 @@ pub struct Figures {
     pub products: i64,
     pub orders_today: i64,
     pub failed_orders: i64,
+    /// Tickets still to answer whose due moment is before the end of today (UTC).
+    pub tickets_due: i64,
 }
 
 /// The figures, "today" being the UTC calendar day `today`.
@@ -34,7 +36,9 @@ pub async fn figures(db: &PgPool, today: Date) -> sqlx::Result<Figures> {
                   (SELECT count(*) FROM products WHERE status = 'active') AS "products!",
                   (SELECT count(*) FROM orders
                    WHERE created_at >= $1::date::timestamp AT TIME ZONE 'UTC') AS "today!",
-                  (SELECT count(*) FROM orders WHERE status = 'failed') AS "failed!""#,
+                  (SELECT count(*) FROM orders WHERE status = 'failed') AS "failed!",
+                  (SELECT count(*) FROM tickets WHERE status IN ('open', 'waiting')
+                   AND due_at < ($1::date + 1)::timestamp AT TIME ZONE 'UTC') AS "tickets!""#,
         today,
     )
     .fetch_one(db)
@@ -49,6 +53,7 @@ pub async fn figures(db: &PgPool, today: Date) -> sqlx::Result<Figures> {
         products: r.products,
         orders_today: r.today,
         failed_orders: r.failed,
+        tickets_due: r.tickets,
     })
 }
 

@@ -210,6 +210,7 @@ impl PageCtx {
             entries.push(("/staff/catalog", "menu.staff_catalog"));
             entries.push(("/staff/billing", "menu.staff_billing"));
             entries.push(("/staff/reports", "menu.reports"));
+            entries.push(("/staff/tickets", "menu.help_desk"));
         } else {
             entries.push(("/", "menu.home"));
             entries.push(("/customers", "menu.customers"));
@@ -220,6 +221,7 @@ impl PageCtx {
                 entries.push(("/billing", "menu.billing"));
                 entries.push(("/reports", "menu.reports"));
             }
+            entries.push(("/support/tickets", "menu.support"));
             entries.push(("/partner/programs", "menu.programs"));
             entries.push(("/partner", "menu.account"));
             if user.role.manages_users() {

@@ -22,3 +22,4 @@ mod reliability;
 mod reports;
 mod seats;
 mod subscriptions;
+mod support;

@@ -1,0 +1,311 @@
+//! J11, support tickets: a reseller opens one about its failed order, gets its CSCS- number and
+//! due date by e-mail, staff answer it from the desk (with an internal note the reseller never
+//! sees), the reseller replies and closes it; numbers unique when opened at once; bad input
+//! refused with the typed text kept and nothing saved; another reseller's tickets and records
+//! out of reach on every route.
+
+use crate::billing::{beta_owner_bought, billed_history};
+use crate::common::{Page, TestApp};
+use crate::orders::no_worker;
+use crate::subscriptions::drain;
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+/// Opens a ticket through the form (linked to `link` when given); the page it leads to.
+async fn open(app: &TestApp, client: &reqwest::Client, subject: &str, link: &str) -> Page {
+    let form = app.get_with(client, "/support/tickets/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let filled = form
+        .form("#ticket-form")
+        .set("category", "order_failed")
+        .set("subject", subject)
+        .set(
+            "description",
+            "The order says rejected; a screenshot is attached.",
+        )
+        .set("link", link);
+    app.submit_with(client, &filled).await
+}
+
+fn ticket_id(page: &Page) -> Uuid {
+    page.path()
+        .rsplit('/')
+        .next()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .unwrap_or_else(|| panic!("not a ticket's page: {}", page.path()))
+}
+
+#[tokio::test]
+async fn j11_a_ticket_about_a_failed_order_answered_by_staff_replied_to_and_closed() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    let (owner, _, _) = billed_history(&app).await;
+    let (reseller, order): (Uuid, Uuid) =
+        sqlx::query_as("SELECT reseller_id, id FROM orders WHERE reseller_id = $1 LIMIT 1")
+            .bind(owner.reseller_id.unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    sqlx::query("UPDATE orders SET status = 'failed' WHERE id = $1")
+        .bind(order)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // The order is one of the choices of the form.
+    let form = app.get("/support/tickets/new").await;
+    let link = format!("order:{order}");
+    assert!(
+        form.texts("#f-link option")
+            .iter()
+            .any(|o| o.starts_with("ORD-")),
+        "{:?}",
+        form.texts("#f-link option")
+    );
+    drain(&app).await;
+    let before = app.smtp.count_to(&owner.email);
+    let page = open(&app, &app.client, "Mi pedido falló", &link).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text("main"));
+    let id = ticket_id(&page);
+    let (number, due_on, created_at): (i64, time::Date, time::OffsetDateTime) =
+        sqlx::query_as("SELECT number, due_on, created_at FROM tickets WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let shown_number = portal::support::rules::ticket_number(number);
+    assert_eq!(page.text("#ticket-number"), shown_number);
+    assert!(page.text("#ticket-link").starts_with("ORD-"));
+    // Due two business days after the local day it was opened, in the reseller's country.
+    let (country, zone): (String, String) =
+        sqlx::query_as("SELECT country::text, time_zone FROM resellers WHERE id = $1")
+            .bind(reseller)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        portal::support::rules::due(created_at, &zone, &country).0,
+        due_on
+    );
+    let due = portal::i18n::format_date(portal::i18n::Locale::Es, due_on);
+    assert!(page.text("#ticket-due").contains(&due));
+    assert_eq!(app.audited("ticket_opened").await, 1);
+    // Its number and due date by e-mail.
+    drain(&app).await;
+    let mail = app.smtp.wait_for_nth(&owner.email, before + 1).await;
+    assert!(mail.subject.contains(&shown_number), "{}", mail.subject);
+    assert!(mail.text.contains(&due), "{}", mail.text);
+
+    // Staff find it in the queue, write an internal note and answer.
+    let staff = app.staff("desk@distribuidor.example").await;
+    let (desk, _) = app.sign_in_elsewhere(&staff).await;
+    let queue = app.get_with(&desk, "/staff/tickets?status=open").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.text("#tickets").contains(&shown_number));
+    let ticket = app.get_with(&desk, &format!("/staff/tickets/{id}")).await;
+    let note = ticket
+        .form("#answer-form")
+        .set("body", "Internal: the vendor refused the domain.")
+        .set("internal", "on");
+    let after = app.submit_with(&desk, &note).await;
+    assert_eq!(after.status, StatusCode::OK);
+    let assigned = app
+        .submit_with(&desk, &after.form("#assign-form").set("assignee", "me"))
+        .await;
+    assert_eq!(assigned.status, StatusCode::OK);
+    let answer = assigned
+        .form("#answer-form")
+        .set("body", "We retried it with another domain; please check.");
+    let after = app.submit_with(&desk, &answer).await;
+    assert!(after.text("#conversation").contains("Internal: the vendor"));
+    assert_eq!(after.text("#ticket-status"), "Esperando su respuesta");
+    for action in ["ticket_note_added", "ticket_answered", "ticket_assigned"] {
+        assert_eq!(app.audited(action).await, 1, "{action}");
+    }
+    // One e-mail for the answer, none for the note, linking to the ticket.
+    drain(&app).await;
+    let answered = app.smtp.wait_for_nth(&owner.email, before + 2).await;
+    assert!(answered.subject.contains(&shown_number));
+    assert!(
+        answered
+            .link_to(&format!("/support/tickets/{id}"))
+            .is_some()
+    );
+    assert_eq!(app.smtp.count_to(&owner.email), before + 2);
+
+    // The reseller reads the answer, never the note, replies and closes it.
+    let page = app.get(&format!("/support/tickets/{id}")).await;
+    let conversation = page.text("#conversation");
+    assert!(conversation.contains("We retried it"), "{conversation}");
+    assert!(!conversation.contains("Internal"), "{conversation}");
+    let replied = app
+        .submit(
+            &page
+                .form("#reply-form")
+                .set("body", "It worked, thank you."),
+        )
+        .await;
+    assert_eq!(replied.text("#ticket-status"), "Abierto");
+    let closed = app
+        .follow_response(
+            app.post_form(
+                &app.client,
+                &format!("/support/tickets/{id}/close"),
+                &replied.csrf_token(),
+                &[],
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(closed.text("#ticket-status"), "Cerrado");
+    // A reply to a closed ticket is refused, the text kept; it can be reopened.
+    let refused = app
+        .post_form(
+            &app.client,
+            &format!("/support/tickets/{id}/reply"),
+            &closed.csrf_token(),
+            &[("body", "One more thing")],
+        )
+        .await;
+    let refused = Page::read(refused).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text("#e-body").contains("cerrado"));
+    let reopened = app.submit(&closed.form("form[action$='/reopen']")).await;
+    assert_eq!(reopened.text("#ticket-status"), "Abierto");
+    let messages = app
+        .count_with(
+            "SELECT count(*) FROM ticket_messages WHERE ticket_id = $1",
+            id,
+        )
+        .await;
+    assert_eq!(
+        messages, 4,
+        "the description, the note, the answer and the reply"
+    );
+}
+
+#[tokio::test]
+async fn bad_tickets_are_refused_with_what_was_typed_and_nothing_saved() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    billed_history(&app).await;
+    let (beta, _) = beta_owner_bought(&app, "3").await;
+    let beta_order: Uuid = sqlx::query_scalar("SELECT id FROM orders WHERE reseller_id = $1")
+        .bind(beta.reseller_id.unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let form = app.get("/support/tickets/new").await;
+    // No subject, no category, a description kept.
+    let empty = form
+        .form("#ticket-form")
+        .set("category", "")
+        .set("subject", "   ")
+        .set("description", "Something I typed");
+    let page = app.submit(&empty).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!page.text("#e-subject").is_empty());
+    assert!(!page.text("#e-category").is_empty());
+    assert_eq!(page.text("#f-description"), "Something I typed");
+    // Another reseller's order, typed into the form.
+    let forged = form
+        .form("#ticket-form")
+        .set("category", "order_failed")
+        .set("subject", "Their order")
+        .set("description", "x")
+        .set("link", &format!("order:{beta_order}"));
+    let page = app.submit(&forged).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!page.text("#e-link").is_empty());
+    // Too long, and a category nobody offers.
+    let long = forged
+        .clone()
+        .set("link", "")
+        .set("description", &"x".repeat(10_001));
+    assert_eq!(
+        app.submit(&long).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let odd = forged.set("link", "").set("category", "refund_now");
+    assert_eq!(
+        app.submit(&odd).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(app.count("SELECT count(*) FROM tickets").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM ticket_messages").await, 0);
+    // The public id's category shows the id at once.
+    let page = app.get("/support/tickets/new?category=public_id").await;
+    let public_id = app.public_id(form_reseller(&app).await).await;
+    assert_eq!(page.text("#public-id-value"), public_id);
+    assert!(page.attr("#public-id", "hidden").is_none());
+}
+
+async fn form_reseller(app: &TestApp) -> Uuid {
+    sqlx::query_scalar(
+        "SELECT id FROM resellers WHERE tax_id <> 'BET180512AB1' ORDER BY created_at LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn another_resellers_tickets_are_out_of_reach_and_numbers_are_unique() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    billed_history(&app).await;
+    let (beta, _) = beta_owner_bought(&app, "3").await;
+    let (client, _) = app.sign_in_elsewhere(&beta).await;
+    // Both open tickets at once: every number different.
+    let (a, b, c, d) = tokio::join!(
+        open(&app, &app.client, "Alfa one", ""),
+        open(&app, &app.client, "Alfa two", ""),
+        open(&app, &client, "Beta one", ""),
+        open(&app, &client, "Beta two", ""),
+    );
+    for p in [&a, &b, &c, &d] {
+        assert_eq!(p.status, StatusCode::OK, "{}", p.text("main"));
+    }
+    let distinct = app
+        .count("SELECT count(DISTINCT number) FROM tickets")
+        .await;
+    assert_eq!(distinct, 4);
+    let alfa = ticket_id(&a);
+    // Beta lists its own two, and cannot read, reply to, close or reopen Alfa's.
+    let list = app.get_with(&client, "/support/tickets").await;
+    assert_eq!(list.texts("#tickets tbody tr").len(), 2);
+    assert!(!list.text("#tickets").contains("Alfa"));
+    assert_eq!(
+        app.get_with(&client, &format!("/support/tickets/{alfa}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let token = list.csrf_token();
+    for (path, fields) in [
+        (
+            format!("/support/tickets/{alfa}/reply"),
+            vec![("body", "hello")],
+        ),
+        (format!("/support/tickets/{alfa}/close"), vec![]),
+        (format!("/support/tickets/{alfa}/reopen"), vec![]),
+    ] {
+        let r = app.post_form(&client, &path, &token, &fields).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let messages = app
+        .count_with(
+            "SELECT count(*) FROM ticket_messages WHERE ticket_id = $1",
+            alfa,
+        )
+        .await;
+    assert_eq!(messages, 1);
+    // Resellers do not reach the desk; staff see every reseller's tickets, due first.
+    assert_eq!(
+        app.get_with(&client, "/staff/tickets").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let staff = app.staff("desk@distribuidor.example").await;
+    let (desk, _) = app.sign_in_elsewhere(&staff).await;
+    let queue = app.get_with(&desk, "/staff/tickets").await;
+    assert_eq!(queue.texts("#tickets tbody tr").len(), 4);
+    let home = app.get_with(&desk, "/staff").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.texts("#tile-tickets").len() == 1);
+}
