@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod customers;
 pub mod scale;
 pub mod subscriptions;
+pub mod tickets;
 
 use sqlx::PgPool;
 
@@ -127,6 +128,11 @@ pub async fn seed_demo(
     crate::billing::run::estimate(pool, reseller_id, month).await?;
     // And what its subscriptions commit until their terms end.
     crate::reports::commitments::refresh(pool, reseller_id, now).await?;
+    // A question asked yesterday and answered by the desk.
+    let staff = sqlx::query_scalar!("SELECT id FROM users WHERE email = $1", DEMO_STAFF_EMAIL)
+        .fetch_one(pool)
+        .await?;
+    tickets::seed(pool, reseller_id, owner, staff).await?;
 
     // Fabrikam moves its Google Workspace to the demo reseller: its admin generated a token.
     let public_id = crate::partners::store::public_id(pool, reseller_id).await?;

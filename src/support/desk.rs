@@ -131,7 +131,10 @@ async fn queue(
             .map(|(id, name)| (id.to_string(), name, p.assignee == id.to_string())),
     );
     let page = QueuePage {
-        rows: rows.iter().map(|t| view::ticket(&ctx, t, now)).collect(),
+        rows: rows
+            .iter()
+            .map(|t| view::ticket(&ctx, t, now, true))
+            .collect(),
         statuses: Choice::list(TicketStatus::ALL, f.status, TicketStatus::code, |s| {
             ctx.t(s.key())
         }),
@@ -190,9 +193,9 @@ async fn ticket_page(
             .map(|(sid, name)| (sid.to_string(), name, Some(sid) == t.assignee_id))
             .collect(),
         statuses: Choice::list(TicketStatus::ALL, Some(t.status), TicketStatus::code, |s| {
-            ctx.t(s.key())
+            ctx.t(s.desk_key())
         }),
-        t: view::ticket(&ctx, &t, now),
+        t: view::ticket(&ctx, &t, now, true),
         reseller_id: t.reseller_id,
         link,
         messages: view::messages(&ctx, &messages),

@@ -81,7 +81,10 @@ async fn list(
         format!("/support/tickets?{}", qs.finish())
     };
     let page = ListPage {
-        rows: rows.iter().map(|t| view::ticket(&ctx, t, now)).collect(),
+        rows: rows
+            .iter()
+            .map(|t| view::ticket(&ctx, t, now, false))
+            .collect(),
         statuses: crate::web::forms::Choice::list(
             TicketStatus::ALL,
             status,
@@ -246,7 +249,7 @@ async fn ticket_page(
     tx.commit().await?;
     let now = time::OffsetDateTime::now_utc();
     let page = ShowPage {
-        t: view::ticket(&ctx, &t, now),
+        t: view::ticket(&ctx, &t, now, false),
         link,
         messages: view::messages(&ctx, &messages),
         closed: t.status == TicketStatus::Closed,

@@ -33,6 +33,14 @@ crate::text_enum! {
 }
 
 impl TicketStatus {
+    /// Its label on the help desk, where "waiting" is on the reseller, not on the reader.
+    pub fn desk_key(self) -> &'static str {
+        match self {
+            TicketStatus::Waiting => "support.status_waiting_desk",
+            other => other.key(),
+        }
+    }
+
     /// Whether the distributor still owes an answer or the reseller one (its due date counts).
     pub fn is_active(self) -> bool {
         matches!(self, TicketStatus::Open | TicketStatus::Waiting)

@@ -23,7 +23,8 @@ pub struct TicketView {
     pub sla: Option<(String, &'static str)>,
 }
 
-pub fn ticket(ctx: &PageCtx, t: &Ticket, now: OffsetDateTime) -> TicketView {
+/// The view of `t` at `now`; on the help desk (`desk`) with the desk's status labels.
+pub fn ticket(ctx: &PageCtx, t: &Ticket, now: OffsetDateTime, desk: bool) -> TicketView {
     let sla = t
         .status
         .is_active()
@@ -34,7 +35,11 @@ pub fn ticket(ctx: &PageCtx, t: &Ticket, now: OffsetDateTime) -> TicketView {
         subject: t.subject.clone(),
         category: ctx.t(t.category.key()),
         status: t.status,
-        status_label: ctx.t(t.status.key()),
+        status_label: ctx.t(if desk {
+            t.status.desk_key()
+        } else {
+            t.status.key()
+        }),
         reseller: t.reseller.clone(),
         assignee: t.assignee.clone().unwrap_or_default(),
         opened: ctx.moment(t.created_at),

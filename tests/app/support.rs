@@ -116,7 +116,7 @@ async fn j11_a_ticket_about_a_failed_order_answered_by_staff_replied_to_and_clos
         .set("body", "We retried it with another domain; please check.");
     let after = app.submit_with(&desk, &answer).await;
     assert!(after.text("#conversation").contains("Internal: the vendor"));
-    assert_eq!(after.text("#ticket-status"), "Esperando su respuesta");
+    assert_eq!(after.text("#ticket-status"), "Esperando al revendedor");
     for action in ["ticket_note_added", "ticket_answered", "ticket_assigned"] {
         assert_eq!(app.audited(action).await, 1, "{action}");
     }
