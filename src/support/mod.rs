@@ -2,6 +2,8 @@
 //! country, answered by staff from the help desk.
 
 pub mod desk;
+pub mod help;
+pub mod help_pages;
 pub mod mail;
 pub mod routes;
 pub mod rules;
@@ -13,5 +15,8 @@ use axum::Router;
 use crate::app::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(routes::router()).merge(desk::router())
+    Router::new()
+        .merge(routes::router())
+        .merge(desk::router())
+        .merge(help_pages::router())
 }

@@ -192,6 +192,48 @@ pub fn see_other(location: &str) -> Response {
     response
 }
 
+/// The help article each area of the portal opens from its help link (the first path prefix
+/// that matches; the articles are `help/{slug}.*.md`), and the help centre's FAQ elsewhere.
+const HELP_FOR: &[(&str, &str)] = &[
+    ("/access-request", "first-access"),
+    ("/login", "first-access"),
+    ("/mfa", "first-access"),
+    ("/password", "password-recovery"),
+    ("/invitation", "users-and-roles"),
+    ("/partner/users", "users-and-roles"),
+    ("/partner/programs", "requesting-programs"),
+    ("/partner", "google-transfer-token"),
+    ("/customers", "adding-a-customer"),
+    ("/orders", "ordering"),
+    ("/catalog", "ordering"),
+    ("/subscriptions", "managing-subscriptions"),
+    ("/billing", "invoices-and-downloads"),
+    ("/reports", "dashboard-and-reports"),
+    ("/support/tickets", "support-tickets"),
+];
+
+impl PageCtx {
+    /// The help article for this page: its area's, the licences' on a tenant's users, the
+    /// dashboard's at home, the help centre's index on its own pages.
+    pub fn help_href(&self) -> String {
+        let path = self.path.split('?').next().unwrap_or("/");
+        if path.starts_with("/support/help") {
+            return "/support/help".into();
+        }
+        if path.starts_with("/customers/") && path.contains("/users") {
+            return "/support/help/licences".into();
+        }
+        if path == "/" {
+            return "/support/help/dashboard-and-reports".into();
+        }
+        let slug = HELP_FOR
+            .iter()
+            .find(|(prefix, _)| path == *prefix || path.starts_with(&format!("{prefix}/")))
+            .map_or("faq", |(_, slug)| slug);
+        format!("/support/help/{slug}")
+    }
+}
+
 impl PageCtx {
     /// The main menu for the signed-in user: (link, label, is the current section). Entries
     /// are added here as features land, so the menu never shows a dead link.

@@ -1206,3 +1206,115 @@ async fn j8_dashboard_and_a_report_in_spanish() {
 async fn j8_dashboard_and_a_report_in_english_on_a_phone() {
     dashboard_and_report("en", (390, 844), ["last month", "Consumption", "Total"]).await;
 }
+
+/// J11 in a browser, on the demo data: from the help centre the owner opens a ticket about a
+/// failed order, linked to it; its number and due date come by e-mail; staff answer it from the
+/// desk with an internal note first; the owner reads the answer (never the note) and closes it.
+async fn support_ticket(lang: &str, texts: [&str; 3]) {
+    let app = TestApp::spawn_with(crate::orders::no_worker()).await;
+    let owner = crate::subscriptions::demo(&app).await;
+    let order: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM orders WHERE reseller_id = $1 ORDER BY number LIMIT 1")
+            .bind(owner.reseller_id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    sqlx::query("UPDATE orders SET status = 'failed' WHERE id = $1")
+        .bind(order)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let staff = app.staff("desk@distribuidor.example").await;
+    // The demo's own e-mails (its invoices) first.
+    crate::subscriptions::drain(&app).await;
+    let before = app.smtp.count_to(&owner.email);
+    let Some(browser) = Browser::start(lang).await else {
+        return;
+    };
+    sign_in(&app, &browser, &owner).await;
+    browser.goto(&app.url("/support/tickets")).await;
+    browser
+        .click(&format!("nav.lang button[lang={lang}]"))
+        .await;
+    // The page's help link opens the tickets' article.
+    browser.wait_text("#new-ticket", |t| t == texts[0]).await;
+    browser.click("#help-link").await;
+    browser.wait_path("/support/help/support-tickets").await;
+    browser.click("a[href='/support/tickets/new']").await;
+    browser.wait_path("/support/tickets/new").await;
+    browser.choose("#f-category", "order_failed").await;
+    browser.fill("#f-subject", "ORD failed").await;
+    browser
+        .fill("#f-description", "The vendor rejected it; see the order.")
+        .await;
+    browser.choose("#f-link", &format!("order:{order}")).await;
+    browser.snap(&format!("j11-{lang}-1-new-ticket")).await;
+    browser.submit("#ticket-form").await;
+    let number = browser
+        .wait_text("#ticket-number", |t| t.starts_with("CSCS-"))
+        .await;
+    let due = browser.text("#ticket-due").await;
+    assert!(browser.text("#ticket-link").await.starts_with("ORD-"));
+    browser.snap(&format!("j11-{lang}-2-ticket")).await;
+    crate::subscriptions::drain(&app).await;
+    let mail = app.smtp.wait_for_nth(&owner.email, before + 1).await;
+    assert!(mail.subject.contains(&number), "{}", mail.subject);
+    let due_day = due
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(mail.text.contains(&due_day), "{due} not in {}", mail.text);
+    sign_out(&browser).await;
+
+    // Staff: a note, then the answer.
+    sign_in(&app, &browser, &staff).await;
+    browser.goto(&app.url("/staff/tickets?status=open")).await;
+    browser
+        .click(&format!("nav.lang button[lang={lang}]"))
+        .await;
+    browser.wait_text("#tickets", |t| t.contains(&number)).await;
+    browser.click("#tickets tbody tr:first-child a").await;
+    browser.wait_text("#ticket-number", |t| t == number).await;
+    browser
+        .fill("#f-body", "Internal: domain taken at the vendor.")
+        .await;
+    browser.click("#f-internal").await;
+    browser.submit("#answer-form").await;
+    browser
+        .wait_text("#conversation", |t| t.contains("Internal: domain"))
+        .await;
+    browser
+        .fill("#f-body", "We placed it again with another domain.")
+        .await;
+    browser.submit("#answer-form").await;
+    browser.wait_text("#ticket-status", |t| t == texts[1]).await;
+    browser.snap(&format!("j11-{lang}-3-desk")).await;
+    sign_out(&browser).await;
+
+    // The owner reads the answer, not the note, and closes the ticket.
+    sign_in(&app, &browser, &owner).await;
+    crate::subscriptions::drain(&app).await;
+    let answer = app.smtp.wait_for_nth(&owner.email, before + 2).await;
+    let link = answer.link_to("/support/tickets/").unwrap();
+    browser.goto(&link).await;
+    let conversation = browser
+        .wait_text("#conversation", |t| t.contains("another domain"))
+        .await;
+    assert!(!conversation.contains("Internal"), "{conversation}");
+    browser.accept_confirm().await;
+    browser.submit("form[action$='/close']").await;
+    browser.wait_text("#ticket-status", |t| t == texts[2]).await;
+    browser.snap(&format!("j11-{lang}-4-closed")).await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn j11_a_ticket_opened_answered_and_closed_in_spanish() {
+    support_ticket("es", ["Nuevo ticket", "Esperando al revendedor", "Cerrado"]).await;
+}
+
+#[tokio::test]
+async fn j11_a_ticket_opened_answered_and_closed_in_portuguese() {
+    support_ticket("pt-BR", ["Novo chamado", "Aguardando a revenda", "Fechado"]).await;
+}

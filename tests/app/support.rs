@@ -309,3 +309,70 @@ async fn another_resellers_tickets_are_out_of_reach_and_numbers_are_unique() {
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.texts("#tile-tickets").len() == 1);
 }
+
+#[tokio::test]
+async fn the_help_centre_is_searched_in_the_readers_language_and_each_page_links_its_article() {
+    let app = TestApp::spawn_with(no_worker()).await;
+    // Before signing in: the articles of first access and password recovery are readable.
+    let index = app.get("/support/help").await;
+    assert_eq!(index.status, StatusCode::OK);
+    assert!(index.texts("#help-topics section").len() >= 7);
+    let login = app.get("/login").await;
+    assert_eq!(
+        login.attr("#help-link", "href").as_deref(),
+        Some("/support/help/first-access")
+    );
+    let article = app.get("/support/help/first-access").await;
+    assert_eq!(article.status, StatusCode::OK);
+    assert!(!article.text("#article h1").is_empty());
+    assert!(
+        article
+            .html()
+            .select(&scraper::Selector::parse("#article script").unwrap())
+            .next()
+            .is_none()
+    );
+    assert_eq!(
+        app.get("/support/help/no-such-article").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Accents and one typo forgiven; nonsense finds nothing.
+    for q in [
+        "facturacion",
+        "factuuras",
+        "contraseña",
+        "contrasena",
+        "token transferencia",
+    ] {
+        let found = app.get(&format!("/support/help?q={q}")).await;
+        assert!(!found.texts("#help-results li").is_empty(), "{q}");
+    }
+    let none = app.get("/support/help?q=zzzyyxx").await;
+    assert_eq!(none.texts("#help-none").len(), 1);
+    // Signed in: each area's help link opens its article, in the reader's language.
+    let (_owner, _, _) = billed_history(&app).await;
+    for (path, slug) in [
+        ("/", "dashboard-and-reports"),
+        ("/subscriptions", "managing-subscriptions"),
+        ("/billing", "invoices-and-downloads"),
+        ("/support/tickets", "support-tickets"),
+        ("/partner/programs", "requesting-programs"),
+    ] {
+        let page = app.get(path).await;
+        let href = page.attr("#help-link", "href").unwrap();
+        assert_eq!(href, format!("/support/help/{slug}"), "{path}");
+        assert_eq!(app.get(&href).await.status, StatusCode::OK, "{href}");
+    }
+    let english = app.choose_language("en", "/support/help/ordering").await;
+    let spanish_title = portal::support::help::article("ordering", portal::i18n::Locale::Es)
+        .unwrap()
+        .title
+        .clone();
+    let english_title = portal::support::help::article("ordering", portal::i18n::Locale::En)
+        .unwrap()
+        .title
+        .clone();
+    assert_ne!(spanish_title, english_title);
+    let english = app.get(&english.path()).await;
+    assert_eq!(english.text("#article h1"), english_title);
+}

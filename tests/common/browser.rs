@@ -251,6 +251,13 @@ impl Browser {
         let _ = self.client.execute(script, vec![css.into()]).await;
     }
 
+    /// Says yes to the page's next confirmation question (a `data-confirm` form), as a user
+    /// clicking "OK" would.
+    pub async fn accept_confirm(&self) {
+        let script = "window.confirm = function () { return true; };";
+        let _ = self.client.execute(script, vec![]).await;
+    }
+
     /// Submits the form that holds `css` (a field or button) by clicking its submit button.
     pub async fn submit(&self, form_css: &str) {
         self.click(&format!("{form_css} button[type=submit]")).await;
