@@ -33,6 +33,7 @@ pub async fn seed(
         reseller_id,
         owner,
         &asked,
+        &[],
         now - time::Duration::days(1),
     )
     .await?
@@ -41,11 +42,15 @@ pub async fn seed(
     let mut tx = pool.begin().await?;
     let answer = "Desde la página del cliente, en «Usuarios y licencias» de su tenant: elija un \
                   usuario y la suscripción, o suba un archivo CSV para muchos a la vez.";
+    let said = store::Said {
+        body: answer,
+        files: &[],
+    };
     store::answer(
         &mut tx,
         opened.id,
         staff,
-        answer,
+        &said,
         false,
         None,
         now - time::Duration::hours(20),

@@ -20,7 +20,7 @@ use crate::support::rules::{self, Category, TicketStatus};
 use crate::support::store::{self, Filter, Refused};
 use crate::support::view::{self, MessageView, TicketView};
 use crate::web::client_ip::ClientIp;
-use crate::web::forms::{Choice, Form};
+use crate::web::forms::{Choice, Form, FormWithFiles};
 use crate::web::paging::{Page, Pager};
 use crate::web::path::Path;
 use crate::web::{PageCtx, flash, page};
@@ -29,7 +29,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/tickets", get(queue))
         .route("/staff/tickets/{id}", get(show))
-        .route("/staff/tickets/{id}/answer", post(answer))
+        .route(
+            "/staff/tickets/{id}/answer",
+            post(answer).layer(crate::support::routes::upload_limit()),
+        )
+        .route("/staff/tickets/{id}/files/{file}", get(download))
         .route("/staff/tickets/{id}/assign", post(assign))
         .route("/staff/tickets/{id}/status", post(status))
 }
@@ -178,6 +182,7 @@ async fn ticket_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let messages = store::messages(&mut conn, id, true).await?;
+    let files = store::attachments(&mut conn, id, true).await?;
     let link = match t.link() {
         Some(l) => store::link_label(&mut conn, l, ctx.locale)
             .await?
@@ -198,7 +203,7 @@ async fn ticket_page(
         t: view::ticket(&ctx, &t, now, true),
         reseller_id: t.reseller_id,
         link,
-        messages: view::messages(&ctx, &messages),
+        messages: view::messages(&ctx, &messages, &files, &format!("/staff/tickets/{id}")),
         body,
         errors: errors.clone(),
         ctx,
@@ -256,19 +261,27 @@ async fn answer(
     StaffUser(me): StaffUser,
     ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
-    Form(form): Form<AnswerForm>,
+    FormWithFiles { form, files }: FormWithFiles<AnswerForm>,
 ) -> AppResult<Response> {
-    let body = match rules::body(&form.body) {
-        Ok(b) => b,
-        Err(key) => {
+    let checked = crate::support::routes::checked_files(files);
+    let (body, files) = match (rules::body(&form.body), checked) {
+        (Ok(b), Ok(f)) => (b, f),
+        (Err(key), _) => {
             return ticket_page(&state, ctx, id, form.body, FieldErrors::one("body", key)).await;
+        }
+        (_, Err(key)) => {
+            return ticket_page(&state, ctx, id, form.body, FieldErrors::one("files", key)).await;
         }
     };
     let internal = form.internal == "on" || form.internal == "1";
     let status = TicketStatus::from_code(form.status.trim());
     let now = time::OffsetDateTime::now_utc();
     let mut tx = state.db.begin().await?;
-    match store::answer(&mut tx, id, me.id, &body, internal, status, now).await? {
+    let said = store::Said {
+        body: &body,
+        files: &files,
+    };
+    match store::answer(&mut tx, id, me.id, &said, internal, status, now).await? {
         Ok(()) => {}
         Err(_) => return Err(AppError::NotFound),
     }
@@ -354,4 +367,21 @@ async fn status(
     };
     let to = format!("/staff/tickets/{id}");
     flash::done(tx, &session, entry, "support.status_changed", &[], &to).await
+}
+
+/// A file of a ticket (internal notes' too), as a download.
+async fn download(
+    State(state): State<AppState>,
+    _staff: StaffUser,
+    Path((id, file)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let (name, kind, data) = store::attachment(&mut conn, id, file, true)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::web::download::named_attachment(
+        &name,
+        kind.content_type(),
+        data,
+    ))
 }

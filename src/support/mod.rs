@@ -1,6 +1,7 @@
 //! Help and support (J11): tickets numbered CSCS-…, due in two business days of the reseller's
 //! country, answered by staff from the help desk.
 
+pub mod attachments;
 pub mod desk;
 pub mod help;
 pub mod help_pages;

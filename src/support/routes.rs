@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -16,11 +16,12 @@ use crate::audit::{self, Action};
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
 use crate::identity::ResellerUser;
+use crate::support::attachments;
 use crate::support::rules::{self, Category, Link, TicketForm, TicketStatus};
 use crate::support::store::{self, Filter, Refused};
 use crate::support::view::{self, MessageView, TicketView};
 use crate::web::client_ip::ClientIp;
-use crate::web::forms::Form;
+use crate::web::forms::FormWithFiles;
 use crate::web::paging::{Page, Pager};
 use crate::web::path::Path;
 use crate::web::{PageCtx, flash, page};
@@ -28,11 +29,37 @@ use crate::web::{PageCtx, flash, page};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/support/tickets", get(list))
-        .route("/support/tickets/new", get(new_form).post(create))
+        .route(
+            "/support/tickets/new",
+            get(new_form).post(create).layer(upload_limit()),
+        )
         .route("/support/tickets/{id}", get(show))
-        .route("/support/tickets/{id}/reply", post(reply))
+        .route(
+            "/support/tickets/{id}/reply",
+            post(reply).layer(upload_limit()),
+        )
+        .route("/support/tickets/{id}/files/{file}", get(download))
         .route("/support/tickets/{id}/close", post(close))
         .route("/support/tickets/{id}/reopen", post(reopen))
+}
+
+/// A message's files may be as large as [`attachments::MOST_MESSAGE_BYTES`] (a plain form's
+/// limit is lower).
+pub(super) fn upload_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(attachments::MOST_MESSAGE_BYTES + 256 * 1024)
+}
+
+/// The files of a form's `files` field, checked.
+pub(super) fn checked_files(
+    files: Vec<(String, String, bytes::Bytes)>,
+) -> Result<Vec<attachments::File>, &'static str> {
+    attachments::check_all(
+        files
+            .into_iter()
+            .filter(|(field, _, _)| field == "files")
+            .map(|(_, name, bytes)| (name, bytes))
+            .collect(),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -157,15 +184,22 @@ async fn create(
     session: Session,
     me: ResellerUser,
     ClientIp(ip): ClientIp,
-    Form(form): Form<TicketForm>,
+    FormWithFiles { form, files }: FormWithFiles<TicketForm>,
 ) -> AppResult<Response> {
-    let ticket = match form.parse() {
-        Ok(t) => t,
-        Err(errors) => return new_page(&state, ctx, &me, form, errors).await,
+    let (ticket, files) = match (form.parse(), checked_files(files)) {
+        (Ok(t), Ok(files)) => (t, files),
+        (parsed, checked) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            if let Err(key) = checked {
+                errors.add("files", key);
+            }
+            return new_page(&state, ctx, &me, form, errors).await;
+        }
     };
     let now = time::OffsetDateTime::now_utc();
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    let opened = match store::open(&mut tx, me.reseller_id, me.user.id, &ticket, now).await? {
+    let opened = store::open(&mut tx, me.reseller_id, me.user.id, &ticket, &files, now).await?;
+    let opened = match opened {
         Ok(o) => o,
         Err(key) => {
             drop(tx);
@@ -240,6 +274,7 @@ async fn ticket_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let messages = store::messages(&mut tx, id, false).await?;
+    let files = store::attachments(&mut tx, id, false).await?;
     let link = match t.link() {
         Some(l) => store::link_label(&mut tx, l, ctx.locale)
             .await?
@@ -251,7 +286,7 @@ async fn ticket_page(
     let page = ShowPage {
         t: view::ticket(&ctx, &t, now, false),
         link,
-        messages: view::messages(&ctx, &messages),
+        messages: view::messages(&ctx, &messages, &files, &format!("/support/tickets/{id}")),
         closed: t.status == TicketStatus::Closed,
         can_reopen: t.status == TicketStatus::Closed && rules::can_reopen(t.closed_at, now),
         body,
@@ -283,25 +318,27 @@ async fn reply(
     me: ResellerUser,
     ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
-    Form(form): Form<ReplyForm>,
+    FormWithFiles { form, files }: FormWithFiles<ReplyForm>,
 ) -> AppResult<Response> {
-    let body = match rules::body(&form.body) {
-        Ok(b) => b,
-        Err(key) => {
-            return ticket_page(
-                &state,
-                ctx,
-                &me,
-                id,
-                form.body,
-                FieldErrors::one("body", key),
-            )
-            .await;
+    let (body, files) = match (rules::body(&form.body), checked_files(files)) {
+        (Ok(b), Ok(f)) => (b, f),
+        (Err(key), _) | (_, Err(key)) => {
+            let field = if rules::body(&form.body).is_err() {
+                "body"
+            } else {
+                "files"
+            };
+            let errors = FieldErrors::one(field, key);
+            return ticket_page(&state, ctx, &me, id, form.body, errors).await;
         }
     };
     let now = time::OffsetDateTime::now_utc();
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
-    match store::reply(&mut tx, id, me.user.id, &body, now).await? {
+    let said = store::Said {
+        body: &body,
+        files: &files,
+    };
+    match store::reply(&mut tx, id, me.user.id, &said, now).await? {
         Ok(()) => {}
         Err(Refused::Closed) => {
             drop(tx);
@@ -374,4 +411,21 @@ async fn reopen(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     set_open(&state, &session, &me, ip, id, true).await
+}
+
+/// A file of one of the reseller's tickets (never of a staff note), as a download.
+async fn download(
+    State(state): State<AppState>,
+    me: ResellerUser,
+    Path((id, file)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let found = store::attachment(&mut tx, id, file, false).await?;
+    tx.commit().await?;
+    let (name, kind, data) = found.ok_or(AppError::NotFound)?;
+    Ok(crate::web::download::named_attachment(
+        &name,
+        kind.content_type(),
+        data,
+    ))
 }

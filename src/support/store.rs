@@ -6,6 +6,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::i18n::Locale;
+use crate::support::attachments;
 use crate::support::rules::{self, Category, Link, NewTicket, TicketStatus};
 
 /// A ticket as lists and its page show it.
@@ -194,6 +195,7 @@ pub async fn open(
     reseller_id: Uuid,
     user: Uuid,
     t: &NewTicket,
+    files: &[attachments::File],
     now: OffsetDateTime,
 ) -> sqlx::Result<Result<Opened, &'static str>> {
     if let Some(link) = t.link {
@@ -230,17 +232,11 @@ pub async fn open(
     )
     .fetch_one(&mut *tx)
     .await?;
-    add_message(
-        tx,
-        reseller_id,
-        row.id,
-        user,
-        false,
-        false,
-        &t.description,
-        now,
-    )
-    .await?;
+    let said = Said {
+        body: &t.description,
+        files,
+    };
+    add_message(tx, (reseller_id, row.id), user, (false, false), &said, now).await?;
     Ok(Ok(Opened {
         id: row.id,
         number: row.number,
@@ -248,33 +244,103 @@ pub async fn open(
     }))
 }
 
-/// Adds a message to a ticket.
-#[allow(clippy::too_many_arguments)]
+/// What a message says: its text and its files (checked).
+pub struct Said<'a> {
+    pub body: &'a str,
+    pub files: &'a [attachments::File],
+}
+
+/// Adds a message, with its files, to a ticket.
 async fn add_message(
     tx: &mut PgConnection,
-    reseller_id: Uuid,
-    ticket: Uuid,
+    (reseller_id, ticket): (Uuid, Uuid),
     author: Uuid,
-    from_staff: bool,
-    internal: bool,
-    body: &str,
+    (from_staff, internal): (bool, bool),
+    said: &Said<'_>,
     now: OffsetDateTime,
 ) -> sqlx::Result<()> {
-    sqlx::query!(
+    let id = sqlx::query_scalar!(
         "INSERT INTO ticket_messages (reseller_id, ticket_id, author_id, from_staff, internal,
                                       body, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         reseller_id,
         ticket,
         author,
         from_staff,
         internal,
-        body,
+        said.body,
         now
     )
-    .execute(tx)
+    .fetch_one(&mut *tx)
     .await?;
+    for f in said.files {
+        sqlx::query!(
+            "INSERT INTO ticket_attachments (reseller_id, ticket_id, message_id, name, kind,
+                                             size, data, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            reseller_id,
+            ticket,
+            id,
+            f.checked.name,
+            f.checked.kind.code(),
+            f.bytes.len() as i32,
+            &f.bytes[..],
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     Ok(())
+}
+
+/// A file of a ticket, as listed under its message.
+#[derive(Clone, Debug)]
+pub struct Attachment {
+    pub id: Uuid,
+    pub message_id: Uuid,
+    pub name: String,
+    pub size: i32,
+}
+
+/// The files of `ticket`'s messages (those of internal notes only when `internal`).
+pub async fn attachments(
+    conn: &mut PgConnection,
+    ticket: Uuid,
+    internal: bool,
+) -> sqlx::Result<Vec<Attachment>> {
+    sqlx::query_as!(
+        Attachment,
+        "SELECT a.id, a.message_id, a.name, a.size
+         FROM ticket_attachments a
+         JOIN ticket_messages m ON m.reseller_id = a.reseller_id AND m.id = a.message_id
+         WHERE a.ticket_id = $1 AND ($2 OR NOT m.internal)
+         ORDER BY a.created_at, a.name",
+        ticket,
+        internal
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// One file of `ticket` (not of an internal note unless `internal`): its name, kind and bytes.
+pub async fn attachment(
+    conn: &mut PgConnection,
+    ticket: Uuid,
+    id: Uuid,
+    internal: bool,
+) -> sqlx::Result<Option<(String, attachments::Kind, Vec<u8>)>> {
+    let row = sqlx::query!(
+        r#"SELECT a.name, a.kind AS "kind: attachments::Kind", a.data
+           FROM ticket_attachments a
+           JOIN ticket_messages m ON m.reseller_id = a.reseller_id AND m.id = a.message_id
+           WHERE a.ticket_id = $1 AND a.id = $2 AND ($3 OR NOT m.internal)"#,
+        ticket,
+        id,
+        internal
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.name, r.kind, r.data)))
 }
 
 /// The ticket `id`'s status, locked for a change in this transaction.
@@ -329,7 +395,7 @@ pub async fn reply(
     tx: &mut PgConnection,
     id: Uuid,
     user: Uuid,
-    body: &str,
+    said: &Said<'_>,
     now: OffsetDateTime,
 ) -> sqlx::Result<Result<(), Refused>> {
     let Some((reseller_id, status)) = lock(tx, id).await? else {
@@ -338,7 +404,7 @@ pub async fn reply(
     if status == TicketStatus::Closed {
         return Ok(Err(Refused::Closed));
     }
-    add_message(tx, reseller_id, id, user, false, false, body, now).await?;
+    add_message(tx, (reseller_id, id), user, (false, false), said, now).await?;
     set_status(tx, id, TicketStatus::Open, None, now).await?;
     Ok(Ok(()))
 }
@@ -386,7 +452,7 @@ pub async fn answer(
     tx: &mut PgConnection,
     id: Uuid,
     staff: Uuid,
-    body: &str,
+    said: &Said<'_>,
     internal: bool,
     status: Option<TicketStatus>,
     now: OffsetDateTime,
@@ -394,7 +460,7 @@ pub async fn answer(
     let Some((reseller_id, current)) = lock(tx, id).await? else {
         return Ok(Err(Refused::NotFound));
     };
-    add_message(tx, reseller_id, id, staff, true, internal, body, now).await?;
+    add_message(tx, (reseller_id, id), staff, (true, internal), said, now).await?;
     let next = match (status, internal, current) {
         (Some(s), _, _) => Some(s),
         (None, false, TicketStatus::Open) => Some(TicketStatus::Waiting),

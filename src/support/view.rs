@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 use crate::support::rules::{self, Sla, TicketStatus, ticket_number};
-use crate::support::store::{Message, Ticket};
+use crate::support::store::{Attachment, Message, Ticket};
 use crate::web::PageCtx;
 
 /// A ticket's row in a list, or the head of its page.
@@ -63,12 +63,31 @@ pub struct MessageView {
     pub internal: bool,
     pub body: String,
     pub at: String,
+    /// Its files: link, name, size.
+    pub files: Vec<(String, String, String)>,
 }
 
-pub fn messages(ctx: &PageCtx, messages: &[Message]) -> Vec<MessageView> {
+/// The conversation, each message with its files (linked under `base`, the ticket's page).
+pub fn messages(
+    ctx: &PageCtx,
+    messages: &[Message],
+    files: &[Attachment],
+    base: &str,
+) -> Vec<MessageView> {
     messages
         .iter()
         .map(|m| MessageView {
+            files: files
+                .iter()
+                .filter(|f| f.message_id == m.id)
+                .map(|f| {
+                    (
+                        format!("{base}/files/{}", f.id),
+                        f.name.clone(),
+                        size(ctx, f.size),
+                    )
+                })
+                .collect(),
             author: m.author.clone(),
             from_staff: m.from_staff,
             internal: m.internal,
@@ -76,4 +95,18 @@ pub fn messages(ctx: &PageCtx, messages: &[Message]) -> Vec<MessageView> {
             at: ctx.moment(m.created_at),
         })
         .collect()
+}
+
+/// A file's size as people read it (KB under a megabyte, MB above).
+fn size(ctx: &PageCtx, bytes: i32) -> String {
+    let bytes = i64::from(bytes);
+    if bytes < 1024 * 1024 {
+        format!(
+            "{} KB",
+            crate::i18n::format_integer(ctx.locale, (bytes + 1023) / 1024)
+        )
+    } else {
+        let mb = rust_decimal::Decimal::from(bytes) / rust_decimal::Decimal::from(1024 * 1024);
+        format!("{} MB", crate::i18n::format_decimal(ctx.locale, mb, 1))
+    }
 }

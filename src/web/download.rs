@@ -32,6 +32,35 @@ pub fn attachment(filename: &str, content_type: &'static str, body: impl Into<Bo
     response
 }
 
+/// A file whose name came from a user (any characters): an ASCII name for old clients (other
+/// characters as `_`) and the exact one, percent-encoded (RFC 6266), for the others; served
+/// as a download that the browser never renders in the page's origin.
+pub fn named_attachment(name: &str, content_type: &'static str, body: impl Into<Body>) -> Response {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let exact = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{exact}");
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        body.into(),
+    )
+        .into_response();
+    response.extensions_mut().insert(Rendered);
+    response
+}
+
 /// A CSV file named `filename` with `header` and `rows` (a small one, made whole).
 pub fn csv(
     filename: &str,

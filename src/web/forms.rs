@@ -69,6 +69,77 @@ where
     }
 }
 
+/// A form that may carry files: a plain form (no files), or a multipart one whose file fields
+/// are kept apart (an empty file field, sent when none was chosen, is left out). Its fields
+/// read into `T` as a plain form's would.
+pub struct FormWithFiles<T> {
+    pub form: T,
+    /// Each file: the name of its field, the name the browser gave, its bytes.
+    pub files: Vec<(String, String, bytes::Bytes)>,
+}
+
+impl<S, T> FromRequest<S> for FormWithFiles<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            let Form(form) = Form::<T>::from_request(req, state).await?;
+            return Ok(Self {
+                form,
+                files: Vec::new(),
+            });
+        }
+        let refused = |status: axum::http::StatusCode| {
+            if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::BadRequest
+            }
+        };
+        let mut multipart = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|_| AppError::BadRequest)?;
+        let mut fields: Vec<(String, String)> = Vec::new();
+        let mut files = Vec::new();
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| refused(e.status()))?
+        {
+            let name = field.name().unwrap_or_default().to_string();
+            match field.file_name().map(str::to_string) {
+                Some(file_name) => {
+                    let bytes = field.bytes().await.map_err(|e| refused(e.status()))?;
+                    if !bytes.is_empty() || !file_name.is_empty() {
+                        files.push((name, file_name, bytes));
+                    }
+                }
+                None => {
+                    let text = field.text().await.map_err(|e| refused(e.status()))?;
+                    fields.push((name, text));
+                }
+            }
+        }
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&fields)
+            .finish();
+        let form = serde_html_form::from_str(&encoded).map_err(|e| {
+            tracing::info!(error = %e, "form rejected");
+            AppError::BadRequest
+        })?;
+        Ok(Self { form, files })
+    }
+}
+
 /// Whether every name and value of an urlencoded body decodes to UTF-8 (the decoder would
 /// otherwise replace what does not, and save a mangled text without a word).
 fn valid_utf8(body: &[u8]) -> bool {

@@ -1248,6 +1248,14 @@ async fn support_ticket(lang: &str, texts: [&str; 3]) {
         .fill("#f-description", "The vendor rejected it; see the order.")
         .await;
     browser.choose("#f-link", &format!("order:{order}")).await;
+    // A screenshot of the failure.
+    let shot = std::env::temp_dir().join(format!("j11-{lang}-{}.png", uuid::Uuid::new_v4()));
+    std::fs::write(
+        &shot,
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0",
+    )
+    .unwrap();
+    browser.attach("#f-files", &shot).await;
     browser.snap(&format!("j11-{lang}-1-new-ticket")).await;
     browser.submit("#ticket-form").await;
     let number = browser
@@ -1255,6 +1263,9 @@ async fn support_ticket(lang: &str, texts: [&str; 3]) {
         .await;
     let due = browser.text("#ticket-due").await;
     assert!(browser.text("#ticket-link").await.starts_with("ORD-"));
+    let attached = browser.text("#conversation .files").await;
+    assert!(attached.contains(".png"), "{attached}");
+    let _ = std::fs::remove_file(&shot);
     browser.snap(&format!("j11-{lang}-2-ticket")).await;
     crate::subscriptions::drain(&app).await;
     let mail = app.smtp.wait_for_nth(&owner.email, before + 1).await;

@@ -376,3 +376,117 @@ async fn the_help_centre_is_searched_in_the_readers_language_and_each_page_links
     let english = app.get(&english.path()).await;
     assert_eq!(english.text("#article h1"), english_title);
 }
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+
+/// Opens a ticket through a multipart form from `client`, with `files` (name, bytes).
+async fn open_with_files(
+    app: &TestApp,
+    client: &reqwest::Client,
+    files: &[(&str, &[u8])],
+) -> reqwest::Response {
+    let page = app.get_with(client, "/support/tickets/new").await;
+    let mut form = reqwest::multipart::Form::new()
+        .text("csrf_token", page.csrf_token())
+        .text("category", "platform_use")
+        .text("subject", "With a screenshot")
+        .text("description", "See the file.")
+        .text("link", "");
+    for (name, bytes) in files {
+        let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string());
+        form = form.part("files", part);
+    }
+    client
+        .post(app.url("/support/tickets/new"))
+        .header("Origin", app.url(""))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn attachments_are_checked_by_content_kept_with_their_message_and_served_only_to_whom_they_belong()
+ {
+    let app = TestApp::spawn_with(no_worker()).await;
+    billed_history(&app).await;
+    // Refused: a PNG named .pdf, a program, six files; the form says why, nothing is saved.
+    for files in [
+        vec![("report.pdf", PNG)],
+        vec![("setup.exe", b"MZ\x90\0\x03\0".as_slice())],
+        vec![("a.png", PNG); 6],
+    ] {
+        let r = open_with_files(&app, &app.client, &files).await;
+        let page = Page::read(r).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{files:?}");
+        assert!(!page.text("#e-files").is_empty());
+        assert_eq!(page.text("#f-description"), "See the file.");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM tickets").await, 0);
+    assert_eq!(
+        app.count("SELECT count(*) FROM ticket_attachments").await,
+        0
+    );
+    // A screenshot, with a name that tries to be a path.
+    let r = open_with_files(&app, &app.client, &[("../../captura.png", PNG)]).await;
+    let page = app.follow_response(r).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text("main"));
+    let href = page.attr("#conversation .files a", "href").unwrap();
+    assert_eq!(page.text("#conversation .files a"), "captura.png");
+    let file = app.get_raw(&href).await;
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.headers()["content-type"], "image/png");
+    let disposition = file.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert_eq!(&file.bytes().await.unwrap()[..], PNG);
+    let ticket = ticket_id(&page);
+
+    // Staff add an internal note with a file: theirs to read, never the reseller's.
+    let staff = app.staff("desk@distribuidor.example").await;
+    let (desk, _) = app.sign_in_elsewhere(&staff).await;
+    let staff_page = app
+        .get_with(&desk, &format!("/staff/tickets/{ticket}"))
+        .await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", staff_page.csrf_token())
+        .text("body", "Vendor log attached.")
+        .text("internal", "on")
+        .text("status", "")
+        .part(
+            "files",
+            reqwest::multipart::Part::bytes(b"vendor said no".to_vec()).file_name("log.txt"),
+        );
+    let r = desk
+        .post(app.url(&format!("/staff/tickets/{ticket}/answer")))
+        .header("Origin", app.url(""))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let after = app.follow_with(&desk, r).await;
+    let note_file = after
+        .attr("#conversation li.internal .files a", "href")
+        .expect("the note's file on the desk");
+    assert_eq!(app.get_with(&desk, &note_file).await.status, StatusCode::OK);
+    let (note_id,): (uuid::Uuid,) = sqlx::query_as(
+        "SELECT a.id FROM ticket_attachments a JOIN ticket_messages m ON m.id = a.message_id
+         WHERE m.internal",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let as_reseller = format!("/support/tickets/{ticket}/files/{note_id}");
+    assert_eq!(app.get(&as_reseller).await.status, StatusCode::NOT_FOUND);
+    let reseller_page = app.get(&format!("/support/tickets/{ticket}")).await;
+    assert_eq!(reseller_page.texts("#conversation .files a").len(), 1);
+    // Another reseller reaches none of them.
+    let (beta, _) = beta_owner_bought(&app, "3").await;
+    let (client, _) = app.sign_in_elsewhere(&beta).await;
+    assert_eq!(
+        app.get_with(&client, &href).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
