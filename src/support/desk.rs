@@ -66,9 +66,9 @@ struct QueuePage {
     statuses: Vec<Choice>,
     categories: Vec<Choice>,
     assignees: Vec<(String, String, bool)>,
+    resellers: Vec<(String, String, bool)>,
     due: String,
     q: String,
-    reseller: String,
     total: String,
     pager: Pager,
 }
@@ -105,6 +105,7 @@ async fn queue(
     let mut conn = state.db.acquire().await?;
     let (rows, total) = store::list(&mut conn, &f, true, at.offset(), at.size).await?;
     let staff = store::staff_users(&mut conn).await?;
+    let resellers = store::resellers_with_tickets(&mut conn).await?;
     drop(conn);
     let link = |n: i64| {
         let mut qs = url::form_urlencoded::Serializer::new(String::new());
@@ -146,8 +147,11 @@ async fn queue(
             ctx.t(c.key())
         }),
         assignees,
+        resellers: resellers
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name, f.reseller == Some(id)))
+            .collect(),
         due: p.due.clone(),
-        reseller: f.reseller.map(|r| r.to_string()).unwrap_or_default(),
         q: f.q.clone(),
         total: ctx.t_count("support.tickets_many", "support.tickets_one", total),
         pager: at.links(total, link),

@@ -527,6 +527,18 @@ pub async fn assign(
     Ok(Ok(()))
 }
 
+/// The resellers that have tickets (id and name, by name): the desk's reseller filter.
+pub async fn resellers_with_tickets(conn: &mut PgConnection) -> sqlx::Result<Vec<(Uuid, String)>> {
+    let rows = sqlx::query!(
+        "SELECT r.id, r.legal_name FROM resellers r
+         WHERE EXISTS (SELECT 1 FROM tickets t WHERE t.reseller_id = r.id)
+         ORDER BY r.legal_name, r.id"
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.legal_name)).collect())
+}
+
 /// The active staff users (whom a ticket can be assigned to): id and name.
 pub async fn staff_users(conn: &mut PgConnection) -> sqlx::Result<Vec<(Uuid, String)>> {
     let rows = sqlx::query!(

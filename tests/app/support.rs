@@ -62,6 +62,14 @@ async fn j11_a_ticket_about_a_failed_order_answered_by_staff_replied_to_and_clos
     );
     drain(&app).await;
     let before = app.smtp.count_to(&owner.email);
+    // A reseller in Brazil: its days and holidays count.
+    sqlx::query(
+        "UPDATE resellers SET country = 'BR', time_zone = 'America/Sao_Paulo' WHERE id = $1",
+    )
+    .bind(reseller)
+    .execute(&app.db)
+    .await
+    .unwrap();
     let page = open(&app, &app.client, "Mi pedido falló", &link).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text("main"));
     let id = ticket_id(&page);
@@ -301,10 +309,42 @@ async fn another_resellers_tickets_are_out_of_reach_and_numbers_are_unique() {
         app.get_with(&client, "/staff/tickets").await.status,
         StatusCode::FORBIDDEN
     );
+    let alfa_token = app
+        .get(&format!("/support/tickets/{alfa}"))
+        .await
+        .csrf_token();
+    for (path, fields) in [
+        (format!("/staff/tickets/{alfa}/answer"), vec![("body", "x")]),
+        (
+            format!("/staff/tickets/{alfa}/assign"),
+            vec![("assignee", "me")],
+        ),
+        (
+            format!("/staff/tickets/{alfa}/status"),
+            vec![("status", "closed")],
+        ),
+    ] {
+        let r = app
+            .post_form(&app.client, &path, &alfa_token, &fields)
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(
+        app.get(&format!("/staff/tickets/{alfa}")).await.status,
+        StatusCode::FORBIDDEN
+    );
     let staff = app.staff("desk@distribuidor.example").await;
     let (desk, _) = app.sign_in_elsewhere(&staff).await;
     let queue = app.get_with(&desk, "/staff/tickets").await;
     assert_eq!(queue.texts("#tickets tbody tr").len(), 4);
+    // Filtered to one reseller: its two.
+    assert_eq!(queue.texts("#f-reseller option").len(), 3);
+    let beta_id = beta.reseller_id.unwrap();
+    let betas = app
+        .get_with(&desk, &format!("/staff/tickets?reseller={beta_id}"))
+        .await;
+    assert_eq!(betas.texts("#tickets tbody tr").len(), 2);
+    assert!(!betas.text("#tickets").contains("Alfa"));
     let home = app.get_with(&desk, "/staff").await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.texts("#tile-tickets").len() == 1);
