@@ -73,7 +73,11 @@ pub fn timeline(ctx: &PageCtx, events: Vec<Event>) -> Vec<TimelineStep> {
                     ctx.t_with(EventKind::NotApplied.key(), &[("status", &closed)])
                 }
             },
-            actor: e.actor.unwrap_or_default(),
+            actor: if e.by_system {
+                ctx.t("orders.by_system")
+            } else {
+                e.actor.unwrap_or_default()
+            },
         })
         .collect()
 }

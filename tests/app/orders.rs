@@ -122,8 +122,11 @@ async fn j5_ten_seats_are_ordered_provisioned_and_become_a_subscription() {
     let timeline = page.texts("#timeline li");
     assert_eq!(timeline.len(), 3, "{timeline:?}");
     assert!(timeline[0].starts_with("Enviado") && timeline[2].starts_with("Completado"));
-    // Times are in the reseller's time zone (Mexico City by default).
+    // Times are in the reseller's time zone (Mexico City by default); the steps the portal
+    // took itself say so, in words.
     assert!(timeline[0].contains(" CST"), "{timeline:?}");
+    assert!(timeline[2].contains("Sistema"), "{timeline:?}");
+    assert!(!page.text("#timeline").contains("worker"));
     let (quantity, vendor_ref, end_after_start): (i32, String, bool) =
         sqlx::query_as("SELECT quantity, vendor_ref, end_date > start_date FROM subscriptions")
             .fetch_one(&app.db)

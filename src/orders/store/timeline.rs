@@ -21,7 +21,10 @@ pub struct Event {
     pub kind: EventKind,
     pub status: OrderStatus,
     pub detail: Option<String>,
+    /// The user who moved it on (when the reader may see them).
     pub actor: Option<String>,
+    /// Moved on by the portal itself (the provisioning job), not by a user.
+    pub by_system: bool,
     pub at: OffsetDateTime,
 }
 
@@ -32,7 +35,7 @@ pub async fn events(
 ) -> sqlx::Result<Vec<Event>> {
     sqlx::query_as!(
         Event,
-        r#"SELECT e.kind AS "kind: EventKind", e.status AS "status: OrderStatus", e.detail, COALESCE(u.name, e.actor_label) AS actor, e.at
+        r#"SELECT e.kind AS "kind: EventKind", e.status AS "status: OrderStatus", e.detail, u.name AS "actor?", (e.actor_id IS NULL AND e.actor_label IS NOT NULL) AS "by_system!", e.at
            FROM order_events e LEFT JOIN users u ON u.id = e.actor_id
            WHERE e.reseller_id = $1 AND e.order_id = $2 ORDER BY e.at, e.id"#,
         reseller_id,
