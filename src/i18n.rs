@@ -516,7 +516,8 @@ mod tests {
                 let section = literal.split('.').next().unwrap_or("");
                 let is_file = literal.rsplit('.').next().is_some_and(|ext| {
                     [
-                        "html", "txt", "css", "js", "svg", "yml", "csv", "xlsx", "pdf",
+                        "html", "txt", "css", "js", "svg", "yml", "csv", "xlsx", "pdf", "png",
+                        "jpg", "exe", "md",
                     ]
                     .contains(&ext)
                 });
