@@ -41,6 +41,10 @@ pub struct SignInRow {
     pub agent: String,
 }
 
+/// At most this many unused recovery codes, the profile warns: one lost phone from being
+/// locked out.
+const RECOVERY_CODES_LOW: i64 = 2;
+
 #[derive(Template)]
 #[template(path = "auth/profile.html")]
 struct ProfilePage {
@@ -49,6 +53,8 @@ struct ProfilePage {
     role_label: String,
     sign_ins: Vec<SignInRow>,
     codes_left_text: String,
+    /// Few or no recovery codes left: a warning to make new ones.
+    codes_low: bool,
     password_errors: FieldErrors,
     mfa_errors: FieldErrors,
     /// Subscription reminders by e-mail (for the users who change subscriptions).
@@ -86,6 +92,7 @@ async fn render(
     };
     let role_label = ctx.t(user.role.key());
     let codes_left_text = ctx.t_with("profile.codes_left", &[("count", &codes_left.to_string())]);
+    let codes_low = codes_left <= RECOVERY_CODES_LOW;
     Ok(page::render(
         status,
         &ProfilePage {
@@ -94,6 +101,7 @@ async fn render(
             role_label,
             sign_ins,
             codes_left_text,
+            codes_low,
             password_errors,
             mfa_errors,
             reminders,

@@ -1546,3 +1546,59 @@ async fn a_user_replaces_the_authenticator_after_confirming_password_and_code() 
     let landed = app.sign_in_with(&c, &replaced).await;
     assert_eq!(landed.path(), "/staff");
 }
+
+#[tokio::test]
+async fn the_profile_warns_when_recovery_codes_run_out_and_the_account_says_who_changes_its_country()
+ {
+    let app = TestApp::spawn().await;
+    let (_, owner) = app.alfa_owner().await;
+    app.sign_in(&owner).await;
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(owner.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    for i in 0..5u8 {
+        sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+            .bind(owner.id)
+            .bind(vec![i; 32])
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
+    let page = app.get("/profile").await;
+    assert_eq!(page.path(), "/profile");
+    assert!(page.texts("#codes-warning").is_empty());
+    // Two left: one lost phone from being locked out.
+    sqlx::query(
+        "UPDATE recovery_codes SET used_at = now()
+         WHERE user_id = $1 AND code_hash IN (SELECT code_hash FROM recovery_codes
+                                             WHERE user_id = $1 LIMIT 3)",
+    )
+    .bind(owner.id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let page = app.get("/profile").await;
+    assert_eq!(
+        app.count_with(
+            "SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+            owner.id
+        )
+        .await,
+        2,
+        "{}",
+        page.text("main")
+    );
+    let warning = page.text("#codes-warning");
+    assert!(warning.contains('2'), "{warning}");
+    // The account page says why its country and currency are fixed, and leads to a ticket.
+    let account = app.get("/partner").await;
+    let href = account.attr("#fixed-fields a", "href").unwrap();
+    let form = app.get(&href).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.attr("#f-category option[value=other]", "selected")
+            .is_some()
+    );
+}
