@@ -29,6 +29,17 @@ impl Role {
     pub fn sees_billing(self) -> bool {
         matches!(self, Role::Owner | Role::Admin | Role::Billing)
     }
+
+    /// The key of the sentence that says what the role may do (beside the role pickers).
+    pub fn may_do_key(self) -> &'static str {
+        match self {
+            Role::Staff => "role.may_staff",
+            Role::Owner => "role.may_owner",
+            Role::Admin => "role.may_admin",
+            Role::Sales => "role.may_sales",
+            Role::Billing => "role.may_billing",
+        }
+    }
 }
 
 crate::text_enum! {

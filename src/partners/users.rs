@@ -70,6 +70,8 @@ struct UsersPage {
     rows: Vec<MemberRow>,
     /// The roles of the invitation form, the one chosen selected.
     roles: Vec<Choice>,
+    /// What each reseller role may do: its label and the sentence.
+    role_guide: Vec<(String, String)>,
     form_email: String,
     form_name: String,
     errors: FieldErrors,
@@ -124,6 +126,10 @@ async fn render(
     let chosen = form.map_or(Some(Role::Sales), |f| Role::from_code(&f.role));
     let page = UsersPage {
         roles: roles(chosen),
+        role_guide: [Role::Owner, Role::Admin, Role::Sales, Role::Billing]
+            .into_iter()
+            .map(|r| (ctx.t(r.key()), ctx.t(r.may_do_key())))
+            .collect(),
         rows,
         form_email: form
             .map(|f| f.email.chars().take(254).collect())
