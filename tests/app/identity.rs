@@ -1595,7 +1595,11 @@ async fn the_profile_warns_when_recovery_codes_run_out_and_the_account_says_who_
     // Beside the role picker, what each role may do.
     let users = app.get("/partner/users").await;
     let guide = users.texts("#role-guide dt");
-    assert_eq!(guide, ["Propietario", "Administrador", "Ventas", "Facturación"], "{guide:?}");
+    assert_eq!(
+        guide,
+        ["Propietario", "Administrador", "Ventas", "Facturación"],
+        "{guide:?}"
+    );
     assert!(users.texts("#role-guide dd")[2].contains("no ve facturas"));
     // The account page says why its country and currency are fixed, and leads to a ticket.
     let account = app.get("/partner").await;
