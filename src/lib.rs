@@ -20,6 +20,7 @@ pub mod fields;
 pub mod i18n;
 pub mod identity;
 pub mod jobs;
+pub mod kept;
 pub mod licences;
 pub mod mail;
 pub mod orders;

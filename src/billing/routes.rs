@@ -114,7 +114,7 @@ async fn list(
     let this_month = Month::of(now.date());
     let current = estimate.filter(|e| e.period == this_month.first_day());
     let computed = current.as_ref().map(|e| e.computed_at);
-    if let Some(moment) = crate::jobs::refresh_due(computed, changed, now) {
+    if let Some(moment) = crate::kept::refresh_due(computed, changed, now) {
         crate::billing::run::queue_estimate(&state.db, me.reseller_id, this_month, moment).await?;
     }
     let status = if errors.is_empty() {

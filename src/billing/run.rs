@@ -410,7 +410,7 @@ pub struct EstimateJob {
 }
 
 /// Queues a refresh of the reseller's estimate of `month`, once per `moment` (from
-/// [`crate::jobs::refresh_due`]).
+/// [`crate::kept::refresh_due`]).
 pub async fn queue_estimate(
     db: &sqlx::PgPool,
     reseller_id: Uuid,

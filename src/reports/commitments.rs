@@ -176,7 +176,7 @@ async fn replace(
 }
 
 /// Queues a computation of the reseller's commitments, once per `moment` (from
-/// [`crate::jobs::refresh_due`]).
+/// [`crate::kept::refresh_due`]).
 pub async fn queue(
     db: &sqlx::PgPool,
     reseller_id: Uuid,
@@ -205,7 +205,7 @@ pub async fn refresh_if_due(
     changed: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> anyhow::Result<()> {
-    match crate::jobs::refresh_due(computed, changed, now) {
+    match crate::kept::refresh_due(computed, changed, now) {
         Some(moment) => queue(db, reseller_id, moment).await,
         None => Ok(()),
     }

@@ -61,7 +61,7 @@ async fn home(
     let computed = d.this_sales.as_ref().map(|m| m.computed_at);
     let billable = d.subscriptions.active > 0 || d.last_sales.is_some() || computed.is_some();
     if d.money && billable && d.this.first_day() == month.first_day() {
-        if let Some(moment) = crate::jobs::refresh_due(computed, d.changed, now) {
+        if let Some(moment) = crate::kept::refresh_due(computed, d.changed, now) {
             crate::billing::run::queue_estimate(&state.db, me.reseller_id, month, moment).await?;
         }
     }

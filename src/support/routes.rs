@@ -322,13 +322,12 @@ async fn reply(
 ) -> AppResult<Response> {
     let (body, files) = match (rules::body(&form.body), checked_files(files)) {
         (Ok(b), Ok(f)) => (b, f),
-        (Err(key), _) | (_, Err(key)) => {
-            let field = if rules::body(&form.body).is_err() {
-                "body"
-            } else {
-                "files"
-            };
-            let errors = FieldErrors::one(field, key);
+        (Err(key), _) => {
+            let errors = FieldErrors::one("body", key);
+            return ticket_page(&state, ctx, &me, id, form.body, errors).await;
+        }
+        (_, Err(key)) => {
+            let errors = FieldErrors::one("files", key);
             return ticket_page(&state, ctx, &me, id, form.body, errors).await;
         }
     };
