@@ -64,6 +64,9 @@ pub struct Config {
 /// needs more, and a bound this low keeps a flood of big bodies from costing memory.
 pub const FORM_BODY_BYTES: usize = 1024 * 1024;
 
+/// The default largest body: a ticket message's five files of 10 MB and its texts.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 52 * 1024 * 1024;
+
 /// A secret from the configuration: readable where it is used, never printed (its `Debug`
 /// says only that it is there), so logging the configuration cannot leak it.
 #[derive(Clone)]
@@ -223,7 +226,7 @@ impl Config {
         let max_body_bytes = parse_number(
             &get,
             "PORTAL_MAX_BODY_BYTES",
-            11 * 1024 * 1024,
+            DEFAULT_MAX_BODY_BYTES as i64,
             1024..=100 * 1024 * 1024,
         )? as usize;
 

@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use futures_util::StreamExt;
 use rand::RngCore;
 use sha2::Digest;
 use tower_sessions::Session;
@@ -165,33 +166,51 @@ pub async fn verify(State(config): State<Arc<Config>>, request: Request, next: N
         };
     }
 
-    // The token is in the body: read it (bounded), look, and hand the same bytes on. Only a
-    // signed-in user's request may be as large as an upload; before that, a plain form's size.
-    let signed_in = matches!(
-        session.get::<LoginState>(keys::AUTH).await,
-        Ok(Some(LoginState::SignedIn { .. }))
-    );
-    let limit = if signed_in {
-        config.max_body_bytes
-    } else {
-        crate::config::FORM_BODY_BYTES
-    };
+    // The token is in the body. A plain form, and anything sent before sign-in, is read whole
+    // (bounded by a plain form's size), looked at and handed on; a signed-in user's multipart
+    // form (an upload, up to the portal's body limit) only as far as its first fields, where
+    // the portal's forms put the token, and streamed on from there.
     let (parts, body) = request.into_parts();
-    let bytes = match to_bytes(body, limit).await {
-        Ok(b) => b,
-        Err(_) => return AppError::PayloadTooLarge.into_response(),
-    };
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    let multipart = content_type.starts_with("multipart/form-data");
+    let signed_in = matches!(
+        session.get::<LoginState>(keys::AUTH).await,
+        Ok(Some(LoginState::SignedIn { .. }))
+    );
+    if multipart && signed_in {
+        let mut stream = body.into_data_stream();
+        let mut head = bytes::BytesMut::new();
+        while head.len() < MULTIPART_HEAD_BYTES {
+            match stream.next().await {
+                Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+                Some(Err(_)) => return AppError::PayloadTooLarge.into_response(),
+                None => break,
+            }
+        }
+        let head = head.freeze();
+        return match multipart_token(&content_type, head.clone()).await {
+            Some(t) if equal(&t, &expected) => {
+                let rest = futures_util::stream::once(async move { Ok(head) }).chain(stream);
+                next.run(Request::from_parts(parts, Body::from_stream(rest)))
+                    .await
+            }
+            _ => AppError::Csrf.into_response(),
+        };
+    }
+    let bytes = match to_bytes(body, crate::config::FORM_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => return AppError::PayloadTooLarge.into_response(),
+    };
     let found = if content_type.starts_with("application/x-www-form-urlencoded") {
         url::form_urlencoded::parse(&bytes)
             .find(|(k, _)| k == FIELD)
             .map(|(_, v)| v.into_owned())
-    } else if content_type.starts_with("multipart/form-data") {
+    } else if multipart {
         multipart_token(&content_type, bytes.clone()).await
     } else {
         None
@@ -204,6 +223,10 @@ pub async fn verify(State(config): State<Arc<Config>>, request: Request, next: N
         _ => AppError::Csrf.into_response(),
     }
 }
+
+/// How much of a multipart body is read to find its token: the portal's upload forms carry it
+/// first, so a few fields' worth.
+const MULTIPART_HEAD_BYTES: usize = 16 * 1024;
 
 async fn multipart_token(content_type: &str, bytes: bytes::Bytes) -> Option<String> {
     let boundary = multer::parse_boundary(content_type).ok()?;
