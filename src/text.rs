@@ -1,5 +1,5 @@
 //! Text helpers shared by features: accent- and case-insensitive folding for sorting and search,
-//! and escaping for LIKE patterns.
+//! the forgiving word match of searches (a prefix, or one typo), and escaping for LIKE patterns.
 
 /// Lower-cases and strips the accents of Latin letters (`Ação` → `acao`, `Ñandú` → `nandu`).
 pub fn fold(input: &str) -> String {
@@ -47,6 +47,54 @@ pub fn like_escape(input: &str) -> String {
     out
 }
 
+/// The folded words of `text`.
+pub fn words(text: &str) -> Vec<String> {
+    crate::text::fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether `typed` (folded) finds `word`: it begins it, or (in a word of five letters or more)
+/// one letter differs, is missing or is extra.
+pub fn finds(typed: &str, word: &str) -> bool {
+    if word.starts_with(typed) {
+        return true;
+    }
+    typed.chars().count() >= 5 && within_one(typed, word)
+}
+
+/// Whether `a` and `b` are at most one edit apart.
+pub fn within_one(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let (mut i, mut j, mut edits) = (0, 0, 0);
+    while i < short.len() && j < long.len() {
+        if short[i] == long[j] {
+            i += 1;
+            j += 1;
+            continue;
+        }
+        edits += 1;
+        if edits > 1 {
+            return false;
+        }
+        if short.len() == long.len() {
+            i += 1;
+        }
+        j += 1;
+    }
+    edits + (long.len() - j) + (short.len() - i) <= 1
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -70,5 +118,24 @@ mod tests {
     fn folding_removes_case_and_accents() {
         assert_eq!(super::fold("Ação Ñandú México"), "acao nandu mexico");
         assert_eq!(super::fold("日本"), "日本");
+    }
+
+    #[test]
+    fn words_are_found_by_their_start_or_with_one_typo() {
+        assert!(super::within_one("licencia", "licensia"));
+        assert!(super::within_one("token", "tokens"));
+        assert!(super::within_one("offce", "office"));
+        assert!(!super::within_one("token", "tokenss"));
+        assert!(super::finds("fact", "factura"));
+        assert!(super::finds("factra", "factura"), "a letter missing");
+        assert!(
+            !super::finds("factuar", "factura"),
+            "two letters swapped are two edits"
+        );
+        assert!(
+            !super::finds("pdf", "pfd"),
+            "a short word must begin the word"
+        );
+        assert_eq!(super::words("Ação, S.A. — 365"), ["acao", "s", "a", "365"]);
     }
 }

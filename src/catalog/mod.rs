@@ -10,6 +10,7 @@ pub mod rules;
 pub mod staff;
 pub mod store;
 pub mod view;
+pub mod words;
 
 use crate::app::AppState;
 

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 pub use crate::catalog::filters::Query;
 use crate::catalog::rules::{Billing, Category, Kind, ProductStatus, Term};
+use crate::catalog::words;
 use crate::i18n::Locale;
 use crate::partners::programs::EnrollmentStatus;
 
@@ -54,7 +55,7 @@ impl ListedProduct {
 
 /// Appends the joins and the WHERE clause of the active filters only, so that each query gets a
 /// plan for what it really asks (a generic plan for "maybe this filter" would ignore indexes).
-fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a Query) {
+fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a Query, meaning: &'a Meaning) {
     b.push(
         " FROM products p JOIN programs pr ON pr.id = p.program_id
           JOIN vendors v ON v.id = pr.vendor_id WHERE ",
@@ -64,13 +65,18 @@ fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a Query) {
     } else {
         "p.status = 'active'"
     });
-    let text = q.q.trim();
-    if !text.is_empty() {
-        b.push(" AND (p.search_text LIKE '%' || portal_fold(")
-            .push_bind(crate::text::like_escape(text))
-            .push(") || '%' OR portal_fold(")
-            .push_bind(text)
-            .push(") <% p.search_text)");
+    match meaning {
+        Meaning::Sku(sku) => {
+            b.push(" AND p.sku = ").push_bind(sku.as_str());
+        }
+        Meaning::Words(text) if !text.is_empty() => {
+            b.push(" AND (p.search_text LIKE '%' || ")
+                .push_bind(crate::text::like_escape(text))
+                .push(" || '%' OR ")
+                .push_bind(text.as_str())
+                .push(" <% p.search_text)");
+        }
+        Meaning::Words(_) => {}
     }
     if !q.vendor.is_empty() {
         b.push(" AND v.code = ").push_bind(q.vendor.as_str());
@@ -104,6 +110,54 @@ fn push_offer(b: &mut QueryBuilder<'_, Postgres>, q: &Query) {
 /// A price's amount per month (prices are per billing period).
 const PER_MONTH: &str = "/ CASE x.billing WHEN 'monthly' THEN 1 WHEN 'annual' THEN 12 ELSE 36 END";
 
+/// What a search asks for: the one product whose SKU it is, or words (folded, abbreviations
+/// spelled out, typos corrected to the catalog's own words; empty for everything).
+pub enum Meaning {
+    Sku(String),
+    Words(String),
+}
+
+/// What `typed` means in this catalog (see [`words`]): an exact SKU (in any case) alone, else
+/// its words, each one letter off a catalog word read as that word.
+pub async fn meaning(db: &mut PgConnection, typed: &str) -> sqlx::Result<Meaning> {
+    let typed = typed.trim();
+    if words::may_be_sku(typed) {
+        let sku = sqlx::query_scalar!(
+            "SELECT sku FROM products WHERE lower(sku) = lower($1)",
+            typed
+        )
+        .fetch_optional(&mut *db)
+        .await?;
+        if let Some(sku) = sku {
+            return Ok(Meaning::Sku(sku));
+        }
+    }
+    let spelled = words::spelled_out(typed);
+    let doubtful: Vec<String> = spelled
+        .iter()
+        .filter(|w| words::correctable(w))
+        .cloned()
+        .collect();
+    let mut known = std::collections::HashMap::new();
+    if !doubtful.is_empty() {
+        let rows = sqlx::query!(
+            r#"SELECT t.typed AS "typed!",
+                      array_agg(w.word ORDER BY similarity(w.word, t.typed) DESC, w.word) AS "known!"
+               FROM unnest($1::text[]) t(typed) JOIN catalog_words w ON w.word % t.typed
+               GROUP BY t.typed"#,
+            &doubtful
+        )
+        .fetch_all(&mut *db)
+        .await?;
+        known.extend(rows.into_iter().map(|r| (r.typed, r.known)));
+    }
+    let corrected: Vec<String> = spelled
+        .iter()
+        .map(|w| words::corrected(w, known.get(w).map(Vec::as_slice).unwrap_or_default()))
+        .collect();
+    Ok(Meaning::Words(corrected.join(" ")))
+}
+
 /// Searches the catalog: accent- and case-insensitive, tolerant of small typos (trigram word
 /// similarity on the folded text), filtered and sorted, one page at a time. Returns the page
 /// and the number of products found.
@@ -114,8 +168,9 @@ pub async fn search(
     currency: &str,
     today: Date,
 ) -> sqlx::Result<(Vec<ListedProduct>, i64)> {
+    let meaning = meaning(&mut *db, &query.q).await?;
     let mut count = QueryBuilder::new("SELECT count(*)");
-    push_filters(&mut count, query);
+    push_filters(&mut count, query, &meaning);
     let total: i64 = count.build_query_scalar().fetch_one(&mut *db).await?;
     if total == 0 {
         return Ok((Vec::new(), 0));
@@ -130,7 +185,7 @@ pub async fn search(
     );
     b.push_bind(reseller_id)
         .push(") AS enrollment, fp.monthly_cost, fp.monthly_retail FROM (SELECT p.*");
-    push_filters(&mut b, query);
+    push_filters(&mut b, query, &meaning);
     b.push(") p JOIN programs pr ON pr.id = p.program_id JOIN vendors v ON v.id = pr.vendor_id ");
     // The lowest price per month in force today. Sorting by it needs it for every product: one
     // aggregate is then cheaper than a look-up per product; otherwise only the page's rows
@@ -163,7 +218,10 @@ pub async fn search(
             .push(" LIMIT 1) fp ON true");
     }
     b.push(" ORDER BY ");
-    let text = query.q.trim();
+    let text = match &meaning {
+        Meaning::Words(text) => text.as_str(),
+        Meaning::Sku(_) => "",
+    };
     match query.sort {
         CatalogSort::PriceAsc => {
             b.push("fp.monthly_cost ASC NULLS LAST, p.sort_name, p.id");
@@ -173,13 +231,13 @@ pub async fn search(
         }
         // Exact substring matches (a SKU, a whole name) first, then the closest.
         CatalogSort::Name if !text.is_empty() => {
-            b.push("(p.search_text LIKE '%' || portal_fold(")
+            b.push("(p.search_text LIKE '%' || ")
                 .push_bind(crate::text::like_escape(text))
-                .push(") || '%') DESC, word_similarity(portal_fold(")
+                .push(" || '%') DESC, word_similarity(")
                 .push_bind(text)
-                .push("), p.search_text) DESC, similarity(portal_fold(")
+                .push(", p.search_text) DESC, similarity(")
                 .push_bind(text)
-                .push("), p.sort_name) DESC, p.sort_name, p.id");
+                .push(", p.sort_name) DESC, p.sort_name, p.id");
         }
         CatalogSort::Name => {
             b.push("p.sort_name, p.id");

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
 use crate::i18n::Locale;
+use crate::text::{finds, words};
 
 crate::text_enum! {
     /// The help centre's topics, in the order it lists them.
@@ -156,54 +157,6 @@ fn plain(body: &str) -> String {
     text
 }
 
-/// The folded words of `text`.
-fn words(text: &str) -> Vec<String> {
-    crate::text::fold(text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// Whether `typed` (folded) finds `word`: it begins it, or (in a word of five letters or more)
-/// one letter differs, is missing or is extra.
-fn finds(typed: &str, word: &str) -> bool {
-    if word.starts_with(typed) {
-        return true;
-    }
-    typed.chars().count() >= 5 && within_one(typed, word)
-}
-
-/// Whether `a` and `b` are at most one edit apart.
-fn within_one(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let (short, long) = if a.len() <= b.len() {
-        (&a, &b)
-    } else {
-        (&b, &a)
-    };
-    if long.len() - short.len() > 1 {
-        return false;
-    }
-    let (mut i, mut j, mut edits) = (0, 0, 0);
-    while i < short.len() && j < long.len() {
-        if short[i] == long[j] {
-            i += 1;
-            j += 1;
-            continue;
-        }
-        edits += 1;
-        if edits > 1 {
-            return false;
-        }
-        if short.len() == long.len() {
-            i += 1;
-        }
-        j += 1;
-    }
-    edits + (long.len() - j) + (short.len() - i) <= 1
-}
-
 impl Article {
     /// How well `query`'s words (folded) find the article: none when a word finds nothing; a
     /// word in the title counts more than one in the body.
@@ -344,8 +297,5 @@ mod tests {
             a.score(&q("factura")) > a.score(&q("descargue")),
             "titles first"
         );
-        assert!(within_one("licencia", "licensia"));
-        assert!(within_one("token", "tokens"));
-        assert!(!within_one("token", "tokenss"));
     }
 }

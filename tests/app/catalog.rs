@@ -45,9 +45,34 @@ async fn search_forgives_accents_case_and_small_typos() {
         "{:?}",
         names(&page)
     );
-    // An exact SKU comes first.
+    // An exact SKU, in any case, finds its product alone.
     let page = app.get("/catalog?q=cfq7ttc0lh18").await;
-    assert_eq!(names(&page)[0], "Microsoft 365 Business Basic");
+    assert_eq!(names(&page), ["Microsoft 365 Business Basic"]);
+    // Vendors' abbreviations and a word one letter off find what they mean.
+    let page = app.get("/catalog?q=M365+E3").await;
+    assert_eq!(names(&page)[0], "Microsoft 365 E3", "{:?}", names(&page));
+    let page = app.get("/catalog?q=gws").await;
+    assert!(
+        !names(&page).is_empty()
+            && names(&page)
+                .iter()
+                .all(|n| n.starts_with("Google Workspace")),
+        "{:?}",
+        names(&page)
+    );
+    let page = app.get("/catalog?q=offce").await;
+    assert!(
+        names(&page).contains(&"Microsoft 365 Apps for business".to_string()),
+        "{:?}",
+        names(&page)
+    );
+    // The catalog's words follow its products: a new one is found with a typo at once.
+    sqlx::query("UPDATE products SET name_es = 'Visio Planificador', name_en = 'Visio Planner', name_pt = 'Visio Planejador' WHERE sku = 'CFQ7TTC0HD33'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let page = app.get("/catalog?q=planificadr").await;
+    assert_eq!(names(&page)[0], "Visio Planificador", "{:?}", names(&page));
     let page = app.get("/catalog?q=zzzyyyxxx").await;
     assert!(names(&page).is_empty());
     assert!(page.text(".empty").starts_with("Ningún producto"));
