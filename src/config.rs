@@ -180,12 +180,12 @@ impl Config {
         };
 
         let from_text =
-            get("PORTAL_MAIL_FROM").unwrap_or_else(|| "Cloud Portal <no-reply@localhost>".into());
+            get("PORTAL_MAIL_FROM").unwrap_or_else(|| "Portal Cloud <no-reply@localhost>".into());
         let mail_from: Mailbox = from_text.parse().map_err(|_| {
             bad(
                 "PORTAL_MAIL_FROM",
                 &from_text,
-                "expected an address such as \"Cloud Portal <no-reply@example.com>\"",
+                "expected an address such as \"Portal Cloud <no-reply@example.com>\"",
             )
         })?;
 

@@ -6,7 +6,7 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
-pub const ISSUER: &str = "Cloud Portal";
+pub const ISSUER: &str = "Portal Cloud";
 pub const RECOVERY_CODES: usize = 10;
 
 /// A new random seed (160 bits, as RFC 4226 recommends).
@@ -149,7 +149,7 @@ mod tests {
     #[test]
     fn enrolment_gives_an_otpauth_url_and_a_png() {
         let (url, qr) = enrolment(&new_secret(), "ana@example.com").unwrap();
-        assert!(url.starts_with("otpauth://totp/Cloud%20Portal:ana%40example.com?"));
+        assert!(url.starts_with("otpauth://totp/Portal%20Cloud:ana%40example.com?"));
         assert!(!qr.is_empty());
         assert_eq!(secret_text(&[0u8; 20]).replace(' ', "").len(), 32);
     }

@@ -40,6 +40,8 @@ pub struct Card {
     pub cost: Option<String>,
     pub your_price: Option<String>,
     pub retail: Option<String>,
+    /// The commitment and billing of that price ("3-year commitment, billed monthly").
+    pub offer: String,
 }
 
 /// The filters' options, each with the one chosen marked.
@@ -123,6 +125,12 @@ async fn list(
             cost: r.monthly_cost.map(money),
             your_price: r.monthly_cost.map(|c| money(rules::your_price(c, markup))),
             retail: r.monthly_retail.map(money),
+            offer: match (r.cheapest_term, r.cheapest_billing) {
+                (Some(term), Some(billing)) => {
+                    crate::catalog::view::offer_text(&ctx, term, billing)
+                }
+                _ => String::new(),
+            },
         })
         .collect();
     let pager = query

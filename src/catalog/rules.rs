@@ -41,6 +41,28 @@ crate::text_enum! {
     }
 }
 
+impl Term {
+    /// The key of its name as a commitment ("3-year commitment").
+    pub fn commitment_key(self) -> &'static str {
+        match self {
+            Term::Monthly => "catalog.commitment_P1M",
+            Term::Yearly => "catalog.commitment_P1Y",
+            Term::ThreeYears => "catalog.commitment_P3Y",
+        }
+    }
+}
+
+impl Billing {
+    /// The key of how it is billed ("billed monthly").
+    pub fn billed_key(self) -> &'static str {
+        match self {
+            Billing::Monthly => "catalog.billed_monthly",
+            Billing::Annual => "catalog.billed_annual",
+            Billing::Triennial => "catalog.billed_triennial",
+        }
+    }
+}
+
 impl Billing {
     /// A billing frequency typed in a form or a file, in any case.
     pub fn parse(s: &str) -> Option<Self> {

@@ -45,6 +45,9 @@ pub struct ListedProduct {
     /// The lowest price per month in force today (per seat, or per unit of consumption).
     pub monthly_cost: Option<Decimal>,
     pub monthly_retail: Option<Decimal>,
+    /// The term and billing of that lowest price (billed monthly, of equal prices).
+    pub cheapest_term: Option<Term>,
+    pub cheapest_billing: Option<Billing>,
 }
 
 impl ListedProduct {
@@ -183,8 +186,10 @@ pub async fn search(
                 (SELECT e.status FROM program_enrollments e
                  WHERE e.program_id = pr.id AND e.reseller_id = ",
     );
-    b.push_bind(reseller_id)
-        .push(") AS enrollment, fp.monthly_cost, fp.monthly_retail FROM (SELECT p.*");
+    b.push_bind(reseller_id).push(
+        ") AS enrollment, fp.monthly_cost, fp.monthly_retail,
+               fp.term AS cheapest_term, fp.billing AS cheapest_billing FROM (SELECT p.*",
+    );
     push_filters(&mut b, query, &meaning);
     b.push(") p JOIN programs pr ON pr.id = p.program_id JOIN vendors v ON v.id = pr.vendor_id ");
     // The lowest price per month in force today. Sorting by it needs it for every product: one
@@ -195,13 +200,20 @@ pub async fn search(
             .push(PER_MONTH)
             .push(") AS monthly_cost, min(x.retail ")
             .push(PER_MONTH)
-            .push(") AS monthly_retail FROM prices x WHERE x.currency = ");
+            .push(") AS monthly_retail, (array_agg(x.term ORDER BY x.cost ")
+            .push(PER_MONTH)
+            .push(", x.billing <> 'monthly', x.term))[1] AS term, (array_agg(x.billing ORDER BY x.cost ")
+            .push(PER_MONTH)
+            .push(", x.billing <> 'monthly', x.term))[1] AS billing FROM prices x WHERE x.currency = ");
     } else {
         b.push("LEFT JOIN LATERAL (SELECT x.cost ")
             .push(PER_MONTH)
             .push(" AS monthly_cost, x.retail ")
             .push(PER_MONTH)
-            .push(" AS monthly_retail FROM prices x WHERE x.product_id = p.id AND x.currency = ");
+            .push(
+                " AS monthly_retail, x.term, x.billing FROM prices x
+                 WHERE x.product_id = p.id AND x.currency = ",
+            );
     }
     b.push_bind(currency)
         .push(" AND x.valid_from <= ")
@@ -215,7 +227,7 @@ pub async fn search(
     } else {
         b.push(" ORDER BY x.cost ")
             .push(PER_MONTH)
-            .push(" LIMIT 1) fp ON true");
+            .push(", x.billing <> 'monthly', x.term LIMIT 1) fp ON true");
     }
     b.push(" ORDER BY ");
     let text = match &meaning {

@@ -1,5 +1,5 @@
 //! How the catalog reads on pages other features show: the term and billing offers of a product
-//! as choices.
+//! as choices, and an offer in words.
 
 use crate::catalog::rules::{Billing, Term};
 use crate::web::PageCtx;
@@ -33,4 +33,15 @@ impl OfferChoice {
         }
         all
     }
+}
+
+/// An offer in words: "3-year commitment, billed monthly".
+pub fn offer_text(ctx: &PageCtx, term: Term, billing: Billing) -> String {
+    ctx.t_with(
+        "catalog.offer",
+        &[
+            ("commitment", &ctx.t(term.commitment_key())),
+            ("billed", &ctx.t(billing.billed_key())),
+        ],
+    )
 }

@@ -97,6 +97,29 @@ async fn filters_sorting_and_pages() {
     assert!(names(&page).is_empty());
     let page = app.get("/catalog?q=copilot&term=P1Y&billing=annual").await;
     assert_eq!(names(&page), ["Microsoft 365 Copilot"]);
+    // A card's price is the lowest per month of the offers the filters chose, and says which.
+    assert_eq!(
+        page.text(".product-card .offer"),
+        "compromiso de 1 año, facturación anual"
+    );
+    let page = app.get("/catalog?q=copilot").await;
+    assert_eq!(
+        page.text(".product-card .offer"),
+        "compromiso de 3 años, facturación anual"
+    );
+    let page = app.get("/catalog?q=copilot&billing=monthly").await;
+    assert_eq!(
+        page.text(".product-card .offer"),
+        "compromiso de 1 año, facturación mensual"
+    );
+    let page = app
+        .get("/catalog?q=copilot&sort=price_asc&billing=monthly")
+        .await;
+    assert_eq!(
+        page.text(".product-card .offer"),
+        "compromiso de 1 año, facturación mensual",
+        "the same when sorted by price"
+    );
     // Sorted by price, the cheapest monthly price first.
     let page = app
         .get("/catalog?vendor=microsoft&kind=license&sort=price_asc")

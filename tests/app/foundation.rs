@@ -65,7 +65,7 @@ async fn language_selector_switches_every_text_and_remembers_the_choice() {
     assert_eq!(page.text("button[type=submit]"), "Continue");
     assert_eq!(
         page.text("footer"),
-        "Cloud Portal · Cloud services marketplace for resellers"
+        "Portal Cloud · Cloud services marketplace for resellers"
     );
     assert!(!page.body.contains("Iniciar"), "no Spanish text is left");
 

@@ -557,7 +557,7 @@ async fn a_recovery_code_sign_in_ends_other_sessions_and_tells_the_user() {
     assert_eq!(app.get("/profile").await.path(), "/login");
     assert_eq!(app.get_with(&c, "/profile").await.path(), "/profile");
     let mail = app.smtp.wait_for(&staff.email).await;
-    assert_eq!(mail.subject, "Tu cuenta de Cloud Portal cambió");
+    assert_eq!(mail.subject, "Tu cuenta de Portal Cloud cambió");
     assert!(
         mail.text.contains("código de recuperación"),
         "{}",
