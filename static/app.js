@@ -24,6 +24,16 @@
       }
     });
   });
+  // Filter forms marked data-autosubmit apply a choice as soon as it changes (their button
+  // stays, for browsers without scripts and for the search text).
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    var form = field.form;
+    if (!form || !form.hasAttribute("data-autosubmit")) return;
+    if (field.tagName === "SELECT" || field.type === "checkbox" || field.type === "radio" || field.type === "date") {
+      if (form.requestSubmit) form.requestSubmit(); else form.submit();
+    }
+  });
   // A submitted form cannot be sent twice by a double click.
   document.addEventListener("submit", function (event) {
     if (event.defaultPrevented) return;

@@ -63,6 +63,18 @@ impl Billing {
     }
 }
 
+/// The offer a form proposes first among `offers`: the one most resellers choose, a year's
+/// commitment billed monthly, else a year billed yearly, else the first.
+pub fn usual_offer(offers: &[(Term, Billing)]) -> Option<(Term, Billing)> {
+    [
+        (Term::Yearly, Billing::Monthly),
+        (Term::Yearly, Billing::Annual),
+    ]
+    .into_iter()
+    .find(|o| offers.contains(o))
+    .or_else(|| offers.first().copied())
+}
+
 impl Billing {
     /// A billing frequency typed in a form or a file, in any case.
     pub fn parse(s: &str) -> Option<Self> {
@@ -294,5 +306,23 @@ mod tests {
     fn dates_are_iso() {
         assert_eq!(parse_date("2026-12-01").unwrap(), date!(2026 - 12 - 01));
         assert!(parse_date("2026-13-01").is_err());
+    }
+
+    #[test]
+    fn the_usual_offer_is_a_year_billed_monthly() {
+        use super::{Billing, Term, usual_offer};
+        let all = [
+            (Term::Monthly, Billing::Monthly),
+            (Term::Yearly, Billing::Monthly),
+            (Term::Yearly, Billing::Annual),
+            (Term::ThreeYears, Billing::Annual),
+        ];
+        assert_eq!(usual_offer(&all), Some((Term::Yearly, Billing::Monthly)));
+        assert_eq!(
+            usual_offer(&[all[0], all[2]]),
+            Some((Term::Yearly, Billing::Annual))
+        );
+        assert_eq!(usual_offer(&[all[3]]), Some(all[3]));
+        assert_eq!(usual_offer(&[]), None);
     }
 }

@@ -454,6 +454,44 @@ pub async fn offers_of(db: impl PgExecutor<'_>, product_ids: &[Uuid]) -> sqlx::R
     .await
 }
 
+/// An offer with its cost per billing period in force on a day (none when it has no price in
+/// that currency).
+#[derive(Debug, Clone, Copy)]
+pub struct PricedOffer {
+    pub product_id: Uuid,
+    pub term: Term,
+    pub billing: Billing,
+    pub cost: Option<Decimal>,
+}
+
+/// The offers of several products with their costs in `currency` on `day`, each product's in
+/// display order.
+pub async fn priced_offers(
+    db: impl PgExecutor<'_>,
+    product_ids: &[Uuid],
+    currency: &str,
+    day: Date,
+) -> sqlx::Result<Vec<PricedOffer>> {
+    sqlx::query_as!(
+        PricedOffer,
+        r#"SELECT o.product_id, o.term AS "term: Term", o.billing AS "billing: Billing",
+                  (SELECT x.cost FROM prices x
+                   WHERE x.product_id = o.product_id AND x.term = o.term AND x.billing = o.billing
+                     AND x.currency = $2 AND x.valid_from <= $3
+                     AND (x.valid_to IS NULL OR x.valid_to > $3)
+                   ORDER BY x.valid_from DESC LIMIT 1) AS cost
+           FROM product_offers o WHERE o.product_id = ANY($1)
+           ORDER BY o.product_id,
+                    CASE o.term WHEN 'P1M' THEN 1 WHEN 'P1Y' THEN 2 ELSE 3 END,
+                    CASE o.billing WHEN 'monthly' THEN 1 WHEN 'annual' THEN 2 ELSE 3 END"#,
+        product_ids,
+        currency,
+        day,
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// A related product (upgrade target, add-on, base).
 #[derive(Debug)]
 pub struct Related {

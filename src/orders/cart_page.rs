@@ -9,7 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::catalog::rules::Category;
+use crate::catalog::rules::{Billing, Category, Term, usual_offer, your_price};
 use crate::catalog::store as catalog;
 use crate::catalog::view::OfferChoice;
 use crate::customers::store::{Customer, CustomerChoice, TenantChoice};
@@ -245,7 +245,7 @@ pub(crate) async fn render(
     let search = Search::of(p);
     let programs = catalog::programs(&mut *tx).await?;
     let (candidates, more_found) =
-        candidates(&mut tx, &ctx, me, &search, &currency, &tenants).await?;
+        candidates(&mut tx, &ctx, me, &search, (&currency, markup), &tenants).await?;
     tx.commit().await?;
     let transfer_help = ctx.t_with(
         "orders.configure.transfer_help",
@@ -363,7 +363,7 @@ async fn candidates(
     ctx: &PageCtx,
     me: &ResellerUser,
     search: &Search,
-    currency: &str,
+    (currency, markup): (&str, rust_decimal::Decimal),
     tenants: &[TenantChoice],
 ) -> AppResult<(Vec<Candidate>, bool)> {
     if search.is_empty() {
@@ -374,23 +374,42 @@ async fn candidates(
     let more_found = found.len() > CANDIDATES;
     let found: Vec<_> = found.into_iter().take(CANDIDATES).collect();
     let ids: Vec<Uuid> = found.iter().map(|p| p.id).collect();
-    let offers = catalog::offers_of(&mut *tx, &ids).await?;
+    let offers = catalog::priced_offers(&mut *tx, &ids, currency, today()).await?;
     let candidates = found
         .into_iter()
-        .map(|product| Candidate {
-            offers: offers
+        .map(|product| {
+            let own: Vec<_> = offers
                 .iter()
                 .filter(|o| o.product_id == product.id)
-                .map(|o| OfferChoice::new(ctx, o.term, o.billing, false))
-                .collect(),
-            tenants: tenants
-                .iter()
-                .filter(|t| t.vendor.code() == product.vendor_code)
-                .cloned()
-                .collect(),
-            approved: product.enrollment == Some(EnrollmentStatus::Approved),
-            sku: product.sku.clone(),
-            name: product.name(ctx.locale).to_string(),
+                .collect();
+            let terms: Vec<(Term, Billing)> = own.iter().map(|o| (o.term, o.billing)).collect();
+            let usual = usual_offer(&terms);
+            Candidate {
+                offers: own
+                    .iter()
+                    .map(|o| {
+                        let mut choice = OfferChoice::new(
+                            ctx,
+                            o.term,
+                            o.billing,
+                            usual == Some((o.term, o.billing)),
+                        );
+                        if let Some(cost) = o.cost {
+                            let price = ctx.unit_price(your_price(cost, markup), currency);
+                            choice.label = format!("{} — {price}", choice.label);
+                        }
+                        choice
+                    })
+                    .collect(),
+                tenants: tenants
+                    .iter()
+                    .filter(|t| t.vendor.code() == product.vendor_code)
+                    .cloned()
+                    .collect(),
+                approved: product.enrollment == Some(EnrollmentStatus::Approved),
+                sku: product.sku.clone(),
+                name: product.name(ctx.locale).to_string(),
+            }
         })
         .collect();
     Ok((candidates, more_found))

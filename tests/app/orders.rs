@@ -430,6 +430,15 @@ async fn carts_and_orders_of_others_answer_404_and_forged_tenants_are_ignored() 
     let page = app
         .get(&format!("/orders/new?customer={customer}&q=CFQ7TTC0LH18"))
         .await;
+    // The picker proposes a year billed monthly (not the dearer month to month), each offer
+    // with its price per billing period.
+    assert_eq!(
+        page.attr("#o-CFQ7TTC0LH18 option[selected]", "value").as_deref(),
+        Some("P1Y:monthly")
+    );
+    let labels = page.texts("#o-CFQ7TTC0LH18 option");
+    assert_eq!(labels.len(), 4, "{labels:?}");
+    assert!(labels.iter().all(|l| l.contains(" — US$ ")), "{labels:?}");
     let form = page
         .form("form#add-CFQ7TTC0LH18")
         .set("offer", "P1Y:monthly")
