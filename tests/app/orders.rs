@@ -433,7 +433,8 @@ async fn carts_and_orders_of_others_answer_404_and_forged_tenants_are_ignored() 
     // The picker proposes a year billed monthly (not the dearer month to month), each offer
     // with its price per billing period.
     assert_eq!(
-        page.attr("#o-CFQ7TTC0LH18 option[selected]", "value").as_deref(),
+        page.attr("#o-CFQ7TTC0LH18 option[selected]", "value")
+            .as_deref(),
         Some("P1Y:monthly")
     );
     let labels = page.texts("#o-CFQ7TTC0LH18 option");
