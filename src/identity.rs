@@ -25,6 +25,11 @@ impl Role {
         matches!(self, Role::Owner | Role::Admin)
     }
 
+    /// Owners, admins and sales users place orders.
+    pub fn orders(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin | Role::Sales)
+    }
+
     /// Owners, admins and billing users see invoices, costs and margins.
     pub fn sees_billing(self) -> bool {
         matches!(self, Role::Owner | Role::Admin | Role::Billing)

@@ -205,6 +205,10 @@ struct ProductPage {
     currency: String,
     markup_text: String,
     needs_program_text: String,
+    /// Where the program is requested, when it is not approved yet.
+    request_link: String,
+    /// Whether the user may order it (a buyer's role, an approved program, not retired).
+    orderable: bool,
 }
 
 /// The prices of a product as the reseller sees them: cost, retail, their price and margins.
@@ -276,7 +280,16 @@ async fn product(
             )
         ),
     };
+    let request_link = if orderable.is_ok() {
+        String::new()
+    } else {
+        format!("/partner/programs/{}/request", product.program_code)
+    };
     Ok(page::ok(&ProductPage {
+        orderable: orderable.is_ok()
+            && me.user.role.orders()
+            && product.status == crate::catalog::rules::ProductStatus::Active,
+        request_link,
         needs_program_text,
         lines: price_lines(&ctx, &prices, markup, &currency, day),
         offers: offers

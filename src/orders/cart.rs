@@ -226,7 +226,7 @@ async fn new_order(
     me.user.require(&BUYERS)?;
     match Uuid::parse_str(&p.customer) {
         Ok(customer) => cart_page::render(&state, ctx, &me, customer, &p, None).await,
-        Err(_) => cart_page::choose_customer(&state, ctx, &me, &p.q).await,
+        Err(_) => cart_page::choose_customer(&state, ctx, &me, &p.q, &p.product).await,
     }
 }
 

@@ -48,6 +48,8 @@ struct ChooseCustomerPage {
     ctx: PageCtx,
     customers: Vec<CustomerChoice>,
     q: String,
+    /// The product the order is for, when it started from the product's page.
+    product: String,
 }
 
 /// The customer to order for, found by name or tax id.
@@ -56,12 +58,19 @@ pub(crate) async fn choose_customer(
     ctx: PageCtx,
     me: &ResellerUser,
     q: &str,
+    product: &str,
 ) -> AppResult<Response> {
     let q: String = q.trim().chars().take(100).collect();
+    let product: String = product.trim().chars().take(100).collect();
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let customers = crate::customers::store::active_choices(&mut tx, me.reseller_id, &q).await?;
     tx.commit().await?;
-    Ok(page::ok(&ChooseCustomerPage { ctx, customers, q }))
+    Ok(page::ok(&ChooseCustomerPage {
+        ctx,
+        customers,
+        q,
+        product,
+    }))
 }
 
 /// A product the search found, to add to the cart.

@@ -158,7 +158,7 @@ async fn filters_sorting_and_pages() {
 #[tokio::test]
 async fn a_product_page_shows_cost_suggested_retail_and_your_price() {
     let app = TestApp::spawn().await;
-    let (r, owner) = with_catalog(&app).await;
+    let (r, owner, customer) = app.reseller_with_customer().await;
     sqlx::query("UPDATE resellers SET markup_percent = 10 WHERE id = $1")
         .bind(r)
         .execute(&app.db)
@@ -167,6 +167,17 @@ async fn a_product_page_shows_cost_suggested_retail_and_your_price() {
     app.sign_in(&owner).await;
     let page = app.choose_language("en", "/catalog/CFQ7TTC0LH18").await;
     assert_eq!(page.text("h1"), "Microsoft 365 Business Basic");
+    // "Order for a customer" picks the customer, then opens the order with this product found.
+    assert!(page.attr("#request-program", "href").is_none());
+    let order = page.attr("#order-product", "href").unwrap();
+    let choose = app.get(&order).await;
+    let link = choose.attr(".customer-choice a", "href").unwrap();
+    assert_eq!(
+        link,
+        format!("/orders/new?customer={customer}&product=CFQ7TTC0LH18")
+    );
+    let cart = app.get(&link).await;
+    assert!(cart.attr("form#add-CFQ7TTC0LH18", "action").is_some());
     // Yearly term billed monthly: list 6.00, cost 88 % = 5.28, your price +10 % = 5.808, shown
     // exact (decision 0019: only a line's amount is rounded).
     let rows = page.texts("#prices tbody tr");
@@ -222,6 +233,12 @@ async fn brazilian_resellers_see_reais_and_unapproved_programs_are_marked() {
     );
     let product = app.get("/catalog/CFQ7TTC0LH18").await;
     assert!(product.text(".flash-info").contains("Microsoft CSP"));
+    // The notice leads to the request; nothing offers to order what cannot be ordered.
+    assert_eq!(
+        product.attr("#request-program", "href").as_deref(),
+        Some("/partner/programs/microsoft-csp/request")
+    );
+    assert!(product.attr("#order-product", "href").is_none());
 }
 
 #[tokio::test]
