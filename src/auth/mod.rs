@@ -2,6 +2,7 @@
 //! enrolment, forgotten passwords, invitations, the profile, and the signed-in user of each
 //! request. This module owns the `auth` session key.
 
+pub mod browser;
 pub mod device;
 pub mod emails;
 pub mod enrol;

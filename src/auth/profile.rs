@@ -38,7 +38,9 @@ pub struct SignInRow {
     pub when: String,
     pub ip: String,
     pub ok: bool,
+    /// The browser and system, in words; the header itself beside it, on hover.
     pub agent: String,
+    pub agent_raw: String,
 }
 
 /// At most this many unused recovery codes, the profile warns: one lost phone from being
@@ -80,7 +82,8 @@ async fn render(
             when: ctx.moment(s.at),
             ip: s.ip.unwrap_or_default(),
             ok: s.action == Action::SignIn,
-            agent: s.user_agent.unwrap_or_default(),
+            agent: agent_text(&ctx, s.user_agent.as_deref().unwrap_or_default()),
+            agent_raw: s.user_agent.unwrap_or_default(),
         })
         .collect();
     let codes_left = store::unused_recovery_codes(&state.db, user.id).await?;
@@ -327,4 +330,17 @@ async fn manage_mfa(
     session.insert("mfa_show_codes", &codes).await?;
     session.insert("mfa_after_codes", "/profile").await?;
     Ok(page::see_other("/mfa/recovery-codes"))
+}
+
+/// "Chrome on Windows", "Chrome", "on Windows", or "Other browser".
+fn agent_text(ctx: &PageCtx, agent: &str) -> String {
+    match crate::auth::browser::described(agent) {
+        (Some(browser), Some(system)) => ctx.t_with(
+            "profile.agent_on",
+            &[("browser", browser), ("system", system)],
+        ),
+        (Some(browser), None) => browser.to_string(),
+        (None, Some(system)) => ctx.t_with("profile.agent_other_on", &[("system", system)]),
+        (None, None) => ctx.t("profile.agent_other"),
+    }
 }

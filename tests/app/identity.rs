@@ -1451,6 +1451,13 @@ async fn the_language_preference_follows_the_user_to_pages_and_mail() {
     // Recent sign-ins are listed on the profile.
     let profile = app.get_with(&c, "/profile").await;
     assert!(profile.texts("tbody tr").len() >= 2);
+    // Each with its browser in words (this test's client names none).
+    let agents = profile.texts("tbody td.agent");
+    assert!(!agents.is_empty());
+    assert!(
+        agents.iter().all(|a| ["Outro navegador", "Otro navegador", "Another browser"].contains(&a.as_str())),
+        "{agents:?}"
+    );
 }
 
 #[tokio::test]
