@@ -34,6 +34,16 @@
       if (form.requestSubmit) form.requestSubmit(); else form.submit();
     }
   });
+  // On a phone, the main menu folds behind its button.
+  var toggle = document.querySelector(".menu-toggle");
+  var menu = document.getElementById("main-nav");
+  if (toggle && menu) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var open = menu.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
   // A submitted form cannot be sent twice by a double click.
   document.addEventListener("submit", function (event) {
     if (event.defaultPrevented) return;

@@ -1190,6 +1190,20 @@ async fn dashboard_and_report(lang: &str, size: (u32, u32), texts: [&str; 3]) {
         .snap(&format!("j8-{lang}-{}-3-report", size.0))
         .await;
     let csv_link = browser.attr("#report-csv", "href").await.unwrap();
+    // On a phone the menu folds behind its button, and opens from it.
+    if size.0 < 640 {
+        assert_eq!(
+            browser
+                .attr(".menu-toggle", "aria-expanded")
+                .await
+                .as_deref(),
+            Some("false")
+        );
+        browser.click(".menu-toggle").await;
+        browser.snap(&format!("j8-{lang}-{}-4-menu", size.0)).await;
+        browser.click("#main-nav a[href='/orders']").await;
+        browser.wait_path("/orders").await;
+    }
     browser.close().await;
     // The CSV says what the page says (the demo's owner is signed in on the test's client too).
     let csv = app.get_raw(&csv_link).await.text().await.unwrap();
