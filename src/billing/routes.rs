@@ -493,7 +493,7 @@ fn send_csv(state: &AppState, ctx: PageCtx, me: &ResellerUser, sent: Sent, sep: 
         .collect();
     let owner = me.download_owner();
     let filename = sent.filename.clone();
-    download::tenant_csv_with(
+    download::tenant_csv(
         state.db.clone(),
         owner,
         &filename,

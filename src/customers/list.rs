@@ -30,6 +30,10 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Deserialize, Default)]
 struct ListParams {
+    /// The export's separator: `comma` or `semicolon` (by default, as the user's language
+    /// expects).
+    #[serde(default)]
+    sep: String,
     #[serde(default)]
     q: String,
     #[serde(default)]
@@ -218,6 +222,7 @@ async fn export(
         pool,
         owner,
         "customers.csv",
+        download::delimiter(ctx.locale, &params.sep),
         header,
         move |tx, rows| {
             Box::pin(async move {

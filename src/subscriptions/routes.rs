@@ -32,6 +32,10 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Deserialize, Default)]
 struct ListParams {
+    /// The export's separator: `comma` or `semicolon` (by default, as the user's language
+    /// expects).
+    #[serde(default)]
+    sep: String,
     #[serde(default)]
     q: String,
     #[serde(default)]
@@ -239,6 +243,7 @@ async fn export(
         pool,
         owner,
         "subscriptions.csv",
+        download::delimiter(ctx.locale, &p.sep),
         header,
         move |tx, rows| {
             Box::pin(async move {

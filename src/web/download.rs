@@ -133,8 +133,20 @@ fn csv_records(delimiter: u8, rows: impl IntoIterator<Item = Vec<String>>) -> Ap
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
 }
 
-/// A spreadsheet cell that starts like a formula is neutralised with a leading apostrophe.
+/// A spreadsheet cell that starts like a formula is neutralised with a leading apostrophe, except
+/// a negative number and a phone number (`+52 55 5555-5555`: digits, spaces, dashes, dots and
+/// brackets after the plus, which can call no function and reach no cell).
 pub fn neutralise_formula(cell: &str) -> String {
+    let phone = cell.strip_prefix('+').is_some_and(|rest| {
+        rest.chars().filter(char::is_ascii_digit).count() >= 6
+            && rest.starts_with(|c: char| c.is_ascii_digit() || c == '(')
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'))
+    });
+    if phone {
+        return cell.to_string();
+    }
     // A negative number (`-25.50`, a credit) is a number to a spreadsheet, not a formula.
     let number = cell.len() > 1
         && cell.starts_with('-')
@@ -216,26 +228,10 @@ impl Rows {
     }
 }
 
-/// A CSV download of `owner`'s rows read in a tenant transaction of its reseller: `read` sends
-/// each row to the `Rows` as the database returns them.
+/// A CSV download of `owner`'s rows read in a tenant transaction of its reseller, cells
+/// separated by `delimiter` (see [`delimiter`]): `read` sends each row to the `Rows` as the
+/// database returns them.
 pub fn tenant_csv<F>(
-    pool: PgPool,
-    owner: Owner,
-    filename: &str,
-    header: Vec<String>,
-    read: F,
-) -> Response
-where
-    F: for<'t> FnOnce(&'t mut PgConnection, &'t Rows) -> BoxFuture<'t, sqlx::Result<()>>
-        + Send
-        + 'static,
-{
-    tenant_csv_with(pool, owner, filename, b',', header, read)
-}
-
-/// The same, with cells separated by `delimiter` (`;` for the spreadsheets of Spanish and
-/// Portuguese users, whose decimal separator is the comma).
-pub fn tenant_csv_with<F>(
     pool: PgPool,
     owner: Owner,
     filename: &str,
@@ -474,6 +470,16 @@ mod tests {
             "'=HYPERLINK(\"x\")"
         );
         assert_eq!(neutralise_formula("+1"), "'+1");
+        assert_eq!(neutralise_formula("+52 55 5555-5555"), "+52 55 5555-5555");
+        assert_eq!(
+            neutralise_formula("+55 (11) 4003.1234"),
+            "+55 (11) 4003.1234"
+        );
+        assert_eq!(neutralise_formula("+52 55 A1"), "'+52 55 A1");
+        assert_eq!(
+            neutralise_formula("+5255555555+cmd|' /C calc'!A0"),
+            "'+5255555555+cmd|' /C calc'!A0"
+        );
         assert_eq!(neutralise_formula("@SUM"), "'@SUM");
         assert_eq!(neutralise_formula("Office 365"), "Office 365");
         assert_eq!(neutralise_formula("-25.50"), "-25.50");

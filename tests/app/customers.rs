@@ -271,12 +271,29 @@ async fn search_filters_sorting_keyset_pages_and_export() {
         .unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 31, "header + 30 customers in Mexico");
+    // Separated as a Spanish spreadsheet expects, or by commas when asked.
     assert!(
         lines[0]
+            .trim_start_matches('\u{feff}')
+            .starts_with("Razón social;")
+    );
+    let commas = app
+        .get_raw("/customers/export.csv?country=MX&sep=comma")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        commas
             .trim_start_matches('\u{feff}')
             .starts_with("Razón social,")
     );
     assert!(csv.contains("'=HYPERLINK"));
+    // A phone number stays as typed: no apostrophe before its plus.
+    assert!(
+        csv.contains("+52 55 5555 5555") && !csv.contains("'+52"),
+        "{csv}"
+    );
     assert!(!csv.lines().any(|l| l.starts_with('=')));
 }
 

@@ -1345,9 +1345,9 @@ async fn the_orders_list_filters_by_vendor_dates_and_customer_and_sorts() {
     assert!(
         lines[0]
             .trim_start_matches('\u{feff}')
-            .starts_with("Pedido,Fecha,Cliente")
+            .starts_with("Pedido;Fecha;Cliente")
     );
-    assert!(lines[1].starts_with(&format!("{gw},")), "{csv}");
+    assert!(lines[1].starts_with(&format!("{gw};")), "{csv}");
     assert!(lines[1].contains("Contoso México") && lines[1].contains("Google Workspace"));
     assert!(lines[1].contains("1 × "), "{csv}");
     let all = app
@@ -1359,7 +1359,7 @@ async fn the_orders_list_filters_by_vendor_dates_and_customer_and_sorts() {
     let numbers_in = |csv: &str| -> Vec<String> {
         csv.lines()
             .skip(1)
-            .map(|l| l.split(',').next().unwrap().to_string())
+            .map(|l| l.split(';').next().unwrap().to_string())
             .collect()
     };
     assert_eq!(numbers_in(&all), [ms.clone(), gw.clone()]);

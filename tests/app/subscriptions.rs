@@ -1349,7 +1349,7 @@ async fn the_list_filters_sorts_and_exports_what_a_reseller_looks_for() {
     let csv = app.body_with(&app.client, &export).await;
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
     assert!(
-        lines[0].starts_with("Cliente,Producto,SKU,Licencias"),
+        lines[0].starts_with("Cliente;Producto;SKU;Licencias"),
         "{}",
         lines[0]
     );
