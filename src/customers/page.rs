@@ -108,7 +108,11 @@ async fn show_page(
     let tenants = tenants
         .into_iter()
         .map(|t| TenantRow {
-            label: format!("{} · {}", ctx.t(t.vendor.key()), ctx.t(t.origin.key())),
+            label: format!(
+                "{} · {}",
+                ctx.t(t.vendor.key()),
+                ctx.t(t.origin.shown_key(t.in_use))
+            ),
             tenant: t,
         })
         .collect();

@@ -66,6 +66,18 @@ crate::text_enum! {
     }
 }
 
+impl TenantOrigin {
+    /// The key of how a tenant reads on the customer's page: a reserved domain an order has
+    /// created (its subscriptions are there) is no longer "new (reserve)".
+    pub fn shown_key(self, created: bool) -> &'static str {
+        match (self, created) {
+            (TenantOrigin::Reserved, true) => "tenants.origin_created",
+            (TenantOrigin::Reserved, false) => "tenants.origin_reserved_pending",
+            (origin, _) => origin.key(),
+        }
+    }
+}
+
 /// A customer that passed every check, in its normalised form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomerInput {

@@ -343,6 +343,8 @@ pub struct Tenant {
     pub domain: String,
     pub tenant_ref: Option<String>,
     pub created_at: OffsetDateTime,
+    /// Whether an order provisioned subscriptions on it (a reserved domain is then created).
+    pub in_use: bool,
 }
 
 pub async fn tenants(
@@ -353,8 +355,12 @@ pub async fn tenants(
     sqlx::query_as!(
         Tenant,
         r#"SELECT id, vendor AS "vendor: VendorCode", origin AS "origin: TenantOrigin", domain,
-                  tenant_ref, created_at
-           FROM customer_tenants
+                  tenant_ref, created_at,
+                  EXISTS (SELECT 1 FROM subscriptions s
+                          JOIN order_lines l ON l.reseller_id = s.reseller_id AND l.id = s.order_line_id
+                          WHERE s.reseller_id = t.reseller_id AND s.customer_id = t.customer_id
+                            AND l.tenant_ref = t.tenant_ref) AS "in_use!"
+           FROM customer_tenants t
            WHERE reseller_id = $1 AND customer_id = $2 ORDER BY vendor, created_at"#,
         reseller_id,
         customer_id,

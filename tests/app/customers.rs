@@ -333,6 +333,11 @@ async fn the_customer_page_links_and_reserves_vendor_tenants_with_unique_domains
         .submit(&form(&p, "google", "linked", "padaria.com.br"))
         .await;
     assert_eq!(p.texts("#tenants tbody tr").len(), 2);
+    assert!(
+        p.text("#tenants").contains("aún sin crear"),
+        "a reserve no order used yet: {}",
+        p.text("#tenants")
+    );
     // The list finds the customer by a tenant domain.
     let list = app.get("/customers?q=padaria.com.br").await;
     assert_eq!(list.texts("#customers tbody tr").len(), 1);

@@ -753,6 +753,11 @@ async fn a_new_microsoft_tenant_is_checked_confirmed_and_created_inside_the_orde
             .await
             .unwrap();
     assert_eq!(seats, [2, 10]);
+    // On the customer's page the tenant now reads as created by the order, not as a reserve.
+    let customer_page = app.get(&format!("/customers/{customer}")).await;
+    let tenant = customer_page.text("#tenants tbody tr");
+    assert!(tenant.contains("creado por un pedido"), "{tenant}");
+    assert!(!tenant.contains("reserv"), "{tenant}");
 }
 
 #[tokio::test]
