@@ -41,6 +41,52 @@ pub fn parse(country: &str, input: &str) -> Result<String, &'static str> {
     }
 }
 
+/// What the country calls its companies' tax id (`CNPJ`, `RFC`…), where it has one name.
+pub fn name(country: &str) -> Option<&'static str> {
+    Some(match country {
+        "BR" => "CNPJ",
+        "MX" => "RFC",
+        "AR" => "CUIT",
+        "CL" | "UY" => "RUT",
+        "CO" => "NIT",
+        "PE" | "EC" => "RUC",
+        "US" => "EIN",
+        _ => return None,
+    })
+}
+
+/// A compact tax id (as [`parse`] keeps it) written as the country writes it: Brazil's CNPJ
+/// `11.222.333/0001-81`, Argentina's CUIT `20-12345678-6`, Chile's RUT `12.345.678-5`, the
+/// US EIN `12-3456789`; other ids as they are.
+pub fn formatted(country: &str, compact: &str) -> String {
+    let c: Vec<char> = compact.chars().collect();
+    let part = |a: usize, b: usize| c[a..b].iter().collect::<String>();
+    match (country, c.len()) {
+        ("BR", 14) => format!(
+            "{}.{}.{}/{}-{}",
+            part(0, 2),
+            part(2, 5),
+            part(5, 8),
+            part(8, 12),
+            part(12, 14)
+        ),
+        ("AR", 11) => format!("{}-{}-{}", part(0, 2), part(2, 10), part(10, 11)),
+        ("US", 9) => format!("{}-{}", part(0, 2), part(2, 9)),
+        ("CL", n) if (8..=9).contains(&n) => {
+            let body = part(0, n - 1);
+            let mut grouped = String::new();
+            for (i, ch) in body.chars().enumerate() {
+                if i > 0 && (body.len() - i) % 3 == 0 {
+                    grouped.push('.');
+                }
+                grouped.push(ch);
+            }
+            format!("{grouped}-{}", part(n - 1, n))
+        }
+        _ => compact.to_string(),
+    }
+}
+
 fn all_digits(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
 }
@@ -220,6 +266,22 @@ fn ein_ok(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ids_are_written_as_each_country_writes_them() {
+        assert_eq!(
+            super::formatted("BR", "11222333000181"),
+            "11.222.333/0001-81"
+        );
+        assert_eq!(super::formatted("AR", "20123456786"), "20-12345678-6");
+        assert_eq!(super::formatted("CL", "123456785"), "12.345.678-5");
+        assert_eq!(super::formatted("CL", "76086428K"), "76.086.428-K");
+        assert_eq!(super::formatted("US", "123456789"), "12-3456789");
+        assert_eq!(super::formatted("MX", "CME180512AB1"), "CME180512AB1");
+        assert_eq!(super::formatted("BR", "123"), "123", "not a CNPJ: as it is");
+        assert_eq!(super::name("BR"), Some("CNPJ"));
+        assert_eq!(super::name("FR"), None);
+    }
+
     use super::parse;
 
     fn valid(country: &str, input: &str) -> bool {

@@ -51,6 +51,9 @@ pub struct TenantRow {
 struct ShowPage {
     ctx: PageCtx,
     customer: Customer,
+    /// The tax id's name in the customer's country (CNPJ, RFC…) and the id as it writes it.
+    tax_id_label: String,
+    tax_id: String,
     active: bool,
     country_name: String,
     status_label: String,
@@ -120,6 +123,10 @@ async fn show_page(
     let status = crate::web::page::form_status(&errors);
     let active = customer.status == CustomerStatus::Active;
     let page = ShowPage {
+        tax_id_label: countries::tax_id::name(&customer.country)
+            .map(str::to_string)
+            .unwrap_or_else(|| ctx.t("customers.tax_id")),
+        tax_id: countries::tax_id::formatted(&customer.country, &customer.tax_id),
         country_name: countries::by_code(&customer.country)
             .map(|c| c.name(ctx.locale).to_string())
             .unwrap_or_default(),

@@ -174,6 +174,15 @@ fn text(
 }
 
 impl CustomerForm {
+    /// The label of the address's second line: Mexico's addresses name the colonia.
+    pub fn address_line2_key(&self) -> &'static str {
+        if self.country.trim().eq_ignore_ascii_case("MX") {
+            "customers.address_line2_mx"
+        } else {
+            "customers.address_line2"
+        }
+    }
+
     /// Validates and normalises the whole form.
     pub fn parse(&self) -> Result<CustomerInput, FieldErrors> {
         let mut e = FieldErrors::new();

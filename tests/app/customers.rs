@@ -304,6 +304,9 @@ async fn the_customer_page_links_and_reserves_vendor_tenants_with_unique_domains
     app.sign_in(&owner).await;
     let id = add(&app, &app.client, brazilian).await;
     let page = app.get(&format!("/customers/{id}")).await;
+    // The tax id is named and written as Brazil does.
+    assert_eq!(page.text("#tax-id"), "11.222.333/0001-81");
+    assert!(page.text("dl.facts").contains("CNPJ"));
     let form = |p: &Page, vendor: &str, origin: &str, domain: &str| {
         p.form("form[action$='/tenants']")
             .set("vendor", vendor)
