@@ -74,6 +74,8 @@ pub struct Priced {
     pub lines: Vec<PricedLine>,
     pub total_cost: Decimal,
     pub total_price: Decimal,
+    /// Your price for the lines' whole first terms.
+    pub total_commitment: Decimal,
 }
 
 impl Priced {
@@ -159,6 +161,7 @@ pub(crate) async fn priced_lines(
     let programs: Vec<Uuid> = lines.iter().map(|l| l.program_id).collect();
     let verdicts = crate::partners::programs::may_order_all(tx, reseller_id, &programs).await?;
     let (mut total_cost, mut total_price) = (Decimal::ZERO, Decimal::ZERO);
+    let mut total_commitment = Decimal::ZERO;
     let mut priced = Vec::new();
     for line in lines {
         let same_currency = line
@@ -191,6 +194,7 @@ pub(crate) async fn priced_lines(
         let price = your_price(cost, markup);
         total_cost += rules::line_total(cost, line.quantity);
         total_price += rules::line_total(price, line.quantity);
+        total_commitment += rules::commitment_total(price, line.quantity, line.term, line.billing);
         // The price when the line was added, if it changed since (same currency only).
         let was = match (line.quoted_cost, line.cost) {
             (Some(quoted), Some(now)) if same_currency && quoted != now => {
@@ -214,6 +218,7 @@ pub(crate) async fn priced_lines(
         lines: priced,
         total_cost,
         total_price,
+        total_commitment,
     })
 }
 

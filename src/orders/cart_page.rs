@@ -98,6 +98,9 @@ struct CartPage {
     lines: Vec<PricedLine>,
     total_cost: String,
     total_price: String,
+    /// Your price for the whole first terms, and what the order commits to, in words.
+    total_commitment: String,
+    commitment: String,
     currency: String,
     q: String,
     candidates: Vec<Candidate>,
@@ -278,6 +281,8 @@ pub(crate) async fn render(
         can_place: !priced.lines.is_empty() && problems == 0,
         total_cost: ctx.money(priced.total_cost, &currency),
         total_price: ctx.money(priced.total_price, &currency),
+        total_commitment: ctx.money(priced.total_commitment, &currency),
+        commitment: commitment_text(&ctx, &priced.lines),
         price_changes: priced.lines.iter().filter(|l| l.was.is_some()).count(),
         quote: priced.quote(&currency),
         start_date: crate::i18n::format_date(ctx.locale, today()),
@@ -486,4 +491,25 @@ fn vendor_configs(
         });
     }
     configs
+}
+
+/// What the cart's lines commit to, in words: each term once ("12-month commitment"), and
+/// Microsoft's window to reduce seats when a Microsoft line is there.
+fn commitment_text(ctx: &PageCtx, lines: &[PricedLine]) -> String {
+    let mut terms: Vec<Term> = lines.iter().map(|l| l.line.term).collect();
+    terms.sort_by_key(|t| t.months());
+    terms.dedup();
+    let mut parts: Vec<String> = terms.iter().map(|t| ctx.t(t.commitment_key())).collect();
+    if lines
+        .iter()
+        .any(|l| l.line.vendor() == Some(VendorCode::Microsoft))
+    {
+        parts.push(ctx.t("orders.microsoft_window"));
+    }
+    let text = parts.join("; ");
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    }
 }

@@ -230,6 +230,16 @@ pub fn line_total(unit: Decimal, quantity: i32) -> Decimal {
     cents(unit * Decimal::from(quantity))
 }
 
+/// How many billing periods one term holds (a year billed monthly: 12; billed yearly: 1).
+pub fn periods_in_term(term: Term, billing: Billing) -> u32 {
+    (term.months() / billing.months()).max(1)
+}
+
+/// What one line commits to for its whole first term: its total per period times the periods.
+pub fn commitment_total(unit: Decimal, quantity: i32, term: Term, billing: Billing) -> Decimal {
+    line_total(unit, quantity) * Decimal::from(periods_in_term(term, billing))
+}
+
 /// The end of the first term starting on `start`.
 pub fn term_end(start: time::Date, term: Term) -> time::Date {
     crate::subscriptions::proration::add_months(start, term.months() as i32)
@@ -643,5 +653,27 @@ mod tests {
         assert!(OrderStatus::Submitted.in_progress());
         assert!(!OrderStatus::Failed.in_progress());
         assert_eq!(order_number(42), "ORD-000042");
+    }
+
+    #[test]
+    fn a_commitment_is_the_period_total_times_the_periods_of_the_term() {
+        use super::{commitment_total, periods_in_term};
+        use crate::catalog::rules::{Billing, Term};
+        use rust_decimal::Decimal;
+        assert_eq!(periods_in_term(Term::Yearly, Billing::Monthly), 12);
+        assert_eq!(periods_in_term(Term::Yearly, Billing::Annual), 1);
+        assert_eq!(periods_in_term(Term::ThreeYears, Billing::Annual), 3);
+        assert_eq!(periods_in_term(Term::Monthly, Billing::Monthly), 1);
+        let unit: Decimal = "12.54".parse().unwrap();
+        assert_eq!(
+            commitment_total(unit, 10, Term::Yearly, Billing::Monthly),
+            "1504.80".parse::<Decimal>().unwrap()
+        );
+        // Rounded per period first, as invoices charge it.
+        let unit: Decimal = "0.333".parse().unwrap();
+        assert_eq!(
+            commitment_total(unit, 1, Term::Yearly, Billing::Monthly),
+            "3.96".parse::<Decimal>().unwrap()
+        );
     }
 }

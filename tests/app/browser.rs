@@ -486,6 +486,9 @@ async fn order_licenses(lang: &str, completed: &str) {
         .await;
     browser.scroll_to("#cart").await;
     browser.snap(&format!("j5-{lang}-1-cart")).await;
+    // Placing asks to confirm what the order commits to.
+    assert!(!browser.text("#commitment").await.is_empty());
+    browser.accept_confirm().await;
     browser.submit("form.place-order").await;
     let status = browser.wait_text("#order-status", |t| t == completed).await;
     assert_eq!(status, completed);
@@ -565,6 +568,9 @@ async fn j5_google_transfer_in_portuguese() {
         .await;
     browser.scroll_to("#configure").await;
     browser.snap("j5-pt-BR-transfer").await;
+    // Placing asks to confirm what the order commits to.
+    assert!(!browser.text("#commitment").await.is_empty());
+    browser.accept_confirm().await;
     browser.submit("form.place-order").await;
     let status = browser
         .wait_text("#order-status", |t| t == "Concluído")
@@ -605,6 +611,9 @@ async fn failed_order_is_explained_and_staff_retry_it_in_english() {
     browser
         .wait_text("#cart", |t| t.contains("payment-declined.onmicrosoft.com"))
         .await;
+    // Placing asks to confirm what the order commits to.
+    assert!(!browser.text("#commitment").await.is_empty());
+    browser.accept_confirm().await;
     browser.submit("form.place-order").await;
     assert_eq!(
         browser.wait_text("#order-status", |t| t == "Failed").await,

@@ -89,6 +89,20 @@ async fn j5_ten_seats_are_ordered_provisioned_and_become_a_subscription() {
     assert!(cart.contains("Microsoft 365 Business Standard"), "{cart}");
     assert!(cart.contains("contoso.onmicrosoft.com"), "{cart}");
     assert_eq!(page.text("#cart-total"), "US$ 132,00");
+    // The review names the whole commitment: twelve months of 132.00, and what it binds to,
+    // which placing asks to confirm.
+    assert!(
+        page.text("#commitment-total").contains("US$ 1.584,00"),
+        "{}",
+        page.text("#commitment-total")
+    );
+    let commitment = page.text("#commitment");
+    assert!(
+        commitment.starts_with("Compromiso de 1 año") && commitment.contains("7 días"),
+        "{commitment}"
+    );
+    let confirm = page.attr("form.place-order", "data-confirm").unwrap();
+    assert!(confirm.contains("Compromiso de 1 año"), "{confirm}");
     // The cart's product search has the catalog's filters.
     let found = app
         .get(&format!(
