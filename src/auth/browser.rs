@@ -18,10 +18,7 @@ fn browser(agent: &str) -> Option<&'static str> {
         ("Chrome/", "Chrome"),
         ("Safari/", "Safari"),
     ];
-    BROWSERS
-        .iter()
-        .find(|(token, _)| agent.contains(token))
-        .map(|(_, name)| *name)
+    first_named(BROWSERS, agent)
 }
 
 /// A system family: phones before desktops (an iPad says "Mac OS X", Android says "Linux").
@@ -36,7 +33,12 @@ fn system(agent: &str) -> Option<&'static str> {
         ("Macintosh", "macOS"),
         ("Linux", "Linux"),
     ];
-    SYSTEMS
+    first_named(SYSTEMS, agent)
+}
+
+/// The name of the first of `table`'s tokens that `agent` contains.
+fn first_named(table: &[(&str, &'static str)], agent: &str) -> Option<&'static str> {
+    table
         .iter()
         .find(|(token, _)| agent.contains(token))
         .map(|(_, name)| *name)
