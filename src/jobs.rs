@@ -113,6 +113,7 @@ crate::text_enum! {
         EstimateBilling = "estimate_billing" => "jobs.kind_estimate_billing",
         CountVendorSeats = "count_vendor_seats" => "jobs.kind_count_vendor_seats",
         CountCommitments = "count_commitments" => "jobs.kind_count_commitments",
+        MakeTenantAdmin = "make_tenant_admin" => "jobs.kind_make_tenant_admin",
     }
 }
 
@@ -429,6 +430,10 @@ impl Worker {
                 Ok(data) => crate::licences::bulk::job::abandon(self, data).await,
                 Err(e) => Err(e),
             },
+            Some(JobKind::MakeTenantAdmin) => match parse(payload) {
+                Ok(data) => crate::orders::admin::abandon(self, data).await,
+                Err(e) => Err(e),
+            },
             Some(
                 JobKind::SendEmail
                 | JobKind::RenewSubscriptions
@@ -473,6 +478,10 @@ impl Worker {
             Some(JobKind::ApplyLicenceBatch) => {
                 let data: crate::licences::bulk::job::Job = parse(payload)?;
                 crate::licences::bulk::job::run(self, data, last_attempt).await
+            }
+            Some(JobKind::MakeTenantAdmin) => {
+                let data: crate::orders::admin::Job = parse(payload)?;
+                crate::orders::admin::run(self, data, last_attempt).await
             }
             Some(JobKind::ReadTenantUsers) => {
                 let data: crate::licences::read::Job = parse(payload)?;

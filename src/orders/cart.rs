@@ -19,10 +19,12 @@ use crate::customers::rules::CustomerStatus;
 use crate::customers::store::Customer;
 use crate::error::{AppError, AppResult};
 use crate::identity::ResellerUser;
-use crate::orders::cart_page::{self, NewParams};
+use crate::orders::cart_page::{self, Again, NewParams};
+use crate::orders::placing::{self, PlaceForm, Placing};
 use crate::orders::rules::{self, CartStatus, LineFacts, Refusal};
 use crate::orders::store::{self, CartLine, NewCartLine, NewOrder, NewOrderLine};
 use crate::orders::view::BUYERS;
+use crate::vendors::VendorCode;
 use crate::web::PageCtx;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash::{self, Level};
@@ -95,6 +97,14 @@ impl Priced {
         )
     }
 
+    /// Whether the order buys from Microsoft (its customer's acceptance of the Microsoft Customer
+    /// Agreement must then be on record).
+    pub fn buys_from_microsoft(&self) -> bool {
+        self.lines
+            .iter()
+            .any(|l| l.line.vendor() == Some(VendorCode::Microsoft))
+    }
+
     pub fn problems(&self) -> usize {
         self.lines.iter().filter(|l| l.problem.is_some()).count()
     }
@@ -121,8 +131,10 @@ impl Priced {
         placed_by: Uuid,
         currency: &'a str,
         markup: Decimal,
+        placing: &'a Placing,
     ) -> NewOrder<'a> {
         NewOrder {
+            placing,
             cart_id,
             customer_id,
             placed_by,
@@ -230,7 +242,7 @@ async fn new_order(
 ) -> AppResult<Response> {
     me.user.require(&BUYERS)?;
     match Uuid::parse_str(&p.customer) {
-        Ok(customer) => cart_page::render(&state, ctx, &me, customer, &p, None).await,
+        Ok(customer) => cart_page::render(&state, ctx, &me, customer, &p, Again::Nothing).await,
         Err(_) => cart_page::choose_customer(&state, ctx, &me, &p.q, &p.product).await,
     }
 }
@@ -380,15 +392,10 @@ async fn change_quantity(
     Ok(page::see_other(&back))
 }
 
-#[derive(Deserialize)]
-struct PlaceForm {
-    #[serde(default)]
-    quote: String,
-}
-
-/// Places the order of a cart: checks every rule, snapshots prices, records the first event and
-/// queues provisioning, all in one transaction. The cart id is the idempotency key: double
-/// clicks, retries and two tabs give one order.
+/// Places the order of a cart: checks every rule and what the review asks (a purchase-order
+/// reference, the Microsoft Customer Agreement's acceptance), snapshots prices, records the first
+/// event and queues provisioning, all in one transaction. The cart id is the idempotency key:
+/// double clicks, retries and two tabs give one order.
 async fn place(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -424,19 +431,55 @@ async fn place(
         flash::push(&session, Level::Error, key, &[]).await;
         return Ok(page::see_other(&cart_link(customer.id)));
     }
-    let order = priced.order(cart.id, customer.id, me.user.id, &currency, markup);
+    let on_record = store::microsoft_agreement(&mut tx, me.reseller_id, customer.id).await?;
+    let needs_agreement = priced.buys_from_microsoft() && on_record.is_none();
+    let placing = match placing::placing(&form, needs_agreement, today()) {
+        Ok(placing) => placing,
+        Err(errors) => {
+            tx.rollback().await?;
+            let again = Again::Place(form, errors);
+            let params = NewParams::default();
+            return cart_page::render(&state, ctx, &me, customer.id, &params, again).await;
+        }
+    };
+    let order = priced.order(
+        cart.id,
+        customer.id,
+        me.user.id,
+        &currency,
+        markup,
+        &placing,
+    );
     let order_id = store::place(&mut tx, me.reseller_id, &order).await?;
-    let entry = audit::Entry {
+    let entry = placed_entry(&me, order_id, &priced, &currency, &placing, ip);
+    let to = format!("/orders/{order_id}");
+    flash::done(tx, &session, entry, "orders.placed", &[], &to).await
+}
+
+/// The audit entry of a placed order (with the agreement's acceptance when it records one).
+fn placed_entry(
+    me: &ResellerUser,
+    order_id: Uuid,
+    priced: &Priced,
+    currency: &str,
+    placing: &Placing,
+    ip: std::net::IpAddr,
+) -> audit::Entry<'static> {
+    let acceptance = placing.acceptance.as_ref().map(|a| {
+        serde_json::json!({
+            "name": a.name, "email": a.email, "accepted_on": a.accepted_on.to_string(),
+        })
+    });
+    audit::Entry {
         reseller_id: Some(me.reseller_id),
         actor: Some(me.user.id),
         subject_type: Some("order"),
         subject_id: Some(order_id.to_string()),
         details: serde_json::json!({
             "total_price": priced.total_price, "currency": currency, "lines": priced.lines.len(),
+            "po_reference": placing.po_reference, "microsoft_customer_agreement": acceptance,
         }),
         ip: Some(ip),
         ..audit::Entry::new(Action::OrderPlaced)
-    };
-    let to = format!("/orders/{order_id}");
-    flash::done(tx, &session, entry, "orders.placed", &[], &to).await
+    }
 }

@@ -17,8 +17,9 @@ use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
 use crate::identity::ResellerUser;
 use crate::orders::cart::{PricedLine, priced_lines, today};
+use crate::orders::placing::{MCA_LINK, PlaceForm};
 use crate::orders::rules;
-use crate::orders::store;
+use crate::orders::store::{self, AgreementOnRecord};
 use crate::partners::programs::EnrollmentStatus;
 use crate::vendors::VendorCode;
 use crate::web::PageCtx;
@@ -117,6 +118,7 @@ struct CartPage {
     /// Something was searched for (an empty result says so).
     searched: bool,
     more_found: bool,
+    place: PlaceView,
 }
 
 /// The tenant of one vendor in the cart: what is chosen, and the forms to choose or create it.
@@ -225,6 +227,65 @@ pub struct ConfigState {
     pub notice: Option<String>,
 }
 
+/// A form of the cart page shown again, with what was typed and its messages.
+pub enum Again {
+    Nothing,
+    Configure(Box<ConfigState>),
+    Place(PlaceForm, FieldErrors),
+}
+
+/// What the review asks before placing: a purchase-order reference, and the customer's
+/// acceptance of the Microsoft Customer Agreement when the cart buys from Microsoft and none is
+/// on record (else the one on record, in words).
+pub struct PlaceView {
+    pub form: PlaceForm,
+    pub errors: FieldErrors,
+    pub needs_agreement: bool,
+    pub on_record: Option<String>,
+    pub agreement_link: &'static str,
+    pub today: String,
+}
+
+impl PlaceView {
+    fn of(
+        ctx: &PageCtx,
+        customer: &Customer,
+        buys_from_microsoft: bool,
+        on_record: Option<AgreementOnRecord>,
+        typed: Option<(PlaceForm, FieldErrors)>,
+    ) -> Self {
+        let today = today().to_string();
+        let (form, errors) = typed.unwrap_or_else(|| {
+            let form = PlaceForm {
+                mca_name: customer.contact_name.clone(),
+                mca_email: customer.contact_email.clone(),
+                mca_date: today.clone(),
+                ..Default::default()
+            };
+            (form, FieldErrors::new())
+        });
+        let on_record = on_record.filter(|_| buys_from_microsoft).map(|a| {
+            let day = crate::i18n::format_date(ctx.locale, a.accepted_on);
+            ctx.t_with(
+                "orders.agreement.on_record",
+                &[
+                    ("name", &a.signer_name),
+                    ("email", &a.signer_email),
+                    ("date", &day),
+                ],
+            )
+        });
+        Self {
+            needs_agreement: buys_from_microsoft && on_record.is_none(),
+            form,
+            errors,
+            on_record,
+            agreement_link: MCA_LINK,
+            today,
+        }
+    }
+}
+
 /// The cart page of `customer`, with a configure form's outcome.
 pub(crate) async fn render(
     state: &AppState,
@@ -232,8 +293,13 @@ pub(crate) async fn render(
     me: &ResellerUser,
     customer: Uuid,
     p: &NewParams,
-    configured: Option<ConfigState>,
+    again: Again,
 ) -> AppResult<Response> {
+    let (configured, placing) = match again {
+        Again::Nothing => (None, None),
+        Again::Configure(c) => (Some(*c), None),
+        Again::Place(form, errors) => (None, Some((form, errors))),
+    };
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let (currency, markup) = catalog::reseller_pricing(&mut tx, me.reseller_id).await?;
     let customer = crate::customers::store::get(&mut tx, me.reseller_id, customer)
@@ -253,6 +319,7 @@ pub(crate) async fn render(
     let tenants =
         crate::customers::store::tenant_choices(&mut tx, me.reseller_id, customer.id).await?;
     let terms = store::cart_terms(&mut tx, me.reseller_id, cart_id).await?;
+    let agreement = store::microsoft_agreement(&mut tx, me.reseller_id, customer.id).await?;
     let public_id = crate::partners::store::public_id(&mut *tx, me.reseller_id).await?;
     let search = Search::of(p);
     let programs = catalog::programs(&mut *tx).await?;
@@ -271,7 +338,14 @@ pub(crate) async fn render(
         configured,
         &transfer_help,
     );
-    let status = if configs.iter().any(|c| !c.errors.is_empty()) {
+    let place = PlaceView::of(
+        &ctx,
+        &customer,
+        priced.buys_from_microsoft(),
+        agreement,
+        placing,
+    );
+    let status = if configs.iter().any(|c| !c.errors.is_empty()) || !place.errors.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
@@ -300,6 +374,7 @@ pub(crate) async fn render(
         configs,
         programs,
         more_found,
+        place,
         ctx,
     };
     Ok(page::render(status, &page))

@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
 use crate::identity::ResellerUser;
 use crate::orders::cart::{cart_link, own_open_cart};
-use crate::orders::cart_page::{self, ConfigState, ConfigureForm, NewParams};
+use crate::orders::cart_page::{self, Again, ConfigState, ConfigureForm, NewParams};
 use crate::orders::rules;
 use crate::orders::store;
 use crate::orders::view::BUYERS;
@@ -129,7 +129,15 @@ pub async fn configure(
                 notice,
             };
             let params = NewParams::default();
-            return cart_page::render(&state, ctx, &me, customer.id, &params, Some(outcome)).await;
+            return cart_page::render(
+                &state,
+                ctx,
+                &me,
+                customer.id,
+                &params,
+                Again::Configure(Box::new(outcome)),
+            )
+            .await;
         }
     };
     // Every line of this vendor in the cart uses the tenant.

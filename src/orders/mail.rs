@@ -48,6 +48,27 @@ pub async fn order_finished(
     };
     let mut paragraphs = vec![t_with(locale, body, &args)];
     paragraphs.extend(reason);
+    if let Some(po) = &to.po_reference {
+        paragraphs.push(t_with(locale, "mail.order.po_reference", &[("po", po)]));
+    }
+    let lines = store::order_lines(tx, reseller_id, order_id).await?;
+    paragraphs.extend(lines.iter().map(|l| {
+        let quantity = l.quantity.to_string();
+        let line = t_with(
+            locale,
+            "mail.order.line",
+            &[
+                ("quantity", quantity.as_str()),
+                ("product", l.product_name.as_str()),
+                ("term", t(locale, l.term.key()).as_str()),
+                ("tenant", l.tenant_domain.as_str()),
+            ],
+        );
+        match ending {
+            Ending::Completed => line,
+            Ending::Failed(_) => format!("{line} · {}", t(locale, l.status.key())),
+        }
+    }));
     Ok(Some(
         Compose {
             locale,

@@ -73,6 +73,9 @@ pub async fn run(worker: &Worker, job: Job, last_attempt: bool) -> Result<(), Jo
     let partner_id = crate::partners::store::public_id(&mut *tx, job.reseller_id)
         .await
         .map_err(JobError::transient)?;
+    crate::orders::admin::plan(&mut tx, job.reseller_id, job.order_id)
+        .await
+        .map_err(JobError::transient)?;
     tx.commit().await.map_err(JobError::transient)?;
 
     let mut failure: Option<VendorErrorCode> = None;

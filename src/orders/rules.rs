@@ -293,6 +293,23 @@ crate::text_enum! {
 }
 
 crate::text_enum! {
+    /// Where the first administrator of a tenant an order brings into being stands.
+    pub enum AdminStatus {
+        Pending = "pending" => "orders.admin.pending",
+        Made = "made" => "orders.admin.made",
+        Refused = "refused" => "orders.admin.refused",
+    }
+}
+
+/// The display name of a new tenant's first administrator, as vendors name it.
+pub const ADMIN_DISPLAY_NAME: &str = "Administrator";
+
+/// The user name of a new tenant's first administrator: `admin@` its domain.
+pub fn admin_user_name(domain: &str) -> String {
+    format!("admin@{}", domain.to_lowercase())
+}
+
+crate::text_enum! {
     /// A cart is open until its order is placed.
     pub enum CartStatus {
         Open = "open",

@@ -13,7 +13,9 @@ use crate::error::{AppError, AppResult};
 use crate::identity::ResellerUser;
 use crate::orders::rules::order_number;
 use crate::orders::store::{self, OrderRow};
-use crate::orders::view::{LineView, TimelineStep, explain, line_views, timeline};
+use crate::orders::view::{
+    AdminView, LineView, TimelineStep, admin_views, explain, line_views, timeline,
+};
 use crate::web::PageCtx;
 use crate::web::page;
 use crate::web::path::Path;
@@ -35,6 +37,8 @@ struct ShowPage {
     events: Vec<TimelineStep>,
     reason: Option<String>,
     in_progress: bool,
+    /// The administrators of the tenants the order brought into being.
+    admins: Vec<AdminView>,
 }
 
 async fn show(
@@ -49,14 +53,20 @@ async fn show(
         .ok_or(AppError::NotFound)?;
     let lines = store::order_lines(&mut tx, me.reseller_id, id).await?;
     let events = store::events(&mut tx, me.reseller_id, id).await?;
+    // Taken (erased) as they are read: a password is shown this once, to who ordered.
+    let admins = store::tenant_admins(&mut tx, me.reseller_id, id, me.user.id).await?;
     tx.commit().await?;
+    let admins = admin_views(&ctx, admins, |sealed| {
+        Ok(String::from_utf8_lossy(&state.secrets.open(sealed)?).into_owned())
+    })?;
     Ok(page::ok(&ShowPage {
         number: order_number(order.number),
         status_label: ctx.t(order.status.key()),
         total_price: ctx.money(order.total_price, &order.currency),
         total_cost: ctx.money(order.total_cost, &order.currency),
         reason: order.reason.as_deref().map(|r| explain(&ctx, r)),
-        in_progress: order.status.in_progress(),
+        in_progress: order.status.in_progress() || admins.iter().any(|a| a.pending),
+        admins,
         lines: line_views(&ctx, &order.currency, lines),
         events: timeline(&ctx, events),
         order,

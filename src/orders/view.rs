@@ -3,8 +3,9 @@
 //! reasons in the user's words, and the timeline.
 
 use crate::identity::Role;
+use crate::orders::rules::AdminStatus;
 use crate::orders::rules::{OrderStatus, line_total, order_number};
-use crate::orders::store::{Event, EventKind, OrderLine, OrderRow};
+use crate::orders::store::{Event, EventKind, OrderLine, OrderRow, TenantAdmin};
 use crate::vendors::VendorErrorCode;
 use crate::web::PageCtx;
 use crate::web::forms::Choice;
@@ -104,6 +105,54 @@ pub fn line_views(ctx: &PageCtx, currency: &str, lines: Vec<OrderLine>) -> Vec<L
             status_label: ctx.t(l.status.key()),
             error: l.error.map(|code| ctx.t(code.key())),
             line: l,
+        })
+        .collect()
+}
+
+/// The first administrator of a tenant the order brought into being, as its page shows it:
+/// the temporary password only when it is shown now (this once).
+pub struct AdminView {
+    pub tenant: String,
+    pub user_name: String,
+    pub password: Option<String>,
+    pub note: String,
+    pub pending: bool,
+}
+
+/// `open` unseals a password taken to be shown now.
+pub fn admin_views(
+    ctx: &PageCtx,
+    admins: Vec<TenantAdmin>,
+    open: impl Fn(&[u8]) -> anyhow::Result<String>,
+) -> anyhow::Result<Vec<AdminView>> {
+    admins
+        .into_iter()
+        .map(|a| {
+            let password = a.sealed.as_deref().map(&open).transpose()?;
+            let tenant = [
+                ("tenant", a.domain.as_str()),
+                ("user", a.user_name.as_str()),
+            ];
+            let note = match (a.status, &password) {
+                (AdminStatus::Made, Some(_)) => ctx.t_with("orders.admin.once", &tenant),
+                (AdminStatus::Made, None) => ctx.t_with("orders.admin.shown", &tenant),
+                (AdminStatus::Pending, _) => ctx.t_with("orders.admin.pending", &tenant),
+                (AdminStatus::Refused, _) => {
+                    let code = a.error.unwrap_or(VendorErrorCode::Unavailable);
+                    let reason = ctx.t(code.key());
+                    ctx.t_with(
+                        "orders.admin.refused",
+                        &[("tenant", a.domain.as_str()), ("reason", reason.as_str())],
+                    )
+                }
+            };
+            Ok(AdminView {
+                pending: a.status == AdminStatus::Pending,
+                tenant: a.domain,
+                user_name: a.user_name,
+                password,
+                note,
+            })
         })
         .collect()
 }

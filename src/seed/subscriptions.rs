@@ -152,6 +152,23 @@ pub async fn seed(
         };
         buy(tx, reseller, owner, customer, b).await?;
     }
+    // The Microsoft customer accepted the Microsoft Customer Agreement with its first order,
+    // by its contact, as the cart asks before a first Microsoft purchase.
+    sqlx::query!(
+        "INSERT INTO customer_agreements (reseller_id, customer_id, agreement, signer_name,
+                                          signer_email, accepted_on, recorded_by, order_id,
+                                          recorded_at)
+         SELECT o.reseller_id, o.customer_id, 'microsoft_customer_agreement', c.contact_name,
+                c.contact_email, o.created_at::date, o.placed_by, o.id, o.created_at
+         FROM orders o JOIN customers c ON c.reseller_id = o.reseller_id AND c.id = o.customer_id
+         WHERE o.reseller_id = $1 AND o.customer_id = $2 AND 'microsoft' = ANY (o.vendors)
+         ORDER BY o.created_at LIMIT 1
+         ON CONFLICT DO NOTHING",
+        reseller,
+        customer_ms,
+    )
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 

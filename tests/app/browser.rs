@@ -986,8 +986,18 @@ async fn j7_done_when_on_the_demo_data() {
             .fetch_one(&app.db)
             .await
             .unwrap();
-    // The prorated line leads to the seat change in the subscription's history.
-    let prorated = ".invoice-lines a.cause[href*='#change-']";
+    // The prorated line of the five seats added to Business Basic leads to the seat change in
+    // the subscription's history (the month may hold other changes: this one is named by id).
+    let five: uuid::Uuid = sqlx::query_scalar(
+        "SELECT c.id FROM subscription_changes c JOIN invoice_lines l ON l.change_id = c.id
+         WHERE l.invoice_id = $1 AND c.kind = 'add_seats' AND c.seats_after - c.seats_before = 5",
+    )
+    .bind(invoice)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let prorated = format!(".invoice-lines a.cause[href$='#change-{five}']");
+    let prorated = prorated.as_str();
     let cause = browser.text(prorated).await;
     assert_eq!(cause, "Licencias agregadas");
     browser.click(prorated).await;

@@ -16,6 +16,7 @@ mod identity;
 mod licence_files;
 mod licences;
 mod orders;
+mod placing;
 mod platform;
 mod programs;
 mod reliability;

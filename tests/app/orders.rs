@@ -17,6 +17,22 @@ pub(crate) async fn setup(app: &TestApp, domain: &str) -> (Uuid, TestUser, Uuid)
     (r, owner, customer)
 }
 
+/// Like `setup`, with a Microsoft tenant the customer already had (linked on
+/// contoso.onmicrosoft.com): an order on it brings no new tenant, so no administrator to make.
+pub(crate) async fn setup_linked(app: &TestApp) -> (Uuid, TestUser, Uuid) {
+    let (r, owner, customer) = app.reseller_with_customer().await;
+    app.vendor_tenant(
+        r,
+        customer,
+        "microsoft",
+        "linked",
+        "contoso.onmicrosoft.com",
+        "ms-tenant-1",
+    )
+    .await;
+    (r, owner, customer)
+}
+
 /// The form that puts `quantity` of `sku` (yearly, billed monthly) in the cart, found in a new
 /// order for `customer`.
 async fn cart_form(
@@ -1105,9 +1121,11 @@ pub(crate) fn worker_with(app: &TestApp, vendor: Scripted) -> portal::jobs::Work
     )
 }
 
-/// An order of 10 seats placed by a new reseller's owner, with no worker running.
+/// An order of 10 seats placed by a new reseller's owner, with no worker running, on a tenant the
+/// customer already has (so that its provisioning is the only job: a tenant the order brought
+/// into being would queue its administrator's beside it).
 async fn placed_order(app: &TestApp) -> (TestUser, Uuid) {
-    let (_, owner, customer) = setup(app, "contoso.onmicrosoft.com").await;
+    let (_, owner, customer) = setup_linked(app).await;
     app.sign_in(&owner).await;
     let page = add_to_cart(app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
     (

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::common::{FormData, Page, TestApp, TestUser};
-use crate::orders::{add_to_cart, no_worker, order_id, setup};
+use crate::orders::{add_to_cart, no_worker, order_id, setup_linked};
 use portal::i18n::Locale;
 use portal::subscriptions::proration;
 use reqwest::StatusCode;
@@ -24,9 +24,10 @@ pub(crate) async fn drain(app: &TestApp) {
 }
 
 /// A reseller's owner, signed in, whose customer bought `seats` seats of Business Standard
-/// (yearly, billed monthly, US$ 13.20 a seat); the subscription's id.
+/// (yearly, billed monthly, US$ 13.20 a seat) on the tenant it already had (its users are the
+/// ones the tests make: no new tenant's administrator); the subscription's id.
 pub(crate) async fn bought(app: &TestApp, seats: &str) -> (TestUser, Uuid) {
-    let (_, owner, customer) = setup(app, "contoso.onmicrosoft.com").await;
+    let (_, owner, customer) = setup_linked(app).await;
     app.sign_in(&owner).await;
     let page = add_to_cart(app, &app.client, customer, "CFQ7TTC0LDPB", seats).await;
     order_id(&app.submit(&page.form("form.place-order")).await);

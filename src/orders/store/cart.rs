@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::timeline::{Actor, add_event};
 use crate::catalog::rules::{Billing, ProductStatus, Term};
 use crate::i18n::Locale;
+use crate::orders::placing::Placing;
 use crate::orders::rules::{CartStatus, OrderStatus};
 use crate::vendors::VendorCode;
 
@@ -362,6 +363,9 @@ pub struct NewOrder<'a> {
     pub total_cost: Decimal,
     pub total_price: Decimal,
     pub lines: Vec<NewOrderLine<'a>>,
+    /// The reseller's purchase-order reference and the customer's acceptance of the Microsoft
+    /// Customer Agreement when the order records one.
+    pub placing: &'a Placing,
 }
 
 /// A line of an order: the cart line with its prices snapshotted.
@@ -369,6 +373,30 @@ pub struct NewOrderLine<'a> {
     pub line: &'a CartLine,
     pub unit_cost: Decimal,
     pub unit_price: Decimal,
+}
+
+/// The customer's acceptance of the Microsoft Customer Agreement, when it is on record.
+#[derive(Clone, Debug)]
+pub struct AgreementOnRecord {
+    pub signer_name: String,
+    pub signer_email: String,
+    pub accepted_on: time::Date,
+}
+
+pub async fn microsoft_agreement(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    customer_id: Uuid,
+) -> sqlx::Result<Option<AgreementOnRecord>> {
+    sqlx::query_as!(
+        AgreementOnRecord,
+        "SELECT signer_name, signer_email, accepted_on FROM customer_agreements
+         WHERE reseller_id = $1 AND customer_id = $2 AND agreement = 'microsoft_customer_agreement'",
+        reseller_id,
+        customer_id,
+    )
+    .fetch_optional(tx)
+    .await
 }
 
 /// Writes the order, its lines and its first event, closes the cart and queues provisioning:
@@ -388,8 +416,8 @@ pub async fn place(
     let vendors: Vec<String> = vendors.into_iter().map(str::to_string).collect();
     let order_id = sqlx::query_scalar!(
         "INSERT INTO orders (reseller_id, cart_id, customer_id, placed_by, currency, total_cost,
-                             total_price, vendors)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                             total_price, vendors, po_reference)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         reseller_id,
         o.cart_id,
         o.customer_id,
@@ -398,9 +426,27 @@ pub async fn place(
         o.total_cost,
         o.total_price,
         &vendors,
+        o.placing.po_reference,
     )
     .fetch_one(&mut *tx)
     .await?;
+    if let Some(a) = &o.placing.acceptance {
+        sqlx::query!(
+            "INSERT INTO customer_agreements (reseller_id, customer_id, agreement, signer_name,
+                                              signer_email, accepted_on, recorded_by, order_id)
+             VALUES ($1, $2, 'microsoft_customer_agreement', $3, $4, $5, $6, $7)
+             ON CONFLICT DO NOTHING",
+            reseller_id,
+            o.customer_id,
+            a.name,
+            a.email,
+            a.accepted_on,
+            o.placed_by,
+            order_id,
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     for l in &o.lines {
         let c = l.line;
         sqlx::query!(

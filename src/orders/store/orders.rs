@@ -25,6 +25,8 @@ pub struct OrderRow {
     pub reason: Option<String>,
     pub created_at: OffsetDateTime,
     pub placed_by: String,
+    /// The reseller's purchase-order reference, as typed when placing.
+    pub po_reference: Option<String>,
 }
 
 pub async fn order(
@@ -36,7 +38,7 @@ pub async fn order(
         OrderRow,
         r#"SELECT o.id, o.number, o.customer_id, c.legal_name AS customer,
                   o.status AS "status: OrderStatus", o.currency::text AS "currency!", o.total_cost,
-                  o.total_price, o.reason, o.created_at, u.name AS placed_by
+                  o.total_price, o.reason, o.created_at, u.name AS placed_by, o.po_reference
            FROM orders o
            JOIN customers c ON c.reseller_id = o.reseller_id AND c.id = o.customer_id
            JOIN users u ON u.id = o.placed_by
@@ -76,7 +78,7 @@ impl OrderFilter {
 const ORDER_COLUMNS: &str =
     "SELECT o.id, o.number, o.customer_id, c.legal_name AS customer, o.status,
         o.currency::text AS currency, o.total_cost, o.total_price, o.reason, o.created_at,
-        u.name AS placed_by";
+        u.name AS placed_by, o.po_reference";
 const ORDER_FROM: &str = " FROM orders o
     JOIN customers c ON c.reseller_id = o.reseller_id AND c.id = o.customer_id
     JOIN users u ON u.id = o.placed_by";
@@ -106,6 +108,10 @@ fn push_filter(b: &mut QueryBuilder<'_, Postgres>, reseller_id: Uuid, f: &OrderF
             None => b.push("false"),
         };
         if !text.is_empty() {
+            // The reseller's own purchase-order reference, as typed (any case).
+            b.push(" OR lower(o.po_reference) = lower(")
+                .push_bind(text.to_string())
+                .push(")");
             b.push(" OR o.customer_id IN (SELECT c2.id FROM customers c2 WHERE c2.reseller_id = ")
                 .push_bind(reseller_id)
                 .push(" AND c2.search_text LIKE '%' || portal_fold(")
@@ -224,6 +230,7 @@ struct ListedOrder {
     reason: Option<String>,
     created_at: OffsetDateTime,
     placed_by: String,
+    po_reference: Option<String>,
 }
 
 impl ListedOrder {
@@ -240,6 +247,7 @@ impl ListedOrder {
             reason: self.reason,
             created_at: self.created_at,
             placed_by: self.placed_by,
+            po_reference: self.po_reference,
         }
     }
 }
@@ -312,6 +320,8 @@ pub struct OrderLine {
     pub transfer_token: Option<String>,
     pub status: LineStatus,
     pub error: Option<VendorErrorCode>,
+    /// The subscription the line became, once provisioned.
+    pub subscription_id: Option<Uuid>,
 }
 
 pub async fn order_lines(
@@ -324,8 +334,10 @@ pub async fn order_lines(
         r#"SELECT id, product_id, sku, product_name, vendor AS "vendor: VendorCode",
                   term AS "term: Term", billing AS "billing: Billing", quantity, unit_cost,
                   unit_price, tenant_domain, tenant_ref, transfer_token,
-                  status AS "status: LineStatus", error AS "error: VendorErrorCode"
-           FROM order_lines WHERE reseller_id = $1 AND order_id = $2 ORDER BY sku, id"#,
+                  status AS "status: LineStatus", error AS "error: VendorErrorCode",
+                  (SELECT s.id FROM subscriptions s
+                   WHERE s.reseller_id = l.reseller_id AND s.order_line_id = l.id) AS subscription_id
+           FROM order_lines l WHERE reseller_id = $1 AND order_id = $2 ORDER BY sku, id"#,
         reseller_id,
         order_id,
     )

@@ -1,0 +1,226 @@
+//! What placing an order records beside its lines, and what its page and e-mail give back: the
+//! customer's acceptance of the Microsoft Customer Agreement (once per customer), the reseller's
+//! purchase-order reference, links from each line to its subscription, the lines in the
+//! completion e-mail, and a new tenant's first administrator shown once to who ordered.
+
+use std::time::Duration;
+
+use crate::common::{Page, TestApp};
+use crate::orders::{add_to_cart, order_id, setup, setup_linked, wait_status};
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+async fn admin_status(app: &TestApp, order: Uuid) -> Option<String> {
+    for _ in 0..100 {
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM tenant_admins WHERE order_id = $1")
+                .bind(order)
+                .fetch_optional(&app.db)
+                .await
+                .unwrap();
+        if status.as_deref().is_some_and(|s| s != "pending") {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+fn orders_found(page: &Page) -> usize {
+    page.texts("#orders tbody tr").len()
+}
+
+#[tokio::test]
+async fn a_first_microsoft_order_records_the_agreement_once_with_the_po_reference_and_links() {
+    let app = TestApp::spawn().await;
+    // A tenant the customer already had: no administrator is made for it.
+    let (_, owner, customer) = setup_linked(&app).await;
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "10").await;
+    // The acceptance is asked, starting from the customer's contact and today.
+    assert!(
+        page.text("#agreement legend")
+            .contains("Contrato de Cliente de Microsoft")
+    );
+    let form = page.form("form.place-order");
+    assert_eq!(form.get("mca_name"), Some("Ana"));
+    assert_eq!(form.get("mca_email"), Some("ana@contoso.example"));
+    assert_eq!(form.get("mca_date").map(str::len), Some(10));
+    // Wrong answers are refused beside their fields, keeping what was typed; nothing is placed.
+    let bad = app
+        .submit(
+            &form
+                .clone()
+                .set("mca_name", "")
+                .set("mca_email", "ana@")
+                .set("mca_date", "2099-01-01")
+                .set("po_reference", &"P".repeat(41)),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert_eq!(bad.text("#e-mca_name"), "Este campo es obligatorio.");
+    assert!(!bad.text("#e-mca_email").is_empty());
+    assert_eq!(
+        bad.text("#e-mca_date"),
+        "La fecha no puede ser posterior a hoy."
+    );
+    assert_eq!(bad.text("#e-po_reference"), "El texto es demasiado largo.");
+    let again = bad.form("form.place-order");
+    assert_eq!(again.get("mca_email"), Some("ana@"));
+    assert_eq!(again.get("mca_date"), Some("2099-01-01"));
+    assert_eq!(app.count("SELECT count(*) FROM orders").await, 0);
+    assert_eq!(
+        app.count("SELECT count(*) FROM customer_agreements").await,
+        0
+    );
+
+    let placed = app
+        .submit(
+            &again
+                .set("mca_name", "Ana Pérez")
+                .set("mca_email", "ana.perez@contoso.example")
+                .set("mca_date", "2026-11-30")
+                .set("po_reference", " OC-2026/117 "),
+        )
+        .await;
+    assert_eq!(placed.status, StatusCode::OK, "{}", placed.body);
+    let order = order_id(&placed);
+    assert_eq!(placed.text("#po-reference"), "OC-2026/117");
+    let (name, email, day, by): (String, String, String, Uuid) = sqlx::query_as(
+        "SELECT signer_name, signer_email, accepted_on::text, recorded_by FROM customer_agreements
+         WHERE customer_id = $1 AND order_id = $2",
+    )
+    .bind(customer)
+    .bind(order)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (name.as_str(), email.as_str(), day.as_str(), by),
+        (
+            "Ana Pérez",
+            "ana.perez@contoso.example",
+            "2026-11-30",
+            owner.id
+        )
+    );
+    assert_eq!(wait_status(&app, order, "completed").await, "completed");
+
+    // Each line links to the subscription it became.
+    let page = app.get(&format!("/orders/{order}")).await;
+    let subscription: Uuid = sqlx::query_scalar("SELECT id FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.attr("#lines a.subscription-link", "href"),
+        Some(format!("/subscriptions/{subscription}"))
+    );
+    let subscription_page = app.get(&format!("/subscriptions/{subscription}")).await;
+    assert_eq!(subscription_page.status, StatusCode::OK);
+    // The tenant was linked, not made by the order: no administrator.
+    assert!(page.texts("[id^=tenant-admin]").is_empty());
+    assert_eq!(app.count("SELECT count(*) FROM tenant_admins").await, 0);
+
+    // The completion e-mail lists the lines and the reference.
+    let mail = app.smtp.wait_for(&owner.email).await;
+    assert!(
+        mail.text.contains("10 × Microsoft 365 Business Standard")
+            && mail.text.contains("contoso.onmicrosoft.com")
+            && mail.text.contains("OC-2026/117"),
+        "{}",
+        mail.text
+    );
+
+    // The orders list finds it by its reference, in any case; another text finds nothing.
+    assert_eq!(orders_found(&app.get("/orders?q=oc-2026%2F117").await), 1);
+    assert_eq!(orders_found(&app.get("/orders?q=OC-2026%2F118").await), 0);
+
+    // The next Microsoft order for the customer shows the acceptance on record, not the fields.
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LH18", "2").await;
+    assert!(page.texts("#agreement").is_empty());
+    let on_record = page.text("#agreement-on-record");
+    assert!(
+        on_record.contains("Ana Pérez") && on_record.contains("ana.perez@contoso.example"),
+        "{on_record}"
+    );
+    let second = order_id(&app.submit(&page.form("form.place-order")).await);
+    assert_eq!(wait_status(&app, second, "completed").await, "completed");
+    assert_eq!(
+        app.count("SELECT count(*) FROM customer_agreements").await,
+        1
+    );
+    let no_po: Option<String> = sqlx::query_scalar("SELECT po_reference FROM orders WHERE id = $1")
+        .bind(second)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(no_po, None);
+}
+
+#[tokio::test]
+async fn a_tenant_the_order_brings_into_being_gets_an_administrator_shown_once_to_who_ordered() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = setup(&app, "contoso.onmicrosoft.com").await;
+    let colleague = app.user(Some(r), "admin@alfa.example", "admin").await;
+    app.sign_in(&owner).await;
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "3").await;
+    let order = order_id(&app.submit(&page.form("form.place-order")).await);
+    assert_eq!(wait_status(&app, order, "completed").await, "completed");
+    assert_eq!(admin_status(&app, order).await.as_deref(), Some("made"));
+    // The vendor holds the administrator in the tenant's directory.
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM sandbox_tenant_users
+             WHERE user_name = 'admin@contoso.onmicrosoft.com' AND tenant_ref = 'ms-tenant-1'"
+        )
+        .await,
+        1
+    );
+
+    // A colleague sees who the administrator is, never the password.
+    let (other, _) = app.sign_in_elsewhere(&colleague).await;
+    let seen = app.get_with(&other, &format!("/orders/{order}")).await;
+    assert!(
+        seen.text("#tenant-admin-1")
+            .contains("admin@contoso.onmicrosoft.com")
+    );
+    assert!(seen.texts(".admin-password").is_empty());
+
+    // Who ordered sees it once, then only the user name.
+    let first = app.get(&format!("/orders/{order}")).await;
+    assert_eq!(first.text(".admin-user"), "admin@contoso.onmicrosoft.com");
+    let password = first.text(".admin-password");
+    assert_eq!(password.chars().count(), 16, "{password}");
+    assert!(
+        first
+            .text("#tenant-admin-1")
+            .contains("solo se muestra esta vez")
+    );
+    let second = app.get(&format!("/orders/{order}")).await;
+    assert!(second.texts(".admin-password").is_empty());
+    assert!(!second.body.contains(&password));
+    assert!(
+        second
+            .text("#tenant-admin-1")
+            .contains("admin@contoso.onmicrosoft.com")
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM tenant_admins WHERE secret IS NOT NULL")
+            .await,
+        0
+    );
+
+    // A second order on the tenant (now in use) makes no second administrator.
+    let page = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LH18", "1").await;
+    let next = order_id(&app.submit(&page.form("form.place-order")).await);
+    assert_eq!(wait_status(&app, next, "completed").await, "completed");
+    assert_eq!(app.count("SELECT count(*) FROM tenant_admins").await, 1);
+    let page = app.get(&format!("/orders/{next}")).await;
+    assert!(page.texts("[id^=tenant-admin]").is_empty());
+
+    // Another reseller's user gets 404 for the order, and sees no administrator anywhere.
+    let (_, beta, _) = app.beta_owner_elsewhere().await;
+    let probe = app.get_with(&beta, &format!("/orders/{order}")).await;
+    assert_eq!(probe.status, StatusCode::NOT_FOUND);
+}
