@@ -237,18 +237,6 @@ pub fn zone_at(zone: &str, at: OffsetDateTime) -> Option<(UtcOffset, String)> {
     Some((offset, info.abbreviation().to_string()))
 }
 
-/// The time zones a reseller may choose: the Americas' IANA zones and UTC, sorted.
-pub fn zone_choices() -> Vec<String> {
-    let mut zones: Vec<String> = jiff::tz::db()
-        .available()
-        .map(|z| z.as_str().to_string())
-        .filter(|z| z.starts_with("America/") && !z[8..].contains('/') || z == "UTC")
-        .collect();
-    zones.sort();
-    zones.dedup();
-    zones
-}
-
 /// A moment in the time zone `zone` (UTC when there is none or it is unknown), with the zone's
 /// abbreviation: "24/11/2026 14:05 CST".
 pub fn format_moment(locale: Locale, at: OffsetDateTime, zone: Option<&str>) -> String {
@@ -361,10 +349,6 @@ mod tests {
             "Nov 24, 2026, 8:05 PM UTC"
         );
         assert_eq!(format_moment(Locale::Es, at, None), "24/11/2026 20:05 UTC");
-        let zones = zone_choices();
-        assert!(zones.iter().any(|z| z == "America/Sao_Paulo"));
-        assert!(zones.iter().any(|z| z == "UTC"));
-        assert!(!zones.iter().any(|z| z.starts_with("Europe/")));
         // Late in the evening in Mexico is already the next day in UTC.
         let late = time::macros::datetime!(2026-11-25 03:30 UTC);
         assert_eq!(

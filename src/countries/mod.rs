@@ -6,6 +6,7 @@ pub mod address;
 pub mod holidays;
 mod regions;
 pub mod tax_id;
+pub mod zones;
 
 use crate::i18n::Locale;
 

@@ -14,7 +14,7 @@ use tower_sessions::Session;
 
 use crate::app::AppState;
 use crate::audit::{self, Action};
-use crate::countries;
+use crate::countries::{self, zones, zones::ZoneGroup};
 use crate::db::SaveError;
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
@@ -84,7 +84,7 @@ impl AccountForm {
                 .ok()
         };
         let time_zone = self.time_zone.trim().to_string();
-        if !i18n::zone_choices().contains(&time_zone) {
+        if !zones::is_offered(&time_zone) {
             errors.add("time_zone", "account.time_zone_invalid");
         }
         if !errors.is_empty() {
@@ -102,11 +102,6 @@ impl AccountForm {
 }
 
 /// A time zone of the form's list.
-pub struct Zone {
-    pub name: String,
-    pub selected: bool,
-}
-
 #[derive(Template)]
 #[template(path = "partners/account.html")]
 struct AccountPage {
@@ -119,7 +114,9 @@ struct AccountPage {
     can_edit: bool,
     form: AccountForm,
     errors: FieldErrors,
-    zones: Vec<Zone>,
+    zones: Vec<ZoneGroup>,
+    /// The account's time zone by its city, with today's offset.
+    time_zone: String,
 }
 
 async fn render(
@@ -142,13 +139,9 @@ async fn render(
         .filter_map(|p| Some((p.name, ctx.t(p.status?.key()))))
         .collect();
     let form = form.unwrap_or_else(|| AccountForm::of(&account));
-    let zones = i18n::zone_choices()
-        .into_iter()
-        .map(|z| Zone {
-            selected: z == form.time_zone,
-            name: z,
-        })
-        .collect();
+    let now = time::OffsetDateTime::now_utc();
+    let zones = zones::grouped(ctx.locale, &account.country, &form.time_zone, now);
+    let time_zone = zones::label(&account.time_zone, now);
     let page = AccountPage {
         country_name: view::country_name(&ctx, &account.country),
         markup: i18n::format_decimal(ctx.locale, account.markup_percent, 2),
@@ -159,6 +152,7 @@ async fn render(
         users,
         form,
         zones,
+        time_zone,
         errors,
     };
     Ok(page::render(page::form_status(&page.errors), &page))

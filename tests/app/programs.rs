@@ -493,6 +493,24 @@ async fn j10_the_account_shows_the_public_id_and_owners_edit_company_data() {
         .await
         .unwrap();
     assert_eq!(zone, "America/Bogota");
+    // The picker lists zones by country, the reseller's first, each by its city and today's
+    // offset; the account shows its zone the same way.
+    assert_eq!(
+        page.attr("#f-time_zone optgroup", "label").as_deref(),
+        Some("México")
+    );
+    assert!(
+        page.texts("#f-time_zone option")
+            .contains(&"Ciudad de México (UTC−06:00)".to_string())
+    );
+    assert_eq!(
+        page.text("#f-time_zone option[selected]"),
+        "Bogotá (UTC−05:00)"
+    );
+    assert_eq!(page.text("#time-zone"), "Bogotá (UTC−05:00)");
+    // Zones below a country's own folder (Argentina's) are offered and kept.
+    let page = app.submit(&in_zone("America/Argentina/Cordoba")).await;
+    assert_eq!(page.text("#time-zone"), "Córdoba (UTC−03:00)");
     assert_eq!(page.text("h1"), "Alfa Nube Ñandú S.A.");
     let (name, pid): (String, String) =
         sqlx::query_as("SELECT legal_name, public_id FROM resellers WHERE id = $1")
