@@ -96,11 +96,40 @@ pub fn t(locale: Locale, key: &str) -> String {
 
 /// Like [`t`], replacing `%{name}` placeholders with the given values.
 pub fn t_with(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
-    let mut text = lookup(locale, key).into_owned();
-    for (name, value) in args {
-        text = text.replace(&format!("%{{{name}}}"), value);
+    fill(&lookup(locale, key), args)
+}
+
+/// Puts `args` into the `%{name}` placeholders of `template` in one pass (a value is never read
+/// as a placeholder; an unknown one stays as written), and drops the template's period right
+/// after a value that ends with one: "Creamos a %{name}." with "Nube Ltda." reads "Creamos a
+/// Nube Ltda.", not "Ltda..".
+fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find("%{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            rest = &rest[start..];
+            break;
+        };
+        let (name, tail) = (&after[..end], &after[end + 1..]);
+        match args.iter().find(|(n, _)| *n == name) {
+            Some((_, value)) => {
+                out.push_str(value);
+                rest = match tail.strip_prefix('.') {
+                    Some(shorter) if value.ends_with('.') => shorter,
+                    _ => tail,
+                };
+            }
+            None => {
+                out.push_str(&rest[start..start + 3 + end]);
+                rest = tail;
+            }
+        }
     }
-    text
+    out.push_str(rest);
+    out
 }
 
 fn lookup(locale: Locale, key: &str) -> Cow<'static, str> {
@@ -332,6 +361,18 @@ fn month_name_en(month: time::Month) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_fill_their_placeholders_once_without_a_doubled_period() {
+        let args = [("name", "Nube Ltda."), ("n", "3")];
+        assert_eq!(fill("Creamos a %{name}.", &args), "Creamos a Nube Ltda.");
+        assert_eq!(fill("%{name}: %{n}.", &args), "Nube Ltda.: 3.");
+        assert_eq!(fill("%{n}. %{name}", &args), "3. Nube Ltda.");
+        // A value is not read as a placeholder; unknown and unclosed ones stay as written.
+        assert_eq!(fill("%{a} %{b}", &[("a", "%{b}"), ("b", "x")]), "%{b} x");
+        assert_eq!(fill("%{zzz} y %{n", &args), "%{zzz} y %{n");
+        assert_eq!(fill("sin nada", &args), "sin nada");
+    }
 
     #[test]
     fn moments_show_in_the_resellers_time_zone() {

@@ -119,7 +119,7 @@ struct ConfirmPage {
     form: CustomerForm,
     country_name: String,
     creation_key: Uuid,
-    changed: Vec<String>,
+    changed: Vec<Adjusted>,
 }
 
 #[derive(Deserialize)]
@@ -131,10 +131,17 @@ struct NewForm {
     back: String,
 }
 
-/// The labels of the fields normalisation changed, so the user sees them before confirming.
-fn changed_fields(ctx: &PageCtx, typed: &CustomerForm, customer: &CustomerInput) -> Vec<String> {
+/// A field normalisation changed: its label, what was typed and what it became.
+pub struct Adjusted {
+    pub label: String,
+    pub typed: String,
+    pub now: String,
+}
+
+/// The fields normalisation changed, so the user sees what became what before confirming.
+fn changed_fields(ctx: &PageCtx, typed: &CustomerForm, customer: &CustomerInput) -> Vec<Adjusted> {
     let now = customer.to_form();
-    let mut changed: Vec<String> = [
+    [
         (
             "customers.address_line1",
             &typed.address_line1,
@@ -147,15 +154,16 @@ fn changed_fields(ctx: &PageCtx, typed: &CustomerForm, customer: &CustomerInput)
             &now.postal_code,
         ),
         ("access.tax_id", &typed.tax_id, &now.tax_id),
+        ("customers.region", &typed.region, &customer.region_name),
     ]
     .into_iter()
     .filter(|(_, typed, now)| typed.trim() != now.as_str())
-    .map(|(label, _, _)| ctx.t(label))
-    .collect();
-    if typed.region.trim() != customer.region_name {
-        changed.push(ctx.t("customers.region"));
-    }
-    changed
+    .map(|(label, typed, now)| Adjusted {
+        label: ctx.t(label),
+        typed: typed.trim().to_string(),
+        now: now.clone(),
+    })
+    .collect()
 }
 
 async fn check_new(

@@ -86,7 +86,18 @@ async fn j4_a_brazilian_customer_is_added_after_confirming_the_normalised_addres
         address.contains("01310-100 Sao Paulo, São Paulo"),
         "{address}"
     );
-    assert!(page.text(".flash-info").contains("Código postal"));
+    // What the rules adjusted reads as what became what.
+    let adjusted = page.texts("#adjusted li");
+    for change in [
+        "Código postal: 01310100 → 01310-100",
+        "Ciudad: SAO PAULO → Sao Paulo",
+        "Estado / provincia / departamento: sao paulo → São Paulo",
+    ] {
+        assert!(
+            adjusted.iter().any(|a| a == change),
+            "{change}: {adjusted:?}"
+        );
+    }
     // "Correct the data" goes back to the form with everything kept.
     let back = app
         .submit(&page.form("form[action='/customers/new']"))
