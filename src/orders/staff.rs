@@ -52,6 +52,8 @@ pub struct QueueRow {
     pub number: String,
     pub status_label: String,
     pub when: String,
+    /// The vendors by their names ("Microsoft, Google Workspace").
+    pub vendors: String,
 }
 
 #[derive(Template)]
@@ -80,6 +82,12 @@ async fn list(
             number: order_number(r.number),
             status_label: ctx.t(r.status.key()),
             when: ctx.moment(r.created_at),
+            vendors: r
+                .vendors
+                .iter()
+                .map(|v| ctx.t(v.key()))
+                .collect::<Vec<_>>()
+                .join(", "),
             order: r,
         })
         .collect();

@@ -531,6 +531,11 @@ async fn staff_retry_a_failed_order_or_reject_it_with_a_reason_the_reseller_read
         "{}",
         list.body
     );
+    // Vendors read by their names, not their codes.
+    assert_eq!(
+        list.texts("#staff-orders tbody td:nth-child(4)"),
+        ["Microsoft", "Microsoft"]
+    );
     assert!(
         app.get_with(&s, "/staff/orders?reseller=nobody-like-this")
             .await

@@ -212,7 +212,7 @@ pub struct StaffRow {
     pub customer: String,
     pub status: OrderStatus,
     pub reason: Option<String>,
-    pub vendors: String,
+    pub vendors: Vec<VendorCode>,
     pub created_at: OffsetDateTime,
 }
 
@@ -228,7 +228,7 @@ pub async fn staff_orders(
         StaffRow,
         r#"SELECT o.id, o.reseller_id, o.number, r.legal_name AS reseller, c.legal_name AS customer,
                   o.status AS "status: OrderStatus", o.reason,
-                  array_to_string(o.vendors, ', ') AS "vendors!", o.created_at
+                  o.vendors AS "vendors: Vec<VendorCode>", o.created_at
            FROM orders o
            JOIN resellers r ON r.id = o.reseller_id
            JOIN customers c ON c.reseller_id = o.reseller_id AND c.id = o.customer_id
