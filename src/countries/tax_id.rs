@@ -41,6 +41,26 @@ pub fn parse(country: &str, input: &str) -> Result<String, &'static str> {
     }
 }
 
+/// Normalises a customer's state registration (Brazil's Inscrição Estadual): optional, the
+/// digits the state gave (8 to 14, by state; dots, dashes, slashes and spaces are removed) or
+/// ISENTO for an exempt company. Only Brazil has one: for another country it is dropped.
+pub fn state_registration(country: &str, input: &str) -> Result<Option<String>, &'static str> {
+    let compact: String = input
+        .chars()
+        .filter(|c| !matches!(c, '.' | '-' | '/' | ' '))
+        .collect::<String>()
+        .to_uppercase();
+    if !country.eq_ignore_ascii_case("BR") || compact.is_empty() {
+        return Ok(None);
+    }
+    let digits = compact.chars().all(|c| c.is_ascii_digit());
+    if compact == "ISENTO" || (digits && (8..=14).contains(&compact.len())) {
+        Ok(Some(compact))
+    } else {
+        Err("customers.state_registration_invalid")
+    }
+}
+
 /// What the country calls its companies' tax id (`CNPJ`, `RFC`…), where it has one name.
 pub fn name(country: &str) -> Option<&'static str> {
     Some(match country {

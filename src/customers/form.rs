@@ -154,6 +154,11 @@ fn changed_fields(ctx: &PageCtx, typed: &CustomerForm, customer: &CustomerInput)
             &now.postal_code,
         ),
         ("access.tax_id", &typed.tax_id, &now.tax_id),
+        (
+            "customers.state_registration_short",
+            &typed.state_registration,
+            &now.state_registration,
+        ),
         ("customers.region", &typed.region, &customer.region_name),
     ]
     .into_iter()
@@ -261,6 +266,7 @@ async fn edit_form(
         region: c.region_code.unwrap_or(c.region_name),
         postal_code: c.postal_code,
         country: c.country,
+        state_registration: c.state_registration.unwrap_or_default(),
     };
     Ok(form_page(ctx, form, FieldErrors::new(), Some(id)))
 }

@@ -36,6 +36,9 @@ pub struct CustomerForm {
     pub postal_code: String,
     #[serde(default)]
     pub country: String,
+    /// Brazil's Inscrição Estadual (optional).
+    #[serde(default)]
+    pub state_registration: String,
 }
 
 crate::text_enum! {
@@ -95,6 +98,7 @@ pub struct CustomerInput {
     pub region_code: Option<String>,
     pub region_name: String,
     pub postal_code: String,
+    pub state_registration: Option<String>,
 }
 
 impl CustomerInput {
@@ -117,6 +121,7 @@ impl CustomerInput {
                 .unwrap_or_else(|| self.region_name.clone()),
             postal_code: self.postal_code.clone(),
             country: self.country.to_string(),
+            state_registration: self.state_registration.clone().unwrap_or_default(),
         }
     }
 }
@@ -207,7 +212,12 @@ impl CustomerForm {
         }
         let (mut tax_id, mut region_code, mut region_name, mut postal_code) =
             (String::new(), None, String::new(), String::new());
+        let mut state_registration = None;
         if let Some(c) = country {
+            state_registration =
+                countries::tax_id::state_registration(c.code, &self.state_registration)
+                    .map_err(|k| e.add("state_registration", k))
+                    .unwrap_or_default();
             tax_id = countries::tax_id::parse(c.code, &self.tax_id)
                 .map_err(|k| e.add("tax_id", k))
                 .unwrap_or_default();
@@ -243,6 +253,7 @@ impl CustomerForm {
                     region_code,
                     region_name,
                     postal_code,
+                    state_registration,
                 })
             }
             _ => Err(e),
@@ -323,6 +334,7 @@ mod tests {
             region: "sao paulo".into(),
             postal_code: "01310100".into(),
             country: "BR".into(),
+            state_registration: " 110.042.490.114 ".into(),
         }
     }
 
@@ -337,11 +349,44 @@ mod tests {
         assert_eq!(c.region_name, "São Paulo");
         assert_eq!(c.postal_code, "01310-100");
         assert_eq!(c.industry, None);
+        assert_eq!(c.state_registration.as_deref(), Some("110042490114"));
         assert_eq!(
             c.to_form().parse().unwrap(),
             c,
             "normalising twice changes nothing"
         );
+    }
+
+    #[test]
+    fn a_state_registration_is_brazils_optional_digits_or_isento() {
+        let mut f = brazilian();
+        for (typed, kept) in [
+            ("", None),
+            ("isento", Some("ISENTO")),
+            ("12.345.678", Some("12345678")),
+        ] {
+            f.state_registration = typed.into();
+            assert_eq!(
+                f.parse().unwrap().state_registration.as_deref(),
+                kept,
+                "{typed}"
+            );
+        }
+        for wrong in ["1234567", "123456789012345", "12AB5678"] {
+            f.state_registration = wrong.into();
+            let e = f.parse().unwrap_err();
+            assert_eq!(
+                e.get("state_registration"),
+                Some("customers.state_registration_invalid"),
+                "{wrong}"
+            );
+        }
+        // Another country has none: what was typed is dropped.
+        let mut mexican = brazilian();
+        mexican.country = "MX".into();
+        mexican.state_registration = "12345678".into();
+        let e = mexican.parse().unwrap_err();
+        assert_eq!(e.get("state_registration"), None);
     }
 
     #[test]

@@ -127,7 +127,8 @@ where
         "SELECT c.id, c.legal_name, c.tax_id, c.country::text AS country, c.industry, c.contact_name,
                 c.contact_email::text AS contact_email, c.contact_phone,
                 c.billing_email::text AS billing_email, c.address_line1, c.address_line2, c.city,
-                c.region_code, c.region_name, c.postal_code, c.status, c.created_at",
+                c.region_code, c.region_name, c.postal_code, c.status, c.created_at,
+                c.state_registration",
     );
     push_filters(&mut b, reseller_id, q);
     b.push(" ORDER BY c.sort_name, c.id");
@@ -154,6 +155,7 @@ pub struct Customer {
     pub postal_code: String,
     pub status: CustomerStatus,
     pub created_at: OffsetDateTime,
+    pub state_registration: Option<String>,
 }
 
 pub async fn get(
@@ -167,7 +169,7 @@ pub async fn get(
                   c.contact_name, c.contact_email::text AS "contact_email!", c.contact_phone,
                   c.billing_email::text AS "billing_email!", c.address_line1, c.address_line2,
                   c.city, c.region_code, c.region_name, c.postal_code,
-                  c.status AS "status: CustomerStatus", c.created_at
+                  c.status AS "status: CustomerStatus", c.created_at, c.state_registration
            FROM customers c WHERE c.reseller_id = $1 AND c.id = $2"#,
         reseller_id,
         id,
@@ -241,8 +243,9 @@ pub async fn create(
         "INSERT INTO customers (reseller_id, legal_name, tax_id, country, industry, contact_name,
                                 contact_email, contact_phone, billing_email, address_line1,
                                 address_line2, city, region_code, region_name, postal_code,
-                                creation_key, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::text, $8, $9::text, $10, $11, $12, $13, $14, $15, $16, $17)
+                                creation_key, created_by, state_registration)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::text, $8, $9::text, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18)
          ON CONFLICT (reseller_id, creation_key) DO NOTHING
          RETURNING id",
         reseller_id,
@@ -262,6 +265,7 @@ pub async fn create(
         c.postal_code,
         creation_key,
         created_by,
+        c.state_registration,
     )
     .fetch_optional(&mut *tx)
     .await
@@ -290,7 +294,7 @@ pub async fn update(
         "UPDATE customers SET legal_name = $3, tax_id = $4, country = $5, industry = $6,
                 contact_name = $7, contact_email = $8::text, contact_phone = $9, billing_email = $10::text,
                 address_line1 = $11, address_line2 = $12, city = $13, region_code = $14,
-                region_name = $15, postal_code = $16, updated_at = now()
+                region_name = $15, postal_code = $16, state_registration = $17, updated_at = now()
          WHERE reseller_id = $1 AND id = $2",
         reseller_id,
         id,
@@ -308,6 +312,7 @@ pub async fn update(
         c.region_code,
         c.region_name,
         c.postal_code,
+        c.state_registration,
     )
     .execute(tx)
     .await

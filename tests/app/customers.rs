@@ -28,6 +28,7 @@ fn brazilian(page: &Page) -> FormData {
         .set("city", "SAO PAULO")
         .set("region", "sao paulo")
         .set("postal_code", "01310100")
+        .set("state_registration", "110.042.490.114")
 }
 
 /// Posts `fields`, with the token of `page`, to each route that changes `customer` (its status,
@@ -92,6 +93,7 @@ async fn j4_a_brazilian_customer_is_added_after_confirming_the_normalised_addres
         "Código postal: 01310100 → 01310-100",
         "Ciudad: SAO PAULO → Sao Paulo",
         "Estado / provincia / departamento: sao paulo → São Paulo",
+        "Inscrição Estadual: 110.042.490.114 → 110042490114",
     ] {
         assert!(
             adjusted.iter().any(|a| a == change),
@@ -111,6 +113,7 @@ async fn j4_a_brazilian_customer_is_added_after_confirming_the_normalised_addres
         "Cliente activado correctamente (Padaria São João Ltda.)."
     );
     assert_eq!(done.text("h1"), "Padaria São João Ltda.");
+    assert_eq!(done.text("#state-registration"), "110042490114");
     // Submitting the confirmation again (double click, retry) creates nothing more.
     let again = app.submit(&confirm).await;
     assert_eq!(again.path(), done.path());
@@ -142,9 +145,18 @@ async fn bad_fields_are_explained_and_nothing_is_saved() {
         .set("postal_code", "0131")
         .set("region", "Narnia")
         .set("contact_email", "joao@")
+        .set("state_registration", "12-AB")
         .set("legal_name", "<script>alert(1)</script>");
     let page = app.submit(&form).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        page.text("#e-state_registration"),
+        "Escribe los dígitos de la Inscrição Estadual (de 8 a 14) o ISENTO."
+    );
+    assert_eq!(
+        page.attr("#f-state_registration", "value").as_deref(),
+        Some("12-AB")
+    );
     assert_eq!(
         page.text("#e-tax_id"),
         "La identificación fiscal no es válida para el país elegido."
