@@ -18,6 +18,7 @@ use crate::error::AppResult;
 use crate::identity::ResellerUser;
 use crate::web::PageCtx;
 use crate::web::download;
+use crate::web::download::OtherExport;
 use crate::web::forms::Choice;
 use crate::web::page;
 use crate::web::paging::{Cursor, Keyset, Pager};
@@ -107,7 +108,7 @@ struct ListPage {
     statuses: Vec<Choice>,
     newest: bool,
     pager: Pager,
-    export_link: String,
+    export_link: OtherExport,
     can_edit: bool,
 }
 
@@ -180,7 +181,7 @@ async fn list(
         ),
         newest: query.sort == CustomerSort::Newest,
         filtered: !query.q.is_empty() || !query.country.is_empty() || query.status.is_some(),
-        export_link: list_link(&query, None, "/customers/export.csv"),
+        export_link: OtherExport::of(ctx.locale, list_link(&query, None, "/customers/export.csv")),
         can_edit: EDITORS.contains(&me.user.role),
         query,
         rows,

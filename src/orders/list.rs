@@ -21,6 +21,7 @@ use crate::orders::view::{BUYERS, OrderListRow, order_rows, status_options};
 use crate::vendors::VendorCode;
 use crate::web::PageCtx;
 use crate::web::download;
+use crate::web::download::OtherExport;
 use crate::web::forms::Choice;
 use crate::web::page;
 use crate::web::paging::{Cursor, Keyset, Pager, TABLE_ROWS};
@@ -138,7 +139,7 @@ struct ListPage {
     statuses: Vec<Choice>,
     summary: String,
     pager: Pager,
-    export_link: Option<String>,
+    export_link: Option<OtherExport>,
     can_order: bool,
 }
 
@@ -173,7 +174,8 @@ async fn list(
         pager: at.pager(&found.rows, found.more, |key, row| {
             fields.link("/orders", Some((key, store::cursor(filter.sort, row))))
         }),
-        export_link: (found.total.rows() > 0).then(|| fields.link("/orders/export.csv", None)),
+        export_link: (found.total.rows() > 0)
+            .then(|| OtherExport::of(ctx.locale, fields.link("/orders/export.csv", None))),
         can_order: BUYERS.contains(&me.user.role),
         vendors: Choice::list(VendorCode::ALL, filter.vendor, VendorCode::code, |v| {
             ctx.t(v.key())

@@ -21,6 +21,7 @@ use crate::subscriptions::view::{self, SubscriptionView};
 use crate::vendors::VendorCode;
 use crate::web::PageCtx;
 use crate::web::download;
+use crate::web::download::OtherExport;
 use crate::web::page;
 use crate::web::paging::{Cursor, Keyset, Pager, TABLE_ROWS};
 
@@ -173,7 +174,7 @@ struct ListPage {
     customer_name: Option<String>,
     summary: String,
     pager: Pager,
-    export_link: Option<String>,
+    export_link: Option<OtherExport>,
 }
 
 async fn list(
@@ -204,7 +205,7 @@ async fn list(
             fields.link("/subscriptions", Some((key, cursor)))
         }),
         export_link: (found.total.rows() > 0)
-            .then(|| fields.link("/subscriptions/export.csv", None)),
+            .then(|| OtherExport::of(ctx.locale, fields.link("/subscriptions/export.csv", None))),
         choices: view::list_choices(&ctx, &filter),
         rows: view::rows(&ctx, found.rows),
         fields,

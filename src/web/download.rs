@@ -99,6 +99,43 @@ pub fn delimiter(locale: crate::i18n::Locale, sep: &str) -> u8 {
     }
 }
 
+/// The link to an export with the other separator than its readers' default, offered beside it
+/// (a spreadsheet set up for another region expects the other one), and its label's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherSeparator {
+    pub link: String,
+    pub key: &'static str,
+}
+
+/// An export's link with the other separator's beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherExport {
+    pub link: String,
+    pub other: OtherSeparator,
+}
+
+impl OtherExport {
+    pub fn of(locale: crate::i18n::Locale, link: String) -> Self {
+        Self {
+            other: other_separator(locale, &link),
+            link,
+        }
+    }
+}
+
+pub fn other_separator(locale: crate::i18n::Locale, link: &str) -> OtherSeparator {
+    let (sep, key) = if delimiter(locale, "") == b';' {
+        ("comma", "download.with_commas")
+    } else {
+        ("semicolon", "download.with_semicolons")
+    };
+    let glue = if link.contains('?') { '&' } else { '?' };
+    OtherSeparator {
+        link: format!("{link}{glue}sep={sep}"),
+        key,
+    }
+}
+
 /// The bytes of a CSV file with `header` and `rows`, as spreadsheets read it.
 fn csv_bytes(header: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<Vec<u8>> {
     csv_bytes_with(b',', header, rows)
@@ -404,6 +441,22 @@ fn csv_chunks(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_other_separator_is_offered_beside_the_readers_default() {
+        use crate::i18n::Locale;
+        assert_eq!(
+            super::other_separator(Locale::Es, "/orders/export.csv?q=a"),
+            super::OtherSeparator {
+                link: "/orders/export.csv?q=a&sep=comma".into(),
+                key: "download.with_commas",
+            }
+        );
+        let en = super::other_separator(Locale::En, "/customers/export.csv");
+        assert_eq!(en.link, "/customers/export.csv?sep=semicolon");
+        assert_eq!(super::delimiter(Locale::En, "semicolon"), b';');
+        assert_eq!(super::delimiter(Locale::PtBr, "comma"), b',');
+    }
+
     #[tokio::test]
     async fn a_reader_too_slow_is_let_go() {
         let (sender, mut receiver) = mpsc::channel(1);

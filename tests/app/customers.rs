@@ -300,12 +300,12 @@ async fn search_filters_sorting_keyset_pages_and_export() {
             .trim_start_matches('\u{feff}')
             .starts_with("Razón social;")
     );
-    let commas = app
-        .get_raw("/customers/export.csv?country=MX&sep=comma")
-        .await
-        .text()
-        .await
-        .unwrap();
+    // The list offers the other separator beside its export, with the list's filters.
+    let list = app.get("/customers?country=MX").await;
+    let other = list.attr("a.other-separator", "href").unwrap();
+    assert_eq!(other, "/customers/export.csv?country=MX&sep=comma");
+    assert_eq!(list.text("a.other-separator"), "con comas");
+    let commas = app.get_raw(&other).await.text().await.unwrap();
     assert!(
         commas
             .trim_start_matches('\u{feff}')
