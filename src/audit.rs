@@ -27,6 +27,7 @@ crate::text_enum! {
         CustomerDeactivated = "customer_deactivated" => "audit.customer_deactivated",
         CustomerReactivated = "customer_reactivated" => "audit.customer_reactivated",
         CustomerTenantAdded = "customer_tenant_added" => "audit.customer_tenant_added",
+        CustomerMarkupChanged = "customer_markup_changed" => "audit.customer_markup_changed",
         SignIn = "sign_in" => "audit.sign_in",
         SignInFailed = "sign_in_failed" => "audit.sign_in_failed",
         SignInLocked = "sign_in_locked" => "audit.sign_in_locked",

@@ -15,11 +15,12 @@ use crate::app::AppState;
 use crate::audit::{self, Action};
 use crate::countries;
 use crate::customers::EDITORS;
+use crate::customers::markup::{self, MarkupForm, Pricing, PricingView};
 use crate::customers::rules::{self, CustomerStatus, TenantOrigin};
 use crate::customers::store::{self, Customer, Tenant};
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
-use crate::identity::ResellerUser;
+use crate::identity::{ResellerUser, Role};
 use crate::orders::view::{BUYERS, OrderListRow};
 use crate::subscriptions::view::SubscriptionView;
 use crate::vendors::{Claim, TenantOwner};
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}", get(show))
         .route("/customers/{id}/status", post(set_status))
         .route("/customers/{id}/tenants", post(add_tenant))
+        .route("/customers/{id}/markup", post(set_markup))
 }
 
 /// Latest orders and subscriptions the page shows (the lists behind its links have them all).
@@ -71,6 +73,8 @@ struct ShowPage {
     subscriptions: Vec<SubscriptionView>,
     subscriptions_total: i64,
     can_order: bool,
+    /// The customer's own markup, for who sees money.
+    pricing: Option<PricingView>,
 }
 
 async fn show_page(
@@ -80,6 +84,7 @@ async fn show_page(
     id: Uuid,
     tenant_form: Option<TenantForm>,
     errors: FieldErrors,
+    markup_form: Option<(MarkupForm, FieldErrors)>,
 ) -> AppResult<Response> {
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let customer = store::get(&mut tx, me.reseller_id, id)
@@ -107,7 +112,18 @@ async fn show_page(
         LATEST_SUBSCRIPTIONS,
     )
     .await?;
+    let today = crate::orders::cart::today();
+    let pricing = if me.user.role.sees_billing() {
+        Some(pricing(&mut tx, me.reseller_id, id, today).await?)
+    } else {
+        None
+    };
     tx.commit().await?;
+    let markup_rejected = markup_form.as_ref().is_some_and(|(_, e)| !e.is_empty());
+    let pricing = pricing.map(|p| {
+        let can_change = me.user.role.manages_users();
+        PricingView::of(&ctx, &p, today, can_change, markup_form)
+    });
     let tenants = tenants
         .into_iter()
         .map(|t| TenantRow {
@@ -120,7 +136,11 @@ async fn show_page(
         })
         .collect();
     let tf = tenant_form.unwrap_or_default();
-    let status = crate::web::page::form_status(&errors);
+    let status = if markup_rejected {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        crate::web::page::form_status(&errors)
+    };
     let active = customer.status == CustomerStatus::Active;
     let page = ShowPage {
         tax_id_label: countries::tax_id::name(&customer.country)
@@ -149,6 +169,7 @@ async fn show_page(
         customer,
         tenants,
         errors,
+        pricing,
         ctx,
     };
     Ok(page::render(status, &page))
@@ -160,7 +181,7 @@ async fn show(
     me: ResellerUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    show_page(&state, ctx, &me, id, None, FieldErrors::new()).await
+    show_page(&state, ctx, &me, id, None, FieldErrors::new(), None).await
 }
 
 /// The audit entry of a change to customer `id` by `me`.
@@ -240,7 +261,7 @@ async fn add_tenant(
         Ok(r) => r,
         Err((_field, key)) => {
             let errors = FieldErrors::one("tenant_domain", key);
-            return show_page(&state, ctx, &me, id, Some(form), errors).await;
+            return show_page(&state, ctx, &me, id, Some(form), errors, None).await;
         }
     };
     let owner = TenantOwner {
@@ -254,7 +275,7 @@ async fn add_tenant(
         .await?;
     let Claim::Granted(tenant_ref) = claim else {
         let errors = FieldErrors::one("tenant_domain", "tenants.domain_taken");
-        return show_page(&state, ctx, &me, id, Some(form), errors).await;
+        return show_page(&state, ctx, &me, id, Some(form), errors, None).await;
     };
     let origin = if request.existing {
         TenantOrigin::Linked
@@ -284,4 +305,59 @@ async fn add_tenant(
         &to,
     )
     .await
+}
+
+/// What the pricing card reads: the reseller's default, the customer's steps, and how many
+/// offers the markup that applies today puts above their suggested retail price.
+async fn pricing(
+    tx: &mut sqlx::PgConnection,
+    reseller_id: Uuid,
+    customer: Uuid,
+    today: time::Date,
+) -> AppResult<Pricing> {
+    let (currency, default) =
+        crate::catalog::store::reseller_pricing(&mut *tx, reseller_id).await?;
+    let steps = store::markups(&mut *tx, reseller_id, customer).await?;
+    let (markup, _) = markup::effective(default, &steps, today);
+    let (above_retail, within_retail) =
+        store::above_retail(&mut *tx, &currency, markup, today).await?;
+    Ok(Pricing {
+        currency,
+        default,
+        steps,
+        above_retail,
+        within_retail,
+    })
+}
+
+/// Sets the customer's own markup from a day (owners and admins); an empty one goes back to
+/// the reseller's default from that day.
+async fn set_markup(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    session: Session,
+    me: ResellerUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<Uuid>,
+    Form(form): Form<MarkupForm>,
+) -> AppResult<Response> {
+    me.user.require(&[Role::Owner, Role::Admin])?;
+    let step = match markup::parse(&form, crate::orders::cart::today()) {
+        Ok(step) => step,
+        Err(errors) => {
+            let typed = Some((form, errors));
+            return show_page(&state, ctx, &me, id, None, FieldErrors::new(), typed).await;
+        }
+    };
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    store::get(&mut tx, me.reseller_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::set_markup(&mut tx, me.reseller_id, id, &step, me.user.id).await?;
+    let details = serde_json::json!({
+        "markup_percent": step.markup_percent, "valid_from": step.valid_from.to_string(),
+    });
+    let entry = customer_entry(&me, id, ip, details, Action::CustomerMarkupChanged);
+    let to = format!("/customers/{id}#pricing");
+    flash::done(tx, &session, entry, "customers.markup.saved", &[], &to).await
 }

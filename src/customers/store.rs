@@ -1,6 +1,7 @@
 //! SQL for customers and their vendor tenants. Every function runs in a tenant transaction and
 //! takes the reseller explicitly as well.
 
+use rust_decimal::Decimal;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -498,4 +499,95 @@ pub async fn record_vendor_tenant(
     )
     .fetch_optional(tx)
     .await
+}
+
+/// The customer's pricing steps (its own markups from each day), oldest first.
+pub async fn markups(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    customer_id: Uuid,
+) -> sqlx::Result<Vec<crate::customers::markup::Step>> {
+    sqlx::query_as!(
+        crate::customers::markup::Step,
+        "SELECT valid_from, markup_percent FROM customer_markups
+         WHERE reseller_id = $1 AND customer_id = $2 ORDER BY valid_from",
+        reseller_id,
+        customer_id,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// Records a pricing step (a second one for the same day replaces the first).
+pub async fn set_markup(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    customer_id: Uuid,
+    step: &crate::customers::markup::Step,
+    by: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO customer_markups (reseller_id, customer_id, valid_from, markup_percent,
+                                       created_by)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (reseller_id, customer_id, valid_from)
+         DO UPDATE SET markup_percent = EXCLUDED.markup_percent, created_by = EXCLUDED.created_by,
+                       created_at = now()",
+        reseller_id,
+        customer_id,
+        step.valid_from,
+        step.markup_percent,
+        by,
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The markup that prices `customer` on `day`: its newest step whose day has come, or the
+/// reseller's `default`.
+pub async fn markup_on(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    customer_id: Uuid,
+    day: time::Date,
+    default: Decimal,
+) -> sqlx::Result<Decimal> {
+    let step = sqlx::query_scalar!(
+        "SELECT markup_percent FROM customer_markups
+         WHERE reseller_id = $1 AND customer_id = $2 AND valid_from <= $3
+         ORDER BY valid_from DESC LIMIT 1",
+        reseller_id,
+        customer_id,
+        day,
+    )
+    .fetch_optional(tx)
+    .await?;
+    Ok(step.flatten().unwrap_or(default))
+}
+
+/// How many of today's active products in `currency` would cost more than their suggested
+/// retail price at `markup`, and the highest markup (two decimals) that keeps every one at or
+/// below it.
+pub async fn above_retail(
+    tx: &mut PgConnection,
+    currency: &str,
+    markup: Decimal,
+    day: time::Date,
+) -> sqlx::Result<(i64, Option<Decimal>)> {
+    let r = sqlx::query!(
+        r#"SELECT count(DISTINCT x.product_id)
+                      FILTER (WHERE x.cost * (1 + $2::numeric / 100) > x.retail) AS "above!",
+                  trunc(min((x.retail / x.cost - 1) * 100), 2) AS within
+           FROM prices x
+           JOIN products p ON p.id = x.product_id AND p.status = 'active'
+           WHERE x.currency = $1 AND x.valid_from <= $3
+             AND (x.valid_to IS NULL OR x.valid_to > $3) AND x.retail > 0 AND x.cost > 0"#,
+        currency,
+        markup,
+        day,
+    )
+    .fetch_one(tx)
+    .await?;
+    Ok((r.above, r.within))
 }

@@ -16,7 +16,7 @@ use crate::audit::{self, Action};
 use crate::catalog::rules::{Billing, ProductStatus, Term, your_price};
 use crate::catalog::store as catalog;
 use crate::customers::rules::CustomerStatus;
-use crate::customers::store::Customer;
+use crate::customers::store::{Customer, markup_on};
 use crate::error::{AppError, AppResult};
 use crate::identity::ResellerUser;
 use crate::orders::cart_page::{self, Again, NewParams};
@@ -417,6 +417,7 @@ async fn place(
         .await?
         .ok_or(AppError::NotFound)?;
     let (currency, markup) = catalog::reseller_pricing(&mut tx, me.reseller_id).await?;
+    let markup = markup_on(&mut tx, me.reseller_id, customer.id, today(), markup).await?;
     let priced = priced_lines(
         &mut tx,
         &ctx,

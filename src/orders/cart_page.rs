@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::catalog::rules::{Billing, Category, Term, usual_offer, your_price};
 use crate::catalog::store as catalog;
 use crate::catalog::view::OfferChoice;
-use crate::customers::store::{Customer, CustomerChoice, TenantChoice};
+use crate::customers::store::{Customer, CustomerChoice, TenantChoice, markup_on};
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
 use crate::identity::ResellerUser;
@@ -305,6 +305,8 @@ pub(crate) async fn render(
     let customer = crate::customers::store::get(&mut tx, me.reseller_id, customer)
         .await?
         .ok_or(AppError::NotFound)?;
+    // The customer's own markup, when it has one today.
+    let markup = markup_on(&mut tx, me.reseller_id, customer.id, today(), markup).await?;
     let cart_id = store::open_cart(&mut tx, me.reseller_id, me.user.id, customer.id).await?;
     let priced = priced_lines(
         &mut tx,

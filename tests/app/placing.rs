@@ -224,3 +224,98 @@ async fn a_tenant_the_order_brings_into_being_gets_an_administrator_shown_once_t
     let probe = app.get_with(&beta, &format!("/orders/{order}")).await;
     assert_eq!(probe.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_customers_own_markup_prices_its_cart_from_its_day_with_a_preview_and_a_warning() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = setup_linked(&app).await;
+    app.sign_in(&owner).await;
+    let page_url = format!("/customers/{customer}");
+    let page = app.get(&page_url).await;
+    assert_eq!(
+        page.text("#markup-current"),
+        "Margen de la cuenta: 20,00 %."
+    );
+    assert!(
+        page.text("#markup-example").contains("US$ 120,00"),
+        "{}",
+        page.text("#markup-example")
+    );
+    let today = time::OffsetDateTime::now_utc().date();
+    // Wrong input is refused beside its field, keeping what was typed.
+    let form = page.form("form[action$='/markup']");
+    let bad = app
+        .submit(
+            &form
+                .clone()
+                .set("markup", "600")
+                .set("valid_from", &(today - time::Duration::days(1)).to_string()),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!bad.text("#e-markup").is_empty());
+    assert!(bad.text("#e-valid_from").starts_with("Elige hoy"));
+    assert_eq!(bad.attr("#f-markup", "value").as_deref(), Some("600"));
+    assert_eq!(app.count("SELECT count(*) FROM customer_markups").await, 0);
+
+    // 25 % from today; back to the account's default in ten days.
+    let saved = app.submit(&form.clone().set("markup", "25")).await;
+    assert_eq!(
+        saved.text(".flash-success"),
+        "Guardamos el margen del cliente."
+    );
+    let later = (today + time::Duration::days(10)).to_string();
+    let page = app
+        .submit(&form.clone().set("markup", "").set("valid_from", &later))
+        .await;
+    assert!(
+        page.text("#markup-current")
+            .starts_with("Margen propio: 25,00 %")
+    );
+    assert!(
+        page.text("#markup-upcoming")
+            .contains("el de la cuenta (20,00 %)")
+    );
+    assert!(page.text("#markup-example").contains("US$ 125,00"));
+    // Business Standard costs 11.00 and retails at 12.50: at 25 % it goes above retail.
+    assert!(page.text("#markup-example").contains("(20,0 % del precio)"));
+    let warning = page.text("#markup-above-retail");
+    assert!(
+        warning.contains("25,00 %") && warning.contains("ninguno supera"),
+        "{warning}"
+    );
+    assert_eq!(app.audited("customer_markup_changed").await, 2);
+
+    // The cart prices the customer at its own markup: 11.00 + 25 % = 13.75.
+    let cart = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "2").await;
+    assert_eq!(cart.text("#cart-total"), "US$ 27,50");
+    let order = order_id(&app.submit(&cart.form("form.place-order")).await);
+    let price: rust_decimal::Decimal =
+        sqlx::query_scalar("SELECT unit_price FROM order_lines WHERE order_id = $1")
+            .bind(order)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(price, "13.75".parse().unwrap());
+
+    // At no markup nothing is above retail.
+    let page = app.submit(&form.clone().set("markup", "0")).await;
+    assert!(page.texts("#markup-above-retail").is_empty());
+
+    // Sales users see no costs here and cannot set a markup; other resellers get 404.
+    let sales = app.user(Some(r), "sales@alfa.example", "sales").await;
+    let (s, _) = app.sign_in_elsewhere(&sales).await;
+    let seen = app.get_with(&s, &page_url).await;
+    assert!(seen.texts("#pricing").is_empty());
+    let token = seen.csrf_token();
+    let path = format!("/customers/{customer}/markup");
+    let forbidden = app.post_form(&s, &path, &token, &[("markup", "1")]).await;
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    let (_, beta, landed) = app.beta_owner_elsewhere().await;
+    let token = landed.csrf_token();
+    let probe = app
+        .post_form(&beta, &path, &token, &[("markup", "1")])
+        .await;
+    assert_eq!(probe.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.audited("customer_markup_changed").await, 3);
+}

@@ -1,0 +1,304 @@
+//! A customer's own markup over the reseller's default, effective from a day: set on the
+//! customer's page (owners and admins), it prices the customer's cart and orders from that day;
+//! an empty markup goes back to the default. The page previews the margin and warns when the
+//! markup puts products above their suggested retail price.
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use time::Date;
+
+use crate::fields::FieldErrors;
+
+/// How far ahead a markup may be set to start.
+pub const MOST_DAYS_AHEAD: i64 = 730;
+
+/// The markup form as typed.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct MarkupForm {
+    #[serde(default)]
+    pub markup: String,
+    #[serde(default)]
+    pub valid_from: String,
+}
+
+/// One step of a customer's pricing: from `valid_from` on, its markup (none: the default).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub valid_from: Date,
+    pub markup_percent: Option<Decimal>,
+}
+
+/// Checks the form: a markup (0 to 500 %, two decimals) or nothing (back to the default), from
+/// a day between `today` and two years ahead (empty: today). A past day is refused: what was
+/// ordered then kept its price.
+pub fn parse(form: &MarkupForm, today: Date) -> Result<Step, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let markup = if form.markup.trim().is_empty() {
+        None
+    } else {
+        crate::partners::pricing::parse_markup(&form.markup)
+            .map_err(|k| errors.add("markup", k))
+            .ok()
+    };
+    let valid_from = if form.valid_from.trim().is_empty() {
+        Some(today)
+    } else {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        match Date::parse(form.valid_from.trim(), format) {
+            Err(_) => {
+                errors.add("valid_from", "customers.markup.invalid_date");
+                None
+            }
+            Ok(day) if day < today => {
+                errors.add("valid_from", "customers.markup.past");
+                None
+            }
+            Ok(day) if (day - today).whole_days() > MOST_DAYS_AHEAD => {
+                errors.add("valid_from", "customers.markup.too_far");
+                None
+            }
+            Ok(day) => Some(day),
+        }
+    };
+    match valid_from {
+        Some(valid_from) if errors.is_empty() => Ok(Step {
+            valid_from,
+            markup_percent: markup,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// The markup that prices the customer on `day`: the newest step whose day has come, its markup
+/// or the reseller's `default`; and that step, when one applies.
+pub fn effective(default: Decimal, steps: &[Step], day: Date) -> (Decimal, Option<&Step>) {
+    let step = steps
+        .iter()
+        .filter(|s| s.valid_from <= day)
+        .max_by_key(|s| s.valid_from);
+    let markup = step.and_then(|s| s.markup_percent).unwrap_or(default);
+    (markup, step.filter(|s| s.markup_percent.is_some()))
+}
+
+/// The steps still to come after `day`, soonest first.
+pub fn upcoming(steps: &[Step], day: Date) -> Vec<&Step> {
+    let mut later: Vec<&Step> = steps.iter().filter(|s| s.valid_from > day).collect();
+    later.sort_by_key(|s| s.valid_from);
+    later
+}
+
+/// What a cost becomes at `markup`: the price and the margin, and the margin's share of the
+/// price in percent (none for a free price).
+pub fn margin_preview(cost: Decimal, markup: Decimal) -> (Decimal, Decimal, Option<Decimal>) {
+    let price = crate::catalog::rules::your_price(cost, markup);
+    let margin = price - cost;
+    let share =
+        (price > Decimal::ZERO).then(|| (margin / price * Decimal::ONE_HUNDRED).round_dp(1));
+    (price, margin, share)
+}
+
+/// The customer page's pricing card.
+pub struct PricingView {
+    pub current: String,
+    pub upcoming: Vec<String>,
+    pub example: String,
+    pub above_retail: Option<String>,
+    pub form: MarkupForm,
+    pub errors: FieldErrors,
+    pub can_change: bool,
+    pub today: String,
+}
+
+/// What the card needs read: the reseller's currency and default markup, the customer's steps,
+/// and how many offers its markup puts above retail.
+pub struct Pricing {
+    pub currency: String,
+    pub default: Decimal,
+    pub steps: Vec<Step>,
+    pub above_retail: i64,
+    /// The highest markup that keeps every product at or below its suggested retail price.
+    pub within_retail: Option<Decimal>,
+}
+
+impl PricingView {
+    pub fn of(
+        ctx: &crate::web::PageCtx,
+        p: &Pricing,
+        today: Date,
+        can_change: bool,
+        typed: Option<(MarkupForm, FieldErrors)>,
+    ) -> Self {
+        let percent = |m: Decimal| crate::i18n::format_decimal(ctx.locale, m, 2);
+        let day = |d: Date| crate::i18n::format_date(ctx.locale, d);
+        let default = percent(p.default);
+        let (markup, own) = effective(p.default, &p.steps, today);
+        let current = match own {
+            Some(step) => ctx.t_with(
+                "customers.markup.own",
+                &[
+                    ("markup", &percent(markup)),
+                    ("date", &day(step.valid_from)),
+                    ("default", &default),
+                ],
+            ),
+            None => ctx.t_with("customers.markup.default", &[("markup", &default)]),
+        };
+        let upcoming = upcoming(&p.steps, today)
+            .into_iter()
+            .map(|s| {
+                let markup = match s.markup_percent {
+                    Some(m) => format!("{} %", percent(m)),
+                    None => ctx.t_with("customers.markup.back_to_default", &[("markup", &default)]),
+                };
+                ctx.t_with(
+                    "customers.markup.from",
+                    &[("date", &day(s.valid_from)), ("markup", &markup)],
+                )
+            })
+            .collect();
+        let hundred = Decimal::ONE_HUNDRED;
+        let (price, margin, share) = margin_preview(hundred, markup);
+        let money = |a: Decimal| ctx.money(a, &p.currency);
+        let example = ctx.t_with(
+            "customers.markup.example",
+            &[
+                ("cost", &money(hundred)),
+                ("price", &money(price)),
+                ("margin", &money(margin)),
+                (
+                    "share",
+                    &share
+                        .map(|s| crate::i18n::format_decimal(ctx.locale, s, 1))
+                        .unwrap_or_default(),
+                ),
+            ],
+        );
+        let above_retail = (p.above_retail > 0).then(|| {
+            let warning = ctx.t_with(
+                "customers.markup.above_retail",
+                &[
+                    ("markup", &percent(markup)),
+                    ("count", &p.above_retail.to_string()),
+                ],
+            );
+            match p.within_retail {
+                Some(m) if m >= Decimal::ZERO => {
+                    let within =
+                        ctx.t_with("customers.markup.within_retail", &[("markup", &percent(m))]);
+                    format!("{warning} {within}")
+                }
+                _ => warning,
+            }
+        });
+        let (form, errors) = typed.unwrap_or_else(|| {
+            let form = MarkupForm {
+                markup: own
+                    .map(|_| markup.normalize().to_string())
+                    .unwrap_or_default(),
+                valid_from: today.to_string(),
+            };
+            (form, FieldErrors::new())
+        });
+        Self {
+            current,
+            upcoming,
+            example,
+            above_retail,
+            form,
+            errors,
+            can_change,
+            today: today.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    const TODAY: Date = date!(2026 - 12 - 04);
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn form(markup: &str, from: &str) -> MarkupForm {
+        MarkupForm {
+            markup: markup.into(),
+            valid_from: from.into(),
+        }
+    }
+
+    #[test]
+    fn a_markup_starts_today_or_later_and_an_empty_one_goes_back_to_the_default() {
+        assert_eq!(
+            parse(&form("25", ""), TODAY).unwrap(),
+            Step {
+                valid_from: TODAY,
+                markup_percent: Some(d("25"))
+            }
+        );
+        let back = parse(&form(" ", "2027-01-01"), TODAY).unwrap();
+        assert_eq!(
+            (back.valid_from, back.markup_percent),
+            (date!(2027 - 01 - 01), None)
+        );
+        let past = parse(&form("25", "2026-12-03"), TODAY).unwrap_err();
+        assert_eq!(past.get("valid_from"), Some("customers.markup.past"));
+        let far = parse(&form("25", "2029-01-01"), TODAY).unwrap_err();
+        assert_eq!(far.get("valid_from"), Some("customers.markup.too_far"));
+        let wrong = parse(&form("600", "mañana"), TODAY).unwrap_err();
+        assert_eq!(wrong.get("markup"), Some("pricing.invalid"));
+        assert_eq!(
+            wrong.get("valid_from"),
+            Some("customers.markup.invalid_date")
+        );
+    }
+
+    #[test]
+    fn the_newest_step_whose_day_has_come_prices_the_customer() {
+        let steps = [
+            Step {
+                valid_from: date!(2026 - 11 - 01),
+                markup_percent: Some(d("30")),
+            },
+            Step {
+                valid_from: date!(2026 - 12 - 10),
+                markup_percent: None,
+            },
+            Step {
+                valid_from: date!(2027 - 01 - 01),
+                markup_percent: Some(d("15")),
+            },
+        ];
+        let default = d("20");
+        assert_eq!(effective(default, &steps, date!(2026 - 10 - 31)).0, default);
+        let (now, step) = effective(default, &steps, TODAY);
+        assert_eq!(
+            (now, step.map(|s| s.valid_from)),
+            (d("30"), Some(date!(2026 - 11 - 01)))
+        );
+        // Back to the default from the 10th: no own markup applies.
+        assert_eq!(
+            effective(default, &steps, date!(2026 - 12 - 10)),
+            (default, None)
+        );
+        assert_eq!(effective(default, &steps, date!(2027 - 02 - 01)).0, d("15"));
+        let later: Vec<Date> = upcoming(&steps, TODAY)
+            .iter()
+            .map(|s| s.valid_from)
+            .collect();
+        assert_eq!(later, [date!(2026 - 12 - 10), date!(2027 - 01 - 01)]);
+        assert_eq!(effective(default, &[], TODAY), (default, None));
+    }
+
+    #[test]
+    fn the_preview_gives_price_margin_and_its_share() {
+        assert_eq!(
+            margin_preview(d("100"), d("25")),
+            (d("125"), d("25"), Some(d("20.0")))
+        );
+        assert_eq!(margin_preview(d("0"), d("25")).2, None);
+    }
+}
