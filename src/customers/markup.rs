@@ -43,8 +43,7 @@ pub fn parse(form: &MarkupForm, today: Date) -> Result<Step, FieldErrors> {
     let valid_from = if form.valid_from.trim().is_empty() {
         Some(today)
     } else {
-        let format = time::macros::format_description!("[year]-[month]-[day]");
-        match Date::parse(form.valid_from.trim(), format) {
+        match crate::catalog::rules::parse_date(&form.valid_from) {
             Err(_) => {
                 errors.add("valid_from", "customers.markup.invalid_date");
                 None

@@ -544,8 +544,8 @@ pub async fn set_markup(
     Ok(())
 }
 
-/// The markup that prices `customer` on `day`: its newest step whose day has come, or the
-/// reseller's `default`.
+/// The markup that prices `customer` on `day`, by the one rule of `markup::effective` (the
+/// customer's page shows the same): its newest step whose day has come, or `default`.
 pub async fn markup_on(
     tx: &mut PgConnection,
     reseller_id: Uuid,
@@ -553,17 +553,8 @@ pub async fn markup_on(
     day: time::Date,
     default: Decimal,
 ) -> sqlx::Result<Decimal> {
-    let step = sqlx::query_scalar!(
-        "SELECT markup_percent FROM customer_markups
-         WHERE reseller_id = $1 AND customer_id = $2 AND valid_from <= $3
-         ORDER BY valid_from DESC LIMIT 1",
-        reseller_id,
-        customer_id,
-        day,
-    )
-    .fetch_optional(tx)
-    .await?;
-    Ok(step.flatten().unwrap_or(default))
+    let steps = markups(tx, reseller_id, customer_id).await?;
+    Ok(crate::customers::markup::effective(default, &steps, day).0)
 }
 
 /// How many of today's active products in `currency` would cost more than their suggested
