@@ -51,6 +51,7 @@ crate::text_enum! {
         SeedDemo = "seed_demo" => "audit.seed_demo",
         StaffCreated = "staff_created" => "audit.staff_created",
         MarkupChanged = "markup_changed" => "audit.markup_changed",
+        SalesCostsChanged = "sales_costs_changed" => "audit.sales_costs_changed",
         ProductCreated = "product_created" => "audit.product_created",
         ProductUpdated = "product_updated" => "audit.product_updated",
         ProductRetired = "product_retired" => "audit.product_retired",

@@ -23,12 +23,15 @@ crate::text_enum! {
 
 impl Locale {
     /// The one of three texts (Spanish, English, Portuguese) in this language.
+    /// The text in this language, or the Spanish one where this language's is empty (staff
+    /// write catalog texts in Spanish first).
     pub fn pick<'a>(self, es: &'a str, en: &'a str, pt: &'a str) -> &'a str {
-        match self {
+        let own = match self {
             Locale::Es => es,
             Locale::En => en,
             Locale::PtBr => pt,
-        }
+        };
+        if own.trim().is_empty() { es } else { own }
     }
 
     /// The language's name in itself, for the language selector.
@@ -361,6 +364,14 @@ fn month_name_en(month: time::Month) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_missing_in_a_language_shows_the_spanish_one() {
+        assert_eq!(Locale::En.pick("Hola", "Hello", "Olá"), "Hello");
+        assert_eq!(Locale::En.pick("Hola", " ", "Olá"), "Hola");
+        assert_eq!(Locale::PtBr.pick("Hola", "Hello", ""), "Hola");
+        assert_eq!(Locale::Es.pick("", "Hello", "Olá"), "");
+    }
 
     #[test]
     fn values_fill_their_placeholders_once_without_a_doubled_period() {

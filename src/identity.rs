@@ -93,11 +93,21 @@ pub struct CurrentUser {
     pub reseller_suspended: Option<String>,
     /// The reseller's time zone (IANA name), which its users' pages show times in.
     pub time_zone: Option<String>,
+    /// Whether the reseller lets its sales users see costs and margins (the owner's choice).
+    pub sales_see_costs: bool,
 }
 
 impl CurrentUser {
     pub fn is_staff(&self) -> bool {
         self.role == Role::Staff
+    }
+
+    /// Whether the user sees costs and margins: staff, owners, admins and billing users always;
+    /// sales users when their owner allows it.
+    pub fn sees_costs(&self) -> bool {
+        self.role.sees_billing()
+            || self.role == Role::Staff
+            || (self.role == Role::Sales && self.sales_see_costs)
     }
 
     /// Refuses (403) unless the user has one of `roles`.

@@ -61,6 +61,27 @@
     setTimeout(function () { window.location.reload(); }, 3000);
   }
 })();
+// A select marked data-relabels="id …" gives each element named its chosen option's
+// data-{id} text (the label of the field `id`, or the element `id`): the customer form's tax id
+// name, Mexico's "Colonia" and the postal code example follow the country.
+(function () {
+  "use strict";
+  document.querySelectorAll("select[data-relabels]").forEach(function (select) {
+    var ids = select.getAttribute("data-relabels").split(" ");
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      if (!option) return;
+      ids.forEach(function (id) {
+        var text = option.getAttribute("data-" + id);
+        var target = document.querySelector('label[for="' + id + '"]') || document.getElementById(id);
+        if (text === null || !target) return;
+        target.textContent = text;
+        target.hidden = text === "";
+      });
+    });
+  });
+})();
+
 // A select marked data-shows="value:id" shows the element `id` while `value` is chosen (the
 // new ticket's public id, shown at once for "request the reseller public id").
 (function () {

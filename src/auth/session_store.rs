@@ -105,7 +105,8 @@ impl SessionStore for PgSessions {
                       u.role AS "role?: Role", u.status AS "status?: UserStatus",
                       u.locale AS "locale?: Locale", u.session_epoch AS "session_epoch?",
                       r.status AS "reseller_status?: ResellerStatus",
-                      r.suspended_reason AS "suspended_reason?", r.time_zone AS "time_zone?"
+                      r.suspended_reason AS "suspended_reason?", r.time_zone AS "time_zone?",
+                      coalesce(r.sales_see_costs, false) AS "sales_see_costs!"
                FROM sessions s
                LEFT JOIN users u ON u.id = s.user_id
                LEFT JOIN resellers r ON r.id = u.reseller_id
@@ -139,6 +140,7 @@ impl SessionStore for PgSessions {
                 reseller_status: row.reseller_status,
                 suspended_reason: row.suspended_reason,
                 time_zone: row.time_zone,
+                sales_see_costs: row.sales_see_costs,
             };
             let user = serde_json::to_value(user)
                 .map_err(|e| session_store::Error::Encode(e.to_string()))?;

@@ -121,6 +121,8 @@ pub struct UserRow {
     pub reseller_status: Option<ResellerStatus>,
     pub suspended_reason: Option<String>,
     pub time_zone: Option<String>,
+    #[serde(default)]
+    pub sales_see_costs: bool,
 }
 
 impl UserRow {
@@ -135,6 +137,7 @@ impl UserRow {
             reseller_suspended: (self.reseller_status == Some(ResellerStatus::Suspended))
                 .then(|| self.suspended_reason.unwrap_or_default()),
             time_zone: self.time_zone,
+            sales_see_costs: self.sales_see_costs,
         }
     }
 }
@@ -148,7 +151,8 @@ pub async fn load_signed_in(
         r#"SELECT u.id, u.reseller_id, u.email::text AS "email!", u.name, u.role AS "role: Role",
                   u.status AS "status: UserStatus", u.locale AS "locale: Locale", u.session_epoch,
                   r.status AS "reseller_status?: ResellerStatus", r.suspended_reason AS "suspended_reason?",
-                  r.time_zone AS "time_zone?"
+                  r.time_zone AS "time_zone?",
+                  coalesce(r.sales_see_costs, false) AS "sales_see_costs!"
            FROM users u LEFT JOIN resellers r ON r.id = u.reseller_id WHERE u.id = $1"#,
         user_id
     )

@@ -305,6 +305,15 @@ pub fn valid_code(code: &str) -> bool {
         && !code.starts_with('-')
 }
 
+/// A program form checked: its name, countries and descriptions (the code too when `new`).
+pub struct ProgramInput {
+    pub code: String,
+    pub name: String,
+    pub countries: Vec<String>,
+    /// Spanish, English and Portuguese; an empty one shows the Spanish.
+    pub descriptions: [String; 3],
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

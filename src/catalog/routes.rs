@@ -81,6 +81,7 @@ struct ListPage {
     vendors: Vec<store::Choice>,
     programs: Vec<store::Choice>,
     pager: Pager,
+    /// What the markup is, for those who see costs (empty for the others).
     markup_text: String,
     can_set_markup: bool,
 }
@@ -112,6 +113,7 @@ async fn list(
     tx.commit().await?;
 
     let money = |d: Decimal| ctx.unit_price(d, &currency);
+    let sees_costs = me.user.sees_costs();
     let cards = rows
         .iter()
         .map(|r| Card {
@@ -122,7 +124,7 @@ async fn list(
             category: ctx.t(r.category.key()),
             kind: ctx.t(r.kind.key()),
             approved: r.enrollment == Some(EnrollmentStatus::Approved),
-            cost: r.monthly_cost.map(money),
+            cost: r.monthly_cost.filter(|_| sees_costs).map(money),
             your_price: r.monthly_cost.map(|c| money(rules::your_price(c, markup))),
             retail: r.monthly_retail.map(money),
             offer: match (r.cheapest_term, r.cheapest_billing) {
@@ -149,7 +151,11 @@ async fn list(
             &[("count", &i18n::format_integer(ctx.locale, total))],
         ),
         pager: pager.labelled(label),
-        markup_text: markup_text(&ctx, markup),
+        markup_text: if sees_costs {
+            markup_text(&ctx, markup)
+        } else {
+            String::new()
+        },
         can_set_markup: me.user.role.manages_users(),
         choices: FilterChoices::of(&ctx, &query),
         ctx,
@@ -204,6 +210,8 @@ struct ProductPage {
     bases: Vec<Link>,
     currency: String,
     markup_text: String,
+    /// Whether the user sees costs and margins (`CurrentUser::sees_costs`).
+    sees_costs: bool,
     needs_program_text: String,
     /// Where the program is requested, when it is not approved yet.
     request_link: String,
@@ -306,6 +314,7 @@ async fn product(
         addons: links(&ctx, addons),
         bases: links(&ctx, bases),
         markup_text: markup_text(&ctx, markup),
+        sees_costs: me.user.sees_costs(),
         product,
         currency,
         ctx,

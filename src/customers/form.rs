@@ -41,11 +41,36 @@ struct FormPage {
     ctx: PageCtx,
     form: CustomerForm,
     errors: FieldErrors,
-    countries: Vec<Choice>,
+    countries: Vec<CountryOption>,
     regions: Vec<Choice>,
     /// None: a new customer; Some(id): editing it.
     editing: Option<Uuid>,
+    /// The chosen country's name of a tax id and postal code example.
+    tax_label: String,
     postal_hint: String,
+}
+
+/// A country in the form's picker, with the labels and hints it gives the address (a browser
+/// with scripts applies them when the country changes; without, the next render does).
+struct CountryOption {
+    code: &'static str,
+    label: String,
+    selected: bool,
+    tax_label: String,
+    line2_label: String,
+    postal_hint: String,
+}
+
+/// What a country calls its tax id, in the reader's language where it has no name of its own.
+fn tax_label(ctx: &PageCtx, country: &str) -> String {
+    countries::tax_id::name(country)
+        .map(str::to_string)
+        .unwrap_or_else(|| ctx.t("access.tax_id"))
+}
+
+fn postal_hint(ctx: &PageCtx, country: &str) -> String {
+    let example = countries::address::postal_code_example(country);
+    ctx.t_with("customers.postal_example", &[("example", example)])
 }
 
 fn form_page(
@@ -57,10 +82,13 @@ fn form_page(
     let country = countries::by_code(&form.country);
     let countries = countries::sorted(ctx.locale)
         .into_iter()
-        .map(|c| Choice {
+        .map(|c| CountryOption {
             code: c.code,
             label: c.name(ctx.locale).to_string(),
             selected: c.code == form.country,
+            tax_label: tax_label(&ctx, c.code),
+            line2_label: ctx.t(crate::customers::rules::address_line2_key(c.code)),
+            postal_hint: postal_hint(&ctx, c.code),
         })
         .collect();
     let regions = country
@@ -76,11 +104,9 @@ fn form_page(
         })
         .unwrap_or_default();
     let postal_hint = country
-        .map(|c| {
-            let example = countries::address::postal_code_example(c.code);
-            ctx.t_with("customers.postal_example", &[("example", example)])
-        })
+        .map(|c| postal_hint(&ctx, c.code))
         .unwrap_or_default();
+    let tax_label = tax_label(&ctx, country.map_or("", |c| c.code));
     let status = crate::web::page::form_status(&errors);
     let page = FormPage {
         ctx,
@@ -89,6 +115,7 @@ fn form_page(
         countries,
         regions,
         editing,
+        tax_label,
         postal_hint,
     };
     page::render(status, &page)

@@ -113,7 +113,7 @@ async fn show_page(
     )
     .await?;
     let today = crate::orders::cart::today();
-    let pricing = if me.user.role.sees_billing() {
+    let pricing = if me.user.sees_costs() {
         Some(pricing(&mut tx, me.reseller_id, id, today).await?)
     } else {
         None

@@ -178,14 +178,19 @@ fn text(
     }
 }
 
+/// The label of the address's second line in `country`: Mexico's "Colonia", elsewhere a line.
+pub fn address_line2_key(country: &str) -> &'static str {
+    if country.eq_ignore_ascii_case("MX") {
+        "customers.address_line2_mx"
+    } else {
+        "customers.address_line2"
+    }
+}
+
 impl CustomerForm {
     /// The label of the address's second line: Mexico's addresses name the colonia.
     pub fn address_line2_key(&self) -> &'static str {
-        if self.country.trim().eq_ignore_ascii_case("MX") {
-            "customers.address_line2_mx"
-        } else {
-            "customers.address_line2"
-        }
+        address_line2_key(self.country.trim())
     }
 
     /// Validates and normalises the whole form.

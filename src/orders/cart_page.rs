@@ -97,6 +97,8 @@ struct CartPage {
     customer: Customer,
     cart_id: Uuid,
     lines: Vec<PricedLine>,
+    /// Whether the user sees costs (`CurrentUser::sees_costs`).
+    sees_costs: bool,
     total_cost: String,
     total_price: String,
     /// Your price for the whole first terms, and what the order commits to, in words.
@@ -355,6 +357,7 @@ pub(crate) async fn render(
     let problems = priced.problems();
     let page = CartPage {
         can_place: !priced.lines.is_empty() && problems == 0,
+        sees_costs: me.user.sees_costs(),
         total_cost: ctx.money(priced.total_cost, &currency),
         total_price: ctx.money(priced.total_price, &currency),
         total_commitment: ctx.money(priced.total_commitment, &currency),

@@ -223,7 +223,13 @@ async fn export(
     if !errors.is_empty() {
         return Err(AppError::BadRequest);
     }
-    let header = EXPORT_COLUMNS.iter().map(|k| ctx.t(k)).collect();
+    // The cost column only for those who see costs.
+    let sees_costs = me.user.sees_costs();
+    let header = EXPORT_COLUMNS
+        .iter()
+        .filter(|k| sees_costs || **k != "orders.csv_cost")
+        .map(|k| ctx.t(k))
+        .collect();
     // Rows go out as the database returns them: a reseller's whole history never sits in memory.
     let owner = me.download_owner();
     let pool = state.db.clone();
@@ -237,7 +243,7 @@ async fn export(
             Box::pin(async move {
                 let ctx = &ctx;
                 store::export(tx, owner.reseller_id, &filter, |r| async move {
-                    rows.send(export_row(ctx, r)).await
+                    rows.send(export_row(ctx, r, sees_costs)).await
                 })
                 .await
             })
@@ -246,9 +252,9 @@ async fn export(
 }
 
 /// An order as a row of the CSV export, in the user's language and time zone.
-fn export_row(ctx: &PageCtx, r: store::ExportRow) -> Vec<String> {
+fn export_row(ctx: &PageCtx, r: store::ExportRow, sees_costs: bool) -> Vec<String> {
     let o = r.order;
-    vec![
+    let mut row = vec![
         order_number(o.number),
         crate::i18n::local_date(o.created_at, ctx.time_zone()).to_string(),
         o.customer,
@@ -263,5 +269,9 @@ fn export_row(ctx: &PageCtx, r: store::ExportRow) -> Vec<String> {
         o.total_price.to_string(),
         o.currency,
         o.placed_by,
-    ]
+    ];
+    if !sees_costs {
+        row.remove(6);
+    }
+    row
 }

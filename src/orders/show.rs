@@ -32,7 +32,8 @@ struct ShowPage {
     number: String,
     status_label: String,
     total_price: String,
-    total_cost: String,
+    /// What the order costs the reseller, for those who see costs.
+    total_cost: Option<String>,
     lines: Vec<LineView>,
     events: Vec<TimelineStep>,
     reason: Option<String>,
@@ -63,7 +64,10 @@ async fn show(
         number: order_number(order.number),
         status_label: ctx.t(order.status.key()),
         total_price: ctx.money(order.total_price, &order.currency),
-        total_cost: ctx.money(order.total_cost, &order.currency),
+        total_cost: me
+            .user
+            .sees_costs()
+            .then(|| ctx.money(order.total_cost, &order.currency)),
         reason: order.reason.as_deref().map(|r| explain(&ctx, r)),
         in_progress: order.status.in_progress() || admins.iter().any(|a| a.pending),
         admins,

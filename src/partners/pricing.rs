@@ -1,11 +1,12 @@
 //! `/partner/pricing`: the reseller's default markup, which gives "your price" next to cost and
-//! suggested retail everywhere prices are shown. Owners and admins change it.
+//! suggested retail everywhere prices are shown (owners and admins change it), and whether sales
+//! users see costs and margins (the owner's choice).
 
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -24,7 +25,9 @@ use crate::web::forms::Form;
 use crate::web::page::{self, PageCtx};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/partner/pricing", get(show).post(save))
+    Router::new()
+        .route("/partner/pricing", get(show).post(save))
+        .route("/partner/pricing/costs", post(save_costs))
 }
 
 #[derive(Template)]
@@ -35,6 +38,10 @@ struct PricingPage {
     currency: String,
     example: String,
     errors: FieldErrors,
+    /// Whether sales users see costs and margins now.
+    sales_see_costs: bool,
+    /// Whether this user may change that (the owner).
+    owner: bool,
 }
 
 async fn render(
@@ -48,6 +55,7 @@ async fn render(
     let (currency, markup) =
         crate::catalog::store::reseller_pricing(&mut tx, me.reseller_id).await?;
     tx.commit().await?;
+    let sales_see_costs = me.user.sales_see_costs;
     let hundred = Decimal::ONE_HUNDRED;
     let example = ctx.t_with(
         "pricing.example",
@@ -70,6 +78,8 @@ async fn render(
             currency,
             example,
             errors,
+            sales_see_costs,
+            owner: me.user.role == Role::Owner,
             ctx,
         },
     ))
@@ -143,6 +153,36 @@ async fn save(
         "/partner/pricing",
     )
     .await
+}
+
+#[derive(Deserialize)]
+struct CostsForm {
+    /// A checkbox: present (any value) when ticked.
+    #[serde(default)]
+    sales_see_costs: Option<String>,
+}
+
+/// The owner lets sales users see costs and margins, or stops it (audited).
+async fn save_costs(
+    State(state): State<AppState>,
+    session: Session,
+    me: ResellerUser,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<CostsForm>,
+) -> AppResult<Response> {
+    me.user.require(&[Role::Owner])?;
+    let on = form.sales_see_costs.is_some();
+    let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
+    let old = store::lock_sales_see_costs(&mut tx, me.reseller_id).await?;
+    store::set_sales_see_costs(&mut tx, me.reseller_id, on).await?;
+    let details = serde_json::json!({ "from": old, "to": on });
+    let entry = reseller_entry(&me, Action::SalesCostsChanged, ip, details);
+    let done = if on {
+        "pricing.costs_shown"
+    } else {
+        "pricing.costs_hidden"
+    };
+    flash::done(tx, &session, entry, done, &[], "/partner/pricing").await
 }
 
 #[cfg(test)]

@@ -126,7 +126,9 @@ pub struct ProgramStatus {
     pub vendor: String,
     /// The vendor's code in the catalog (staff may add vendors).
     pub vendor_code: String,
-    pub description: String,
+    pub description_es: String,
+    pub description_en: String,
+    pub description_pt: String,
     pub requires_partner_id: bool,
     pub status: Option<EnrollmentStatus>,
     pub reason: Option<String>,
@@ -140,6 +142,15 @@ impl ProgramStatus {
     /// The vendor, when the portal is connected to it.
     pub fn vendor(&self) -> Option<VendorCode> {
         VendorCode::from_code(&self.vendor_code)
+    }
+
+    /// The description in `locale` (the Spanish one where it has none).
+    pub fn description(&self, locale: &crate::i18n::Locale) -> &str {
+        locale.pick(
+            &self.description_es,
+            &self.description_en,
+            &self.description_pt,
+        )
     }
 
     pub fn is_microsoft(&self) -> bool {
@@ -170,7 +181,8 @@ async fn programs_of(
     sqlx::query_as!(
         ProgramStatus,
         r#"SELECT pr.id AS program_id, pr.code, pr.name, v.name AS vendor,
-                  v.code AS vendor_code, pr.description, pr.requires_partner_id,
+                  v.code AS vendor_code, pr.description_es, pr.description_en,
+                  pr.description_pt, pr.requires_partner_id,
                   e.status AS "status?: EnrollmentStatus", e.reason AS "reason?", e.domain AS "domain?",
                   (SELECT max(a.version) FROM program_terms_acceptances a
                    WHERE a.reseller_id = $1 AND a.program_id = pr.id) AS accepted_version,

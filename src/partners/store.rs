@@ -311,6 +311,31 @@ pub async fn set_markup(
     Ok(())
 }
 
+/// Whether the reseller's sales users see costs and margins, read for update.
+pub async fn lock_sales_see_costs(tx: &mut PgConnection, reseller_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        "SELECT sales_see_costs FROM resellers WHERE id = $1 FOR UPDATE",
+        reseller_id
+    )
+    .fetch_one(tx)
+    .await
+}
+
+pub async fn set_sales_see_costs(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    on: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE resellers SET sales_see_costs = $2, updated_at = now() WHERE id = $1",
+        reseller_id,
+        on
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------- programs
 
 /// The Microsoft partner id the reseller gave, if any (program requests start from it).

@@ -394,7 +394,7 @@ async fn upsert_program(
     vendor: Uuid,
     code: &str,
     name: &str,
-    description: &str,
+    description: [&str; 3],
     partner_id: bool,
 ) -> sqlx::Result<Uuid> {
     let countries: Vec<String> = crate::countries::COUNTRIES
@@ -402,13 +402,16 @@ async fn upsert_program(
         .map(|c| c.code.to_string())
         .collect();
     sqlx::query_scalar!(
-        "INSERT INTO programs (vendor_id, code, name, description, countries, requires_partner_id)
-         VALUES ($1, $2, $3, $4, $5::text[]::char(2)[], $6)
+        "INSERT INTO programs (vendor_id, code, name, description_es, description_en,
+                               description_pt, countries, requires_partner_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::text[]::char(2)[], $8)
          ON CONFLICT (code) DO UPDATE SET name = excluded.name RETURNING id",
         vendor,
         code,
         name,
-        description,
+        description[0],
+        description[1],
+        description[2],
         &countries,
         partner_id,
     )
@@ -502,7 +505,11 @@ pub async fn seed(tx: &mut PgConnection, reseller: Option<Uuid>, today: Date) ->
         microsoft,
         MS,
         "Microsoft CSP",
-        "Licencias de Microsoft 365, Dynamics y más bajo New Commerce.",
+        [
+            "Licencias de Microsoft 365, Dynamics y más bajo New Commerce.",
+            "Microsoft 365, Dynamics and more under New Commerce.",
+            "Licenças do Microsoft 365, Dynamics e mais sob o New Commerce.",
+        ],
         true,
     )
     .await?;
@@ -511,7 +518,11 @@ pub async fn seed(tx: &mut PgConnection, reseller: Option<Uuid>, today: Date) ->
         microsoft,
         "microsoft-azure",
         "Microsoft Azure plan",
-        "Consumo de Azure facturado mensualmente.",
+        [
+            "Consumo de Azure facturado mensualmente.",
+            "Azure consumption billed monthly.",
+            "Consumo do Azure faturado mensalmente.",
+        ],
         true,
     )
     .await?;
@@ -520,7 +531,11 @@ pub async fn seed(tx: &mut PgConnection, reseller: Option<Uuid>, today: Date) ->
         google,
         GW,
         "Google Workspace",
-        "Suscripciones de Google Workspace.",
+        [
+            "Suscripciones de Google Workspace.",
+            "Google Workspace subscriptions.",
+            "Assinaturas do Google Workspace.",
+        ],
         false,
     )
     .await?;
@@ -529,7 +544,11 @@ pub async fn seed(tx: &mut PgConnection, reseller: Option<Uuid>, today: Date) ->
         google,
         "google-cloud",
         "Google Cloud",
-        "Consumo de Google Cloud facturado mensualmente.",
+        [
+            "Consumo de Google Cloud facturado mensualmente.",
+            "Google Cloud consumption billed monthly.",
+            "Consumo do Google Cloud faturado mensalmente.",
+        ],
         false,
     )
     .await?;
@@ -807,7 +826,11 @@ pub async fn generate(tx: &mut PgConnection, count: usize, today: Date) -> sqlx:
         vendor,
         "generated-licenses",
         "Generated licenses",
-        "Synthetic products for load tests.",
+        [
+            "Productos sintéticos para pruebas de carga.",
+            "Synthetic products for load tests.",
+            "Produtos sintéticos para testes de carga.",
+        ],
         false,
     )
     .await?;

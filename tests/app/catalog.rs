@@ -654,3 +654,68 @@ async fn staff_rename_vendors_and_programs_and_add_new_ones() {
         .await;
     assert_eq!(forged.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn descriptions_follow_the_pages_language_and_fall_back_to_spanish() {
+    let app = TestApp::spawn().await;
+    let (_, owner) = with_catalog(&app).await;
+    let staff = app.staff("staff@distri.example").await;
+    let (desk, _) = app.sign_in_elsewhere(&staff).await;
+    // Staff write a program's description in Spanish and Portuguese, and leave English empty.
+    let vendors = app.get_with(&desk, "/staff/catalog/vendors").await;
+    let form = vendors
+        .form("form[action='/staff/catalog/programs/microsoft-csp']")
+        .set("description_es", "Licencias por usuario bajo New Commerce.")
+        .set("description_en", "  ")
+        .set("description_pt", "Licenças por usuário sob o New Commerce.");
+    let saved = app.submit_with(&desk, &form).await;
+    assert_eq!(saved.status, StatusCode::OK);
+    assert_eq!(
+        saved.text("#pd-microsoft-csp-pt"),
+        "Licenças por usuário sob o New Commerce."
+    );
+    let too_long = form.clone().set("description_en", &"x".repeat(2001));
+    let refused = app.submit_with(&desk, &too_long).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!refused.text("#e-program_description").is_empty());
+    // A product's English description is left empty too.
+    sqlx::query("UPDATE products SET description_en = '' WHERE sku = 'CFQ7TTC0LDPB'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    app.sign_in(&owner).await;
+    // What the reseller reads now: the CSP program's row and Business Standard's description.
+    let read = || async {
+        let programs = app.get("/partner/programs").await;
+        let program = programs
+            .texts("#programs tbody tr td:first-child")
+            .into_iter()
+            .find(|t| t.starts_with("Microsoft CSP"))
+            .unwrap_or_default();
+        let product = app.get("/catalog/CFQ7TTC0LDPB").await;
+        (program, product.text("#description"))
+    };
+    let spanish = "Aplicaciones de escritorio de Office, correo y Teams.";
+    let (program, product) = read().await;
+    assert!(program.contains("Licencias por usuario"), "{program}");
+    assert_eq!(product, spanish);
+    // In English, what has no English text shows the Spanish one; what has, its own.
+    app.choose_language("en", "/catalog").await;
+    let (program, product) = read().await;
+    assert!(program.contains("Licencias por usuario"), "{program}");
+    assert_eq!(product, spanish);
+    let other = app.get("/catalog/CFQ7TTC0LCHC").await;
+    assert_eq!(
+        other.text("#description"),
+        "Business Standard with advanced security and device management."
+    );
+    // In Portuguese, the Portuguese texts.
+    app.choose_language("pt-BR", "/catalog").await;
+    let (program, product) = read().await;
+    assert!(program.contains("Licenças por usuário"), "{program}");
+    assert_eq!(
+        product,
+        "Aplicativos do Office para desktop, e-mail e Teams."
+    );
+}

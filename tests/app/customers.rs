@@ -165,6 +165,29 @@ async fn bad_fields_are_explained_and_nothing_is_saved() {
         page.text("#e-postal_code"),
         "El código postal no tiene el formato de este país."
     );
+    // The rendered form names Brazil's tax id, and every country carries its own labels for a
+    // browser to apply when the country changes (Mexico's "Colonia", each postal example).
+    assert_eq!(page.text("label[for='f-tax_id']"), "CNPJ");
+    let line2 = |c: &str| {
+        page.attr(
+            &format!("#f-country option[value='{c}']"),
+            "data-f-address_line2",
+        )
+        .unwrap_or_default()
+    };
+    assert!(line2("MX").starts_with("Colonia"), "{}", line2("MX"));
+    assert!(line2("AR").starts_with("Barrio"), "{}", line2("AR"));
+    assert_eq!(
+        page.attr("#f-country option[value='MX']", "data-f-tax_id")
+            .as_deref(),
+        Some("RFC")
+    );
+    assert!(
+        page.attr("#f-country option[value='BR']", "data-postal-hint")
+            .is_some_and(|h| h.contains("01310-100")),
+        "{:?}",
+        page.attr("#f-country option[value='BR']", "data-postal-hint")
+    );
     assert!(
         page.text("#e-region")
             .starts_with("No encontramos esa región")

@@ -319,3 +319,93 @@ async fn a_customers_own_markup_prices_its_cart_from_its_day_with_a_preview_and_
     assert_eq!(probe.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.audited("customer_markup_changed").await, 3);
 }
+
+#[tokio::test]
+async fn sales_users_see_costs_and_margins_only_when_the_owner_allows_it() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = setup_linked(&app).await;
+    app.sign_in(&owner).await;
+    // The owner sees cost and margins beside the prices.
+    let product = app.get("/catalog/CFQ7TTC0LDPB").await;
+    assert!(product.text("#prices thead").contains("Costo"));
+    let sales = app.user(Some(r), "sales@alfa.example", "sales").await;
+    let (s, _) = app.sign_in_elsewhere(&sales).await;
+    let admin = app.user(Some(r), "admin@alfa.example", "admin").await;
+    let (a, _) = app.sign_in_elsewhere(&admin).await;
+
+    // What a sales user sees by default: prices, never what they cost the reseller.
+    let hidden = |page: &Page, what: &str| {
+        assert!(!page.text("main").contains("Costo"), "{what}");
+    };
+    hidden(&app.get_with(&s, "/catalog").await, "catalog");
+    let product = app.get_with(&s, "/catalog/CFQ7TTC0LDPB").await;
+    hidden(&product, "product");
+    assert!(product.text("#prices thead").contains("Tu precio"));
+    let cart = add_to_cart(&app, &s, customer, "CFQ7TTC0LDPB", "2").await;
+    hidden(&cart, "cart");
+    assert_eq!(cart.text("#cart-total"), "US$ 26,40");
+    let placed = app.submit_with(&s, &cart.form("form.place-order")).await;
+    let order = order_id(&placed);
+    hidden(&placed, "order");
+    assert!(placed.texts("#total-cost").is_empty());
+    let csv = app.body_with(&s, "/orders/export.csv").await;
+    let header = csv.lines().next().unwrap_or_default().to_string();
+    assert!(!header.contains("Costo"), "{header}");
+    assert!(header.contains("Precio"), "{header}");
+    let customer_page = app.get_with(&s, &format!("/customers/{customer}")).await;
+    assert!(customer_page.texts("#pricing").is_empty());
+
+    // Only the owner decides: an admin reads the setting and is refused a change.
+    let pricing = app.get_with(&a, "/partner/pricing").await;
+    assert!(pricing.texts("#sales-costs form").is_empty());
+    assert_eq!(
+        pricing.text("#sales-costs-state"),
+        "Los usuarios de ventas no ven costos ni márgenes."
+    );
+    let token = pricing.csrf_token();
+    let refused = app
+        .post_form(
+            &a,
+            "/partner/pricing/costs",
+            &token,
+            &[("sales_see_costs", "on")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.audited("sales_costs_changed").await, 0);
+
+    // The owner lets them: the next request of the signed-in sales user shows costs.
+    let pricing = app.get("/partner/pricing").await;
+    let form = pricing.form("#sales-costs form");
+    let saved = app.submit(&form.clone().set("sales_see_costs", "on")).await;
+    assert_eq!(
+        saved.text(".flash-success"),
+        "Ahora los usuarios de ventas ven costos y márgenes."
+    );
+    assert_eq!(
+        saved.attr("#f-sales_see_costs", "checked").as_deref(),
+        Some("")
+    );
+    assert_eq!(app.audited("sales_costs_changed").await, 1);
+    let product = app.get_with(&s, "/catalog/CFQ7TTC0LDPB").await;
+    assert!(product.text("#prices thead").contains("Costo"));
+    let shown = app.get_with(&s, &format!("/orders/{order}")).await;
+    assert_eq!(shown.text("#total-cost"), "US$ 22,00");
+    let csv = app.body_with(&s, "/orders/export.csv").await;
+    assert!(csv.lines().next().unwrap_or_default().contains("Costo"));
+    let customer_page = app.get_with(&s, &format!("/customers/{customer}")).await;
+    assert!(!customer_page.texts("#pricing").is_empty());
+    assert!(customer_page.texts("form[action$='/markup']").is_empty());
+
+    // And stops it: an unticked box sends nothing.
+    let off = app.submit(&form.remove("sales_see_costs")).await;
+    assert_eq!(
+        off.text(".flash-success"),
+        "Ahora los usuarios de ventas no ven costos ni márgenes."
+    );
+    hidden(
+        &app.get_with(&s, "/catalog/CFQ7TTC0LDPB").await,
+        "product again",
+    );
+    assert_eq!(app.audited("sales_costs_changed").await, 2);
+}

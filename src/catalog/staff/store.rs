@@ -5,7 +5,7 @@
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use crate::catalog::forms::ProductInput;
+use crate::catalog::forms::{ProductInput, ProgramInput};
 use crate::catalog::rules::ProductStatus;
 use crate::db::{OnConstraint, SaveError};
 use crate::fields::FieldErrors;
@@ -165,13 +165,17 @@ pub struct ProgramRow {
     pub vendor: String,
     pub countries: Vec<String>,
     pub products: i64,
+    pub description_es: String,
+    pub description_en: String,
+    pub description_pt: String,
 }
 
 pub async fn programs(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ProgramRow>> {
     sqlx::query_as!(
         ProgramRow,
         r#"SELECT pr.code, pr.name, v.name AS vendor, pr.countries::text[] AS "countries!",
-                  (SELECT count(*) FROM products p WHERE p.program_id = pr.id) AS "products!"
+                  (SELECT count(*) FROM products p WHERE p.program_id = pr.id) AS "products!",
+                  pr.description_es, pr.description_en, pr.description_pt
            FROM programs pr JOIN vendors v ON v.id = pr.vendor_id ORDER BY v.name, pr.name"#
     )
     .fetch_all(db)
@@ -197,18 +201,21 @@ pub async fn create_vendor(
 pub async fn create_program(
     tx: &mut PgConnection,
     vendor: &str,
-    code: &str,
-    name: &str,
-    countries: &[String],
+    p: &ProgramInput,
 ) -> sqlx::Result<Option<Uuid>> {
+    let [es, en, pt] = &p.descriptions;
     sqlx::query_scalar!(
-        "INSERT INTO programs (vendor_id, code, name, countries)
-         SELECT id, $2, $3, $4::text[]::char(2)[] FROM vendors WHERE code = $1
+        "INSERT INTO programs (vendor_id, code, name, countries, description_es, description_en,
+                               description_pt)
+         SELECT id, $2, $3, $4::text[]::char(2)[], $5, $6, $7 FROM vendors WHERE code = $1
          ON CONFLICT (code) DO NOTHING RETURNING id",
         vendor,
-        code,
-        name,
-        countries,
+        p.code,
+        p.name,
+        &p.countries,
+        es,
+        en,
+        pt,
     )
     .fetch_optional(tx)
     .await
@@ -229,18 +236,23 @@ pub async fn rename_vendor(
     .await
 }
 
-/// Saves a program's name and countries; `None` when there is none with this code.
+/// Saves a program's name, countries and descriptions; `None` when there is none with this code.
 pub async fn update_program(
     tx: &mut PgConnection,
     code: &str,
-    name: &str,
-    countries: &[String],
+    p: &ProgramInput,
 ) -> sqlx::Result<Option<Uuid>> {
+    let [es, en, pt] = &p.descriptions;
     sqlx::query_scalar!(
-        "UPDATE programs SET name = $2, countries = $3::text[]::char(2)[] WHERE code = $1 RETURNING id",
+        "UPDATE programs SET name = $2, countries = $3::text[]::char(2)[], description_es = $4,
+                description_en = $5, description_pt = $6
+         WHERE code = $1 RETURNING id",
         code,
-        name,
-        countries,
+        p.name,
+        &p.countries,
+        es,
+        en,
+        pt,
     )
     .fetch_optional(tx)
     .await

@@ -11,7 +11,7 @@ use tower_sessions::Session;
 
 use crate::app::AppState;
 use crate::audit::Action;
-use crate::catalog::forms::{parse_countries, valid_code};
+use crate::catalog::forms::{ProgramInput, parse_countries, valid_code};
 use crate::catalog::staff::entry;
 use crate::catalog::staff::store::{self as staff_store, ProgramRow};
 use crate::catalog::store;
@@ -64,13 +64,12 @@ struct ProgramForm {
     name: String,
     #[serde(default)]
     countries: String,
-}
-
-/// A program form checked: its name and countries (the code too when `new`).
-struct ProgramInput {
-    code: String,
-    name: String,
-    countries: Vec<String>,
+    #[serde(default)]
+    description_es: String,
+    #[serde(default)]
+    description_en: String,
+    #[serde(default)]
+    description_pt: String,
 }
 
 impl ProgramForm {
@@ -88,11 +87,23 @@ impl ProgramForm {
             errors.add("program_countries", k);
             Vec::new()
         });
+        let descriptions = [
+            &self.description_es,
+            &self.description_en,
+            &self.description_pt,
+        ]
+        .map(|d| {
+            trimmed(d, 2000).unwrap_or_else(|k| {
+                errors.add("program_description", k);
+                String::new()
+            })
+        });
         if errors.is_empty() {
             Ok(ProgramInput {
                 code,
                 name,
                 countries,
+                descriptions,
             })
         } else {
             Err(errors)
@@ -179,8 +190,7 @@ async fn create_program(
         Err(errors) => return vendors_view(&state, ctx, VendorForm::default(), form, errors).await,
     };
     let mut tx = state.db.begin().await?;
-    let created =
-        staff_store::create_program(&mut tx, &form.vendor, &p.code, &p.name, &p.countries).await?;
+    let created = staff_store::create_program(&mut tx, &form.vendor, &p).await?;
     let Some(id) = created else {
         let errors = FieldErrors::one("program_code", "catalog.code_taken");
         return vendors_view(&state, ctx, VendorForm::default(), form, errors).await;
@@ -233,7 +243,7 @@ async fn update_program(
         Err(errors) => return vendors_view(&state, ctx, VendorForm::default(), form, errors).await,
     };
     let mut tx = state.db.begin().await?;
-    let id = staff_store::update_program(&mut tx, &code, &p.name, &p.countries)
+    let id = staff_store::update_program(&mut tx, &code, &p)
         .await?
         .ok_or(AppError::NotFound)?;
     let details = serde_json::json!({ "name": p.name, "countries": p.countries });
