@@ -52,6 +52,7 @@ crate::text_enum! {
         StaffCreated = "staff_created" => "audit.staff_created",
         MarkupChanged = "markup_changed" => "audit.markup_changed",
         SalesCostsChanged = "sales_costs_changed" => "audit.sales_costs_changed",
+        ProductMarkupChanged = "product_markup_changed" => "audit.product_markup_changed",
         ProductCreated = "product_created" => "audit.product_created",
         ProductUpdated = "product_updated" => "audit.product_updated",
         ProductRetired = "product_retired" => "audit.product_retired",

@@ -5,6 +5,7 @@
 pub mod filters;
 pub mod forms;
 pub mod import;
+pub mod markups;
 pub mod routes;
 pub mod rules;
 pub mod staff;

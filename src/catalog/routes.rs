@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::app::AppState;
 use crate::catalog::filters::{self, ListParams};
+use crate::catalog::markups::markup_for;
 use crate::catalog::rules::{self, Billing, Category, Kind, ProductStatus, Term};
 use crate::catalog::store::{self, CatalogSort, Relation};
 use crate::error::{AppError, AppResult};
@@ -106,6 +107,7 @@ async fn list(
     let query = params.to_query();
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let (currency, markup) = store::reseller_pricing(&mut tx, me.reseller_id).await?;
+    let own = store::product_markups_on(&mut tx, me.reseller_id, today()).await?;
     let (rows, total) =
         store::search(&mut tx, &query, Some(me.reseller_id), &currency, today()).await?;
     let vendors = store::vendors(&mut *tx).await?;
@@ -125,7 +127,12 @@ async fn list(
             kind: ctx.t(r.kind.key()),
             approved: r.enrollment == Some(EnrollmentStatus::Approved),
             cost: r.monthly_cost.filter(|_| sees_costs).map(money),
-            your_price: r.monthly_cost.map(|c| money(rules::your_price(c, markup))),
+            your_price: r.monthly_cost.map(|c| {
+                money(rules::your_price(
+                    c,
+                    markup_for(markup, own.get(&r.id).copied(), None),
+                ))
+            }),
             retail: r.monthly_retail.map(money),
             offer: match (r.cheapest_term, r.cheapest_billing) {
                 (Some(term), Some(billing)) => {
@@ -210,6 +217,8 @@ struct ProductPage {
     bases: Vec<Link>,
     currency: String,
     markup_text: String,
+    /// Whether the user may set the product's own markup (owners and admins).
+    can_set_markup: bool,
     /// Whether the user sees costs and margins (`CurrentUser::sees_costs`).
     sees_costs: bool,
     needs_program_text: String,
@@ -266,8 +275,11 @@ async fn product(
     let product = store::product_by_sku(&mut *tx, &sku)
         .await?
         .ok_or(AppError::NotFound)?;
-    let (currency, markup) = store::reseller_pricing(&mut tx, me.reseller_id).await?;
+    let (currency, default) = store::reseller_pricing(&mut tx, me.reseller_id).await?;
     let day = today();
+    let own = store::product_markups_on(&mut tx, me.reseller_id, day).await?;
+    let own = own.get(&product.id).copied();
+    let markup = markup_for(default, own, None);
     let prices =
         store::current_and_future_prices(&mut *tx, product.id, Some(&currency), day).await?;
     let offers = store::offers(&mut *tx, product.id).await?;
@@ -313,7 +325,17 @@ async fn product(
         upgrades: links(&ctx, upgrades),
         addons: links(&ctx, addons),
         bases: links(&ctx, bases),
-        markup_text: markup_text(&ctx, markup),
+        markup_text: match own {
+            Some(m) => ctx.t_with(
+                "catalog.product_markup_is",
+                &[
+                    ("markup", &i18n::format_decimal(ctx.locale, m, 2)),
+                    ("default", &i18n::format_decimal(ctx.locale, default, 2)),
+                ],
+            ),
+            None => markup_text(&ctx, default),
+        },
+        can_set_markup: me.user.role.manages_users(),
         sees_costs: me.user.sees_costs(),
         product,
         currency,

@@ -572,3 +572,88 @@ pub async fn reseller_pricing(
     .await?;
     Ok((r.currency, r.markup_percent))
 }
+
+// ---------------------------------------------------------------- product markups
+
+/// A step of one of the reseller's product markups, with the product it prices.
+pub struct ProductMarkupRow {
+    pub product_id: Uuid,
+    pub sku: String,
+    pub name_es: String,
+    pub name_en: String,
+    pub name_pt: String,
+    pub valid_from: Date,
+    pub markup_percent: Option<Decimal>,
+}
+
+impl ProductMarkupRow {
+    pub fn name(&self, locale: Locale) -> &str {
+        locale.pick(&self.name_es, &self.name_en, &self.name_pt)
+    }
+}
+
+/// Every step of the reseller's product markups, by product name then day.
+pub async fn product_markups(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+) -> sqlx::Result<Vec<ProductMarkupRow>> {
+    sqlx::query_as!(
+        ProductMarkupRow,
+        "SELECT m.product_id, p.sku, p.name_es, p.name_en, p.name_pt, m.valid_from,
+                m.markup_percent
+         FROM product_markups m JOIN products p ON p.id = m.product_id
+         WHERE m.reseller_id = $1
+         ORDER BY p.name_es, p.id, m.valid_from",
+        reseller_id,
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// The products priced on `day` by a markup of their own, with it (the newest step whose day
+/// has come, when it has a markup).
+pub async fn product_markups_on(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    day: Date,
+) -> sqlx::Result<std::collections::HashMap<Uuid, Decimal>> {
+    let rows = sqlx::query!(
+        "SELECT DISTINCT ON (product_id) product_id, markup_percent FROM product_markups
+         WHERE reseller_id = $1 AND valid_from <= $2
+         ORDER BY product_id, valid_from DESC",
+        reseller_id,
+        day,
+    )
+    .fetch_all(tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| r.markup_percent.map(|m| (r.product_id, m)))
+        .collect())
+}
+
+/// Records a step of a product's markup (a second one for the same day replaces the first).
+pub async fn set_product_markup(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    product_id: Uuid,
+    step: &crate::catalog::markups::Step,
+    by: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO product_markups (reseller_id, product_id, valid_from, markup_percent,
+                                      created_by)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (reseller_id, product_id, valid_from)
+         DO UPDATE SET markup_percent = EXCLUDED.markup_percent, created_by = EXCLUDED.created_by,
+                       created_at = now()",
+        reseller_id,
+        product_id,
+        step.valid_from,
+        step.markup_percent,
+        by,
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}

@@ -544,17 +544,24 @@ pub async fn set_markup(
     Ok(())
 }
 
-/// The markup that prices `customer` on `day`, by the one rule of `markup::effective` (the
-/// customer's page shows the same): its newest step whose day has come, or `default`.
-pub async fn markup_on(
+/// The markups that price `customer`'s products on `day`, by the one rule of
+/// `catalog::markups` (the customer's page shows the same): its own newest step whose day has
+/// come, else each product's, else `default`.
+pub async fn markups_on(
     tx: &mut PgConnection,
     reseller_id: Uuid,
     customer_id: Uuid,
     day: time::Date,
     default: Decimal,
-) -> sqlx::Result<Decimal> {
+) -> sqlx::Result<crate::catalog::markups::Markups> {
     let steps = markups(tx, reseller_id, customer_id).await?;
-    Ok(crate::customers::markup::effective(default, &steps, day).0)
+    let (own, step) = crate::customers::markup::effective(default, &steps, day);
+    let products = crate::catalog::store::product_markups_on(tx, reseller_id, day).await?;
+    Ok(crate::catalog::markups::Markups {
+        default,
+        customer: step.map(|_| own),
+        products,
+    })
 }
 
 /// How many of today's active products in `currency` would cost more than their suggested

@@ -13,10 +13,11 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::audit::{self, Action};
+use crate::catalog::markups::Markups;
 use crate::catalog::rules::{Billing, ProductStatus, Term, your_price};
 use crate::catalog::store as catalog;
 use crate::customers::rules::CustomerStatus;
-use crate::customers::store::{Customer, markup_on};
+use crate::customers::store::{Customer, markups_on};
 use crate::error::{AppError, AppResult};
 use crate::identity::ResellerUser;
 use crate::orders::cart_page::{self, Again, NewParams};
@@ -123,14 +124,15 @@ impl Priced {
         }
     }
 
-    /// The order of these lines, their prices snapshotted (cost, and your price with `markup`).
+    /// The order of these lines, their prices snapshotted (cost, and your price with the markup
+    /// that prices each line's product).
     pub fn order<'a>(
         &'a self,
         cart_id: Uuid,
         customer_id: Uuid,
         placed_by: Uuid,
         currency: &'a str,
-        markup: Decimal,
+        markups: &Markups,
         placing: &'a Placing,
     ) -> NewOrder<'a> {
         NewOrder {
@@ -146,7 +148,7 @@ impl Priced {
                 .iter()
                 .map(|l| {
                     let unit_cost = l.line.cost.unwrap_or_default();
-                    let unit_price = your_price(unit_cost, markup);
+                    let unit_price = your_price(unit_cost, markups.of(l.line.product_id));
                     NewOrderLine {
                         line: &l.line,
                         unit_cost,
@@ -167,7 +169,7 @@ pub(crate) async fn priced_lines(
     cart_id: Uuid,
     customer: &Customer,
     currency: &str,
-    markup: Decimal,
+    markups: &Markups,
 ) -> AppResult<Priced> {
     let lines = store::cart_lines(tx, reseller_id, cart_id, customer.id, currency, today()).await?;
     let programs: Vec<Uuid> = lines.iter().map(|l| l.program_id).collect();
@@ -203,6 +205,7 @@ pub(crate) async fn priced_lines(
             rules::check_line(&facts)
         };
         let cost = line.cost.unwrap_or_default();
+        let markup = markups.of(line.product_id);
         let price = your_price(cost, markup);
         total_cost += rules::line_total(cost, line.quantity);
         total_price += rules::line_total(price, line.quantity);
@@ -417,7 +420,7 @@ async fn place(
         .await?
         .ok_or(AppError::NotFound)?;
     let (currency, markup) = catalog::reseller_pricing(&mut tx, me.reseller_id).await?;
-    let markup = markup_on(&mut tx, me.reseller_id, customer.id, today(), markup).await?;
+    let markups = markups_on(&mut tx, me.reseller_id, customer.id, today(), markup).await?;
     let priced = priced_lines(
         &mut tx,
         &ctx,
@@ -425,7 +428,7 @@ async fn place(
         cart.id,
         &customer,
         &currency,
-        markup,
+        &markups,
     )
     .await?;
     if let Some(key) = priced.refusal(&form.quote, &currency) {
@@ -448,7 +451,7 @@ async fn place(
         customer.id,
         me.user.id,
         &currency,
-        markup,
+        &markups,
         &placing,
     );
     let order_id = store::place(&mut tx, me.reseller_id, &order).await?;

@@ -9,10 +9,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::catalog::markups::Markups;
 use crate::catalog::rules::{Billing, Category, Term, usual_offer, your_price};
 use crate::catalog::store as catalog;
 use crate::catalog::view::OfferChoice;
-use crate::customers::store::{Customer, CustomerChoice, TenantChoice, markup_on};
+use crate::customers::store::{Customer, CustomerChoice, TenantChoice, markups_on};
 use crate::error::{AppError, AppResult};
 use crate::fields::FieldErrors;
 use crate::identity::ResellerUser;
@@ -307,8 +308,8 @@ pub(crate) async fn render(
     let customer = crate::customers::store::get(&mut tx, me.reseller_id, customer)
         .await?
         .ok_or(AppError::NotFound)?;
-    // The customer's own markup, when it has one today.
-    let markup = markup_on(&mut tx, me.reseller_id, customer.id, today(), markup).await?;
+    // The customer's own markup when it has one today, else each product's, else the default.
+    let markups = markups_on(&mut tx, me.reseller_id, customer.id, today(), markup).await?;
     let cart_id = store::open_cart(&mut tx, me.reseller_id, me.user.id, customer.id).await?;
     let priced = priced_lines(
         &mut tx,
@@ -317,7 +318,7 @@ pub(crate) async fn render(
         cart_id,
         &customer,
         &currency,
-        markup,
+        &markups,
     )
     .await?;
     let tenants =
@@ -328,7 +329,7 @@ pub(crate) async fn render(
     let search = Search::of(p);
     let programs = catalog::programs(&mut *tx).await?;
     let (candidates, more_found) =
-        candidates(&mut tx, &ctx, me, &search, (&currency, markup), &tenants).await?;
+        candidates(&mut tx, &ctx, me, &search, (&currency, &markups), &tenants).await?;
     tx.commit().await?;
     let transfer_help = ctx.t_with(
         "orders.configure.transfer_help",
@@ -457,7 +458,7 @@ async fn candidates(
     ctx: &PageCtx,
     me: &ResellerUser,
     search: &Search,
-    (currency, markup): (&str, rust_decimal::Decimal),
+    (currency, markups): (&str, &Markups),
     tenants: &[TenantChoice],
 ) -> AppResult<(Vec<Candidate>, bool)> {
     if search.is_empty() {
@@ -489,6 +490,7 @@ async fn candidates(
                             usual == Some((o.term, o.billing)),
                         );
                         if let Some(cost) = o.cost {
+                            let markup = markups.of(product.id);
                             let price = ctx.unit_price(your_price(cost, markup), currency);
                             choice.label = format!("{} — {price}", choice.label);
                         }

@@ -9,6 +9,7 @@ pub mod access;
 pub mod access_staff;
 pub mod account;
 pub mod pricing;
+pub mod product_markups;
 pub mod program_mail;
 pub mod program_pages;
 pub mod program_staff;

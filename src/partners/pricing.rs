@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use rust_decimal::Decimal;
@@ -13,11 +13,13 @@ use tower_sessions::Session;
 
 use crate::app::AppState;
 use crate::audit::Action;
+use crate::catalog::markups::parse_markup;
 use crate::error::AppResult;
 use crate::fields::FieldErrors;
 use crate::i18n;
 use crate::identity::{ResellerUser, Role};
 use crate::partners::account::reseller_entry;
+use crate::partners::product_markups::{self, ProductMarkupForm, ProductMarkupView};
 use crate::partners::store;
 use crate::web::client_ip::ClientIp;
 use crate::web::flash;
@@ -28,6 +30,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/partner/pricing", get(show).post(save))
         .route("/partner/pricing/costs", post(save_costs))
+        .route("/partner/pricing/products", post(product_markups::save))
 }
 
 #[derive(Template)]
@@ -42,20 +45,31 @@ struct PricingPage {
     sales_see_costs: bool,
     /// Whether this user may change that (the owner).
     owner: bool,
+    products: Vec<ProductMarkupView>,
+    product_form: ProductMarkupForm,
+    product_errors: FieldErrors,
+    today: String,
 }
 
-async fn render(
+/// What the page shows typed back: nothing, the default markup or a product's, with errors.
+pub(super) enum Typed {
+    Nothing(ProductMarkupForm),
+    Default(String, FieldErrors),
+    Product(ProductMarkupForm, FieldErrors),
+}
+
+pub(super) async fn render(
     state: &AppState,
     ctx: PageCtx,
     me: &ResellerUser,
-    typed: Option<String>,
-    errors: FieldErrors,
+    typed: Typed,
 ) -> AppResult<Response> {
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let (currency, markup) =
         crate::catalog::store::reseller_pricing(&mut tx, me.reseller_id).await?;
+    let rows = crate::catalog::store::product_markups(&mut tx, me.reseller_id).await?;
     tx.commit().await?;
-    let sales_see_costs = me.user.sales_see_costs;
+    let today = crate::orders::cart::today();
     let hundred = Decimal::ONE_HUNDRED;
     let example = ctx.t_with(
         "pricing.example",
@@ -71,49 +85,59 @@ async fn render(
             ),
         ],
     );
+    let (typed_markup, errors, product_form, product_errors) = match typed {
+        Typed::Nothing(form) => (None, FieldErrors::new(), form, FieldErrors::new()),
+        Typed::Default(m, e) => (Some(m), e, Default::default(), FieldErrors::new()),
+        Typed::Product(form, e) => (None, FieldErrors::new(), form, e),
+    };
+    let status = page::form_status(if errors.is_empty() {
+        &product_errors
+    } else {
+        &errors
+    });
     Ok(page::render(
-        page::form_status(&errors),
+        status,
         &PricingPage {
-            markup: typed.unwrap_or_else(|| markup.normalize().to_string()),
+            markup: typed_markup.unwrap_or_else(|| markup.normalize().to_string()),
+            products: product_markups::views(&ctx, &rows, markup, today),
             currency,
             example,
             errors,
-            sales_see_costs,
+            sales_see_costs: me.user.sales_see_costs,
             owner: me.user.role == Role::Owner,
+            product_form,
+            product_errors,
+            today: today.to_string(),
             ctx,
         },
     ))
+}
+
+#[derive(Deserialize, Default)]
+struct ShowParams {
+    /// A product to set a markup for (the product page links here with it).
+    #[serde(default)]
+    sku: String,
 }
 
 async fn show(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: ResellerUser,
+    Query(p): Query<ShowParams>,
 ) -> AppResult<Response> {
     me.user.require(&[Role::Owner, Role::Admin])?;
-    render(&state, ctx, &me, None, FieldErrors::new()).await
+    let form = ProductMarkupForm {
+        sku: p.sku.chars().take(64).collect(),
+        ..Default::default()
+    };
+    render(&state, ctx, &me, Typed::Nothing(form)).await
 }
 
 #[derive(Deserialize)]
 struct MarkupForm {
     #[serde(default)]
     markup: String,
-}
-
-/// A percentage from 0 to 500 with at most two decimals; the error is a translation key.
-pub fn parse_markup(input: &str) -> Result<Decimal, &'static str> {
-    let value =
-        crate::catalog::rules::parse_amount(input.trim().trim_end_matches('%')).map_err(|k| {
-            if k == "form.required" {
-                k
-            } else {
-                "pricing.invalid"
-            }
-        })?;
-    if value > Decimal::from(500) || value.scale() > 2 {
-        return Err("pricing.invalid");
-    }
-    Ok(value)
 }
 
 async fn save(
@@ -129,14 +153,8 @@ async fn save(
         Ok(m) => m,
         Err(key) => {
             let errors = FieldErrors::one("markup", key);
-            return render(
-                &state,
-                ctx,
-                &me,
-                Some(form.markup.chars().take(20).collect()),
-                errors,
-            )
-            .await;
+            let typed = Typed::Default(form.markup.chars().take(20).collect(), errors);
+            return render(&state, ctx, &me, typed).await;
         }
     };
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
@@ -183,19 +201,4 @@ async fn save_costs(
         "pricing.costs_hidden"
     };
     flash::done(tx, &session, entry, done, &[], "/partner/pricing").await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_markup;
-
-    #[test]
-    fn markups_are_bounded_percentages() {
-        assert_eq!(parse_markup("15").unwrap().to_string(), "15");
-        assert_eq!(parse_markup("12,5 %").unwrap().to_string(), "12.5");
-        assert_eq!(parse_markup("501"), Err("pricing.invalid"));
-        assert_eq!(parse_markup("-1"), Err("pricing.invalid"));
-        assert_eq!(parse_markup("1.234"), Err("pricing.invalid"));
-        assert_eq!(parse_markup(""), Err("form.required"));
-    }
 }

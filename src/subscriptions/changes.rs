@@ -44,15 +44,20 @@ pub async fn context(
         .chain(targets.iter().map(|t| t.product_id))
         .collect();
     let offers = store::offers(tx, &products, s, today).await?;
-    let (_, markup) = crate::catalog::store::reseller_pricing(tx, reseller_id).await?;
-    let price = |cost: rust_decimal::Decimal| crate::catalog::rules::your_price(cost, markup);
+    // The customer's markups, as its cart would price these products today.
+    let (_, default) = crate::catalog::store::reseller_pricing(tx, reseller_id).await?;
+    let markups =
+        crate::customers::store::markups_on(tx, reseller_id, s.customer_id, today, default).await?;
+    let price = |product: Uuid, cost: rust_decimal::Decimal| {
+        crate::catalog::rules::your_price(cost, markups.of(product))
+    };
     let offers: Vec<rules::Offer> = offers
         .into_iter()
         .map(|o| rules::Offer {
             product_id: o.product_id,
             term: o.term,
             billing: o.billing,
-            unit_price: price(o.cost),
+            unit_price: price(o.product_id, o.cost),
             unit_cost: o.cost,
         })
         .collect();
@@ -65,7 +70,7 @@ pub async fn context(
         .map(|t| rules::Candidate {
             product_id: t.product_id,
             upgrade: t.upgrade,
-            unit_price: t.cost.map(price),
+            unit_price: t.cost.map(|c| price(t.product_id, c)),
             unit_cost: t.cost,
             min_seats: t.min_seats,
             max_seats: t.max_seats,

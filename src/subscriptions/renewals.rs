@@ -83,7 +83,17 @@ async fn one(
     let sku = store::sku(&mut tx, product).await?;
     // Today's price for the new term (the one it had when no longer sold).
     let cost = store::cost_of(&mut tx, product, offer, &s, today).await?;
-    let (_, markup) = crate::catalog::store::reseller_pricing(&mut tx, due.reseller_id).await?;
+    // Priced as the customer's cart would price the product today.
+    let (_, default) = crate::catalog::store::reseller_pricing(&mut tx, due.reseller_id).await?;
+    let markups = crate::customers::store::markups_on(
+        &mut tx,
+        due.reseller_id,
+        s.customer_id,
+        today,
+        default,
+    )
+    .await?;
+    let markup = markups.of(product);
     tx.commit().await?;
     let change = match outcome {
         TermEnd::Renew => VendorChange::Renew {

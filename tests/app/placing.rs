@@ -26,6 +26,15 @@ async fn admin_status(app: &TestApp, order: Uuid) -> Option<String> {
     None
 }
 
+/// The unit price an order's (one) line was placed at.
+async fn unit_price(app: &TestApp, order: Uuid) -> rust_decimal::Decimal {
+    sqlx::query_scalar("SELECT unit_price FROM order_lines WHERE order_id = $1")
+        .bind(order)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
 fn orders_found(page: &Page) -> usize {
     page.texts("#orders tbody tr").len()
 }
@@ -290,12 +299,7 @@ async fn a_customers_own_markup_prices_its_cart_from_its_day_with_a_preview_and_
     let cart = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "2").await;
     assert_eq!(cart.text("#cart-total"), "US$ 27,50");
     let order = order_id(&app.submit(&cart.form("form.place-order")).await);
-    let price: rust_decimal::Decimal =
-        sqlx::query_scalar("SELECT unit_price FROM order_lines WHERE order_id = $1")
-            .bind(order)
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let price = unit_price(&app, order).await;
     assert_eq!(price, "13.75".parse().unwrap());
 
     // At no markup nothing is above retail.
@@ -408,4 +412,96 @@ async fn sales_users_see_costs_and_margins_only_when_the_owner_allows_it() {
         "product again",
     );
     assert_eq!(app.audited("sales_costs_changed").await, 2);
+}
+
+#[tokio::test]
+async fn a_products_own_markup_prices_it_from_its_day_unless_the_customer_has_one() {
+    let app = TestApp::spawn().await;
+    let (r, owner, customer) = setup_linked(&app).await;
+    app.sign_in(&owner).await;
+    let page = app.get("/partner/pricing").await;
+    assert!(
+        page.text("#product-markups .empty")
+            .starts_with("Todavía ningún producto")
+    );
+
+    // Wrong input is explained beside each field, keeping what was typed.
+    let form = page.form("form[action='/partner/pricing/products']");
+    let bad = app
+        .submit(&form.clone().set("sku", "NOPE-1").set("markup", "600"))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        bad.text("#e-sku"),
+        "No encontramos un producto a la venta con ese SKU."
+    );
+    assert!(!bad.text("#e-product_markup").is_empty());
+    assert_eq!(bad.attr("#f-sku", "value").as_deref(), Some("NOPE-1"));
+    assert_eq!(app.count("SELECT count(*) FROM product_markups").await, 0);
+
+    // 5 % on Business Standard from today, reached from its product page.
+    let product = app.get("/catalog/CFQ7TTC0LDPB").await;
+    let link = product.attr("#set-product-markup", "href").unwrap();
+    let page = app.get(&link).await;
+    let form = page.form("form[action='/partner/pricing/products']");
+    assert_eq!(form.get("sku"), Some("CFQ7TTC0LDPB"));
+    let saved = app.submit(&form.clone().set("markup", "5")).await;
+    assert_eq!(
+        saved.text(".flash-success"),
+        "Guardamos el margen del producto."
+    );
+    assert!(
+        saved
+            .text("#product-markup-CFQ7TTC0LDPB")
+            .contains("Propio: 5,00 %"),
+        "{}",
+        saved.text("#product-markup-CFQ7TTC0LDPB")
+    );
+    // Back to the default in ten days: shown as coming.
+    let later = (time::OffsetDateTime::now_utc().date() + time::Duration::days(10)).to_string();
+    let saved = app
+        .submit(&form.clone().set("markup", "").set("valid_from", &later))
+        .await;
+    assert!(
+        saved
+            .text("#product-markup-CFQ7TTC0LDPB")
+            .contains("vuelve al general (20,00 %)"),
+        "{}",
+        saved.text("#product-markup-CFQ7TTC0LDPB")
+    );
+    assert_eq!(app.audited("product_markup_changed").await, 2);
+
+    // The catalog and the cart price it at 5 %: 11.00 → 11.55; other products keep 20 %.
+    let product = app.get("/catalog/CFQ7TTC0LDPB").await;
+    assert!(
+        product
+            .text("#markup-text")
+            .starts_with("Tu margen para este producto: 5,00 %")
+    );
+    assert!(product.text("#prices").contains("US$ 11,55"));
+    let cart = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "2").await;
+    assert_eq!(cart.text("#cart-total"), "US$ 23,10");
+    let order = order_id(&app.submit(&cart.form("form.place-order")).await);
+    let price = unit_price(&app, order).await;
+    assert_eq!(price, "11.55".parse().unwrap());
+
+    // A customer's own markup comes first: 25 % → 13.75.
+    let customer_page = app.get(&format!("/customers/{customer}")).await;
+    let markup = customer_page
+        .form("form[action$='/markup']")
+        .set("markup", "25");
+    app.submit(&markup).await;
+    let cart = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "2").await;
+    assert_eq!(cart.text("#cart-total"), "US$ 27,50");
+
+    // Sales users cannot set one.
+    let sales = app.user(Some(r), "sales@alfa.example", "sales").await;
+    let (s, landed) = app.sign_in_elsewhere(&sales).await;
+    let token = landed.csrf_token();
+    let fields = [("sku", "CFQ7TTC0LDPB"), ("markup", "1")];
+    let refused = app
+        .post_form(&s, "/partner/pricing/products", &token, &fields)
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.audited("product_markup_changed").await, 2);
 }
