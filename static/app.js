@@ -34,6 +34,35 @@
       if (form.requestSubmit) form.requestSubmit(); else form.submit();
     }
   });
+  // On a phone, a search form shows its first field and folds its other filters behind a
+  // button, unless one of them is in use, so that the results come first.
+  var phone = window.matchMedia && window.matchMedia("(max-width: 640px)").matches;
+  var moreLabel = document.body.getAttribute("data-more-filters");
+  if (phone && moreLabel) {
+    document.querySelectorAll("form.filters[role=search]").forEach(function (form) {
+      var fields = Array.prototype.slice.call(form.querySelectorAll(".field")).slice(1);
+      if (fields.length < 2) return;
+      var inUse = fields.some(function (field) {
+        return Array.prototype.some.call(field.querySelectorAll("input, select"), function (i) {
+          if (i.type === "checkbox" || i.type === "radio") return i.checked;
+          if (i.tagName === "SELECT") return i.selectedIndex > 0;
+          return i.value !== "";
+        });
+      });
+      if (inUse) return;
+      fields.forEach(function (field) { field.hidden = true; });
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "button-link more-filters";
+      button.textContent = moreLabel;
+      button.addEventListener("click", function () {
+        fields.forEach(function (field) { field.hidden = false; });
+        button.remove();
+        fields[0].querySelector("input, select").focus();
+      });
+      fields[0].parentNode.insertBefore(button, fields[0]);
+    });
+  }
   // On a phone, the main menu folds behind its button.
   var toggle = document.querySelector(".menu-toggle");
   var menu = document.getElementById("main-nav");
