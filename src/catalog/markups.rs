@@ -45,7 +45,7 @@ pub fn parse(form: &MarkupForm, today: Date) -> Result<Step, FieldErrors> {
     } else {
         match crate::catalog::rules::parse_date(&form.valid_from) {
             Err(_) => {
-                errors.add("valid_from", "customers.markup.invalid_date");
+                errors.add("valid_from", "form.invalid_date");
                 None
             }
             Ok(day) if day < today => {
@@ -184,7 +184,7 @@ mod tests {
         assert_eq!(wrong.get("markup"), Some("pricing.invalid"));
         assert_eq!(
             wrong.get("valid_from"),
-            Some("customers.markup.invalid_date")
+            Some("form.invalid_date")
         );
     }
 

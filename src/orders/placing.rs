@@ -110,7 +110,7 @@ fn accepted_on(input: &str, today: Date) -> Result<Date, &'static str> {
         return Err("form.required");
     }
     let day =
-        crate::catalog::rules::parse_date(input).map_err(|_| "orders.agreement.invalid_date")?;
+        crate::catalog::rules::parse_date(input).map_err(|_| "form.invalid_date")?;
     if day > today {
         Err("orders.agreement.future_date")
     } else if day.year() < 2019 {
@@ -177,7 +177,7 @@ mod tests {
         let old = placing(&form("", "Ana", "a@b.example", "2018-12-31"), true, TODAY).unwrap_err();
         assert_eq!(old.get("mca_date"), Some("orders.agreement.too_old"));
         let typo = placing(&form("", "Ana", "a@b.example", "04/12/2026"), true, TODAY).unwrap_err();
-        assert_eq!(typo.get("mca_date"), Some("orders.agreement.invalid_date"));
+        assert_eq!(typo.get("mca_date"), Some("form.invalid_date"));
     }
 
     #[test]
