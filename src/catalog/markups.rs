@@ -182,10 +182,7 @@ mod tests {
         assert_eq!(far.get("valid_from"), Some("customers.markup.too_far"));
         let wrong = parse(&form("600", "mañana"), TODAY).unwrap_err();
         assert_eq!(wrong.get("markup"), Some("pricing.invalid"));
-        assert_eq!(
-            wrong.get("valid_from"),
-            Some("form.invalid_date")
-        );
+        assert_eq!(wrong.get("valid_from"), Some("form.invalid_date"));
     }
 
     #[test]

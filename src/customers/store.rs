@@ -544,6 +544,28 @@ pub async fn set_markup(
     Ok(())
 }
 
+/// The reseller's customers priced on `day` by a markup of their own, with it (the newest step
+/// whose day has come, when it has a markup): for lists across customers.
+pub async fn customer_markups_on(
+    tx: &mut PgConnection,
+    reseller_id: Uuid,
+    day: time::Date,
+) -> sqlx::Result<std::collections::HashMap<Uuid, Decimal>> {
+    let rows = sqlx::query!(
+        "SELECT DISTINCT ON (customer_id) customer_id, markup_percent FROM customer_markups
+         WHERE reseller_id = $1 AND valid_from <= $2
+         ORDER BY customer_id, valid_from DESC",
+        reseller_id,
+        day,
+    )
+    .fetch_all(tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| r.markup_percent.map(|m| (r.customer_id, m)))
+        .collect())
+}
+
 /// The markups that price `customer`'s products on `day`, by the one rule of
 /// `catalog::markups` (the customer's page shows the same): its own newest step whose day has
 /// come, else each product's, else `default`.

@@ -109,8 +109,7 @@ fn accepted_on(input: &str, today: Date) -> Result<Date, &'static str> {
     if input.trim().is_empty() {
         return Err("form.required");
     }
-    let day =
-        crate::catalog::rules::parse_date(input).map_err(|_| "form.invalid_date")?;
+    let day = crate::catalog::rules::parse_date(input).map_err(|_| "form.invalid_date")?;
     if day > today {
         Err("orders.agreement.future_date")
     } else if day.year() < 2019 {

@@ -66,9 +66,24 @@ async fn planner(
     let page = Page::of_table(p.page.as_deref());
     let mut tx = crate::db::tenant_tx(&state.db, me.reseller_id).await?;
     let (planned, total) = store::planned(&mut tx, me.reseller_id, today, until, page).await?;
-    let (_, markup) = crate::catalog::store::reseller_pricing(&mut tx, me.reseller_id).await?;
+    // Priced as each customer's cart would price the product today (`catalog::markups`).
+    let (_, default) = crate::catalog::store::reseller_pricing(&mut tx, me.reseller_id).await?;
+    let products =
+        crate::catalog::store::product_markups_on(&mut tx, me.reseller_id, today).await?;
+    let customers =
+        crate::customers::store::customer_markups_on(&mut tx, me.reseller_id, today).await?;
     tx.commit().await?;
-    let rows = planned.into_iter().map(|r| row(&ctx, markup, r)).collect();
+    let rows = planned
+        .into_iter()
+        .map(|r| {
+            let markup = crate::catalog::markups::markup_for(
+                default,
+                products.get(&r.product_id).copied(),
+                customers.get(&r.customer_id).copied(),
+            );
+            row(&ctx, markup, r)
+        })
+        .collect();
     Ok(page::ok(&PlannerPage {
         summary: ctx.t_count(
             "subscriptions.planner_count",

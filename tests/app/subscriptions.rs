@@ -1576,6 +1576,30 @@ async fn the_renewal_planner_lists_the_next_90_days_with_what_each_renews_as_and
         rows[2].contains("Microsoft 365 Business Basic") && rows[2].contains("Vence"),
         "{rows:?}"
     );
+    // A markup of Business Premium's own prices its renewal (cost 1.05 × instead of 1.20 ×).
+    let (premium_id, _) = priced(&app, "CFQ7TTC0LCHC").await;
+    sqlx::query(
+        "INSERT INTO product_markups (reseller_id, product_id, valid_from, markup_percent, created_by)
+         SELECT reseller_id, $1, current_date, 5, id FROM users WHERE email = $2",
+    )
+    .bind(premium_id)
+    .bind(portal::seed::DEMO_OWNER_EMAIL)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    // 1.05 / 1.20 = 0.875, exactly.
+    let own = money(proration::per_period(
+        premium_price * Decimal::new(875, 3),
+        5,
+    ));
+    let rows = app
+        .get("/subscriptions/renewals")
+        .await
+        .texts("#renewals tbody tr");
+    assert!(
+        rows[0].contains(&format!("{own} por mes")),
+        "{own} {rows:?}"
+    );
     // Another reseller's planner is its own.
     let (_, other, _) = app.beta_owner_elsewhere().await;
     let theirs = app.get_with(&other, "/subscriptions/renewals").await;

@@ -189,6 +189,8 @@ pub struct Planned {
     pub end_date: Date,
     pub customer_id: Uuid,
     pub customer: String,
+    /// The product it renews as (the one scheduled at renewal, or its own).
+    pub product_id: Uuid,
     pub name_es: String,
     pub name_en: String,
     pub name_pt: String,
@@ -222,6 +224,7 @@ pub async fn planned(
     let rows = sqlx::query_as!(
         Planned,
         r#"SELECT s.id, s.end_date, s.customer_id, c.legal_name AS customer,
+                  COALESCE(s.next_product_id, s.product_id) AS "product_id!",
                   COALESCE(n.name_es, p.name_es) AS "name_es!", COALESCE(n.name_en, p.name_en) AS "name_en!",
                   COALESCE(n.name_pt, p.name_pt) AS "name_pt!",
                   COALESCE(s.next_quantity, s.quantity) AS "seats!", s.auto_renew,
