@@ -31,6 +31,17 @@ pub struct PageCtx {
 pub struct Rendered;
 
 impl PageCtx {
+    /// Whether this page was asked for with a query (filters, a search): an empty list then
+    /// offers to clear them rather than to add the first item.
+    pub fn filtered(&self) -> bool {
+        self.path.contains('?')
+    }
+
+    /// Whether the signed-in user may place orders (an empty list offers a new one).
+    pub fn may_order(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role.orders())
+    }
+
     /// Builds the context from the request and its session; creates the CSRF token if needed.
     pub async fn build(parts: &Parts, session: Option<&Session>) -> Self {
         let session_locale = match session {

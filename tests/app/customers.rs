@@ -640,3 +640,33 @@ async fn searches_take_percent_and_underscore_literally() {
     let page = app.get("/orders/new?q=50%25").await;
     assert_eq!(page.texts(".customer-choice a"), ["Descuentos 50% SA"]);
 }
+
+#[tokio::test]
+async fn empty_lists_offer_the_action_to_take() {
+    let app = TestApp::spawn().await;
+    let (r, owner) = reseller_with(&app, "owner").await;
+    app.sign_in(&owner).await;
+    let link = |page: &Page| page.attr(".empty a", "href").unwrap_or_default();
+    // Nothing yet: add the first customer, place the first order.
+    assert_eq!(link(&app.get("/customers").await), "/customers/new");
+    assert_eq!(link(&app.get("/orders").await), "/orders/new");
+    assert_eq!(link(&app.get("/subscriptions").await), "/orders/new");
+    // Nothing found: clear the filters.
+    let none = app.get("/customers?q=zzzz").await;
+    assert_eq!(link(&none), "/customers");
+    assert!(none.text(".empty").starts_with("Ningún cliente coincide"));
+    let none = app.get("/orders?status=failed").await;
+    assert_eq!(link(&none), "/orders");
+    assert!(none.text(".empty").starts_with("Ningún pedido coincide"));
+    let none = app.get("/subscriptions?status=suspended").await;
+    assert_eq!(link(&none), "/subscriptions");
+    // A billing user, who does not order, is not offered to.
+    let billing = app.user(Some(r), "billing@alfa.example", "billing").await;
+    let (b, _) = app.sign_in_elsewhere(&billing).await;
+    let page = app.get_with(&b, "/subscriptions").await;
+    assert!(
+        page.text(".empty")
+            .starts_with("Todavía no hay suscripciones")
+    );
+    assert!(page.texts(".empty a").is_empty());
+}
