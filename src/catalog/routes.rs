@@ -182,6 +182,8 @@ pub struct PriceLine {
     pub margin: String,
     pub retail_margin: String,
     pub from: Option<String>,
+    /// Whether your price is above the suggested retail price.
+    pub above_retail: bool,
 }
 
 /// A related product, linked.
@@ -257,6 +259,7 @@ fn price_lines(
                     None => money(m.retail_margin),
                 },
                 from: (p.valid_from > day).then(|| i18n::format_date(ctx.locale, p.valid_from)),
+                above_retail: p.retail > Decimal::ZERO && m.your_price > p.retail,
             }
         })
         .collect()

@@ -479,6 +479,10 @@ async fn a_products_own_markup_prices_it_from_its_day_unless_the_customer_has_on
             .starts_with("Tu margen para este producto: 5,00 %")
     );
     assert!(product.text("#prices").contains("US$ 11,55"));
+    assert!(product.texts(".above-retail").is_empty());
+    // At the default 20 %, Business Premium (cost 88 % of retail) sells above retail.
+    let premium = app.get("/catalog/CFQ7TTC0LCHC").await;
+    assert_eq!(premium.text(".above-retail"), "sobre el precio sugerido");
     let cart = add_to_cart(&app, &app.client, customer, "CFQ7TTC0LDPB", "2").await;
     assert_eq!(cart.text("#cart-total"), "US$ 23,10");
     let order = order_id(&app.submit(&cart.form("form.place-order")).await);
