@@ -1365,3 +1365,58 @@ async fn j11_a_ticket_opened_answered_and_closed_in_spanish() {
 async fn j11_a_ticket_opened_answered_and_closed_in_portuguese() {
     support_ticket("pt-BR", ["Novo chamado", "Aguardando a revenda", "Fechado"]).await;
 }
+
+/// On a phone, in Portuguese: the customer form's labels follow the country as it changes, a
+/// list's filters fold behind "Mais filtros" and open from it, and a product's own markup is set
+/// from its product page.
+#[tokio::test]
+async fn a_customer_form_filters_and_a_product_markup_in_portuguese_on_a_phone() {
+    let app = TestApp::spawn().await;
+    let (r, owner) = app.alfa_owner().await;
+    app.demo_catalog(Some(r)).await;
+    let Some(browser) = Browser::start_sized("pt-BR", (390, 844)).await else {
+        return;
+    };
+    sign_in(&app, &browser, &owner).await;
+    browser.goto(&app.url("/customers/new")).await;
+    browser.choose("#f-country", "MX").await;
+    assert_eq!(browser.text("label[for='f-tax_id']").await, "RFC");
+    let line2 = browser.text("label[for='f-address_line2']").await;
+    assert!(line2.starts_with("Colonia"), "{line2}");
+    browser.choose("#f-country", "BR").await;
+    assert_eq!(browser.text("label[for='f-tax_id']").await, "CNPJ");
+    assert!(
+        !browser
+            .text("label[for='f-address_line2']")
+            .await
+            .starts_with("Colonia")
+    );
+    assert!(browser.text("#postal-hint").await.contains("01310-100"));
+    assert!(
+        !browser
+            .text("label[for='f-state_registration']")
+            .await
+            .is_empty()
+    );
+    browser.snap("customer-form-pt-BR-390-brazil").await;
+
+    browser.goto(&app.url("/customers")).await;
+    assert_eq!(browser.text(".more-filters").await, "Mais filtros");
+    assert_eq!(browser.text("label[for='f-country']").await, "");
+    browser.click(".more-filters").await;
+    assert_eq!(browser.text("label[for='f-country']").await, "País");
+    browser.snap("customers-pt-BR-390-filters").await;
+
+    browser.goto(&app.url("/catalog/CFQ7TTC0LDPB")).await;
+    browser.click("#set-product-markup").await;
+    browser.fill("#f-product_markup", "5").await;
+    browser
+        .submit("form[action='/partner/pricing/products']")
+        .await;
+    let row = browser
+        .wait_text("#product-markup-CFQ7TTC0LDPB", |t| t.contains("5,00 %"))
+        .await;
+    assert!(row.contains("Própria"), "{row}");
+    browser.snap("pricing-pt-BR-390-product-markup").await;
+    browser.close().await;
+}
