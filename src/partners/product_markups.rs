@@ -131,6 +131,12 @@ pub async fn save(
             if product.is_none() {
                 errors.add("sku", "pricing.unknown_sku");
             }
+            // Typed back as it came, within the fields' sizes.
+            let form = ProductMarkupForm {
+                sku: form.sku.chars().take(64).collect(),
+                markup: form.markup.chars().take(20).collect(),
+                valid_from: form.valid_from.chars().take(20).collect(),
+            };
             let typed = super::pricing::Typed::Product(form, errors);
             return super::pricing::render(&state, ctx, &me, typed).await;
         }
