@@ -158,10 +158,14 @@ async fn list(
             &[("count", &i18n::format_integer(ctx.locale, total))],
         ),
         pager: pager.labelled(label),
-        markup_text: if sees_costs {
-            markup_text(&ctx, markup)
-        } else {
-            String::new()
+        markup_text: match (sees_costs, own.len()) {
+            (false, _) => String::new(),
+            (true, 0) => markup_text(&ctx, markup),
+            (true, n) => format!(
+                "{} · {}",
+                markup_text(&ctx, markup),
+                ctx.t_count("catalog.own_markups", "catalog.own_markup", n as i64)
+            ),
         },
         can_set_markup: me.user.role.manages_users(),
         choices: FilterChoices::of(&ctx, &query),

@@ -480,6 +480,14 @@ async fn a_products_own_markup_prices_it_from_its_day_unless_the_customer_has_on
     );
     assert!(product.text("#prices").contains("US$ 11,55"));
     assert!(product.texts(".above-retail").is_empty());
+    let catalog = app.get("/catalog").await;
+    assert!(
+        catalog
+            .text(".page-head")
+            .contains("1 producto con margen propio"),
+        "{}",
+        catalog.text(".page-head")
+    );
     // At the default 20 %, Business Premium (cost 88 % of retail) sells above retail.
     let premium = app.get("/catalog/CFQ7TTC0LCHC").await;
     assert_eq!(premium.text(".above-retail"), "sobre el precio sugerido");
