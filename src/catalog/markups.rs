@@ -86,6 +86,30 @@ pub fn upcoming(steps: &[Step], day: Date) -> Vec<&Step> {
     later
 }
 
+/// The steps still to come after `day`, as the pricing cards list them ("From 10/12/2026:
+/// 15,00 %"); `back` is what a step back to the default says.
+pub fn upcoming_texts(
+    ctx: &crate::web::PageCtx,
+    steps: &[Step],
+    day: Date,
+    back: &str,
+) -> Vec<String> {
+    upcoming(steps, day)
+        .into_iter()
+        .map(|s| {
+            let markup = match s.markup_percent {
+                Some(m) => format!("{} %", crate::i18n::format_decimal(ctx.locale, m, 2)),
+                None => back.to_string(),
+            };
+            let date = crate::i18n::format_date(ctx.locale, s.valid_from);
+            ctx.t_with(
+                "customers.markup.from",
+                &[("date", &date), ("markup", &markup)],
+            )
+        })
+        .collect()
+}
+
 /// What a cost becomes at `markup`: the price and the margin, and the margin's share of the
 /// price in percent (none for a free price).
 pub fn margin_preview(cost: Decimal, markup: Decimal) -> (Decimal, Decimal, Option<Decimal>) {

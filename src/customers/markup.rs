@@ -6,7 +6,9 @@
 use rust_decimal::Decimal;
 use time::Date;
 
-pub use crate::catalog::markups::{MarkupForm, Step, effective, margin_preview, parse, upcoming};
+pub use crate::catalog::markups::{
+    MarkupForm, Step, effective, margin_preview, parse, upcoming, upcoming_texts,
+};
 use crate::fields::FieldErrors;
 
 /// The customer page's pricing card.
@@ -55,19 +57,8 @@ impl PricingView {
             ),
             None => ctx.t_with("customers.markup.default", &[("markup", &default)]),
         };
-        let upcoming = upcoming(&p.steps, today)
-            .into_iter()
-            .map(|s| {
-                let markup = match s.markup_percent {
-                    Some(m) => format!("{} %", percent(m)),
-                    None => ctx.t_with("customers.markup.back_to_default", &[("markup", &default)]),
-                };
-                ctx.t_with(
-                    "customers.markup.from",
-                    &[("date", &day(s.valid_from)), ("markup", &markup)],
-                )
-            })
-            .collect();
+        let back = ctx.t_with("customers.markup.back_to_default", &[("markup", &default)]);
+        let upcoming = upcoming_texts(ctx, &p.steps, today, &back);
         let hundred = Decimal::ONE_HUNDRED;
         let (price, margin, share) = margin_preview(hundred, markup);
         let money = |a: Decimal| ctx.money(a, &p.currency);

@@ -265,13 +265,10 @@ fn export_row(ctx: &PageCtx, r: store::ExportRow, sees_costs: bool) -> Vec<Strin
             .collect::<Vec<_>>()
             .join("; "),
         r.products.unwrap_or_default(),
-        o.total_cost.to_string(),
-        o.total_price.to_string(),
-        o.currency,
-        o.placed_by,
     ];
-    if !sees_costs {
-        row.remove(6);
+    if sees_costs {
+        row.push(o.total_cost.to_string());
     }
+    row.extend([o.total_price.to_string(), o.currency, o.placed_by]);
     row
 }

@@ -74,22 +74,8 @@ pub fn views(
             ),
             None => ctx.t_with("pricing.product_default", &[("markup", &percent(default))]),
         };
-        let upcoming = markups::upcoming(&steps, today)
-            .into_iter()
-            .map(|s| {
-                let markup = match s.markup_percent {
-                    Some(m) => percent(m),
-                    None => ctx.t_with("pricing.product_back", &[("markup", &percent(default))]),
-                };
-                ctx.t_with(
-                    "customers.markup.from",
-                    &[
-                        ("date", &i18n::format_date(ctx.locale, s.valid_from)),
-                        ("markup", &markup),
-                    ],
-                )
-            })
-            .collect();
+        let back = ctx.t_with("pricing.product_back", &[("markup", &percent(default))]);
+        let upcoming = markups::upcoming_texts(ctx, &steps, today, &back);
         views.push(ProductMarkupView {
             sku: product[0].sku.clone(),
             name: product[0].name(ctx.locale).to_string(),
